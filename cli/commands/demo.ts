@@ -1,0 +1,54 @@
+// `kura demo`: the whole pipeline end to end on the embedded emulator.
+import type { Command } from 'commander';
+import { startEmulator, useEmulator } from '../../local/emulator.ts';
+import { DEMO_STEPS } from '../../local/demo/index.ts';
+import { formatTable } from '../../local/demo/format.ts';
+import { Clients } from '../../shared/aws/clients.ts';
+import { addDays } from '../../shared/domain/calendar.ts';
+import { commandPolicy, confirmChange } from '../support/context.ts';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('run the whole pipeline over simulated days on the local emulator (started when no endpoint is set)')
+    .option('--days <n>', 'simulated days, ending today', '21')
+    .option('-y, --yes', 'do not ask before writing to an endpoint you configured')
+    .action(async (opts: { days: string; yes?: boolean }, cmd: Command) => {
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1 || days > 400) throw new Error(`--days: found "${opts.days}"; expected a whole number from 1 to 400`);
+      const policy = commandPolicy(cmd);
+      let stop = async () => {};
+      if (process.env.AWS_ENDPOINT_URL) {
+        await confirmChange(`demo creates resources at ${process.env.AWS_ENDPOINT_URL}`, opts.yes);
+      } else {
+        process.stderr.write('starting the local emulator (moto_server) …\n');
+        const emulator = await startEmulator();
+        useEmulator(emulator.endpoint);
+        stop = emulator.stop;
+        process.stderr.write(`emulator on ${emulator.endpoint}\n`);
+      }
+      const to = new Date();
+      const from = addDays(to, -days);
+      const deps = { policy, clients: new Clients({ region: policy.region }) };
+      const summary: Record<string, unknown>[] = [];
+      try {
+        for (const [i, step] of DEMO_STEPS.entries()) {
+          console.log(`\n== ${i + 1}/${DEMO_STEPS.length} ${step.title}`);
+          const started = Date.now();
+          const out = await step.run({
+            deps,
+            from,
+            to,
+            log: (l) => console.log(`  ${l}`),
+            table: (rows) => console.log(formatTable(rows)),
+          });
+          summary.push({ step: step.title.split(':')[0], ok: out.ok, seconds: ((Date.now() - started) / 1000).toFixed(1), summary: out.summary });
+        }
+      } finally {
+        await stop();
+      }
+      console.log('\n== summary');
+      console.log(formatTable(summary));
+      if (summary.some((s) => !s.ok)) process.exitCode = 1;
+    });
+}

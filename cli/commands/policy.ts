@@ -1,0 +1,25 @@
+// `kura policy check|schedules`: validate the policy and show what it drives.
+import type { Command } from 'commander';
+import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
+import { policyPath } from '../../shared/policy/load.ts';
+import { commandPolicy, globalOpts, printJson } from '../support/context.ts';
+
+export function registerPolicy(program: Command): void {
+  const policy = program.command('policy').description('validate the backup policy and show what it drives');
+  policy
+    .command('check')
+    .description('validate the policy file; lists every problem with its key path')
+    .action((_opts, cmd: Command) => {
+      commandPolicy(cmd);
+      console.log(`${policyPath(globalOpts(cmd).policy)}: valid`);
+    });
+  policy
+    .command('schedules')
+    .description('the EventBridge Scheduler schedules generated from the policy')
+    .option('--json', 'print JSON')
+    .action((opts: { json?: boolean }, cmd: Command) => {
+      const schedules = schedulesFromPolicy(commandPolicy(cmd));
+      if (opts.json) return printJson(schedules);
+      console.table(schedules.map((s) => ({ target: s.target, expression: s.expression, timezone: s.timezone })));
+    });
+}

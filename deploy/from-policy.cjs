@@ -1,0 +1,28 @@
+// Bridges serverless.yml to the TypeScript policy code: runs deploy/template.ts
+// once (through tsx) and hands its pieces to `${file(./deploy/from-policy.cjs):…}`.
+// A bad policy stops the packaging with the policy's own error message.
+const { execFileSync } = require('node:child_process');
+const path = require('node:path');
+
+let cached;
+function render() {
+  if (cached) return cached;
+  try {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(__dirname, 'template.ts')], {
+      cwd: path.join(__dirname, '..'),
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    cached = JSON.parse(out);
+    return cached;
+  } catch (err) {
+    throw new Error(`kura: cannot render the template from the policy:\n${err.stderr || err.message}`);
+  }
+}
+
+module.exports = {
+  region: () => render().region,
+  policyJson: () => render().policyJson,
+  resources: () => render().resources,
+};

@@ -1,0 +1,15 @@
+// Lambda edge for `rds-snapshot`: parse the scheduled event, run the use case.
+import { KmsAdapter } from '../../shared/aws/kms.ts';
+import { RdsAdapter } from '../../shared/aws/rds.ts';
+import { parseScheduledEvent } from '../../shared/runtime/event.ts';
+import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
+import type { RunResult } from '../../shared/runtime/result.ts';
+import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
+
+/** The plain function tests and `kura invoke` call. */
+export async function run(event: unknown, { policy, clients }: Deps): Promise<RunResult> {
+  const { time } = parseScheduledEvent(event);
+  return rdsSnapshot(new Date(time), policy, { db: new RdsAdapter(clients), keys: new KmsAdapter(clients) });
+}
+
+export const handler = lambdaHandler('rds-snapshot', run);

@@ -1,0 +1,43 @@
+// Domain: the vault's S3 lifecycle rules, generated from the policy. Each
+// backup class contributes its rules; the deployed template and
+// `kura report lifecycle` both read this one list.
+import type { Policy } from '../../policy/schema.ts';
+
+/** A lifecycle rule in CloudFormation's AWS::S3::Bucket LifecycleConfiguration shape. */
+export interface LifecycleRule {
+  Id: string;
+  Status: 'Enabled';
+  Prefix?: string;
+  Filter?: never;
+  ObjectSizeGreaterThan?: number;
+  ExpirationInDays?: number;
+  NoncurrentVersionExpiration?: { NoncurrentDays: number; NewerNoncurrentVersions?: number };
+  Transitions?: { StorageClass: string; TransitionInDays: number }[];
+  AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+  /** Not part of CloudFormation: why the rule exists, for the lifecycle report. */
+  Why?: string;
+}
+
+type RuleSource = (policy: Policy) => LifecycleRule[];
+
+/** Rule generators, one per backup class. */
+const SOURCES: RuleSource[] = [
+  () => [
+    {
+      Id: 'abort-incomplete-multipart-uploads',
+      Status: 'Enabled',
+      Prefix: '',
+      AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 },
+      Why: 'a crashed multipart copy must not leave billable parts behind',
+    },
+  ],
+];
+
+export function lifecycleRules(policy: Policy): LifecycleRule[] {
+  return SOURCES.flatMap((source) => source(policy));
+}
+
+/** The rules as CloudFormation wants them (without kura's notes). */
+export function cloudFormationRules(policy: Policy): Omit<LifecycleRule, 'Why'>[] {
+  return lifecycleRules(policy).map(({ Why: _why, ...rule }) => rule);
+}

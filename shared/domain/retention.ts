@@ -1,0 +1,61 @@
+// Domain: which recovery points to keep and which to prune. Pure. The rules
+// that protect data come first: only kura-managed points are candidates, the
+// newest `minGenerations` always stay, the newest validated point stays, and
+// anything a caller marks as protected (in use) stays.
+
+export interface RecoveryPoint {
+  id: string;
+  /** The scheduled time recorded in the point's tags (age is measured from it). */
+  time: Date;
+  managed: boolean;
+  /** Only complete points count as generations (an image still pending is not one). */
+  complete: boolean;
+  validated?: boolean;
+  /** Why a point must stay regardless of age (e.g. "used by launch template lt-1"). */
+  protectedBy?: string;
+}
+
+export interface RetentionRule {
+  /** Points older than this many days may go (undefined: age does not matter). */
+  retainDays?: number;
+  /** Never keep fewer complete points than this. */
+  minGenerations: number;
+  /** Keep at most this many complete points (undefined: no cap by count). */
+  maxGenerations?: number;
+}
+
+export interface Decision {
+  id: string;
+  reason: string;
+}
+
+export interface PrunePlan {
+  keep: Decision[];
+  prune: Decision[];
+}
+
+export function planPruning(points: RecoveryPoint[], rule: RetentionRule, now: Date): PrunePlan {
+  const keep: Decision[] = [];
+  const prune: Decision[] = [];
+  const managed = points.filter((p) => p.managed);
+  for (const p of points) if (!p.managed) keep.push({ id: p.id, reason: 'not kura-managed' });
+
+  const complete = managed.filter((p) => p.complete).sort((a, b) => b.time.getTime() - a.time.getTime());
+  for (const p of managed) if (!p.complete) keep.push({ id: p.id, reason: 'not complete yet' });
+
+  const newestValidated = complete.find((p) => p.validated);
+  const cutoff = rule.retainDays === undefined ? undefined : now.getTime() - rule.retainDays * 86_400_000;
+
+  complete.forEach((p, index) => {
+    const generation = index + 1;
+    if (generation <= rule.minGenerations) return keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
+    if (p === newestValidated) return keep.push({ id: p.id, reason: 'newest validated recovery point' });
+    if (p.protectedBy) return keep.push({ id: p.id, reason: p.protectedBy });
+    const tooOld = cutoff !== undefined && p.time.getTime() <= cutoff;
+    const tooMany = rule.maxGenerations !== undefined && generation > rule.maxGenerations;
+    if (tooOld) return prune.push({ id: p.id, reason: `older than ${rule.retainDays} days` });
+    if (tooMany) return prune.push({ id: p.id, reason: `beyond ${rule.maxGenerations} generations` });
+    keep.push({ id: p.id, reason: cutoff !== undefined ? `within ${rule.retainDays} days` : 'within the generations kept' });
+  });
+  return { keep, prune };
+}

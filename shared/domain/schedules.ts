@@ -1,0 +1,22 @@
+// Domain: the schedules the policy asks for, as EventBridge Scheduler
+// definitions in the policy's time zone. The deployment template and
+// `kura policy schedules` both read this; nothing is hand-copied.
+import type { Policy, ScheduledTarget } from '../policy/schema.ts';
+import { SCHEDULED_TARGETS } from '../policy/schema.ts';
+
+export interface ScheduleSpec {
+  target: ScheduledTarget;
+  kind: 'function' | 'stateMachine';
+  expression: string;
+  timezone: string;
+}
+
+const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation']);
+
+export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {
+  return SCHEDULED_TARGETS.flatMap((target) => {
+    const expression = policy.schedules[target];
+    if (!expression) return [];
+    return [{ target, kind: STATE_MACHINE_TARGETS.has(target) ? 'stateMachine' : 'function', expression, timezone: policy.timezone }];
+  });
+}

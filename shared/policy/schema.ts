@@ -1,0 +1,195 @@
+// Policy: the schema of backup-policy.yml, in zod/mini so that every Lambda
+// can validate its policy at cold start without ~440 KB of full zod. The same
+// schema gives the TypeScript type and the message a person reads.
+import * as z from 'zod/mini';
+import { isValidTimeZone } from '../domain/calendar.ts';
+import { scheduleExpressionProblem } from '../domain/schedule-expression.ts';
+
+const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.*\/)?$/;
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
+
+const s3Url = z.string().check(z.regex(S3_URL, 'expected an S3 URL of the form s3://bucket/prefix/ (ending in "/")'));
+const region = z.string().check(z.regex(REGION, 'expected an AWS region such as ap-northeast-1'));
+const positiveInt = z.int().check(z.positive('expected a positive whole number'));
+const atLeast = (n: number, why: string) => z.int().check(z.gte(n, `expected at least ${n} ${why}`));
+const accountId = z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));
+
+const scheduleExpression = z.string().check(
+  z.superRefine((value, ctx) => {
+    const problem = scheduleExpressionProblem(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: `invalid schedule expression: ${problem}`, input: value });
+  }),
+);
+
+export const SCHEDULED_TARGETS = [
+  'rds-snapshot',
+  'content-backup',
+  'log-archive',
+  'log-bundle',
+  'ami-backup',
+  'validation',
+] as const;
+export type ScheduledTarget = (typeof SCHEDULED_TARGETS)[number];
+
+const schedules = z.strictObject({
+  'rds-snapshot': z.optional(scheduleExpression),
+  'content-backup': z.optional(scheduleExpression),
+  'log-archive': z.optional(scheduleExpression),
+  'log-bundle': z.optional(scheduleExpression),
+  'ami-backup': z.optional(scheduleExpression),
+  validation: z.optional(scheduleExpression),
+});
+
+const database = z
+  .strictObject({
+    retainDays: positiveInt,
+    minGenerations: z._default(positiveInt, 3),
+    rpoMinutes: z._default(positiveInt, 5),
+    enforceBackupRetention: z._default(z.boolean(), false),
+    copyTags: z._default(z.array(z.string()), []),
+    snapshotQuota: z._default(positiveInt, 100),
+    copy: z.optional(z.strictObject({ region, kmsKeyId: z.optional(z.string()) })),
+    shareWithIsolatedAccount: z._default(z.boolean(), false),
+  })
+  .check(
+    z.superRefine((db, ctx) => {
+      // Daily snapshots: keeping fewer days than the minimum generations
+      // would make the floor unreachable and the retention a lie.
+      if (db.retainDays < db.minGenerations) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['retainDays'],
+          input: db.retainDays,
+          message: `retention of ${db.retainDays} days is below the minimum generations (${db.minGenerations}); expected retainDays >= minGenerations`,
+        });
+      }
+    }),
+  );
+
+const contentSource = z.strictObject({
+  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name (a-z, 0-9, -)')),
+  source: s3Url,
+  generations: atLeast(2, 'generations (one to restore while the next is written)'),
+});
+
+const transitionDefaults = { minObjectSizeBytes: 131_072, infrequentAccessDays: 30, glacierDays: 90, deepArchiveDays: 180 };
+
+const logs = z
+  .strictObject({
+    landing: s3Url,
+    keepMonths: z._default(positiveInt, 2),
+    classes: z.record(
+      z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case class name')),
+      z.strictObject({ retainDays: positiveInt }),
+    ),
+    transitions: z._default(
+      z.strictObject({
+        minObjectSizeBytes: z._default(z.int().check(z.nonnegative()), transitionDefaults.minObjectSizeBytes),
+        infrequentAccessDays: z._default(atLeast(30, 'days (S3 minimum before STANDARD_IA)'), 30),
+        glacierDays: z._default(positiveInt, 90),
+        deepArchiveDays: z._default(positiveInt, 180),
+      }),
+      transitionDefaults,
+    ),
+  })
+  .check(
+    z.superRefine((l, ctx) => {
+      for (const [name, c] of Object.entries(l.classes)) {
+        if (c.retainDays < l.keepMonths * 31) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['classes', name, 'retainDays'],
+            input: c.retainDays,
+            message: `retention of ${c.retainDays} days is shorter than the ${l.keepMonths} months logs stay loose; expected at least ${l.keepMonths * 31}`,
+          });
+        }
+      }
+    }),
+  );
+
+const images = z.strictObject({
+  generations: atLeast(2, 'generations'),
+  reboot: z._default(z.boolean(), false),
+  copyToDrRegion: z._default(z.boolean(), false),
+  shareWithIsolatedAccount: z._default(z.boolean(), false),
+  drRegion: z.optional(region),
+});
+
+const sqlProbe = z.strictObject({
+  name: z.string(),
+  sql: z.string(),
+  kind: z.enum(['rowCount', 'latestRowAge', 'migrationVersion', 'value']),
+  min: z.optional(z.number()),
+  maxAgeMinutes: z.optional(z.number()),
+});
+
+export const policySchema = z
+  .strictObject({
+    version: z.literal(1),
+    timezone: z.string().check(z.refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Tokyo')),
+    region,
+    selector: z._default(z.strictObject({ tagKey: z.string(), tagValue: z.string() }), {
+      tagKey: 'kura:backup',
+      tagValue: 'true',
+    }),
+    schedules,
+    vault: z.strictObject({
+      bucket: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')),
+      kmsKeyAlias: z._default(z.string().check(z.startsWith('alias/')), 'alias/kura-vault'),
+      reportsPrefix: z._default(z.string().check(z.endsWith('/')), 'reports/'),
+      manifestsPrefix: z._default(z.string().check(z.endsWith('/')), 'manifests/'),
+      objectLock: z._default(z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }), {
+        mode: 'GOVERNANCE' as const,
+        days: 7,
+      }),
+    }),
+    database: z.optional(database),
+    content: z._default(z.array(contentSource), []),
+    logs: z.optional(logs),
+    images: z.optional(images),
+    isolatedAccount: z.optional(
+      z.strictObject({
+        accountId,
+        roleArn: z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN')),
+        externalId: z.optional(z.string()),
+        region: z.optional(region),
+      }),
+    ),
+    validation: z.optional(
+      z.strictObject({
+        rto: z._default(
+          z.strictObject({ dataMinutes: positiveInt, systemMinutes: positiveInt, logsMinutes: positiveInt }),
+          { dataMinutes: 30, systemMinutes: 180, logsMinutes: 30 },
+        ),
+        contentSample: z._default(positiveInt, 50),
+        sqlProbes: z._default(z.array(sqlProbe), []),
+      }),
+    ),
+    notifications: z.optional(z.strictObject({ topicName: z.string() })),
+  })
+  .check(
+    z.superRefine((p, ctx) => {
+      const names = new Set<string>();
+      for (const [i, c] of p.content.entries()) {
+        if (names.has(c.name)) {
+          ctx.addIssue({ code: 'custom', path: ['content', i, 'name'], input: c.name, message: `duplicate content name "${c.name}"` });
+        }
+        names.add(c.name);
+      }
+      const iso = p.isolatedAccount;
+      if (iso && !iso.roleArn.includes(`::${iso.accountId}:`)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['isolatedAccount', 'roleArn'],
+          input: iso.roleArn,
+          message: `expected a role in the isolated account ${iso.accountId}`,
+        });
+      }
+    }),
+  );
+
+export type Policy = z.infer<typeof policySchema>;
+export type DatabasePolicy = NonNullable<Policy['database']>;
+export type ContentSourcePolicy = Policy['content'][number];
+export type LogsPolicy = NonNullable<Policy['logs']>;
+export type ImagesPolicy = NonNullable<Policy['images']>;

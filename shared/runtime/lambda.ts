@@ -1,0 +1,59 @@
+// Runtime: the Lambda edge shared by every scheduled function. Reads and
+// validates the policy at cold start (fail fast), parses the event, runs the
+// use case, publishes the result's metrics, and fails the invocation when any
+// target failed so that the schedule's retry and alarm fire.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import { Clients } from '../aws/clients.ts';
+import { parsePolicy } from '../policy/parse.ts';
+import type { Policy } from '../policy/schema.ts';
+import { PartialFailureError, PolicyError } from './errors.ts';
+import { parseScheduledEvent, type ScheduledEvent } from './event.ts';
+import { logger } from './logger.ts';
+import type { RunResult } from './result.ts';
+
+export interface Deps {
+  policy: Policy;
+  clients: Clients;
+}
+
+export type Run<R> = (event: ScheduledEvent, deps: Deps) => Promise<R>;
+
+export function policyFromEnvironment(): Policy {
+  const json = process.env.KURA_POLICY_JSON;
+  if (!json) throw new PolicyError(['KURA_POLICY_JSON is not set: the deployment must pass the policy']);
+  return parsePolicy(JSON.parse(json), 'KURA_POLICY_JSON');
+}
+
+function publish(metrics: Metrics, result: RunResult): void {
+  for (const m of result.metrics) {
+    const single = metrics.singleMetric();
+    for (const [k, v] of Object.entries(m.dimensions ?? {})) single.addDimension(k, v);
+    single.addMetric(m.name, MetricUnit[m.unit], m.value);
+  }
+}
+
+export function lambdaHandler<R extends RunResult>(name: string, run: Run<R>) {
+  let deps: Deps | undefined;
+  const init = (): Deps => {
+    const policy = policyFromEnvironment();
+    return { policy, clients: new Clients({ region: policy.region }) };
+  };
+  // In Lambda, a bad policy fails the init phase, not the first backup.
+  if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
+  const metrics = new Metrics({ namespace: 'kura', serviceName: name });
+
+  return middy(async (raw: unknown) => {
+    deps ??= init();
+    const event = parseScheduledEvent(raw);
+    const result = await run(event, deps);
+    publish(metrics, result);
+    if (!result.ok) {
+      logger.error('run finished with failures', { result });
+      throw new PartialFailureError(`${name}: ${result.targets.filter((t) => t.status === 'failed').length} target(s) failed`, result);
+    }
+    logger.info('run finished', { result });
+    return result;
+  }).use(injectLambdaContext(logger, { clearState: true }));
+}

@@ -1,0 +1,48 @@
+// Use case: the inventory of kura-managed recovery points. Each backup class
+// contributes a lister; the validation planner and reports read the same list.
+import { RdsAdapter } from '../aws/rds.ts';
+import { isManaged, TAG } from '../domain/tags.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { selected } from './rds-snapshot.ts';
+
+export interface InventoryItem {
+  class: string;
+  source: string;
+  id: string;
+  time: string;
+  region: string;
+  status: string;
+  validated?: string;
+}
+
+type Lister = (deps: Deps) => Promise<InventoryItem[]>;
+
+async function databaseSnapshots({ policy, clients }: Deps): Promise<InventoryItem[]> {
+  const adapter = new RdsAdapter(clients);
+  const regions = [clients.region, ...(policy.database?.copy ? [policy.database.copy.region] : [])];
+  const out: InventoryItem[] = [];
+  for (const db of (await adapter.listDatabases()).filter((d) => selected(d, policy))) {
+    for (const region of regions) {
+      for (const s of await adapter.listSnapshots(db.kind, db.id, region)) {
+        if (!isManaged(s.tags, 'database')) continue;
+        out.push({
+          class: 'database',
+          source: db.id,
+          id: s.id,
+          time: s.tags[TAG.time] ?? '',
+          region,
+          status: s.status,
+          validated: s.tags[TAG.validated],
+        });
+      }
+    }
+  }
+  return out;
+}
+
+const LISTERS: Lister[] = [databaseSnapshots];
+
+export async function inventory(deps: Deps): Promise<InventoryItem[]> {
+  const all = (await Promise.all(LISTERS.map((l) => l(deps)))).flat();
+  return all.sort((a, b) => a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time));
+}
