@@ -4,6 +4,7 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
+    setupFiles: ['test/setup.ts'],
     // Integration tests share one moto server; separate files use separate
     // resource names, so files may run in parallel but 2 cores is the budget.
     maxWorkers: 2,

@@ -3,10 +3,12 @@
 // selector tag in their policy, so they can share it.
 import type { TestProject } from 'vitest/node';
 import { type Emulator, startEmulator } from '../local/emulator.ts';
+import { resetPackage } from './support/packaged-template.ts';
 
 let emulator: Emulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
+  resetPackage();
   emulator = await startEmulator();
   project.provide('motoEndpoint', emulator.endpoint);
 }

@@ -1,5 +1,8 @@
 // `kura policy check|schedules`: validate the policy and show what it drives.
 import type { Command } from 'commander';
+import { formatTable } from '../../local/demo/format.ts';
+import { addDays } from '../../shared/domain/calendar.ts';
+import { occurrences } from '../../shared/domain/schedule-expression.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
 import { policyPath } from '../../shared/policy/load.ts';
 import { commandPolicy, globalOpts, printJson } from '../support/context.ts';
@@ -20,6 +23,13 @@ export function registerPolicy(program: Command): void {
     .action((opts: { json?: boolean }, cmd: Command) => {
       const schedules = schedulesFromPolicy(commandPolicy(cmd));
       if (opts.json) return printJson(schedules);
-      console.table(schedules.map((s) => ({ target: s.target, expression: s.expression, timezone: s.timezone })));
+      const now = new Date();
+      const next = (expr: string, tz: string) =>
+        occurrences(expr, tz, now, addDays(now, 40))[0]?.toLocaleString('sv-SE', { timeZone: tz }) ?? '';
+      console.log(
+        formatTable(
+          schedules.map((s) => ({ target: s.target, kind: s.kind, expression: s.expression, timezone: s.timezone, next: next(s.expression, s.timezone) })),
+        ),
+      );
     });
 }

@@ -1,0 +1,130 @@
+// The `kura` command as a person or a script runs it: a child process.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { CreateDBInstanceCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { stringify } from 'yaml';
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Clients } from '../../shared/aws/clients.ts';
+import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { ROOT } from '../support/packaged-template.ts';
+
+const exec = promisify(execFile);
+let clients: Clients;
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function kura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  const base = { ...process.env, AWS_ENDPOINT_URL: inject('motoEndpoint'), AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
+  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], { cwd: ROOT, env: { ...base, ...env } }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+  );
+}
+
+async function policyFile(): Promise<{ file: string; db: string }> {
+  const policy = testPolicy((p) => {
+    if (p.database) {
+      p.database.copy = undefined;
+      p.database.shareWithIsolatedAccount = false;
+    }
+  });
+  const db = `cli-${uniqueSuffix()}`;
+  await clients.get(RDSClient).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: db,
+      Engine: 'postgres',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'admin',
+      MasterUserPassword: 'password-123',
+      BackupRetentionPeriod: 7,
+      Tags: [{ Key: policy.selector.tagKey, Value: policy.selector.tagValue }],
+    }),
+  );
+  const file = join(tmpdir(), `kura-cli-${db}.yml`);
+  writeFileSync(file, stringify(policy));
+  return { file, db };
+}
+
+beforeAll(() => {
+  clients = emulatorClients();
+});
+
+describe('kura invoke', () => {
+  it('runs a handler in-process for the given time and prints its JSON result', async () => {
+    const { file, db } = await policyFile();
+
+    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-11-01T04:00:00+09:00', '--yes']);
+
+    expect(r.code).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ function: 'rds-snapshot', time: '2026-10-31T19:00:00.000Z', ok: true });
+    expect(result.targets[0]).toMatchObject({ target: db, snapshot: `kura-${db}-202610311900` });
+  });
+
+  it('exits non-zero when a target fails, still printing the result', async () => {
+    const { file, db } = await policyFile();
+    await clients.get(RDSClient).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: `kura-${db}-202610311900` }));
+
+    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-10-31T19:00:00Z', '--yes']);
+
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout).targets[0].status).toBe('failed');
+  });
+
+  it('refuses to change anything without --yes when there is no terminal to ask on', async () => {
+    const { file, db } = await policyFile();
+
+    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-10-31T19:00:00Z']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('re-run with --yes');
+    const snaps = await clients.get(RDSClient).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: db, SnapshotType: 'manual' }));
+    expect(snaps.DBSnapshots).toEqual([]);
+  });
+
+  it('names a bad --time and an unknown function without a stack trace', async () => {
+    const bad = await kura(['invoke', 'rds-snapshot', '--time', 'yesterday', '--yes']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--time: found "yesterday"; expected an ISO-8601 time');
+    expect(bad.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+
+    const unknown = await kura(['invoke', 'rds-snapshots', '--time', '2026-10-31T19:00:00Z', '--yes']);
+    expect(unknown.stderr).toContain('function "rds-snapshots" is unknown; expected one of');
+  });
+
+  it('reports an invalid policy with its key path before touching anything', async () => {
+    const file = join(tmpdir(), `kura-bad-policy-${uniqueSuffix()}.yml`);
+    writeFileSync(file, 'version: 1\ntimezone: Mars/Olympus\n');
+
+    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-10-31T19:00:00Z', '--yes']);
+
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('timezone: found string "Mars/Olympus"; expected an IANA time zone');
+    expect(r.stderr).toContain('vault: missing');
+  });
+});
+
+describe('kura --help', () => {
+  it.each([[[]], [['invoke']], [['run']], [['demo']], [['policy']], [['report']], [['restore']], [['verify']]])(
+    'prints help for %j',
+    async (cmd) => {
+      const r = await kura([...cmd, '--help']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Usage: kura/);
+    },
+  );
+
+  it('says which prerequisite is missing when moto_server is not on PATH', async () => {
+    const r = await kura(['demo', '--days', '1'], { AWS_ENDPOINT_URL: '', PATH: '/usr/bin:/bin' });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('moto_server was not found on PATH');
+  });
+});
