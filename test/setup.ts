@@ -6,3 +6,4 @@ process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
   if (type === 'NodeVersionSupportWarning' || String(warning).includes('NodeVersionSupportWarning')) return;
   (emitWarning as (...a: unknown[]) => void)(warning, ...rest);
 }) as typeof process.emitWarning;
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';

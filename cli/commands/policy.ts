@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { addDays } from '../../shared/domain/calendar.ts';
-import { occurrences } from '../../shared/domain/schedule-expression.ts';
+import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
 import { policyPath } from '../../shared/policy/load.ts';
 import { commandPolicy, globalOpts, printJson } from '../support/context.ts';

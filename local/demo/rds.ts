@@ -4,7 +4,7 @@ import { CreateDBClusterCommand, CreateDBInstanceCommand, CreateDBSnapshotComman
 import { run } from '../../functions/rds-snapshot/handler.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { localDate } from '../../shared/domain/calendar.ts';
-import { occurrences } from '../../shared/domain/schedule-expression.ts';
+import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { isManaged } from '../../shared/domain/tags.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { occurrences, scheduleExpressionProblem } from '../../shared/domain/schedule-expression.ts';
+import { scheduleExpressionProblem } from '../../shared/domain/schedule-expression.ts';
+import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 
 describe('EventBridge schedule expressions', () => {
   it.each([

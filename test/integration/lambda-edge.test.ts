@@ -1,0 +1,75 @@
+// The middy-wrapped Lambda edge, invoked as Lambda would: policy from
+// KURA_POLICY_JSON, EventBridge Scheduler event in, failures thrown.
+import { CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { Context } from 'aws-lambda';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { lambdaHandler } from '../../shared/runtime/lambda.ts';
+import type { RunResult } from '../../shared/runtime/result.ts';
+import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+
+const context = { functionName: 'kura-prod-rds-snapshot', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+
+beforeAll(() => {
+  emulatorClients();
+});
+afterEach(() => {
+  delete process.env.KURA_POLICY_JSON;
+});
+
+describe('lambdaHandler', () => {
+  it('fails the invocation when a target failed, after trying every target', async () => {
+    const policy = testPolicy((p) => {
+      if (p.database) {
+        p.database.copy = undefined;
+        p.database.shareWithIsolatedAccount = false;
+      }
+    });
+    process.env.KURA_POLICY_JSON = JSON.stringify(policy);
+    const rds = emulatorClients().get(RDSClient);
+    const good = `edge-good-${uniqueSuffix()}`;
+    const bad = `edge-bad-${uniqueSuffix()}`;
+    for (const id of [bad, good]) {
+      await rds.send(
+        new CreateDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          Engine: 'mysql',
+          DBInstanceClass: 'db.t4g.micro',
+          AllocatedStorage: 20,
+          MasterUsername: 'admin',
+          MasterUserPassword: 'password-123',
+          BackupRetentionPeriod: 7,
+          Tags: [{ Key: policy.selector.tagKey, Value: 'true' }],
+        }),
+      );
+    }
+    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: bad, DBSnapshotIdentifier: `kura-${bad}-202611011900` }));
+    const { run } = await import('../../functions/rds-snapshot/handler.ts');
+    const handler = lambdaHandler('rds-snapshot', run);
+
+    const err = (await handler({ time: '2026-11-01T19:00:00Z', detail: {} }, context).catch((e: unknown) => e)) as Error & { result: RunResult };
+
+    expect(err).toBeInstanceOf(Error);
+    expect(err.name).toBe('PartialFailureError');
+    expect(err.message).toBe('rds-snapshot: 1 target(s) failed');
+    expect(err.result.targets.find((t) => t.target === good)?.status).toBe('ok');
+  });
+
+  it('rejects an event without a valid time before doing anything', async () => {
+    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
+    const calls: unknown[] = [];
+    const handler = lambdaHandler('probe', async (e) => {
+      calls.push(e);
+      return { function: 'probe', time: '', ok: true, targets: [], warnings: [], metrics: [] };
+    });
+
+    await expect(handler({ time: 'not a time' }, context)).rejects.toThrow(/event\.time: expected an ISO-8601 time/);
+    expect(calls).toEqual([]);
+  });
+
+  it('fails fast on a policy that does not validate', async () => {
+    process.env.KURA_POLICY_JSON = JSON.stringify({ version: 1, timezone: 'Asia/Tokyo' });
+    const handler = lambdaHandler('probe', async () => ({ function: 'probe', time: '', ok: true, targets: [], warnings: [], metrics: [] }));
+
+    await expect(handler({ time: '2026-11-01T19:00:00Z' }, context)).rejects.toThrow(/KURA_POLICY_JSON: region: missing/);
+  });
+});
