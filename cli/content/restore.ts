@@ -1,0 +1,64 @@
+// `kura restore content --source <name> --generation <date|latest> --to s3://bucket/prefix/ [--yes]`:
+// copies one generation of a content source, by vault version ids, under an
+// empty prefix; says what it restored where and how long it took.
+import type { Command } from 'commander';
+import { formatTable } from '../../local/demo/format.ts';
+import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { findSource, readManifest } from '../../shared/usecases/content-backup.ts';
+import {
+  assertEmptyTarget,
+  parseTarget,
+  resolveGeneration,
+  restoreGeneration,
+} from '../../shared/usecases/content-restore.ts';
+import { commandDeps, confirmChange, printJson } from '../support/context.ts';
+
+interface Opts {
+  source: string;
+  generation: string;
+  to: string;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export function registerContentRestore(restore: Command): void {
+  restore
+    .command('content')
+    .description(
+      'restore one generation of a content source (complete, as it was that day) under an empty S3 prefix',
+    )
+    .requiredOption('--source <name>', 'content source name from the policy (content[].name)')
+    .option(
+      '--generation <date|latest>',
+      'the generation: its date (yyyy-mm-dd, policy time zone) or "latest"',
+      'latest',
+    )
+    .requiredOption('--to <s3://bucket/prefix/>', 'where to put the objects (the prefix must be empty)')
+    .option('--json', 'print the result as JSON')
+    .option('-y, --yes', 'do not ask for confirmation')
+    .action(async (opts: Opts, cmd: Command) => {
+      const deps = commandDeps(cmd);
+      // Everything is checked before anything is written.
+      findSource(deps.policy, opts.source);
+      const to = parseTarget(opts.to);
+      const vault = new S3ContentAdapter(deps.clients);
+      const generation = await resolveGeneration(vault, deps.policy, opts.source, opts.generation);
+      await assertEmptyTarget(vault, to);
+      const manifest = (await readManifest(vault, deps.policy, opts.source, generation)) ?? [];
+      const bytes = manifest.reduce((n, e) => n + e.size, 0);
+      await confirmChange(
+        `restore ${opts.source} generation ${generation}: ${manifest.length} object(s), ${bytes} bytes, to s3://${to.bucket}/${to.prefix}`,
+        opts.yes,
+      );
+      const outcome = await restoreGeneration(vault, vault, deps.policy, {
+        source: opts.source,
+        generation,
+        to,
+      });
+      if (opts.json) return printJson(outcome);
+      console.log(formatTable([{ ...outcome }]));
+      console.log(
+        `\nrestored ${outcome.objects} object(s), ${outcome.bytes} bytes, of ${opts.source} as of ${generation} to ${outcome.to} in ${outcome.durationSeconds}s`,
+      );
+    });
+}

@@ -1,0 +1,132 @@
+// Restore step (content class): a generation of a content source, copied by
+// vault version id into a bucket of the target (isolated) account, under a
+// prefix of its own. Validation restores a sample, a restore the whole
+// generation. Cleanup deletes only what the step wrote (the prefix was empty
+// before: restore refuses a non-empty one).
+import { S3ContentAdapter } from '../aws/content.ts';
+import { parseS3Url, vaultLayout } from '../domain/content.ts';
+import { InputError } from '../runtime/errors.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { type GenerationSummary, listGenerations } from '../usecases/content-backup.ts';
+import { restoreGeneration } from '../usecases/content-restore.ts';
+import type {
+  CreatedResource,
+  IsolatedTarget,
+  RecoveryPointRef,
+  RestoredItem,
+  RestoreStep,
+} from './types.ts';
+
+export const RESTORED_PREFIX_TYPE = 'kura::S3::Prefix';
+
+export interface ContentRestoreOptions {
+  /** Names the prefix: kura-restore/content/<source>/<generation>/<runId>/. */
+  runId?: string;
+  /** Overrides the prefix (must end in "/"). */
+  prefix?: string;
+  /** Restore this many objects spread over the generation (validation); default all. */
+  sample?: number;
+  purpose?: 'validation' | 'restore';
+}
+
+function options(opts: Record<string, unknown> | undefined): ContentRestoreOptions {
+  const o = (opts ?? {}) as ContentRestoreOptions;
+  const problems: string[] = [];
+  if (o.runId !== undefined && !/^[a-z0-9-]{1,40}$/.test(o.runId))
+    problems.push(`runId "${o.runId}": expected 1-40 characters a-z, 0-9, -`);
+  if (o.prefix !== undefined && (!o.prefix.endsWith('/') || o.prefix.startsWith('/')))
+    problems.push(`prefix "${o.prefix}": expected a relative prefix ending in "/"`);
+  if (o.sample !== undefined && (!Number.isInteger(o.sample) || o.sample < 1))
+    problems.push(`sample ${o.sample}: expected a positive whole number`);
+  if (problems.length) throw new InputError(problems.map((p) => `content restore options: ${p}`));
+  return o;
+}
+
+export const contentRestoreStep: RestoreStep = {
+  class: 'content',
+
+  async list(deps: Deps, opts = {}): Promise<RecoveryPointRef[]> {
+    const port = new S3ContentAdapter(deps.clients);
+    const { policy } = deps;
+    const out: RecoveryPointRef[] = [];
+    for (const c of policy.content.filter((s) => !opts.source || s.name === opts.source)) {
+      for (const g of await listGenerations(port, policy, c.name)) {
+        const raw = await port.get({
+          bucket: policy.vault.bucket,
+          key: vaultLayout.summaryKey(policy, c.name, g),
+        });
+        const summary = raw ? (JSON.parse(raw.toString('utf8')) as Partial<GenerationSummary>) : {};
+        const time = summary.time ?? `${g}T00:00:00.000Z`;
+        if (opts.before && new Date(time) > opts.before) continue;
+        out.push({
+          class: 'content',
+          source: c.name,
+          id: g,
+          time,
+          region: policy.region,
+          details: {
+            manifest: `s3://${policy.vault.bucket}/${vaultLayout.manifestKey(policy, c.name, g)}`,
+            objects: summary.objects,
+            bytes: summary.bytes,
+          },
+        });
+      }
+    }
+    return out.sort((a, b) => b.time.localeCompare(a.time) || a.source.localeCompare(b.source));
+  },
+
+  async restore(
+    deps: Deps,
+    target: IsolatedTarget,
+    rp: RecoveryPointRef,
+    raw?: Record<string, unknown>,
+  ): Promise<RestoredItem> {
+    const opts = options(raw);
+    if (!target.bucket)
+      throw new InputError([
+        'content restore: the target has no bucket; expected IsolatedTarget.bucket for restored content',
+      ]);
+    const prefix = opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}/`;
+    const outcome = await restoreGeneration(
+      new S3ContentAdapter(deps.clients),
+      new S3ContentAdapter(target.clients, target.region),
+      deps.policy,
+      {
+        source: rp.source,
+        generation: rp.id,
+        to: { bucket: target.bucket, prefix },
+        sample: opts.sample,
+      },
+    );
+    const resource: CreatedResource = {
+      type: RESTORED_PREFIX_TYPE,
+      id: outcome.to,
+      account: target.accountId,
+      region: target.region,
+      cleanup: `aws s3 rm --recursive ${outcome.to}`,
+    };
+    return {
+      class: 'content',
+      source: rp.source,
+      recoveryPoint: {
+        ...rp,
+        details: { ...rp.details, restoredObjects: outcome.objects, restoredBytes: outcome.bytes },
+      },
+      resources: [resource],
+      endpoint: outcome.to,
+      startedAt: outcome.startedAt,
+      finishedAt: outcome.finishedAt,
+      durationSeconds: outcome.durationSeconds,
+    };
+  },
+
+  async cleanup(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
+    const port = new S3ContentAdapter(target.clients, target.region);
+    for (const r of resources.filter((x) => x.type === RESTORED_PREFIX_TYPE)) {
+      const { bucket, prefix } = parseS3Url(r.id);
+      // Never a whole bucket: restore always writes under a prefix of its own.
+      if (!prefix) throw new Error(`refusing to clean up ${r.id}: not a restore prefix`);
+      await port.deleteKeys(bucket, await port.listKeys(bucket, prefix));
+    }
+  },
+};

@@ -1,0 +1,25 @@
+// Use case (content class): the complete generations in the vault, for the
+// inventory report and the validation planner (one item per generation).
+import { contentRestoreStep } from '../restore/content.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import type { InventoryItem } from './inventory.ts';
+
+export async function contentGenerations(deps: Deps): Promise<InventoryItem[]> {
+  if (deps.policy.content.length === 0) return [];
+  let points: Awaited<ReturnType<typeof contentRestoreStep.list>>;
+  try {
+    points = await contentRestoreStep.list(deps);
+  } catch (e) {
+    // No vault yet: no generations (the other classes' inventory still counts).
+    if ((e as Error).name === 'NoSuchBucket') return [];
+    throw e;
+  }
+  return points.map((rp) => ({
+    class: 'content',
+    source: rp.source,
+    id: rp.id,
+    time: rp.time,
+    region: rp.region,
+    status: 'complete',
+  }));
+}
