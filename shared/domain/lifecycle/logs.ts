@@ -1,0 +1,97 @@
+// Domain (logs): the vault lifecycle rules of the log classes, from the
+// policy's logs section. Pure. Per class:
+//   - loose files (logs/<class>/): expire at the class's retention, a safety
+//     net: normally they are bundled after keepMonths and removed. Not
+//     transitioned: they live two to three months and are read once more to
+//     be bundled, so a colder class would cost a transition, a retrieval fee
+//     and its minimum storage duration for no saving.
+//   - bundles (log-bundles/<class>/): move to colder classes on the policy's
+//     days, but only objects larger than logs.transitions.minObjectSizeBytes
+//     (small objects cost more to transition and to keep cold than they save:
+//     see docs/logs.md); expire at the retention minus the age a log has at
+//     the latest when its bundle is made, so every line is kept at least the
+//     retention (lifecycle counts from the bundle's creation).
+//   - removed versions (the originals a bundle replaced, overwritten attempts)
+//     go NONCURRENT_DAYS after removal; Object Lock holds them meanwhile.
+import type { LogsPolicy, Policy } from '../../policy/schema.ts';
+import { PolicyError } from '../../runtime/errors.ts';
+import { BUNDLE_ROOT, LOOSE_ROOT } from '../logs/keys.ts';
+import { minimumAgeAtBundling } from '../logs/months.ts';
+import type { LifecycleRule } from './index.ts';
+
+/** Days a removed (noncurrent) version of a log object is kept before S3 deletes it. */
+export const NONCURRENT_DAYS = 30;
+
+/** How long a restore waits for objects in each storage class (for docs and the lifecycle report). */
+export const RETRIEVAL: Record<string, string> = {
+  STANDARD: 'immediate',
+  STANDARD_IA: 'immediate',
+  GLACIER_IR: 'immediate (milliseconds)',
+  GLACIER: '3-5 hours (standard retrieval), after a restore request',
+  DEEP_ARCHIVE: 'up to 12 hours (standard retrieval), after a restore request',
+};
+
+export function bundleExpirationDays(retainDays: number, keepMonths: number): number {
+  return Math.max(1, retainDays - minimumAgeAtBundling(keepMonths));
+}
+
+/** The colder classes a bundle moves through, in order, before it expires. */
+export function bundleTransitions(
+  logs: LogsPolicy,
+  expireDays: number,
+): { StorageClass: string; TransitionInDays: number }[] {
+  const t = logs.transitions;
+  if (t.glacierDays < t.infrequentAccessDays + 30) {
+    throw new PolicyError([
+      `logs.transitions.glacierDays: found ${t.glacierDays}; expected at least infrequentAccessDays + 30 (${t.infrequentAccessDays + 30}): S3 keeps objects 30 days in STANDARD_IA before a colder class`,
+    ]);
+  }
+  if (t.deepArchiveDays <= t.glacierDays) {
+    throw new PolicyError([
+      `logs.transitions.deepArchiveDays: found ${t.deepArchiveDays}; expected more than glacierDays (${t.glacierDays})`,
+    ]);
+  }
+  return [
+    { StorageClass: 'STANDARD_IA', TransitionInDays: t.infrequentAccessDays },
+    // Instant Retrieval, not Flexible Retrieval: a restore still meets the logs RTO.
+    { StorageClass: 'GLACIER_IR', TransitionInDays: t.glacierDays },
+    { StorageClass: 'DEEP_ARCHIVE', TransitionInDays: t.deepArchiveDays },
+  ].filter((x) => x.TransitionInDays < expireDays);
+}
+
+export function logLifecycleRules(policy: Policy): LifecycleRule[] {
+  const logs = policy.logs;
+  if (!logs) return [];
+  const rules: LifecycleRule[] = [];
+  for (const [name, cls] of Object.entries(logs.classes).sort(([a], [b]) => a.localeCompare(b))) {
+    const expire = bundleExpirationDays(cls.retainDays, logs.keepMonths);
+    rules.push({
+      Id: `logs-${name}-loose`,
+      Status: 'Enabled',
+      Prefix: `${LOOSE_ROOT}${name}/`,
+      ExpirationInDays: cls.retainDays,
+      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS },
+      Why: `${name} logs: loose files are kept ${cls.retainDays} days at most (logs.classes.${name}.retainDays); normally bundled after ${logs.keepMonths} months, and removed originals go ${NONCURRENT_DAYS} days later`,
+    });
+    rules.push({
+      Id: `logs-${name}-bundles-expire`,
+      Status: 'Enabled',
+      Prefix: `${BUNDLE_ROOT}${name}/`,
+      ExpirationInDays: expire,
+      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS },
+      Why: `${name} logs: bundles expire ${expire} days after they are made = ${cls.retainDays} days retention - ${minimumAgeAtBundling(logs.keepMonths)} days, the least age a log has when its month is bundled; every line is kept at least ${cls.retainDays} days`,
+    });
+    const transitions = bundleTransitions(logs, expire);
+    if (transitions.length > 0) {
+      rules.push({
+        Id: `logs-${name}-bundles-transition`,
+        Status: 'Enabled',
+        Prefix: `${BUNDLE_ROOT}${name}/`,
+        ObjectSizeGreaterThan: logs.transitions.minObjectSizeBytes,
+        Transitions: transitions,
+        Why: `${name} logs: bundles larger than ${logs.transitions.minObjectSizeBytes} bytes move to ${transitions.map((t) => `${t.StorageClass} at ${t.TransitionInDays} days`).join(', ')}; smaller objects (manifests, small bundles) stay in STANDARD because per-object transition and metadata charges exceed the saving`,
+      });
+    }
+  }
+  return rules;
+}

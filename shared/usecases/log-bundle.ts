@@ -1,0 +1,302 @@
+// Use case (logs, monthly): bundle every loose file of a month older than
+// keepMonths into one tar.gz per (class, host, month), streamed from S3 to S3
+// through a bounded multipart upload, with a manifest of every member.
+//
+// Crash safety, step by step, for one (class, host, month):
+//   1. read the committed manifests of the month (part-001, part-002, …);
+//   2. loose files a committed manifest already holds (same key and ETag) are
+//      leftovers of a run that stopped while deleting: delete them, bundle
+//      nothing twice;
+//   3. the rest go into the next part number (deterministic key); an earlier
+//      attempt without a manifest is simply overwritten (a new version);
+//   4. the bundle is read back (that exact version) and every member and the
+//      bundle's own SHA-256 compared with what was packed;
+//   5. only then the manifest is written: the commit marker;
+//   6. then the loose originals are removed (If-Match their ETag).
+// A crash before 5 leaves the originals and an uncommitted bundle (redone
+// next run); a crash after 5 leaves originals that step 2 removes. Nothing is
+// lost, nothing bundled twice. Files of a bundled month that arrive late go
+// into the next part.
+import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
+import { isPreconditionFailed } from '../aws/log-store.ts';
+import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
+import {
+  bundleKey,
+  bundleMonthPrefix,
+  type LooseRef,
+  loosePrefix,
+  manifestKey,
+  parseBundleKey,
+  parseLooseKey,
+} from '../domain/logs/keys.ts';
+import { compareWithManifest, type Manifest, parseManifest } from '../domain/logs/manifest.ts';
+import { bundleCutoff, isBundleDue } from '../domain/logs/months.ts';
+import { mapLimit } from '../domain/logs/pool.ts';
+import { managedTags } from '../domain/tags.ts';
+import type { Policy } from '../policy/schema.ts';
+import { forEachTarget, type MetricPoint, type RunResult, type TargetOutcome } from '../runtime/result.ts';
+
+export const FUNCTION_NAME = 'log-bundle';
+
+export interface LogBundlePorts {
+  store: LogStorePort;
+  /** Wall clock for the manifest's verifiedAt (tests pin it). */
+  clock?: () => Date;
+}
+
+export interface Group {
+  logClass: string;
+  host: string;
+  month: string;
+  files: (LooseRef & { obj: StoredObject })[];
+}
+
+async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** The committed manifests of one (class, host, month), by part. */
+export async function committedManifests(
+  store: LogStorePort,
+  bucket: string,
+  logClass: string,
+  host: string,
+  month: string,
+): Promise<Manifest[]> {
+  const objects = await store.list(bucket, bundleMonthPrefix(logClass, host, month));
+  const out: Manifest[] = [];
+  for (const o of objects) {
+    const ref = parseBundleKey(o.key);
+    if (ref?.kind !== 'manifest') continue;
+    const { body } = await store.read(bucket, o.key);
+    out.push(parseManifest(await textOf(body), `s3://${bucket}/${o.key}`));
+  }
+  return out.sort((a, b) => a.part - b.part);
+}
+
+/** Loose files of the policy's classes in months before the cutoff, grouped per (class, host, month). */
+export async function dueGroups(
+  store: LogStorePort,
+  policy: Policy,
+  cutoff: string,
+  warnings: string[],
+): Promise<Group[]> {
+  const groups = new Map<string, Group>();
+  for (const logClass of Object.keys(policy.logs?.classes ?? {}).sort()) {
+    for (const obj of await store.list(policy.vault.bucket, loosePrefix(logClass))) {
+      const ref = parseLooseKey(obj.key);
+      if (!ref) {
+        warnings.push(
+          `s3://${policy.vault.bucket}/${obj.key} is not a loose log key (logs/<class>/<host>/<yyyy-mm-dd>/<file>); left alone`,
+        );
+        continue;
+      }
+      const month = ref.day.slice(0, 7);
+      if (!isBundleDue(month, cutoff)) continue;
+      const id = `${logClass}/${ref.host}/${month}`;
+      const g = groups.get(id) ?? { logClass, host: ref.host, month, files: [] };
+      g.files.push({ ...ref, obj });
+      groups.set(id, g);
+    }
+  }
+  return [...groups.values()].sort((a, b) =>
+    `${a.logClass}/${a.host}/${a.month}`.localeCompare(`${b.logClass}/${b.host}/${b.month}`),
+  );
+}
+
+async function removeOriginals(
+  store: LogStorePort,
+  bucket: string,
+  files: { key: string; etag: string }[],
+  outcome: TargetOutcome,
+): Promise<number> {
+  const results = await mapLimit(files, 8, (f) => store.remove(bucket, f.key, { ifMatch: f.etag }));
+  let removed = 0;
+  for (const [i, r] of results.entries()) {
+    if (r.ok) removed++;
+    else if (isPreconditionFailed(r.error))
+      outcome.warnings.push(
+        `${files[i]?.key} changed after it was bundled; kept (the next run bundles it again)`,
+      );
+    else throw r.error;
+  }
+  return removed;
+}
+
+async function bundleGroup(
+  store: LogStorePort,
+  policy: Policy,
+  g: Group,
+  now: Date,
+  clock: () => Date,
+  outcome: TargetOutcome,
+  metrics: MetricPoint[],
+) {
+  const bucket = policy.vault.bucket;
+  const committed = await committedManifests(store, bucket, g.logClass, g.host, g.month);
+
+  // 2. leftovers of a committed part: their bundle was verified before its manifest was written.
+  const inManifest = new Map<string, { etag?: string; manifest: Manifest }>();
+  for (const m of committed)
+    for (const mem of m.members) inManifest.set(mem.sourceKey, { etag: mem.sourceEtag, manifest: m });
+  const leftovers = g.files.filter((f) => inManifest.get(f.key)?.etag === f.obj.etag);
+  if (leftovers.length) {
+    for (const m of new Set(leftovers.map((f) => inManifest.get(f.key)?.manifest as Manifest))) {
+      const b = await store.head(bucket, m.bundle.key);
+      if (!b || b.size !== m.bundle.size)
+        throw new Error(`${m.bundle.key} is missing or not the size its manifest says; originals kept`);
+    }
+    const n = await removeOriginals(
+      store,
+      bucket,
+      leftovers.map((f) => ({ key: f.key, etag: f.obj.etag })),
+      outcome,
+    );
+    outcome.actions.push(
+      `removed ${n} original(s) already in committed bundle(s) (an earlier run stopped before removing them)`,
+    );
+  }
+
+  const pending = g.files
+    .filter((f) => !leftovers.includes(f))
+    .sort((a, b) => a.member.localeCompare(b.member));
+  if (pending.length === 0) {
+    if (!leftovers.length) outcome.status = 'skipped';
+    return;
+  }
+  const part = Math.max(0, ...committed.map((m) => m.part)) + 1;
+  const key = bundleKey(g.logClass, g.host, g.month, part);
+  const tags = managedTags({
+    backupClass: 'logs',
+    source: `${g.logClass}/${g.host}`,
+    time: now,
+    createdBy: FUNCTION_NAME,
+  });
+
+  // 3. pack and upload in one stream.
+  const versions = new Map<string, string | undefined>();
+  const members: MemberSource[] = pending.map((f) => {
+    let stored: string | undefined;
+    return {
+      name: f.member,
+      size: f.obj.size,
+      mtime: f.obj.lastModified,
+      open: async () => {
+        const body = await store.read(bucket, f.key, { etag: f.obj.etag });
+        versions.set(f.key, body.versionId);
+        stored = body.sha256;
+        return body.body;
+      },
+      // The bytes read must be the bytes S3 checksummed when the file was archived.
+      check: (read) => {
+        if (stored && stored !== read.sha256)
+          throw new Error(`${f.key}: read SHA-256 ${read.sha256}, S3 holds ${stored}`);
+      },
+    };
+  });
+  const packed = packBundle(members);
+  const [uploaded, digest] = await Promise.all([
+    store.upload(bucket, key, packed.stream, { tags, contentType: 'application/gzip' }),
+    packed.done,
+  ]);
+
+  // 4. read back exactly that version and compare.
+  const back = await store.read(bucket, key, { versionId: uploaded.versionId });
+  const read = await readBundle(back.body);
+  const problems = compareWithManifest(digest.members, read.members, {
+    expected: digest.bundle,
+    read: read.bundle,
+  });
+  if (problems.length)
+    throw new Error(`${key} failed verification, originals kept: ${problems.slice(0, 3).join('; ')}`);
+
+  // 5. commit.
+  const manifest: Manifest = {
+    kind: 'kura-log-bundle',
+    version: 1,
+    logClass: g.logClass,
+    host: g.host,
+    month: g.month,
+    part,
+    bundle: {
+      key,
+      size: digest.bundle.size,
+      sha256: digest.bundle.sha256,
+      ...(uploaded.versionId ? { versionId: uploaded.versionId } : {}),
+    },
+    createdAt: now.toISOString(),
+    createdBy: FUNCTION_NAME,
+    verifiedAt: clock().toISOString(),
+    members: pending.map((f, i) => {
+      const versionId = versions.get(f.key);
+      return {
+        name: f.member,
+        size: digest.members[i]?.size ?? f.obj.size,
+        sha256: digest.members[i]?.sha256 ?? '',
+        sourceKey: f.key,
+        sourceEtag: f.obj.etag,
+        ...(versionId ? { sourceVersionId: versionId } : {}),
+      };
+    }),
+  };
+  await store.putText(
+    bucket,
+    manifestKey(g.logClass, g.host, g.month, part),
+    JSON.stringify(manifest, null, 1),
+    {
+      tags,
+      contentType: 'application/json',
+    },
+  );
+
+  // 6. remove the originals.
+  const removed = await removeOriginals(
+    store,
+    bucket,
+    pending.map((f) => ({ key: f.key, etag: f.obj.etag })),
+    outcome,
+  );
+  const inBytes = pending.reduce((n, f) => n + f.obj.size, 0);
+  outcome.bundle = key;
+  outcome.members = pending.length;
+  outcome.bytesIn = inBytes;
+  outcome.bytesOut = digest.bundle.size;
+  outcome.actions.push(
+    `bundled ${pending.length} file(s), ${inBytes} bytes into ${key} (${digest.bundle.size} bytes), verified against its manifest; removed ${removed} original(s)`,
+  );
+  metrics.push(
+    { name: 'LogBundlesWritten', value: 1, unit: 'Count', dimensions: { class: g.logClass } },
+    { name: 'LogBytesBundled', value: inBytes, unit: 'Bytes', dimensions: { class: g.logClass } },
+  );
+}
+
+export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts): Promise<RunResult> {
+  const result: RunResult = {
+    function: FUNCTION_NAME,
+    time: now.toISOString(),
+    ok: true,
+    targets: [],
+    warnings: [],
+    metrics: [],
+  };
+  const logs = policy.logs;
+  if (!logs) {
+    result.warnings.push('the policy has no logs section: nothing to do');
+    return result;
+  }
+  const cutoff = bundleCutoff(now, policy.timezone, logs.keepMonths);
+  result.bundlesBefore = cutoff;
+  const groups = await dueGroups(ports.store, policy, cutoff, result.warnings);
+  const clock = ports.clock ?? (() => new Date());
+  result.targets = await forEachTarget(
+    groups,
+    (g) => `${g.logClass}/${g.host}/${g.month}`,
+    (g, outcome) => bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics),
+  );
+  const failed = result.targets.filter((t) => t.status === 'failed').length;
+  result.metrics.push({ name: 'TargetFailures', value: failed, unit: 'Count' });
+  result.ok = failed === 0;
+  return result;
+}

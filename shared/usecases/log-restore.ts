@@ -1,0 +1,225 @@
+// Use case (logs, restore): bring back the logs of one (class, host) for a
+// day range, from loose files and from committed bundles alike, to a sink (a
+// local folder or an S3 prefix). Every file written is checked against the
+// SHA-256 S3 or the bundle's manifest holds for it; a mismatch fails the
+// restore. Bundles in an archive storage class are asked back from S3 and
+// reported as pending. Inputs are checked before anything is read.
+import type { LogStorePort } from '../aws/log-store.ts';
+import { readBundle } from '../domain/logs/bundle-codec.ts';
+import {
+  bundleMonthPrefix,
+  isValidDay,
+  loosePrefix,
+  memberDay,
+  parseBundleKey,
+  parseLooseKey,
+} from '../domain/logs/keys.ts';
+import { type Manifest, type ManifestMember, parseManifest } from '../domain/logs/manifest.ts';
+import { daysBetween, monthsBetween } from '../domain/logs/months.ts';
+import type { Policy } from '../policy/schema.ts';
+import { InputError, NotReadyError } from '../runtime/errors.ts';
+
+export interface LogRestoreRequest {
+  logClass: string;
+  host: string;
+  from: string;
+  to: string;
+}
+
+/** Where restored files go. `path` is `<class>/<host>/<yyyy-mm-dd>/<file>`. */
+export interface LogSink {
+  describe(): string;
+  /** Writes one file; rejects (leaving nothing under `path`) when the bytes do not have `expected.sha256`. */
+  write(
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    expected: { size: number; sha256?: string },
+  ): Promise<{ sha256: string; size: number }>;
+}
+
+export interface RestorePlan {
+  request: LogRestoreRequest;
+  loose: { key: string; member: string; size: number; etag: string }[];
+  bundles: {
+    key: string;
+    manifest: Manifest;
+    wanted: ManifestMember[];
+    storageClass: string;
+    readable: boolean;
+  }[];
+  /** Members found both loose and in a bundle (same SHA-256): restored once, from the loose copy. */
+  duplicates: string[];
+}
+
+export interface RestoreSummary {
+  class: string;
+  host: string;
+  from: string;
+  to: string;
+  destination: string;
+  files: number;
+  bytes: number;
+  fromLoose: number;
+  fromBundles: number;
+  bundlesRead: string[];
+  /** Bundles in an archive class: a restore request was made; re-run when it completes. */
+  pendingArchived: string[];
+  /** Days of the range with no file at all (a host down, or nothing logged). */
+  daysWithoutLogs: string[];
+  verified: true;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+}
+
+const ARCHIVED = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+export function validateRestoreRequest(policy: Policy, r: LogRestoreRequest): void {
+  const problems: string[] = [];
+  const classes = Object.keys(policy.logs?.classes ?? {});
+  if (!classes.includes(r.logClass))
+    problems.push(
+      `--class: found "${r.logClass}"; expected one of ${classes.join(', ') || '(no logs section in the policy)'}`,
+    );
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(r.host))
+    problems.push(
+      `--host: found "${r.host}"; expected a host name as the hosts upload it (letters, digits, . _ -)`,
+    );
+  if (!isValidDay(r.from)) problems.push(`--from: found "${r.from}"; expected a date yyyy-mm-dd`);
+  if (!isValidDay(r.to)) problems.push(`--to: found "${r.to}"; expected a date yyyy-mm-dd`);
+  if (isValidDay(r.from) && isValidDay(r.to) && r.from > r.to)
+    problems.push(`--from ${r.from} is after --to ${r.to}; expected from <= to`);
+  if (problems.length) throw new InputError(problems);
+}
+
+async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of body) chunks.push(Buffer.from(c));
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function planLogRestore(
+  policy: Policy,
+  store: LogStorePort,
+  r: LogRestoreRequest,
+): Promise<RestorePlan> {
+  validateRestoreRequest(policy, r);
+  const bucket = policy.vault.bucket;
+  const inRange = (day: string) => day >= r.from && day <= r.to;
+  const plan: RestorePlan = { request: r, loose: [], bundles: [], duplicates: [] };
+  const looseByMember = new Map<string, RestorePlan['loose'][number]>();
+  for (const month of monthsBetween(r.from, r.to)) {
+    for (const o of await store.list(bucket, loosePrefix(r.logClass, r.host, `${month}-`))) {
+      const ref = parseLooseKey(o.key);
+      if (!ref || !inRange(ref.day)) continue;
+      const item = { key: o.key, member: ref.member, size: o.size, etag: o.etag };
+      plan.loose.push(item);
+      looseByMember.set(ref.member, item);
+    }
+    const objects = await store.list(bucket, bundleMonthPrefix(r.logClass, r.host, month));
+    for (const o of objects) {
+      const ref = parseBundleKey(o.key);
+      if (ref?.kind !== 'manifest') continue; // a bundle without a manifest is not committed
+      const manifest = parseManifest(
+        await textOf((await store.read(bucket, o.key)).body),
+        `s3://${bucket}/${o.key}`,
+      );
+      const wanted = manifest.members.filter((m) => inRange(memberDay(m.name)) && !looseByMember.has(m.name));
+      plan.duplicates.push(
+        ...manifest.members
+          .filter((m) => inRange(memberDay(m.name)) && looseByMember.has(m.name))
+          .map((m) => m.name),
+      );
+      if (wanted.length === 0) continue;
+      const info = await store.head(bucket, manifest.bundle.key);
+      if (!info) throw new Error(`s3://${bucket}/${manifest.bundle.key}: named by ${o.key} but missing`);
+      const storageClass = info.storageClass ?? 'STANDARD';
+      const readable = !ARCHIVED.has(storageClass) || /ongoing-request="false"/.test(info.restore ?? '');
+      plan.bundles.push({ key: manifest.bundle.key, manifest, wanted, storageClass, readable });
+    }
+  }
+  return plan;
+}
+
+export async function executeLogRestore(
+  policy: Policy,
+  store: LogStorePort,
+  plan: RestorePlan,
+  sink: LogSink,
+  opts: { requestArchiveRestore?: boolean; clock?: () => Date } = {},
+): Promise<RestoreSummary> {
+  const clock = opts.clock ?? (() => new Date());
+  const started = clock();
+  const bucket = policy.vault.bucket;
+  const { logClass, host } = plan.request;
+  const path = (member: string) => `${logClass}/${host}/${member}`;
+  const written = new Set<string>();
+  let bytes = 0;
+
+  for (const f of plan.loose) {
+    const obj = await store.read(bucket, f.key, { etag: f.etag });
+    const out = await sink.write(path(f.member), obj.body, { size: f.size, sha256: obj.sha256 });
+    written.add(f.member);
+    bytes += out.size;
+  }
+  let fromBundles = 0;
+  const bundlesRead: string[] = [];
+  const pendingArchived: string[] = [];
+  for (const b of plan.bundles) {
+    if (!b.readable) {
+      if (opts.requestArchiveRestore) await store.requestRestore(bucket, b.key, 7);
+      pendingArchived.push(`${b.key} (${b.storageClass})`);
+      continue;
+    }
+    const wanted = new Map(b.wanted.map((m) => [m.name, m]));
+    const obj = await store.read(bucket, b.key, { versionId: b.manifest.bundle.versionId });
+    const read = await readBundle(obj.body, async (member, body) => {
+      const m = wanted.get(member.name);
+      if (!m) return;
+      const out = await sink.write(path(m.name), body, { size: m.size, sha256: m.sha256 });
+      written.add(m.name);
+      fromBundles++;
+      bytes += out.size;
+    });
+    if (read.bundle.sha256 !== b.manifest.bundle.sha256) {
+      throw new Error(
+        `${b.key}: SHA-256 ${read.bundle.sha256}, its manifest says ${b.manifest.bundle.sha256}`,
+      );
+    }
+    const missing = [...wanted.keys()].filter((n) => !written.has(n));
+    if (missing.length)
+      throw new Error(
+        `${b.key}: members named by the manifest are missing: ${missing.slice(0, 3).join(', ')}`,
+      );
+    bundlesRead.push(b.key);
+  }
+  const finished = clock();
+  const days = new Set([...written].map(memberDay));
+  const summary: RestoreSummary = {
+    class: logClass,
+    host,
+    from: plan.request.from,
+    to: plan.request.to,
+    destination: sink.describe(),
+    files: written.size,
+    bytes,
+    fromLoose: plan.loose.length,
+    fromBundles,
+    bundlesRead,
+    pendingArchived,
+    daysWithoutLogs: daysBetween(plan.request.from, plan.request.to).filter((d) => !days.has(d)),
+    verified: true,
+    startedAt: started.toISOString(),
+    finishedAt: finished.toISOString(),
+    durationSeconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
+  };
+  if (pendingArchived.length) {
+    throw new NotReadyError(
+      `${summary.files} file(s) restored to ${summary.destination}; ${pendingArchived.length} bundle(s) are in an archive storage class: ${pendingArchived.join(', ')}. ` +
+        (opts.requestArchiveRestore
+          ? 'A restore was requested from S3 (Standard tier: hours); run the same command again when it completes.'
+          : 'Re-run with archive restore allowed.'),
+    );
+  }
+  return summary;
+}
