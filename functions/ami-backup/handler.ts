@@ -1,0 +1,20 @@
+// Lambda edge for `ami-backup`: parse the scheduled (or on-demand) event, run the use case.
+import { S3RecordStore } from '../../shared/aws/config-records.ts';
+import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
+import { KmsAdapter } from '../../shared/aws/kms.ts';
+import { parseScheduledEvent } from '../../shared/runtime/event.ts';
+import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
+import type { RunResult } from '../../shared/runtime/result.ts';
+import { amiBackup, amiBackupRequest } from '../../shared/usecases/ami-backup.ts';
+
+/** The plain function tests and `kura invoke ami-backup [--instance i-…] [--reason "…"]` call. */
+export async function run(event: unknown, { policy, clients }: Deps): Promise<RunResult> {
+  const request = amiBackupRequest(parseScheduledEvent(event));
+  return amiBackup(request, policy, {
+    images: new Ec2ImageAdapter(clients),
+    keys: new KmsAdapter(clients),
+    records: new S3RecordStore(clients, policy.vault.bucket),
+  });
+}
+
+export const handler = lambdaHandler('ami-backup', run);

@@ -1,0 +1,254 @@
+// Restore step (image class): kura's machine images of a server, newest
+// first; a restore shares the image and its snapshots with the isolated
+// account (after the same KMS pre-flight as the backup) and launches it there
+// in a subnet with no route out and a security group with no ingress, with no
+// user data and no instance profile: nothing of production's identity.
+// Resumable: the instance carries the run id, so a retried invocation finds it
+// and waits on. Cleanup terminates only kura-managed instances.
+import { S3RecordStore } from '../aws/config-records.ts';
+import {
+  describeIsolatedInstance,
+  Ec2ImageAdapter,
+  findInstancesByTags,
+  ingressRuleCount,
+  launchIsolated,
+  type MachineImage,
+  terminateInstance,
+} from '../aws/ec2-images.ts';
+import { KmsAdapter } from '../aws/kms.ts';
+import { configRecordKey, parseConfigurationRecord } from '../domain/config-record.ts';
+import { sharingBlockers } from '../domain/image-sharing.ts';
+import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
+import { InputError, NotReadyError } from '../runtime/errors.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { drTarget, selectedInstance } from '../usecases/ami-backup.ts';
+import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
+import { ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import type {
+  CreatedResource,
+  IsolatedTarget,
+  RecoveryPointRef,
+  RestoredItem,
+  RestoreStep,
+} from './types.ts';
+
+export interface ImageRestoreOptions {
+  runId: string;
+  purpose?: 'validation' | 'restore';
+  /** Wait in-process this long for the instance to run, then NotReadyError (the state machine retries). */
+  maxWaitSeconds?: number;
+  pollSeconds?: number;
+  /** Instance type of the restored server (default: the one in the image's configuration record, else t3.micro). */
+  instanceType?: string;
+}
+
+function options(raw: Record<string, unknown> | undefined): ImageRestoreOptions {
+  const runId = typeof raw?.runId === 'string' ? raw.runId : '';
+  if (!/^[a-z0-9-]{1,24}$/.test(runId))
+    throw new InputError([`restore options: runId "${runId}" must be 1-24 characters a-z, 0-9, -`]);
+  return { ...(raw as Partial<ImageRestoreOptions>), runId };
+}
+
+function toRef(img: MachineImage): RecoveryPointRef | undefined {
+  const time = taggedTime(img.tags);
+  const source = img.tags[TAG.source];
+  if (!time || !source || img.state !== 'available') return undefined;
+  return {
+    class: 'image',
+    source,
+    id: img.id,
+    time: time.toISOString(),
+    region: img.region,
+    details: {
+      name: img.name,
+      snapshotIds: img.snapshotIds,
+      encrypted: img.snapshots.some((s) => s.encrypted),
+      reason: img.tags[TAG.reason],
+      copyOf: img.tags[TAG.copyOf],
+      validated: img.tags[TAG.validated],
+    },
+  };
+}
+
+async function listImages(
+  deps: Deps,
+  opts: { source?: string; before?: Date } = {},
+): Promise<RecoveryPointRef[]> {
+  const adapter = new Ec2ImageAdapter(deps.clients);
+  // Images of a server that no longer exists are the ones a rebuild needs: list by tags, not by instances.
+  const regions = [deps.policy.region];
+  const dr = deps.policy.images?.copyToDrRegion ? drTarget(deps.policy)?.region : undefined;
+  if (dr) regions.push(dr);
+  // Without a source: images of the instances the policy selects, and of instances that are gone.
+  const live = new Map((await adapter.listInstances()).map((i) => [i.id, i]));
+  const wanted = (source: string) => {
+    if (opts.source) return source === opts.source;
+    const inst = live.get(source);
+    return !inst || selectedInstance(inst, deps.policy);
+  };
+  const refs: RecoveryPointRef[] = [];
+  for (const region of regions) {
+    for (const img of await adapter.listManagedImages(region)) {
+      const ref = toRef(img);
+      if (!ref || !wanted(ref.source)) continue;
+      if (opts.before && new Date(ref.time) > opts.before) continue;
+      refs.push(ref);
+    }
+  }
+  // Newest first; at the same time, the policy's own region before its DR copy.
+  return refs.sort(
+    (a, b) =>
+      b.time.localeCompare(a.time) ||
+      Number(a.region !== deps.policy.region) - Number(b.region !== deps.policy.region),
+  );
+}
+
+function resource(id: string, target: IsolatedTarget): CreatedResource {
+  return {
+    type: 'AWS::EC2::Instance',
+    id,
+    account: target.accountId,
+    region: target.region,
+    cleanup: `aws ec2 terminate-instances --instance-ids ${id} --region ${target.region}`,
+  };
+}
+
+async function restoreImage(
+  deps: Deps,
+  target: IsolatedTarget,
+  rp: RecoveryPointRef,
+  rawOpts?: Record<string, unknown>,
+): Promise<RestoredItem> {
+  const opts = options(rawOpts);
+  const purpose = opts.purpose ?? 'validation';
+  const started = new Date();
+  if (rp.region !== target.region) {
+    throw new InputError([
+      `image ${rp.id} is in ${rp.region} but the isolated target is in ${target.region}; expected a recovery point in ${target.region}`,
+    ]);
+  }
+  // 1. Where it goes: checked isolated before anything is shared or launched.
+  const network = target.network ?? (await ensureIsolatedNetwork(target.clients, target.region));
+  const subnetId = network.subnetIds[0];
+  if (!subnetId)
+    throw new InputError(['target.network.subnetIds: empty; expected at least one subnet with no route out']);
+  const problems = await isolationFindings(target.clients, network.vpcId, target.region);
+  const ingress = await ingressRuleCount(target.clients, network.securityGroupId, target.region);
+  if (ingress > 0)
+    problems.push(`security group ${network.securityGroupId} has ${ingress} ingress rule(s); expected none`);
+  if (problems.length > 0) throw new InputError(problems.map((p) => `target.network: ${p}`));
+
+  const created: CreatedResource[] = [];
+  try {
+    // 2. The image: still there, kura's own, shareable; shared with its snapshots.
+    const source = new Ec2ImageAdapter(deps.clients);
+    const image = await source.getImage(rp.id, rp.region);
+    if (!image || !isManaged(image.tags, 'image') || image.state !== 'available') {
+      throw new Error(
+        `image ${rp.id} of ${rp.source} is gone, not kura-managed or not available (${image?.state ?? 'missing'})`,
+      );
+    }
+    const keys = new KmsAdapter(deps.clients);
+    const facts = [];
+    for (const keyId of new Set(
+      image.snapshots.map((s) => s.kmsKeyId).filter((k): k is string => Boolean(k)),
+    )) {
+      const k = await keys.describe(keyId, rp.region);
+      facts.push({ keyId, ...k });
+    }
+    const blockers = sharingBlockers(facts, target.accountId);
+    if (blockers.length > 0)
+      throw new Error(`image ${rp.id} cannot be shared with ${target.accountId}: ${blockers.join('; ')}`);
+    await source.shareImage(image, target.accountId, rp.region);
+
+    // 3. The server, launched in the isolated network (or found again on a retry).
+    const record = parseConfigurationRecord(
+      await new S3RecordStore(deps.clients, deps.policy.vault.bucket)
+        .get(configRecordKey(rp.source, image.name))
+        .catch(() => undefined),
+    );
+    const tags: TagMap = {
+      Name: restoredName(purpose, opts.runId, rp.source),
+      ...managedTags({
+        backupClass: purpose,
+        source: rp.source,
+        time: new Date(rp.time),
+        createdBy: purpose,
+      }),
+      [RUN_TAG]: opts.runId,
+      [TAG.copyOf]: `${rp.region}:${rp.id}`,
+    };
+    const [existing] = await findInstancesByTags(
+      target.clients,
+      { [RUN_TAG]: opts.runId, [TAG.copyOf]: tags[TAG.copyOf] as string },
+      target.region,
+    );
+    const instanceId =
+      existing?.id ??
+      (await launchIsolated(
+        target.clients,
+        {
+          imageId: image.id,
+          instanceType: opts.instanceType ?? record?.configuration.instanceType ?? 't3.micro',
+          subnetId,
+          securityGroupId: network.securityGroupId,
+          tags,
+        },
+        target.region,
+      ));
+    created.push(resource(instanceId, target));
+
+    const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+    for (;;) {
+      const inst = await describeIsolatedInstance(target.clients, instanceId, target.region);
+      if (!inst) throw new Error(`instance ${instanceId} disappeared while waiting for it`);
+      if (inst.state === 'running') {
+        const finished = new Date();
+        return {
+          class: 'image',
+          source: rp.source,
+          recoveryPoint: rp,
+          resources: created,
+          endpoint: inst.privateIp,
+          startedAt: started.toISOString(),
+          finishedAt: finished.toISOString(),
+          durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+        };
+      }
+      if (inst.state !== 'pending')
+        throw new Error(`instance ${instanceId} is ${inst.state}; expected it to start running`);
+      if (Date.now() >= deadline)
+        throw new NotReadyError(
+          `instance ${instanceId} is not running yet; the run resumes where it stopped`,
+        );
+      await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 10) * 1000));
+    }
+  } catch (err) {
+    if (err instanceof NotReadyError || err instanceof InputError) throw err;
+    const e = err as Error;
+    throw new RestoreFailedError(`image ${rp.source} from ${rp.id}: ${e.name}: ${e.message}`, created);
+  }
+}
+
+async function cleanupImage(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
+  const problems: string[] = [];
+  for (const r of resources) {
+    if (r.type !== 'AWS::EC2::Instance') continue;
+    try {
+      const inst = await describeIsolatedInstance(target.clients, r.id, r.region);
+      if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') continue;
+      if (!isManaged(inst.tags)) throw new Error(`refusing to terminate ${r.id}: not kura-managed`);
+      await terminateInstance(target.clients, r.id, r.region);
+    } catch (err) {
+      problems.push(`${r.type} ${r.id}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`cleanup left resources behind: ${problems.join('; ')}`);
+}
+
+export const imageRestoreStep: RestoreStep = {
+  class: 'image',
+  list: listImages,
+  restore: restoreImage,
+  cleanup: cleanupImage,
+};
