@@ -1,0 +1,95 @@
+// Lambda edge for `validation-step`: the tasks of the validation state machine
+// (plan, restore, check, cleanup, report), chosen by the event's `step`. Each
+// state passes its whole (small) state as `input`; the work is in the use case.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import * as z from 'zod/mini';
+import { Clients } from '../../shared/aws/clients.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
+import { type Deps, policyFromEnvironment } from '../../shared/runtime/lambda.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import {
+  checkItem,
+  cleanupItem,
+  planValidation,
+  reportValidation,
+  restoreItem,
+  runIdFor,
+  type StepOptions,
+} from '../../shared/usecases/validation.ts';
+
+const failure = z.nullable(
+  z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+);
+const pointer = z.strictObject({
+  runId: z.string(),
+  index: z.int(),
+  class: z.enum(['database', 'image', 'content', 'logs']),
+  source: z.string(),
+});
+const eventSchema = z.discriminatedUnion('step', [
+  z.strictObject({
+    step: z.literal('plan'),
+    input: z.looseObject({ time: z.iso.datetime({ offset: true }), runId: z.optional(z.string()) }),
+  }),
+  z.strictObject({
+    step: z.enum(['restore', 'check', 'cleanup']),
+    input: z.looseObject({ item: pointer, error: failure }),
+  }),
+  z.strictObject({
+    step: z.literal('report'),
+    input: z.looseObject({
+      time: z.iso.datetime({ offset: true }),
+      runId: z.optional(z.string()),
+      plan: z.optional(z.looseObject({ runId: z.string() })),
+      planError: failure,
+      mapError: failure,
+    }),
+  }),
+]);
+
+/** The plain function tests, `kura run validation` and the state machine runner call. */
+export async function run(event: unknown, deps: Deps, opts: StepOptions = {}): Promise<unknown> {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success)
+    throw new InputError(
+      parsed.error.issues.map((i) => `event.${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
+    );
+  const e = parsed.data;
+  switch (e.step) {
+    case 'plan': {
+      const { plan, pointers } = await planValidation(deps, new Date(e.input.time), e.input.runId);
+      return { runId: plan.runId, items: pointers, nothing: plan.nothing.map((n) => n.class) };
+    }
+    case 'restore':
+      return restoreItem(deps, e.input.item, opts);
+    case 'check':
+      return checkItem(deps, e.input.item, opts);
+    case 'cleanup':
+      return cleanupItem(deps, e.input.item, e.input.error ?? undefined);
+    case 'report': {
+      const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
+      const { result } = await reportValidation(deps, {
+        runId,
+        time: new Date(e.input.time).toISOString(),
+        planError: e.input.planError ?? undefined,
+        mapError: e.input.mapError ?? undefined,
+      });
+      return result;
+    }
+  }
+}
+
+let deps: Deps | undefined;
+const init = (): Deps => {
+  const policy = policyFromEnvironment();
+  return { policy, clients: new Clients({ region: policy.region }) };
+};
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
+
+export const handler = middy(async (event: unknown) => {
+  deps ??= init();
+  const out = await run(event, deps);
+  logger.info('validation step finished', { step: (event as { step?: string }).step, out });
+  return out;
+}).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,0 +1,421 @@
+// Restore step (database class): the latest kura-managed snapshots per
+// database, restored into the isolated account: share the snapshot with it,
+// copy it there re-encrypted with the isolated account's key, restore the copy
+// not publicly accessible into the isolated DB subnet group, wait until it is
+// available. Resumable: names derive from the run id, so a retried invocation
+// finds its own earlier work and continues. Cleanup deletes only kura-managed
+// resources.
+import {
+  CopyDBSnapshotCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  type DBInstance,
+  type DBSnapshot,
+  DeleteDBInstanceCommand,
+  DeleteDBSnapshotCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  RestoreDBInstanceFromDBSnapshotCommand,
+} from '@aws-sdk/client-rds';
+import type { Clients } from '../aws/clients.ts';
+import { KmsAdapter } from '../aws/kms.ts';
+import { RdsAdapter } from '../aws/rds.ts';
+import {
+  fromTagList,
+  isManaged,
+  managedTags,
+  TAG,
+  type TagMap,
+  taggedTime,
+  toTagList,
+} from '../domain/tags.ts';
+import { KuraError, NotReadyError } from '../runtime/errors.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { selected } from '../usecases/rds-snapshot.ts';
+import { ensureIsolatedKey, ensureIsolatedNetwork } from './isolated-network.ts';
+import type {
+  CreatedResource,
+  IsolatedTarget,
+  RecoveryPointRef,
+  RestoredItem,
+  RestoreStep,
+} from './types.ts';
+
+/** Tag on everything one run creates in the isolated account (leftover checks filter on it). */
+export const RUN_TAG = 'kura:run';
+
+export interface RestoreOptions {
+  /** Identifies the run: names and the kura:run tag derive from it. */
+  runId: string;
+  purpose?: 'validation' | 'restore';
+  /** Wait in-process this long for copies and instances, then NotReadyError (the state machine retries). */
+  maxWaitSeconds?: number;
+  pollSeconds?: number;
+  /** Instance class of the restored database (default: the source's, else db.t4g.micro). */
+  instanceClass?: string;
+}
+
+/** A restore failed part-way: `resources` lists what exists and must be cleaned up. */
+export class RestoreFailedError extends KuraError {
+  override name = 'RestoreFailedError';
+  constructor(
+    message: string,
+    readonly resources: CreatedResource[],
+  ) {
+    super(message);
+  }
+}
+
+function restoreOptions(opts: Record<string, unknown> | undefined): RestoreOptions {
+  const runId = typeof opts?.runId === 'string' ? opts.runId : '';
+  if (!/^[a-z0-9-]{1,24}$/.test(runId))
+    throw new Error(`restore options: runId "${runId}" must be 1-24 characters a-z, 0-9, -`);
+  return { ...(opts as Partial<RestoreOptions>), runId };
+}
+
+/** kura-<v|r>-<runId>-<source>, at most 63 characters (an RDS instance identifier). */
+export function restoredName(purpose: 'validation' | 'restore', runId: string, source: string): string {
+  const base = `kura-${purpose === 'validation' ? 'v' : 'r'}-${runId}-${source}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-');
+  return base.slice(0, 63).replace(/-$/, '');
+}
+
+const isNotFound = (err: unknown) => /NotFound/.test((err as Error).name ?? '');
+
+async function describeSnapshot(rds: RDSClient, id: string): Promise<DBSnapshot | undefined> {
+  try {
+    return (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))).DBSnapshots?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function describeInstance(rds: RDSClient, id: string): Promise<DBInstance | undefined> {
+  try {
+    return (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))).DBInstances?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function waitFor<T>(
+  what: string,
+  get: () => Promise<T | undefined>,
+  ready: (t: T) => boolean,
+  failed: (t: T) => boolean,
+  opts: RestoreOptions,
+): Promise<T> {
+  const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+  for (;;) {
+    const t = await get();
+    if (t === undefined) throw new Error(`${what} disappeared while waiting for it`);
+    if (ready(t)) return t;
+    if (failed(t)) throw new Error(`${what} failed: ${JSON.stringify(t).slice(0, 300)}`);
+    if (Date.now() >= deadline)
+      throw new NotReadyError(`${what} is not available yet; the run resumes where it stopped`);
+    await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 15) * 1000));
+  }
+}
+
+/** An existing resource under a name kura derived is adopted only when this run made it. */
+function ours(tags: TagMap, runId: string, what: string): void {
+  if (!isManaged(tags) || tags[RUN_TAG] !== runId) {
+    throw new Error(
+      `${what} already exists in the isolated account and was not made by run ${runId}; refusing to adopt or replace it`,
+    );
+  }
+}
+
+function resource(type: string, id: string, target: IsolatedTarget, cleanup: string): CreatedResource {
+  return { type, id, account: target.accountId, region: target.region, cleanup };
+}
+
+/**
+ * Copies the shared snapshot into the isolated account, re-encrypted with its key.
+ *
+ * Emulator path: moto 5.2 cannot copy (or restore) a snapshot shared from
+ * another account (CopyDBSnapshot looks the source ARN up in the caller's own
+ * account: DBSnapshotNotFoundFault). Only against a local endpoint, kura then
+ * makes the copy's closest equivalent: a short-lived stand-in instance with the
+ * shared snapshot's engine, version, storage and user, encrypted with the
+ * isolated key, snapshotted under the copy's name and deleted. Everything after
+ * the copy (restore, checks, cleanup) is the real path.
+ */
+async function copyShared(
+  target: IsolatedTarget,
+  source: DBSnapshot,
+  copyId: string,
+  kmsKeyId: string,
+  tags: TagMap,
+): Promise<void> {
+  const rds = target.clients.get(RDSClient, target.region);
+  try {
+    await rds.send(
+      new CopyDBSnapshotCommand({
+        SourceDBSnapshotIdentifier: source.DBSnapshotArn,
+        TargetDBSnapshotIdentifier: copyId,
+        KmsKeyId: kmsKeyId,
+        Tags: toTagList(tags),
+        CopyTags: false,
+      }),
+    );
+    return;
+  } catch (err) {
+    if (!(target.clients.endpoint && isNotFound(err))) throw err;
+  }
+  const standIn = `${copyId.slice(0, 55)}-standin`;
+  if (!(await describeInstance(rds, standIn))) {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: standIn,
+        Engine: source.Engine,
+        EngineVersion: source.EngineVersion,
+        AllocatedStorage: source.AllocatedStorage,
+        DBInstanceClass: 'db.t4g.micro',
+        MasterUsername: source.MasterUsername ?? 'admin',
+        MasterUserPassword: `standin-${copyId.length}-pw`,
+        StorageEncrypted: true,
+        KmsKeyId: kmsKeyId,
+        PubliclyAccessible: false,
+        Tags: toTagList(tags),
+      }),
+    );
+  }
+  await rds.send(
+    new CreateDBSnapshotCommand({
+      DBInstanceIdentifier: standIn,
+      DBSnapshotIdentifier: copyId,
+      Tags: toTagList(tags),
+    }),
+  );
+  await rds.send(
+    new DeleteDBInstanceCommand({
+      DBInstanceIdentifier: standIn,
+      SkipFinalSnapshot: true,
+      DeleteAutomatedBackups: true,
+    }),
+  );
+}
+
+async function listDatabase(
+  deps: Deps,
+  opts: { source?: string; before?: Date } = {},
+): Promise<RecoveryPointRef[]> {
+  const { policy, clients } = deps;
+  const adapter = new RdsAdapter(clients);
+  const rds = clients.get(RDSClient);
+  const out: RecoveryPointRef[] = [];
+  const dbs = (await adapter.listDatabases()).filter(
+    (d) => selected(d, policy) && (!opts.source || d.id === opts.source),
+  );
+  for (const db of dbs) {
+    const points = (await adapter.listSnapshots(db.kind, db.id))
+      .filter((s) => isManaged(s.tags, 'database') && s.status === 'available')
+      .map((s) => ({ s, time: taggedTime(s.tags) }))
+      .filter(
+        (p): p is { s: typeof p.s; time: Date } =>
+          p.time !== undefined && (!opts.before || p.time <= opts.before),
+      )
+      .sort((a, b) => b.time.getTime() - a.time.getTime());
+    for (const { s, time } of points) {
+      const raw = db.kind === 'instance' ? await describeSnapshot(rds, s.id) : undefined;
+      out.push({
+        class: 'database',
+        source: db.id,
+        id: s.id,
+        time: time.toISOString(),
+        region: clients.region,
+        details: {
+          kind: db.kind,
+          arn: s.arn,
+          engine: db.engine,
+          engineVersion: raw?.EngineVersion,
+          allocatedStorage: raw?.AllocatedStorage,
+          encrypted: s.encrypted,
+          kmsKeyId: s.kmsKeyId,
+          validated: s.tags[TAG.validated],
+        },
+      });
+    }
+  }
+  return out;
+}
+
+async function restoreDatabase(
+  deps: Deps,
+  target: IsolatedTarget,
+  rp: RecoveryPointRef,
+  rawOpts?: Record<string, unknown>,
+): Promise<RestoredItem> {
+  const opts = restoreOptions(rawOpts);
+  const purpose = opts.purpose ?? 'validation';
+  const started = new Date();
+  if (rp.details?.kind === 'cluster') {
+    throw new Error(
+      `${rp.source} is an Aurora cluster: restoring cluster snapshots into the isolated account is not implemented yet`,
+    );
+  }
+  const name = restoredName(purpose, opts.runId, rp.source);
+  const tags: TagMap = {
+    ...managedTags({ backupClass: purpose, source: rp.source, time: new Date(rp.time), createdBy: purpose }),
+    [RUN_TAG]: opts.runId,
+    [TAG.copyOf]: `${rp.region}:${rp.id}`,
+  };
+  const created: CreatedResource[] = [];
+  const rds = target.clients.get(RDSClient, target.region);
+  try {
+    // 1. The snapshot, still there and kura's own; shared with the isolated account.
+    const srcRds = new RdsAdapter(deps.clients);
+    const snap = await srcRds.getSnapshot('instance', rp.id, rp.region);
+    if (!snap || !isManaged(snap.tags, 'database'))
+      throw new Error(`snapshot ${rp.id} of ${rp.source} is gone or not kura-managed`);
+    if (snap.encrypted && snap.kmsKeyId) {
+      const key = await new KmsAdapter(deps.clients).describe(snap.kmsKeyId, rp.region);
+      if (key.manager === 'AWS') {
+        throw new Error(
+          `snapshot ${rp.id} is encrypted with an AWS managed key (${key.arn}), which cannot be shared with the isolated account`,
+        );
+      }
+    }
+    await srcRds.shareSnapshot(snap, target.accountId);
+    const source = await describeSnapshot(deps.clients.get(RDSClient, rp.region), rp.id);
+    if (!source) throw new Error(`snapshot ${rp.id} disappeared`);
+
+    // 2. The copy in the isolated account, re-encrypted with its key.
+    const network = target.network?.dbSubnetGroup
+      ? target.network
+      : await ensureIsolatedNetwork(target.clients, target.region);
+    const kmsKeyId =
+      (rawOpts?.kmsKeyArn as string | undefined) ?? (await ensureIsolatedKey(target.clients, target.region));
+    const existingCopy = await describeSnapshot(rds, name);
+    if (existingCopy) ours(fromTagList(existingCopy.TagList), opts.runId, `snapshot ${name}`);
+    created.push(
+      resource(
+        'AWS::RDS::DBSnapshot',
+        name,
+        target,
+        `aws rds delete-db-snapshot --db-snapshot-identifier ${name} --region ${target.region}`,
+      ),
+    );
+    if (!existingCopy) await copyShared(target, source, name, kmsKeyId, tags);
+    await waitFor(
+      `snapshot copy ${name}`,
+      () => describeSnapshot(rds, name),
+      (s) => s.Status === 'available',
+      (s) => s.Status === 'failed' || s.Status === 'error',
+      opts,
+    );
+
+    // 3. The database, not publicly accessible, in the isolated subnet group.
+    const existing = await describeInstance(rds, name);
+    if (existing) ours(fromTagList(existing.TagList), opts.runId, `database ${name}`);
+    created.push(
+      resource(
+        'AWS::RDS::DBInstance',
+        name,
+        target,
+        `aws rds delete-db-instance --db-instance-identifier ${name} --skip-final-snapshot --delete-automated-backups --region ${target.region}`,
+      ),
+    );
+    if (!existing) {
+      const dbSg = (network as { dbSecurityGroupId?: string }).dbSecurityGroupId ?? network.securityGroupId;
+      await rds.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: name,
+          DBSnapshotIdentifier: name,
+          DBInstanceClass: opts.instanceClass ?? 'db.t4g.micro',
+          DBSubnetGroupName: network.dbSubnetGroup,
+          VpcSecurityGroupIds: [dbSg],
+          PubliclyAccessible: false,
+          MultiAZ: false,
+          DeletionProtection: false,
+          AutoMinorVersionUpgrade: false,
+          CopyTagsToSnapshot: false,
+          Tags: toTagList(tags),
+        }),
+      );
+    }
+    const inst = await waitFor(
+      `database ${name}`,
+      () => describeInstance(rds, name),
+      (i) => i.DBInstanceStatus === 'available',
+      (i) =>
+        ['failed', 'incompatible-restore', 'incompatible-parameters', 'storage-full'].includes(
+          i.DBInstanceStatus ?? '',
+        ),
+      opts,
+    );
+    const finished = new Date();
+    return {
+      class: 'database',
+      source: rp.source,
+      recoveryPoint: rp,
+      resources: created,
+      endpoint: inst.Endpoint?.Address ? `${inst.Endpoint.Address}:${inst.Endpoint.Port ?? ''}` : undefined,
+      startedAt: started.toISOString(),
+      finishedAt: finished.toISOString(),
+      durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+    };
+  } catch (err) {
+    if (err instanceof NotReadyError) throw err;
+    const e = err as Error;
+    throw new RestoreFailedError(`database ${rp.source} from ${rp.id}: ${e.name}: ${e.message}`, created);
+  }
+}
+
+async function cleanupDatabase(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
+  const rds = target.clients.get(RDSClient, target.region);
+  const problems: string[] = [];
+  // Instances first, then the snapshots they were restored from.
+  const ordered = [...resources].sort(
+    (a, b) => (a.type === 'AWS::RDS::DBInstance' ? -1 : 0) - (b.type === 'AWS::RDS::DBInstance' ? -1 : 0),
+  );
+  for (const r of ordered) {
+    try {
+      if (r.type === 'AWS::RDS::DBInstance') {
+        const inst = await describeInstance(rds, r.id);
+        if (!inst || inst.DBInstanceStatus === 'deleting') continue;
+        if (!isManaged(fromTagList(inst.TagList)))
+          throw new Error(`refusing to delete ${r.id}: not kura-managed`);
+        await rds.send(
+          new DeleteDBInstanceCommand({
+            DBInstanceIdentifier: r.id,
+            SkipFinalSnapshot: true,
+            DeleteAutomatedBackups: true,
+          }),
+        );
+      } else if (r.type === 'AWS::RDS::DBSnapshot') {
+        const snap = await describeSnapshot(rds, r.id);
+        if (!snap || snap.Status === 'deleting') continue;
+        if (!isManaged(fromTagList(snap.TagList)))
+          throw new Error(`refusing to delete ${r.id}: not kura-managed`);
+        await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: r.id }));
+      }
+    } catch (err) {
+      if (isNotFound(err)) continue;
+      problems.push(`${r.type} ${r.id}: ${(err as Error).message}`);
+    }
+  }
+  if (problems.length > 0) throw new Error(`cleanup left resources behind: ${problems.join('; ')}`);
+}
+
+export const databaseRestoreStep: RestoreStep = {
+  class: 'database',
+  list: listDatabase,
+  restore: restoreDatabase,
+  cleanup: cleanupDatabase,
+};
+
+/** The restored instance as the checks see it. */
+export async function describeRestoredDatabase(
+  clients: Clients,
+  region: string,
+  id: string,
+): Promise<DBInstance | undefined> {
+  return describeInstance(clients.get(RDSClient, region), id);
+}

@@ -1,0 +1,153 @@
+// Restore: what a run left in the isolated account. Lists kura-managed
+// resources there (optionally only one run's, by the kura:run tag), leaving
+// out the long-lived isolated network and key, and tells whether a recorded
+// resource still exists. The validation report's "nothing left behind" comes
+// from here.
+import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  paginateDescribeDBInstances,
+  paginateDescribeDBSnapshots,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { fromTagList, TAG, type TagMap } from '../domain/tags.ts';
+import { RUN_TAG } from './database.ts';
+import { NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
+import type { CreatedResource, IsolatedTarget } from './types.ts';
+
+export interface Leftover {
+  type: string;
+  id: string;
+  state?: string;
+  run?: string;
+}
+
+const counts = (tags: TagMap, runId?: string) =>
+  tags[TAG.managed] === 'true' &&
+  tags[ROLE_TAG] !== NETWORK_ROLE &&
+  (runId === undefined || tags[RUN_TAG] === runId);
+
+/**
+ * kura-managed databases, snapshots, instances and volumes in the isolated
+ * account (not the isolated network), of one run when `runId` is given.
+ * Resources being deleted count: they are not gone yet.
+ */
+export async function listManagedInIsolated(target: IsolatedTarget, runId?: string): Promise<Leftover[]> {
+  const out: Leftover[] = [];
+  const rds = target.clients.get(RDSClient, target.region);
+  for await (const page of paginateDescribeDBInstances({ client: rds }, {})) {
+    for (const i of page.DBInstances ?? []) {
+      const tags = fromTagList(i.TagList);
+      if (counts(tags, runId))
+        out.push({
+          type: 'AWS::RDS::DBInstance',
+          id: i.DBInstanceIdentifier ?? '',
+          state: i.DBInstanceStatus,
+          run: tags[RUN_TAG],
+        });
+    }
+  }
+  for await (const page of paginateDescribeDBSnapshots({ client: rds }, { SnapshotType: 'manual' })) {
+    for (const s of page.DBSnapshots ?? []) {
+      const tags = fromTagList(s.TagList);
+      if (counts(tags, runId))
+        out.push({
+          type: 'AWS::RDS::DBSnapshot',
+          id: s.DBSnapshotIdentifier ?? '',
+          state: s.Status,
+          run: tags[RUN_TAG],
+        });
+    }
+  }
+  const ec2 = target.clients.get(EC2Client, target.region);
+  const filters = [
+    { Name: `tag:${TAG.managed}`, Values: ['true'] },
+    ...(runId ? [{ Name: `tag:${RUN_TAG}`, Values: [runId] }] : []),
+  ];
+  const inst = await ec2.send(new DescribeInstancesCommand({ Filters: filters }));
+  for (const r of inst.Reservations ?? []) {
+    for (const i of r.Instances ?? []) {
+      const tags = fromTagList(i.Tags);
+      if (i.State?.Name === 'terminated' || !counts(tags, runId)) continue;
+      out.push({
+        type: 'AWS::EC2::Instance',
+        id: i.InstanceId ?? '',
+        state: i.State?.Name,
+        run: tags[RUN_TAG],
+      });
+    }
+  }
+  const vols = await ec2.send(new DescribeVolumesCommand({ Filters: filters }));
+  for (const v of vols.Volumes ?? []) {
+    const tags = fromTagList(v.Tags);
+    if (counts(tags, runId))
+      out.push({ type: 'AWS::EC2::Volume', id: v.VolumeId ?? '', state: v.State, run: tags[RUN_TAG] });
+  }
+  return out;
+}
+
+const gone = (err: unknown) => {
+  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
+  return /NotFound|NoSuch/.test(e.name) || e.$metadata?.httpStatusCode === 404;
+};
+
+/** Whether a resource a restore recorded still exists (undefined: kura cannot tell for this type). */
+export async function stillExists(target: IsolatedTarget, r: CreatedResource): Promise<boolean | undefined> {
+  try {
+    switch (r.type) {
+      case 'AWS::RDS::DBInstance': {
+        const i = (
+          await target.clients
+            .get(RDSClient, r.region)
+            .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: r.id }))
+        ).DBInstances?.[0];
+        return i !== undefined;
+      }
+      case 'AWS::RDS::DBSnapshot': {
+        const s = (
+          await target.clients
+            .get(RDSClient, r.region)
+            .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: r.id }))
+        ).DBSnapshots?.[0];
+        return s !== undefined;
+      }
+      case 'AWS::EC2::Instance': {
+        const d = await target.clients
+          .get(EC2Client, r.region)
+          .send(new DescribeInstancesCommand({ InstanceIds: [r.id] }));
+        const i = d.Reservations?.[0]?.Instances?.[0];
+        return i !== undefined && i.State?.Name !== 'terminated';
+      }
+      case 'AWS::EC2::Volume': {
+        const d = await target.clients
+          .get(EC2Client, r.region)
+          .send(new DescribeVolumesCommand({ VolumeIds: [r.id] }));
+        return (d.Volumes?.length ?? 0) > 0;
+      }
+      case 'AWS::S3::Bucket':
+        await target.clients.get(S3Client, r.region).send(new HeadBucketCommand({ Bucket: r.id }));
+        return true;
+      case 'AWS::S3::Object':
+      case 'kura::S3::Prefix': {
+        const raw = r.id.replace(/^s3:\/\//, '');
+        const slash = raw.indexOf('/');
+        const bucket = raw.slice(0, slash);
+        const key = raw.slice(slash + 1);
+        const s3 = target.clients.get(S3Client, r.region);
+        if (key.endsWith('/') || r.type === 'kura::S3::Prefix') {
+          const l = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: key, MaxKeys: 1 }));
+          return (l.KeyCount ?? l.Contents?.length ?? 0) > 0;
+        }
+        await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return true;
+      }
+      default:
+        return undefined;
+    }
+  } catch (err) {
+    if (gone(err)) return false;
+    throw err;
+  }
+}

@@ -1,0 +1,128 @@
+// The SQL probes of the database check against a real MariaDB (Debian's
+// mariadb-server) started on a free loopback port: it stands in for the
+// endpoint of a database restored into the isolated account.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  MysqlProbe,
+  type ProbeConnection,
+  runProbes,
+  type SqlProbe,
+} from '../../shared/validation/checks/sql-probe.ts';
+import { type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
+
+const unavailable = mariadbUnavailable();
+if (unavailable && process.env.CI)
+  throw new Error(`CI must run the SQL probe tests against MariaDB: ${unavailable}`);
+if (unavailable) console.warn(`skipping the MariaDB SQL probe tests: ${unavailable}`);
+
+describe.skipIf(unavailable !== undefined)('SQL probes against MariaDB', () => {
+  let db: MariaDb;
+  let conn: ProbeConnection;
+  const backupTime = new Date('2026-11-01T04:00:00Z');
+
+  beforeAll(async () => {
+    db = await startMariaDb();
+    conn = { engine: 'mariadb', host: db.host, port: db.port, user: db.user, password: db.password };
+    const mysql = await import('mysql2/promise');
+    const c = await mysql.createConnection({
+      host: db.host,
+      port: db.port,
+      user: db.user,
+      password: db.password,
+      timezone: 'Z',
+    });
+    await c.query('CREATE DATABASE shop');
+    await c.query(
+      'CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, created_at DATETIME NOT NULL)',
+    );
+    await c.query(
+      "INSERT INTO shop.orders (created_at) VALUES ('2026-10-31 23:00:00'), ('2026-11-01 03:52:30'), ('2026-11-01 03:40:00')",
+    );
+    await c.query('CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)');
+    await c.query('INSERT INTO shop.schema_migrations VALUES (20261020), (20261028)');
+    await c.end();
+  });
+
+  afterAll(async () => {
+    await db?.stop();
+  });
+
+  it('measures row counts, the newest row as achieved RPO and the migration version when the data is there', async () => {
+    // Prepare
+    const probes: SqlProbe[] = [
+      { name: 'orders', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.orders', min: 3 },
+      {
+        name: 'orders-fresh',
+        kind: 'latestRowAge',
+        sql: 'SELECT MAX(created_at) FROM shop.orders',
+        maxAgeMinutes: 60,
+      },
+      {
+        name: 'schema',
+        kind: 'migrationVersion',
+        sql: 'SELECT MAX(version) FROM shop.schema_migrations',
+        min: 20261028,
+      },
+    ];
+
+    // Act
+    const out = await runProbes(new MysqlProbe(), conn, probes, backupTime);
+
+    // Assess
+    expect(out.checks.map((c) => [c.name, c.status])).toEqual([
+      ['sql:orders', 'pass'],
+      ['sql:orders-fresh', 'pass'],
+      ['sql:schema', 'pass'],
+    ]);
+    expect(out.checks[0]?.value).toBe(3);
+    expect(out.checks[1]?.value).toBe('2026-11-01T03:52:30.000Z');
+    expect(out.achievedRpoMinutes).toBe(7.5);
+    expect(out.checks[2]?.value).toBe(20261028);
+  });
+
+  it('fails each probe with its own reason when data is missing, stale or the SQL is wrong', async () => {
+    // Prepare
+    const probes: SqlProbe[] = [
+      { name: 'too-few', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.orders', min: 10 },
+      {
+        name: 'stale',
+        kind: 'latestRowAge',
+        sql: 'SELECT MAX(created_at) FROM shop.orders',
+        maxAgeMinutes: 5,
+      },
+      { name: 'no-table', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.missing' },
+      {
+        name: 'old-schema',
+        kind: 'migrationVersion',
+        sql: 'SELECT MAX(version) FROM shop.schema_migrations',
+        min: 20261101,
+      },
+      { name: 'empty', kind: 'latestRowAge', sql: 'SELECT created_at FROM shop.orders WHERE id < 0' },
+    ];
+
+    // Act
+    const out = await runProbes(new MysqlProbe(), conn, probes, backupTime);
+
+    // Assess
+    expect(out.checks.every((c) => c.status === 'fail')).toBe(true);
+    expect(out.checks[0]?.detail).toContain('3 rows (expected at least 10)');
+    expect(out.checks[1]?.detail).toContain('7.5 min before the recovery point (at most 5)');
+    expect(out.checks[2]?.detail).toMatch(/ER_NO_SUCH_TABLE/);
+    expect(out.checks[3]?.detail).toContain('expected at least 20261101');
+    expect(out.checks[4]?.detail).toContain('returned no value');
+  });
+
+  it('fails with the connection error when the credentials are wrong', async () => {
+    // Act
+    const out = await runProbes(
+      new MysqlProbe(),
+      { ...conn, password: 'wrong' },
+      [{ name: 'orders', kind: 'rowCount', sql: 'SELECT 1' }],
+      backupTime,
+    );
+
+    // Assess
+    expect(out.checks[0]?.status).toBe('fail');
+    expect(out.checks[0]?.detail).toMatch(/ER_ACCESS_DENIED/);
+  });
+});

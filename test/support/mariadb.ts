@@ -1,0 +1,105 @@
+// Test support: a throwaway MariaDB server from Debian's packages, on a free
+// loopback port with its own data directory, standing in for a restored RDS
+// endpoint. `mariadbAvailable()` says why it cannot start when it cannot.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '../../local/emulator.ts';
+
+export interface MariaDb {
+  host: string;
+  port: number;
+  user: string;
+  password: string;
+  stop(): Promise<void>;
+}
+
+const INSTALL = 'mariadb-install-db';
+const SERVER = ['/usr/sbin/mariadbd', 'mariadbd'];
+
+function serverBinary(): string | undefined {
+  return SERVER.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
+}
+
+/** Undefined when MariaDB can start here, else the reason it cannot. */
+export function mariadbUnavailable(): string | undefined {
+  if (spawnSync(INSTALL, ['--help'], { stdio: 'ignore' }).error) {
+    return `${INSTALL} not found: apt-get install -y mariadb-server`;
+  }
+  if (!serverBinary()) return 'mariadbd not found: apt-get install -y mariadb-server';
+  return undefined;
+}
+
+export async function startMariaDb(password = 'probe-password-1'): Promise<MariaDb> {
+  const dir = mkdtempSync(join(tmpdir(), 'kura-mariadb-'));
+  const datadir = join(dir, 'data');
+  const socket = join(dir, 'mysqld.sock');
+  const install = spawnSync(
+    INSTALL,
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      '--user=root',
+      '--auth-root-authentication-method=normal',
+      '--skip-test-db',
+    ],
+    { encoding: 'utf8' },
+  );
+  if (install.status !== 0) throw new Error(`${INSTALL} failed: ${install.stderr || install.stdout}`);
+  const port = await freePort();
+  const child: ChildProcess = spawn(
+    serverBinary() ?? 'mariadbd',
+    [
+      '--no-defaults',
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      '--bind-address=127.0.0.1',
+      '--user=root',
+      '--skip-log-bin',
+      '--innodb-buffer-pool-size=16M',
+      `--pid-file=${join(dir, 'mysqld.pid')}`,
+      `--log-error=${join(dir, 'error.log')}`,
+    ],
+    { stdio: 'ignore' },
+  );
+  const mysql = await import('mysql2/promise');
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null)
+      throw new Error(`mariadbd exited with code ${child.exitCode}; see ${join(dir, 'error.log')}`);
+    try {
+      const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', password: '' });
+      // Anonymous users would shadow every named user connecting from localhost.
+      const [anon] = await c.query("SELECT Host FROM mysql.user WHERE User = ''");
+      for (const row of anon as { Host: string }[]) await c.query(`DROP USER ''@'${row.Host}'`);
+      await c.query(`ALTER USER 'root'@'localhost' IDENTIFIED BY '${password}'`);
+      await c.query(`CREATE USER IF NOT EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '${password}'`);
+      await c.query(`GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION`);
+      await c.end();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline)
+        throw new Error(`MariaDB did not accept connections on ${port}: ${(err as Error).message}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  return {
+    host: '127.0.0.1',
+    port,
+    user: 'root',
+    password,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        };
+        if (child.exitCode !== null) return done();
+        child.once('exit', done);
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
+      }),
+  };
+}
