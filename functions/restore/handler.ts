@@ -1,0 +1,78 @@
+// Lambda edge for `restore`: the tasks of the restore state machine, chosen by
+// the "step" field (plan, approval, item, report). Validates the event, runs
+// the use case; errors keep their names so the ASL can Catch them.
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import * as z from 'zod/mini';
+import { Clients } from '../../shared/aws/clients.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
+import { type Deps, policyFromEnvironment } from '../../shared/runtime/lambda.ts';
+import { logger } from '../../shared/runtime/logger.ts';
+import {
+  awsRestorePorts,
+  recordPlan,
+  requestApproval,
+  restoreItem,
+  writeReport,
+} from '../../shared/usecases/restore.ts';
+
+const eventSchema = z.discriminatedUnion('step', [
+  z.looseObject({
+    step: z.literal('plan'),
+    request: z.unknown(),
+    execution: z.optional(z.string()),
+    time: z.optional(z.string()),
+  }),
+  z.looseObject({
+    step: z.literal('approval'),
+    requestId: z.string(),
+    context: z.optional(z.looseObject({})),
+  }),
+  z.looseObject({ step: z.literal('item'), requestId: z.string(), key: z.string() }),
+  z.looseObject({
+    step: z.literal('report'),
+    requestId: z.string(),
+    failure: z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
+  }),
+]);
+
+/** The plain function tests, the local runner and `kura invoke` call. */
+export async function run(event: unknown, deps: Deps): Promise<unknown> {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InputError(
+      parsed.error.issues.map(
+        (i) =>
+          `event.${i.path.map(String).join('.') || 'step'}: ${i.message}; expected step plan|approval|item|report`,
+      ),
+    );
+  }
+  const e = parsed.data;
+  const ports = awsRestorePorts(deps);
+  switch (e.step) {
+    case 'plan':
+      return recordPlan(e.request, deps, e.time ? new Date(e.time) : new Date(), ports, e.execution);
+    case 'approval':
+      return requestApproval(
+        e as { requestId: string; context?: { Task?: { Token?: string } } },
+        new Date(),
+        ports,
+      );
+    case 'item':
+      return restoreItem(e, deps, () => new Date(), ports);
+    case 'report':
+      return writeReport(e, new Date(), ports);
+  }
+}
+
+let deps: Deps | undefined;
+const init = (): Deps => {
+  const policy = policyFromEnvironment();
+  return { policy, clients: new Clients({ region: policy.region }) };
+};
+if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
+
+export const handler = middy(async (event: unknown) => {
+  deps ??= init();
+  return run(event, deps);
+}).use(injectLambdaContext(logger, { clearState: true }));

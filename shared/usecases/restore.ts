@@ -1,0 +1,454 @@
+// Use case: the orchestrated restore. Each function is one task of the
+// restore state machine (plan, approval, item, report) and is safe to call
+// again: progress lives in the vault under restores/<request-id>/, so a
+// re-run of the same request resumes and never duplicates.
+import { KmsAdapter } from '../aws/kms.ts';
+import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
+import { advancePitr, cleanupPitr, pitrWindow } from '../restore/database-pitr.ts';
+import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
+import {
+  buildPlan,
+  buildReport,
+  type ItemRecord,
+  type PlanItem,
+  type RestorePlan,
+  type RestoreReport,
+  reportMarkdown,
+} from '../restore/plan.ts';
+import {
+  awsPreflightPorts,
+  PreflightError,
+  type PreflightPorts,
+  type PreflightResult,
+  preflight,
+} from '../restore/preflight.ts';
+import {
+  canonicalJson,
+  parseRestoreRequest,
+  type RequestedItem,
+  type RestoreRequest,
+} from '../restore/request.ts';
+import { RESTORE_STEPS, restoreClasses } from '../restore/run-steps.ts';
+import type {
+  CreatedResource,
+  IsolatedTarget,
+  RecoveryPointRef,
+  RestoreClass,
+  RestoreStep,
+} from '../restore/types.ts';
+import { InputError, NotReadyError } from '../runtime/errors.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { errorInfo } from '../runtime/result.ts';
+
+export interface RestoreState {
+  requestId: string;
+  request: unknown;
+  plan: RestorePlan;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  updatedAt: string;
+  runs: { startedAt: string; execution?: string }[];
+  report?: { json: string; markdown: string };
+}
+
+export interface RestorePorts {
+  store: RestoreStorePort;
+  step(cls: RestoreClass): Promise<RestoreStep | undefined>;
+  preflight: PreflightPorts;
+  /** Read-only connection to the target (pre-flight). */
+  connect(deps: Deps): Promise<IsolatedTarget>;
+  /** The target with its isolated network and key made ready (creates them on first use). */
+  prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
+}
+
+export function awsRestorePorts(deps: Deps): RestorePorts {
+  return {
+    store: new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
+    step: async (cls) => (RESTORE_STEPS[cls] ? RESTORE_STEPS[cls]() : undefined),
+    preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
+      pitrWindow(deps.clients, i),
+    ),
+    connect: connectIsolated,
+    prepareTarget: prepareIsolatedTarget,
+  };
+}
+
+const ALL_CLASSES: RestoreClass[] = ['database', 'image', 'content', 'logs'];
+
+/** Classes that have no restore step in this build, with the message an operator reads. */
+export function unavailableClasses(): { class: RestoreClass; message: string }[] {
+  const have = restoreClasses();
+  return ALL_CLASSES.filter((c) => !have.includes(c)).map((c) => ({
+    class: c,
+    message: `class "${c}" cannot be restored by this build: no restore step is registered for it (shared/restore/run-steps.ts); available: ${have.join(', ') || 'none'}`,
+  }));
+}
+
+async function resolveItem(
+  item: RequestedItem,
+  deps: Deps,
+  ports: RestorePorts,
+): Promise<{ recoveryPoint?: RecoveryPointRef; problem?: string }> {
+  const label = `${item.class} ${item.source}`;
+  if (item.selection.kind === 'pointInTime') {
+    const w = await ports.preflight.pitrWindow(item.source);
+    return {
+      recoveryPoint: {
+        class: 'database',
+        source: item.source,
+        id: `point-in-time ${item.selection.time}`,
+        time: item.selection.time,
+        region: deps.clients.region,
+        details: {
+          pointInTime: true,
+          ...(w?.encrypted && w.kmsKeyId ? { encrypted: true, kmsKeyId: w.kmsKeyId } : {}),
+        },
+      },
+    };
+  }
+  const step = await ports.step(item.class);
+  if (!step)
+    return {
+      problem: `${label}: ${unavailableClasses().find((u) => u.class === item.class)?.message ?? `class ${item.class} unavailable`}`,
+    };
+  const s = item.selection;
+  const before = s.kind === 'before' ? new Date(s.time) : undefined;
+  let points: RecoveryPointRef[];
+  try {
+    points = await step.list(deps, { source: item.source, ...(before ? { before } : {}) });
+  } catch (err) {
+    // A step that cannot list is one more blocker, reported with the others.
+    return {
+      problem: `${label}: cannot list recovery points: ${(err as Error).message.replace(/\s+/g, ' ')}`,
+    };
+  }
+  let rp: RecoveryPointRef | undefined;
+  if (s.kind === 'latest' || s.kind === 'before') rp = points[0];
+  else if (s.kind === 'id') rp = points.find((p) => p.id === s.id);
+  else if (s.kind === 'generationDate')
+    rp = points.find((p) => p.id === s.date || p.id.includes(s.date) || p.time.startsWith(s.date));
+  if (rp) return { recoveryPoint: rp };
+  const what =
+    s.kind === 'latest'
+      ? 'no kura-managed recovery point'
+      : s.kind === 'before'
+        ? `no kura-managed recovery point at or before ${s.time}`
+        : s.kind === 'id'
+          ? `recovery point ${s.id} not found among kura-managed ones`
+          : `no generation of ${s.date}`;
+  const known = points
+    .slice(0, 3)
+    .map((p) => `${p.id} (${p.time})`)
+    .join(', ');
+  return { problem: `${label}: ${what}${known ? `; newest available: ${known}` : ''}` };
+}
+
+export interface PlannedRestore {
+  request: RestoreRequest;
+  plan: RestorePlan;
+  preflight: PreflightResult;
+  /** A plan recorded by an earlier run of the same request id. */
+  resumed: boolean;
+  state?: RestoreState;
+}
+
+/**
+ * Validates, resolves every recovery point and runs the pre-flight checks.
+ * Read-only: throws InputError/PreflightError listing every problem. A request
+ * id seen before returns its recorded plan (resume), so "latest" keeps meaning
+ * what it meant when the request was first made.
+ */
+export async function planRestore(
+  raw: unknown,
+  deps: Deps,
+  now: Date,
+  ports: RestorePorts,
+): Promise<PlannedRestore> {
+  const request = parseRestoreRequest(raw, deps.policy, now);
+  const state = await ports.store.get<RestoreState>(request.id, 'state.json');
+  if (state) {
+    const before = canonicalJson(
+      parseRestoreRequest(state.request, deps.policy, new Date(state.plan.createdAt)).items,
+    );
+    if (before !== canonicalJson(request.items)) {
+      throw new InputError([
+        `request id ${request.id} was already used for a different request (${state.plan.reason}); choose another id`,
+      ]);
+    }
+    return {
+      request,
+      plan: state.plan,
+      preflight: { blockers: [], warnings: [], checks: ['resumed: plan recorded on the first run'] },
+      resumed: true,
+      state,
+    };
+  }
+  const resolved: { item: RequestedItem; recoveryPoint: RecoveryPointRef }[] = [];
+  const blockers: string[] = [];
+  for (const item of request.items) {
+    const r = await resolveItem(item, deps, ports);
+    if (r.recoveryPoint) resolved.push({ item, recoveryPoint: r.recoveryPoint });
+    if (r.problem) blockers.push(r.problem);
+  }
+  const plan = buildPlan(request, resolved, deps.policy, now);
+  let target: IsolatedTarget | undefined;
+  let targetError: string | undefined;
+  try {
+    target = await ports.connect(deps);
+  } catch (err) {
+    targetError = (err as Error).message;
+  }
+  const pre = await preflight(
+    plan.items,
+    {
+      target: target?.clients,
+      targetError,
+      targetAccountId: request.target.accountId,
+      sourceRegion: deps.policy.region,
+    },
+    ports.preflight,
+  );
+  pre.blockers.unshift(...blockers);
+  if (pre.blockers.length) throw new PreflightError(pre.blockers);
+  plan.warnings.push(...pre.warnings);
+  return { request, plan, preflight: pre, resumed: false };
+}
+
+export interface PlanOutput {
+  requestId: string;
+  approval: boolean;
+  resumed: boolean;
+  phases: RestorePlan['phases'];
+  /** True when every item is already done (a re-run of a finished request). */
+  alreadyDone: boolean;
+}
+
+/** State machine task "plan": plan (or find the recorded plan) and record it in the vault. */
+export async function recordPlan(
+  raw: unknown,
+  deps: Deps,
+  now: Date,
+  ports: RestorePorts,
+  execution?: string,
+): Promise<PlanOutput> {
+  const p = await planRestore(raw, deps, now, ports);
+  const state: RestoreState = p.state ?? {
+    requestId: p.plan.requestId,
+    request: raw,
+    plan: p.plan,
+    status: 'RUNNING',
+    updatedAt: now.toISOString(),
+    runs: [],
+  };
+  state.status = 'RUNNING';
+  state.updatedAt = now.toISOString();
+  state.runs.push({ startedAt: now.toISOString(), ...(execution ? { execution } : {}) });
+  await ports.store.put(p.plan.requestId, 'state.json', state);
+  const records = await readRecords(p.plan.requestId, ports.store);
+  const approval = await ports.store.get<ApprovalRecord>(p.plan.requestId, 'approval.json');
+  return {
+    requestId: p.plan.requestId,
+    approval: p.plan.approval && approval?.status !== 'approved',
+    resumed: p.resumed,
+    phases: p.plan.phases,
+    alreadyDone: p.plan.items.every((i) => records.find((r) => r.key === i.key)?.status === 'done'),
+  };
+}
+
+export async function readRecords(requestId: string, store: RestoreStorePort): Promise<ItemRecord[]> {
+  const names = await store.items(requestId);
+  const out = await Promise.all(names.map((n) => store.get<ItemRecord>(requestId, `items/${n}`)));
+  return out.filter((r): r is ItemRecord => Boolean(r));
+}
+
+async function loadState(requestId: string, store: RestoreStorePort): Promise<RestoreState> {
+  const state = await store.get<RestoreState>(requestId, 'state.json');
+  if (!state)
+    throw new InputError([
+      `restore ${requestId}: no recorded plan (restores/${requestId}/state.json); start it first`,
+    ]);
+  return state;
+}
+
+export interface ItemOutput {
+  key: string;
+  done: boolean;
+  skipped?: boolean;
+  stage?: string;
+  waitSeconds?: number;
+}
+
+/** State machine task "item": restore one planned item, or advance it one stage. */
+export async function restoreItem(
+  input: { requestId: string; key: string },
+  deps: Deps,
+  now: () => Date,
+  ports: RestorePorts,
+): Promise<ItemOutput> {
+  const state = await loadState(input.requestId, ports.store);
+  const item: PlanItem | undefined = state.plan.items.find((i) => i.key === input.key);
+  if (!item) throw new InputError([`restore ${input.requestId}: no item "${input.key}" in the plan`]);
+  const name = `items/${item.key}.json`;
+  const existing = await ports.store.get<ItemRecord>(input.requestId, name);
+  if (existing?.status === 'done') return { key: item.key, done: true, skipped: true };
+  const t0 = now().toISOString();
+  const record: ItemRecord = existing ?? {
+    key: item.key,
+    class: item.class,
+    source: item.source,
+    status: 'running',
+    attempts: 0,
+    startedAt: t0,
+    updatedAt: t0,
+    recoveryPoint: item.recoveryPoint,
+  };
+  record.attempts += 1;
+  record.status = 'running';
+  delete record.error;
+  const save = async () => {
+    record.updatedAt = now().toISOString();
+    await ports.store.put(input.requestId, name, record);
+  };
+  await save();
+  try {
+    const step = await ports.step(item.class);
+    if (!step)
+      throw new InputError([unavailableClasses().find((u) => u.class === item.class)?.message ?? item.class]);
+    let rp = item.recoveryPoint;
+    if (item.pitr) {
+      const progress = await advancePitr(deps.clients, item, record, {
+        requestId: input.requestId,
+        reason: state.plan.reason,
+        accountId: await deps.clients.accountId(),
+        now: now(),
+      });
+      record.stage = progress.stage;
+      if (!progress.ready) {
+        record.status = 'waiting';
+        await save();
+        return { key: item.key, done: false, stage: progress.stage, waitSeconds: progress.waitSeconds };
+      }
+      rp = progress.recoveryPoint;
+      record.recoveryPoint = rp;
+      await save();
+    }
+    const target = await ports.prepareTarget(deps);
+    const restored = await step.restore(deps, target, rp, {
+      ...item.options,
+      runId: input.requestId,
+      purpose: 'restore',
+      reason: state.plan.reason,
+      ...(target.kmsKeyArn ? { kmsKeyArn: target.kmsKeyArn } : {}),
+      // Stay well inside one Lambda invocation; the state machine waits and calls again.
+      maxWaitSeconds: 300,
+    });
+    record.restored = restored;
+    if (item.pitr) await cleanupPitr(deps.clients, record);
+    const end = now();
+    record.status = 'done';
+    record.finishedAt = end.toISOString();
+    record.durationSeconds = Math.round((end.getTime() - Date.parse(record.startedAt)) / 100) / 10;
+    await save();
+    return { key: item.key, done: true };
+  } catch (err) {
+    if (err instanceof NotReadyError || (err as Error).name === 'NotReadyError') {
+      record.status = 'waiting';
+      record.stage = (err as Error).message;
+      await save();
+      return { key: item.key, done: false, stage: record.stage, waitSeconds: 30 };
+    }
+    record.status = 'failed';
+    record.error = errorInfo(err);
+    const leftovers = (err as { resources?: CreatedResource[] }).resources;
+    if (Array.isArray(leftovers)) record.leftovers = leftovers;
+    await save();
+    throw err;
+  }
+}
+
+/** State machine task "approval": records the task token so `kura restore approve` can answer it. */
+export async function requestApproval(
+  input: { requestId: string; context?: { Task?: { Token?: string } } },
+  now: Date,
+  ports: RestorePorts,
+): Promise<{ requestId: string; pending: true; command: string }> {
+  await loadState(input.requestId, ports.store);
+  await ports.store.put(input.requestId, 'approval.json', {
+    status: 'pending',
+    requestedAt: now.toISOString(),
+    token: input.context?.Task?.Token,
+  });
+  return { requestId: input.requestId, pending: true, command: `kura restore approve ${input.requestId}` };
+}
+
+export interface ApprovalRecord {
+  status: 'pending' | 'approved' | 'rejected';
+  requestedAt: string;
+  token?: string;
+  decidedAt?: string;
+  by?: string;
+  note?: string;
+}
+
+/** State machine task "report": the account of what exists, as JSON and Markdown in the vault. */
+export async function writeReport(
+  input: { requestId: string; failure?: { Error?: string; Cause?: string } },
+  now: Date,
+  ports: RestorePorts,
+): Promise<{
+  requestId: string;
+  status: RestoreReport['status'];
+  report: { json: string; markdown: string };
+  summary: ReturnType<typeof summarize>;
+}> {
+  const state = await loadState(input.requestId, ports.store);
+  const records = await readRecords(input.requestId, ports.store);
+  const failure = input.failure
+    ? { error: input.failure.Error ?? 'Error', cause: causeText(input.failure.Cause) }
+    : undefined;
+  const report = buildReport(state.plan, records, now, failure);
+  const json = await ports.store.put(input.requestId, 'report.json', report);
+  const markdown = await ports.store.put(
+    input.requestId,
+    'report.md',
+    reportMarkdown(report),
+    'text/markdown; charset=utf-8',
+  );
+  state.status = report.status === 'RUNNING' ? 'FAILED' : report.status;
+  state.updatedAt = now.toISOString();
+  state.report = { json, markdown };
+  await ports.store.put(input.requestId, 'state.json', state);
+  return {
+    requestId: input.requestId,
+    status: state.status,
+    report: { json, markdown },
+    summary: summarize(report),
+  };
+}
+
+/** Step Functions gives a Lambda error's Cause as JSON text ({errorType, errorMessage, …}). */
+function causeText(cause: string | undefined): string {
+  if (!cause) return '';
+  try {
+    const c = JSON.parse(cause) as { errorMessage?: string; errorType?: string };
+    return c.errorMessage ?? cause;
+  } catch {
+    return cause;
+  }
+}
+
+export function summarize(r: RestoreReport) {
+  return {
+    status: r.status,
+    items: r.items.map((i) => ({
+      item: `${i.class} ${i.source}`,
+      status: i.status,
+      recoveryPoint: i.recoveryPoint.id,
+      time: i.recoveryPoint.time,
+      endpoint: i.endpoint,
+      seconds: i.durationSeconds,
+      rtoMinutes: i.rtoMinutes,
+    })),
+    exists: r.exists.length,
+    cleanup: r.cleanup,
+  };
+}

@@ -1,0 +1,131 @@
+// The orchestrated restore refuses bad requests before touching anything:
+// every problem listed at once, and nothing new in either account.
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runRestoreLocally } from '../../local/restore.ts';
+import type { Clients } from '../../shared/aws/clients.ts';
+import { PreflightError } from '../../shared/restore/preflight.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
+import type { Deps } from '../../shared/runtime/lambda.ts';
+import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
+import { emulatorClients } from '../support/emulator.ts';
+import {
+  accountView,
+  databaseWithSnapshots,
+  ISOLATED_ROLE,
+  restoreKeys,
+  restorePolicy,
+} from '../support/restore.ts';
+
+let clients: Clients;
+let isolated: Clients;
+let deps: Deps;
+let db: string;
+
+beforeAll(async () => {
+  clients = emulatorClients();
+  deps = { policy: await restorePolicy(clients), clients };
+  isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  db = await databaseWithSnapshots(deps, [new Date(Date.now() - 6 * 3600_000)]);
+});
+
+async function refused(request: unknown): Promise<InputError> {
+  const before = { source: await accountView(clients, db), isolated: await accountView(isolated, db) };
+  const err = await planRestore(request, deps, new Date(), awsRestorePorts(deps)).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(InputError);
+  // Nothing was created in either account, and nothing recorded in the vault.
+  expect(await accountView(clients, db)).toEqual(before.source);
+  expect(await accountView(isolated, db)).toEqual(before.isolated);
+  expect(await restoreKeys(clients, deps.policy.vault.bucket)).toEqual([]);
+  return err as InputError;
+}
+
+describe('restore request validation', () => {
+  it('lists every schema problem at once when the request is malformed', async () => {
+    const err = await refused({
+      reason: '',
+      target: { account: '999999999999' },
+      database: { instance: 'shop_db!', snapshot: 'latest' },
+      instances: [{ instance: 'web-1', image: 'newest' }],
+      logs: [{ class: 'access', host: 'web-1', from: '2026-13-01' }],
+      color: 'blue',
+    });
+    const text = err.problems.join('\n');
+    expect(text).toContain('request: reason');
+    expect(text).toContain('request: database.instance');
+    expect(text).toContain('request: instances.0.instance');
+    expect(text).toContain('request: instances.0.image');
+    expect(text).toContain('request: logs.0.from');
+    expect(text).toContain('unknown key(s) "color"');
+    expect(err.problems.length).toBeGreaterThanOrEqual(6);
+  });
+
+  it('rejects contradictions against the policy and the clock when the shape is right', async () => {
+    const future = new Date(Date.now() + 86_400_000).toISOString();
+    const err = await refused({
+      reason: 'restore everything',
+      target: { account: '999999999999' },
+      at: future,
+      database: { instance: db, snapshot: 'latest' },
+      content: [{ source: 'no-such-source' }],
+      logs: [{ class: 'audit', host: 'web-1', from: '2026-01-10', to: '2026-01-01' }],
+    });
+    const text = err.problems.join('\n');
+    expect(text).toContain('target.account: found "999999999999"');
+    expect(text).toContain('is in the future');
+    expect(text).toContain('database.snapshot: "latest" given together with "at"');
+    expect(text).toContain('content.0.source: found "no-such-source"');
+    expect(text).toContain('logs.0.class: found "audit"');
+    expect(text).toContain('from 2026-01-10 is after to 2026-01-01');
+  });
+
+  it('reports every pre-flight blocker at once when recovery points are missing or out of the window', async () => {
+    const err = await refused({
+      reason: 'restore a snapshot that does not exist',
+      database: { instance: db, snapshot: 'kura-nope-202601010000' },
+      instances: [{ instance: 'i-0123456789abcdef0', image: 'latest' }],
+    });
+    expect(err).toBeInstanceOf(PreflightError);
+    const text = err.problems.join('\n');
+    expect(text).toContain(`database ${db}: recovery point kura-nope-202601010000 not found`);
+    expect(text).toMatch(
+      /image i-0123456789abcdef0: (no kura-managed recovery point|class "image" cannot be restored)/,
+    );
+    const pitr = await refused({
+      reason: 'before the database existed',
+      database: { instance: db, snapshot: new Date(Date.now() - 3 * 86_400_000).toISOString() },
+    });
+    expect(pitr.problems.join('\n')).toContain('outside the point-in-time window');
+  });
+
+  it('blocks when a quota in the target account would be exceeded', async () => {
+    const ports = awsRestorePorts(deps);
+    ports.preflight = {
+      ...ports.preflight,
+      quotas: async () => ({ quotas: [{ name: 'DBInstances', used: 40, max: 40 }], unreadable: [] }),
+    };
+    const err = await planRestore(
+      { reason: 'quota test', database: { instance: db, snapshot: 'latest' } },
+      deps,
+      new Date(),
+      ports,
+    ).catch((e) => e);
+    expect(err).toBeInstanceOf(PreflightError);
+    expect((err as PreflightError).problems[0]).toContain(
+      'quota DBInstances would be exceeded (40 used + 1 needed > 40)',
+    );
+  });
+
+  it('stops the state machine at Refused with every problem in the cause when run with a bad request', async () => {
+    const before = await accountView(isolated, 'nope');
+    const out = await runRestoreLocally({ reason: 'x', database: { instance: 'nope!' } }, { deps });
+    expect(out.status).toBe('FAILED');
+    expect(out.visited).toEqual(['Plan', 'Refused']);
+    expect(out.cause).toContain('database.instance');
+    expect(out.cause).toContain('reason');
+    expect(await accountView(isolated, 'nope')).toEqual(before);
+    expect(await restoreKeys(clients, deps.policy.vault.bucket)).toEqual([]);
+  });
+});

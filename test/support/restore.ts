@@ -1,0 +1,101 @@
+// Test support (orchestrated restore): a policy with its own vault, a tagged
+// database with kura snapshots at known times, and views of what exists in
+// either account (to prove that a refused request created nothing).
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  CreateDBInstanceCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
+import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
+import type { Clients } from '../../shared/aws/clients.ts';
+import { ensureVault } from '../../shared/aws/vault.ts';
+import type { Policy } from '../../shared/policy/schema.ts';
+import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
+import type { Deps } from '../../shared/runtime/lambda.ts';
+import { testPolicy, uniqueSuffix } from './emulator.ts';
+
+export const ISOLATED_ROLE = 'arn:aws:iam::210987654321:role/kura-restore';
+
+/** The reference policy with a vault of its own (restores/<id>/ never collide between files). */
+export async function restorePolicy(
+  clients: Clients,
+  overrides: (p: Policy) => void = () => {},
+): Promise<Policy> {
+  const policy = testPolicy((p) => {
+    p.vault.bucket = `kura-vault-rs-${uniqueSuffix()}`;
+    if (p.database) {
+      p.database.copy = undefined;
+      p.database.shareWithIsolatedAccount = false;
+    }
+    if (p.images) p.images.copyToDrRegion = false;
+    overrides(p);
+  });
+  await ensureVault(clients, policy);
+  return policy;
+}
+
+/** A tagged MySQL database with one kura snapshot per given time (through the real rds-snapshot handler). */
+export async function databaseWithSnapshots(
+  deps: Deps,
+  times: Date[],
+  id = `shop-${uniqueSuffix()}`,
+): Promise<string> {
+  const sel = deps.policy.selector;
+  await deps.clients.get(RDSClient).send(
+    new CreateDBInstanceCommand({
+      DBInstanceIdentifier: id,
+      Engine: 'mysql',
+      DBInstanceClass: 'db.t4g.micro',
+      AllocatedStorage: 20,
+      MasterUsername: 'admin',
+      MasterUserPassword: 'password-123',
+      BackupRetentionPeriod: 7,
+      Tags: [{ Key: sel.tagKey, Value: sel.tagValue }],
+    }),
+  );
+  for (const t of times) await rdsSnapshot(syntheticScheduledEvent(t), deps);
+  return id;
+}
+
+export interface AccountView {
+  dbInstances: string[];
+  dbSnapshots: string[];
+  ec2Instances: string[];
+}
+
+/**
+ * What exists in an account (DB instances, manual snapshots, instances not
+ * terminated) whose name or tags mention `about` (test files share one moto).
+ */
+export async function accountView(clients: Clients, about = ''): Promise<AccountView> {
+  const rds = clients.get(RDSClient);
+  const ec2 = clients.get(EC2Client);
+  const dbs = await rds.send(new DescribeDBInstancesCommand({}));
+  const snaps = await rds.send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
+  const inst = await ec2.send(new DescribeInstancesCommand({}));
+  return {
+    dbInstances: (dbs.DBInstances ?? [])
+      .map((d) => d.DBInstanceIdentifier ?? '')
+      .filter((n) => n.includes(about))
+      .sort(),
+    dbSnapshots: (snaps.DBSnapshots ?? [])
+      .map((s) => s.DBSnapshotIdentifier ?? '')
+      .filter((n) => n.includes(about))
+      .sort(),
+    ec2Instances: (inst.Reservations ?? [])
+      .flatMap((r) => r.Instances ?? [])
+      .filter((i) => i.State?.Name !== 'terminated' && JSON.stringify(i.Tags ?? []).includes(about))
+      .map((i) => i.InstanceId ?? '')
+      .sort(),
+  };
+}
+
+export async function restoreKeys(clients: Clients, bucket: string): Promise<string[]> {
+  const r = await clients
+    .get(S3Client)
+    .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'restores/' }));
+  return (r.Contents ?? []).map((o) => o.Key ?? '');
+}
