@@ -11,8 +11,24 @@ const program = new Command('kura')
 
 registerCommands(program);
 
+/**
+ * `kura restore --request file.json …` (the documented form) is
+ * `kura restore start …`: commander lets a parent command consume its
+ * subcommands' options, so the alias is made here rather than by giving the
+ * `restore` group options of its own.
+ */
+export function expandRestoreAlias(args: string[]): string[] {
+  let i = 0;
+  while (i < args.length && args[i]?.startsWith('-')) i += args[i] === '--policy' ? 2 : 1;
+  const next = args[i + 1];
+  if (args[i] === 'restore' && next?.startsWith('-') && next !== '--help' && next !== '-h') {
+    return [...args.slice(0, i + 1), 'start', ...args.slice(i + 1)];
+  }
+  return args;
+}
+
 try {
-  await program.parseAsync(process.argv);
+  await program.parseAsync(expandRestoreAlias(process.argv.slice(2)), { from: 'user' });
 } catch (err) {
   const debug = program.opts().debug === true;
   if (err instanceof KuraError && !debug) {

@@ -7,6 +7,12 @@ export type PlainHandler = (event: unknown, deps: Deps) => Promise<unknown>;
 
 export const FUNCTIONS: Record<string, () => Promise<PlainHandler>> = {
   'rds-snapshot': async () => (await import('./rds-snapshot/handler.ts')).run as PlainHandler,
+  'ami-backup': async () => (await import('./ami-backup/handler.ts')).run as PlainHandler,
+  'validation-step': async () => (await import('./validation-step/handler.ts')).run as PlainHandler,
+  restore: async () => (await import('./restore/handler.ts')).run as PlainHandler,
+  'log-archive': async () => (await import('./log-archive/handler.ts')).run as PlainHandler,
+  'log-bundle': async () => (await import('./log-bundle/handler.ts')).run as PlainHandler,
+  'content-backup': async () => (await import('./content-backup/handler.ts')).run as PlainHandler,
 };
 
 export function functionNames(): string[] {

@@ -34,6 +34,7 @@ export function registerInvoke(program: Command): void {
     .option('--event <file>', 'a JSON event to send instead of the synthetic one (its time is replaced by --time)')
     .option('-y, --yes', 'do not ask for confirmation')
     .allowUnknownOption(true)
+    .allowExcessArguments(true)
     .addHelpText('after', '\nFunction-specific flags (e.g. --instance i-123 --reason "after upgrade") go into event.detail.')
     .action(async (name: string, opts: { time: string; event?: string; yes?: boolean }, cmd: Command) => {
       const load = FUNCTIONS[name];

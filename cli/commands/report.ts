@@ -2,8 +2,10 @@
 // evidence for auditors. Each report adds its subcommand here.
 import type { Command } from 'commander';
 import { registerInventoryReport } from '../reports/inventory.ts';
+import { registerLifecycleReport } from '../reports/lifecycle.ts';
+import { registerValidationReport } from '../reports/validation.ts';
 
-const SUBCOMMANDS: Array<(report: Command) => void> = [registerInventoryReport];
+const SUBCOMMANDS: Array<(report: Command) => void> = [registerInventoryReport, registerLifecycleReport, registerValidationReport];
 
 export function registerReport(program: Command): void {
   const report = program.command('report').description('reports for auditors and operators');

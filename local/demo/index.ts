@@ -1,6 +1,10 @@
 // Local runtime: `kura demo` runs every class's demo step in turn on the
 // emulator: the whole pipeline end to end.
+import { contentDemo } from './content.ts';
+import { imagesDemo } from './images.ts';
+import { logsDemo } from './logs.ts';
 import { rdsDemo } from './rds.ts';
 import type { DemoStep } from './types.ts';
+import { validationDemo } from './validation.ts';
 
-export const DEMO_STEPS: DemoStep[] = [rdsDemo];
+export const DEMO_STEPS: DemoStep[] = [rdsDemo, imagesDemo, contentDemo, logsDemo, validationDemo];

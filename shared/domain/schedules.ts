@@ -11,7 +11,8 @@ export interface ScheduleSpec {
   timezone: string;
 }
 
-const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation']);
+// content-backup: the loop machine (statemachines/content-backup.asl.yml), so a run continues past 15 minutes.
+const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation', 'content-backup']);
 
 export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {
   return SCHEDULED_TARGETS.flatMap((target) => {

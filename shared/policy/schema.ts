@@ -113,6 +113,10 @@ const images = z.strictObject({
   copyToDrRegion: z._default(z.boolean(), false),
   shareWithIsolatedAccount: z._default(z.boolean(), false),
   drRegion: z.optional(region),
+  /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
+  drKmsKeyId: z.optional(z.string()),
+  /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
+  waitSeconds: z._default(z.int().check(z.gte(0, 'expected 0 or more seconds'), z.lte(840, 'expected at most 840 seconds (the Lambda runs 15 minutes)')), 600),
 });
 
 const sqlProbe = z.strictObject({

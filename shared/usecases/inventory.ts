@@ -3,6 +3,9 @@
 import { RdsAdapter } from '../aws/rds.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
 import type { Deps } from '../runtime/lambda.ts';
+import { contentGenerations } from './content-inventory.ts';
+import { imageInventory } from './image-inventory.ts';
+import { logInventory } from './log-inventory.ts';
 import { selected } from './rds-snapshot.ts';
 
 export interface InventoryItem {
@@ -40,7 +43,7 @@ async function databaseSnapshots({ policy, clients }: Deps): Promise<InventoryIt
   return out;
 }
 
-const LISTERS: Lister[] = [databaseSnapshots];
+const LISTERS: Lister[] = [databaseSnapshots, contentGenerations, logInventory, imageInventory];
 
 export async function inventory(deps: Deps): Promise<InventoryItem[]> {
   const all = (await Promise.all(LISTERS.map((l) => l(deps)))).flat();

@@ -67,9 +67,26 @@ describe('the packaged CloudFormation template', () => {
   });
 
   it('lets functions delete only kura-managed resources', () => {
-    const roles = ofType('AWS::IAM::Role').map(([, r]) => JSON.stringify(r.Properties));
-    const deleting = roles.filter((r) => /:Delete|:Deregister/.test(r));
-    expect(deleting.length).toBeGreaterThan(0);
-    for (const r of deleting) expect(r).toContain('kura:managed');
+    type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+    const statements = ofType('AWS::IAM::Role').flatMap(([role, r]) =>
+      ((r.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
+        p.PolicyDocument.Statement.map((st) => ({ role, st })),
+      ),
+    );
+    const destructive = statements.filter(({ st }) =>
+      st.Effect === 'Allow' && [st.Action].flat().some((a) => /:(Delete|Deregister|Terminate)/.test(a) && a !== 's3:DeleteObject'),
+    );
+    expect(destructive.length).toBeGreaterThan(0);
+    // EC2/RDS/KMS resources: only with the kura:managed tag condition.
+    for (const { role, st } of destructive) expect(JSON.stringify(st.Condition ?? {}), `${role} ${st.Sid}`).toContain('kura:managed');
+    // S3 object deletes: only inside the vault (all kura's) or the log landing prefix (a verified move).
+    const s3Deletes = statements.filter(({ st }) => st.Effect === 'Allow' && [st.Action].flat().includes('s3:DeleteObject'));
+    for (const { role, st } of s3Deletes) {
+      const where = JSON.stringify(st.Resource);
+      expect(where.includes('VaultBucket') || /landing|LogLanding/i.test(`${st.Sid} ${where}`), `${role} ${st.Sid}: ${where}`).toBe(true);
+      expect(where).not.toBe('"*"');
+    }
+    // Nothing may bypass Object Lock governance retention.
+    for (const { role, st } of statements) expect([st.Action].flat(), role).not.toContain('s3:BypassGovernanceRetention');
   });
 });

@@ -2,6 +2,8 @@
 // backup class contributes its rules; the deployed template and
 // `kura report lifecycle` both read this one list.
 import type { Policy } from '../../policy/schema.ts';
+import { contentLifecycleRules } from '../content.ts';
+import { logLifecycleRules } from './logs.ts';
 
 /** A lifecycle rule in CloudFormation's AWS::S3::Bucket LifecycleConfiguration shape. */
 export interface LifecycleRule {
@@ -31,6 +33,8 @@ const SOURCES: RuleSource[] = [
       Why: 'a crashed multipart copy must not leave billable parts behind',
     },
   ],
+  contentLifecycleRules,
+  logLifecycleRules,
 ];
 
 export function lifecycleRules(policy: Policy): LifecycleRule[] {
