@@ -98,6 +98,7 @@ export function vaultResources(policy: Policy): Resources {
             {
               Sid: 'AccountAdministers',
               Effect: 'Allow',
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
               Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
               Action: 'kms:*',
               Resource: '*',
@@ -156,6 +157,7 @@ export function vaultResources(policy: Policy): Resources {
               Action: 's3:*',
               Resource: [
                 { 'Fn::GetAtt': ['VaultBucket', 'Arn'] },
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
                 { 'Fn::Sub': '${VaultBucket.Arn}/*' },
               ],
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },

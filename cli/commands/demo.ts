@@ -4,18 +4,30 @@ import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { DEMO_STEPS } from '../../local/demo/index.ts';
 import { formatTable } from '../../local/demo/format.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
+import type { DemoStep } from '../../local/demo/types.ts';
 import { addDays } from '../../shared/domain/calendar.ts';
 import { commandPolicy, confirmChange } from '../support/context.ts';
+
+/** A step's short name: the title up to its colon, lower case (database, images, …). */
+const stepName = (s: DemoStep) => (s.title.split(':')[0] ?? s.title).trim().toLowerCase();
 
 export function registerDemo(program: Command): void {
   program
     .command('demo')
     .description('run the whole pipeline over simulated days on the local emulator (started when no endpoint is set)')
     .option('--days <n>', 'simulated days, ending today', '21')
+    .option('--only <steps>', `comma-separated steps to run (${DEMO_STEPS.map(stepName).join(', ')})`)
     .option('-y, --yes', 'do not ask before writing to an endpoint you configured')
-    .action(async (opts: { days: string; yes?: boolean }, cmd: Command) => {
+    .action(async (opts: { days: string; only?: string; yes?: boolean }, cmd: Command) => {
       const days = Number(opts.days);
-      if (!Number.isInteger(days) || days < 1 || days > 400) throw new Error(`--days: found "${opts.days}"; expected a whole number from 1 to 400`);
+      if (!Number.isInteger(days) || days < 1 || days > 400) throw new InputError([`--days: found "${opts.days}"; expected a whole number from 1 to 400`]);
+      const only = opts.only?.split(',').map((s) => s.trim().toLowerCase());
+      const unknown = only?.filter((o) => !DEMO_STEPS.some((s) => stepName(s) === o)) ?? [];
+      if (unknown.length) {
+        throw new InputError([`--only: unknown step(s) ${unknown.join(', ')}; expected ${DEMO_STEPS.map(stepName).join(', ')}`]);
+      }
+      const steps = DEMO_STEPS.filter((s) => !only || only.includes(stepName(s)));
       const policy = commandPolicy(cmd);
       let stop = async () => {};
       if (process.env.AWS_ENDPOINT_URL) {
@@ -32,8 +44,8 @@ export function registerDemo(program: Command): void {
       const deps = { policy, clients: new Clients({ region: policy.region }) };
       const summary: Record<string, unknown>[] = [];
       try {
-        for (const [i, step] of DEMO_STEPS.entries()) {
-          console.log(`\n== ${i + 1}/${DEMO_STEPS.length} ${step.title}`);
+        for (const [i, step] of steps.entries()) {
+          console.log(`\n== ${i + 1}/${steps.length} ${step.title}`);
           const started = Date.now();
           const out = await step.run({
             deps,

@@ -46,16 +46,16 @@ export function planPruning(points: RecoveryPoint[], rule: RetentionRule, now: D
   const newestValidated = complete.find((p) => p.validated);
   const cutoff = rule.retainDays === undefined ? undefined : now.getTime() - rule.retainDays * 86_400_000;
 
-  complete.forEach((p, index) => {
+  for (const [index, p] of complete.entries()) {
     const generation = index + 1;
-    if (generation <= rule.minGenerations) return keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
-    if (p === newestValidated) return keep.push({ id: p.id, reason: 'newest validated recovery point' });
-    if (p.protectedBy) return keep.push({ id: p.id, reason: p.protectedBy });
     const tooOld = cutoff !== undefined && p.time.getTime() <= cutoff;
     const tooMany = rule.maxGenerations !== undefined && generation > rule.maxGenerations;
-    if (tooOld) return prune.push({ id: p.id, reason: `older than ${rule.retainDays} days` });
-    if (tooMany) return prune.push({ id: p.id, reason: `beyond ${rule.maxGenerations} generations` });
-    keep.push({ id: p.id, reason: cutoff !== undefined ? `within ${rule.retainDays} days` : 'within the generations kept' });
-  });
+    if (generation <= rule.minGenerations) keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
+    else if (p === newestValidated) keep.push({ id: p.id, reason: 'newest validated recovery point' });
+    else if (p.protectedBy) keep.push({ id: p.id, reason: p.protectedBy });
+    else if (tooOld) prune.push({ id: p.id, reason: `older than ${rule.retainDays} days` });
+    else if (tooMany) prune.push({ id: p.id, reason: `beyond ${rule.maxGenerations} generations` });
+    else keep.push({ id: p.id, reason: cutoff !== undefined ? `within ${rule.retainDays} days` : 'within the generations kept' });
+  }
   return { keep, prune };
 }

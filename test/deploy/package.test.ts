@@ -62,7 +62,7 @@ describe('the packaged CloudFormation template', () => {
     expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
     expect(Object.values(bucket.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
     expect(bucket.LifecycleConfiguration.Rules).toEqual(cloudFormationRules(policy));
-    const statement = (template.Resources.VaultBucketPolicy?.Properties as Record<string, any>).PolicyDocument.Statement[0];
+    const statement = template.Resources.VaultBucketPolicy?.Properties?.PolicyDocument.Statement[0];
     expect(statement).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
   });
 

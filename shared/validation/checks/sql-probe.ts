@@ -47,7 +47,14 @@ export class MysqlProbe implements SqlProbePort {
   async queryValue(conn: ProbeConnection, sql: string): Promise<unknown> {
     if (!MYSQL_ENGINES.test(conn.engine))
       throw new Error(`SQL probes support MySQL and MariaDB engines; found ${conn.engine}`);
-    const mysql = await import('mysql2/promise');
+    // The deployed check Lambda is built without mysql2 (serverless.yml
+    // custom.esbuild.exclude): it cannot reach the isolated VPC anyway, and
+    // the driver is ~1 MB of its bundle. Probes run where the VPC is reachable.
+    const mysql = await import('mysql2/promise').catch((err: Error) => {
+      throw new Error(
+        `SQL probes need the mysql2 driver and a route into the isolated VPC; this runtime has neither (${err.message.split('\n')[0]}). Run the probes from a runner inside the isolated VPC (docs/validation.md).`,
+      );
+    });
     const c = await mysql.createConnection({
       host: conn.host,
       port: conn.port,
