@@ -3,6 +3,7 @@
 // prefix of its own. Validation restores a sample, a restore the whole
 // generation. Cleanup deletes only what the step wrote (the prefix was empty
 // before: restore refuses a non-empty one).
+import { createHash } from 'node:crypto';
 import { S3ContentAdapter } from '../aws/content.ts';
 import { parseS3Url, vaultLayout } from '../domain/content.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -26,6 +27,8 @@ export interface ContentRestoreOptions {
   prefix?: string;
   /** Restore this many objects spread over the generation (validation); default all. */
   sample?: number;
+  /** Restore only the keys under this prefix, relative to the source (a restore request's content.prefix). */
+  keyPrefix?: string;
   purpose?: 'validation' | 'restore';
 }
 
@@ -36,6 +39,8 @@ function options(opts: Record<string, unknown> | undefined): ContentRestoreOptio
     problems.push(`runId "${o.runId}": expected 1-40 characters a-z, 0-9, -`);
   if (o.prefix !== undefined && (!o.prefix.endsWith('/') || o.prefix.startsWith('/')))
     problems.push(`prefix "${o.prefix}": expected a relative prefix ending in "/"`);
+  if (o.keyPrefix !== undefined && (typeof o.keyPrefix !== 'string' || o.keyPrefix.startsWith('/')))
+    problems.push(`keyPrefix "${o.keyPrefix}": expected a key prefix relative to the source`);
   if (o.sample !== undefined && (!Number.isInteger(o.sample) || o.sample < 1))
     problems.push(`sample ${o.sample}: expected a positive whole number`);
   if (problems.length) throw new InputError(problems.map((p) => `content restore options: ${p}`));
@@ -86,7 +91,12 @@ export const contentRestoreStep: RestoreStep = {
       throw new InputError([
         'content restore: the target has no bucket; expected IsolatedTarget.bucket for restored content',
       ]);
-    const prefix = opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}/`;
+    // Part of a generation (keyPrefix) goes beside the whole one, so both may be asked for in one run.
+    const part = opts.keyPrefix
+      ? `-${createHash('sha256').update(opts.keyPrefix).digest('hex').slice(0, 6)}`
+      : '';
+    const prefix =
+      opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}${part}/`;
     const outcome = await restoreGeneration(
       new S3ContentAdapter(deps.clients),
       new S3ContentAdapter(target.clients, target.region),
@@ -96,6 +106,7 @@ export const contentRestoreStep: RestoreStep = {
         generation: rp.id,
         to: { bucket: target.bucket, prefix },
         sample: opts.sample,
+        ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
       },
     );
     const resource: CreatedResource = {

@@ -7,10 +7,17 @@
 import { Readable } from 'node:stream';
 import { S3Sink } from '../aws/log-sinks.ts';
 import { isMissing, S3LogStore } from '../aws/log-store.ts';
+import { localDate } from '../domain/calendar.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';
-import { BUNDLE_ROOT, parseBundleKey } from '../domain/logs/keys.ts';
+import {
+  BUNDLE_ROOT,
+  bundleMonthPrefix,
+  loosePrefix,
+  parseBundleKey,
+  parseLooseKey,
+} from '../domain/logs/keys.ts';
 import { compareWithManifest, parseManifest } from '../domain/logs/manifest.ts';
-import { lastDayOfMonth } from '../domain/logs/months.ts';
+import { lastDayOfMonth, monthsBetween } from '../domain/logs/months.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { executeLogRestore, planLogRestore } from '../usecases/log-restore.ts';
@@ -45,7 +52,11 @@ function s3Resource(target: IsolatedTarget, bucket: string, key: string): Create
  * month a bundle covers (a bundle of September serves a restore "at or before
  * September 10th"), not by when it was made (months later).
  */
-async function list(deps: Deps, opts: { source?: string; before?: Date } = {}): Promise<RecoveryPointRef[]> {
+async function list(
+  deps: Deps,
+  opts: { source?: string; before?: Date; range?: { from: string; to: string } } = {},
+): Promise<RecoveryPointRef[]> {
+  if (opts.range && opts.source) return listRange(deps, opts.source, opts.range, opts.before);
   const { policy, clients } = deps;
   const store = new S3LogStore(clients);
   const prefix = opts.source ? `${BUNDLE_ROOT}${opts.source.replace(/\/?$/, '/')}` : BUNDLE_ROOT;
@@ -73,6 +84,91 @@ async function list(deps: Deps, opts: { source?: string; before?: Date } = {}): 
   );
 }
 
+/** The instant a local day (or the first day of a month) begins in `timeZone`. */
+function startOfLocalDay(day: string, timeZone: string): string {
+  const midnightUtc = Date.parse(`${day}T00:00:00Z`);
+  const p = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    })
+      .formatToParts(new Date(midnightUtc))
+      .map((x) => [x.type, x.value]),
+  );
+  const wall = Date.parse(`${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}:${p.second}Z`);
+  return new Date(midnightUtc - (wall - midnightUtc)).toISOString();
+}
+
+/**
+ * The recovery points that hold part of a day range of one `<class>/<host>`
+ * (an orchestrated restore): archived days still loose and committed bundles,
+ * newest first. Recent logs are loose for keepMonths, so a restore of the last
+ * days must not need a bundle. A point's `time` is when the period it covers
+ * begins (logs of a day are archived the day after; a bundle months later), so
+ * `before` selects, as for the other classes, what covers the time asked for.
+ */
+async function listRange(
+  deps: Deps,
+  source: string,
+  range: { from: string; to: string },
+  before?: Date,
+): Promise<RecoveryPointRef[]> {
+  const { policy, clients } = deps;
+  const [logClass, host] = source.split('/') as [string, string];
+  const beforeDay = before ? localDate(before, policy.timezone) : undefined;
+  const last = beforeDay && beforeDay < range.to ? beforeDay : range.to;
+  const store = new S3LogStore(clients);
+  const vault = policy.vault.bucket;
+  const days = new Map<string, { files: number; bytes: number }>();
+  const out: RecoveryPointRef[] = [];
+  if (last < range.from) return []; // the whole range is after `before`
+  for (const month of monthsBetween(range.from, last)) {
+    for (const o of await store.list(vault, loosePrefix(logClass, host, `${month}-`))) {
+      const ref = parseLooseKey(o.key);
+      if (!ref || ref.day < range.from || ref.day > last) continue;
+      const d = days.get(ref.day) ?? { files: 0, bytes: 0 };
+      d.files += 1;
+      d.bytes += o.size;
+      days.set(ref.day, d);
+    }
+    for (const o of await store.list(vault, bundleMonthPrefix(logClass, host, month))) {
+      const ref = parseBundleKey(o.key);
+      if (ref?.kind !== 'manifest') continue;
+      out.push({
+        class: 'logs',
+        source,
+        id: o.key.replace(/\.manifest\.json$/, '.tar.gz'),
+        time: startOfLocalDay(`${month}-01`, policy.timezone),
+        region: clients.region,
+        details: {
+          month,
+          part: ref.part,
+          manifestKey: o.key,
+          covers: `${month}-01..${lastDayOfMonth(month)}`,
+          archivedAt: o.lastModified.toISOString(),
+        },
+      });
+    }
+  }
+  for (const [day, d] of days) {
+    out.push({
+      class: 'logs',
+      source,
+      id: loosePrefix(logClass, host, `${day}/`),
+      time: startOfLocalDay(day, policy.timezone),
+      region: clients.region,
+      details: { kind: 'day', day, covers: day, files: d.files, bytes: d.bytes },
+    });
+  }
+  return out.sort((a, b) => b.time.localeCompare(a.time) || b.id.localeCompare(a.id));
+}
+
 async function restoreRange(
   deps: Deps,
   target: IsolatedTarget,
@@ -80,13 +176,17 @@ async function restoreRange(
   rp: RecoveryPointRef,
   from: string,
   to: string,
+  runId?: string,
 ) {
   const [logClass, host] = (rp.source ?? '').split('/') as [string, string];
   const store = new S3LogStore(deps.clients);
   const plan = await planLogRestore(deps.policy, store, { logClass, host, from, to });
-  const sink = new S3Sink(target.clients, bucket, RESTORE_PREFIX);
+  // A run's own prefix: two restores of the same host never mix, and cleanup removes only its own.
+  const base = runId ? `${RESTORE_PREFIX}${runId}/` : RESTORE_PREFIX;
+  const sink = new S3Sink(target.clients, bucket, base);
   const summary = await executeLogRestore(deps.policy, store, plan, sink);
-  return { resources: [s3Resource(target, bucket, `${RESTORE_PREFIX}${logClass}/${host}/`)], summary };
+  const where = `${base}${logClass}/${host}/`;
+  return { resources: [s3Resource(target, bucket, where)], summary, where };
 }
 
 async function restoreBundle(deps: Deps, target: IsolatedTarget, bucket: string, rp: RecoveryPointRef) {
@@ -136,11 +236,16 @@ export const logsRestoreStep: RestoreStep = {
         'logs restore: the isolated target has no bucket; expected target.bucket for restored logs',
       ]);
     const started = new Date();
-    const from = typeof opts.from === 'string' ? opts.from : undefined;
-    const to = typeof opts.to === 'string' ? opts.to : undefined;
-    const out =
+    // A day's recovery point (listRange) is restored as that day's range.
+    const day = rp.details?.kind === 'day' ? String(rp.details.day) : undefined;
+    const from = typeof opts.from === 'string' ? opts.from : day;
+    const to = typeof opts.to === 'string' ? opts.to : day;
+    const runId = typeof opts.runId === 'string' ? opts.runId : undefined;
+    if (runId !== undefined && !/^[a-z0-9-]{1,40}$/.test(runId))
+      throw new InputError([`logs restore options: runId "${runId}": expected 1-40 characters a-z, 0-9, -`]);
+    const out: { resources: CreatedResource[]; summary: unknown; where?: string } =
       from && to
-        ? await restoreRange(deps, target, bucket, rp, from, to)
+        ? await restoreRange(deps, target, bucket, rp, from, to, runId)
         : await restoreBundle(deps, target, bucket, rp);
     const finished = new Date();
     const item: RestoredItem = {
@@ -148,7 +253,7 @@ export const logsRestoreStep: RestoreStep = {
       source: rp.source,
       recoveryPoint: rp,
       resources: out.resources,
-      endpoint: `s3://${bucket}/${RESTORE_PREFIX}`,
+      endpoint: `s3://${bucket}/${out.where ?? RESTORE_PREFIX}`,
       startedAt: started.toISOString(),
       finishedAt: finished.toISOString(),
       durationSeconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,

@@ -4,6 +4,7 @@
 // {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}.
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
+import { localDate } from '../domain/calendar.ts';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -238,11 +239,12 @@ function semanticProblems(r: Raw, policy: Policy, now: Date): string[] {
       out.push(
         `request: logs.${i}.class: found "${l.class}"; expected one of ${classes.join(', ') || '(none in the policy)'}`,
       );
-    const to = l.to ?? (at ? at.toISOString().slice(0, 10) : undefined);
+    // Log days are days in the policy's time zone (log-archive files them so).
+    const to = l.to ?? (at ? localDate(at, policy.timezone) : undefined);
     if (!to) out.push(`request: logs.${i}.to: missing; expected a date yyyy-mm-dd (or a top-level "at")`);
     else if (to < l.from)
       out.push(`request: logs.${i}: from ${l.from} is after to ${to}; expected from <= to`);
-    if (to && to > now.toISOString().slice(0, 10)) out.push(`request: logs.${i}.to: ${to} is in the future`);
+    if (to && to > localDate(now, policy.timezone)) out.push(`request: logs.${i}.to: ${to} is in the future`);
   }
   return out;
 }
@@ -253,7 +255,7 @@ function selectionFor(explicit: string | undefined, at: string | undefined): Sel
   return { kind: 'id', id: explicit };
 }
 
-function toItems(r: Raw): RequestedItem[] {
+function toItems(r: Raw, timeZone: string): RequestedItem[] {
   const items: RequestedItem[] = [];
   if (r.database) {
     const s = r.database.snapshot;
@@ -289,11 +291,12 @@ function toItems(r: Raw): RequestedItem[] {
       class: 'content',
       source: c.source,
       selection,
-      options: c.prefix ? { prefix: c.prefix } : {},
+      // keyPrefix: only the keys under it, relative to the source (the step's `prefix` is where to).
+      options: c.prefix ? { keyPrefix: c.prefix } : {},
     });
   }
   for (const l of r.logs) {
-    const to = l.to ?? (r.at ? new Date(r.at).toISOString().slice(0, 10) : l.from);
+    const to = l.to ?? (r.at ? localDate(new Date(r.at), timeZone) : l.from);
     items.push({
       key: itemKey('logs', `${l.class}-${l.host}`),
       class: 'logs',
@@ -326,6 +329,6 @@ export function parseRestoreRequest(raw: unknown, policy: Policy, now: Date): Re
       accountId: iso.accountId,
       region: target.region ?? iso.region ?? policy.region,
     },
-    items: toItems(r),
+    items: toItems(r, policy.timezone),
   };
 }

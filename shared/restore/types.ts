@@ -52,9 +52,20 @@ export interface RestoredItem {
 
 export interface RestoreStep {
   class: RestoreClass;
-  /** Recovery points of this class, newest first; `before` picks the closest at or before a time. */
-  list(deps: Deps, opts?: { source?: string; before?: Date }): Promise<RecoveryPointRef[]>;
-  restore(deps: Deps, target: IsolatedTarget, rp: RecoveryPointRef, opts?: Record<string, unknown>): Promise<RestoredItem>;
+  /**
+   * Recovery points of this class, newest first; `before` picks the closest at or before a time.
+   * `range` (logs: days yyyy-mm-dd of one source) asks for the points holding part of that range.
+   */
+  list(
+    deps: Deps,
+    opts?: { source?: string; before?: Date; range?: { from: string; to: string } },
+  ): Promise<RecoveryPointRef[]>;
+  restore(
+    deps: Deps,
+    target: IsolatedTarget,
+    rp: RecoveryPointRef,
+    opts?: Record<string, unknown>,
+  ): Promise<RestoredItem>;
   /** Removes what restore created; idempotent (a resource already gone is fine). */
   cleanup(target: IsolatedTarget, resources: CreatedResource[]): Promise<void>;
 }

@@ -53,6 +53,8 @@ export interface RestoreRequest {
   to: { bucket: string; prefix: string };
   /** Restore only this many objects, spread over the generation (validation). */
   sample?: number;
+  /** Restore only the keys under this prefix (relative to the source); they land at to.prefix + key. */
+  keyPrefix?: string;
   concurrency?: number;
   copy?: Pick<CopyOptions, 'multipartThreshold' | 'partLimits'>;
 }
@@ -95,9 +97,17 @@ export async function restoreGeneration(
   const started = new Date();
   const manifest = await readManifest(vault, policy, req.source, req.generation);
   if (!manifest) throw new InputError([`--generation: ${req.source} has no generation ${req.generation}`]);
-  await assertEmptyTarget(target, req.to);
+  const keyPrefix = req.keyPrefix ?? '';
+  const wanted = keyPrefix ? manifest.filter((e) => e.key.startsWith(keyPrefix)) : manifest;
+  if (keyPrefix && wanted.length === 0)
+    throw new InputError([
+      `prefix "${keyPrefix}": no object of ${req.source} generation ${req.generation} starts with it; expected a key prefix relative to the source`,
+    ]);
+  // Where this restore writes: only that part must be empty (and is what cleanup removes).
+  const to = { bucket: req.to.bucket, prefix: req.to.prefix + keyPrefix };
+  await assertEmptyTarget(target, to);
   const entries =
-    req.sample === undefined ? manifest : sampleEntries(manifest, req.sample, Date.parse(req.generation));
+    req.sample === undefined ? wanted : sampleEntries(wanted, req.sample, Date.parse(req.generation));
   let bytes = 0;
   await inParallel(entries, req.concurrency ?? 32, async (e) => {
     await target.copy(
@@ -111,7 +121,7 @@ export async function restoreGeneration(
   return {
     source: req.source,
     generation: req.generation,
-    to: `s3://${req.to.bucket}/${req.to.prefix}`,
+    to: `s3://${to.bucket}/${to.prefix}`,
     objects: entries.length,
     bytes,
     startedAt: started.toISOString(),

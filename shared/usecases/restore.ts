@@ -114,7 +114,13 @@ async function resolveItem(
   const before = s.kind === 'before' ? new Date(s.time) : undefined;
   let points: RecoveryPointRef[];
   try {
-    points = await step.list(deps, { source: item.source, ...(before ? { before } : {}) });
+    const { from, to } = item.options;
+    points = await step.list(deps, {
+      source: item.source,
+      ...(before ? { before } : {}),
+      // Logs: the points holding part of the requested days (loose days as well as bundles).
+      ...(typeof from === 'string' && typeof to === 'string' ? { range: { from, to } } : {}),
+    });
   } catch (err) {
     // A step that cannot list is one more blocker, reported with the others.
     return {
