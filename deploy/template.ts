@@ -27,7 +27,9 @@ export function scheduleResources(policy: Policy): Resources {
   for (const s of schedulesFromPolicy(policy)) {
     const isFn = s.kind === 'function';
     if (isFn ? !FUNCTIONS[s.target] : !stateMachineExists(s.target)) continue;
-    const arn = isFn ? { 'Fn::GetAtt': [lambdaLogicalId(s.target), 'Arn'] } : { Ref: stateMachineLogicalId(s.target) };
+    const arn = isFn
+      ? { 'Fn::GetAtt': [lambdaLogicalId(s.target), 'Arn'] }
+      : { Ref: stateMachineLogicalId(s.target) };
     targets.push(arn);
     out[`${pascal(s.target)}Schedule`] = {
       Type: 'AWS::Scheduler::Schedule',
@@ -74,7 +76,11 @@ export function scheduleResources(policy: Policy): Resources {
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Effect: 'Allow', Action: ['lambda:InvokeFunction', 'states:StartExecution'], Resource: targets },
+              {
+                Effect: 'Allow',
+                Action: ['lambda:InvokeFunction', 'states:StartExecution'],
+                Resource: targets,
+              },
             ],
           },
         },
@@ -122,12 +128,17 @@ export function vaultResources(policy: Policy): Resources {
         ObjectLockEnabled: true,
         ObjectLockConfiguration: {
           ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: policy.vault.objectLock.mode, Days: policy.vault.objectLock.days } },
+          Rule: {
+            DefaultRetention: { Mode: policy.vault.objectLock.mode, Days: policy.vault.objectLock.days },
+          },
         },
         BucketEncryption: {
           ServerSideEncryptionConfiguration: [
             {
-              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': ['VaultKey', 'Arn'] } },
+              ServerSideEncryptionByDefault: {
+                SSEAlgorithm: 'aws:kms',
+                KMSMasterKeyID: { 'Fn::GetAtt': ['VaultKey', 'Arn'] },
+              },
               BucketKeyEnabled: true,
             },
           ],
@@ -186,7 +197,9 @@ export function renderFromPolicy(policy: Policy) {
   return {
     region: policy.region,
     policyJson: JSON.stringify(policy),
-    resources: { Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...alertResources(policy) } },
+    resources: {
+      Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...alertResources(policy) },
+    },
   };
 }
 

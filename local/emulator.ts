@@ -29,7 +29,8 @@ export function motoAvailable(): boolean {
 async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new PrerequisiteError(`moto_server exited with code ${child.exitCode} before it was up`);
+    if (child.exitCode !== null)
+      throw new PrerequisiteError(`moto_server exited with code ${child.exitCode} before it was up`);
     try {
       const res = await fetch(`${endpoint}/moto-api/data.json`);
       if (res.ok) return;

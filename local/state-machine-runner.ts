@@ -74,7 +74,9 @@ export function loadDefinition(name: string): AslDefinition {
 const builtInIntegrations: Record<string, LocalTask> = {
   'arn:aws:states:::sns:publish': async (input, deps) => {
     const p = input as { TopicArn: string; Message: string; Subject?: string };
-    return deps.clients.get(SNSClient).send(new PublishCommand({ TopicArn: p.TopicArn, Message: p.Message, Subject: p.Subject }));
+    return deps.clients
+      .get(SNSClient)
+      .send(new PublishCommand({ TopicArn: p.TopicArn, Message: p.Message, Subject: p.Subject }));
   },
 };
 
@@ -105,8 +107,12 @@ function prepare(def: AslDefinition, opts: RunOptions) {
       } else if (!task && typeof res === 'string') {
         task = integrations[res.replace(/\.sync$|\.waitForTaskToken$/, '')];
       }
-      if (!task) throw new InputError([`state "${name}": resource ${JSON.stringify(res)} has no local implementation`]);
-      if (typeof state.Resource !== 'string') state.Resource = 'arn:aws:lambda:ap-northeast-1:123456789012:function:kura-local';
+      if (!task)
+        throw new InputError([
+          `state "${name}": resource ${JSON.stringify(res)} has no local implementation`,
+        ]);
+      if (typeof state.Resource !== 'string')
+        state.Resource = 'arn:aws:lambda:ap-northeast-1:123456789012:function:kura-local';
       const bound = task;
       handlers[name] = (input) => bound(input, opts.deps);
     }
@@ -126,7 +132,13 @@ export async function runStateMachine(name: string, input: unknown, opts: RunOpt
   const visited: string[] = [];
   const logs = (async () => {
     for await (const ev of execution.eventLogs) {
-      const e = ev as unknown as { type: string; state?: { name: string }; index?: number; Error?: string; Cause?: string };
+      const e = ev as unknown as {
+        type: string;
+        state?: { name: string };
+        index?: number;
+        Error?: string;
+        Cause?: string;
+      };
       if (e.type === 'StateEntered' && e.state) visited.push(e.state.name);
       opts.onEvent?.({ type: e.type, state: e.state?.name, index: e.index, error: e.Error, cause: e.Cause });
     }

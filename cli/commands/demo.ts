@@ -15,17 +15,22 @@ const stepName = (s: DemoStep) => (s.title.split(':')[0] ?? s.title).trim().toLo
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('run the whole pipeline over simulated days on the local emulator (started when no endpoint is set)')
+    .description(
+      'run the whole pipeline over simulated days on the local emulator (started when no endpoint is set)',
+    )
     .option('--days <n>', 'simulated days, ending today', '21')
     .option('--only <steps>', `comma-separated steps to run (${DEMO_STEPS.map(stepName).join(', ')})`)
     .option('-y, --yes', 'do not ask before writing to an endpoint you configured')
     .action(async (opts: { days: string; only?: string; yes?: boolean }, cmd: Command) => {
       const days = Number(opts.days);
-      if (!Number.isInteger(days) || days < 1 || days > 400) throw new InputError([`--days: found "${opts.days}"; expected a whole number from 1 to 400`]);
+      if (!Number.isInteger(days) || days < 1 || days > 400)
+        throw new InputError([`--days: found "${opts.days}"; expected a whole number from 1 to 400`]);
       const only = opts.only?.split(',').map((s) => s.trim().toLowerCase());
       const unknown = only?.filter((o) => !DEMO_STEPS.some((s) => stepName(s) === o)) ?? [];
       if (unknown.length) {
-        throw new InputError([`--only: unknown step(s) ${unknown.join(', ')}; expected ${DEMO_STEPS.map(stepName).join(', ')}`]);
+        throw new InputError([
+          `--only: unknown step(s) ${unknown.join(', ')}; expected ${DEMO_STEPS.map(stepName).join(', ')}`,
+        ]);
       }
       const steps = DEMO_STEPS.filter((s) => !only || only.includes(stepName(s)));
       const policy = commandPolicy(cmd);
@@ -54,7 +59,12 @@ export function registerDemo(program: Command): void {
             log: (l) => console.log(`  ${l}`),
             table: (rows) => console.log(formatTable(rows)),
           });
-          summary.push({ step: step.title.split(':')[0], ok: out.ok, seconds: ((Date.now() - started) / 1000).toFixed(1), summary: out.summary });
+          summary.push({
+            step: step.title.split(':')[0],
+            ok: out.ok,
+            seconds: ((Date.now() - started) / 1000).toFixed(1),
+            summary: out.summary,
+          });
         }
       } finally {
         await stop();

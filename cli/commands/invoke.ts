@@ -31,19 +31,35 @@ export function registerInvoke(program: Command): void {
     .description('run one function in-process against the AWS endpoint the environment names')
     .argument('<function>', `one of: ${functionNames().join(', ')}`)
     .requiredOption('--time <ISO>', 'the scheduled time of the synthetic event (the run\'s "now")')
-    .option('--event <file>', 'a JSON event to send instead of the synthetic one (its time is replaced by --time)')
+    .option(
+      '--event <file>',
+      'a JSON event to send instead of the synthetic one (its time is replaced by --time)',
+    )
     .option('-y, --yes', 'do not ask for confirmation')
     .allowUnknownOption(true)
     .allowExcessArguments(true)
-    .addHelpText('after', '\nFunction-specific flags (e.g. --instance i-123 --reason "after upgrade") go into event.detail.')
+    .addHelpText(
+      'after',
+      '\nFunction-specific flags (e.g. --instance i-123 --reason "after upgrade") go into event.detail.',
+    )
     .action(async (name: string, opts: { time: string; event?: string; yes?: boolean }, cmd: Command) => {
       const load = FUNCTIONS[name];
-      if (!load) throw new InputError([`function "${name}" is unknown; expected one of ${functionNames().join(', ')}`]);
+      if (!load)
+        throw new InputError([
+          `function "${name}" is unknown; expected one of ${functionNames().join(', ')}`,
+        ]);
       const time = parseTime(opts.time);
       const base = opts.event ? JSON.parse(readFileSync(opts.event, 'utf8')) : syntheticScheduledEvent(time);
-      const event = { ...base, time: time.toISOString(), detail: { ...(base.detail ?? {}), ...extraFlags(cmd.args.slice(1)) } };
+      const event = {
+        ...base,
+        time: time.toISOString(),
+        detail: { ...(base.detail ?? {}), ...extraFlags(cmd.args.slice(1)) },
+      };
       const deps = commandDeps(cmd);
-      await confirmChange(`invoke ${name} for ${event.time} against ${deps.clients.endpoint ?? `AWS ${deps.clients.region}`}`, opts.yes);
+      await confirmChange(
+        `invoke ${name} for ${event.time} against ${deps.clients.endpoint ?? `AWS ${deps.clients.region}`}`,
+        opts.yes,
+      );
       const run = await load();
       const result = (await run(event, deps)) as { ok?: boolean };
       printJson(result);

@@ -28,7 +28,13 @@ export function registerPolicy(program: Command): void {
         occurrences(expr, tz, now, addDays(now, 40))[0]?.toLocaleString('sv-SE', { timeZone: tz }) ?? '';
       console.log(
         formatTable(
-          schedules.map((s) => ({ target: s.target, kind: s.kind, expression: s.expression, timezone: s.timezone, next: next(s.expression, s.timezone) })),
+          schedules.map((s) => ({
+            target: s.target,
+            kind: s.kind,
+            expression: s.expression,
+            timezone: s.timezone,
+            next: next(s.expression, s.timezone),
+          })),
         ),
       );
     });

@@ -5,7 +5,11 @@ import { registerInventoryReport } from '../reports/inventory.ts';
 import { registerLifecycleReport } from '../reports/lifecycle.ts';
 import { registerValidationReport } from '../reports/validation.ts';
 
-const SUBCOMMANDS: Array<(report: Command) => void> = [registerInventoryReport, registerLifecycleReport, registerValidationReport];
+const SUBCOMMANDS: Array<(report: Command) => void> = [
+  registerInventoryReport,
+  registerLifecycleReport,
+  registerValidationReport,
+];
 
 export function registerReport(program: Command): void {
   const report = program.command('report').description('reports for auditors and operators');

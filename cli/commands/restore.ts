@@ -6,12 +6,19 @@ import { registerContentRestore } from '../content/restore.ts';
 import { registerLogsRestore } from '../logs/restore.ts';
 
 /** Subcommand registrations, one per class. */
-const SUBCOMMANDS: Array<(restore: Command) => void> = [registerContentRestore, registerLogsRestore, registerOrchestratedRestore];
+const SUBCOMMANDS: Array<(restore: Command) => void> = [
+  registerContentRestore,
+  registerLogsRestore,
+  registerOrchestratedRestore,
+];
 
 export function registerRestore(program: Command): void {
   const restore = program
     .command('restore')
     .description('restore backups (each class, or an orchestrated restore)')
-    .addHelpText('after', '\n`kura restore --request file.json [--local] [--yes]` is short for `kura restore start --request file.json …`.');
+    .addHelpText(
+      'after',
+      '\n`kura restore --request file.json [--local] [--yes]` is short for `kura restore start --request file.json …`.',
+    );
   for (const add of SUBCOMMANDS) add(restore);
 }

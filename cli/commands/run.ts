@@ -25,14 +25,18 @@ export function registerRun(program: Command): void {
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (name: string, opts: { input?: string; time?: string; yes?: boolean }, cmd: Command) => {
       const time = opts.time ? parseTime(opts.time) : new Date();
-      const input = { ...(opts.input ? JSON.parse(readFileSync(opts.input, 'utf8')) : {}), time: time.toISOString() };
+      const input = {
+        ...(opts.input ? JSON.parse(readFileSync(opts.input, 'utf8')) : {}),
+        time: time.toISOString(),
+      };
       const deps = commandDeps(cmd);
       await confirmChange(`run state machine ${name} locally for ${input.time}`, opts.yes);
       const outcome = await runStateMachine(name, input, {
         deps,
         onEvent: (e) => {
           if (e.type === 'StateEntered') process.stderr.write(`  → ${e.state}\n`);
-          if (e.type === 'StateFailed' || e.type === 'ExecutionFailed') process.stderr.write(`  ✗ ${e.state ?? ''} ${e.error ?? ''} ${e.cause ?? ''}\n`);
+          if (e.type === 'StateFailed' || e.type === 'ExecutionFailed')
+            process.stderr.write(`  ✗ ${e.state ?? ''} ${e.error ?? ''} ${e.cause ?? ''}\n`);
         },
       });
       printJson(outcome);

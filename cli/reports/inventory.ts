@@ -5,8 +5,15 @@ import { type InventoryItem, inventory } from '../../shared/usecases/inventory.t
 import { commandDeps, printJson } from '../support/context.ts';
 
 function markdown(items: InventoryItem[]): string {
-  const head = '| class | source | recovery point | time | region | status | validated |\n|---|---|---|---|---|---|---|';
-  return [head, ...items.map((i) => `| ${i.class} | ${i.source} | ${i.id} | ${i.time} | ${i.region} | ${i.status} | ${i.validated ?? ''} |`)].join('\n');
+  const head =
+    '| class | source | recovery point | time | region | status | validated |\n|---|---|---|---|---|---|---|';
+  return [
+    head,
+    ...items.map(
+      (i) =>
+        `| ${i.class} | ${i.source} | ${i.id} | ${i.time} | ${i.region} | ${i.status} | ${i.validated ?? ''} |`,
+    ),
+  ].join('\n');
 }
 
 export function registerInventoryReport(report: Command): void {

@@ -30,12 +30,15 @@ export function commandDeps(cmd: Command): Deps {
 export async function confirmChange(what: string, yes: boolean | undefined): Promise<void> {
   if (yes) return;
   if (!process.stdin.isTTY) {
-    throw new InputError([`${what}: this changes resources; re-run with --yes to confirm (no terminal to ask on)`]);
+    throw new InputError([
+      `${what}: this changes resources; re-run with --yes to confirm (no terminal to ask on)`,
+    ]);
   }
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     const answer = (await rl.question(`${what}\nProceed? [y/N] `)).trim().toLowerCase();
-    if (answer !== 'y' && answer !== 'yes') throw new InputError([`${what}: not confirmed, nothing was changed`]);
+    if (answer !== 'y' && answer !== 'yes')
+      throw new InputError([`${what}: not confirmed, nothing was changed`]);
   } finally {
     rl.close();
   }
@@ -44,7 +47,9 @@ export async function confirmChange(what: string, yes: boolean | undefined): Pro
 export function parseTime(value: string, flag = '--time'): Date {
   const t = new Date(value);
   if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
-    throw new InputError([`${flag}: found "${value}"; expected an ISO-8601 time such as 2026-11-21T04:00:00+09:00`]);
+    throw new InputError([
+      `${flag}: found "${value}"; expected an ISO-8601 time such as 2026-11-21T04:00:00+09:00`,
+    ]);
   }
   return t;
 }

@@ -1,6 +1,11 @@
 // Demo step (database class): a small estate of tagged and untagged databases
 // and an Aurora cluster, the daily schedule run over the simulated weeks.
-import { CreateDBClusterCommand, CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBClusterCommand,
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { run } from '../../functions/rds-snapshot/handler.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { localDate } from '../../shared/domain/calendar.ts';
@@ -13,12 +18,39 @@ import type { DemoStep } from './types.ts';
 async function seedEstate(ctx: Parameters<DemoStep['run']>[0]): Promise<void> {
   const rds = ctx.deps.clients.get(RDSClient);
   const sel = ctx.deps.policy.selector;
-  const tagged = [{ Key: sel.tagKey, Value: sel.tagValue }, { Key: 'env', Value: 'prod' }, { Key: 'app', Value: 'shop' }];
-  const base = { DBInstanceClass: 'db.t4g.medium', MasterUsername: 'admin', MasterUserPassword: 'demo-password-1', AllocatedStorage: 20, BackupRetentionPeriod: 7 };
-  await rds.send(new CreateDBInstanceCommand({ ...base, DBInstanceIdentifier: 'shop-db', Engine: 'mysql', Tags: tagged }));
+  const tagged = [
+    { Key: sel.tagKey, Value: sel.tagValue },
+    { Key: 'env', Value: 'prod' },
+    { Key: 'app', Value: 'shop' },
+  ];
+  const base = {
+    DBInstanceClass: 'db.t4g.medium',
+    MasterUsername: 'admin',
+    MasterUserPassword: 'demo-password-1',
+    AllocatedStorage: 20,
+    BackupRetentionPeriod: 7,
+  };
+  await rds.send(
+    new CreateDBInstanceCommand({ ...base, DBInstanceIdentifier: 'shop-db', Engine: 'mysql', Tags: tagged }),
+  );
   // A database whose automated backups are too short: reported, not fixed.
-  await rds.send(new CreateDBInstanceCommand({ ...base, DBInstanceIdentifier: 'billing-db', Engine: 'mysql', BackupRetentionPeriod: 3, Tags: tagged }));
-  await rds.send(new CreateDBInstanceCommand({ ...base, DBInstanceIdentifier: 'scratch-db', Engine: 'postgres', Tags: [{ Key: 'env', Value: 'dev' }] }));
+  await rds.send(
+    new CreateDBInstanceCommand({
+      ...base,
+      DBInstanceIdentifier: 'billing-db',
+      Engine: 'mysql',
+      BackupRetentionPeriod: 3,
+      Tags: tagged,
+    }),
+  );
+  await rds.send(
+    new CreateDBInstanceCommand({
+      ...base,
+      DBInstanceIdentifier: 'scratch-db',
+      Engine: 'postgres',
+      Tags: [{ Key: 'env', Value: 'dev' }],
+    }),
+  );
   await rds.send(
     new CreateDBClusterCommand({
       DBClusterIdentifier: 'reports-aurora',
@@ -30,14 +62,21 @@ async function seedEstate(ctx: Parameters<DemoStep['run']>[0]): Promise<void> {
     }),
   );
   // An operator's own snapshot named like kura's: it must survive pruning.
-  await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: 'shop-db', DBSnapshotIdentifier: 'kura-shop-db-200001010000' }));
+  await rds.send(
+    new CreateDBSnapshotCommand({
+      DBInstanceIdentifier: 'shop-db',
+      DBSnapshotIdentifier: 'kura-shop-db-200001010000',
+    }),
+  );
 }
 
 export const rdsDemo: DemoStep = {
   title: 'Database: daily RDS and Aurora snapshots, PITR checks, DR copies, pruning',
   async run(ctx) {
     await seedEstate(ctx);
-    ctx.log('estate: shop-db (mysql, tagged), billing-db (tagged, 3-day automated backups), scratch-db (untagged), reports-aurora (Aurora, tagged)');
+    ctx.log(
+      'estate: shop-db (mysql, tagged), billing-db (tagged, 3-day automated backups), scratch-db (untagged), reports-aurora (Aurora, tagged)',
+    );
     const { policy } = ctx.deps;
     const expr = policy.schedules['rds-snapshot'];
     if (!expr) return { ok: true, summary: 'no rds-snapshot schedule in the policy' };
@@ -49,20 +88,48 @@ export const rdsDemo: DemoStep = {
       last = result;
       if (!result.ok) failures++;
       const created = result.targets.filter((t) => t.actions.some((a) => a.startsWith('created'))).length;
-      const pruned = result.targets.reduce((n, t) => n + ((t.pruned as string[] | undefined)?.length ?? 0), 0);
-      const copied = result.targets.reduce((n, t) => n + ((t.copied as string[] | undefined)?.length ?? 0), 0);
-      rows.push({ [`date (${policy.timezone})`]: localDate(time, policy.timezone), created, copiedToDr: copied, pruned, warnings: result.targets.reduce((n, t) => n + t.warnings.length, 0), ok: result.ok });
+      const pruned = result.targets.reduce(
+        (n, t) => n + ((t.pruned as string[] | undefined)?.length ?? 0),
+        0,
+      );
+      const copied = result.targets.reduce(
+        (n, t) => n + ((t.copied as string[] | undefined)?.length ?? 0),
+        0,
+      );
+      rows.push({
+        [`date (${policy.timezone})`]: localDate(time, policy.timezone),
+        created,
+        copiedToDr: copied,
+        pruned,
+        warnings: result.targets.reduce((n, t) => n + t.warnings.length, 0),
+        ok: result.ok,
+      });
     }
     ctx.table(rows);
     if (last) {
       ctx.log('last run, per database:');
-      ctx.table(last.targets.map((t) => ({ database: t.target, status: t.status, snapshot: t.snapshot, warnings: t.warnings.join('; ') })));
+      ctx.table(
+        last.targets.map((t) => ({
+          database: t.target,
+          status: t.status,
+          snapshot: t.snapshot,
+          warnings: t.warnings.join('; '),
+        })),
+      );
       ctx.log(`untouched (not tagged): ${(last.skipped as string[]).join(', ')}`);
     }
     const adapter = new RdsAdapter(ctx.deps.clients);
-    const kept = (await adapter.listSnapshots('instance', 'shop-db')).sort((a, b) => a.id.localeCompare(b.id));
+    const kept = (await adapter.listSnapshots('instance', 'shop-db')).sort((a, b) =>
+      a.id.localeCompare(b.id),
+    );
     ctx.log('shop-db snapshots now:');
-    ctx.table(kept.map((s) => ({ snapshot: s.id, managed: isManaged(s.tags), time: s.tags['kura:time'] ?? '(operator snapshot)' })));
+    ctx.table(
+      kept.map((s) => ({
+        snapshot: s.id,
+        managed: isManaged(s.tags),
+        time: s.tags['kura:time'] ?? '(operator snapshot)',
+      })),
+    );
     const lookalike = kept.some((s) => s.id === 'kura-shop-db-200001010000');
     return {
       ok: failures === 0 && lookalike,

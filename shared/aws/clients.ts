@@ -27,7 +27,8 @@ export class Clients {
   private readonly cache = new Map<ClientCtor<unknown>, Map<string, unknown>>();
 
   constructor(private readonly options: ClientsOptions = {}) {
-    this.region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'ap-northeast-1';
+    this.region =
+      options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'ap-northeast-1';
     this.endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? undefined;
     this.label = options.label ?? 'source';
   }
@@ -80,7 +81,8 @@ export class Clients {
       }),
     );
     const c = out.Credentials;
-    if (!c?.AccessKeyId || !c.SecretAccessKey) throw new Error(`AssumeRole ${roleArn} returned no credentials`);
+    if (!c?.AccessKeyId || !c.SecretAccessKey)
+      throw new Error(`AssumeRole ${roleArn} returned no credentials`);
     return new Clients({
       region: opts.region ?? this.region,
       endpoint: this.endpoint,

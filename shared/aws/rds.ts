@@ -59,7 +59,13 @@ export interface DatabasePort {
   listSnapshots(kind: DatabaseKind, source: string, region?: string): Promise<Snapshot[]>;
   countManualSnapshots(region?: string): Promise<number>;
   deleteSnapshot(snapshot: Snapshot, region?: string): Promise<void>;
-  copySnapshot(snapshot: Snapshot, toRegion: string, targetId: string, tags: TagMap, kmsKeyId?: string): Promise<Snapshot>;
+  copySnapshot(
+    snapshot: Snapshot,
+    toRegion: string,
+    targetId: string,
+    tags: TagMap,
+    kmsKeyId?: string,
+  ): Promise<Snapshot>;
   shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void>;
   setBackupRetention(db: Database, days: number): Promise<void>;
   tagSnapshot(snapshot: Snapshot, tags: TagMap, region?: string): Promise<void>;
@@ -152,7 +158,9 @@ export class RdsAdapter implements DatabasePort {
         const s = r.DBSnapshots?.[0];
         return s ? toSnapshot(kind, s) : undefined;
       }
-      const r = await this.rds(region).send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }));
+      const r = await this.rds(region).send(
+        new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }),
+      );
       const s = r.DBClusterSnapshots?.[0];
       return s ? toSnapshot(kind, s) : undefined;
     } catch (err) {
@@ -164,12 +172,20 @@ export class RdsAdapter implements DatabasePort {
   async createSnapshot(db: Database, id: string, tags: TagMap): Promise<Snapshot> {
     if (db.kind === 'instance') {
       const r = await this.rds().send(
-        new CreateDBSnapshotCommand({ DBInstanceIdentifier: db.id, DBSnapshotIdentifier: id, Tags: toTagList(tags) }),
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: db.id,
+          DBSnapshotIdentifier: id,
+          Tags: toTagList(tags),
+        }),
       );
       return toSnapshot('instance', r.DBSnapshot ?? {});
     }
     const r = await this.rds().send(
-      new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: db.id, DBClusterSnapshotIdentifier: id, Tags: toTagList(tags) }),
+      new CreateDBClusterSnapshotCommand({
+        DBClusterIdentifier: db.id,
+        DBClusterSnapshotIdentifier: id,
+        Tags: toTagList(tags),
+      }),
     );
     return toSnapshot('cluster', r.DBClusterSnapshot ?? {});
   }
@@ -177,14 +193,18 @@ export class RdsAdapter implements DatabasePort {
   async listSnapshots(kind: DatabaseKind, source: string, region?: string): Promise<Snapshot[]> {
     const out: Snapshot[] = [];
     if (kind === 'instance') {
-      const pages = paginateDescribeDBSnapshots({ client: this.rds(region) }, { DBInstanceIdentifier: source, SnapshotType: 'manual' });
+      const pages = paginateDescribeDBSnapshots(
+        { client: this.rds(region) },
+        { DBInstanceIdentifier: source, SnapshotType: 'manual' },
+      );
       for await (const page of pages) for (const s of page.DBSnapshots ?? []) out.push(toSnapshot(kind, s));
     } else {
       const pages = paginateDescribeDBClusterSnapshots(
         { client: this.rds(region) },
         { DBClusterIdentifier: source, SnapshotType: 'manual' },
       );
-      for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
+      for await (const page of pages)
+        for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
     }
     // Describe filters by source; a copy in another region keeps its source id.
     return out.filter((s) => s.source === source);
@@ -192,10 +212,16 @@ export class RdsAdapter implements DatabasePort {
 
   async countManualSnapshots(region?: string): Promise<number> {
     let n = 0;
-    for await (const page of paginateDescribeDBSnapshots({ client: this.rds(region) }, { SnapshotType: 'manual' })) {
+    for await (const page of paginateDescribeDBSnapshots(
+      { client: this.rds(region) },
+      { SnapshotType: 'manual' },
+    )) {
       n += page.DBSnapshots?.length ?? 0;
     }
-    for await (const page of paginateDescribeDBClusterSnapshots({ client: this.rds(region) }, { SnapshotType: 'manual' })) {
+    for await (const page of paginateDescribeDBClusterSnapshots(
+      { client: this.rds(region) },
+      { SnapshotType: 'manual' },
+    )) {
       n += page.DBClusterSnapshots?.length ?? 0;
     }
     return n;
@@ -205,15 +231,27 @@ export class RdsAdapter implements DatabasePort {
     if (snapshot.kind === 'instance') {
       await this.rds(region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshot.id }));
     } else {
-      await this.rds(region).send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }));
+      await this.rds(region).send(
+        new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }),
+      );
     }
   }
 
-  async copySnapshot(snapshot: Snapshot, toRegion: string, targetId: string, tags: TagMap, kmsKeyId?: string): Promise<Snapshot> {
+  async copySnapshot(
+    snapshot: Snapshot,
+    toRegion: string,
+    targetId: string,
+    tags: TagMap,
+    kmsKeyId?: string,
+  ): Promise<Snapshot> {
     const common = { KmsKeyId: kmsKeyId, Tags: toTagList(tags), SourceRegion: this.clients.region };
     if (snapshot.kind === 'instance') {
       const r = await this.rds(toRegion).send(
-        new CopyDBSnapshotCommand({ SourceDBSnapshotIdentifier: snapshot.arn, TargetDBSnapshotIdentifier: targetId, ...common }),
+        new CopyDBSnapshotCommand({
+          SourceDBSnapshotIdentifier: snapshot.arn,
+          TargetDBSnapshotIdentifier: targetId,
+          ...common,
+        }),
       );
       return toSnapshot('instance', r.DBSnapshot ?? {});
     }
@@ -230,25 +268,39 @@ export class RdsAdapter implements DatabasePort {
   async shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void> {
     const attr = { AttributeName: 'restore', ValuesToAdd: [accountId] };
     if (snapshot.kind === 'instance') {
-      await this.rds().send(new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, ...attr }));
+      await this.rds().send(
+        new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, ...attr }),
+      );
     } else {
-      await this.rds().send(new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }));
+      await this.rds().send(
+        new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }),
+      );
     }
   }
 
   async setBackupRetention(db: Database, days: number): Promise<void> {
     if (db.kind === 'instance') {
       await this.rds().send(
-        new ModifyDBInstanceCommand({ DBInstanceIdentifier: db.id, BackupRetentionPeriod: days, ApplyImmediately: true }),
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: db.id,
+          BackupRetentionPeriod: days,
+          ApplyImmediately: true,
+        }),
       );
     } else {
       await this.rds().send(
-        new ModifyDBClusterCommand({ DBClusterIdentifier: db.id, BackupRetentionPeriod: days, ApplyImmediately: true }),
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: db.id,
+          BackupRetentionPeriod: days,
+          ApplyImmediately: true,
+        }),
       );
     }
   }
 
   async tagSnapshot(snapshot: Snapshot, tags: TagMap, region?: string): Promise<void> {
-    await this.rds(region).send(new AddTagsToResourceCommand({ ResourceName: snapshot.arn, Tags: toTagList(tags) }));
+    await this.rds(region).send(
+      new AddTagsToResourceCommand({ ResourceName: snapshot.arn, Tags: toTagList(tags) }),
+    );
   }
 }

@@ -14,10 +14,16 @@ export interface PitrFinding {
  * The automated backups must cover the policy's days and the latest
  * restorable time must be no older than the RPO at the run's time.
  */
-export function pitrFindings(db: PitrState, policy: { retainDays: number; rpoMinutes: number }, now: Date): PitrFinding[] {
+export function pitrFindings(
+  db: PitrState,
+  policy: { retainDays: number; rpoMinutes: number },
+  now: Date,
+): PitrFinding[] {
   const out: PitrFinding[] = [];
   if (db.backupRetentionDays === 0) {
-    return [{ kind: 'disabled', message: 'automated backups are disabled (retention 0): no point-in-time restore' }];
+    return [
+      { kind: 'disabled', message: 'automated backups are disabled (retention 0): no point-in-time restore' },
+    ];
   }
   if (db.backupRetentionDays < policy.retainDays) {
     out.push({
@@ -26,7 +32,10 @@ export function pitrFindings(db: PitrState, policy: { retainDays: number; rpoMin
     });
   }
   if (!db.latestRestorableTime) {
-    out.push({ kind: 'unknown', message: 'no latest restorable time reported: point-in-time restore cannot be confirmed' });
+    out.push({
+      kind: 'unknown',
+      message: 'no latest restorable time reported: point-in-time restore cannot be confirmed',
+    });
   } else {
     const lagMinutes = Math.max(0, (now.getTime() - db.latestRestorableTime.getTime()) / 60_000);
     if (lagMinutes > policy.rpoMinutes) {

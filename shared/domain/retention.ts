@@ -50,12 +50,17 @@ export function planPruning(points: RecoveryPoint[], rule: RetentionRule, now: D
     const generation = index + 1;
     const tooOld = cutoff !== undefined && p.time.getTime() <= cutoff;
     const tooMany = rule.maxGenerations !== undefined && generation > rule.maxGenerations;
-    if (generation <= rule.minGenerations) keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
+    if (generation <= rule.minGenerations)
+      keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
     else if (p === newestValidated) keep.push({ id: p.id, reason: 'newest validated recovery point' });
     else if (p.protectedBy) keep.push({ id: p.id, reason: p.protectedBy });
     else if (tooOld) prune.push({ id: p.id, reason: `older than ${rule.retainDays} days` });
     else if (tooMany) prune.push({ id: p.id, reason: `beyond ${rule.maxGenerations} generations` });
-    else keep.push({ id: p.id, reason: cutoff !== undefined ? `within ${rule.retainDays} days` : 'within the generations kept' });
+    else
+      keep.push({
+        id: p.id,
+        reason: cutoff !== undefined ? `within ${rule.retainDays} days` : 'within the generations kept',
+      });
   }
   return { keep, prune };
 }

@@ -53,7 +53,8 @@ export function scheduleExpressionProblem(expr: string): string | undefined {
   const cron = /^cron\((.*)\)$/.exec(expr);
   if (!cron?.[1]) return 'expected cron(m h dom mon dow year), rate(n unit) or at(yyyy-mm-ddThh:mm:ss)';
   const fields = cron[1].trim().split(/\s+/);
-  if (fields.length !== 6) return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
+  if (fields.length !== 6)
+    return `cron needs 6 fields (minutes hours day-of-month month day-of-week year), found ${fields.length}`;
   for (const [i, spec] of FIELDS.entries()) {
     const problem = checkField(fields[i] as string, spec);
     if (problem) return problem;

@@ -18,6 +18,13 @@ export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {
   return SCHEDULED_TARGETS.flatMap((target) => {
     const expression = policy.schedules[target];
     if (!expression) return [];
-    return [{ target, kind: STATE_MACHINE_TARGETS.has(target) ? 'stateMachine' : 'function', expression, timezone: policy.timezone }];
+    return [
+      {
+        target,
+        kind: STATE_MACHINE_TARGETS.has(target) ? 'stateMachine' : 'function',
+        expression,
+        timezone: policy.timezone,
+      },
+    ];
   });
 }

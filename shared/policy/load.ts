@@ -7,7 +7,9 @@ import { PolicyError } from '../runtime/errors.ts';
 import { parsePolicy } from './parse.ts';
 import type { Policy } from './schema.ts';
 
-export const DEFAULT_POLICY_PATH = resolve(fileURLToPath(new URL('../../backup-policy.yml', import.meta.url)));
+export const DEFAULT_POLICY_PATH = resolve(
+  fileURLToPath(new URL('../../backup-policy.yml', import.meta.url)),
+);
 
 export function policyPath(explicit?: string): string {
   return resolve(explicit ?? process.env.KURA_POLICY ?? DEFAULT_POLICY_PATH);
@@ -18,7 +20,9 @@ export function readPolicyDocument(file: string): unknown {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new PolicyError([`${file}: cannot read the policy file (${(err as NodeJS.ErrnoException).code ?? err})`]);
+    throw new PolicyError([
+      `${file}: cannot read the policy file (${(err as NodeJS.ErrnoException).code ?? err})`,
+    ]);
   }
   try {
     return parse(text);

@@ -8,7 +8,8 @@ import { type Policy, policySchema } from './schema.ts';
 function valueAt(raw: unknown, path: PropertyKey[]): { present: boolean; value?: unknown } {
   let cur: unknown = raw;
   for (const key of path) {
-    if (cur === null || typeof cur !== 'object' || !(String(key) in (cur as object))) return { present: false };
+    if (cur === null || typeof cur !== 'object' || !(String(key) in (cur as object)))
+      return { present: false };
     cur = (cur as Record<string, unknown>)[String(key)];
   }
   return { present: true, value: cur };

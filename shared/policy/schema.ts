@@ -8,16 +8,21 @@ import { scheduleExpressionProblem } from '../domain/schedule-expression.ts';
 const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.*\/)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 
-const s3Url = z.string().check(z.regex(S3_URL, 'expected an S3 URL of the form s3://bucket/prefix/ (ending in "/")'));
+const s3Url = z
+  .string()
+  .check(z.regex(S3_URL, 'expected an S3 URL of the form s3://bucket/prefix/ (ending in "/")'));
 const region = z.string().check(z.regex(REGION, 'expected an AWS region such as ap-northeast-1'));
 const positiveInt = z.int().check(z.positive('expected a positive whole number'));
 const atLeast = (n: number, why: string) => z.int().check(z.gte(n, `expected at least ${n} ${why}`));
-const accountId = z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));
+const accountId = z
+  .string()
+  .check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));
 
 const scheduleExpression = z.string().check(
   z.superRefine((value, ctx) => {
     const problem = scheduleExpressionProblem(value);
-    if (problem) ctx.addIssue({ code: 'custom', message: `invalid schedule expression: ${problem}`, input: value });
+    if (problem)
+      ctx.addIssue({ code: 'custom', message: `invalid schedule expression: ${problem}`, input: value });
   }),
 );
 
@@ -72,7 +77,12 @@ const contentSource = z.strictObject({
   generations: atLeast(2, 'generations (one to restore while the next is written)'),
 });
 
-const transitionDefaults = { minObjectSizeBytes: 131_072, infrequentAccessDays: 30, glacierDays: 90, deepArchiveDays: 180 };
+const transitionDefaults = {
+  minObjectSizeBytes: 131_072,
+  infrequentAccessDays: 30,
+  glacierDays: 90,
+  deepArchiveDays: 180,
+};
 
 const logs = z
   .strictObject({
@@ -116,7 +126,15 @@ const images = z.strictObject({
   /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
   drKmsKeyId: z.optional(z.string()),
   /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
-  waitSeconds: z._default(z.int().check(z.gte(0, 'expected 0 or more seconds'), z.lte(840, 'expected at most 840 seconds (the Lambda runs 15 minutes)')), 600),
+  waitSeconds: z._default(
+    z
+      .int()
+      .check(
+        z.gte(0, 'expected 0 or more seconds'),
+        z.lte(840, 'expected at most 840 seconds (the Lambda runs 15 minutes)'),
+      ),
+    600,
+  ),
 });
 
 const sqlProbe = z.strictObject({
@@ -142,10 +160,13 @@ export const policySchema = z
       kmsKeyAlias: z._default(z.string().check(z.startsWith('alias/')), 'alias/kura-vault'),
       reportsPrefix: z._default(z.string().check(z.endsWith('/')), 'reports/'),
       manifestsPrefix: z._default(z.string().check(z.endsWith('/')), 'manifests/'),
-      objectLock: z._default(z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }), {
-        mode: 'GOVERNANCE' as const,
-        days: 7,
-      }),
+      objectLock: z._default(
+        z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }),
+        {
+          mode: 'GOVERNANCE' as const,
+          days: 7,
+        },
+      ),
     }),
     database: z.optional(database),
     content: z._default(z.array(contentSource), []),
@@ -176,7 +197,12 @@ export const policySchema = z
       const names = new Set<string>();
       for (const [i, c] of p.content.entries()) {
         if (names.has(c.name)) {
-          ctx.addIssue({ code: 'custom', path: ['content', i, 'name'], input: c.name, message: `duplicate content name "${c.name}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['content', i, 'name'],
+            input: c.name,
+            message: `duplicate content name "${c.name}"`,
+          });
         }
         names.add(c.name);
       }

@@ -5,9 +5,14 @@ import * as z from 'zod/mini';
 import { InputError } from './errors.ts';
 
 export const scheduledEventSchema = z.looseObject({
-  time: z.string().check(
-    z.refine((s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s), 'expected an ISO-8601 time'),
-  ),
+  time: z
+    .string()
+    .check(
+      z.refine(
+        (s) => !Number.isNaN(Date.parse(s)) && /^\d{4}-\d{2}-\d{2}T/.test(s),
+        'expected an ISO-8601 time',
+      ),
+    ),
   source: z.optional(z.string()),
   'detail-type': z.optional(z.string()),
   detail: z._default(z.record(z.string(), z.unknown()), {}),
@@ -18,7 +23,9 @@ export type ScheduledEvent = z.infer<typeof scheduledEventSchema>;
 export function parseScheduledEvent(raw: unknown): ScheduledEvent {
   const r = scheduledEventSchema.safeParse(raw);
   if (r.success) return r.data;
-  throw new InputError(r.error.issues.map((i) => `event.${i.path.map(String).join('.') || '(root)'}: ${i.message}`));
+  throw new InputError(
+    r.error.issues.map((i) => `event.${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
+  );
 }
 
 /** The synthetic event `kura invoke --time` and the local runners build. */

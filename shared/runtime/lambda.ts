@@ -51,7 +51,10 @@ export function lambdaHandler<R extends RunResult>(name: string, run: Run<R>) {
     publish(metrics, result);
     if (!result.ok) {
       logger.error('run finished with failures', { result });
-      throw new PartialFailureError(`${name}: ${result.targets.filter((t) => t.status === 'failed').length} target(s) failed`, result);
+      throw new PartialFailureError(
+        `${name}: ${result.targets.filter((t) => t.status === 'failed').length} target(s) failed`,
+        result,
+      );
     }
     logger.info('run finished', { result });
     return result;

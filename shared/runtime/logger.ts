@@ -5,5 +5,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 export const logger = new Logger({
   serviceName: 'kura',
   // Local runs (CLI, tests, demo) print results, not JSON logs, unless asked.
-  logLevel: (process.env.POWERTOOLS_LOG_LEVEL ?? (process.env.AWS_LAMBDA_FUNCTION_NAME ? 'INFO' : 'SILENT')) as 'INFO',
+  logLevel: (process.env.POWERTOOLS_LOG_LEVEL ??
+    (process.env.AWS_LAMBDA_FUNCTION_NAME ? 'INFO' : 'SILENT')) as 'INFO',
 });

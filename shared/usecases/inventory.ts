@@ -47,5 +47,8 @@ const LISTERS: Lister[] = [databaseSnapshots, contentGenerations, logInventory, 
 
 export async function inventory(deps: Deps): Promise<InventoryItem[]> {
   const all = (await Promise.all(LISTERS.map((l) => l(deps)))).flat();
-  return all.sort((a, b) => a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time));
+  return all.sort(
+    (a, b) =>
+      a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time),
+  );
 }

@@ -45,7 +45,11 @@ async function prune(
   region?: string,
 ): Promise<string[]> {
   const snapshots = await ports.db.listSnapshots(db.kind, db.id, region);
-  const plan = planPruning(snapshots.map(toRecoveryPoint), { retainDays: cfg.retainDays, minGenerations: cfg.minGenerations }, now);
+  const plan = planPruning(
+    snapshots.map(toRecoveryPoint),
+    { retainDays: cfg.retainDays, minGenerations: cfg.minGenerations },
+    now,
+  );
   const pruned: string[] = [];
   for (const d of plan.prune) {
     const snap = snapshots.find((s) => s.id === d.id);
@@ -75,19 +79,33 @@ async function copyToDr(
   // has no copy yet: a copy missed on one day is made on the next.
   for (const s of await ports.db.listSnapshots(db.kind, db.id)) {
     const time = taggedTime(s.tags);
-    if (!isManaged(s.tags, 'database') || s.status !== 'available' || !time || time.getTime() < cutoff) continue;
+    if (!isManaged(s.tags, 'database') || s.status !== 'available' || !time || time.getTime() < cutoff)
+      continue;
     if (existing.has(s.id)) continue;
     if (s.encrypted && !copy.kmsKeyId) {
-      throw new Error(`snapshot ${s.id} is encrypted: database.copy.kmsKeyId must name a key in ${copy.region} to re-encrypt the copy`);
+      throw new Error(
+        `snapshot ${s.id} is encrypted: database.copy.kmsKeyId must name a key in ${copy.region} to re-encrypt the copy`,
+      );
     }
-    await ports.db.copySnapshot(s, copy.region, s.id, { ...s.tags, [TAG.copyOf]: `${sourceRegion}:${s.id}` }, s.encrypted ? copy.kmsKeyId : undefined);
+    await ports.db.copySnapshot(
+      s,
+      copy.region,
+      s.id,
+      { ...s.tags, [TAG.copyOf]: `${sourceRegion}:${s.id}` },
+      s.encrypted ? copy.kmsKeyId : undefined,
+    );
     copied.push(s.id);
     outcome.actions.push(`copied ${s.id} to ${copy.region}`);
   }
   return copied;
 }
 
-async function share(ports: RdsSnapshotPorts, snap: Snapshot, accountId: string, outcome: TargetOutcome): Promise<void> {
+async function share(
+  ports: RdsSnapshotPorts,
+  snap: Snapshot,
+  accountId: string,
+  outcome: TargetOutcome,
+): Promise<void> {
   if (snap.encrypted && snap.kmsKeyId) {
     const key = await ports.keys.describe(snap.kmsKeyId);
     if (key.manager === 'AWS') {
@@ -96,21 +114,38 @@ async function share(ports: RdsSnapshotPorts, snap: Snapshot, accountId: string,
       );
     }
     if (!keyAllowsAccount(key, accountId)) {
-      outcome.warnings.push(`key ${key.arn} does not allow account ${accountId}: it can see the snapshot but not copy or restore it until the key policy grants it`);
+      outcome.warnings.push(
+        `key ${key.arn} does not allow account ${accountId}: it can see the snapshot but not copy or restore it until the key policy grants it`,
+      );
     }
   }
   await ports.db.shareSnapshot(snap, accountId);
   outcome.actions.push(`shared ${snap.id} with ${accountId}`);
 }
 
-async function backupOne(ports: RdsSnapshotPorts, db: Database, policy: Policy, cfg: DatabasePolicy, now: Date, outcome: TargetOutcome, metrics: MetricPoint[]) {
+async function backupOne(
+  ports: RdsSnapshotPorts,
+  db: Database,
+  policy: Policy,
+  cfg: DatabasePolicy,
+  now: Date,
+  outcome: TargetOutcome,
+  metrics: MetricPoint[],
+) {
   outcome.kind = db.kind;
   outcome.engine = db.engine;
   for (const f of pitrFindings(db, cfg, now)) {
-    metrics.push({ name: 'PitrViolation', value: 1, unit: 'Count', dimensions: { database: db.id, kind: f.kind } });
+    metrics.push({
+      name: 'PitrViolation',
+      value: 1,
+      unit: 'Count',
+      dimensions: { database: db.id, kind: f.kind },
+    });
     if (f.kind === 'retention' && cfg.enforceBackupRetention) {
       await ports.db.setBackupRetention(db, cfg.retainDays);
-      outcome.actions.push(`set automated backup retention to ${cfg.retainDays} days (policy enforceBackupRetention)`);
+      outcome.actions.push(
+        `set automated backup retention to ${cfg.retainDays} days (policy enforceBackupRetention)`,
+      );
     } else {
       outcome.warnings.push(`PITR: ${f.message}`);
     }
@@ -124,7 +159,10 @@ async function backupOne(ports: RdsSnapshotPorts, db: Database, policy: Policy, 
   if (snap) {
     outcome.actions.push(`snapshot ${name} already exists (replayed event): nothing new taken`);
   } else {
-    const tags = { ...copiedTags(db.tags, cfg.copyTags), ...managedTags({ backupClass: 'database', source: db.id, time: now, createdBy: FUNCTION_NAME }) };
+    const tags = {
+      ...copiedTags(db.tags, cfg.copyTags),
+      ...managedTags({ backupClass: 'database', source: db.id, time: now, createdBy: FUNCTION_NAME }),
+    };
     snap = await ports.db.createSnapshot(db, name, tags);
     outcome.actions.push(`created ${name}`);
     metrics.push({ name: 'SnapshotsCreated', value: 1, unit: 'Count', dimensions: { database: db.id } });
@@ -134,19 +172,34 @@ async function backupOne(ports: RdsSnapshotPorts, db: Database, policy: Policy, 
 
   if (snap.status !== 'available') {
     // Nothing is deleted until its replacement is verified; the next run catches up.
-    outcome.warnings.push(`snapshot ${name} is ${snap.status}: DR copy, sharing and pruning wait for the next run`);
+    outcome.warnings.push(
+      `snapshot ${name} is ${snap.status}: DR copy, sharing and pruning wait for the next run`,
+    );
     return;
   }
   outcome.copied = await copyToDr(ports, db, cfg, policy.region, now, outcome);
-  if (cfg.shareWithIsolatedAccount && policy.isolatedAccount) await share(ports, snap, policy.isolatedAccount.accountId, outcome);
+  if (cfg.shareWithIsolatedAccount && policy.isolatedAccount)
+    await share(ports, snap, policy.isolatedAccount.accountId, outcome);
   const pruned = await prune(ports, db, cfg, now, outcome);
   if (cfg.copy) pruned.push(...(await prune(ports, db, cfg, now, outcome, cfg.copy.region)));
   outcome.pruned = pruned;
-  metrics.push({ name: 'SnapshotsPruned', value: pruned.length, unit: 'Count', dimensions: { database: db.id } });
+  metrics.push({
+    name: 'SnapshotsPruned',
+    value: pruned.length,
+    unit: 'Count',
+    dimensions: { database: db.id },
+  });
 }
 
 export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotPorts): Promise<RunResult> {
-  const result: RunResult = { function: FUNCTION_NAME, time: now.toISOString(), ok: true, targets: [], warnings: [], metrics: [] };
+  const result: RunResult = {
+    function: FUNCTION_NAME,
+    time: now.toISOString(),
+    ok: true,
+    targets: [],
+    warnings: [],
+    metrics: [],
+  };
   const cfg = policy.database;
   if (!cfg) {
     result.warnings.push('the policy has no database section: nothing to do');
@@ -163,9 +216,15 @@ export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotP
 
   const used = await ports.db.countManualSnapshots();
   result.manualSnapshots = { used, quota: cfg.snapshotQuota };
-  result.metrics.push({ name: 'ManualSnapshotQuotaUsed', value: Math.round((used / cfg.snapshotQuota) * 100), unit: 'Percent' });
+  result.metrics.push({
+    name: 'ManualSnapshotQuotaUsed',
+    value: Math.round((used / cfg.snapshotQuota) * 100),
+    unit: 'Percent',
+  });
   if (used >= cfg.snapshotQuota * QUOTA_WARN_RATIO) {
-    result.warnings.push(`manual snapshots: ${used} of the quota of ${cfg.snapshotQuota} in ${policy.region}; raise the quota or lower retention`);
+    result.warnings.push(
+      `manual snapshots: ${used} of the quota of ${cfg.snapshotQuota} in ${policy.region}; raise the quota or lower retention`,
+    );
   }
   const failed = result.targets.filter((t) => t.status === 'failed');
   result.ok = failed.length === 0;

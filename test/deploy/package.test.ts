@@ -59,34 +59,54 @@ describe('the packaged CloudFormation template', () => {
     expect(bucket.BucketName).toBe(policy.vault.bucket);
     expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
     expect(bucket.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 7 });
-    expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('aws:kms');
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
+    ).toBe('aws:kms');
     expect(Object.values(bucket.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
     expect(bucket.LifecycleConfiguration.Rules).toEqual(cloudFormationRules(policy));
     const statement = template.Resources.VaultBucketPolicy?.Properties?.PolicyDocument.Statement[0];
-    expect(statement).toMatchObject({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+    expect(statement).toMatchObject({
+      Effect: 'Deny',
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
   });
 
   it('lets functions delete only kura-managed resources', () => {
-    type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
+    type Statement = {
+      Sid?: string;
+      Effect: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    };
     const statements = ofType('AWS::IAM::Role').flatMap(([role, r]) =>
       ((r.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[]).flatMap((p) =>
         p.PolicyDocument.Statement.map((st) => ({ role, st })),
       ),
     );
-    const destructive = statements.filter(({ st }) =>
-      st.Effect === 'Allow' && [st.Action].flat().some((a) => /:(Delete|Deregister|Terminate)/.test(a) && a !== 's3:DeleteObject'),
+    const destructive = statements.filter(
+      ({ st }) =>
+        st.Effect === 'Allow' &&
+        [st.Action].flat().some((a) => /:(Delete|Deregister|Terminate)/.test(a) && a !== 's3:DeleteObject'),
     );
     expect(destructive.length).toBeGreaterThan(0);
     // EC2/RDS/KMS resources: only with the kura:managed tag condition.
-    for (const { role, st } of destructive) expect(JSON.stringify(st.Condition ?? {}), `${role} ${st.Sid}`).toContain('kura:managed');
+    for (const { role, st } of destructive)
+      expect(JSON.stringify(st.Condition ?? {}), `${role} ${st.Sid}`).toContain('kura:managed');
     // S3 object deletes: only inside the vault (all kura's) or the log landing prefix (a verified move).
-    const s3Deletes = statements.filter(({ st }) => st.Effect === 'Allow' && [st.Action].flat().includes('s3:DeleteObject'));
+    const s3Deletes = statements.filter(
+      ({ st }) => st.Effect === 'Allow' && [st.Action].flat().includes('s3:DeleteObject'),
+    );
     for (const { role, st } of s3Deletes) {
       const where = JSON.stringify(st.Resource);
-      expect(where.includes('VaultBucket') || /landing|LogLanding/i.test(`${st.Sid} ${where}`), `${role} ${st.Sid}: ${where}`).toBe(true);
+      expect(
+        where.includes('VaultBucket') || /landing|LogLanding/i.test(`${st.Sid} ${where}`),
+        `${role} ${st.Sid}: ${where}`,
+      ).toBe(true);
       expect(where).not.toBe('"*"');
     }
     // Nothing may bypass Object Lock governance retention.
-    for (const { role, st } of statements) expect([st.Action].flat(), role).not.toContain('s3:BypassGovernanceRetention');
+    for (const { role, st } of statements)
+      expect([st.Action].flat(), role).not.toContain('s3:BypassGovernanceRetention');
   });
 });

@@ -4,7 +4,12 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateDBInstanceCommand, CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBInstanceCommand,
+  CreateDBSnapshotCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { stringify } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Clients } from '../../shared/aws/clients.ts';
@@ -21,10 +26,22 @@ interface Ran {
 }
 
 async function kura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  const base = { ...process.env, AWS_ENDPOINT_URL: inject('motoEndpoint'), AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' };
-  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], { cwd: ROOT, env: { ...base, ...env } }).then(
+  const base = {
+    ...process.env,
+    AWS_ENDPOINT_URL: inject('motoEndpoint'),
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+  };
+  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
+    cwd: ROOT,
+    env: { ...base, ...env },
+  }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
   );
 }
 
@@ -61,7 +78,15 @@ describe('kura invoke', () => {
   it('runs a handler in-process for the given time and prints its JSON result', async () => {
     const { file, db } = await policyFile();
 
-    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-11-01T04:00:00+09:00', '--yes']);
+    const r = await kura([
+      '--policy',
+      file,
+      'invoke',
+      'rds-snapshot',
+      '--time',
+      '2026-11-01T04:00:00+09:00',
+      '--yes',
+    ]);
 
     expect(r.code).toBe(0);
     const result = JSON.parse(r.stdout);
@@ -71,9 +96,24 @@ describe('kura invoke', () => {
 
   it('exits non-zero when a target fails, still printing the result', async () => {
     const { file, db } = await policyFile();
-    await clients.get(RDSClient).send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: `kura-${db}-202610311900` }));
+    await clients
+      .get(RDSClient)
+      .send(
+        new CreateDBSnapshotCommand({
+          DBInstanceIdentifier: db,
+          DBSnapshotIdentifier: `kura-${db}-202610311900`,
+        }),
+      );
 
-    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-10-31T19:00:00Z', '--yes']);
+    const r = await kura([
+      '--policy',
+      file,
+      'invoke',
+      'rds-snapshot',
+      '--time',
+      '2026-10-31T19:00:00Z',
+      '--yes',
+    ]);
 
     expect(r.code).toBe(1);
     expect(JSON.parse(r.stdout).targets[0].status).toBe('failed');
@@ -86,7 +126,9 @@ describe('kura invoke', () => {
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('re-run with --yes');
-    const snaps = await clients.get(RDSClient).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: db, SnapshotType: 'manual' }));
+    const snaps = await clients
+      .get(RDSClient)
+      .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: db, SnapshotType: 'manual' }));
     expect(snaps.DBSnapshots).toEqual([]);
   });
 
@@ -104,7 +146,15 @@ describe('kura invoke', () => {
     const file = join(tmpdir(), `kura-bad-policy-${uniqueSuffix()}.yml`);
     writeFileSync(file, 'version: 1\ntimezone: Mars/Olympus\n');
 
-    const r = await kura(['--policy', file, 'invoke', 'rds-snapshot', '--time', '2026-10-31T19:00:00Z', '--yes']);
+    const r = await kura([
+      '--policy',
+      file,
+      'invoke',
+      'rds-snapshot',
+      '--time',
+      '2026-10-31T19:00:00Z',
+      '--yes',
+    ]);
 
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('timezone: found string "Mars/Olympus"; expected an IANA time zone');
@@ -113,14 +163,20 @@ describe('kura invoke', () => {
 });
 
 describe('kura --help', () => {
-  it.each([[[]], [['invoke']], [['run']], [['demo']], [['policy']], [['report']], [['restore']], [['verify']]])(
-    'prints help for %j',
-    async (cmd) => {
-      const r = await kura([...cmd, '--help']);
-      expect(r.code).toBe(0);
-      expect(r.stdout).toMatch(/^Usage: kura/);
-    },
-  );
+  it.each([
+    [[]],
+    [['invoke']],
+    [['run']],
+    [['demo']],
+    [['policy']],
+    [['report']],
+    [['restore']],
+    [['verify']],
+  ])('prints help for %j', async (cmd) => {
+    const r = await kura([...cmd, '--help']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Usage: kura/);
+  });
 
   it('says which prerequisite is missing when moto_server is not on PATH', async () => {
     const r = await kura(['demo', '--days', '1'], { AWS_ENDPOINT_URL: '', PATH: '/usr/bin:/bin' });

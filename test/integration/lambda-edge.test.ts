@@ -7,7 +7,11 @@ import { lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 
-const context = { functionName: 'kura-prod-rds-snapshot', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+const context = {
+  functionName: 'kura-prod-rds-snapshot',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 900_000,
+} as unknown as Context;
 
 beforeAll(() => {
   emulatorClients();
@@ -42,11 +46,18 @@ describe('lambdaHandler', () => {
         }),
       );
     }
-    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: bad, DBSnapshotIdentifier: `kura-${bad}-202611011900` }));
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: bad,
+        DBSnapshotIdentifier: `kura-${bad}-202611011900`,
+      }),
+    );
     const { run } = await import('../../functions/rds-snapshot/handler.ts');
     const handler = lambdaHandler('rds-snapshot', run);
 
-    const err = (await handler({ time: '2026-11-01T19:00:00Z', detail: {} }, context).catch((e: unknown) => e)) as Error & { result: RunResult };
+    const err = (await handler({ time: '2026-11-01T19:00:00Z', detail: {} }, context).catch(
+      (e: unknown) => e,
+    )) as Error & { result: RunResult };
 
     expect(err).toBeInstanceOf(Error);
     expect(err.name).toBe('PartialFailureError');
@@ -62,14 +73,25 @@ describe('lambdaHandler', () => {
       return { function: 'probe', time: '', ok: true, targets: [], warnings: [], metrics: [] };
     });
 
-    await expect(handler({ time: 'not a time' }, context)).rejects.toThrow(/event\.time: expected an ISO-8601 time/);
+    await expect(handler({ time: 'not a time' }, context)).rejects.toThrow(
+      /event\.time: expected an ISO-8601 time/,
+    );
     expect(calls).toEqual([]);
   });
 
   it('fails fast on a policy that does not validate', async () => {
     process.env.KURA_POLICY_JSON = JSON.stringify({ version: 1, timezone: 'Asia/Tokyo' });
-    const handler = lambdaHandler('probe', async () => ({ function: 'probe', time: '', ok: true, targets: [], warnings: [], metrics: [] }));
+    const handler = lambdaHandler('probe', async () => ({
+      function: 'probe',
+      time: '',
+      ok: true,
+      targets: [],
+      warnings: [],
+      metrics: [],
+    }));
 
-    await expect(handler({ time: '2026-11-01T19:00:00Z' }, context)).rejects.toThrow(/KURA_POLICY_JSON: region: missing/);
+    await expect(handler({ time: '2026-11-01T19:00:00Z' }, context)).rejects.toThrow(
+      /KURA_POLICY_JSON: region: missing/,
+    );
   });
 });

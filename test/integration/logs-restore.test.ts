@@ -150,14 +150,12 @@ describe('restore logs', () => {
     if (!iso) throw new Error('test policy has no isolated account');
     const isolated = await w.clients.assumeRole(iso.roleArn, { externalId: iso.externalId });
     const bucket = `kura-isolated-logs-${uniqueSuffix()}`;
-    await isolated
-      .get(S3Client)
-      .send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
-        }),
-      );
+    await isolated.get(S3Client).send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
+      }),
+    );
     const target = { clients: isolated, accountId: iso.accountId, region: 'ap-northeast-1', bucket };
 
     // Act

@@ -41,8 +41,16 @@ function policyFor(overrides: (p: Policy) => void = () => {}): Policy {
   });
 }
 
-async function createDb(id: string, policy: Policy | undefined, extra: Record<string, unknown> = {}): Promise<void> {
-  const tags = [{ Key: 'env', Value: 'prod' }, { Key: 'owner', Value: 'shop-team' }, { Key: 'cost-center', Value: '42' }];
+async function createDb(
+  id: string,
+  policy: Policy | undefined,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const tags = [
+    { Key: 'env', Value: 'prod' },
+    { Key: 'owner', Value: 'shop-team' },
+    { Key: 'cost-center', Value: '42' },
+  ];
   if (policy) tags.push({ Key: policy.selector.tagKey, Value: policy.selector.tagValue });
   await rds.send(
     new CreateDBInstanceCommand({
@@ -60,11 +68,18 @@ async function createDb(id: string, policy: Policy | undefined, extra: Record<st
 }
 
 async function snapshotsOf(id: string, region?: string) {
-  const r = await clients.get(RDSClient, region).send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: id, SnapshotType: 'manual' }));
-  return (r.DBSnapshots ?? []).map((s) => ({ id: s.DBSnapshotIdentifier ?? '', tags: fromTagList(s.TagList), kms: s.KmsKeyId }));
+  const r = await clients
+    .get(RDSClient, region)
+    .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: id, SnapshotType: 'manual' }));
+  return (r.DBSnapshots ?? []).map((s) => ({
+    id: s.DBSnapshotIdentifier ?? '',
+    tags: fromTagList(s.TagList),
+    kms: s.KmsKeyId,
+  }));
 }
 
-const invoke = (time: Date, policy: Policy) => run(syntheticScheduledEvent(time), { policy, clients }) as Promise<RunResult>;
+const invoke = (time: Date, policy: Policy) =>
+  run(syntheticScheduledEvent(time), { policy, clients }) as Promise<RunResult>;
 const day0 = new Date('2026-10-01T19:00:00Z');
 
 describe('rds-snapshot', () => {
@@ -117,11 +132,16 @@ describe('rds-snapshot', () => {
     expect(await snapshotsOf(db)).toHaveLength(1);
   });
 
-  it('refuses to adopt a snapshot with kura\'s name that kura did not make', async () => {
+  it("refuses to adopt a snapshot with kura's name that kura did not make", async () => {
     const policy = policyFor();
     const db = `squat-${uniqueSuffix()}`;
     await createDb(db, policy);
-    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: `kura-${db}-202610011900` }));
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: db,
+        DBSnapshotIdentifier: `kura-${db}-202610011900`,
+      }),
+    );
 
     const result = await invoke(day0, policy);
 
@@ -134,7 +154,13 @@ describe('rds-snapshot', () => {
     const db = `prune-${uniqueSuffix()}`;
     await createDb(db, policy);
     const lookalike = `kura-${db}-202001010000`;
-    await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: lookalike, Tags: [{ Key: 'kura:class', Value: 'database' }] }));
+    await rds.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: db,
+        DBSnapshotIdentifier: lookalike,
+        Tags: [{ Key: 'kura:class', Value: 'database' }],
+      }),
+    );
 
     for (let d = 0; d < 12; d++) await invoke(addDays(day0, d), policy);
 
@@ -159,13 +185,18 @@ describe('rds-snapshot', () => {
     // Days 4..13: snapshots of `db` fail (an injected fault in front of the real adapter).
     const failing: DatabasePort = Object.assign(Object.create(real), {
       createSnapshot: async (target: { id: string }, id: string, tags: Record<string, string>) => {
-        if (target.id === db) throw Object.assign(new Error('InvalidDBInstanceState: injected'), { name: 'InvalidDBInstanceState' });
+        if (target.id === db)
+          throw Object.assign(new Error('InvalidDBInstanceState: injected'), {
+            name: 'InvalidDBInstanceState',
+          });
         return real.createSnapshot(target as never, id, tags);
       },
     });
     const failures: RunResult[] = [];
     for (let d = 4; d < 14; d++) {
-      failures.push(await rdsSnapshot(addDays(day0, d), policy, { db: failing, keys: new KmsAdapter(clients) }));
+      failures.push(
+        await rdsSnapshot(addDays(day0, d), policy, { db: failing, keys: new KmsAdapter(clients) }),
+      );
     }
     expect(failures.every((r) => !r.ok)).toBe(true);
     const lastFailure = failures.at(-1);
@@ -197,7 +228,9 @@ describe('rds-snapshot', () => {
 
     for (let d = 0; d < 9; d++) await invoke(addDays(day0, d), policy);
 
-    const r = await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: cluster, SnapshotType: 'manual' }));
+    const r = await rds.send(
+      new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: cluster, SnapshotType: 'manual' }),
+    );
     const ids = (r.DBClusterSnapshots ?? []).map((s) => s.DBClusterSnapshotIdentifier).sort();
     expect(ids).toHaveLength(7);
     expect(ids[6]).toBe(`kura-${cluster}-202610091900`);
@@ -210,8 +243,15 @@ describe('rds-snapshot', () => {
 
     const result = await invoke(new Date(), policy);
 
-    expect(result.targets[0]?.warnings).toEqual([expect.stringContaining('retention is 2 days; the policy needs at least 7')]);
-    expect(result.metrics).toContainEqual({ name: 'PitrViolation', value: 1, unit: 'Count', dimensions: { database: db, kind: 'retention' } });
+    expect(result.targets[0]?.warnings).toEqual([
+      expect.stringContaining('retention is 2 days; the policy needs at least 7'),
+    ]);
+    expect(result.metrics).toContainEqual({
+      name: 'PitrViolation',
+      value: 1,
+      unit: 'Count',
+      dimensions: { database: db, kind: 'retention' },
+    });
     const after = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }));
     expect(after.DBInstances?.[0]?.BackupRetentionPeriod).toBe(2);
   });
@@ -225,13 +265,17 @@ describe('rds-snapshot', () => {
 
     const result = await invoke(new Date(), policy);
 
-    expect(result.targets[0]?.actions).toContain('set automated backup retention to 7 days (policy enforceBackupRetention)');
+    expect(result.targets[0]?.actions).toContain(
+      'set automated backup retention to 7 days (policy enforceBackupRetention)',
+    );
     const after = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db }));
     expect(after.DBInstances?.[0]?.BackupRetentionPeriod).toBe(7);
   });
 
   it('copies an encrypted snapshot to the DR region re-encrypted with the DR key, and prunes copies too', async () => {
-    const drKey = await clients.get(KMSClient, 'ap-southeast-1').send(new CreateKeyCommand({ Description: 'dr' }));
+    const drKey = await clients
+      .get(KMSClient, 'ap-southeast-1')
+      .send(new CreateKeyCommand({ Description: 'dr' }));
     const srcKey = await clients.get(KMSClient).send(new CreateKeyCommand({ Description: 'src' }));
     const policy = policyFor((p) => {
       if (p.database) p.database.copy = { region: 'ap-southeast-1', kmsKeyId: drKey.KeyMetadata?.Arn };
@@ -254,8 +298,18 @@ describe('rds-snapshot', () => {
         Policy: JSON.stringify({
           Version: '2012-10-17',
           Statement: [
-            { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' },
-            { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ISOLATED}:root` }, Action: ['kms:Decrypt', 'kms:CreateGrant', 'kms:DescribeKey'], Resource: '*' },
+            {
+              Effect: 'Allow',
+              Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+              Action: 'kms:*',
+              Resource: '*',
+            },
+            {
+              Effect: 'Allow',
+              Principal: { AWS: `arn:aws:iam::${ISOLATED}:root` },
+              Action: ['kms:Decrypt', 'kms:CreateGrant', 'kms:DescribeKey'],
+              Resource: '*',
+            },
           ],
         }),
       }),
@@ -271,12 +325,18 @@ describe('rds-snapshot', () => {
 
     const result = await invoke(day0, policy);
 
-    expect(result.targets.find((t) => t.target === shared)?.actions).toContain(`shared kura-${shared}-202610011900 with ${ISOLATED}`);
+    expect(result.targets.find((t) => t.target === shared)?.actions).toContain(
+      `shared kura-${shared}-202610011900 with ${ISOLATED}`,
+    );
     expect(result.targets.find((t) => t.target === blocked)?.warnings).toEqual([
       expect.stringContaining(`key ${private_.KeyMetadata?.Arn} does not allow account ${ISOLATED}`),
     ]);
-    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, { externalId: 'kura-isolated-restore' });
-    const seen = await isolated.get(RDSClient).send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));
+    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
+      externalId: 'kura-isolated-restore',
+    });
+    const seen = await isolated
+      .get(RDSClient)
+      .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));
     const ids = (seen.DBSnapshots ?? []).map((s) => s.DBSnapshotIdentifier);
     expect(ids).toContain(`kura-${shared}-202610011900`);
   });

@@ -134,18 +134,16 @@ describe('database restore step', () => {
     const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
     if (!rp) throw new Error('no recovery point');
     const { CreateDBInstanceCommand } = await import('@aws-sdk/client-rds');
-    await target.clients
-      .get(RDSClient)
-      .send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: 'kura-v-it-2-orders-db',
-          Engine: 'mysql',
-          DBInstanceClass: 'db.t4g.micro',
-          AllocatedStorage: 20,
-          MasterUsername: 'ops',
-          MasterUserPassword: 'operator-pw-1',
-        }),
-      );
+    await target.clients.get(RDSClient).send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: 'kura-v-it-2-orders-db',
+        Engine: 'mysql',
+        DBInstanceClass: 'db.t4g.micro',
+        AllocatedStorage: 20,
+        MasterUsername: 'ops',
+        MasterUserPassword: 'operator-pw-1',
+      }),
+    );
 
     // Act
     const attempt = databaseRestoreStep.restore(deps, target, rp, {

@@ -13,7 +13,9 @@ export const PACKAGE_DIR = join(ROOT, '.kura', 'sls-test');
 const LOCK = join(ROOT, '.kura', 'sls-test.lock');
 export const TEMPLATE = join(PACKAGE_DIR, 'cloudformation-template-update-stack.json');
 
-export type Template = { Resources: Record<string, { Type: string; Properties?: Record<string, any>; [k: string]: unknown }> };
+export type Template = {
+  Resources: Record<string, { Type: string; Properties?: Record<string, any>; [k: string]: unknown }>;
+};
 
 /** An environment with no AWS credentials and every proxy pointing at a closed loopback port. */
 export function offlineEnv(): NodeJS.ProcessEnv {
@@ -59,11 +61,22 @@ export function resetPackage(): void {
 export async function packagedTemplate(): Promise<Template> {
   return withLock(async () => {
     if (!existsSync(TEMPLATE)) {
-      await run(process.execPath, [join(ROOT, 'node_modules/osls/bin/serverless.js'), 'package', '--stage', 'prod', '--package', PACKAGE_DIR], {
-        cwd: ROOT,
-        env: offlineEnv(),
-        maxBuffer: 64 * 1024 * 1024,
-      });
+      await run(
+        process.execPath,
+        [
+          join(ROOT, 'node_modules/osls/bin/serverless.js'),
+          'package',
+          '--stage',
+          'prod',
+          '--package',
+          PACKAGE_DIR,
+        ],
+        {
+          cwd: ROOT,
+          env: offlineEnv(),
+          maxBuffer: 64 * 1024 * 1024,
+        },
+      );
     }
     return JSON.parse(readFileSync(TEMPLATE, 'utf8')) as Template;
   });

@@ -8,17 +8,31 @@ const now = new Date('2026-11-21T19:00:00Z');
 
 describe('pitrFindings', () => {
   it('finds nothing when retention and restorable time are within policy', () => {
-    expect(pitrFindings({ backupRetentionDays: 7, latestRestorableTime: new Date(now.getTime() - 4 * 60_000) }, policy, now)).toEqual([]);
+    expect(
+      pitrFindings(
+        { backupRetentionDays: 7, latestRestorableTime: new Date(now.getTime() - 4 * 60_000) },
+        policy,
+        now,
+      ),
+    ).toEqual([]);
   });
 
   it('reports a retention shorter than the policy', () => {
     const f = pitrFindings({ backupRetentionDays: 3, latestRestorableTime: now }, policy, now);
-    expect(f).toEqual([{ kind: 'retention', message: expect.stringContaining('3 days; the policy needs at least 7') }]);
+    expect(f).toEqual([
+      { kind: 'retention', message: expect.stringContaining('3 days; the policy needs at least 7') },
+    ]);
   });
 
   it('reports a latest restorable time older than the RPO', () => {
-    const f = pitrFindings({ backupRetentionDays: 7, latestRestorableTime: new Date(now.getTime() - 12 * 60_000) }, policy, now);
-    expect(f).toEqual([{ kind: 'rpo', message: expect.stringContaining('12.0 minutes old; the RPO is 5 minutes') }]);
+    const f = pitrFindings(
+      { backupRetentionDays: 7, latestRestorableTime: new Date(now.getTime() - 12 * 60_000) },
+      policy,
+      now,
+    );
+    expect(f).toEqual([
+      { kind: 'rpo', message: expect.stringContaining('12.0 minutes old; the RPO is 5 minutes') },
+    ]);
   });
 
   it('reports disabled automated backups', () => {
@@ -33,9 +47,16 @@ describe('names and tags', () => {
   });
 
   it('marks what kura manages and copies only the named, non-kura tags', () => {
-    const tags = managedTags({ backupClass: 'database', source: 'shop-db', time: now, createdBy: 'rds-snapshot' });
+    const tags = managedTags({
+      backupClass: 'database',
+      source: 'shop-db',
+      time: now,
+      createdBy: 'rds-snapshot',
+    });
     expect(isManaged(tags, 'database')).toBe(true);
     expect(isManaged(tags, 'image')).toBe(false);
-    expect(copiedTags({ env: 'prod', owner: 'x', 'kura:managed': 'true' }, ['env', 'kura:managed', 'missing'])).toEqual({ env: 'prod' });
+    expect(
+      copiedTags({ env: 'prod', owner: 'x', 'kura:managed': 'true' }, ['env', 'kura:managed', 'missing']),
+    ).toEqual({ env: 'prod' });
   });
 });

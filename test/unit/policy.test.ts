@@ -28,7 +28,11 @@ describe('the reference policy', () => {
     expect(p.database?.retainDays).toBe(7);
     expect(p.database?.rpoMinutes).toBe(5);
     expect(p.content.map((c) => c.generations)).toEqual([7, 7]);
-    expect(p.logs?.classes).toEqual({ access: { retainDays: 2557 }, application: { retainDays: 365 }, system: { retainDays: 365 } });
+    expect(p.logs?.classes).toEqual({
+      access: { retainDays: 2557 },
+      application: { retainDays: 365 },
+      system: { retainDays: 365 },
+    });
     expect(p.schedules['content-backup']).toBe('cron(30 5 * * ? *)');
     expect(p.schedules['log-archive']).toBe('cron(0 2 * * ? *)');
     expect(p.schedules.validation).toMatch(/^cron\(\d+ \d+ 1 \* \? \*\)$/);
@@ -52,13 +56,17 @@ describe('policy errors name the key path, what was found and what was expected'
   it('reports a missing key', () => {
     const doc = reference();
     delete doc.vault.bucket;
-    expect(problems(doc)).toEqual([expect.stringMatching(/^test\.yml: vault\.bucket: missing; expected string$/)]);
+    expect(problems(doc)).toEqual([
+      expect.stringMatching(/^test\.yml: vault\.bucket: missing; expected string$/),
+    ]);
   });
 
   it('reports a wrong type', () => {
     const doc = reference();
     doc.database.retainDays = 'seven';
-    expect(problems(doc)).toEqual([expect.stringContaining('database.retainDays: found string "seven"; expected number')]);
+    expect(problems(doc)).toEqual([
+      expect.stringContaining('database.retainDays: found string "seven"; expected number'),
+    ]);
   });
 
   it('reports a bad cron expression with the reason', () => {
@@ -78,14 +86,20 @@ describe('policy errors name the key path, what was found and what was expected'
   it('reports an unknown time zone', () => {
     const doc = reference();
     doc.timezone = 'Asia/Tokio';
-    expect(problems(doc)).toEqual([expect.stringContaining('timezone: found string "Asia/Tokio"; expected an IANA time zone')]);
+    expect(problems(doc)).toEqual([
+      expect.stringContaining('timezone: found string "Asia/Tokio"; expected an IANA time zone'),
+    ]);
   });
 
   it('reports a retention below the minimum generations', () => {
     const doc = reference();
     doc.database.retainDays = 2;
     doc.database.minGenerations = 3;
-    expect(problems(doc)).toEqual([expect.stringContaining('database.retainDays: found number 2; retention of 2 days is below the minimum generations (3)')]);
+    expect(problems(doc)).toEqual([
+      expect.stringContaining(
+        'database.retainDays: found number 2; retention of 2 days is below the minimum generations (3)',
+      ),
+    ]);
   });
 
   it('reports too few content generations', () => {

@@ -4,7 +4,13 @@ import { planPruning, type RecoveryPoint } from '../../shared/domain/retention.t
 
 const now = new Date('2026-11-21T19:00:00Z');
 const daily = (n: number, extra: Partial<RecoveryPoint> = {}): RecoveryPoint[] =>
-  Array.from({ length: n }, (_, i) => ({ id: `d${i}`, time: addDays(now, -i), managed: true, complete: true, ...extra }));
+  Array.from({ length: n }, (_, i) => ({
+    id: `d${i}`,
+    time: addDays(now, -i),
+    managed: true,
+    complete: true,
+    ...extra,
+  }));
 
 describe('planPruning', () => {
   it('keeps exactly retainDays of daily points and prunes the rest', () => {
@@ -21,7 +27,10 @@ describe('planPruning', () => {
   });
 
   it('never prunes an unmanaged point, whatever its age', () => {
-    const points = [...daily(3), { id: 'operator', time: addDays(now, -400), managed: false, complete: true }];
+    const points = [
+      ...daily(3),
+      { id: 'operator', time: addDays(now, -400), managed: false, complete: true },
+    ];
     const plan = planPruning(points, { retainDays: 1, minGenerations: 1 }, now);
     expect(plan.prune.map((p) => p.id)).not.toContain('operator');
     expect(plan.keep).toContainEqual({ id: 'operator', reason: 'not kura-managed' });

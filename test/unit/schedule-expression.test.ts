@@ -29,7 +29,12 @@ describe('EventBridge schedule expressions', () => {
   });
 
   it('fires at 05:30 Tokyo time, which is 20:30 UTC the day before', () => {
-    const fires = occurrences('cron(30 5 * * ? *)', 'Asia/Tokyo', new Date('2026-11-01T00:00:00Z'), new Date('2026-11-04T00:00:00Z'));
+    const fires = occurrences(
+      'cron(30 5 * * ? *)',
+      'Asia/Tokyo',
+      new Date('2026-11-01T00:00:00Z'),
+      new Date('2026-11-04T00:00:00Z'),
+    );
     expect(fires.map((d) => d.toISOString())).toEqual([
       '2026-11-01T20:30:00.000Z',
       '2026-11-02T20:30:00.000Z',
@@ -38,12 +43,26 @@ describe('EventBridge schedule expressions', () => {
   });
 
   it('reads day-of-week 1 as Sunday, as EventBridge does', () => {
-    const fires = occurrences('cron(0 12 ? * 1 *)', 'UTC', new Date('2026-11-01T00:00:00Z'), new Date('2026-11-15T00:00:00Z'));
+    const fires = occurrences(
+      'cron(0 12 ? * 1 *)',
+      'UTC',
+      new Date('2026-11-01T00:00:00Z'),
+      new Date('2026-11-15T00:00:00Z'),
+    );
     expect(fires.map((d) => d.getUTCDay())).toEqual([0, 0]);
   });
 
   it('fires on the 1st of each month for the monthly jobs', () => {
-    const fires = occurrences('cron(0 3 1 * ? *)', 'Asia/Tokyo', new Date('2026-10-15T00:00:00Z'), new Date('2027-01-15T00:00:00Z'));
-    expect(fires.map((d) => d.toLocaleDateString('sv-SE', { timeZone: 'Asia/Tokyo' }))).toEqual(['2026-11-01', '2026-12-01', '2027-01-01']);
+    const fires = occurrences(
+      'cron(0 3 1 * ? *)',
+      'Asia/Tokyo',
+      new Date('2026-10-15T00:00:00Z'),
+      new Date('2027-01-15T00:00:00Z'),
+    );
+    expect(fires.map((d) => d.toLocaleDateString('sv-SE', { timeZone: 'Asia/Tokyo' }))).toEqual([
+      '2026-11-01',
+      '2026-12-01',
+      '2027-01-01',
+    ]);
   });
 });

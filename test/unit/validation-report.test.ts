@@ -16,9 +16,19 @@ import { evaluateProbe } from '../../shared/validation/checks/sql-probe.ts';
 const passing: ItemOutcome = {
   class: 'database',
   source: 'shop-db',
-  recoveryPoint: { id: 'kura-shop-db-202610311900', time: '2026-10-31T19:00:00.000Z', region: 'ap-northeast-1' },
+  recoveryPoint: {
+    id: 'kura-shop-db-202610311900',
+    time: '2026-10-31T19:00:00.000Z',
+    region: 'ap-northeast-1',
+  },
   status: 'pass',
-  restore: { startedAt: '2026-11-01T00:00:00Z', finishedAt: '2026-11-01T00:12:00Z', durationSeconds: 720, rtoMinutes: 30, withinRto: true },
+  restore: {
+    startedAt: '2026-11-01T00:00:00Z',
+    finishedAt: '2026-11-01T00:12:00Z',
+    durationSeconds: 720,
+    rtoMinutes: 30,
+    withinRto: true,
+  },
   checks: [{ name: 'available', status: 'pass', detail: 'status available' }],
   cleanup: { status: 'done', resources: ['AWS::RDS::DBInstance kura-v-1-shop-db'] },
 };
@@ -49,12 +59,31 @@ describe('validation report', () => {
 
   it('fails an item over its RTO, a failed check, a failed cleanup and anything left behind, each with its reason', () => {
     // Prepare
-    const slow = { ...passing, source: 'slow-db', restore: { ...passing.restore!, durationSeconds: 2400, finishedAt: '2026-11-01T00:40:00Z', withinRto: false } };
-    const bad = { ...passing, source: 'bad-db', checks: [{ name: 'engine', status: 'fail' as const, detail: 'engine postgres (backup: mysql)' }] };
-    const dirty = { ...passing, source: 'dirty-db', cleanup: { status: 'failed' as const, detail: 'AccessDenied', resources: [] } };
+    const slow = {
+      ...passing,
+      source: 'slow-db',
+      restore: {
+        ...passing.restore!,
+        durationSeconds: 2400,
+        finishedAt: '2026-11-01T00:40:00Z',
+        withinRto: false,
+      },
+    };
+    const bad = {
+      ...passing,
+      source: 'bad-db',
+      checks: [{ name: 'engine', status: 'fail' as const, detail: 'engine postgres (backup: mysql)' }],
+    };
+    const dirty = {
+      ...passing,
+      source: 'dirty-db',
+      cleanup: { status: 'failed' as const, detail: 'AccessDenied', resources: [] },
+    };
 
     // Act
-    const r = buildReport(input([slow, bad, dirty], { leftovers: ['AWS::RDS::DBInstance kura-v-1-dirty-db (available)'] }));
+    const r = buildReport(
+      input([slow, bad, dirty], { leftovers: ['AWS::RDS::DBInstance kura-v-1-dirty-db (available)'] }),
+    );
 
     // Assess
     expect(r.verdict).toBe('FAIL');
@@ -63,17 +92,28 @@ describe('validation report', () => {
       ['bad-db', 'fail', 'engine: engine postgres (backup: mysql)'],
       ['dirty-db', 'fail', 'cleanup failed: AccessDenied'],
     ]);
-    expect(r.summary).toContain('left behind in the isolated account: AWS::RDS::DBInstance kura-v-1-dirty-db');
+    expect(r.summary).toContain(
+      'left behind in the isolated account: AWS::RDS::DBInstance kura-v-1-dirty-db',
+    );
   });
 
   it('measures data classes against the data RTO, images against the system RTO and logs against the logs RTO', () => {
     const rto = { dataMinutes: 30, systemMinutes: 180, logsMinutes: 45 };
-    expect([rtoMinutesFor('database', rto), rtoMinutesFor('content', rto), rtoMinutesFor('image', rto), rtoMinutesFor('logs', rto)]).toEqual([30, 30, 180, 45]);
+    expect([
+      rtoMinutesFor('database', rto),
+      rtoMinutesFor('content', rto),
+      rtoMinutesFor('image', rto),
+      rtoMinutesFor('logs', rto),
+    ]).toEqual([30, 30, 180, 45]);
   });
 
   it('escapes what it renders in HTML and names the previous report in both human forms', () => {
     // Prepare
-    const r = buildReport(input([{ ...passing, source: '<script>x</script>' }], { previous: { key: 'reports/validation/202610010000/report.json', sha256: 'ab'.repeat(32) } }));
+    const r = buildReport(
+      input([{ ...passing, source: '<script>x</script>' }], {
+        previous: { key: 'reports/validation/202610010000/report.json', sha256: 'ab'.repeat(32) },
+      }),
+    );
 
     // Act
     const html = renderHtml(r);
@@ -91,21 +131,36 @@ describe('validation report', () => {
     const entries: { key: string; body: string }[] = [];
     for (const runId of ['202609010000', '202610010000', '202611010000']) {
       const prev = entries.at(-1);
-      const body = serializeReport(buildReport(input([passing], { runId, previous: prev ? { key: prev.key, sha256: sha256Hex(prev.body) } : null })));
+      const body = serializeReport(
+        buildReport(
+          input([passing], {
+            runId,
+            previous: prev ? { key: prev.key, sha256: sha256Hex(prev.body) } : null,
+          }),
+        ),
+      );
       entries.push({ key: `reports/validation/${runId}/report.json`, body });
     }
 
     // Act
     const intact = verifyChain(entries);
-    const changed = verifyChain(entries.map((e, i) => (i === 0 ? { ...e, body: e.body.replace('PASS', 'FAIL') } : e)));
+    const changed = verifyChain(
+      entries.map((e, i) => (i === 0 ? { ...e, body: e.body.replace('PASS', 'FAIL') } : e)),
+    );
     const removed = verifyChain([entries[0]!, entries[2]!]);
     const cut = verifyChain(entries.slice(1));
 
     // Assess
     expect(intact.ok).toBe(true);
-    expect(changed.problems).toEqual([expect.stringMatching(/^reports\/validation\/202610010000\/report\.json: previous is .*a report was changed, removed or inserted/)]);
+    expect(changed.problems).toEqual([
+      expect.stringMatching(
+        /^reports\/validation\/202610010000\/report\.json: previous is .*a report was changed, removed or inserted/,
+      ),
+    ]);
     expect(removed.ok).toBe(false);
-    expect(cut.problems[0]).toContain('names a previous report reports/validation/202609010000/report.json that is not in the chain');
+    expect(cut.problems[0]).toContain(
+      'names a previous report reports/validation/202609010000/report.json that is not in the chain',
+    );
   });
 });
 
