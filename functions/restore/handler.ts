@@ -1,13 +1,9 @@
 // Lambda edge for `restore`: the tasks of the restore state machine, chosen by
 // the "step" field (plan, approval, item, report). Validates the event, runs
 // the use case; errors keep their names so the ASL can Catch them.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { Clients } from '../../shared/aws/clients.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { type Deps, policyFromEnvironment } from '../../shared/runtime/lambda.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { type Deps, taskHandler } from '../../shared/runtime/lambda.ts';
 import {
   awsRestorePorts,
   recordPlan,
@@ -65,14 +61,4 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
   }
 }
 
-let deps: Deps | undefined;
-const init = (): Deps => {
-  const policy = policyFromEnvironment();
-  return { policy, clients: new Clients({ region: policy.region }) };
-};
-if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
-
-export const handler = middy(async (event: unknown) => {
-  deps ??= init();
-  return run(event, deps);
-}).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = taskHandler('restore', run);

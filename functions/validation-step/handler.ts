@@ -1,13 +1,9 @@
 // Lambda edge for `validation-step`: the tasks of the validation state machine
 // (plan, restore, check, cleanup, report), chosen by the event's `step`. Each
 // state passes its whole (small) state as `input`; the work is in the use case.
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
 import * as z from 'zod/mini';
-import { Clients } from '../../shared/aws/clients.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { type Deps, policyFromEnvironment } from '../../shared/runtime/lambda.ts';
-import { logger } from '../../shared/runtime/logger.ts';
+import { type Deps, taskHandler } from '../../shared/runtime/lambda.ts';
 import {
   checkItem,
   cleanupItem,
@@ -80,16 +76,4 @@ export async function run(event: unknown, deps: Deps, opts: StepOptions = {}): P
   }
 }
 
-let deps: Deps | undefined;
-const init = (): Deps => {
-  const policy = policyFromEnvironment();
-  return { policy, clients: new Clients({ region: policy.region }) };
-};
-if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
-
-export const handler = middy(async (event: unknown) => {
-  deps ??= init();
-  const out = await run(event, deps);
-  logger.info('validation step finished', { step: (event as { step?: string }).step, out });
-  return out;
-}).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = taskHandler('validation-step', run);

@@ -148,6 +148,21 @@ async function bucketExists(s3: S3Client, bucket: string): Promise<boolean> {
  * call from several processes. An existing bucket without Object Lock is an
  * error (kura never writes backups to an unlocked vault).
  */
+/** All four public-access blocks on: backups and restored data are never public. */
+export async function blockPublicAccess(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(
+    new PutPublicAccessBlockCommand({
+      Bucket: bucket,
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+    }),
+  );
+}
+
 export async function ensureVault(
   clients: Clients,
   policy: Policy,
@@ -222,17 +237,7 @@ export async function ensureVault(
       },
     }),
   );
-  await s3.send(
-    new PutPublicAccessBlockCommand({
-      Bucket: bucket,
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    }),
-  );
+  await blockPublicAccess(s3, bucket);
   await s3.send(
     new PutBucketOwnershipControlsCommand({
       Bucket: bucket,

@@ -8,6 +8,7 @@
 // long-lived infrastructure shared by the validation and restore machines; it is
 // tagged kura:managed and kura:role so that leftover checks can tell it apart
 // from what a run created.
+
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
@@ -31,10 +32,10 @@ import {
   HeadBucketCommand,
   PutBucketEncryptionCommand,
   PutBucketTaggingCommand,
-  PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { Clients } from '../aws/clients.ts';
+import { blockPublicAccess } from '../aws/vault.ts';
 import { TAG } from '../domain/tags.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
@@ -371,17 +372,7 @@ export async function ensureIsolatedBucket(
   } catch (err) {
     if ((err as Error).name !== 'BucketAlreadyOwnedByYou') throw err;
   }
-  await s3.send(
-    new PutPublicAccessBlockCommand({
-      Bucket: bucket,
-      PublicAccessBlockConfiguration: {
-        BlockPublicAcls: true,
-        BlockPublicPolicy: true,
-        IgnorePublicAcls: true,
-        RestrictPublicBuckets: true,
-      },
-    }),
-  );
+  await blockPublicAccess(s3, bucket);
   await s3.send(
     new PutBucketEncryptionCommand({
       Bucket: bucket,

@@ -34,20 +34,40 @@ function publish(metrics: Metrics, result: RunResult): void {
   }
 }
 
-export function lambdaHandler<R extends RunResult>(name: string, run: Run<R>) {
+/**
+ * Deps made once per container: in Lambda at init (a bad policy fails the
+ * init phase, not the first backup), elsewhere on first use.
+ */
+function coldStartDeps(): () => Deps {
   let deps: Deps | undefined;
   const init = (): Deps => {
     const policy = policyFromEnvironment();
     return { policy, clients: new Clients({ region: policy.region }) };
   };
-  // In Lambda, a bad policy fails the init phase, not the first backup.
   if (process.env.AWS_LAMBDA_FUNCTION_NAME) deps = init();
+  return () => {
+    deps ??= init();
+    return deps;
+  };
+}
+
+/** The edge for state machine tasks: the event is the task's input, validated by `run`. */
+export function taskHandler<R>(name: string, run: (event: unknown, deps: Deps) => Promise<R>) {
+  const deps = coldStartDeps();
+  return middy(async (event: unknown) => {
+    const out = await run(event, deps());
+    logger.info(`${name} task finished`, { step: (event as { step?: string } | null)?.step, out });
+    return out;
+  }).use(injectLambdaContext(logger, { clearState: true }));
+}
+
+export function lambdaHandler<R extends RunResult>(name: string, run: Run<R>) {
+  const deps = coldStartDeps();
   const metrics = new Metrics({ namespace: 'kura', serviceName: name });
 
   return middy(async (raw: unknown) => {
-    deps ??= init();
     const event = parseScheduledEvent(raw);
-    const result = await run(event, deps);
+    const result = await run(event, deps());
     publish(metrics, result);
     if (!result.ok) {
       logger.error('run finished with failures', { result });

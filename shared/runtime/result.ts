@@ -55,3 +55,8 @@ export async function forEachTarget<T>(
   }
   return outcomes;
 }
+
+/** An empty result for a run of `fn` at the scheduled time `now`. */
+export function newRunResult(fn: string, now: Date): RunResult {
+  return { function: fn, time: now.toISOString(), ok: true, targets: [], warnings: [], metrics: [] };
+}

@@ -27,6 +27,7 @@ import {
   errorInfo,
   forEachTarget,
   type MetricPoint,
+  newRunResult,
   type RunResult,
   type TargetOutcome,
 } from '../runtime/result.ts';
@@ -467,14 +468,7 @@ export async function amiBackup(
   ports: AmiBackupPorts,
 ): Promise<RunResult> {
   const { now } = req;
-  const result: RunResult = {
-    function: FUNCTION_NAME,
-    time: now.toISOString(),
-    ok: true,
-    targets: [],
-    warnings: [],
-    metrics: [],
-  };
+  const result = newRunResult(FUNCTION_NAME, now);
   const cfg = policy.images;
   if (!cfg) {
     result.warnings.push('the policy has no images section: nothing to do');

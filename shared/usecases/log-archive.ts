@@ -15,7 +15,7 @@ import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
 import { PrerequisiteError } from '../runtime/errors.ts';
-import { errorInfo, forEachTarget, type RunResult } from '../runtime/result.ts';
+import { errorInfo, forEachTarget, newRunResult, type RunResult } from '../runtime/result.ts';
 
 export const FUNCTION_NAME = 'log-archive';
 /** Files moved at a time (each is a copy, a head and possibly a read). */
@@ -111,14 +111,7 @@ async function moveOne(
 }
 
 export async function logArchive(now: Date, policy: Policy, ports: LogArchivePorts): Promise<RunResult> {
-  const result: RunResult = {
-    function: FUNCTION_NAME,
-    time: now.toISOString(),
-    ok: true,
-    targets: [],
-    warnings: [],
-    metrics: [],
-  };
+  const result = newRunResult(FUNCTION_NAME, now);
   const logs = policy.logs;
   if (!logs) {
     result.warnings.push('the policy has no logs section: nothing to do');

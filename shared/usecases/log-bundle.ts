@@ -34,7 +34,13 @@ import { bundleCutoff, isBundleDue } from '../domain/logs/months.ts';
 import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
-import { forEachTarget, type MetricPoint, type RunResult, type TargetOutcome } from '../runtime/result.ts';
+import {
+  forEachTarget,
+  type MetricPoint,
+  newRunResult,
+  type RunResult,
+  type TargetOutcome,
+} from '../runtime/result.ts';
 
 export const FUNCTION_NAME = 'log-bundle';
 
@@ -273,14 +279,7 @@ async function bundleGroup(
 }
 
 export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts): Promise<RunResult> {
-  const result: RunResult = {
-    function: FUNCTION_NAME,
-    time: now.toISOString(),
-    ok: true,
-    targets: [],
-    warnings: [],
-    metrics: [],
-  };
+  const result = newRunResult(FUNCTION_NAME, now);
   const logs = policy.logs;
   if (!logs) {
     result.warnings.push('the policy has no logs section: nothing to do');

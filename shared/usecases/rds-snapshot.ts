@@ -2,15 +2,22 @@
 // scheduled time, point-in-time-restore checks, a copy to the DR region,
 // sharing with the isolated account, and pruning that never goes below the
 // minimum generations or touches what kura does not manage.
-import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
+
 import type { KeyPort } from '../aws/kms.ts';
 import { keyAllowsAccount } from '../aws/kms.ts';
+import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { copiedTags, isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { DatabasePolicy, Policy } from '../policy/schema.ts';
-import { forEachTarget, type MetricPoint, type RunResult, type TargetOutcome } from '../runtime/result.ts';
+import {
+  forEachTarget,
+  type MetricPoint,
+  newRunResult,
+  type RunResult,
+  type TargetOutcome,
+} from '../runtime/result.ts';
 
 export const FUNCTION_NAME = 'rds-snapshot';
 const QUOTA_WARN_RATIO = 0.9;
@@ -192,14 +199,7 @@ async function backupOne(
 }
 
 export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotPorts): Promise<RunResult> {
-  const result: RunResult = {
-    function: FUNCTION_NAME,
-    time: now.toISOString(),
-    ok: true,
-    targets: [],
-    warnings: [],
-    metrics: [],
-  };
+  const result = newRunResult(FUNCTION_NAME, now);
   const cfg = policy.database;
   if (!cfg) {
     result.warnings.push('the policy has no database section: nothing to do');
