@@ -134,6 +134,7 @@ export function findSource(policy: Policy, name: string): ContentSourcePolicy {
 class SourceRun {
   private previous = new Map<string, ManifestEntry>();
   private previousKeys: string[] = [];
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through destructuring in chunk()
   private readonly src: ContentSource;
 
   constructor(
