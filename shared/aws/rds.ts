@@ -9,7 +9,9 @@ import {
   CreateDBSnapshotCommand,
   DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBClusterCommand,
   ModifyDBClusterSnapshotAttributeCommand,
@@ -273,6 +275,36 @@ export class RdsAdapter implements DatabasePort {
       );
     } else {
       await this.rds().send(
+        new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }),
+      );
+    }
+  }
+
+  /** Accounts in the snapshot's `restore` attribute (those it is shared with; "all" when public). */
+  async sharedWith(snapshot: Snapshot, region?: string): Promise<string[]> {
+    if (snapshot.kind === 'instance') {
+      const r = await this.rds(region).send(
+        new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot.id }),
+      );
+      const attrs = r.DBSnapshotAttributesResult?.DBSnapshotAttributes ?? [];
+      return attrs.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
+    }
+    const r = await this.rds(region).send(
+      new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: snapshot.id }),
+    );
+    const attrs = r.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes ?? [];
+    return attrs.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
+  }
+
+  /** Removes an account from the snapshot's `restore` attribute. */
+  async unshareSnapshot(snapshot: Snapshot, accountId: string, region?: string): Promise<void> {
+    const attr = { AttributeName: 'restore', ValuesToRemove: [accountId] };
+    if (snapshot.kind === 'instance') {
+      await this.rds(region).send(
+        new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, ...attr }),
+      );
+    } else {
+      await this.rds(region).send(
         new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }),
       );
     }

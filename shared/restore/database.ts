@@ -6,21 +6,31 @@
 // finds its own earlier work and continues. Cleanup deletes only kura-managed
 // resources.
 import {
+  CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
+  CreateDBClusterCommand,
+  CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
+  type DBCluster,
+  type DBClusterSnapshot,
   type DBInstance,
   type DBSnapshot,
+  DeleteDBClusterCommand,
+  DeleteDBClusterSnapshotCommand,
   DeleteDBInstanceCommand,
   DeleteDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
+  RestoreDBClusterFromSnapshotCommand,
   RestoreDBInstanceFromDBSnapshotCommand,
 } from '@aws-sdk/client-rds';
 import type { Clients } from '../aws/clients.ts';
 import { KmsAdapter } from '../aws/kms.ts';
-import { RdsAdapter } from '../aws/rds.ts';
+import { type DatabaseKind, RdsAdapter, type Snapshot } from '../aws/rds.ts';
 import {
   fromTagList,
   isManaged,
@@ -102,6 +112,31 @@ async function describeInstance(rds: RDSClient, id: string): Promise<DBInstance 
     throw err;
   }
 }
+
+async function describeClusterSnapshot(rds: RDSClient, id: string): Promise<DBClusterSnapshot | undefined> {
+  try {
+    return (await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id })))
+      .DBClusterSnapshots?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+async function describeCluster(rds: RDSClient, id: string): Promise<DBCluster | undefined> {
+  try {
+    return (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))).DBClusters?.[0];
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Resource types of a share of a source snapshot with the isolated account (they live in the source account). */
+export const SHARE_TYPES: Record<DatabaseKind, string> = {
+  instance: 'kura::RDS::DBSnapshotShare',
+  cluster: 'kura::RDS::DBClusterSnapshotShare',
+};
 
 async function waitFor<T>(
   what: string,
@@ -202,6 +237,63 @@ async function copyShared(
   );
 }
 
+/**
+ * The cluster counterpart of copyShared: CopyDBClusterSnapshot of the shared
+ * cluster snapshot, re-encrypted with the isolated key. Emulator path (moto
+ * 5.2 looks a shared source ARN up in the caller's own account:
+ * DBClusterSnapshotNotFoundFault), only against a local endpoint: a
+ * short-lived stand-in cluster with the shared snapshot's engine, version and
+ * user, encrypted with the isolated key, snapshotted under the copy's name and
+ * deleted. Restore, checks and cleanup after it are the real path.
+ */
+async function copySharedCluster(
+  target: IsolatedTarget,
+  source: DBClusterSnapshot,
+  copyId: string,
+  kmsKeyId: string,
+  tags: TagMap,
+): Promise<void> {
+  const rds = target.clients.get(RDSClient, target.region);
+  try {
+    await rds.send(
+      new CopyDBClusterSnapshotCommand({
+        SourceDBClusterSnapshotIdentifier: source.DBClusterSnapshotArn,
+        TargetDBClusterSnapshotIdentifier: copyId,
+        KmsKeyId: kmsKeyId,
+        Tags: toTagList(tags),
+        CopyTags: false,
+      }),
+    );
+    return;
+  } catch (err) {
+    if (!(target.clients.endpoint && isNotFound(err))) throw err;
+  }
+  const standIn = `${copyId.slice(0, 55)}-standin`;
+  if (!(await describeCluster(rds, standIn))) {
+    await rds.send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: standIn,
+        Engine: source.Engine,
+        EngineVersion: source.EngineVersion,
+        MasterUsername: source.MasterUsername ?? 'admin',
+        MasterUserPassword: `standin-${copyId.length}-pw`,
+        StorageEncrypted: true,
+        KmsKeyId: kmsKeyId,
+        DeletionProtection: false,
+        Tags: toTagList(tags),
+      }),
+    );
+  }
+  await rds.send(
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: standIn,
+      DBClusterSnapshotIdentifier: copyId,
+      Tags: toTagList(tags),
+    }),
+  );
+  await rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: standIn, SkipFinalSnapshot: true }));
+}
+
 async function listDatabase(
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
@@ -223,7 +315,8 @@ async function listDatabase(
       )
       .sort((a, b) => b.time.getTime() - a.time.getTime());
     for (const { s, time } of points) {
-      const raw = db.kind === 'instance' ? await describeSnapshot(rds, s.id) : undefined;
+      const raw =
+        db.kind === 'instance' ? await describeSnapshot(rds, s.id) : await describeClusterSnapshot(rds, s.id);
       out.push({
         class: 'database',
         source: db.id,
@@ -235,7 +328,8 @@ async function listDatabase(
           arn: s.arn,
           engine: db.engine,
           engineVersion: raw?.EngineVersion,
-          allocatedStorage: raw?.AllocatedStorage,
+          // Aurora storage is not allocated: it grows with the data.
+          allocatedStorage: db.kind === 'instance' ? raw?.AllocatedStorage : undefined,
           encrypted: s.encrypted,
           kmsKeyId: s.kmsKeyId,
           validated: s.tags[TAG.validated],
@@ -255,11 +349,7 @@ async function restoreDatabase(
   const opts = restoreOptions(rawOpts);
   const purpose = opts.purpose ?? 'validation';
   const started = new Date();
-  if (rp.details?.kind === 'cluster') {
-    throw new Error(
-      `${rp.source} is an Aurora cluster: restoring cluster snapshots into the isolated account is not implemented yet`,
-    );
-  }
+  const kind: DatabaseKind = rp.details?.kind === 'cluster' ? 'cluster' : 'instance';
   const name = restoredName(purpose, opts.runId, rp.source);
   const tags: TagMap = {
     ...managedTags({ backupClass: purpose, source: rp.source, time: new Date(rp.time), createdBy: purpose }),
@@ -271,7 +361,7 @@ async function restoreDatabase(
   try {
     // 1. The snapshot, still there and kura's own; shared with the isolated account.
     const srcRds = new RdsAdapter(deps.clients);
-    const snap = await srcRds.getSnapshot('instance', rp.id, rp.region);
+    const snap = await srcRds.getSnapshot(kind, rp.id, rp.region);
     if (!snap || !isManaged(snap.tags, 'database'))
       throw new Error(`snapshot ${rp.id} of ${rp.source} is gone or not kura-managed`);
     if (snap.encrypted && snap.kmsKeyId) {
@@ -282,7 +372,21 @@ async function restoreDatabase(
         );
       }
     }
-    await srcRds.shareSnapshot(snap, target.accountId);
+    await shareForRun(deps, srcRds, snap, target, rp, purpose, created);
+    if (kind === 'cluster') {
+      const restored = await restoreCluster(deps, target, rp, snap, name, tags, opts, rawOpts, created);
+      const finished = new Date();
+      return {
+        class: 'database',
+        source: rp.source,
+        recoveryPoint: rp,
+        resources: created,
+        endpoint: restored.endpoint,
+        startedAt: started.toISOString(),
+        finishedAt: finished.toISOString(),
+        durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
+      };
+    }
     const source = await describeSnapshot(deps.clients.get(RDSClient, rp.region), rp.id);
     if (!source) throw new Error(`snapshot ${rp.id} disappeared`);
 
@@ -368,13 +472,192 @@ async function restoreDatabase(
   }
 }
 
-async function cleanupDatabase(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
+/**
+ * Shares the source snapshot with the isolated account. When a validation run
+ * adds the account (the policy does not share permanently), the share is
+ * recorded so the run removes it again afterwards (unshareAfterRun).
+ */
+async function shareForRun(
+  deps: Deps,
+  srcRds: RdsAdapter,
+  snap: Snapshot,
+  target: IsolatedTarget,
+  rp: RecoveryPointRef,
+  purpose: 'validation' | 'restore',
+  created: CreatedResource[],
+): Promise<void> {
+  const already = (await srcRds.sharedWith(snap, rp.region)).includes(target.accountId);
+  if (already) return;
+  if (purpose === 'validation' && !deps.policy.database?.shareWithIsolatedAccount) {
+    const option = snap.kind === 'instance' ? '--db-snapshot-identifier' : '--db-cluster-snapshot-identifier';
+    const cmd =
+      snap.kind === 'instance' ? 'modify-db-snapshot-attribute' : 'modify-db-cluster-snapshot-attribute';
+    created.push({
+      type: SHARE_TYPES[snap.kind],
+      id: snap.id,
+      account: await deps.clients.accountId(),
+      region: rp.region,
+      cleanup: `aws rds ${cmd} ${option} ${snap.id} --attribute-name restore --values-to-remove ${target.accountId} --region ${rp.region}`,
+    });
+  }
+  await srcRds.shareSnapshot(snap, target.accountId);
+}
+
+/**
+ * Removes the isolated account from the `restore` attribute of source
+ * snapshots that this run shared (recorded by shareForRun); run after the
+ * isolated copy is gone or no longer needed. Source-account side of cleanup.
+ */
+export async function unshareAfterRun(deps: Deps, isolatedAccount: string, resources: CreatedResource[]) {
+  const adapter = new RdsAdapter(deps.clients);
+  for (const r of resources) {
+    const kind = (Object.keys(SHARE_TYPES) as DatabaseKind[]).find((k) => SHARE_TYPES[k] === r.type);
+    if (!kind) continue;
+    const snap = await adapter.getSnapshot(kind, r.id, r.region);
+    if (!snap) continue;
+    if (!(await adapter.sharedWith(snap, r.region)).includes(isolatedAccount)) continue;
+    await adapter.unshareSnapshot(snap, isolatedAccount, r.region);
+  }
+}
+
+/** Aurora: copy the shared cluster snapshot, restore the cluster, add a writer, wait for both. */
+async function restoreCluster(
+  deps: Deps,
+  target: IsolatedTarget,
+  rp: RecoveryPointRef,
+  snap: Snapshot,
+  name: string,
+  tags: TagMap,
+  opts: RestoreOptions,
+  rawOpts: Record<string, unknown> | undefined,
+  created: CreatedResource[],
+): Promise<{ endpoint?: string }> {
+  const rds = target.clients.get(RDSClient, target.region);
+  const source = await describeClusterSnapshot(deps.clients.get(RDSClient, rp.region), snap.id);
+  if (!source) throw new Error(`cluster snapshot ${rp.id} disappeared`);
+
+  // 2. The copy in the isolated account, re-encrypted with its key.
+  const network = target.network?.dbSubnetGroup
+    ? target.network
+    : await ensureIsolatedNetwork(target.clients, target.region);
+  const kmsKeyId =
+    (rawOpts?.kmsKeyArn as string | undefined) ?? (await ensureIsolatedKey(target.clients, target.region));
+  const existingCopy = await describeClusterSnapshot(rds, name);
+  if (existingCopy) ours(fromTagList(existingCopy.TagList), opts.runId, `cluster snapshot ${name}`);
+  created.push(
+    resource(
+      'AWS::RDS::DBClusterSnapshot',
+      name,
+      target,
+      `aws rds delete-db-cluster-snapshot --db-cluster-snapshot-identifier ${name} --region ${target.region}`,
+    ),
+  );
+  if (!existingCopy) await copySharedCluster(target, source, name, kmsKeyId, tags);
+  await waitFor(
+    `cluster snapshot copy ${name}`,
+    () => describeClusterSnapshot(rds, name),
+    (s) => s.Status === 'available',
+    (s) => s.Status === 'failed' || s.Status === 'error',
+    opts,
+  );
+
+  // 3. The cluster, in the isolated subnet group with the isolated security group.
+  const dbSg = (network as { dbSecurityGroupId?: string }).dbSecurityGroupId ?? network.securityGroupId;
+  const existing = await describeCluster(rds, name);
+  if (existing) ours(fromTagList(existing.TagList), opts.runId, `cluster ${name}`);
+  created.push(
+    resource(
+      'AWS::RDS::DBCluster',
+      name,
+      target,
+      `aws rds delete-db-cluster --db-cluster-identifier ${name} --skip-final-snapshot --region ${target.region}`,
+    ),
+  );
+  if (!existing) {
+    await rds.send(
+      new RestoreDBClusterFromSnapshotCommand({
+        DBClusterIdentifier: name,
+        SnapshotIdentifier: name,
+        Engine: source.Engine,
+        EngineVersion: source.EngineVersion,
+        DBSubnetGroupName: network.dbSubnetGroup,
+        VpcSecurityGroupIds: [dbSg],
+        KmsKeyId: kmsKeyId,
+        DeletionProtection: false,
+        CopyTagsToSnapshot: false,
+        Tags: toTagList(tags),
+      }),
+    );
+  }
+  const cluster = await waitFor(
+    `cluster ${name}`,
+    () => describeCluster(rds, name),
+    (c) => c.Status === 'available',
+    (c) => ['failed', 'inaccessible-encryption-credentials', 'incompatible-restore'].includes(c.Status ?? ''),
+    opts,
+  );
+
+  // 4. A writer instance of the same engine, not publicly accessible.
+  const writer = clusterWriterName(name);
+  const existingWriter = await describeInstance(rds, writer);
+  if (existingWriter) ours(fromTagList(existingWriter.TagList), opts.runId, `database ${writer}`);
+  created.push(
+    resource(
+      'AWS::RDS::DBInstance',
+      writer,
+      target,
+      `aws rds delete-db-instance --db-instance-identifier ${writer} --skip-final-snapshot --region ${target.region}`,
+    ),
+  );
+  if (!existingWriter) {
+    await rds.send(
+      new CreateDBInstanceCommand({
+        DBInstanceIdentifier: writer,
+        DBClusterIdentifier: name,
+        Engine: cluster.Engine ?? source.Engine,
+        // Aurora has no micro classes; t4g.medium is the smallest for MySQL and PostgreSQL.
+        DBInstanceClass: opts.instanceClass ?? 'db.t4g.medium',
+        DBSubnetGroupName: network.dbSubnetGroup,
+        PubliclyAccessible: false,
+        AutoMinorVersionUpgrade: false,
+        Tags: toTagList(tags),
+      }),
+    );
+  }
+  await waitFor(
+    `database ${writer}`,
+    () => describeInstance(rds, writer),
+    (i) => i.DBInstanceStatus === 'available',
+    (i) => ['failed', 'incompatible-restore', 'incompatible-parameters'].includes(i.DBInstanceStatus ?? ''),
+    opts,
+  );
+  return { endpoint: cluster.Endpoint ? `${cluster.Endpoint}:${cluster.Port ?? ''}` : undefined };
+}
+
+/** The writer instance kura adds to a restored Aurora cluster. */
+export function clusterWriterName(cluster: string): string {
+  return `${cluster.slice(0, 60).replace(/-$/, '')}-w`;
+}
+
+const CLEANUP_ORDER = [
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBSnapshot',
+  'AWS::RDS::DBClusterSnapshot',
+];
+
+async function cleanupDatabase(
+  target: IsolatedTarget,
+  resources: CreatedResource[],
+  opts: { maxWaitSeconds?: number; pollSeconds?: number } = {},
+): Promise<void> {
   const rds = target.clients.get(RDSClient, target.region);
   const problems: string[] = [];
-  // Instances first, then the snapshots they were restored from.
-  const ordered = [...resources].sort(
-    (a, b) => (a.type === 'AWS::RDS::DBInstance' ? -1 : 0) - (b.type === 'AWS::RDS::DBInstance' ? -1 : 0),
-  );
+  // Instances first, then the clusters they belonged to, then the snapshots they were restored from.
+  // Shares (kura::RDS::*Share) live in the source account: unshareAfterRun removes them.
+  const ordered = resources
+    .filter((r) => CLEANUP_ORDER.includes(r.type))
+    .sort((a, b) => CLEANUP_ORDER.indexOf(a.type) - CLEANUP_ORDER.indexOf(b.type));
   for (const r of ordered) {
     try {
       if (r.type === 'AWS::RDS::DBInstance') {
@@ -386,18 +669,45 @@ async function cleanupDatabase(target: IsolatedTarget, resources: CreatedResourc
           new DeleteDBInstanceCommand({
             DBInstanceIdentifier: r.id,
             SkipFinalSnapshot: true,
-            DeleteAutomatedBackups: true,
+            DeleteAutomatedBackups: !inst.DBClusterIdentifier,
           }),
         );
+      } else if (r.type === 'AWS::RDS::DBCluster') {
+        const cluster = await describeCluster(rds, r.id);
+        if (!cluster || cluster.Status === 'deleting') continue;
+        if (!isManaged(fromTagList(cluster.TagList)))
+          throw new Error(`refusing to delete ${r.id}: not kura-managed`);
+        // A cluster is deleted once its members are gone (an instance takes minutes to delete).
+        const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+        for (;;) {
+          const c = await describeCluster(rds, r.id);
+          if (!c) break;
+          if ((c.DBClusterMembers ?? []).length === 0) {
+            await rds.send(
+              new DeleteDBClusterCommand({ DBClusterIdentifier: r.id, SkipFinalSnapshot: true }),
+            );
+            break;
+          }
+          if (Date.now() >= deadline)
+            throw new NotReadyError(`cluster ${r.id} still has members being deleted; cleanup resumes`);
+          await new Promise((res) => setTimeout(res, (opts.pollSeconds ?? 15) * 1000));
+        }
       } else if (r.type === 'AWS::RDS::DBSnapshot') {
         const snap = await describeSnapshot(rds, r.id);
         if (!snap || snap.Status === 'deleting') continue;
         if (!isManaged(fromTagList(snap.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: r.id }));
+      } else if (r.type === 'AWS::RDS::DBClusterSnapshot') {
+        const snap = await describeClusterSnapshot(rds, r.id);
+        if (!snap || snap.Status === 'deleting') continue;
+        if (!isManaged(fromTagList(snap.TagList)))
+          throw new Error(`refusing to delete ${r.id}: not kura-managed`);
+        await rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: r.id }));
       }
     } catch (err) {
       if (isNotFound(err)) continue;
+      if (err instanceof NotReadyError) throw err;
       problems.push(`${r.type} ${r.id}: ${(err as Error).message}`);
     }
   }
@@ -418,4 +728,13 @@ export async function describeRestoredDatabase(
   id: string,
 ): Promise<DBInstance | undefined> {
   return describeInstance(clients.get(RDSClient, region), id);
+}
+
+/** The restored Aurora cluster as the checks see it. */
+export async function describeRestoredCluster(
+  clients: Clients,
+  region: string,
+  id: string,
+): Promise<DBCluster | undefined> {
+  return describeCluster(clients.get(RDSClient, region), id);
 }

@@ -5,8 +5,12 @@
 // from here.
 import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
+  paginateDescribeDBClusterSnapshots,
+  paginateDescribeDBClusters,
   paginateDescribeDBInstances,
   paginateDescribeDBSnapshots,
   RDSClient,
@@ -56,6 +60,30 @@ export async function listManagedInIsolated(target: IsolatedTarget, runId?: stri
         out.push({
           type: 'AWS::RDS::DBSnapshot',
           id: s.DBSnapshotIdentifier ?? '',
+          state: s.Status,
+          run: tags[RUN_TAG],
+        });
+    }
+  }
+  for await (const page of paginateDescribeDBClusters({ client: rds }, {})) {
+    for (const c of page.DBClusters ?? []) {
+      const tags = fromTagList(c.TagList);
+      if (counts(tags, runId))
+        out.push({
+          type: 'AWS::RDS::DBCluster',
+          id: c.DBClusterIdentifier ?? '',
+          state: c.Status,
+          run: tags[RUN_TAG],
+        });
+    }
+  }
+  for await (const page of paginateDescribeDBClusterSnapshots({ client: rds }, { SnapshotType: 'manual' })) {
+    for (const s of page.DBClusterSnapshots ?? []) {
+      const tags = fromTagList(s.TagList);
+      if (counts(tags, runId))
+        out.push({
+          type: 'AWS::RDS::DBClusterSnapshot',
+          id: s.DBClusterSnapshotIdentifier ?? '',
           state: s.Status,
           run: tags[RUN_TAG],
         });
@@ -111,6 +139,22 @@ export async function stillExists(target: IsolatedTarget, r: CreatedResource): P
             .get(RDSClient, r.region)
             .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: r.id }))
         ).DBSnapshots?.[0];
+        return s !== undefined;
+      }
+      case 'AWS::RDS::DBCluster': {
+        const c = (
+          await target.clients
+            .get(RDSClient, r.region)
+            .send(new DescribeDBClustersCommand({ DBClusterIdentifier: r.id }))
+        ).DBClusters?.[0];
+        return c !== undefined;
+      }
+      case 'AWS::RDS::DBClusterSnapshot': {
+        const s = (
+          await target.clients
+            .get(RDSClient, r.region)
+            .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: r.id }))
+        ).DBClusterSnapshots?.[0];
         return s !== undefined;
       }
       case 'AWS::EC2::Instance': {

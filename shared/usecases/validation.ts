@@ -31,7 +31,7 @@ import {
   type ValidationReport,
 } from '../domain/validation-report.ts';
 import type { Policy } from '../policy/schema.ts';
-import { RUN_TAG, restoredName } from '../restore/database.ts';
+import { RUN_TAG, restoredName, unshareAfterRun } from '../restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
 import { listManagedInIsolated, stillExists } from '../restore/leftovers.ts';
 import { RESTORE_STEPS, restoreStep } from '../restore/run-steps.ts';
@@ -207,15 +207,6 @@ export async function planValidation(
         reason: `no kura-managed ${cls} recovery point at or before ${time.toISOString()}`,
       });
     for (const rp of [...newest.values()].sort((a, b) => a.source.localeCompare(b.source))) {
-      if (rp.class === 'database' && rp.details?.kind === 'cluster') {
-        // Said in the report, not hidden: the database step restores instance snapshots only.
-        skipped.push({
-          class: cls,
-          source: rp.source,
-          reason: `Aurora cluster snapshot ${rp.id}: restoring clusters into the isolated account is not implemented yet`,
-        });
-        continue;
-      }
       items.push({ index: items.length, class: cls, source: rp.source, recoveryPoint: rp });
     }
   }
@@ -381,6 +372,8 @@ export async function cleanupItem(
         cleanup: '',
       }));
       if (stray.length > 0) await step.cleanup(target, stray);
+      // The share of the source snapshot does not outlive the rehearsal (unless the policy shares permanently).
+      await unshareAfterRun(deps, target.accountId, resources);
     }
     rec.cleanup = {
       status: resources.length ? 'done' : 'not-needed',

@@ -216,7 +216,14 @@ describe('validation state machine', () => {
     const item = report.items.find((i) => i.class === 'database');
     expect(item?.reason).toContain('restore failed');
     expect(item?.reason).toContain('refusing to adopt');
-    expect(item?.cleanup).toMatchObject({ status: 'done', resources: [`AWS::RDS::DBSnapshot ${squatter}`] });
+    // The share of the source snapshot this run added is removed too (policy does not share permanently).
+    expect(item?.cleanup).toMatchObject({
+      status: 'done',
+      resources: [
+        expect.stringMatching(/^kura::RDS::DBSnapshotShare kura-/),
+        `AWS::RDS::DBSnapshot ${squatter}`,
+      ],
+    });
     expect(report.leftovers).toEqual([]);
     // The operator's database is untouched; the copy the run made is gone.
     expect(await leftInIsolated(deps)).toEqual([]);

@@ -2,7 +2,7 @@
 // engine and storage of the backup, not publicly accessible, encrypted, in the
 // isolated subnet group; then the policy's SQL probes run against it.
 import type { CheckResult } from '../../domain/validation-report.ts';
-import { describeRestoredDatabase } from '../../restore/database.ts';
+import { describeRestoredCluster, describeRestoredDatabase } from '../../restore/database.ts';
 import type { RestoredItem } from '../../restore/types.ts';
 import { MasterPasswordAccess, MysqlProbe, runProbes, type SqlProbePort } from './sql-probe.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
@@ -34,27 +34,82 @@ export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Prom
     `engine ${inst.Engine}${engine ? ` (backup: ${engine})` : ''}`,
     inst.Engine ?? null,
   );
-  const storage = details.allocatedStorage as number | undefined;
-  add(
-    'storage',
-    storage === undefined || (inst.AllocatedStorage ?? 0) >= storage,
-    `${inst.AllocatedStorage} GiB allocated${storage !== undefined ? ` (backup: ${storage} GiB)` : ''}`,
-    inst.AllocatedStorage ?? null,
-  );
-  add(
-    'not public',
-    inst.PubliclyAccessible !== true,
-    inst.PubliclyAccessible ? 'publicly accessible' : 'not publicly accessible',
-  );
-  add(
-    'encrypted',
-    inst.StorageEncrypted === true,
-    inst.StorageEncrypted ? `encrypted with ${inst.KmsKeyId}` : 'storage not encrypted',
-  );
-  const group = ctx.target.network?.dbSubnetGroup;
-  if (group) {
-    const actual = inst.DBSubnetGroup?.DBSubnetGroupName;
-    add('isolated subnet group', actual === group, `subnet group ${actual ?? '(none)'}`);
+  const clusterId = item.resources.find((r) => r.type === 'AWS::RDS::DBCluster')?.id;
+  if (clusterId) {
+    // Aurora: the cluster is what was restored; the instance is its writer. Storage is not
+    // allocated (the cluster volume grows with the data), so it is not compared.
+    const cluster = await describeRestoredCluster(ctx.target.clients, ctx.target.region, clusterId);
+    if (!cluster) {
+      add('cluster', false, `${clusterId} does not exist in the isolated account`);
+      return { checks };
+    }
+    add(
+      'cluster available',
+      cluster.Status === 'available',
+      `cluster status ${cluster.Status}`,
+      cluster.Status ?? null,
+    );
+    add(
+      'cluster engine',
+      !engine || cluster.Engine === engine,
+      `cluster engine ${cluster.Engine}${engine ? ` (backup: ${engine})` : ''}`,
+      cluster.Engine ?? null,
+    );
+    const member = cluster.DBClusterMembers?.find((m) => m.DBInstanceIdentifier === id);
+    add(
+      'writer',
+      member?.IsClusterWriter === true && inst.DBClusterIdentifier === clusterId,
+      member
+        ? `${id} is ${member.IsClusterWriter ? 'the writer' : 'a reader'} of ${clusterId}`
+        : `${id} is not a member of ${clusterId}`,
+    );
+    add(
+      'not public',
+      inst.PubliclyAccessible !== true,
+      inst.PubliclyAccessible ? `writer ${id} is publicly accessible` : 'not publicly accessible',
+    );
+    checks.push({
+      name: 'storage',
+      status: 'skip',
+      detail: 'Aurora cluster volume: no allocated storage to compare (it grows with the data)',
+    });
+    add(
+      'encrypted',
+      cluster.StorageEncrypted === true,
+      cluster.StorageEncrypted
+        ? `cluster encrypted with ${cluster.KmsKeyId}`
+        : 'cluster storage not encrypted',
+    );
+    const group = ctx.target.network?.dbSubnetGroup;
+    if (group)
+      add(
+        'isolated subnet group',
+        cluster.DBSubnetGroup === group,
+        `subnet group ${cluster.DBSubnetGroup ?? '(none)'}`,
+      );
+  } else {
+    const storage = details.allocatedStorage as number | undefined;
+    add(
+      'storage',
+      storage === undefined || (inst.AllocatedStorage ?? 0) >= storage,
+      `${inst.AllocatedStorage} GiB allocated${storage !== undefined ? ` (backup: ${storage} GiB)` : ''}`,
+      inst.AllocatedStorage ?? null,
+    );
+    add(
+      'not public',
+      inst.PubliclyAccessible !== true,
+      inst.PubliclyAccessible ? 'publicly accessible' : 'not publicly accessible',
+    );
+    add(
+      'encrypted',
+      inst.StorageEncrypted === true,
+      inst.StorageEncrypted ? `encrypted with ${inst.KmsKeyId}` : 'storage not encrypted',
+    );
+    const group = ctx.target.network?.dbSubnetGroup;
+    if (group) {
+      const actual = inst.DBSubnetGroup?.DBSubnetGroupName;
+      add('isolated subnet group', actual === group, `subnet group ${actual ?? '(none)'}`);
+    }
   }
 
   const probes = ctx.deps.policy.validation?.sqlProbes ?? [];

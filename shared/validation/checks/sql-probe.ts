@@ -10,7 +10,9 @@
 import { randomBytes } from 'node:crypto';
 import {
   type DBInstance,
+  DescribeDBClustersCommand,
   DescribeDBInstancesCommand,
+  ModifyDBClusterCommand,
   ModifyDBInstanceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
@@ -89,18 +91,36 @@ export class MasterPasswordAccess implements DbAccessPort {
     const rds = target.clients.get(RDSClient, target.region);
     const id = instance.DBInstanceIdentifier ?? '';
     const password = randomBytes(18).toString('base64url');
-    await rds.send(
-      new ModifyDBInstanceCommand({
-        DBInstanceIdentifier: id,
-        MasterUserPassword: password,
-        ApplyImmediately: true,
-      }),
-    );
+    // An Aurora member has no password of its own: the cluster's master password is set.
+    const cluster = instance.DBClusterIdentifier;
+    if (cluster) {
+      await rds.send(
+        new ModifyDBClusterCommand({
+          DBClusterIdentifier: cluster,
+          MasterUserPassword: password,
+          ApplyImmediately: true,
+        }),
+      );
+    } else {
+      await rds.send(
+        new ModifyDBInstanceCommand({
+          DBInstanceIdentifier: id,
+          MasterUserPassword: password,
+          ApplyImmediately: true,
+        }),
+      );
+    }
     const deadline = Date.now() + (this.opts.maxWaitSeconds ?? 300) * 1000;
     for (;;) {
       const i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
         .DBInstances?.[0];
-      if (i?.DBInstanceStatus === 'available' && !i.PendingModifiedValues?.MasterUserPassword) break;
+      const c = cluster
+        ? (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: cluster }))).DBClusters?.[0]
+        : undefined;
+      const clusterReady =
+        !cluster || (c?.Status === 'available' && !c.PendingModifiedValues?.MasterUserPassword);
+      if (i?.DBInstanceStatus === 'available' && !i.PendingModifiedValues?.MasterUserPassword && clusterReady)
+        break;
       if (Date.now() > deadline)
         throw new Error(
           `the new master password of ${id} was not applied within ${this.opts.maxWaitSeconds ?? 300}s`,
