@@ -5,6 +5,7 @@
 // available. Resumable: names derive from the run id, so a retried invocation
 // finds its own earlier work and continues. Cleanup deletes only kura-managed
 // resources.
+
 import {
   CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
@@ -43,6 +44,7 @@ import {
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { selected } from '../usecases/rds-snapshot.ts';
+import { removeEach } from './cleanup.ts';
 import { ensureIsolatedKey, ensureIsolatedNetwork } from './isolated-network.ts';
 import type {
   CreatedResource,
@@ -652,17 +654,16 @@ async function cleanupDatabase(
   opts: { maxWaitSeconds?: number; pollSeconds?: number } = {},
 ): Promise<void> {
   const rds = target.clients.get(RDSClient, target.region);
-  const problems: string[] = [];
   // Instances first, then the clusters they belonged to, then the snapshots they were restored from.
   // Shares (kura::RDS::*Share) live in the source account: unshareAfterRun removes them.
   const ordered = resources
     .filter((r) => CLEANUP_ORDER.includes(r.type))
     .sort((a, b) => CLEANUP_ORDER.indexOf(a.type) - CLEANUP_ORDER.indexOf(b.type));
-  for (const r of ordered) {
+  await removeEach(ordered, async (r) => {
     try {
       if (r.type === 'AWS::RDS::DBInstance') {
         const inst = await describeInstance(rds, r.id);
-        if (!inst || inst.DBInstanceStatus === 'deleting') continue;
+        if (!inst || inst.DBInstanceStatus === 'deleting') return;
         if (!isManaged(fromTagList(inst.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         await rds.send(
@@ -674,7 +675,7 @@ async function cleanupDatabase(
         );
       } else if (r.type === 'AWS::RDS::DBCluster') {
         const cluster = await describeCluster(rds, r.id);
-        if (!cluster || cluster.Status === 'deleting') continue;
+        if (!cluster || cluster.Status === 'deleting') return;
         if (!isManaged(fromTagList(cluster.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         // A cluster is deleted once its members are gone (an instance takes minutes to delete).
@@ -694,24 +695,22 @@ async function cleanupDatabase(
         }
       } else if (r.type === 'AWS::RDS::DBSnapshot') {
         const snap = await describeSnapshot(rds, r.id);
-        if (!snap || snap.Status === 'deleting') continue;
+        if (!snap || snap.Status === 'deleting') return;
         if (!isManaged(fromTagList(snap.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: r.id }));
       } else if (r.type === 'AWS::RDS::DBClusterSnapshot') {
         const snap = await describeClusterSnapshot(rds, r.id);
-        if (!snap || snap.Status === 'deleting') continue;
+        if (!snap || snap.Status === 'deleting') return;
         if (!isManaged(fromTagList(snap.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         await rds.send(new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: r.id }));
       }
     } catch (err) {
-      if (isNotFound(err)) continue;
-      if (err instanceof NotReadyError) throw err;
-      problems.push(`${r.type} ${r.id}: ${(err as Error).message}`);
+      // Already gone is clean.
+      if (!isNotFound(err)) throw err;
     }
-  }
-  if (problems.length > 0) throw new Error(`cleanup left resources behind: ${problems.join('; ')}`);
+  });
 }
 
 export const databaseRestoreStep: RestoreStep = {

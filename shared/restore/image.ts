@@ -5,6 +5,7 @@
 // user data and no instance profile: nothing of production's identity.
 // Resumable: the instance carries the run id, so a retried invocation finds it
 // and waits on. Cleanup terminates only kura-managed instances.
+
 import { S3RecordStore } from '../aws/config-records.ts';
 import {
   describeIsolatedInstance,
@@ -22,6 +23,7 @@ import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { drTarget, selectedInstance } from '../usecases/ami-backup.ts';
+import { removeEach } from './cleanup.ts';
 import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
 import { ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
 import type {
@@ -231,19 +233,15 @@ async function restoreImage(
 }
 
 async function cleanupImage(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
-  const problems: string[] = [];
-  for (const r of resources) {
-    if (r.type !== 'AWS::EC2::Instance') continue;
-    try {
+  await removeEach(
+    resources.filter((r) => r.type === 'AWS::EC2::Instance'),
+    async (r) => {
       const inst = await describeIsolatedInstance(target.clients, r.id, r.region);
-      if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') continue;
+      if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') return;
       if (!isManaged(inst.tags)) throw new Error(`refusing to terminate ${r.id}: not kura-managed`);
       await terminateInstance(target.clients, r.id, r.region);
-    } catch (err) {
-      problems.push(`${r.type} ${r.id}: ${(err as Error).message}`);
-    }
-  }
-  if (problems.length > 0) throw new Error(`cleanup left resources behind: ${problems.join('; ')}`);
+    },
+  );
 }
 
 export const imageRestoreStep: RestoreStep = {

@@ -1,20 +1,21 @@
 // The `kura` command as a person or a script runs it: a child process.
+
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
-  CreateDBInstanceCommand,
   CreateDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { stringify } from 'yaml';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { ROOT } from '../support/packaged-template.ts';
+import { createDatabase } from '../support/rds.ts';
 
 const exec = promisify(execFile);
 let clients: Clients;
@@ -53,17 +54,11 @@ async function policyFile(): Promise<{ file: string; db: string }> {
     }
   });
   const db = `cli-${uniqueSuffix()}`;
-  await clients.get(RDSClient).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: db,
-      Engine: 'postgres',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      MasterUserPassword: 'password-123',
-      BackupRetentionPeriod: 7,
-      Tags: [{ Key: policy.selector.tagKey, Value: policy.selector.tagValue }],
-    }),
+  await createDatabase(
+    clients,
+    db,
+    { [policy.selector.tagKey]: policy.selector.tagValue },
+    { Engine: 'postgres' },
   );
   const file = join(tmpdir(), `kura-cli-${db}.yml`);
   writeFileSync(file, stringify(policy));
@@ -96,14 +91,12 @@ describe('kura invoke', () => {
 
   it('exits non-zero when a target fails, still printing the result', async () => {
     const { file, db } = await policyFile();
-    await clients
-      .get(RDSClient)
-      .send(
-        new CreateDBSnapshotCommand({
-          DBInstanceIdentifier: db,
-          DBSnapshotIdentifier: `kura-${db}-202610311900`,
-        }),
-      );
+    await clients.get(RDSClient).send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: db,
+        DBSnapshotIdentifier: `kura-${db}-202610311900`,
+      }),
+    );
 
     const r = await kura([
       '--policy',

@@ -1,11 +1,13 @@
 // The middy-wrapped Lambda edge, invoked as Lambda would: policy from
 // KURA_POLICY_JSON, EventBridge Scheduler event in, failures thrown.
-import { CreateDBInstanceCommand, CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
+
+import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { createDatabase } from '../support/rds.ts';
 
 const context = {
   functionName: 'kura-prod-rds-snapshot',
@@ -29,23 +31,11 @@ describe('lambdaHandler', () => {
       }
     });
     process.env.KURA_POLICY_JSON = JSON.stringify(policy);
-    const rds = emulatorClients().get(RDSClient);
+    const clients = emulatorClients();
+    const rds = clients.get(RDSClient);
     const good = `edge-good-${uniqueSuffix()}`;
     const bad = `edge-bad-${uniqueSuffix()}`;
-    for (const id of [bad, good]) {
-      await rds.send(
-        new CreateDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          Engine: 'mysql',
-          DBInstanceClass: 'db.t4g.micro',
-          AllocatedStorage: 20,
-          MasterUsername: 'admin',
-          MasterUserPassword: 'password-123',
-          BackupRetentionPeriod: 7,
-          Tags: [{ Key: policy.selector.tagKey, Value: 'true' }],
-        }),
-      );
-    }
+    for (const id of [bad, good]) await createDatabase(clients, id, { [policy.selector.tagKey]: 'true' });
     await rds.send(
       new CreateDBSnapshotCommand({
         DBInstanceIdentifier: bad,

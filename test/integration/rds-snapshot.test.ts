@@ -1,15 +1,15 @@
 // rds-snapshot against moto: real SDK clients over HTTP.
+
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   CreateDBClusterCommand,
-  CreateDBInstanceCommand,
+  type CreateDBInstanceCommandInput,
   CreateDBSnapshotCommand,
   DescribeDBClusterSnapshotsCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../functions/rds-snapshot/handler.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
@@ -22,6 +22,7 @@ import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';
 let clients: Clients;
@@ -44,27 +45,11 @@ function policyFor(overrides: (p: Policy) => void = () => {}): Policy {
 async function createDb(
   id: string,
   policy: Policy | undefined,
-  extra: Record<string, unknown> = {},
+  extra: Partial<CreateDBInstanceCommandInput> = {},
 ): Promise<void> {
-  const tags = [
-    { Key: 'env', Value: 'prod' },
-    { Key: 'owner', Value: 'shop-team' },
-    { Key: 'cost-center', Value: '42' },
-  ];
-  if (policy) tags.push({ Key: policy.selector.tagKey, Value: policy.selector.tagValue });
-  await rds.send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: id,
-      Engine: 'mysql',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      MasterUserPassword: 'password-123',
-      BackupRetentionPeriod: 7,
-      Tags: tags,
-      ...extra,
-    }),
-  );
+  const tags: Record<string, string> = { env: 'prod', owner: 'shop-team', 'cost-center': '42' };
+  if (policy) tags[policy.selector.tagKey] = policy.selector.tagValue;
+  await createDatabase(clients, id, tags, extra);
 }
 
 async function snapshotsOf(id: string, region?: string) {

@@ -1,9 +1,9 @@
 // Test support (orchestrated restore): a policy with its own vault, a tagged
 // database with kura snapshots at known times, and views of what exists in
 // either account (to prove that a refused request created nothing).
+
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
-  CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   RDSClient,
@@ -16,6 +16,7 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { testPolicy, uniqueSuffix } from './emulator.ts';
+import { createDatabase } from './rds.ts';
 
 export const ISOLATED_ROLE = 'arn:aws:iam::210987654321:role/kura-restore';
 
@@ -44,18 +45,7 @@ export async function databaseWithSnapshots(
   id = `shop-${uniqueSuffix()}`,
 ): Promise<string> {
   const sel = deps.policy.selector;
-  await deps.clients.get(RDSClient).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: id,
-      Engine: 'mysql',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      MasterUserPassword: 'password-123',
-      BackupRetentionPeriod: 7,
-      Tags: [{ Key: sel.tagKey, Value: sel.tagValue }],
-    }),
-  );
+  await createDatabase(deps.clients, id, { [sel.tagKey]: sel.tagValue });
   for (const t of times) await rdsSnapshot(syntheticScheduledEvent(t), deps);
   return id;
 }
