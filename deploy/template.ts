@@ -1,7 +1,8 @@
 // Deployment: the CloudFormation pieces generated from the policy (schedules,
-// vault, alerts). serverless.yml reads them through deploy/from-policy.cjs,
-// so nothing the policy decides is hand-copied into the template.
-import { existsSync } from 'node:fs';
+// vault, failed-run handling and alarms). serverless.yml reads them through
+// deploy/from-policy.cjs, so nothing the policy decides is hand-copied into
+// the template.
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS } from '../functions/registry.ts';
 import { lambdaLogicalId, stateMachineLogicalId } from './logical-ids.ts';
@@ -11,6 +12,67 @@ import { loadPolicy } from '../shared/policy/load.ts';
 import type { Policy } from '../shared/policy/schema.ts';
 
 type Resources = Record<string, { Type: string; [k: string]: unknown }>;
+
+/**
+ * The role of each function, as serverless.yml names it (`role:`), the roles
+ * declared in deploy/iam/. The deploy test checks this against the template.
+ */
+export const FUNCTION_ROLES: Record<string, string> = {
+  'rds-snapshot': 'RdsSnapshotRole',
+  'ami-backup': 'AmiBackupRole',
+  restore: 'RestoreRole',
+  'validation-step': 'ValidationRole',
+  'content-backup': 'ContentBackupRole',
+  'log-archive': 'LogArchiveRole',
+  'log-bundle': 'LogBundleRole',
+};
+
+const MANAGED_TAGS = [{ Key: 'kura:managed', Value: 'true' }];
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+const ACCOUNT_ROOT = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' };
+
+// The account root keeps kms:* on every key so that it stays manageable
+// through IAM: KMS refuses a policy that locks the account out, and a key
+// nobody can administer makes what it encrypts unreadable.
+const ACCOUNT_ADMINISTERS_KEY = {
+  Sid: 'AccountAdministers',
+  Effect: 'Allow',
+  Principal: { AWS: ACCOUNT_ROOT },
+  Action: 'kms:*',
+  Resource: '*',
+};
+
+// Roles this stack creates have generated names that start with the stack name
+// (<stack>-<LogicalId>-<suffix>); key policies name them by this pattern, as a
+// key policy cannot reference roles whose policies reference the key (a cycle).
+// biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+const STACK_ROLES = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${AWS::StackName}-*' };
+
+/** policy.vault.administrators as ARN patterns: role names are roles of the stack's account. */
+export function administratorArns(policy: Policy): unknown[] {
+  return policy.vault.administrators.map((a) =>
+    a.startsWith('arn:')
+      ? a
+      : // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+        { 'Fn::Sub': ['arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${Name}', { Name: a }] },
+  );
+}
+
+/** State machines deployed from statemachines/*.asl.yml (serverless.yml gives each the id stateMachineLogicalId(name)). */
+export function deployedStateMachines(): string[] {
+  const dir = fileURLToPath(new URL('../statemachines/', import.meta.url));
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.asl.yml'))
+    .map((f) => f.slice(0, -'.asl.yml'.length))
+    .sort();
+}
+
+/** Functions the schedules invoke directly: Scheduler invokes Lambda asynchronously. */
+function asyncFunctions(policy: Policy): string[] {
+  return schedulesFromPolicy(policy)
+    .filter((s) => s.kind === 'function' && FUNCTIONS[s.target])
+    .map((s) => s.target);
+}
 
 function pascal(name: string): string {
   return name.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase());
@@ -51,6 +113,8 @@ export function scheduleResources(policy: Policy): Resources {
             detail: {},
           }),
           RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+          // A run that could not be started after the retries lands here (and raises the DLQ alarm).
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] } },
         },
       },
     };
@@ -85,13 +149,39 @@ export function scheduleResources(policy: Policy): Resources {
           },
         },
       ],
+      Tags: MANAGED_TAGS,
     },
   };
   return out;
 }
 
-/** The vault: versioned, KMS-encrypted, private, TLS-only, Object Lock, lifecycle from the policy. */
+/** Cryptographic use of a key: what the vault key's policy keeps to administrators and kura. */
+const KEY_USE = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:CreateGrant',
+];
+
+/** Object-level (data) actions on the vault: what its bucket policy keeps to administrators and kura. */
+export const VAULT_DATA_ACTIONS = [
+  's3:GetObject*',
+  's3:PutObject*',
+  's3:DeleteObject*',
+  's3:ListBucket*',
+  's3:ListMultipartUploadParts',
+  's3:AbortMultipartUpload',
+  's3:RestoreObject',
+  's3:BypassGovernanceRetention',
+];
+
+/** The vault: versioned, KMS-encrypted, private, TLS-only, administrators-only, Object Lock, lifecycle from the policy. */
 export function vaultResources(policy: Policy): Resources {
+  const admins = administratorArns(policy);
+  const functionRoles = Object.values(FUNCTION_ROLES).map((r) => ({ 'Fn::GetAtt': [r, 'Arn'] }));
   return {
     VaultKey: {
       Type: 'AWS::KMS::Key',
@@ -101,17 +191,29 @@ export function vaultResources(policy: Policy): Resources {
         KeyPolicy: {
           Version: '2012-10-17',
           Statement: [
+            // Using the key is narrowed by the Deny below, not by this.
+            ACCOUNT_ADMINISTERS_KEY,
             {
-              Sid: 'AccountAdministers',
-              Effect: 'Allow',
-              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
-              Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' } },
-              Action: 'kms:*',
+              // Only administrators and this stack's roles may encrypt or
+              // decrypt backup data, whatever their IAM policies say. AWS
+              // services acting for a caller (S3) carry the caller's ARN.
+              // Key administration (policy, rotation, deletion) is not denied:
+              // the deploying principal and CloudFormation keep managing the key.
+              // The isolated account needs no access: restores stream vault
+              // data through the restore function (docs/restore.md).
+              Sid: 'OnlyAdministratorsAndKuraUseTheKey',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: KEY_USE,
               Resource: '*',
+              Condition: {
+                ArnNotLike: { 'aws:PrincipalArn': [...admins, STACK_ROLES] },
+                Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              },
             },
           ],
         },
-        Tags: [{ Key: 'kura:managed', Value: 'true' }],
+        Tags: MANAGED_TAGS,
       },
     },
     VaultKeyAlias: {
@@ -151,7 +253,7 @@ export function vaultResources(policy: Policy): Resources {
         },
         OwnershipControls: { Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }] },
         LifecycleConfiguration: { Rules: cloudFormationRules(policy) },
-        Tags: [{ Key: 'kura:managed', Value: 'true' }],
+        Tags: MANAGED_TAGS,
       },
     },
     VaultBucketPolicy: {
@@ -173,6 +275,29 @@ export function vaultResources(policy: Policy): Resources {
               ],
               Condition: { Bool: { 'aws:SecureTransport': 'false' } },
             },
+            {
+              // Backup data (objects and their listing) is for administrators
+              // and kura's function roles only, whatever IAM policies say.
+              // Bucket configuration (policy, lifecycle, Object Lock defaults)
+              // is deliberately not denied here: CloudFormation acts with the
+              // deploying principal's credentials, which must keep updating
+              // the stack even when that principal is not an administrator,
+              // and no change to configuration can shorten retention under
+              // Object Lock. Data access stays with the principals listed.
+              Sid: 'DenyDataToAllButAdministratorsAndKura',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: VAULT_DATA_ACTIONS,
+              Resource: [
+                { 'Fn::GetAtt': ['VaultBucket', 'Arn'] },
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+                { 'Fn::Sub': '${VaultBucket.Arn}/*' },
+              ],
+              Condition: {
+                ArnNotLike: { 'aws:PrincipalArn': [...admins, ...functionRoles] },
+                Bool: { 'aws:PrincipalIsAWSService': 'false' },
+              },
+            },
           ],
         },
       },
@@ -180,17 +305,215 @@ export function vaultResources(policy: Policy): Resources {
   };
 }
 
-export function alertResources(policy: Policy): Resources {
-  return {
-    AlertTopic: {
-      Type: 'AWS::SNS::Topic',
-      Properties: {
-        TopicName: policy.notifications?.topicName ?? 'kura-alerts',
-        KmsMasterKeyId: 'alias/aws/sns',
-        Tags: [{ Key: 'kura:managed', Value: 'true' }],
+/**
+ * Failed runs: a dead-letter queue for schedules that could not start their
+ * target and for failed asynchronous Lambda invocations; alarms on every
+ * function's errors, every state machine's failed and timed-out executions
+ * and the queue's depth; all to the alert topic. The topic and the queue are
+ * encrypted with a key of their own (the AWS managed SNS/SQS keys cannot be
+ * used by CloudWatch or Scheduler), kept apart from the vault key.
+ */
+export function failureResources(policy: Policy): Resources {
+  const out: Resources = {};
+  const topic = { Ref: 'AlertTopic' };
+  const queueArn = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
+  const opsKeyArn = { 'Fn::GetAtt': ['OpsKey', 'Arn'] };
+  const schedules = schedulesFromPolicy(policy);
+  const hasSchedules = schedules.some((s) =>
+    s.kind === 'function' ? FUNCTIONS[s.target] : deployedStateMachines().includes(s.target),
+  );
+  const asyncFns = asyncFunctions(policy);
+
+  out.OpsKey = {
+    Type: 'AWS::KMS::Key',
+    Properties: {
+      Description: 'kura operations key: the alert topic and the dead-letter queue',
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Version: '2012-10-17',
+        Statement: [
+          ACCOUNT_ADMINISTERS_KEY,
+          {
+            Sid: 'CloudWatchAlarmsPublishToTheEncryptedTopic',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: '*',
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
+      },
+      Tags: MANAGED_TAGS,
+    },
+  };
+  out.AlertTopic = {
+    Type: 'AWS::SNS::Topic',
+    Properties: {
+      TopicName: policy.notifications?.topicName ?? 'kura-alerts',
+      KmsMasterKeyId: opsKeyArn,
+      Tags: MANAGED_TAGS,
+    },
+  };
+  out.AlertTopicPolicy = {
+    Type: 'AWS::SNS::TopicPolicy',
+    Properties: {
+      Topics: [topic],
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'CloudWatchAlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: topic,
+            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+          },
+        ],
       },
     },
   };
+  out.DeadLetterQueue = {
+    Type: 'AWS::SQS::Queue',
+    Properties: {
+      MessageRetentionPeriod: 1_209_600, // 14 days, the maximum: time to look and replay
+      KmsMasterKeyId: opsKeyArn,
+      KmsDataKeyReusePeriodSeconds: 3600,
+      Tags: MANAGED_TAGS,
+    },
+  };
+  const senders = [
+    ...(hasSchedules ? ['SchedulerRole'] : []),
+    ...asyncFns.map((f) => FUNCTION_ROLES[f] as string),
+  ];
+  if (senders.length > 0) {
+    out.DeadLetterQueuePolicy = {
+      Type: 'AWS::SQS::QueuePolicy',
+      Properties: {
+        Queues: [{ Ref: 'DeadLetterQueue' }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            {
+              // EventBridge Scheduler delivers dead letters with the schedule's
+              // execution role (SchedulerRole); Lambda with the function's role.
+              Sid: 'KuraSendsDeadLetters',
+              Effect: 'Allow',
+              Principal: { AWS: senders.map((r) => ({ 'Fn::GetAtt': [r, 'Arn'] })) },
+              Action: 'sqs:SendMessage',
+              Resource: queueArn,
+            },
+            {
+              Sid: 'DenyInsecureTransport',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: 'sqs:*',
+              Resource: queueArn,
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            },
+          ],
+        },
+      },
+    };
+    out.DeadLetterSendingPolicy = {
+      Type: 'AWS::IAM::ManagedPolicy',
+      Properties: {
+        Description: 'kura: send dead letters (failed schedules, failed asynchronous invocations)',
+        Roles: senders.map((r) => ({ Ref: r })),
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
+            {
+              Sid: 'EncryptDeadLetters',
+              Effect: 'Allow',
+              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              Resource: opsKeyArn,
+            },
+          ],
+        },
+      },
+    };
+  }
+  for (const fn of asyncFns) {
+    out[`${pascal(fn)}AsyncFailures`] = {
+      Type: 'AWS::Lambda::EventInvokeConfig',
+      // Lambda checks at creation that the function's role may send to the destination.
+      DependsOn: ['DeadLetterSendingPolicy'],
+      Properties: {
+        FunctionName: { Ref: lambdaLogicalId(fn) },
+        Qualifier: '$LATEST',
+        MaximumRetryAttempts: 2,
+        MaximumEventAgeInSeconds: 3600,
+        DestinationConfig: { OnFailure: { Destination: queueArn } },
+      },
+    };
+  }
+  if (deployedStateMachines().includes('validation')) {
+    // The validation machine publishes a FAIL verdict to the topic; the
+    // plugin's role allows sns:Publish but not the topic's key.
+    out.AlertPublishingPolicy = {
+      Type: 'AWS::IAM::ManagedPolicy',
+      Properties: {
+        Description: 'kura: publish to the encrypted alert topic',
+        Roles: [{ Ref: `${stateMachineLogicalId('validation')}Role` }],
+        PolicyDocument: {
+          Version: '2012-10-17',
+          Statement: [
+            { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: topic },
+            {
+              Sid: 'EncryptAlerts',
+              Effect: 'Allow',
+              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+              Resource: opsKeyArn,
+            },
+          ],
+        },
+      },
+    };
+  }
+
+  const alarm = (description: string, metric: Record<string, unknown>) => ({
+    Type: 'AWS::CloudWatch::Alarm',
+    Properties: {
+      AlarmDescription: description,
+      Period: 300,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topic],
+      ...metric,
+    },
+  });
+  for (const fn of Object.keys(FUNCTIONS).sort()) {
+    out[`${pascal(fn)}ErrorsAlarm`] = alarm(`kura ${fn}: the function failed (Errors >= 1 in 5 minutes)`, {
+      Namespace: 'AWS/Lambda',
+      MetricName: 'Errors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: lambdaLogicalId(fn) } }],
+      Statistic: 'Sum',
+    });
+  }
+  for (const sm of deployedStateMachines()) {
+    for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut']) {
+      out[`${pascal(sm)}${metric}Alarm`] = alarm(`kura ${sm} state machine: ${metric} >= 1 in 5 minutes`, {
+        Namespace: 'AWS/States',
+        MetricName: metric,
+        Dimensions: [{ Name: 'StateMachineArn', Value: { Ref: stateMachineLogicalId(sm) } }],
+        Statistic: 'Sum',
+      });
+    }
+  }
+  out.DeadLetterQueueAlarm = alarm(
+    'kura: a run could not be started or failed asynchronously (dead letters waiting)',
+    {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] } }],
+      Statistic: 'Maximum',
+    },
+  );
+  return out;
 }
 
 export function renderFromPolicy(policy: Policy) {
@@ -198,7 +521,7 @@ export function renderFromPolicy(policy: Policy) {
     region: policy.region,
     policyJson: JSON.stringify(policy),
     resources: {
-      Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...alertResources(policy) },
+      Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...failureResources(policy) },
     },
   };
 }

@@ -14,9 +14,28 @@ const s3Url = z
 const region = z.string().check(z.regex(REGION, 'expected an AWS region such as ap-northeast-1'));
 const positiveInt = z.int().check(z.positive('expected a positive whole number'));
 const atLeast = (n: number, why: string) => z.int().check(z.gte(n, `expected at least ${n} ${why}`));
+/** An IAM role name (role/<name> in the vault's account) or a role/user ARN; `*` wildcards allowed (ArnLike). */
+const administrator = z
+  .string()
+  .check(
+    z.regex(
+      /^([\w+=,.@*-]{1,64}|arn:aws[\w-]*:iam::(\d{12}|\*):(role|user)\/[\w+=,.@*/-]+)$/,
+      'expected an IAM role name (such as kura-admin) or a role/user ARN (arn:aws:iam::<account>:role/<name>)',
+    ),
+  );
 const accountId = z
   .string()
   .check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));
+// An empty or oversized string here passes a bare z.string() and fails only
+// later, at run time (an empty selector tag key silently selects nothing):
+// reject it now. `max` is the AWS limit of the field.
+const nonEmpty = (what: string, max: number) =>
+  z
+    .string()
+    .check(
+      z.minLength(1, `expected ${what}, not an empty string`),
+      z.maxLength(max, `expected ${what} of at most ${max} characters`),
+    );
 
 const scheduleExpression = z.string().check(
   z.superRefine((value, ctx) => {
@@ -53,7 +72,9 @@ const database = z
     enforceBackupRetention: z._default(z.boolean(), false),
     copyTags: z._default(z.array(z.string()), []),
     snapshotQuota: z._default(positiveInt, 100),
-    copy: z.optional(z.strictObject({ region, kmsKeyId: z.optional(z.string()) })),
+    copy: z.optional(
+      z.strictObject({ region, kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)) }),
+    ),
     shareWithIsolatedAccount: z._default(z.boolean(), false),
   })
   .check(
@@ -72,7 +93,13 @@ const database = z
   );
 
 const contentSource = z.strictObject({
-  name: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name (a-z, 0-9, -)')),
+  // Bounded: the name goes into vault keys, schedule and state names.
+  name: z
+    .string()
+    .check(
+      z.regex(/^[a-z0-9][a-z0-9-]*$/, 'expected a lower-case name (a-z, 0-9, -)'),
+      z.maxLength(63, 'expected a name of at most 63 characters'),
+    ),
   source: s3Url,
   generations: atLeast(2, 'generations (one to restore while the next is written)'),
 });
@@ -124,7 +151,7 @@ const images = z.strictObject({
   shareWithIsolatedAccount: z._default(z.boolean(), false),
   drRegion: z.optional(region),
   /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
-  drKmsKeyId: z.optional(z.string()),
+  drKmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)),
   /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
   waitSeconds: z._default(
     z
@@ -150,16 +177,31 @@ export const policySchema = z
     version: z.literal(1),
     timezone: z.string().check(z.refine(isValidTimeZone, 'expected an IANA time zone such as Asia/Tokyo')),
     region,
-    selector: z._default(z.strictObject({ tagKey: z.string(), tagValue: z.string() }), {
-      tagKey: 'kura:backup',
-      tagValue: 'true',
-    }),
+    selector: z._default(
+      z.strictObject({
+        tagKey: nonEmpty('a tag key such as kura:backup', 128),
+        tagValue: z.string().check(z.maxLength(256, 'expected a tag value of at most 256 characters')),
+      }),
+      {
+        tagKey: 'kura:backup',
+        tagValue: 'true',
+      },
+    ),
     schedules,
     vault: z.strictObject({
       bucket: z.string().check(z.regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'expected an S3 bucket name')),
       kmsKeyAlias: z._default(z.string().check(z.startsWith('alias/')), 'alias/kura-vault'),
       reportsPrefix: z._default(z.string().check(z.endsWith('/')), 'reports/'),
       manifestsPrefix: z._default(z.string().check(z.endsWith('/')), 'manifests/'),
+      /**
+       * Who may read and write backup data besides kura's own function roles
+       * (vault bucket policy and key policy deny everyone else). Role names
+       * mean roles of the vault's account. Default: the role kura-admin.
+       */
+      administrators: z._default(
+        z.array(administrator).check(z.minLength(1, 'expected at least one administrator')),
+        ['kura-admin'],
+      ),
       objectLock: z._default(
         z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }),
         {
@@ -176,7 +218,14 @@ export const policySchema = z
       z.strictObject({
         accountId,
         roleArn: z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN')),
-        externalId: z.optional(z.string()),
+        externalId: z.optional(
+          z
+            .string()
+            .check(
+              z.minLength(2, 'expected an external id of at least 2 characters (an STS limit)'),
+              z.maxLength(1224, 'expected an external id of at most 1224 characters (an STS limit)'),
+            ),
+        ),
         region: z.optional(region),
       }),
     ),
@@ -190,7 +239,7 @@ export const policySchema = z
         sqlProbes: z._default(z.array(sqlProbe), []),
       }),
     ),
-    notifications: z.optional(z.strictObject({ topicName: z.string() })),
+    notifications: z.optional(z.strictObject({ topicName: nonEmpty('an SNS topic name', 256) })),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -201,13 +250,14 @@ export const policySchema = z
             code: 'custom',
             path: ['content', i, 'name'],
             input: c.name,
-            message: `duplicate content name "${c.name}"`,
+            message: `duplicate content name "${c.name}"; expected each content name once`,
           });
         }
         names.add(c.name);
       }
       const iso = p.isolatedAccount;
-      if (iso && !iso.roleArn.includes(`::${iso.accountId}:`)) {
+      // Only a well-formed account id is compared (a bad one is reported by itself).
+      if (iso && /^\d{12}$/.test(iso.accountId) && !iso.roleArn.includes(`::${iso.accountId}:`)) {
         ctx.addIssue({
           code: 'custom',
           path: ['isolatedAccount', 'roleArn'],

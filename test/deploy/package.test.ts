@@ -6,7 +6,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cloudFormationRules } from '../../shared/domain/lifecycle/index.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
-import { packagedTemplate, TEMPLATE, type Template } from '../support/packaged-template.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FUNCTION_ROLES, VAULT_DATA_ACTIONS } from '../../deploy/template.ts';
+import { lambdaLogicalId } from '../../deploy/logical-ids.ts';
+import { packagedTemplate, ROOT, TEMPLATE, type Template } from '../support/packaged-template.ts';
+import { type CfnTemplate, parseCfnYaml } from './cfn.ts';
 
 const exec = promisify(execFile);
 let template: Template;
@@ -17,9 +22,43 @@ beforeAll(async () => {
 }, 600_000);
 
 const ofType = (type: string) => Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const ISOLATED_TEMPLATE = join(ROOT, 'deploy/isolated-account.yml');
+const isolated = parseCfnYaml(readFileSync(ISOLATED_TEMPLATE, 'utf8'));
+
+type Statement = {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Principal?: unknown;
+  Resource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+};
+
+/** Every statement of every identity policy (role inline policies, managed and standalone policies). */
+function identityStatements(t: Template | CfnTemplate): { where: string; st: Statement }[] {
+  return Object.entries(t.Resources).flatMap(([id, r]) => {
+    const docs: { PolicyDocument: { Statement: Statement[] } }[] =
+      r.Type === 'AWS::IAM::Role'
+        ? (r.Properties?.Policies ?? [])
+        : r.Type === 'AWS::IAM::ManagedPolicy' || r.Type === 'AWS::IAM::Policy'
+          ? [r.Properties as { PolicyDocument: { Statement: Statement[] } }]
+          : [];
+    return docs.flatMap((d) =>
+      d.PolicyDocument.Statement.map((st) => ({ where: `${id} ${st.Sid ?? ''}`, st })),
+    );
+  });
+}
+
+async function cfnLint(file: string): Promise<string[]> {
+  const out = await exec('cfn-lint', ['--format', 'parseable', file]).then(
+    () => ({ stdout: '' }),
+    (err: { stdout: string }) => err,
+  );
+  return out.stdout.split('\n').filter(Boolean);
+}
 
 describe('the packaged CloudFormation template', () => {
-  it('passes cfn-lint without errors', async () => {
+  it('passes cfn-lint without errors, and without warnings but the accepted W3005', async () => {
     const out = await exec('cfn-lint', ['--format', 'parseable', TEMPLATE]).then(
       () => ({ code: 0, stdout: '' }),
       (err: { code: number; stdout: string }) => err,
@@ -28,6 +67,10 @@ describe('the packaged CloudFormation template', () => {
     const errors = out.stdout.split('\n').filter((l) => /:E\d{4}:/.test(l));
     expect(errors).toEqual([]);
     expect(out.code & 2).toBe(0);
+    // Warnings accepted: W3005 only, on the DependsOn the framework and the
+    // step-functions plugin emit (a role already implied by a GetAtt).
+    const others = out.stdout.split('\n').filter((l) => l && !/:W3005:/.test(l));
+    expect(others).toEqual([]);
   });
 
   it('runs every function on nodejs22.x, arm64, with the policy in its environment', () => {
@@ -108,5 +151,225 @@ describe('the packaged CloudFormation template', () => {
     // Nothing may bypass Object Lock governance retention.
     for (const { role, st } of statements)
       expect([st.Action].flat(), role).not.toContain('s3:BypassGovernanceRetention');
+  });
+});
+
+describe('the security properties of the packaged template', () => {
+  it('allows no "*" or "service:*" action in any IAM policy, and attaches only the Lambda basics', () => {
+    const statements = identityStatements(template);
+    expect(statements.length).toBeGreaterThan(20);
+    for (const { where, st } of statements)
+      for (const a of [st.Action].flat()) expect(a, where).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+    const attached = new Set(
+      ofType('AWS::IAM::Role').flatMap(([, r]) => r.Properties?.ManagedPolicyArns ?? []),
+    );
+    for (const arn of attached)
+      expect([
+        'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
+        'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess',
+      ]).toContain(arn);
+  });
+
+  it('gives every function a role of its own', () => {
+    const roles = ofType('AWS::Lambda::Function').map(([id, fn]) => [
+      id,
+      fn.Properties?.Role['Fn::GetAtt'][0],
+    ]);
+    expect(Object.fromEntries(roles)).toEqual(
+      Object.fromEntries(Object.entries(FUNCTION_ROLES).map(([fn, role]) => [lambdaLogicalId(fn), role])),
+    );
+    expect(new Set(roles.map(([, r]) => r)).size).toBe(roles.length);
+  });
+
+  it('keeps backup data to the administrators and the function roles (bucket policy), TLS only', () => {
+    const statements = template.Resources.VaultBucketPolicy?.Properties?.PolicyDocument
+      .Statement as Statement[];
+    const tls = statements.find((st) => st.Sid === 'DenyInsecureTransport');
+    expect(tls).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 's3:*' });
+    const data = statements.find((st) => st.Sid === 'DenyDataToAllButAdministratorsAndKura');
+    expect(data).toMatchObject({ Effect: 'Deny', Principal: '*', Action: VAULT_DATA_ACTIONS });
+    expect([data?.Action].flat()).toEqual(
+      expect.arrayContaining(['s3:GetObject*', 's3:PutObject*', 's3:DeleteObject*']),
+    );
+    const allowed = JSON.stringify(data?.Condition?.ArnNotLike?.['aws:PrincipalArn']);
+    for (const role of Object.values(FUNCTION_ROLES)) expect(allowed).toContain(`["${role}","Arn"]`);
+    for (const admin of policy.vault.administrators) expect(allowed).toContain(admin);
+    expect(data?.Condition?.Bool).toEqual({ 'aws:PrincipalIsAWSService': 'false' });
+  });
+
+  it('rotates the vault key and keeps its use to the administrators and the stack roles', () => {
+    const key = template.Resources.VaultKey?.Properties as Record<string, any>;
+    expect(key.EnableKeyRotation).toBe(true);
+    const statements = key.KeyPolicy.Statement as Statement[];
+    // kms:* only for the account root (key administration through IAM); nobody else is allowed anything.
+    for (const st of statements.filter((x) => x.Effect === 'Allow'))
+      expect(JSON.stringify(st.Principal), st.Sid).toMatch(/:root/);
+    const deny = statements.find((st) => st.Effect === 'Deny');
+    expect([deny?.Action].flat()).toEqual(
+      expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey', 'kms:CreateGrant']),
+    );
+    const allowed = JSON.stringify(deny?.Condition?.ArnNotLike?.['aws:PrincipalArn']);
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+    expect(allowed).toContain('role/${AWS::StackName}-*');
+    for (const admin of policy.vault.administrators) expect(allowed).toContain(admin);
+  });
+
+  it('sends every failed scheduled run to a KMS-encrypted dead-letter queue the senders may write to', () => {
+    const dlq = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
+    for (const [id, s] of ofType('AWS::Scheduler::Schedule'))
+      expect(s.Properties?.Target.DeadLetterConfig, id).toEqual({ Arn: dlq });
+    const queue = template.Resources.DeadLetterQueue?.Properties;
+    expect(queue?.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['OpsKey', 'Arn'] });
+    expect(template.Resources.OpsKey?.Properties?.EnableKeyRotation).toBe(true);
+    const asyncTargets = schedulesFromPolicy(policy).filter((s) => s.kind === 'function');
+    expect(asyncTargets.length).toBeGreaterThan(0);
+    const invokeConfigs = ofType('AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    for (const s of asyncTargets)
+      expect(invokeConfigs, s.target).toContainEqual(
+        expect.objectContaining({
+          FunctionName: { Ref: lambdaLogicalId(s.target) },
+          DestinationConfig: { OnFailure: { Destination: dlq } },
+        }),
+      );
+    const senders = ['SchedulerRole', ...asyncTargets.map((s) => FUNCTION_ROLES[s.target])];
+    const sending = template.Resources.DeadLetterSendingPolicy?.Properties;
+    expect(sending?.Roles).toEqual(senders.map((r) => ({ Ref: r })));
+    const queuePolicy = template.Resources.DeadLetterQueuePolicy?.Properties?.PolicyDocument.Statement[0];
+    expect(queuePolicy).toMatchObject({ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: dlq });
+    expect(queuePolicy.Principal.AWS).toContainEqual({ 'Fn::GetAtt': ['SchedulerRole', 'Arn'] });
+  });
+
+  it('raises an alarm to the alert topic on every function error, failed or timed-out execution and dead letter', () => {
+    const alarms = ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties as Record<string, any>);
+    for (const a of alarms) expect(a.AlarmActions).toEqual([{ Ref: 'AlertTopic' }]);
+    const watched = (ns: string, metric: string) =>
+      alarms
+        .filter((a) => a.Namespace === ns && a.MetricName === metric)
+        .map((a) => JSON.stringify(a.Dimensions[0].Value));
+    for (const [id] of ofType('AWS::Lambda::Function'))
+      expect(watched('AWS/Lambda', 'Errors'), id).toContain(JSON.stringify({ Ref: id }));
+    for (const [id] of ofType('AWS::StepFunctions::StateMachine'))
+      for (const metric of ['ExecutionsFailed', 'ExecutionsTimedOut'])
+        expect(watched('AWS/States', metric), `${id} ${metric}`).toContain(JSON.stringify({ Ref: id }));
+    expect(watched('AWS/SQS', 'ApproximateNumberOfMessagesVisible')).toEqual([
+      JSON.stringify({ 'Fn::GetAtt': ['DeadLetterQueue', 'QueueName'] }),
+    ]);
+    // CloudWatch may publish to the topic and use its key.
+    const topic = template.Resources.AlertTopic?.Properties;
+    expect(topic?.KmsMasterKeyId).toEqual({ 'Fn::GetAtt': ['OpsKey', 'Arn'] });
+    const topicPolicy = template.Resources.AlertTopicPolicy?.Properties?.PolicyDocument.Statement[0];
+    expect(topicPolicy).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'sns:Publish',
+    });
+    const keyUse = (template.Resources.OpsKey?.Properties?.KeyPolicy.Statement as Statement[]).find(
+      (st) => JSON.stringify(st.Principal) === JSON.stringify({ Service: 'cloudwatch.amazonaws.com' }),
+    );
+    expect(keyUse?.Action).toEqual(['kms:Decrypt', 'kms:GenerateDataKey']);
+  });
+
+  it("keeps every function's own log group for logRetentionInDays", () => {
+    for (const [id, fn] of ofType('AWS::Lambda::Function')) {
+      const group = ofType('AWS::Logs::LogGroup').find(
+        ([, g]) => g.Properties?.LogGroupName === `/aws/lambda/${fn.Properties?.FunctionName}`,
+      );
+      expect(group?.[1].Properties?.RetentionInDays, id).toBe(400);
+      expect(fn.DependsOn, id).toContain(group?.[0]);
+    }
+  });
+});
+
+describe('the isolated-account template', () => {
+  const res = isolated.Resources;
+
+  it('passes cfn-lint with no findings at all', async () => {
+    expect(await cfnLint(ISOLATED_TEMPLATE)).toEqual([]);
+  });
+
+  it('defaults to the role and external id backup-policy.yml names', () => {
+    expect(policy.isolatedAccount?.roleArn).toBe(
+      `arn:aws:iam::${policy.isolatedAccount?.accountId}:role/${isolated.Parameters?.RestoreRoleName?.Default}`,
+    );
+    expect(isolated.Parameters?.ExternalId?.Default).toBe(policy.isolatedAccount?.externalId);
+  });
+
+  it('lets only the backup account assume the restore role, and only with the external id', () => {
+    const trust = res.RestoreRole?.Properties?.AssumeRolePolicyDocument.Statement as Statement[];
+    expect(trust).toHaveLength(1);
+    expect(trust[0]).toMatchObject({
+      Effect: 'Allow',
+      Action: 'sts:AssumeRole',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+      Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${BackupAccountId}:root' } },
+      Condition: { StringEquals: { 'sts:ExternalId': { Ref: 'ExternalId' } } },
+    });
+  });
+
+  it('allows no "*" action, and destructive actions only on kura-managed resources', () => {
+    const statements = identityStatements(isolated);
+    for (const { where, st } of statements)
+      for (const a of [st.Action].flat()) expect(a, where).not.toMatch(/^(\*|[a-z0-9-]+:\*)$/);
+    const destructive = statements.filter(({ st }) =>
+      [st.Action]
+        .flat()
+        .some((a) => /:(Delete|Deregister|Terminate|Modify)/.test(a) && a !== 's3:DeleteObject'),
+    );
+    expect(destructive.length).toBeGreaterThan(0);
+    for (const { where, st } of destructive)
+      expect(JSON.stringify(st.Condition ?? {}), where).toContain('kura:managed');
+    // The network is the stack's: the role cannot build a way out.
+    const actions = statements.flatMap(({ st }) => [st.Action].flat());
+    for (const a of [
+      'ec2:CreateVpc',
+      'ec2:CreateInternetGateway',
+      'ec2:CreateRoute',
+      'ec2:AttachInternetGateway',
+    ])
+      expect(actions).not.toContain(a);
+  });
+
+  it('builds a network with no way out: no gateway or route resources, private subnets, closed groups', () => {
+    const types = Object.values(res).map((r) => r.Type);
+    for (const t of [
+      'AWS::EC2::InternetGateway',
+      'AWS::EC2::VPCGatewayAttachment',
+      'AWS::EC2::NatGateway',
+      'AWS::EC2::EgressOnlyInternetGateway',
+      'AWS::EC2::Route',
+      'AWS::EC2::VPCPeeringConnection',
+      'AWS::EC2::TransitGatewayAttachment',
+      'AWS::EC2::VPNGateway',
+      'AWS::EC2::EIP',
+    ])
+      expect(types).not.toContain(t);
+    for (const [, s] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::Subnet'))
+      expect(s.Properties?.MapPublicIpOnLaunch).toBe(false);
+    for (const [id, g] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')) {
+      expect(g.Properties?.SecurityGroupIngress, id).toBeUndefined();
+      for (const e of g.Properties?.SecurityGroupEgress ?? [])
+        expect(e.CidrIp, id).toBe('255.255.255.255/32');
+    }
+    const ingress = Object.values(res).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress');
+    for (const i of ingress) {
+      expect(i.Properties?.SourceSecurityGroupId).toEqual({ Ref: 'DatabaseSecurityGroup' });
+      expect(i.Properties?.CidrIp).toBeUndefined();
+    }
+  });
+
+  it('keeps restored data under a rotated customer-managed key, in a private TLS-only bucket', () => {
+    expect(res.IsolatedKey?.Properties?.EnableKeyRotation).toBe(true);
+    expect(res.IsolatedKeyAlias?.Properties?.AliasName).toBe('alias/kura-isolated-restore');
+    const bucket = res.RestoreBucket?.Properties as Record<string, any>;
+    expect(Object.values(bucket.PublicAccessBlockConfiguration)).toEqual([true, true, true, true]);
+    expect(
+      bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault,
+    ).toEqual({
+      SSEAlgorithm: 'aws:kms',
+      KMSMasterKeyID: { 'Fn::GetAtt': ['IsolatedKey', 'Arn'] },
+    });
+    const sids = (res.RestoreBucketPolicy?.Properties?.PolicyDocument.Statement as Statement[]).map(
+      (s) => s.Sid,
+    );
+    expect(sids).toEqual(['DenyInsecureTransport', 'DenyDataToAllButRestoreRoleAndAdministrators']);
   });
 });

@@ -61,6 +61,25 @@ describe('policy errors name the key path, what was found and what was expected'
     ]);
   });
 
+  it('reports a vault administrator that is neither a role name nor a role or user ARN', () => {
+    const doc = reference();
+    doc.vault.administrators = ['kura-admin', 'arn:aws:s3:::not-a-principal'];
+    expect(problems(doc)).toEqual([
+      expect.stringMatching(
+        /^test\.yml: vault\.administrators\.1: found string "arn:aws:s3:::not-a-principal"; expected an IAM role name .* or a role\/user ARN/,
+      ),
+    ]);
+  });
+
+  it('defaults the vault administrators to the role kura-admin, and refuses an empty list', () => {
+    const doc = reference();
+    delete doc.vault.administrators;
+    expect(parsePolicy(doc, 'test.yml').vault.administrators).toEqual(['kura-admin']);
+    doc.vault.administrators = [];
+    expect(problems(doc)).toEqual([expect.stringContaining('vault.administrators: ')]);
+    expect(problems(doc)[0]).toContain('expected at least one administrator');
+  });
+
   it('reports a wrong type', () => {
     const doc = reference();
     doc.database.retainDays = 'seven';
