@@ -1,30 +1,55 @@
-// `kura report inventory`: every kura-managed recovery point, per class.
+// `kura report inventory [--at ISO] [--days N] [--format table|json|md|html]`:
+// every kura-managed recovery point with its age, the gaps in each scheduled
+// series, the newest validated point, achieved RPO and last measured RTO per
+// class, and what interrupted runs left behind.
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
-import { type InventoryItem, inventory } from '../../shared/usecases/inventory.ts';
-import { commandDeps, printJson } from '../support/context.ts';
+import {
+  classRows,
+  gapText,
+  inventoryHtml,
+  inventoryMarkdown,
+  orphanRows,
+  pointRows,
+} from '../../shared/domain/reports/inventory.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
+import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
+import { commandDeps, parseTime, printJson } from '../support/context.ts';
 
-function markdown(items: InventoryItem[]): string {
-  const head =
-    '| class | source | recovery point | time | region | status | validated |\n|---|---|---|---|---|---|---|';
-  return [
-    head,
-    ...items.map(
-      (i) =>
-        `| ${i.class} | ${i.source} | ${i.id} | ${i.time} | ${i.region} | ${i.status} | ${i.validated ?? ''} |`,
-    ),
-  ].join('\n');
-}
+const FORMATS = ['table', 'json', 'md', 'html'];
 
 export function registerInventoryReport(report: Command): void {
   report
     .command('inventory')
-    .description('every kura-managed recovery point, per class and source')
-    .option('--format <format>', 'table, json or md', 'table')
-    .action(async (opts: { format: string }, cmd: Command) => {
-      const items = await inventory(commandDeps(cmd));
-      if (opts.format === 'json') return printJson(items);
-      if (opts.format === 'md') return console.log(markdown(items));
-      console.log(formatTable(items as unknown as Record<string, unknown>[]));
+    .description(
+      'every kura-managed recovery point with its age; gaps in the schedule; RPO and RTO per class',
+    )
+    .option('--format <format>', FORMATS.join(', '), 'table')
+    .option('--at <time>', 'the time ages and gaps are measured at (ISO-8601); default: now')
+    .option('--days <n>', 'the window in which missed runs are looked for', '30')
+    .option('--check', 'exit with status 1 when a scheduled series has a gap')
+    .action(async (opts: { format: string; at?: string; days: string; check?: boolean }, cmd: Command) => {
+      const problems: string[] = [];
+      if (!FORMATS.includes(opts.format))
+        problems.push(`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`);
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1 || days > 400)
+        problems.push(`--days: found "${opts.days}"; expected a whole number from 1 to 400`);
+      if (problems.length) throw new InputError(problems);
+      const at = opts.at ? parseTime(opts.at, '--at') : new Date();
+      const rep = await buildInventoryReport(commandDeps(cmd), { at, days });
+      const gaps = rep.series.flatMap((s) => s.gaps.map((g) => `${s.class} ${s.source}: ${gapText(g)}`));
+      if (opts.check && gaps.length) process.exitCode = 1;
+      if (opts.format === 'json') return printJson(rep);
+      if (opts.format === 'md') return console.log(inventoryMarkdown(rep));
+      if (opts.format === 'html') return void process.stdout.write(inventoryHtml(rep));
+      console.log(`inventory of ${rep.bucket} at ${rep.at} (window ${rep.windowDays} days)\n`);
+      console.log(formatTable(classRows(rep)));
+      console.log(`\ngaps in the scheduled series (${gaps.length}):`);
+      console.log(gaps.length ? gaps.map((g) => `  ${g}`).join('\n') : '  none');
+      console.log(`\norphans (${rep.orphans.length}):`);
+      console.log(formatTable(orphanRows(rep)));
+      console.log(`\nrecovery points (${rep.points.length}):`);
+      console.log(formatTable(pointRows(rep)));
     });
 }

@@ -1,52 +1,89 @@
-// `kura report lifecycle [--format md|json|html]`: for auditors, per class,
-// the vault lifecycle rules the policy generates and, when the vault exists,
-// whether the bucket carries exactly those rules.
+// `kura report lifecycle [--format md|table|json|html] [--prices file] [--check]`:
+// for auditors, per class, the vault lifecycle rules the policy generates and
+// whether the bucket carries exactly those; the vault's protections (versioning,
+// Object Lock, KMS key, public access block, bucket policy) against the
+// policy; and the projected storage cost per class at stated prices.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { readBucketLifecycle } from '../../shared/aws/bucket-lifecycle.ts';
-import {
-  type ApiRule,
-  lifecycleHtml,
-  lifecycleMarkdown,
-  lifecycleReport,
-} from '../../shared/domain/lifecycle/report.ts';
+import { formatTable } from '../../local/demo/format.ts';
+import { driftFindings, lifecycleHtml, lifecycleMarkdown } from '../../shared/domain/lifecycle/report.ts';
+import { fmtBytes, fmtMoney, parsePrices, STATED_PRICES } from '../../shared/domain/reports/cost.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
+import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { commandDeps, printJson } from '../support/context.ts';
 
-const FORMATS = ['md', 'json', 'html'];
+const FORMATS = ['md', 'table', 'json', 'html'];
+
+function loadPrices(file: string | undefined) {
+  if (!file) return STATED_PRICES;
+  try {
+    return parsePrices(JSON.parse(readFileSync(file, 'utf8')), file);
+  } catch (err) {
+    throw new InputError([`--prices: ${(err as Error).message}`]);
+  }
+}
 
 export function registerLifecycleReport(report: Command): void {
   report
     .command('lifecycle')
-    .description('vault lifecycle rules per class: what the policy generates and what the bucket carries')
-    .option('--format <format>', 'md, json or html', 'md')
+    .description(
+      'vault lifecycle rules and protections against the policy, and projected storage cost per class',
+    )
+    .option('--format <format>', FORMATS.join(', '), 'md')
     .option('--offline', 'do not read the bucket; show only what the policy generates')
-    .option('--check', 'exit with status 1 when a rule is missing on the bucket or differs from the policy')
-    .action(async (opts: { format: string; offline?: boolean; check?: boolean }, cmd: Command) => {
-      if (!FORMATS.includes(opts.format))
-        throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
-      const deps = commandDeps(cmd);
-      const notes: string[] = [];
-      let bucket: { exists: boolean; rules?: ApiRule[] } | undefined;
-      if (!opts.offline) {
-        try {
-          bucket = await readBucketLifecycle(deps.clients, deps.policy.vault.bucket);
-        } catch (err) {
-          notes.push(
-            `the bucket could not be read (${(err as Error).name}: ${(err as Error).message}); rules not checked`,
+    .option(
+      '--prices <file>',
+      'a price table (JSON, same shape as the stated one in --format json) instead of the stated prices',
+    )
+    .option('--check', 'exit with status 1 when a protection or rule on the bucket differs from the policy')
+    .action(
+      async (opts: { format: string; offline?: boolean; prices?: string; check?: boolean }, cmd: Command) => {
+        if (!FORMATS.includes(opts.format))
+          throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
+        const rep = await lifecycleAudit(commandDeps(cmd), {
+          now: new Date(),
+          offline: opts.offline,
+          prices: loadPrices(opts.prices),
+        });
+        const drift = driftFindings(rep);
+        if (opts.check && drift.length) process.exitCode = 1;
+        if (opts.format === 'json') return printJson(rep);
+        if (opts.format === 'md') return console.log(lifecycleMarkdown(rep));
+        if (opts.format === 'html') return void process.stdout.write(lifecycleHtml(rep));
+        console.log(`vault ${rep.bucket}: ${rep.vault}\n`);
+        if (rep.drift) {
+          console.log(
+            formatTable(
+              rep.drift.map((d) => ({
+                check: d.check,
+                expected: d.expected,
+                actual: d.actual,
+                result: d.ok ? 'ok' : 'DRIFT',
+              })),
+            ),
           );
         }
-      }
-      if (deps.clients.endpoint) {
-        notes.push(
-          `read from ${deps.clients.endpoint}: moto 5.2 does not keep ObjectSizeGreaterThan in lifecycle filters, so size filters show as differences there; on AWS they must match`,
+        console.log(
+          `\n${formatTable(rep.classes.flatMap((c) => c.rules.map((r) => ({ class: c.name, rule: r.id, onBucket: r.onBucket, differences: r.differences.join('; ') }))))}`,
         );
-      }
-      const rep = lifecycleReport(deps.policy, new Date(), bucket, notes);
-      if (opts.format === 'json') return printJson(rep);
-      console.log(opts.format === 'html' ? lifecycleHtml(rep) : lifecycleMarkdown(rep));
-      const bad = rep.classes
-        .flatMap((c) => c.rules)
-        .filter((r) => r.onBucket === 'missing' || r.onBucket === 'differs');
-      if (opts.check && bad.length) process.exitCode = 1;
-    });
+        const c = rep.costs;
+        if (c) {
+          console.log(
+            `\nprojected storage cost (${c.prices.currency}/month; prices STATED as of ${c.prices.asOf}, not fetched):`,
+          );
+          console.log(
+            formatTable(
+              c.rows.map((r) => ({
+                class: r.name,
+                volumeNow: fmtBytes(r.bytesNow),
+                monthlyNow: fmtMoney(r.monthlyNow, c.prices.currency),
+                monthlySteady: fmtMoney(r.monthlySteady, c.prices.currency),
+              })),
+            ),
+          );
+        }
+        console.log(drift.length ? `\n${drift.length} drift(s):\n  - ${drift.join('\n  - ')}` : '\nno drift');
+        for (const n of rep.notes) console.log(`note: ${n}`);
+      },
+    );
 }

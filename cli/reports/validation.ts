@@ -1,6 +1,8 @@
-// `kura report validation [--run <id>] [--verify] [--format table|json|md|html]`:
-// the monthly validation reports from the vault, and the hash chain that links
-// them (each report carries the SHA-256 of the one before).
+// `kura report validation [--run <id>|--latest] [--verify] [--format table|json|md|html]`:
+// the monthly validation reports from the vault: by default the history of
+// every run (verdict, counts, SHA-256, chain link), one report with --run or
+// --latest, and the hash chain that links them (each report carries the
+// SHA-256 of the one before).
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import {
@@ -9,6 +11,12 @@ import {
   type ValidationReport,
   verifyChain,
 } from '../../shared/domain/validation-report.ts';
+import {
+  historyHtml,
+  historyMarkdown,
+  historyRows,
+  validationHistory,
+} from '../../shared/domain/reports/validation-history.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { listReports } from '../../shared/usecases/validation.ts';
 import { commandDeps, printJson } from '../support/context.ts';
@@ -19,70 +27,86 @@ export function registerValidationReport(report: Command): void {
   report
     .command('validation')
     .description(
-      'monthly validation reports (latest, or --run); --verify checks the hash chain of all of them',
+      'monthly validation runs: the history of all of them, one with --run or --latest; --verify checks the hash chain',
     )
-    .option('--run <id>', 'the run id (yyyymmddHHMM of the scheduled time); default: the latest')
+    .option('--run <id>', 'one run by its id (yyyymmddHHMM of the scheduled time)')
+    .option('--latest', 'the newest run')
     .option('--verify', 'verify the hash chain over every report; exits non-zero when it is broken')
     .option('--format <format>', `${FORMATS.join(', ')}`, 'table')
-    .action(async (opts: { run?: string; verify?: boolean; format: string }, cmd: Command) => {
-      if (!FORMATS.includes(opts.format))
-        throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
-      const deps = commandDeps(cmd);
-      const all = await listReports(deps);
-      if (opts.verify) {
-        const chain = verifyChain(all);
-        if (opts.format === 'json') printJson(chain);
-        else {
-          console.log(
-            formatTable(
-              chain.reports.map((r) => ({
-                report: r.key,
-                verdict: r.verdict,
-                sha256: r.sha256,
-                linked: r.linked ? 'yes' : `NO: ${r.problem}`,
-              })),
-            ),
-          );
-          console.log(
-            chain.ok
-              ? `\nchain intact: ${all.length} report(s)`
-              : `\nchain BROKEN:\n  - ${chain.problems.join('\n  - ')}`,
-          );
+    .action(
+      async (opts: { run?: string; latest?: boolean; verify?: boolean; format: string }, cmd: Command) => {
+        if (!FORMATS.includes(opts.format))
+          throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
+        const deps = commandDeps(cmd);
+        const all = await listReports(deps);
+        if (opts.verify) {
+          const chain = verifyChain(all);
+          if (opts.format === 'json') printJson(chain);
+          else {
+            console.log(
+              formatTable(
+                chain.reports.map((r) => ({
+                  report: r.key,
+                  verdict: r.verdict,
+                  sha256: r.sha256,
+                  linked: r.linked ? 'yes' : `NO: ${r.problem}`,
+                })),
+              ),
+            );
+            console.log(
+              chain.ok
+                ? `\nchain intact: ${all.length} report(s)`
+                : `\nchain BROKEN:\n  - ${chain.problems.join('\n  - ')}`,
+            );
+          }
+          if (!chain.ok) process.exitCode = 1;
+          return;
         }
-        if (!chain.ok) process.exitCode = 1;
-        return;
-      }
-      const pick = opts.run ? all.find((r) => r.key.endsWith(`/${opts.run}/report.json`)) : all.at(-1);
-      if (!pick) {
-        throw new InputError([
-          opts.run
-            ? `--run: no validation report for run "${opts.run}"`
-            : `no validation report under s3://${deps.policy.vault.bucket}/${deps.policy.vault.reportsPrefix}validation/ yet`,
-        ]);
-      }
-      const r = JSON.parse(pick.body) as ValidationReport;
-      if (opts.format !== 'table') {
-        process.stdout.write(
-          opts.format === 'json' ? pick.body : opts.format === 'md' ? renderMarkdown(r) : renderHtml(r),
+        if (!opts.run && !opts.latest) {
+          const h = validationHistory(all, new Date());
+          if (opts.format === 'json') printJson(h);
+          else if (opts.format === 'md') console.log(historyMarkdown(h));
+          else if (opts.format === 'html') process.stdout.write(historyHtml(h));
+          else {
+            console.log(formatTable(historyRows(h)));
+            console.log(
+              `\n${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : `BROKEN:\n  - ${h.problems.join('\n  - ')}`}`,
+            );
+          }
+          return;
+        }
+        const pick = opts.run ? all.find((r) => r.key.endsWith(`/${opts.run}/report.json`)) : all.at(-1);
+        if (!pick) {
+          throw new InputError([
+            opts.run
+              ? `--run: no validation report for run "${opts.run}"`
+              : `no validation report under s3://${deps.policy.vault.bucket}/${deps.policy.vault.reportsPrefix}validation/ yet`,
+          ]);
+        }
+        const r = JSON.parse(pick.body) as ValidationReport;
+        if (opts.format !== 'table') {
+          process.stdout.write(
+            opts.format === 'json' ? pick.body : opts.format === 'md' ? renderMarkdown(r) : renderHtml(r),
+          );
+          return;
+        }
+        console.log(`${r.runId}: ${r.verdict} — ${r.summary}`);
+        console.log(
+          formatTable(
+            r.items.map((i) => ({
+              class: i.class,
+              source: i.source,
+              recoveryPoint: i.recoveryPoint?.id ?? '-',
+              status: i.status,
+              restoreMin: i.restore ? (i.restore.durationSeconds / 60).toFixed(1) : '',
+              rtoMin: i.restore?.rtoMinutes ?? '',
+              rpoMin: i.achievedRpoMinutes ?? '',
+              cleanup: i.cleanup.status,
+              reason: i.reason ?? '',
+            })),
+          ),
         );
-        return;
-      }
-      console.log(`${r.runId}: ${r.verdict} — ${r.summary}`);
-      console.log(
-        formatTable(
-          r.items.map((i) => ({
-            class: i.class,
-            source: i.source,
-            recoveryPoint: i.recoveryPoint?.id ?? '-',
-            status: i.status,
-            restoreMin: i.restore ? (i.restore.durationSeconds / 60).toFixed(1) : '',
-            rtoMin: i.restore?.rtoMinutes ?? '',
-            rpoMin: i.achievedRpoMinutes ?? '',
-            cleanup: i.cleanup.status,
-            reason: i.reason ?? '',
-          })),
-        ),
-      );
-      if (r.leftovers.length) console.log(`left behind: ${r.leftovers.join(', ')}`);
-    });
+        if (r.leftovers.length) console.log(`left behind: ${r.leftovers.join(', ')}`);
+      },
+    );
 }

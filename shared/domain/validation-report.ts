@@ -4,6 +4,7 @@
 // the one before by the previous report's SHA-256 (a hash chain an auditor can
 // verify without trusting kura).
 import { createHash } from 'node:crypto';
+import { esc } from './reports/html.ts';
 
 export type ValidatedClass = 'database' | 'image' | 'content' | 'logs';
 export type CheckStatus = 'pass' | 'fail' | 'warn' | 'skip';
@@ -259,12 +260,6 @@ export function verifyChain(entries: ChainEntry[]): ChainCheck {
   }
   return { ok: problems.length === 0, reports, problems };
 }
-
-const esc = (s: unknown) =>
-  String(s ?? '').replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
 
 function restoreCell(i: ItemOutcome): string {
   if (!i.restore) return '';

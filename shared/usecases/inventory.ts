@@ -1,6 +1,7 @@
 // Use case: the inventory of kura-managed recovery points. Each backup class
 // contributes a lister; the validation planner and reports read the same list.
 import { RdsAdapter } from '../aws/rds.ts';
+import type { Point } from '../domain/reports/coverage.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { contentGenerations } from './content-inventory.ts';
@@ -8,15 +9,8 @@ import { imageInventory } from './image-inventory.ts';
 import { logInventory } from './log-inventory.ts';
 import { selected } from './rds-snapshot.ts';
 
-export interface InventoryItem {
-  class: string;
-  source: string;
-  id: string;
-  time: string;
-  region: string;
-  status: string;
-  validated?: string;
-}
+/** One recovery point: the shape the coverage report reads. */
+export type InventoryItem = Point;
 
 type Lister = (deps: Deps) => Promise<InventoryItem[]>;
 

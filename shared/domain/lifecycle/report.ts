@@ -2,6 +2,9 @@
 // generates and, when the vault exists, whether the bucket really carries
 // them. Pure: the bucket's rules come in already read (S3 API shape).
 import type { Policy } from '../../policy/schema.ts';
+import { type CostReport, fmtBytes, fmtMoney } from '../reports/cost.ts';
+import { COLOURS, badge, esc, legend, list, page, stackedBars, table } from '../reports/html.ts';
+import type { DriftCheck } from '../reports/vault-drift.ts';
 import { type LifecycleRule, lifecycleRules } from './index.ts';
 import { RETRIEVAL } from './logs.ts';
 
@@ -49,6 +52,10 @@ export interface LifecycleReport {
   extraOnBucket: CanonicalRule[];
   retrieval: Record<string, string>;
   notes: string[];
+  /** The vault's protections against the policy (absent when the vault was not read). */
+  drift?: DriftCheck[];
+  /** Volume and projected monthly storage cost per class, at stated prices. */
+  costs?: CostReport;
 }
 
 export function fromPolicyRule(r: LifecycleRule): CanonicalRule {
@@ -175,8 +182,6 @@ export function lifecycleReport(
   };
 }
 
-const esc = (s: string) =>
-  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const cell = (v: unknown) => (v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
 const HEAD = [
   'rule',
@@ -202,14 +207,64 @@ const rowCells = (r: RuleRow) =>
     r.why,
   ].map(cell);
 
+/** Drifted protections and rules, one line each: what `--check` fails on. */
+export function driftFindings(rep: LifecycleReport): string[] {
+  return [
+    ...(rep.drift ?? [])
+      .filter((d) => !d.ok)
+      .map((d) => `${d.check}: expected ${d.expected}, found ${d.actual}`),
+    ...rep.classes.flatMap((c) =>
+      c.rules
+        .filter((r) => r.onBucket === 'missing' || r.onBucket === 'differs')
+        .map(
+          (r) =>
+            `rule ${r.id}: ${r.onBucket === 'missing' ? 'missing on the bucket' : r.differences.join('; ')}`,
+        ),
+    ),
+  ];
+}
+
+const DRIFT_HEAD = ['check', 'expected (policy)', 'actual (bucket)', 'result', 'from'];
+const driftCells = (d: DriftCheck) => [d.check, d.expected, d.actual, d.ok ? 'ok' : 'DRIFT', d.source];
+const COST_HEAD = [
+  'class',
+  'volume now',
+  'monthly now',
+  'steady-state volume by storage class',
+  'monthly steady state',
+  'basis',
+];
+const costCells = (c: CostReport, r: CostReport['rows'][number]) => [
+  r.name,
+  fmtBytes(r.bytesNow),
+  fmtMoney(r.monthlyNow, c.prices.currency),
+  Object.entries(r.steady)
+    .map(([k, b]) => `${k} ${fmtBytes(b)}`)
+    .join(', '),
+  fmtMoney(r.monthlySteady, c.prices.currency),
+  r.basis,
+];
+
 export function lifecycleMarkdown(rep: LifecycleReport): string {
   const md = (s: string) => s.replace(/\|/g, '\\|');
+  const mdRow = (cells: string[]) => `| ${cells.map(md).join(' | ')} |`;
   const lines = [
     `# Vault lifecycle: ${rep.bucket}`,
     '',
     `Generated ${rep.generatedAt}. Vault: ${rep.vault}.`,
     '',
   ];
+  if (rep.drift) {
+    const bad = rep.drift.filter((d) => !d.ok).length;
+    lines.push(
+      `## Vault protections: ${bad ? `${bad} drift(s)` : 'as the policy says'}`,
+      '',
+      mdRow(DRIFT_HEAD),
+      `|${DRIFT_HEAD.map(() => '---').join('|')}|`,
+      ...rep.drift.map((d) => mdRow(driftCells(d))),
+      '',
+    );
+  }
   for (const c of rep.classes) {
     lines.push(
       `## ${c.name}`,
@@ -219,7 +274,7 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
       `| ${HEAD.join(' | ')} |`,
       `|${HEAD.map(() => '---').join('|')}|`,
     );
-    for (const r of c.rules) lines.push(`| ${rowCells(r).map(md).join(' | ')} |`);
+    for (const r of c.rules) lines.push(mdRow(rowCells(r)));
     lines.push('');
   }
   if (rep.extraOnBucket.length) {
@@ -227,6 +282,24 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
     for (const r of rep.extraOnBucket)
       lines.push(`- ${r.id} (${r.prefix || 'whole bucket'}): ${md(JSON.stringify(r))}`);
     lines.push('');
+  }
+  if (rep.costs) {
+    const c = rep.costs;
+    lines.push(
+      `## Projected storage cost per class (${c.prices.currency}/month, STATED prices)`,
+      '',
+      mdRow(COST_HEAD),
+      `|${COST_HEAD.map(() => '---').join('|')}|`,
+      ...c.rows.map((r) => mdRow(costCells(c, r))),
+      `| total | | ${fmtMoney(c.totalNow, c.prices.currency)} | | ${fmtMoney(c.totalSteady, c.prices.currency)} | |`,
+      '',
+      ...c.notes.map((n) => `- ${md(n)}`),
+      '',
+      `Prices (${c.prices.currency} per GB-month, ${c.prices.region}): ${Object.entries(c.prices.perGbMonth)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+      '',
+    );
   }
   lines.push(
     '## Retrieval time per storage class',
@@ -238,40 +311,140 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
   return lines.join('\n');
 }
 
+const SC_COLOURS: Record<string, string> = {
+  STANDARD: COLOURS.STANDARD,
+  STANDARD_IA: COLOURS.STANDARD_IA,
+  GLACIER_IR: COLOURS.GLACIER_IR,
+  GLACIER: COLOURS.GLACIER,
+  DEEP_ARCHIVE: COLOURS.DEEP_ARCHIVE,
+  RDS_SNAPSHOT: '#e16f24',
+  EBS_SNAPSHOT: '#bc4c00',
+};
+
+/** Days in each storage class until expiry, one bar per rule that expires (log scale: 3 days to 7 years). */
+function retentionChart(rep: LifecycleReport): string {
+  const rows = rep.classes.flatMap((c) =>
+    c.rules
+      .filter((r) => r.expirationDays !== undefined || r.noncurrentDays !== undefined)
+      .map((r) => {
+        const end = r.expirationDays ?? r.noncurrentDays ?? 0;
+        const moves = c.rules
+          .filter((x) => x.prefix === r.prefix && x.transitions.length)
+          .flatMap((x) => x.transitions)
+          .map((t) => {
+            const [sc, d] = t.split('@');
+            return { sc: sc ?? '', day: Number.parseInt(d ?? '0', 10) };
+          })
+          .filter((t) => t.day < end)
+          .sort((a, b) => a.day - b.day);
+        const segments: { key: string; value: number; title: string }[] = [];
+        let from = 0;
+        let sc = 'STANDARD';
+        for (const t of [...moves, { sc: '', day: end }]) {
+          if (t.day > from)
+            segments.push({
+              key: sc,
+              value: t.day - from,
+              title: `${r.id}: ${sc} from day ${from} to day ${t.day}`,
+            });
+          from = t.day;
+          sc = t.sc;
+        }
+        const label = `${r.id}${r.expirationDays === undefined ? ' (noncurrent)' : ''}`;
+        return { label, segments };
+      }),
+  );
+  return stackedBars({
+    id: 'retention',
+    rows,
+    colours: SC_COLOURS,
+    scale: (v) => Math.log10(1 + v),
+    unit: 'days',
+  });
+}
+
+function costChart(c: CostReport): string {
+  return stackedBars({
+    id: 'cost',
+    rows: c.rows.map((r) => ({
+      label: r.name,
+      segments: Object.entries(r.steady).map(([sc, b]) => ({
+        key: sc,
+        value: (b / 1024 ** 3) * (c.prices.perGbMonth[sc] ?? 0),
+        title: `${r.name}: ${sc} ${fmtBytes(b)} = ${fmtMoney((b / 1024 ** 3) * (c.prices.perGbMonth[sc] ?? 0), c.prices.currency)}/month`,
+      })),
+    })),
+    colours: SC_COLOURS,
+    unit: `${c.prices.currency}/month`,
+    format: (n) => `${fmtMoney(n, c.prices.currency)}/month`,
+  });
+}
+
 export function lifecycleHtml(rep: LifecycleReport): string {
-  const parts = [
-    '<!doctype html><html><head><meta charset="utf-8">',
-    `<title>Vault lifecycle: ${esc(rep.bucket)}</title>`,
-    '<style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #999;padding:4px;vertical-align:top}.match{background:#dfd}.differs,.missing{background:#fdd}</style>',
-    `</head><body><h1>Vault lifecycle: ${esc(rep.bucket)}</h1><p>Generated ${esc(rep.generatedAt)}. Vault: ${esc(rep.vault)}.</p>`,
-  ];
-  for (const c of rep.classes) {
+  const parts: string[] = [];
+  if (rep.drift) {
+    const bad = rep.drift.filter((d) => !d.ok).length;
     parts.push(
-      `<h2>${esc(c.name)}</h2><p>Policy: ${esc(c.policy)}</p><table><tr>${HEAD.map((h) => `<th>${esc(h)}</th>`).join('')}</tr>`,
+      `<h2>Vault protections ${bad ? badge(`${bad} drift(s)`, 'bad') : badge('as the policy says', 'ok')}</h2>`,
+      table(DRIFT_HEAD, rep.drift.map(driftCells), (i) => (rep.drift?.[i]?.ok ? 'good' : 'bad')),
     );
-    for (const r of c.rules) {
-      parts.push(
-        `<tr class="${r.onBucket.replace(' ', '-')}">${rowCells(r)
-          .map((v) => `<td>${esc(v)}</td>`)
-          .join('')}</tr>`,
-      );
-    }
-    parts.push('</table>');
   }
-  if (rep.extraOnBucket.length) {
+  // Notes qualify the findings above (e.g. what an emulator cannot hold): shown next to them.
+  for (const n of rep.notes) parts.push(`<p class="note">${esc(n)}</p>`);
+  if (rep.costs) {
+    const c = rep.costs;
     parts.push(
-      '<h2>On the bucket but not in the policy</h2><ul>',
-      ...rep.extraOnBucket.map((r) => `<li>${esc(r.id)}: ${esc(JSON.stringify(r))}</li>`),
-      '</ul>',
+      `<h2>Projected storage cost per class (${esc(c.prices.currency)}/month, steady state)</h2>`,
+      `<p class="note"><b>Stated prices, not fetched.</b> ${esc((c.notes[0] ?? '').replace(/^prices are STATED, not fetched: /, ''))}</p>`,
+      costChart(c),
+      legend(Object.entries(SC_COLOURS).map(([k, v]) => [v, k])),
+      table(COST_HEAD, [
+        ...c.rows.map((r) => costCells(c, r)),
+        [
+          'total',
+          '',
+          fmtMoney(c.totalNow, c.prices.currency),
+          '',
+          fmtMoney(c.totalSteady, c.prices.currency),
+          '',
+        ],
+      ]),
+      list(c.notes.slice(1)),
+      table(['storage', `${c.prices.currency} per GB-month`], Object.entries(c.prices.perGbMonth)),
     );
   }
   parts.push(
-    '<h2>Retrieval time per storage class</h2><ul>',
-    ...Object.entries(rep.retrieval).map(([k, v]) => `<li>${esc(k)}: ${esc(v)}</li>`),
-    '</ul>',
+    '<h2>Retention and storage classes per rule (days, log scale)</h2>',
+    retentionChart(rep),
+    legend(
+      Object.entries(SC_COLOURS)
+        .slice(0, 5)
+        .map(([k, v]) => [v, k]),
+    ),
   );
-  if (rep.notes.length)
-    parts.push('<h2>Notes</h2><ul>', ...rep.notes.map((n) => `<li>${esc(n)}</li>`), '</ul>');
-  parts.push('</body></html>');
-  return parts.join('\n');
+  for (const c of rep.classes) {
+    const state = (r: RuleRow) =>
+      r.onBucket === 'match' ? 'good' : r.onBucket === 'not checked' ? undefined : 'bad';
+    parts.push(
+      `<h2>${esc(c.name)}</h2><p>Policy: ${esc(c.policy)}</p>`,
+      table(HEAD, c.rules.map(rowCells), (i) => {
+        const r = c.rules[i];
+        return r ? state(r) : undefined;
+      }),
+    );
+  }
+  if (rep.extraOnBucket.length)
+    parts.push(
+      '<h2>On the bucket but not in the policy</h2>',
+      list(rep.extraOnBucket.map((r) => `${r.id}: ${JSON.stringify(r)}`)),
+    );
+  parts.push(
+    '<h2>Retrieval time per storage class</h2>',
+    list(Object.entries(rep.retrieval).map(([k, v]) => `${k}: ${v}`)),
+  );
+  return page(
+    `Vault lifecycle: ${rep.bucket}`,
+    `Generated ${rep.generatedAt} · vault ${rep.vault}`,
+    parts.join('\n'),
+  );
 }

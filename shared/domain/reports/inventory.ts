@@ -1,0 +1,338 @@
+// Domain (reports): the inventory report for auditors: every kura-managed
+// recovery point with its age, the coverage of each series (gaps listed),
+// newest validated point, achieved RPO and last measured RTO per class, and
+// what crashed runs left behind. Pure: the use case hands in what it read.
+import type { Policy } from '../../policy/schema.ts';
+import type { ValidationReport } from '../validation-report.ts';
+import {
+  type CoverageClass,
+  type Point,
+  type SourceCoverage,
+  sourceCoverage,
+  windowDays,
+} from './coverage.ts';
+import { COLOURS, esc, fmtNumber, gridChart, legend, list, page, table } from './html.ts';
+
+export interface OrphanRow {
+  class: string;
+  kind: string;
+  id: string;
+  region: string;
+  reason: string;
+  time?: string;
+}
+
+export interface ClassSummary {
+  class: CoverageClass;
+  points: number;
+  sources: number;
+  gaps: number;
+  newest?: { source: string; id: string; time: string };
+  newestValidated?: { source: string; id: string; time: string };
+  /** The worst source's age of its newest point, in minutes. */
+  achievedRpoMinutes?: number;
+  worstSource?: string;
+  /** Databases: point-in-time restore lag per source (now minus latest restorable time). */
+  pitr?: { source: string; lagMinutes?: number; targetMinutes: number }[];
+  /** From the newest validation report that restored this class. */
+  rto?: { runId: string; measuredMinutes: number; targetMinutes: number; within: boolean };
+}
+
+export interface InventoryReport {
+  kind: 'kura.inventory-report';
+  generatedAt: string;
+  at: string;
+  windowDays: number;
+  timezone: string;
+  bucket: string;
+  days: string[];
+  classes: ClassSummary[];
+  series: SourceCoverage[];
+  points: (Point & { ageHours: number })[];
+  orphans: OrphanRow[];
+  notes: string[];
+}
+
+export interface InventoryInput {
+  policy: Policy;
+  at: Date;
+  days: number;
+  generatedAt: Date;
+  points: Point[];
+  /** The points the series are measured on (default: points); logs count per day, not per bundle. */
+  seriesPoints?: Point[];
+  /** Sources the policy or the estate says exist, even with no point at all. */
+  expectedSources: { class: CoverageClass; source: string }[];
+  /** Point-in-time restore state of each selected database. */
+  pitr: { source: string; latestRestorableTime?: string }[];
+  /** Validation reports, oldest first. */
+  validations: ValidationReport[];
+  orphans: OrphanRow[];
+  notes?: string[];
+}
+
+const CLASSES: CoverageClass[] = ['database', 'content', 'logs', 'image'];
+const minutes = (from: string, to: Date) => Math.round((to.getTime() - Date.parse(from)) / 6_000) / 10;
+
+export function inventoryReport(i: InventoryInput): InventoryReport {
+  const validatedIds = new Set(
+    i.validations.flatMap((r) =>
+      r.items.filter((x) => x.status === 'pass' && x.recoveryPoint).map((x) => x.recoveryPoint?.id ?? ''),
+    ),
+  );
+  const mark = <P extends Point>(p: P): P => ({
+    ...p,
+    validated: p.validated ?? (validatedIds.has(p.id) ? 'validation report' : undefined),
+  });
+  const points = i.points.map((p) => ({
+    ...mark(p),
+    ageHours: p.time ? Math.round((i.at.getTime() - Date.parse(p.time)) / 360_000) / 10 : Number.NaN,
+  }));
+  const seriesPoints = (i.seriesPoints ?? i.points).map(mark);
+  const keys = new Map<string, { class: CoverageClass; source: string }>();
+  for (const s of [
+    ...i.expectedSources,
+    ...seriesPoints.map((p) => ({ class: p.class as CoverageClass, source: p.source })),
+  ])
+    if (CLASSES.includes(s.class)) keys.set(`${s.class}\u0000${s.source}`, s);
+  const series = [...keys.values()]
+    .sort((a, b) => CLASSES.indexOf(a.class) - CLASSES.indexOf(b.class) || a.source.localeCompare(b.source))
+    .map((k) =>
+      sourceCoverage(i.policy, k.class, k.source, seriesPoints, { at: i.at, days: i.days, validatedIds }),
+    )
+    .filter((s): s is SourceCoverage => s !== undefined);
+
+  const classes = CLASSES.map((cls): ClassSummary => {
+    const mine = points.filter((p) => p.class === cls).sort((a, b) => a.time.localeCompare(b.time));
+    const ser = series.filter((s) => s.class === cls);
+    const worst = [...ser].sort((a, b) => (b.rpoMinutes ?? Infinity) - (a.rpoMinutes ?? Infinity))[0];
+    const brief = (p?: Point) => (p ? { source: p.source, id: p.id, time: p.time } : undefined);
+    const summary: ClassSummary = {
+      class: cls,
+      points: mine.length,
+      sources: ser.length,
+      gaps: ser.reduce((a, s) => a + s.gaps.length, 0),
+      newest: brief(mine.at(-1)),
+      newestValidated: brief([...mine].reverse().find((p) => p.validated)),
+      achievedRpoMinutes: worst?.rpoMinutes,
+      worstSource: worst?.source,
+    };
+    if (cls === 'database' && i.policy.database) {
+      const target = i.policy.database.rpoMinutes;
+      summary.pitr = i.pitr.map((d) => ({
+        source: d.source,
+        lagMinutes: d.latestRestorableTime ? Math.max(0, minutes(d.latestRestorableTime, i.at)) : undefined,
+        targetMinutes: target,
+      }));
+    }
+    const vclass = cls === 'image' ? 'image' : cls;
+    for (const r of [...i.validations].reverse()) {
+      const restored = r.items.filter((x) => x.class === vclass && x.restore);
+      if (!restored.length) continue;
+      const slowest = restored.reduce((a, b) =>
+        (b.restore?.durationSeconds ?? 0) > (a.restore?.durationSeconds ?? 0) ? b : a,
+      );
+      const rs = slowest.restore;
+      if (rs)
+        summary.rto = {
+          runId: r.runId,
+          measuredMinutes: Math.round(rs.durationSeconds / 0.6) / 100,
+          targetMinutes: rs.rtoMinutes,
+          within: restored.every((x) => x.restore?.withinRto),
+        };
+      break;
+    }
+    return summary;
+  });
+
+  return {
+    kind: 'kura.inventory-report',
+    generatedAt: i.generatedAt.toISOString(),
+    at: i.at.toISOString(),
+    windowDays: i.days,
+    timezone: i.policy.timezone,
+    bucket: i.policy.vault.bucket,
+    days: windowDays(i.at, i.days, i.policy.timezone),
+    classes,
+    series,
+    points,
+    orphans: i.orphans,
+    notes: i.notes ?? [],
+  };
+}
+
+function fmtMin(m?: number): string {
+  if (m === undefined) return '-';
+  if (m < 1) return `${Math.round(m * 60)} s`;
+  if (m >= 2880) return `${fmtNumber(m / 1440)} d`;
+  if (m >= 120) return `${fmtNumber(m / 60)} h`;
+  return `${fmtNumber(m)} min`;
+}
+
+/** Rows for the per-class summary, shared by table, Markdown and HTML. */
+export function classRows(r: InventoryReport): Record<string, string | number>[] {
+  return r.classes.map((c) => ({
+    class: c.class,
+    sources: c.sources,
+    points: c.points,
+    gaps: c.gaps,
+    newest: c.newest ? `${c.newest.source} ${c.newest.id}` : '-',
+    newestValidated: c.newestValidated ? `${c.newestValidated.source} ${c.newestValidated.id}` : 'none',
+    achievedRpo:
+      c.achievedRpoMinutes !== undefined ? `${fmtMin(c.achievedRpoMinutes)} (${c.worstSource})` : '-',
+    pitrLag: c.pitr?.length
+      ? c.pitr.map((p) => `${p.source} ${fmtMin(p.lagMinutes)} (≤ ${p.targetMinutes} min)`).join('; ')
+      : '',
+    lastRto: c.rto
+      ? `${fmtMin(c.rto.measuredMinutes)} / ${c.rto.targetMinutes} min${c.rto.within ? '' : ' OVER'} (run ${c.rto.runId})`
+      : 'not measured',
+  }));
+}
+
+export function seriesRows(r: InventoryReport): Record<string, string | number>[] {
+  return r.series.map((s) => ({
+    class: s.class,
+    source: s.source,
+    schedule: s.schedule,
+    expected: s.expected,
+    present: s.present,
+    gaps: s.gaps.length ? s.gaps.map(gapText).join('; ') : 'none',
+    newest: s.newest?.id ?? '-',
+    rpo: fmtMin(s.rpoMinutes),
+  }));
+}
+
+export const gapText = (g: { from: string; to: string; local: string; missed: number }) =>
+  `${g.local} (${g.missed === 1 ? '1 run' : `${g.missed} runs`} missed; ${g.from === g.to ? g.from : `${g.from} .. ${g.to}`})`;
+
+export function pointRows(r: InventoryReport): Record<string, string | number>[] {
+  return r.points.map((p) => ({
+    class: p.class,
+    source: p.source,
+    id: p.id,
+    time: p.time,
+    ageHours: Number.isNaN(p.ageHours) ? '-' : p.ageHours,
+    region: p.region,
+    status: p.status,
+    validated: p.validated ?? '',
+  }));
+}
+
+export function orphanRows(r: InventoryReport): Record<string, string>[] {
+  return r.orphans.map((o) => ({
+    class: o.class,
+    kind: o.kind,
+    id: o.id,
+    region: o.region,
+    time: o.time ?? '',
+    reason: o.reason,
+  }));
+}
+
+function mdTable(rows: Record<string, unknown>[]): string {
+  if (!rows.length) return '(none)';
+  const cols = Object.keys(rows[0] ?? {});
+  const cell = (v: unknown) =>
+    String(v ?? '')
+      .replace(/\|/g, '\\|')
+      .replace(/\n/g, ' ');
+  return [
+    `| ${cols.join(' | ')} |`,
+    `|${cols.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${cols.map((c) => cell(row[c])).join(' | ')} |`),
+  ].join('\n');
+}
+
+export function inventoryMarkdown(r: InventoryReport): string {
+  const gaps = r.series.flatMap((s) => s.gaps.map((g) => `- ${s.class} ${s.source}: ${gapText(g)}`));
+  return [
+    `# kura inventory: ${r.bucket}`,
+    '',
+    `At ${r.at} (generated ${r.generatedAt}); window ${r.windowDays} days, days in ${r.timezone}.`,
+    '',
+    '## Per class',
+    '',
+    mdTable(classRows(r)),
+    '',
+    '## Gaps in the scheduled series',
+    '',
+    ...(gaps.length ? gaps : ['none: every expected run left a recovery point']),
+    '',
+    '## Series',
+    '',
+    mdTable(seriesRows(r)),
+    '',
+    '## Recovery points',
+    '',
+    mdTable(pointRows(r)),
+    '',
+    '## Orphans (left by interrupted runs)',
+    '',
+    mdTable(orphanRows(r)),
+    '',
+    ...(r.notes.length ? ['## Notes', '', ...r.notes.map((n) => `- ${n}`), ''] : []),
+  ].join('\n');
+}
+
+const STATE_COLOURS: Record<string, string> = {
+  validated: COLOURS.validated,
+  present: COLOURS.present,
+  missing: COLOURS.missing,
+  pending: COLOURS.warn,
+  expired: COLOURS.expired,
+  before: '#eaeef2',
+  none: COLOURS.none,
+};
+
+export function coverageLegend(): string {
+  return legend([
+    [STATE_COLOURS.validated ?? '', 'point present and validated'],
+    [STATE_COLOURS.present ?? '', 'point present'],
+    [STATE_COLOURS.missing ?? '', 'missing: a scheduled run left no point (gap)'],
+    [STATE_COLOURS.pending ?? '', 'fired within the last hour'],
+    [STATE_COLOURS.expired ?? '', 'older than the policy keeps'],
+    [STATE_COLOURS.before ?? '', "before the source's first point"],
+    [STATE_COLOURS.none ?? '', 'no scheduled run that day'],
+  ]);
+}
+
+export function inventoryHtml(r: InventoryReport): string {
+  const objRows = (rows: Record<string, unknown>[]) => rows.map((x) => Object.values(x));
+  const head = (rows: Record<string, unknown>[], fallback: string[]) =>
+    rows[0] ? Object.keys(rows[0]) : fallback;
+  const cls = classRows(r);
+  const ser = seriesRows(r);
+  const pts = pointRows(r);
+  const orph = orphanRows(r);
+  const gaps = r.series.flatMap((s) => s.gaps.map((g) => `${s.class} ${s.source}: ${gapText(g)}`));
+  const chart = gridChart({
+    id: 'coverage',
+    columns: r.days.map((d) => d.slice(5)),
+    rows: r.series.map((s) => ({ label: `${s.class} · ${s.source}`, cells: s.cells })),
+    colours: STATE_COLOURS,
+    labelEvery: r.days.length > 45 ? 7 : 1,
+  });
+  const body = [
+    `<h2>Backup coverage, last ${esc(r.windowDays)} days (${esc(r.timezone)})</h2>`,
+    chart,
+    coverageLegend(),
+    '<h2>Per class: newest point, achieved RPO, last measured RTO</h2>',
+    table(head(cls, []), objRows(cls), (i) => (r.classes[i]?.gaps ? 'bad' : undefined)),
+    `<h2>Gaps in the scheduled series (${gaps.length})</h2>`,
+    gaps.length
+      ? `<ul>${gaps.map((g) => `<li class="gap">${esc(g)}</li>`).join('')}</ul>`
+      : '<p>none: every expected run left a recovery point</p>',
+    '<h2>Series</h2>',
+    table(head(ser, []), objRows(ser), (i) => (r.series[i]?.gaps.length ? 'bad' : undefined)),
+    `<h2>Orphans: what interrupted runs left behind (${orph.length})</h2>`,
+    table(head(orph, []), objRows(orph), () => 'warn'),
+    `<h2>Recovery points (${pts.length})</h2>`,
+    table(head(pts, []), objRows(pts)),
+    r.notes.length ? `<h2>Notes</h2>${list(r.notes)}` : '',
+  ].join('\n');
+  return page(
+    `kura inventory: ${r.bucket}`,
+    `At ${r.at} · generated ${r.generatedAt} · window ${r.windowDays} days`,
+    body,
+  );
+}

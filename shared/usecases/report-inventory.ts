@@ -1,0 +1,117 @@
+// Use case: the inventory report. Gathers the recovery points (inventory.ts),
+// the day-by-day presence of logs, the databases the selector picks (so a
+// source with no point at all still shows as a gap), their PITR state, the
+// validation reports and the orphans, and hands them to the pure report.
+import { RdsAdapter } from '../aws/rds.ts';
+import { S3LogStore } from '../aws/log-store.ts';
+import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
+import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
+import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
+import type { ValidationReport } from '../domain/validation-report.ts';
+import type { Deps } from '../runtime/lambda.ts';
+import { inventory } from './inventory.ts';
+import { findOrphans } from './orphans.ts';
+import { selected } from './rds-snapshot.ts';
+import { listReports } from './validation.ts';
+
+/** Every day of a month, yyyy-mm-dd. */
+function daysOf(month: string): string[] {
+  const [y, m] = month.split('-').map(Number) as [number, number];
+  const n = new Date(Date.UTC(y, m, 0)).getUTCDate();
+  return Array.from({ length: n }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`);
+}
+
+/**
+ * Logs answer log-archive one day at a time: a loose file of day D, or a
+ * committed bundle of D's month, is D's point. Inventory lists logs per
+ * bundle and per host, so the days are read here.
+ */
+async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
+  if (!deps.policy.logs) return [];
+  const days = new Map<string, Point>();
+  const add = (source: string, day: string, id: string, status: string) => {
+    const f = logDayFiring(deps.policy, day);
+    if (!f || f < from || days.has(`${source} ${day}`)) return;
+    days.set(`${source} ${day}`, {
+      class: 'logs',
+      source,
+      id,
+      time: f.toISOString(),
+      region: deps.clients.region,
+      status,
+    });
+  };
+  const loose = await new S3LogStore(deps.clients)
+    .list(deps.policy.vault.bucket, LOOSE_ROOT)
+    .catch((e: Error) => (e.name === 'NoSuchBucket' ? [] : Promise.reject(e)));
+  for (const o of loose) {
+    const ref = parseLooseKey(o.key);
+    if (ref)
+      add(
+        `${ref.logClass}/${ref.host}`,
+        ref.day,
+        `${LOOSE_ROOT}${ref.logClass}/${ref.host}/${ref.day}/`,
+        'loose',
+      );
+  }
+  for (const b of bundles) {
+    const ref = parseBundleKey(b.id);
+    if (ref && b.status.startsWith('bundle of'))
+      for (const day of daysOf(ref.month)) add(b.source, day, b.id, 'bundled');
+  }
+  return [...days.values()];
+}
+
+export interface InventoryReportOptions {
+  at: Date;
+  days: number;
+}
+
+export async function buildInventoryReport(
+  deps: Deps,
+  opts: InventoryReportOptions,
+): Promise<InventoryReport> {
+  const { policy, clients } = deps;
+  const notes: string[] = [];
+  const [items, databases, reports, orphans] = await Promise.all([
+    inventory(deps),
+    policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
+    listReports(deps).catch((e: Error) => {
+      if (e.name !== 'NoSuchBucket')
+        notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
+      return [];
+    }),
+    findOrphans(deps),
+  ]);
+  const validations: ValidationReport[] = [];
+  for (const r of reports) {
+    try {
+      validations.push(JSON.parse(r.body) as ValidationReport);
+    } catch {
+      notes.push(`${r.key} is not readable JSON (see kura report validation --verify)`);
+    }
+  }
+  const from = new Date(opts.at.getTime() - (opts.days + 35) * 86_400_000);
+  const logItems = items.filter((p) => p.class === 'logs');
+  const series = [...items.filter((p) => p.class !== 'logs'), ...(await logDayPoints(deps, logItems, from))];
+  const mine = databases.filter((d) => selected(d, policy));
+  notes.push(
+    'a point answers the scheduled run whose interval [run, next run) holds its kura:time; logs answer per day (a loose file or a committed bundle of that month)',
+  );
+  return inventoryReport({
+    policy,
+    at: opts.at,
+    days: opts.days,
+    generatedAt: new Date(),
+    points: items,
+    seriesPoints: series,
+    expectedSources: [
+      ...policy.content.map((c) => ({ class: 'content' as const, source: c.name })),
+      ...mine.map((d) => ({ class: 'database' as const, source: d.id })),
+    ],
+    pitr: mine.map((d) => ({ source: d.id, latestRestorableTime: d.latestRestorableTime?.toISOString() })),
+    validations,
+    orphans,
+    notes,
+  });
+}
