@@ -69,6 +69,7 @@ export interface MachineImage {
   stateReason?: string;
   tags: TagMap;
   sourceInstanceId?: string;
+  description?: string;
   /** Snapshot ids named in the image's block device mappings. */
   snapshotIds: string[];
   /** Those snapshots as describe finds them (a missing one is left out). */
@@ -98,6 +99,8 @@ export interface ImagePort {
     name: string,
     opts: { noReboot: boolean; tags: TagMap; description: string },
   ): Promise<MachineImage>;
+  /** Adds kura's tags to an image and its snapshots where they are missing (a run that stopped between the two). */
+  ensureTags(image: MachineImage, tags: TagMap): Promise<MachineImage>;
   /** Polls until the image leaves `pending` or the deadline (epoch ms) passes; returns what it saw last. */
   waitForImage(id: string, deadline: number, region?: string): Promise<MachineImage | undefined>;
   copyImage(image: MachineImage, toRegion: string, tags: TagMap, kmsKeyId?: string): Promise<MachineImage>;
@@ -120,6 +123,11 @@ function sleep(ms: number): Promise<void> {
 
 function errorName(err: unknown): string {
   return (err as { name?: string; Code?: string }).Code ?? (err as { name?: string }).name ?? '';
+}
+
+/** The description kura gives its DR copy of an image: names the exact source image. */
+export function copyDescription(image: Pick<MachineImage, 'region' | 'id'>): string {
+  return `kura copy of ${image.region}:${image.id}`;
 }
 
 function tagSpecs(tags: TagMap, types: ('image' | 'snapshot')[]): TagSpecification[] {
@@ -171,6 +179,7 @@ export class Ec2ImageAdapter implements ImagePort {
         stateReason: i.StateReason?.Message,
         tags: fromTagList(i.Tags),
         sourceInstanceId: i.SourceInstanceId,
+        description: i.Description,
         snapshotIds,
         snapshots: snapshotIds.map((id) => snaps.get(id)).filter((s): s is ImageSnapshot => Boolean(s)),
       };
@@ -321,16 +330,22 @@ export class Ec2ImageAdapter implements ImagePort {
       } catch (err) {
         const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
         // Emulator gap only (see the top of this file): never retried against AWS.
-        if (!endpoint || status !== 500) throw err;
-        noSnapshotTagSpecs.add(endpoint);
-        tagSnapshotsAfter = true;
+        if (!endpoint || status !== 500) imageId = await this.ownImageNamed(err, name, opts.tags);
+        else {
+          noSnapshotTagSpecs.add(endpoint);
+          tagSnapshotsAfter = true;
+        }
       }
     }
     if (tagSnapshotsAfter) {
-      const r = await this.ec2().send(
-        new CreateImageCommand({ ...base, TagSpecifications: tagSpecs(opts.tags, ['image']) }),
-      );
-      imageId = r.ImageId;
+      try {
+        const r = await this.ec2().send(
+          new CreateImageCommand({ ...base, TagSpecifications: tagSpecs(opts.tags, ['image']) }),
+        );
+        imageId = r.ImageId;
+      } catch (err) {
+        imageId = await this.ownImageNamed(err, name, opts.tags);
+      }
     }
     if (!imageId) throw new Error(`CreateImage for ${instanceId} returned no image id`);
     const image = await this.getImage(imageId);
@@ -339,8 +354,25 @@ export class Ec2ImageAdapter implements ImagePort {
     return image;
   }
 
+  /**
+   * CreateImage is not idempotent: when the SDK retries a request whose first
+   * answer was lost, AWS refuses the retry with InvalidAMIName.Duplicate. The
+   * image is ours when it carries the kura tags we asked for: then the create
+   * succeeded and its id is returned; anything else rethrows `err`.
+   */
+  private async ownImageNamed(err: unknown, name: string, tags: TagMap): Promise<string> {
+    if (errorName(err) !== 'InvalidAMIName.Duplicate') throw err;
+    const existing = await this.findImageByName(name);
+    const own =
+      existing?.tags[TAG.managed] === 'true' &&
+      existing.tags[TAG.source] === tags[TAG.source] &&
+      existing.tags[TAG.time] === tags[TAG.time];
+    if (!existing || !own) throw err;
+    return existing.id;
+  }
+
   /** Adds kura's tags to an image and its snapshots where they are missing. */
-  private async ensureTags(image: MachineImage, tags: TagMap): Promise<MachineImage> {
+  async ensureTags(image: MachineImage, tags: TagMap): Promise<MachineImage> {
     const missing = [
       ...(image.tags[TAG.managed] ? [] : [image.id]),
       ...image.snapshots.filter((s) => !s.tags[TAG.managed]).map((s) => s.id),
@@ -373,7 +405,7 @@ export class Ec2ImageAdapter implements ImagePort {
         SourceImageId: image.id,
         SourceRegion: image.region,
         Name: image.name,
-        Description: `kura copy of ${image.region}:${image.id}`,
+        Description: copyDescription(image),
         // Idempotent on AWS: a retried copy returns the same image.
         ClientToken: `${image.name}`.slice(0, 64),
         TagSpecifications: tagSpecs(tags, ['image', 'snapshot']),

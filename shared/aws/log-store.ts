@@ -251,7 +251,13 @@ export class S3LogStore implements LogStorePort {
   }
 
   async remove(bucket: string, key: string, opts: { ifMatch?: string } = {}): Promise<void> {
-    await this.s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: opts.ifMatch }));
+    try {
+      await this.s3().send(new DeleteObjectCommand({ Bucket: bucket, Key: key, IfMatch: opts.ifMatch }));
+    } catch (err) {
+      // A conditional delete of a key that is gone answers 404: on a retry
+      // whose first answer was lost, the delete did happen. Gone is the goal.
+      if (!(opts.ifMatch && isMissing(err))) throw err;
+    }
   }
 
   async requestRestore(bucket: string, key: string, days: number): Promise<void> {

@@ -23,7 +23,7 @@ import {
   paginateDescribeDBSnapshots,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { fromTagList, type TagMap, toTagList } from '../domain/tags.ts';
+import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 
 export type DatabaseKind = 'instance' | 'cluster';
@@ -107,6 +107,25 @@ function isNotFound(err: unknown): boolean {
   return /NotFound/.test(name);
 }
 
+function isAlreadyExists(err: unknown): boolean {
+  const name = (err as { name?: string }).name ?? '';
+  return /AlreadyExists/.test(name);
+}
+
+/**
+ * A create or copy that the SDK retried after its first answer was lost (the
+ * request was applied) fails with ...AlreadyExists. The snapshot is ours when
+ * it carries the very kura tags we asked for: then the create succeeded.
+ */
+function isOwnSnapshot(s: Snapshot | undefined, tags: TagMap): s is Snapshot {
+  return (
+    s !== undefined &&
+    s.tags[TAG.managed] === 'true' &&
+    s.tags[TAG.source] === tags[TAG.source] &&
+    s.tags[TAG.time] === tags[TAG.time]
+  );
+}
+
 export class RdsAdapter implements DatabasePort {
   constructor(private readonly clients: Clients) {}
 
@@ -172,6 +191,17 @@ export class RdsAdapter implements DatabasePort {
   }
 
   async createSnapshot(db: Database, id: string, tags: TagMap): Promise<Snapshot> {
+    try {
+      return await this.createSnapshotOnce(db, id, tags);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.getSnapshot(db.kind, id);
+      if (isOwnSnapshot(existing, tags)) return existing;
+      throw err;
+    }
+  }
+
+  private async createSnapshotOnce(db: Database, id: string, tags: TagMap): Promise<Snapshot> {
     if (db.kind === 'instance') {
       const r = await this.rds().send(
         new CreateDBSnapshotCommand({
@@ -230,16 +260,38 @@ export class RdsAdapter implements DatabasePort {
   }
 
   async deleteSnapshot(snapshot: Snapshot, region?: string): Promise<void> {
-    if (snapshot.kind === 'instance') {
-      await this.rds(region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshot.id }));
-    } else {
-      await this.rds(region).send(
-        new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }),
-      );
+    try {
+      if (snapshot.kind === 'instance') {
+        await this.rds(region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: snapshot.id }));
+      } else {
+        await this.rds(region).send(
+          new DeleteDBClusterSnapshotCommand({ DBClusterSnapshotIdentifier: snapshot.id }),
+        );
+      }
+    } catch (err) {
+      // Already gone: a retried delete whose first answer was lost. The goal is reached.
+      if (!isNotFound(err)) throw err;
     }
   }
 
   async copySnapshot(
+    snapshot: Snapshot,
+    toRegion: string,
+    targetId: string,
+    tags: TagMap,
+    kmsKeyId?: string,
+  ): Promise<Snapshot> {
+    try {
+      return await this.copySnapshotOnce(snapshot, toRegion, targetId, tags, kmsKeyId);
+    } catch (err) {
+      if (!isAlreadyExists(err)) throw err;
+      const existing = await this.getSnapshot(snapshot.kind, targetId, toRegion);
+      if (isOwnSnapshot(existing, tags)) return existing;
+      throw err;
+    }
+  }
+
+  private async copySnapshotOnce(
     snapshot: Snapshot,
     toRegion: string,
     targetId: string,
@@ -268,6 +320,8 @@ export class RdsAdapter implements DatabasePort {
   }
 
   async shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void> {
+    // Already shared (a rerun): adding the account again is a no-op on AWS, a duplicate entry in moto.
+    if ((await this.sharedWith(snapshot)).includes(accountId)) return;
     const attr = { AttributeName: 'restore', ValuesToAdd: [accountId] };
     if (snapshot.kind === 'instance') {
       await this.rds().send(

@@ -6,7 +6,12 @@
 // keeps the policy's generations, deletes an image's snapshots with it, and
 // never touches an image in use or one kura does not manage.
 import type { RecordStore } from '../aws/config-records.ts';
-import type { ImagePort, InstanceSummary, MachineImage } from '../aws/ec2-images.ts';
+import {
+  copyDescription,
+  type ImagePort,
+  type InstanceSummary,
+  type MachineImage,
+} from '../aws/ec2-images.ts';
 import type { KeyPort } from '../aws/kms.ts';
 import {
   buildConfigurationRecord,
@@ -236,11 +241,23 @@ async function copyToDr(
   outcome: TargetOutcome,
 ): Promise<void> {
   // Catch up: every kept image without a copy gets one, so a copy missed on one run is made on the next.
-  const there = new Set(
-    (await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), dr.region)).map((i) => i.name),
+  const there = new Map(
+    (await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), dr.region)).map((i) => [
+      i.name,
+      i,
+    ]),
   );
   for (const img of [...kept].reverse()) {
-    if (there.has(img.name)) continue;
+    const found = there.get(img.name);
+    if (found && !isManaged(found.tags) && found.description === copyDescription(img)) {
+      // Our copy of this very image, left untagged by a run that stopped before tagging it.
+      await ctx.ports.images.ensureTags(found, { ...img.tags, [TAG.copyOf]: `${img.region}:${img.id}` });
+      outcome.actions.push(
+        `tagged ${img.name} in ${dr.region} (${found.id}), a copy an interrupted run left untagged`,
+      );
+      continue;
+    }
+    if (found) continue;
     const encrypted = img.snapshots.some((s) => s.encrypted);
     if (encrypted && !dr.kmsKeyId) {
       outcome.warnings.push(
@@ -368,6 +385,14 @@ async function take(
   const volumeKeys = configuration.blockDevices.map((b) => b.kmsKeyId).filter((k): k is string => Boolean(k));
   if (image) {
     outcome.actions.push(`image ${name} (${image.id}) already exists (replayed event): nothing new taken`);
+    // A run that stopped between the image and the tags of its snapshots tags them now.
+    if (image.snapshots.some((s) => !isManaged(s.tags))) {
+      const kuraTags = Object.fromEntries(
+        Object.entries(image.tags).filter(([k]) => k === 'Name' || k.startsWith('kura:')),
+      );
+      image = await ctx.ports.images.ensureTags(image, kuraTags);
+      outcome.actions.push(`tagged the snapshot(s) of ${name} that an interrupted run left untagged`);
+    }
     // A run that stopped between the image and its record writes the record now.
     if ((await ctx.ports.records.get(configRecordKey(inst.id, name))) === undefined) {
       await writeRecord(ctx, inst.id, images, image, configuration, image.tags[TAG.reason], outcome);

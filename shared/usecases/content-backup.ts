@@ -164,6 +164,9 @@ class SourceRun {
       outcome.status = 'skipped';
       outcome.actions.push(`generation ${generation} is already complete`);
       outcome.complete = true;
+      // A run that stopped after the manifest but before pruning prunes now (idempotent).
+      const pruned = await this.prune(time);
+      if (pruned.length) outcome.pruned = pruned;
       return true;
     }
     const cpKey = checkpointKey(policy, cfg.name, generation);
@@ -400,7 +403,11 @@ class SourceRun {
         complete: true,
       })),
       { minGenerations: this.cfg.generations, maxGenerations: this.cfg.generations },
-      now,
+      // Generations are dates (UTC midnight above), so "now" is this run's own
+      // generation date on the same scale: compared with the run's instant,
+      // its own generation would look newer than the run (planPruning never
+      // prunes what is newer than "now", a guard against replays and skew).
+      new Date(`${generationName(now, this.policy.timezone)}T00:00:00Z`),
     );
     for (const p of plan.prune) {
       await this.port.deleteMarker(this.vault, vaultLayout.manifestKey(this.policy, this.cfg.name, p.id));

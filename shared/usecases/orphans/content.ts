@@ -1,0 +1,59 @@
+// Orphan finder (content class): generations that were started and never
+// finished (a checkpoint, or a summary, without the generation's manifest).
+// The manifest is the generation: without it the copies already in the vault
+// belong to no recovery point. A rerun for the same day continues it. Only
+// generations newer than the newest complete one count: older work files
+// belong to pruned generations (their manifests carry a delete marker) or to
+// a day that a later complete generation superseded.
+import { S3LogStore } from '../../aws/log-store.ts';
+import { vaultLayout } from '../../domain/content.ts';
+import type { Deps } from '../../runtime/lambda.ts';
+import type { Orphan } from '../orphans.ts';
+
+export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
+  const store = new S3LogStore(clients);
+  const bucket = policy.vault.bucket;
+  const out: Orphan[] = [];
+  for (const c of policy.content) {
+    const generations = vaultLayout.generationsPrefix(policy, c.name);
+    const done = new Set<string>();
+    const summaries = new Map<string, Date>();
+    for (const o of await store.list(bucket, generations).catch(() => [])) {
+      const rest = o.key.slice(generations.length);
+      const m = /^(\d{4}-\d{2}-\d{2})\.(jsonl\.gz|summary\.json)$/.exec(rest);
+      if (!m) continue;
+      if (m[2] === 'jsonl.gz') done.add(m[1] as string);
+      else summaries.set(m[1] as string, o.lastModified);
+    }
+    const work = vaultLayout.workPrefix(policy, c.name);
+    const started = new Map<string, Date>();
+    for (const o of await store.list(bucket, work).catch(() => [])) {
+      const m = /^(\d{4}-\d{2}-\d{2})\/checkpoint\.json$/.exec(o.key.slice(work.length));
+      if (m) started.set(m[1] as string, o.lastModified);
+    }
+    const newest = [...done].sort().at(-1) ?? '';
+    for (const [g, at] of started) {
+      if (done.has(g) || g <= newest) continue;
+      out.push({
+        class: 'content',
+        kind: 'checkpoint',
+        id: `s3://${bucket}/${work}${g}/checkpoint.json`,
+        region: policy.region,
+        reason: `generation ${g} of ${c.name} was started but has no manifest (a run in progress, or one that stopped): a content-backup run for ${g} continues it; until then its copies belong to no generation`,
+        time: at.toISOString(),
+      });
+    }
+    for (const [g, at] of summaries) {
+      if (done.has(g) || g <= newest) continue;
+      out.push({
+        class: 'content',
+        kind: 'manifest',
+        id: `s3://${bucket}/${generations}${g}.summary.json`,
+        region: policy.region,
+        reason: `half-written generation ${g} of ${c.name}: its summary exists but not its manifest; a content-backup run for ${g} writes the manifest`,
+        time: at.toISOString(),
+      });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,55 @@
+// Orphan finder (database class): RDS snapshots of the selected databases, in
+// the policy's region and the DR region, that are named like kura's recovery
+// points but carry no kura:managed tag (kura neither prunes nor adopts them),
+// and kura's own snapshots stuck in a non-available state for over a day.
+import { RdsAdapter } from '../../aws/rds.ts';
+import { recoveryPointName } from '../../domain/naming.ts';
+import { isManaged } from '../../domain/tags.ts';
+import type { Deps } from '../../runtime/lambda.ts';
+import type { Orphan } from '../orphans.ts';
+
+const DAY_MS = 86_400_000;
+
+export async function databaseOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
+  const cfg = policy.database;
+  if (!cfg) return [];
+  const rds = new RdsAdapter(clients);
+  const dbs = (await rds.listDatabases()).filter(
+    (d) => d.tags[policy.selector.tagKey] === policy.selector.tagValue,
+  );
+  const regions = [policy.region, ...(cfg.copy ? [cfg.copy.region] : [])];
+  const out: Orphan[] = [];
+  for (const db of dbs) {
+    const named = new RegExp(`^${recoveryPointName(db.id, new Date(0)).replace(/\d{12}$/, '')}\\d{12}$`);
+    for (const region of regions) {
+      for (const s of await rds.listSnapshots(db.kind, db.id, region)) {
+        const time = s.createdAt?.toISOString();
+        if (!isManaged(s.tags) && named.test(s.id)) {
+          out.push({
+            class: 'database',
+            kind: 'snapshot',
+            id: s.arn || s.id,
+            region,
+            reason: `named like a kura recovery point of ${db.id} but not tagged kura:managed=true: kura never prunes or adopts it; delete it if kura's run left it, rename it if a person made it`,
+            ...(time ? { time } : {}),
+          });
+        } else if (
+          isManaged(s.tags, 'database') &&
+          s.status !== 'available' &&
+          s.createdAt &&
+          Date.now() - s.createdAt.getTime() > DAY_MS
+        ) {
+          out.push({
+            class: 'database',
+            kind: 'snapshot',
+            id: s.arn || s.id,
+            region,
+            reason: `kura's snapshot has been ${s.status} for more than a day: copies, sharing and pruning of ${db.id} wait for it`,
+            ...(time ? { time } : {}),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
