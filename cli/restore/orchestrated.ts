@@ -20,6 +20,7 @@ import { runRestoreLocally } from '../../local/restore.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { ensureVault } from '../../shared/aws/vault.ts';
 import { describeSelection, type RestoreReport } from '../../shared/restore/plan.ts';
+import { parseRestoreRequest } from '../../shared/restore/request.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import {
@@ -57,13 +58,22 @@ export function buildRequest(
 ): Record<string, unknown> {
   let req: Record<string, unknown> = {};
   if (f.request) {
+    let parsed: unknown;
     try {
-      req = JSON.parse(readFileSync(f.request, 'utf8')) as Record<string, unknown>;
+      parsed = JSON.parse(readFileSync(f.request, 'utf8'));
     } catch (err) {
       throw new InputError([
         `--request ${f.request}: ${(err as Error).message}; expected a JSON file such as {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}`,
       ]);
     }
+    // null, a list or a string would make the flags below throw a TypeError
+    // ("Cannot set properties of null") instead of saying what is wrong.
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw new InputError([
+        `--request ${f.request}: found ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : typeof parsed}; expected a JSON object such as {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}`,
+      ]);
+    }
+    req = parsed as Record<string, unknown>;
   }
   if (f.id) req.id = f.id;
   if (f.reason) req.reason = f.reason;
@@ -254,6 +264,9 @@ function registerStart(restore: Command): void {
     .action(async (f: StartFlags, cmd: Command) => {
       const deps = commandDeps(cmd);
       const request = buildRequest(f);
+      // Validate before the first AWS call: the vault check below (HeadBucket,
+      // and CreateBucket when missing) must not run for a request that is refused.
+      parseRestoreRequest(request, deps.policy, new Date());
       // On a local emulator the vault may not exist yet (on AWS the stack owns it).
       if (f.local && deps.clients.endpoint) {
         const exists = await deps.clients

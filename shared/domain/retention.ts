@@ -1,7 +1,8 @@
 // Domain: which recovery points to keep and which to prune. Pure. The rules
 // that protect data come first: only kura-managed points are candidates, the
-// newest `minGenerations` always stay, the newest validated point stays, and
-// anything a caller marks as protected (in use) stays.
+// newest `minGenerations` always stay, the newest validated point stays,
+// anything a caller marks as protected (in use) stays, and nothing newer than
+// the run's own time is ever pruned.
 
 export interface RecoveryPoint {
   id: string;
@@ -54,6 +55,11 @@ export function planPruning(points: RecoveryPoint[], rule: RetentionRule, now: D
       keep.push({ id: p.id, reason: `within the newest ${rule.minGenerations} generations` });
     else if (p === newestValidated) keep.push({ id: p.id, reason: 'newest validated recovery point' });
     else if (p.protectedBy) keep.push({ id: p.id, reason: p.protectedBy });
+    // A point tagged after this run's time means the run is a replayed or late
+    // event, or a clock was skewed: its age is unknown, so it is never pruned
+    // (the count cap alone would otherwise prune it as "beyond N generations").
+    else if (p.time.getTime() > now.getTime())
+      keep.push({ id: p.id, reason: `newer than this run's time ${now.toISOString()}` });
     else if (tooOld) prune.push({ id: p.id, reason: `older than ${rule.retainDays} days` });
     else if (tooMany) prune.push({ id: p.id, reason: `beyond ${rule.maxGenerations} generations` });
     else

@@ -15,11 +15,53 @@ function valueAt(raw: unknown, path: PropertyKey[]): { present: boolean; value?:
   return { present: true, value: cur };
 }
 
+const MAX_SHOWN = 80;
+
+/** JSON for a message: never throws (YAML aliases can make a list contain itself) and never floods the terminal. */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  } catch {
+    text = '[…] (a list that contains itself)';
+  }
+  const size = typeof value === 'string' ? value.length : text.length;
+  return text.length > MAX_SHOWN ? `${text.slice(0, MAX_SHOWN)}… (${size} characters)` : text;
+}
+
 function describe(value: unknown): string {
   if (value === null) return 'null';
-  if (Array.isArray(value)) return `a list ${JSON.stringify(value).slice(0, 60)}`;
+  if (Array.isArray(value)) return `a list ${shown(value)}`;
   if (typeof value === 'object') return 'a mapping';
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${shown(value)}`;
+}
+
+/**
+ * What was expected, in words. zod/mini carries no message catalogue: an
+ * issue without a message of our own says only "Invalid input", so the
+ * common codes are spelt out here from the issue's own facts.
+ */
+function expectedOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') return `expected ${issue.expected}`;
+  if (issue.message && issue.message !== 'Invalid input') return issue.message;
+  switch (issue.code) {
+    case 'invalid_value':
+      return `expected ${issue.values.map((v) => JSON.stringify(v)).join(' or ')}`;
+    case 'too_big':
+      return `expected at most ${issue.maximum}`;
+    case 'too_small':
+      return `expected at least ${issue.minimum}`;
+    case 'invalid_key':
+      return `invalid key: ${issue.issues.map((i) => i.message).join('; ')}`;
+    case 'invalid_format':
+      return 'prefix' in issue
+        ? `expected a value starting with "${issue.prefix}"`
+        : 'suffix' in issue
+          ? `expected a value ending with "${issue.suffix}"`
+          : `expected the ${issue.format} format`;
+    default:
+      return `expected a valid value (${issue.code})`;
+  }
 }
 
 export function formatIssues(issues: z.core.$ZodIssue[], raw: unknown, file: string): string[] {
@@ -30,8 +72,9 @@ export function formatIssues(issues: z.core.$ZodIssue[], raw: unknown, file: str
     }
     const at = valueAt(raw, issue.path);
     const found = at.present ? `found ${describe(at.value)}` : 'missing';
-    const expected = issue.code === 'invalid_type' ? `expected ${issue.expected}` : issue.message;
-    return `${file}: ${path}: ${found}; ${expected}`;
+    // A refinement may quote the value it refused: keep the line readable whatever the value.
+    const expected = expectedOf(issue);
+    return `${file}: ${path}: ${found}; ${expected.length > 300 ? `${expected.slice(0, 300)}…` : expected}`;
   });
 }
 

@@ -11,17 +11,31 @@ import { InputError } from '../runtime/errors.ts';
 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+/**
+ * True when the written date and clock fields exist on the calendar. Date.parse
+ * rolls 2026-02-30 over to March 2 and 24:00 to the next day: a restore "at"
+ * a day that does not exist must be refused, not silently moved.
+ */
+function onCalendar(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(s);
+  if (!m) return false;
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = m.slice(1).map((v) => Number(v ?? 0));
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h <= 23 && mi <= 59 && se <= 59;
+}
+const isIsoTime = (s: string) => ISO_TIME.test(s) && onCalendar(s) && !Number.isNaN(Date.parse(s));
 const isoTime = z
+  .string()
+  .check(z.refine(isIsoTime, 'expected an ISO-8601 time with a zone, such as 2026-11-21T03:00:00+09:00'));
+const date = z
   .string()
   .check(
     z.refine(
-      (s) => ISO_TIME.test(s) && !Number.isNaN(Date.parse(s)),
-      'expected an ISO-8601 time with a zone, such as 2026-11-21T03:00:00+09:00',
+      (s) => DATE.test(s) && onCalendar(s) && !Number.isNaN(Date.parse(s)),
+      'expected a date yyyy-mm-dd',
     ),
   );
-const date = z
-  .string()
-  .check(z.refine((s) => DATE.test(s) && !Number.isNaN(Date.parse(s)), 'expected a date yyyy-mm-dd'));
 const name = (what: string, re: RegExp, example: string) =>
   z.string().check(z.regex(re, `expected ${what} such as ${example}`));
 
@@ -30,16 +44,16 @@ export const restoreRequestSchema = z.strictObject({
   id: z.optional(
     name('a request id (a-z, 0-9, -; 3 to 24 characters)', /^[a-z0-9][a-z0-9-]{2,23}$/, 'inc-4711-shop-db'),
   ),
-  reason: z
-    .string()
-    .check(
-      z.trim(),
-      z.minLength(
-        3,
-        'expected a reason of a few words (who asked, why): it is recorded on everything restored',
-      ),
+  reason: z.string().check(
+    z.trim(),
+    z.minLength(
+      3,
+      'expected a reason of a few words (who asked, why): it is recorded on everything restored',
     ),
-  ticket: z.optional(z.string()),
+    // Bounded: the request travels as state machine input (256 KB) and is kept in tags and reports.
+    z.maxLength(1000, 'expected a reason of at most 1000 characters'),
+  ),
+  ticket: z.optional(z.string().check(z.maxLength(100, 'expected a ticket id of at most 100 characters'))),
   target: z._default(
     z.strictObject({
       account: z._default(z.string(), 'isolated'),
@@ -176,7 +190,7 @@ function semanticProblems(r: Raw, policy: Policy, now: Date): string[] {
         `request: database.snapshot: "${s}" given together with "at"; expected one of them (at picks the snapshot)`,
       );
     if (s !== undefined && s !== 'latest' && /^\d{4}-/.test(s)) {
-      if (!ISO_TIME.test(s) || Number.isNaN(Date.parse(s))) {
+      if (!isIsoTime(s)) {
         out.push(
           `request: database.snapshot: found "${s}"; expected an ISO-8601 time with a zone for a point-in-time restore`,
         );

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { addDays } from '../../shared/domain/calendar.ts';
 import { planPruning, type RecoveryPoint } from '../../shared/domain/retention.ts';
@@ -60,5 +61,94 @@ describe('planPruning', () => {
     const plan = planPruning(points, { minGenerations: 2, maxGenerations: 3 }, now);
     expect(plan.prune.map((p) => p.id)).toEqual(['d3', 'd4']);
     expect(plan.keep).toContainEqual({ id: 'd5', reason: 'used by launch template lt-1' });
+  });
+});
+
+describe('planPruning never prunes what must stay, whatever the ages and "now" (property)', () => {
+  const DAY = 86_400_000;
+  const pointArb = fc.record({
+    offsetHours: fc.integer({ min: -400 * 24, max: 40 * 24 }),
+    managed: fc.boolean(),
+    complete: fc.boolean(),
+    validated: fc.boolean(),
+    protectedBy: fc.option(fc.constant('used by launch template lt-1'), { nil: undefined }),
+  });
+  const caseArb = fc.record({
+    points: fc.array(pointArb, { maxLength: 30 }),
+    nowOffsetDays: fc.integer({ min: -60, max: 60 }),
+    rule: fc
+      .record({
+        retainDays: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+        minGenerations: fc.integer({ min: 1, max: 10 }),
+        extra: fc.option(fc.integer({ min: 0, max: 5 }), { nil: undefined }),
+      })
+      .map(({ retainDays, minGenerations, extra }) => ({
+        retainDays,
+        minGenerations,
+        maxGenerations: extra === undefined ? undefined : minGenerations + extra,
+      })),
+  });
+
+  it('keeps the newest minGenerations, the newest validated, protected, unmanaged and incomplete points, and anything newer than now', () => {
+    fc.assert(
+      fc.property(caseArb, ({ points: raw, nowOffsetDays, rule }) => {
+        const base = now.getTime();
+        const runNow = new Date(base + nowOffsetDays * DAY);
+        const points: RecoveryPoint[] = raw.map((p, i) => ({
+          id: `p${i}`,
+          time: new Date(base + p.offsetHours * 3_600_000),
+          managed: p.managed,
+          complete: p.complete,
+          validated: p.validated,
+          protectedBy: p.protectedBy,
+        }));
+
+        const plan = planPruning(points, rule, runNow);
+
+        const pruned = new Set(plan.prune.map((d) => d.id));
+        // Every point is decided exactly once.
+        expect([...plan.keep, ...plan.prune].map((d) => d.id).sort()).toEqual(points.map((p) => p.id).sort());
+        expect(pruned.size).toBe(plan.prune.length);
+        const generations = points
+          .filter((p) => p.managed && p.complete)
+          .sort((a, b) => b.time.getTime() - a.time.getTime());
+        const newest = new Set(generations.slice(0, rule.minGenerations).map((p) => p.id));
+        const newestValidated = generations.find((p) => p.validated)?.id;
+        for (const p of points) {
+          if (!pruned.has(p.id)) continue;
+          expect(p.managed, `${p.id} is not kura-managed`).toBe(true);
+          expect(p.complete, `${p.id} is not complete`).toBe(true);
+          expect(newest.has(p.id), `${p.id} is within the newest ${rule.minGenerations}`).toBe(false);
+          expect(p.id).not.toBe(newestValidated);
+          expect(p.protectedBy).toBeUndefined();
+          expect(p.time.getTime(), `${p.id} is newer than the run`).toBeLessThanOrEqual(runNow.getTime());
+          if (rule.maxGenerations === undefined && rule.retainDays !== undefined)
+            expect(p.time.getTime()).toBeLessThanOrEqual(runNow.getTime() - rule.retainDays * DAY);
+        }
+        // At least minGenerations complete generations remain (or all there were).
+        expect(generations.filter((p) => !pruned.has(p.id)).length).toBeGreaterThanOrEqual(
+          Math.min(rule.minGenerations, generations.length),
+        );
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a replayed old run (now 30 days ago) prunes none of the newer points, even by the count cap', () => {
+    const points = daily(12);
+    const replayNow = addDays(now, -30);
+    const plan = planPruning(points, { minGenerations: 3, maxGenerations: 3 }, replayNow);
+    expect(plan.prune).toEqual([]);
+    expect(plan.keep).toContainEqual({
+      id: 'd11',
+      reason: `newer than this run's time ${replayNow.toISOString()}`,
+    });
+  });
+
+  it('a point tagged in the future (skewed clock) is never pruned, and older ones follow the usual rules', () => {
+    const points = [...daily(10), { id: 'skewed', time: addDays(now, 20), managed: true, complete: true }];
+    const plan = planPruning(points, { retainDays: 7, minGenerations: 3 }, now);
+    expect(plan.prune.map((p) => p.id)).toEqual(['d7', 'd8', 'd9']);
+    expect(plan.keep.map((k) => k.id)).toContain('skewed');
   });
 });
