@@ -1,12 +1,11 @@
 // `kura invoke <function> --time <ISO>`: runs one handler in-process with a
 // synthetic EventBridge Scheduler event, prints its JSON result, exits
 // non-zero on failure. (contract)
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { FUNCTIONS, functionNames } from '../../functions/registry.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
-import { commandDeps, confirmChange, parseTime, printJson } from '../support/context.ts';
+import { commandDeps, confirmChange, parseTime, printJson, readJsonObject } from '../support/context.ts';
 
 /** Function-specific flags after the known ones (e.g. --instance, --reason) go into event.detail. */
 export function extraFlags(args: string[]): Record<string, string | true> {
@@ -49,7 +48,9 @@ export function registerInvoke(program: Command): void {
           `function "${name}" is unknown; expected one of ${functionNames().join(', ')}`,
         ]);
       const time = parseTime(opts.time);
-      const base = opts.event ? JSON.parse(readFileSync(opts.event, 'utf8')) : syntheticScheduledEvent(time);
+      const base: { detail?: Record<string, unknown> } = opts.event
+        ? readJsonObject(opts.event, '--event', '{"detail": {"instance": "i-0123456789abcdef0"}}')
+        : syntheticScheduledEvent(time);
       const event = {
         ...base,
         time: time.toISOString(),

@@ -1,11 +1,11 @@
 // `kura run <statemachine> [--input file] [--time ISO]`: runs a definition from
 // statemachines/ locally with its Lambda tasks routed to the same handlers.
 // (contract)
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
-import { commandDeps, confirmChange, parseTime, printJson } from '../support/context.ts';
+import { commandDeps, confirmChange, parseTime, printJson, readJsonObject } from '../support/context.ts';
 
 export function stateMachineNames(): string[] {
   const dir = fileURLToPath(new URL('../../statemachines/', import.meta.url));
@@ -26,7 +26,7 @@ export function registerRun(program: Command): void {
     .action(async (name: string, opts: { input?: string; time?: string; yes?: boolean }, cmd: Command) => {
       const time = opts.time ? parseTime(opts.time) : new Date();
       const input = {
-        ...(opts.input ? JSON.parse(readFileSync(opts.input, 'utf8')) : {}),
+        ...(opts.input ? readJsonObject(opts.input, '--input', '{"request": {...}}') : {}),
         time: time.toISOString(),
       };
       const deps = commandDeps(cmd);

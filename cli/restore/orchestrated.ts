@@ -2,7 +2,6 @@
 // on-call engineers. Builds the request (flags or --request file.json),
 // validates it and runs the pre-flight (read-only), shows the plan, asks,
 // then runs the restore state machine on AWS or --local, showing each step.
-import { readFileSync } from 'node:fs';
 import { HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   DescribeExecutionCommand,
@@ -30,7 +29,7 @@ import {
   type RestoreState,
   readRecords,
 } from '../../shared/usecases/restore.ts';
-import { commandDeps, confirmChange, printJson } from '../support/context.ts';
+import { commandDeps, confirmChange, printJson, readJsonObject } from '../support/context.ts';
 
 interface StartFlags {
   request?: string;
@@ -58,22 +57,11 @@ export function buildRequest(
 ): Record<string, unknown> {
   let req: Record<string, unknown> = {};
   if (f.request) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(f.request, 'utf8'));
-    } catch (err) {
-      throw new InputError([
-        `--request ${f.request}: ${(err as Error).message}; expected a JSON file such as {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}`,
-      ]);
-    }
-    // null, a list or a string would make the flags below throw a TypeError
-    // ("Cannot set properties of null") instead of saying what is wrong.
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-      throw new InputError([
-        `--request ${f.request}: found ${parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : typeof parsed}; expected a JSON object such as {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}`,
-      ]);
-    }
-    req = parsed as Record<string, unknown>;
+    req = readJsonObject(
+      f.request,
+      '--request',
+      '{"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}',
+    );
   }
   if (f.id) req.id = f.id;
   if (f.reason) req.reason = f.reason;

@@ -1,10 +1,12 @@
 // CLI support: the policy and clients a command works with, and the guard
 // every command that changes something goes through.
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { Clients } from '../../shared/aws/clients.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
+import { onCalendar } from '../../shared/domain/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 
@@ -46,12 +48,30 @@ export async function confirmChange(what: string, yes: boolean | undefined): Pro
 
 export function parseTime(value: string, flag = '--time'): Date {
   const t = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(t.getTime())) {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || !onCalendar(value) || Number.isNaN(t.getTime())) {
     throw new InputError([
       `${flag}: found "${value}"; expected an ISO-8601 time such as 2026-11-21T04:00:00+09:00`,
     ]);
   }
   return t;
+}
+
+/** A JSON object from a file named by a flag; anything else is an InputError naming the flag. */
+export function readJsonObject(file: string, flag: string, example: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new InputError([
+      `${flag} ${file}: ${(err as Error).message}; expected a JSON file such as ${example}`,
+    ]);
+  }
+  // null, a list or a string would surface later as a TypeError instead of saying what is wrong.
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    const found = parsed === null ? 'null' : Array.isArray(parsed) ? 'a list' : typeof parsed;
+    throw new InputError([`${flag} ${file}: found ${found}; expected a JSON object such as ${example}`]);
+  }
+  return parsed as Record<string, unknown>;
 }
 
 export function printJson(value: unknown): void {

@@ -50,3 +50,16 @@ export function daysBetween(older: Date, newer: Date): number {
 export function addDays(date: Date, days: number): Date {
   return new Date(date.getTime() + days * 86_400_000);
 }
+
+/**
+ * True when the written date and clock fields exist on the calendar. Date.parse
+ * rolls 2026-02-30 over to March 2 and 24:00 to the next day: a time on
+ * a day that does not exist must be refused, not silently moved.
+ */
+export function onCalendar(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(s);
+  if (!m) return false;
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = m.slice(1).map((v) => Number(v ?? 0));
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h <= 23 && mi <= 59 && se <= 59;
+}

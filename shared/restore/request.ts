@@ -4,7 +4,7 @@
 // {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}.
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { localDate } from '../domain/calendar.ts';
+import { localDate, onCalendar } from '../domain/calendar.ts';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -12,18 +12,6 @@ import { InputError } from '../runtime/errors.ts';
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-/**
- * True when the written date and clock fields exist on the calendar. Date.parse
- * rolls 2026-02-30 over to March 2 and 24:00 to the next day: a restore "at"
- * a day that does not exist must be refused, not silently moved.
- */
-function onCalendar(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(s);
-  if (!m) return false;
-  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = m.slice(1).map((v) => Number(v ?? 0));
-  const day = new Date(Date.UTC(y, mo - 1, d));
-  return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h <= 23 && mi <= 59 && se <= 59;
-}
 const isIsoTime = (s: string) => ISO_TIME.test(s) && onCalendar(s) && !Number.isNaN(Date.parse(s));
 const isoTime = z
   .string()

@@ -253,6 +253,54 @@ describe('kura restore with a malformed request', () => {
   });
 });
 
+describe('kura with malformed flags and event files', () => {
+  it('refuses a --time that is not on the calendar instead of moving it to another day', async () => {
+    for (const t of ['2026-02-30T04:00:00Z', '2026-11-21T24:00:00Z', '2026-11-21T04:60:00Z']) {
+      expectRefused(
+        await inProcess(['invoke', 'rds-snapshot', '--time', t, '--yes']),
+        new RegExp(`--time: found "${t}"; expected an ISO-8601 time`),
+      );
+      expectRefused(
+        await inProcess(['run', 'validation', '--time', t, '--yes']),
+        /--time: found .*expected an ISO-8601 time/,
+      );
+    }
+    expect(aws.requests).toEqual([]);
+  });
+
+  it('refuses --event and --input files that are missing, not JSON or not an object', async () => {
+    const files = {
+      missing: join(dir, 'no-such-event.json'),
+      'not JSON': writeVariant('event-not-json.json', '{"detail": '),
+      null: writeVariant('event-null.json', 'null'),
+      'a list': writeVariant('event-list.json', '[1, 2]'),
+    };
+    for (const [what, file] of Object.entries(files)) {
+      const expected =
+        what === 'null' || what === 'a list'
+          ? `found ${what}; expected a JSON object`
+          : 'expected a JSON file';
+      expectRefused(
+        await inProcess([
+          'invoke',
+          'rds-snapshot',
+          '--time',
+          '2026-11-21T04:00:00Z',
+          '--event',
+          file,
+          '--yes',
+        ]),
+        new RegExp(`--event ${file}: .*${expected}`),
+      );
+      expectRefused(
+        await inProcess(['run', 'validation', '--input', file, '--yes']),
+        new RegExp(`--input ${file}: .*${expected}`),
+      );
+    }
+    expect(aws.requests).toEqual([]);
+  });
+});
+
 describe('the counting endpoint (positive control)', () => {
   it('does see the AWS calls of a valid run, so zero above means zero', async () => {
     const badInputRequests = aws.requests.length;
