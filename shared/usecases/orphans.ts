@@ -2,6 +2,7 @@
 // a finder; `kura report inventory` lists the findings so that an interrupted
 // run is visible, never silent. Finders only read: nothing here deletes.
 import type { Deps } from '../runtime/lambda.ts';
+import { errorInfo } from '../runtime/result.ts';
 import { contentOrphans } from './orphans/content.ts';
 import { databaseOrphans } from './orphans/database.ts';
 import { imageOrphans } from './orphans/image.ts';
@@ -22,9 +23,28 @@ export interface Orphan {
 
 export type OrphanFinder = (deps: Deps) => Promise<Orphan[]>;
 
-const FINDERS: OrphanFinder[] = [databaseOrphans, contentOrphans, logOrphans, imageOrphans];
+const FINDERS: Record<Orphan['class'], OrphanFinder> = {
+  database: databaseOrphans,
+  content: contentOrphans,
+  logs: logOrphans,
+  image: imageOrphans,
+};
 
-export async function findOrphans(deps: Deps): Promise<Orphan[]> {
-  const all = (await Promise.all(FINDERS.map((f) => f(deps)))).flat();
-  return all.sort((a, b) => a.class.localeCompare(b.class) || a.id.localeCompare(b.id));
+export async function findOrphans(deps: Deps, finders = FINDERS): Promise<Orphan[]> {
+  const found = await Promise.all(
+    Object.entries(finders).map(([cls, find]) =>
+      // One class that cannot be searched must not hide what the others found,
+      // nor pass for "nothing left behind": it becomes a row of its own.
+      find(deps).catch((err: unknown): Orphan[] => [
+        {
+          class: cls as Orphan['class'],
+          kind: 'search failed',
+          id: '-',
+          region: deps.clients.region,
+          reason: `could not look for leftovers: ${errorInfo(err).name}: ${errorInfo(err).message}`,
+        },
+      ]),
+    ),
+  );
+  return found.flat().sort((a, b) => a.class.localeCompare(b.class) || a.id.localeCompare(b.id));
 }
