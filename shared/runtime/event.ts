@@ -37,3 +37,26 @@ export function syntheticScheduledEvent(time: Date, detail: Record<string, unkno
     detail,
   };
 }
+
+/**
+ * How far a scheduled time may trail the clock in Lambda. Scheduler and the
+ * async invoke config both drop events older than 1 h, and three attempts of
+ * a 15-minute function add at most 45 min: anything older is a replay (a
+ * re-driven dead letter, a hand-sent old event), and a backup taken now but
+ * tagged with that old time would hold today's data under yesterday's name,
+ * which a restore "at" that time would then pick.
+ */
+export const MAX_EVENT_LAG_MS = 3 * 3_600_000;
+/** Clock skew allowed the other way (an event from the future). */
+export const MAX_EVENT_LEAD_MS = 15 * 60_000;
+
+/** Why a scheduled time cannot be run now, or undefined when it can. */
+export function eventTimeProblem(time: Date, clock: Date): string | undefined {
+  const lag = clock.getTime() - time.getTime();
+  const hours = (ms: number) => (Math.abs(ms) / 3_600_000).toFixed(1);
+  if (lag > MAX_EVENT_LAG_MS)
+    return `event.time: ${time.toISOString()} is ${hours(lag)} h behind the clock (${clock.toISOString()}); expected at most ${hours(MAX_EVENT_LAG_MS)} h: a replayed or re-driven event takes no backup, because its data would be today's under an old time. Back-fill deliberately with \`kura invoke <function> --time <ISO>\``;
+  if (-lag > MAX_EVENT_LEAD_MS)
+    return `event.time: ${time.toISOString()} is ${hours(lag)} h ahead of the clock (${clock.toISOString()}); expected at most ${MAX_EVENT_LEAD_MS / 60_000} min: a skewed clock or a forged event must not age every backup at once`;
+  return undefined;
+}

@@ -8,8 +8,8 @@ import middy from '@middy/core';
 import { Clients } from '../aws/clients.ts';
 import { parsePolicy } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
-import { PartialFailureError, PolicyError } from './errors.ts';
-import { parseScheduledEvent, type ScheduledEvent } from './event.ts';
+import { InputError, PartialFailureError, PolicyError } from './errors.ts';
+import { eventTimeProblem, parseScheduledEvent, type ScheduledEvent } from './event.ts';
 import { logger } from './logger.ts';
 import type { RunResult } from './result.ts';
 
@@ -61,13 +61,23 @@ export function taskHandler<R>(name: string, run: (event: unknown, deps: Deps) =
   }).use(injectLambdaContext(logger, { clearState: true }));
 }
 
-export function lambdaHandler<R extends RunResult>(name: string, run: Run<R>) {
+export function lambdaHandler<R extends RunResult>(
+  name: string,
+  run: Run<R>,
+  opts: { clock?: () => Date } = {},
+) {
   const deps = coldStartDeps();
+  const clock = opts.clock ?? (() => new Date());
   const metrics = new Metrics({ namespace: 'kura', serviceName: name });
 
   return middy(async (raw: unknown) => {
     const event = parseScheduledEvent(raw);
-    const result = await run(event, deps());
+    const d = deps();
+    // Only the Lambda edge checks against the clock: `kura invoke --time` and
+    // the demo run chosen times on purpose (back-fills, simulated weeks).
+    const problem = eventTimeProblem(new Date(event.time), clock());
+    if (problem) throw new InputError([problem]);
+    const result = await run(event, d);
     publish(metrics, result);
     if (!result.ok) {
       logger.error('run finished with failures', { result });

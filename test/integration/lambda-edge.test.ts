@@ -43,7 +43,7 @@ describe('lambdaHandler', () => {
       }),
     );
     const { run } = await import('../../functions/rds-snapshot/handler.ts');
-    const handler = lambdaHandler('rds-snapshot', run);
+    const handler = lambdaHandler('rds-snapshot', run, { clock: () => new Date('2026-11-01T19:05:00Z') });
 
     const err = (await handler({ time: '2026-11-01T19:00:00Z', detail: {} }, context).catch(
       (e: unknown) => e,
@@ -67,6 +67,35 @@ describe('lambdaHandler', () => {
       /event\.time: expected an ISO-8601 time/,
     );
     expect(calls).toEqual([]);
+  });
+
+  it('runs nothing for an event hours behind or ahead of the clock (a replay or a skewed clock)', async () => {
+    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
+    const calls: string[] = [];
+    const handler = lambdaHandler(
+      'probe',
+      async (e) => {
+        calls.push(e.time);
+        return { function: 'probe', time: e.time, ok: true, targets: [], warnings: [], metrics: [] };
+      },
+      { clock: () => new Date('2026-11-21T19:00:00Z') },
+    );
+
+    await expect(handler({ time: '2026-10-22T19:00:00Z' }, context)).rejects.toThrow(
+      /event\.time: 2026-10-22T19:00:00\.000Z is 720\.0 h behind the clock .*expected at most 3\.0 h: a replayed/,
+    );
+    await expect(handler({ time: '2026-11-21T15:59:00Z' }, context)).rejects.toThrow(
+      /3\.0 h behind the clock/,
+    );
+    await expect(handler({ time: '2026-11-22T19:00:00Z' }, context)).rejects.toThrow(
+      /event\.time: 2026-11-22T19:00:00\.000Z is 24\.0 h ahead of the clock .*expected at most 15 min/,
+    );
+    expect(calls).toEqual([]);
+
+    // A scheduled run delivered late within the scheduler's retry window still runs.
+    await handler({ time: '2026-11-21T17:30:00Z' }, context);
+    await handler({ time: '2026-11-21T19:10:00Z' }, context);
+    expect(calls).toEqual(['2026-11-21T17:30:00Z', '2026-11-21T19:10:00Z']);
   });
 
   it('fails fast on a policy that does not validate', async () => {
