@@ -64,7 +64,11 @@ export function taskHandler<R>(name: string, run: (event: unknown, deps: Deps) =
 export function lambdaHandler<R extends RunResult>(
   name: string,
   run: Run<R>,
-  opts: { clock?: () => Date } = {},
+  opts: {
+    clock?: () => Date;
+    /** True for an event that continues a run already under way (checked when it started). */
+    continues?: (raw: unknown) => boolean;
+  } = {},
 ) {
   const deps = coldStartDeps();
   const clock = opts.clock ?? (() => new Date());
@@ -75,7 +79,7 @@ export function lambdaHandler<R extends RunResult>(
     const d = deps();
     // Only the Lambda edge checks against the clock: `kura invoke --time` and
     // the demo run chosen times on purpose (back-fills, simulated weeks).
-    const problem = eventTimeProblem(new Date(event.time), clock());
+    const problem = opts.continues?.(raw) ? undefined : eventTimeProblem(new Date(event.time), clock());
     if (problem) throw new InputError([problem]);
     const result = await run(event, d);
     publish(metrics, result);

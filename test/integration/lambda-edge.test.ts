@@ -98,6 +98,26 @@ describe('lambdaHandler', () => {
     expect(calls).toEqual(['2026-11-21T17:30:00Z', '2026-11-21T19:10:00Z']);
   });
 
+  it('lets a continuation of a run under way through however late (content slices), but not its start', async () => {
+    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
+    const calls: string[] = [];
+    const handler = lambdaHandler(
+      'probe',
+      async (e) => {
+        calls.push(e.time);
+        return { function: 'probe', time: e.time, ok: true, targets: [], warnings: [], metrics: [] };
+      },
+      {
+        clock: () => new Date('2026-11-21T19:00:00Z'),
+        continues: (raw) => typeof raw === 'object' && raw !== null && 'result' in raw,
+      },
+    );
+
+    await expect(handler({ time: '2026-11-20T20:30:00Z' }, context)).rejects.toThrow(/behind the clock/);
+    await handler({ time: '2026-11-20T20:30:00Z', result: { complete: false } }, context);
+    expect(calls).toEqual(['2026-11-20T20:30:00Z']);
+  });
+
   it('fails fast on a policy that does not validate', async () => {
     process.env.KURA_POLICY_JSON = JSON.stringify({ version: 1, timezone: 'Asia/Tokyo' });
     const handler = lambdaHandler('probe', async () => ({
