@@ -191,12 +191,20 @@ export class RdsAdapter implements DatabasePort {
   }
 
   async createSnapshot(db: Database, id: string, tags: TagMap): Promise<Snapshot> {
+    return this.orOwnSnapshot({ kind: db.kind, id, tags }, () => this.createSnapshotOnce(db, id, tags));
+  }
+
+  /** `make` (a create or copy); on ...AlreadyExists, the existing snapshot when it is ours (isOwnSnapshot). */
+  private async orOwnSnapshot(
+    want: { kind: DatabaseKind; id: string; tags: TagMap; region?: string },
+    make: () => Promise<Snapshot>,
+  ): Promise<Snapshot> {
     try {
-      return await this.createSnapshotOnce(db, id, tags);
+      return await make();
     } catch (err) {
       if (!isAlreadyExists(err)) throw err;
-      const existing = await this.getSnapshot(db.kind, id);
-      if (isOwnSnapshot(existing, tags)) return existing;
+      const existing = await this.getSnapshot(want.kind, want.id, want.region);
+      if (isOwnSnapshot(existing, want.tags)) return existing;
       throw err;
     }
   }
@@ -281,14 +289,9 @@ export class RdsAdapter implements DatabasePort {
     tags: TagMap,
     kmsKeyId?: string,
   ): Promise<Snapshot> {
-    try {
-      return await this.copySnapshotOnce(snapshot, toRegion, targetId, tags, kmsKeyId);
-    } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
-      const existing = await this.getSnapshot(snapshot.kind, targetId, toRegion);
-      if (isOwnSnapshot(existing, tags)) return existing;
-      throw err;
-    }
+    return this.orOwnSnapshot({ kind: snapshot.kind, id: targetId, tags, region: toRegion }, () =>
+      this.copySnapshotOnce(snapshot, toRegion, targetId, tags, kmsKeyId),
+    );
   }
 
   private async copySnapshotOnce(
