@@ -32,6 +32,7 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Co
 // The state machine's later slices carry the previous slice's `result` and the
 // unchanged scheduled time: a first generation of a large bucket may take many
 // hours of slices, so only the first slice is held to the edge's clock check.
-export const handler = lambdaHandler('content-backup', run, {
-  continues: (raw) => typeof raw === 'object' && raw !== null && 'result' in raw,
-});
+export const continuesContentRun = (raw: unknown): boolean =>
+  typeof raw === 'object' && raw !== null && 'result' in raw;
+
+export const handler = lambdaHandler('content-backup', run, { continues: continuesContentRun });

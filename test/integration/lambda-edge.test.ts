@@ -4,6 +4,7 @@
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { continuesContentRun } from '../../functions/content-backup/handler.ts';
 import { lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
@@ -21,6 +22,21 @@ beforeAll(() => {
 afterEach(() => {
   delete process.env.KURA_POLICY_JSON;
 });
+
+/** An edge around a run that only records the times it was called with. */
+function probe(opts: Parameters<typeof lambdaHandler>[2] = {}) {
+  process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
+  const calls: string[] = [];
+  const handler = lambdaHandler(
+    'probe',
+    async (e) => {
+      calls.push(e.time);
+      return { function: 'probe', time: e.time, ok: true, targets: [], warnings: [], metrics: [] };
+    },
+    opts,
+  );
+  return { handler, calls };
+}
 
 describe('lambdaHandler', () => {
   it('fails the invocation when a target failed, after trying every target', async () => {
@@ -56,12 +72,7 @@ describe('lambdaHandler', () => {
   });
 
   it('rejects an event without a valid time before doing anything', async () => {
-    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
-    const calls: unknown[] = [];
-    const handler = lambdaHandler('probe', async (e) => {
-      calls.push(e);
-      return { function: 'probe', time: '', ok: true, targets: [], warnings: [], metrics: [] };
-    });
+    const { handler, calls } = probe();
 
     await expect(handler({ time: 'not a time' }, context)).rejects.toThrow(
       /event\.time: expected an ISO-8601 time/,
@@ -70,16 +81,7 @@ describe('lambdaHandler', () => {
   });
 
   it('runs nothing for an event hours behind or ahead of the clock (a replay or a skewed clock)', async () => {
-    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
-    const calls: string[] = [];
-    const handler = lambdaHandler(
-      'probe',
-      async (e) => {
-        calls.push(e.time);
-        return { function: 'probe', time: e.time, ok: true, targets: [], warnings: [], metrics: [] };
-      },
-      { clock: () => new Date('2026-11-21T19:00:00Z') },
-    );
+    const { handler, calls } = probe({ clock: () => new Date('2026-11-21T19:00:00Z') });
 
     await expect(handler({ time: '2026-10-22T19:00:00Z' }, context)).rejects.toThrow(
       /event\.time: 2026-10-22T19:00:00\.000Z is 720\.0 h behind the clock .*expected at most 3\.0 h: a replayed/,
@@ -99,19 +101,10 @@ describe('lambdaHandler', () => {
   });
 
   it('lets a continuation of a run under way through however late (content slices), but not its start', async () => {
-    process.env.KURA_POLICY_JSON = JSON.stringify(testPolicy());
-    const calls: string[] = [];
-    const handler = lambdaHandler(
-      'probe',
-      async (e) => {
-        calls.push(e.time);
-        return { function: 'probe', time: e.time, ok: true, targets: [], warnings: [], metrics: [] };
-      },
-      {
-        clock: () => new Date('2026-11-21T19:00:00Z'),
-        continues: (raw) => typeof raw === 'object' && raw !== null && 'result' in raw,
-      },
-    );
+    const { handler, calls } = probe({
+      clock: () => new Date('2026-11-21T19:00:00Z'),
+      continues: continuesContentRun,
+    });
 
     await expect(handler({ time: '2026-11-20T20:30:00Z' }, context)).rejects.toThrow(/behind the clock/);
     await handler({ time: '2026-11-20T20:30:00Z', result: { complete: false } }, context);
