@@ -313,11 +313,41 @@ export function vaultResources(policy: Policy): Resources {
  * encrypted with a key of their own (the AWS managed SNS/SQS keys cannot be
  * used by CloudWatch or Scheduler), kept apart from the vault key.
  */
+const OPS_KEY_ARN = { 'Fn::GetAtt': ['OpsKey', 'Arn'] };
+
+/** Lets roles send to a resource encrypted under the operations key (the queue, the topic). */
+function sendEncryptedPolicy(p: {
+  description: string;
+  roles: string[];
+  sids: [send: string, encrypt: string];
+  action: string;
+  resource: unknown;
+}) {
+  return {
+    Type: 'AWS::IAM::ManagedPolicy',
+    Properties: {
+      Description: p.description,
+      Roles: p.roles.map((r) => ({ Ref: r })),
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          { Sid: p.sids[0], Effect: 'Allow', Action: p.action, Resource: p.resource },
+          {
+            Sid: p.sids[1],
+            Effect: 'Allow',
+            Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+            Resource: OPS_KEY_ARN,
+          },
+        ],
+      },
+    },
+  };
+}
+
 export function failureResources(policy: Policy): Resources {
   const out: Resources = {};
   const topic = { Ref: 'AlertTopic' };
   const queueArn = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
-  const opsKeyArn = { 'Fn::GetAtt': ['OpsKey', 'Arn'] };
   const schedules = schedulesFromPolicy(policy);
   const hasSchedules = schedules.some((s) =>
     s.kind === 'function' ? FUNCTIONS[s.target] : deployedStateMachines().includes(s.target),
@@ -350,7 +380,7 @@ export function failureResources(policy: Policy): Resources {
     Type: 'AWS::SNS::Topic',
     Properties: {
       TopicName: policy.notifications?.topicName ?? 'kura-alerts',
-      KmsMasterKeyId: opsKeyArn,
+      KmsMasterKeyId: OPS_KEY_ARN,
       Tags: MANAGED_TAGS,
     },
   };
@@ -377,7 +407,7 @@ export function failureResources(policy: Policy): Resources {
     Type: 'AWS::SQS::Queue',
     Properties: {
       MessageRetentionPeriod: 1_209_600, // 14 days, the maximum: time to look and replay
-      KmsMasterKeyId: opsKeyArn,
+      KmsMasterKeyId: OPS_KEY_ARN,
       KmsDataKeyReusePeriodSeconds: 3600,
       Tags: MANAGED_TAGS,
     },
@@ -415,25 +445,13 @@ export function failureResources(policy: Policy): Resources {
         },
       },
     };
-    out.DeadLetterSendingPolicy = {
-      Type: 'AWS::IAM::ManagedPolicy',
-      Properties: {
-        Description: 'kura: send dead letters (failed schedules, failed asynchronous invocations)',
-        Roles: senders.map((r) => ({ Ref: r })),
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Sid: 'SendDeadLetters', Effect: 'Allow', Action: 'sqs:SendMessage', Resource: queueArn },
-            {
-              Sid: 'EncryptDeadLetters',
-              Effect: 'Allow',
-              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              Resource: opsKeyArn,
-            },
-          ],
-        },
-      },
-    };
+    out.DeadLetterSendingPolicy = sendEncryptedPolicy({
+      description: 'kura: send dead letters (failed schedules, failed asynchronous invocations)',
+      roles: senders,
+      sids: ['SendDeadLetters', 'EncryptDeadLetters'],
+      action: 'sqs:SendMessage',
+      resource: queueArn,
+    });
   }
   for (const fn of asyncFns) {
     out[`${pascal(fn)}AsyncFailures`] = {
@@ -452,25 +470,13 @@ export function failureResources(policy: Policy): Resources {
   if (deployedStateMachines().includes('validation')) {
     // The validation machine publishes a FAIL verdict to the topic; the
     // plugin's role allows sns:Publish but not the topic's key.
-    out.AlertPublishingPolicy = {
-      Type: 'AWS::IAM::ManagedPolicy',
-      Properties: {
-        Description: 'kura: publish to the encrypted alert topic',
-        Roles: [{ Ref: `${stateMachineLogicalId('validation')}Role` }],
-        PolicyDocument: {
-          Version: '2012-10-17',
-          Statement: [
-            { Sid: 'PublishAlerts', Effect: 'Allow', Action: 'sns:Publish', Resource: topic },
-            {
-              Sid: 'EncryptAlerts',
-              Effect: 'Allow',
-              Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
-              Resource: opsKeyArn,
-            },
-          ],
-        },
-      },
-    };
+    out.AlertPublishingPolicy = sendEncryptedPolicy({
+      description: 'kura: publish to the encrypted alert topic',
+      roles: [`${stateMachineLogicalId('validation')}Role`],
+      sids: ['PublishAlerts', 'EncryptAlerts'],
+      action: 'sns:Publish',
+      resource: topic,
+    });
   }
 
   const alarm = (description: string, metric: Record<string, unknown>) => ({
