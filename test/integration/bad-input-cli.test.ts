@@ -3,15 +3,13 @@
 // AWS_ENDPOINT_URL points at a loopback server that counts every request.
 //
 // Spawning `kura` (tsx) costs ~2 s of CPU per run, so a few variants go
-// through the real process (bin/kura.mjs, as cli.test.ts does) and the bulk
+// through the real process (bin/kura.mjs, test/support/kura-cli.ts) and the bulk
 // runs in this process: cli/main.ts parses process.argv at import, so each run
 // imports it afresh (a query string makes a new module instance; the
 // commands it registers stay loaded) with argv, env and output captured.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { stringify } from 'yaml';
@@ -23,19 +21,12 @@ import {
   requestMutationArb,
 } from '../support/bad-restore-request.ts';
 import { type CountingServer, startCountingServer } from '../support/counting-server.ts';
-import { ROOT } from '../support/packaged-template.ts';
+import { type Ran, runKura } from '../support/kura-cli.ts';
 
-const exec = promisify(execFile);
 const STACK = /\n\s+at .+[.:]\d+/;
 let aws: CountingServer;
 let dir: string;
 const tally = { inProcess: 0, spawned: 0 };
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 function awsEnv(): NodeJS.ProcessEnv {
   return {
@@ -49,17 +40,7 @@ function awsEnv(): NodeJS.ProcessEnv {
 /** The real command, as a person runs it. */
 async function spawned(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
   tally.spawned++;
-  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
-    cwd: ROOT,
-    env: { ...process.env, KURA_POLICY: undefined, ...awsEnv(), ...env },
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
+  return runKura(args, { KURA_POLICY: undefined, ...awsEnv(), ...env });
 }
 
 let runs = 0;

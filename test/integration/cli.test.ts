@@ -1,50 +1,17 @@
 // The `kura` command as a person or a script runs it: a child process.
 
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import {
-  CreateDBSnapshotCommand,
-  DescribeDBSnapshotsCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { ROOT } from '../support/packaged-template.ts';
+import { runKura as kura } from '../support/kura-cli.ts';
 import { createDatabase } from '../support/rds.ts';
 
-const exec = promisify(execFile);
 let clients: Clients;
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function kura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  const base = {
-    ...process.env,
-    AWS_ENDPOINT_URL: inject('motoEndpoint'),
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
-  };
-  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
-    cwd: ROOT,
-    env: { ...base, ...env },
-  }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({
-      code: e.code,
-      stdout: e.stdout,
-      stderr: e.stderr,
-    }),
-  );
-}
 
 async function policyFile(): Promise<{ file: string; db: string }> {
   const policy = testPolicy((p) => {

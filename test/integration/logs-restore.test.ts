@@ -2,21 +2,18 @@
 // month and loose days comes back byte-identical (use case and `kura restore
 // logs`), bad input is refused before anything is read, and the RestoreStep
 // copies a bundle into the isolated account and verifies it.
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { logsRestoreStep } from '../../shared/restore/logs.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/usecases/log-restore.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
+import { runKura } from '../support/kura-cli.ts';
 import { accessLog, bytesOf, keys, type LogsWorld, logsWorld, putLoose } from '../support/logs.ts';
-
-const run = promisify(execFile);
 
 function filesUnder(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -89,29 +86,25 @@ describe('restore logs', () => {
     writeFileSync(policyFile, JSON.stringify(w.policy)); // JSON is YAML
 
     // Act
-    const out = await run(
-      process.execPath,
-      [
-        'bin/kura.mjs',
-        '--policy',
-        policyFile,
-        'restore',
-        'logs',
-        '--class',
-        'access',
-        '--host',
-        'web-1',
-        '--from',
-        '2025-09-30',
-        '--to',
-        '2025-10-12',
-        '--dest',
-        `s3://${dest}/incident-42/`,
-        '--yes',
-        '--json',
-      ],
-      { env: { ...process.env, AWS_ENDPOINT_URL: inject('motoEndpoint') } },
-    );
+    const out = await runKura([
+      '--policy',
+      policyFile,
+      'restore',
+      'logs',
+      '--class',
+      'access',
+      '--host',
+      'web-1',
+      '--from',
+      '2025-09-30',
+      '--to',
+      '2025-10-12',
+      '--dest',
+      `s3://${dest}/incident-42/`,
+      '--yes',
+      '--json',
+    ]);
+    expect(out.code, out.stderr).toBe(0);
 
     // Assess
     const summary = JSON.parse(out.stdout);

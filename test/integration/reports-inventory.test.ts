@@ -2,13 +2,12 @@
 // in moto lists a missed day as a gap; the CLI's JSON parses; and the HTML of
 // the inventory, lifecycle and validation reports renders in headless
 // Chromium with its chart and key rows in the DOM.
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { lifecycleHtml, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
@@ -20,10 +19,9 @@ import { buildReport, serializeReport } from '../../shared/domain/validation-rep
 import type { Policy } from '../../shared/policy/schema.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { ROOT } from '../support/packaged-template.ts';
+import { runKura } from '../support/kura-cli.ts';
 import { createDatabase } from '../support/rds.ts';
 
-const exec = promisify(execFile);
 // rds-snapshot fires at 04:00 Asia/Tokyo = 19:00 UTC the day before.
 const AT = new Date('2026-11-22T00:00:00Z');
 const DAYS = ['2026-11-15', '2026-11-16', '2026-11-17', '2026-11-19', '2026-11-20', '2026-11-21']; // no 11-18
@@ -112,31 +110,19 @@ describe('kura report inventory', () => {
   it('prints JSON that parses, with the gap in it', async () => {
     const file = join(tmpdir(), `kura-inventory-${db}.yml`);
     writeFileSync(file, stringify(policy));
-    const r = await exec(
-      process.execPath,
-      [
-        join(ROOT, 'bin/kura.mjs'),
-        '--policy',
-        file,
-        'report',
-        'inventory',
-        '--format',
-        'json',
-        '--at',
-        AT.toISOString(),
-        '--days',
-        '7',
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          ...process.env,
-          AWS_ENDPOINT_URL: inject('motoEndpoint'),
-          AWS_ACCESS_KEY_ID: 'testing',
-          AWS_SECRET_ACCESS_KEY: 'testing',
-        },
-      },
-    );
+    const r = await runKura([
+      '--policy',
+      file,
+      'report',
+      'inventory',
+      '--format',
+      'json',
+      '--at',
+      AT.toISOString(),
+      '--days',
+      '7',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
     const rep = JSON.parse(r.stdout) as InventoryReport;
     expect(rep.kind).toBe('kura.inventory-report');
     expect(rep.series.find((s) => s.source === db)?.gaps[0]?.from).toBe('2026-11-18T19:00:00.000Z');

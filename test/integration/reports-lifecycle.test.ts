@@ -2,11 +2,9 @@
 // HTTP, real SDK clients) and flags exactly the protections that drifted;
 // it measures the vault's volume per class for the cost projection; and the
 // CLI's JSON output parses.
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   PutBucketEncryptionCommand,
@@ -15,7 +13,7 @@ import {
   PutPublicAccessBlockCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { readVaultConfig } from '../../shared/aws/vault-config.ts';
@@ -25,9 +23,8 @@ import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { ROOT } from '../support/packaged-template.ts';
+import { runKura } from '../support/kura-cli.ts';
 
-const exec = promisify(execFile);
 let clients: Clients;
 
 /** A fresh vault of its own, made by ensureVault with every protection. */
@@ -155,20 +152,7 @@ describe('kura report lifecycle against a real vault', () => {
     const policy = await vault();
     const file = join(tmpdir(), `kura-reports-${policy.vault.bucket}.yml`);
     writeFileSync(file, stringify(policy));
-    const env = {
-      ...process.env,
-      AWS_ENDPOINT_URL: inject('motoEndpoint'),
-      AWS_ACCESS_KEY_ID: 'testing',
-      AWS_SECRET_ACCESS_KEY: 'testing',
-    };
-    const run = (args: string[]) =>
-      exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), '--policy', file, 'report', 'lifecycle', ...args], {
-        cwd: ROOT,
-        env,
-      }).then(
-        (r) => ({ code: 0, stdout: r.stdout }),
-        (e: { code: number; stdout: string }) => ({ code: e.code, stdout: e.stdout }),
-      );
+    const run = (args: string[]) => runKura(['--policy', file, 'report', 'lifecycle', ...args]);
 
     // One run: --check with JSON, as a scheduled job would call it.
     const r = await run(['--check', '--format', 'json']);

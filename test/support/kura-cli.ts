@@ -1,0 +1,37 @@
+// Test support: the real `kura` command in a child process, as a person or a
+// scheduled job runs it, against the shared moto server unless the caller's
+// env names another endpoint.
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { inject } from 'vitest';
+import { ROOT } from './packaged-template.ts';
+
+const exec = promisify(execFile);
+
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs bin/kura.mjs with `args`; a non-zero exit is a result to assert on, not a throw. */
+export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      AWS_ENDPOINT_URL: inject('motoEndpoint'),
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      ...env,
+    },
+  }).then(
+    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+    (e: { code: number; stdout: string; stderr: string }) => ({
+      code: e.code,
+      stdout: e.stdout,
+      stderr: e.stderr,
+    }),
+  );
+}
