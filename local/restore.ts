@@ -57,7 +57,6 @@ export function runRestoreLocally(request: unknown, opts: LocalRestoreOptions): 
       onEvent: opts.onEvent,
       taskOverrides: opts.taskOverrides,
       integrations: { 'arn:aws:states:::lambda:invoke': localApproval(opts) },
-      waitMs: 10,
     },
   );
 }

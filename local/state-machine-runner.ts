@@ -2,7 +2,12 @@
 // aws-local-stepfunctions. The same file is deployed unchanged: Lambda tasks
 // (Resource: Fn::GetAtt <Fn>LambdaFunction.Arn) are routed to the in-process
 // handlers from functions/registry.ts, service integrations to local
-// implementations over the same SDK clients, and Wait states are shortened.
+// implementations over the same SDK clients, and Wait states and retries are
+// taken on the deps' Timer: a Wait state waits there for the time it would
+// wait on AWS (Seconds, SecondsPath, Timestamp, TimestampPath), a retry for its
+// retrier's interval. On the simulated clock of local runs (local/
+// simulated-time.ts) that moves simulated time at once, so an execution sees
+// restored resources become available as it would on AWS, in milliseconds.
 import './promise-polyfill.ts';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +17,7 @@ import { lambdaLogicalId } from '../deploy/logical-ids.ts';
 import { FUNCTIONS } from '../functions/registry.ts';
 import { InputError } from '../shared/runtime/errors.ts';
 import type { Deps } from '../shared/runtime/lambda.ts';
+import type { Timer } from '../shared/runtime/timer.ts';
 
 export type LocalTask = (input: unknown, deps: Deps) => Promise<unknown>;
 
@@ -44,7 +50,6 @@ export interface RunOptions {
   /** Service integrations other than Lambda, by resource ARN. */
   integrations?: Record<string, LocalTask>;
   onEvent?: (e: StepEvent) => void;
-  waitMs?: number;
 }
 
 export interface RunOutcome {
@@ -86,11 +91,24 @@ const builtInIntegrations: Record<string, LocalTask> = {
  */
 function prepare(def: AslDefinition, opts: RunOptions) {
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const waits: Record<string, number> = {};
+  const retries: Record<string, number> = {};
   const integrations = { ...builtInIntegrations, ...opts.integrations };
   const walk = (states: Record<string, AslState>) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Wait') waits[name] = opts.waitMs ?? 10;
+      if (Array.isArray(state.Retry)) retries[name] = 0;
+      if (state.Type === 'Wait') {
+        // Waits on the Timer: a local task that passes its input on, as a Wait does.
+        const timer = opts.deps.clients.timer;
+        const wait = { ...state };
+        for (const k of ['Seconds', 'SecondsPath', 'Timestamp', 'TimestampPath']) delete state[k];
+        state.Type = 'Task';
+        state.Resource = 'arn:aws:lambda:ap-northeast-1:123456789012:function:kura-local-wait';
+        handlers[name] = async (input) => {
+          await timer.sleep(waitSeconds(name, wait, input, timer.now()) * 1000);
+          return input;
+        };
+        continue;
+      }
       if (state.Iterator) walk(state.Iterator.States);
       if (state.ItemProcessor) walk(state.ItemProcessor.States);
       for (const b of state.Branches ?? []) walk(b.States);
@@ -114,20 +132,92 @@ function prepare(def: AslDefinition, opts: RunOptions) {
       if (typeof state.Resource !== 'string')
         state.Resource = 'arn:aws:lambda:ap-northeast-1:123456789012:function:kura-local';
       const bound = task;
-      handlers[name] = (input) => bound(input, opts.deps);
+      const retry = Array.isArray(state.Retry) ? (state.Retry as Retrier[]) : [];
+      handlers[name] = retryOnTimer(retry, opts.deps.clients.timer, (input) => bound(input, opts.deps));
     }
   };
   walk(def.States);
-  return { handlers, waits };
+  return { handlers, retries };
+}
+
+/** A JSONPath of the `$.a.b` form (what kura's definitions use for waits) applied to `input`. */
+function pathValue(path: string, input: unknown): unknown {
+  if (!/^\$(\.[A-Za-z0-9_]+)*$/.test(path))
+    throw new InputError([`JSONPath ${path}: the local runner resolves only $.a.b paths in Wait states`]);
+  return path
+    .split('.')
+    .slice(1)
+    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), input);
+}
+
+/** How long a Wait state waits on AWS for this input (Amazon States Language, "Wait"). */
+function waitSeconds(name: string, state: AslState, input: unknown, now: number): number {
+  let seconds: unknown = state.Seconds;
+  if (typeof state.SecondsPath === 'string') seconds = pathValue(state.SecondsPath, input);
+  let timestamp: unknown = state.Timestamp;
+  if (typeof state.TimestampPath === 'string') timestamp = pathValue(state.TimestampPath, input);
+  if (timestamp !== undefined) return Math.max(0, (Date.parse(String(timestamp)) - now) / 1000);
+  if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
+    throw new InputError([`Wait state "${name}": found ${JSON.stringify(seconds)} seconds; expected 0 or more`]);
+  return seconds;
+}
+
+interface Retrier {
+  ErrorEquals: string[];
+  IntervalSeconds?: number;
+  MaxAttempts?: number;
+  BackoffRate?: number;
+  MaxDelaySeconds?: number;
+}
+
+/**
+ * Waits on the Timer for the interval AWS would wait before a retry of this
+ * task (the matching retrier's IntervalSeconds × BackoffRate^attempt, at its
+ * upper bound when jittered); the interpreter then retries at once.
+ */
+function retryOnTimer(
+  retriers: Retrier[],
+  timer: Timer,
+  run: (input: unknown) => Promise<unknown>,
+): (input: unknown) => Promise<unknown> {
+  const attempts = new Map<string, number[]>();
+  return async (input) => {
+    const key = JSON.stringify(input);
+    try {
+      const out = await run(input);
+      attempts.delete(key);
+      return out;
+    } catch (err) {
+      const error = (err as Error).name;
+      const i = retriers.findIndex((r) =>
+        r.ErrorEquals.some((e) => e === error || e === 'States.ALL' || e === 'States.TaskFailed'),
+      );
+      const r = retriers[i];
+      if (r) {
+        const counts = attempts.get(key) ?? retriers.map(() => 0);
+        const n = counts[i] ?? 0;
+        if (n < (r.MaxAttempts ?? 3)) {
+          const interval = (r.IntervalSeconds ?? 1) * (r.BackoffRate ?? 2) ** n;
+          counts[i] = n + 1;
+          attempts.set(key, counts);
+          await timer.sleep(Math.min(interval, r.MaxDelaySeconds ?? Number.POSITIVE_INFINITY) * 1000);
+        } else attempts.delete(key);
+      }
+      throw err;
+    }
+  };
 }
 
 export async function runStateMachine(name: string, input: unknown, opts: RunOptions): Promise<RunOutcome> {
   const def = structuredClone(loadDefinition(name));
-  const { handlers, waits } = prepare(def, opts);
+  const { handlers, retries } = prepare(def, opts);
   const { StateMachine } = await import('aws-local-stepfunctions');
   const sm = new StateMachine(def as never, { validationOptions: { checkPaths: false, checkArn: false } });
   const execution = sm.run(input as never, {
-    overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: waits },
+    overrides: {
+      taskResourceLocalHandlers: handlers as never,
+      retryIntervalOverrides: retries,
+    },
   });
   const visited: string[] = [];
   const logs = (async () => {

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { DEMO_STEPS } from '../../local/demo/index.ts';
 import { formatTable } from '../../local/demo/format.ts';
+import { SimulatedClock } from '../../local/simulated-time.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { DemoStep } from '../../local/demo/types.ts';
@@ -35,18 +36,23 @@ export function registerDemo(program: Command): void {
       const steps = DEMO_STEPS.filter((s) => !only || only.includes(stepName(s)));
       const policy = commandPolicy(cmd);
       let stop = async () => {};
-      if (process.env.AWS_ENDPOINT_URL) {
-        await confirmChange(`demo creates resources at ${process.env.AWS_ENDPOINT_URL}`, opts.yes);
+      let endpoint = process.env.AWS_ENDPOINT_URL;
+      if (endpoint) {
+        await confirmChange(`demo creates resources at ${endpoint}`, opts.yes);
       } else {
-        process.stderr.write('starting the local emulator (moto_server) …\n');
+        process.stderr.write("starting kura's emulator (moto's server with AWS timing) …\n");
         const emulator = await startEmulator();
         useEmulator(emulator.endpoint);
+        endpoint = emulator.endpoint;
         stop = emulator.stop;
-        process.stderr.write(`emulator on ${emulator.endpoint}\n`);
+        process.stderr.write(`emulator on ${endpoint}\n`);
       }
       const to = new Date();
       const from = addDays(to, -days);
-      const deps = { policy, clients: new Clients({ region: policy.region }) };
+      // Simulated time: each step sets it to the time of the run it makes, so the
+      // emulator finishes snapshots, images and copies when AWS would.
+      const clock = new SimulatedClock(from);
+      const deps = { policy, clients: new Clients({ region: policy.region, ...clock.clientOptions(endpoint) }) };
       const summary: Record<string, unknown>[] = [];
       try {
         for (const [i, step] of steps.entries()) {
@@ -54,6 +60,7 @@ export function registerDemo(program: Command): void {
           const started = Date.now();
           const out = await step.run({
             deps,
+            clock,
             from,
             to,
             log: (l) => console.log(`  ${l}`),

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { Clients } from '../../shared/aws/clients.ts';
+import { clockFromEnvironment } from '../../local/simulated-time.ts';
+import { Clients, type ClientsOptions } from '../../shared/aws/clients.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { onCalendar } from '../../shared/domain/calendar.ts';
@@ -20,9 +21,22 @@ export function commandPolicy(cmd: Command): Policy {
   return loadPolicy(globalOpts(cmd).policy);
 }
 
+/**
+ * The composition root of every command: the endpoint is the one the
+ * environment names (AWS_ENDPOINT_URL, the CLI's contract), given to Clients
+ * explicitly; KURA_SIMULATED_TIME (set by `kura demo`'s and the tests' harness)
+ * puts the command's requests on that simulated clock of kura's emulator.
+ */
+export function commandClientsOptions(): ClientsOptions {
+  const endpoint = process.env.AWS_ENDPOINT_URL || undefined;
+  const clock = clockFromEnvironment();
+  if (clock && endpoint) return clock.clientOptions(endpoint);
+  return endpoint ? { endpoint } : {};
+}
+
 export function commandDeps(cmd: Command): Deps {
   const policy = commandPolicy(cmd);
-  return { policy, clients: new Clients({ region: policy.region }) };
+  return { policy, clients: new Clients({ region: policy.region, ...commandClientsOptions() }) };
 }
 
 /**

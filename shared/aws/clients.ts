@@ -1,20 +1,37 @@
-// AWS adapter: the one place SDK clients are made. Honours the standard
-// credential/region chain and AWS_ENDPOINT_URL (the local emulator), uses the
-// SDK's adaptive retry mode, and caches one client per service, account and
-// region. Code acting in another account receives a Clients made from that
-// account's credentials (see assumeRole), never a global.
+// AWS adapter: the one place SDK clients are made. Uses the standard
+// credential and region chain, the SDK's adaptive retry mode, and caches one
+// client per service, account and region. Code acting in another account
+// receives a Clients made from that account's credentials (see assumeRole),
+// never a global.
+//
+// Whoever creates a Clients decides where it talks to: `endpoint` (an
+// emulator, given explicitly by whoever started it; nothing is inferred from
+// the environment here), extra SDK `middleware`, and the `timer` that polls
+// wait on. Code that receives a Clients takes one path wherever it runs.
 //
 // Clients are asked for by constructor (`clients.get(RDSClient)`) so that a
 // Lambda bundle contains only the service clients its code imports.
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity } from '@aws-sdk/types';
+import type { AwsCredentialIdentity, BuildMiddleware, MiddlewareStack } from '@aws-sdk/types';
+import { realTimer, type Timer } from '../runtime/timer.ts';
+
+/** An SDK middleware added to every client (build step: before signing). */
+export interface ClientMiddleware {
+  name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: applies to every service's input and output types.
+  middleware: BuildMiddleware<any, any>;
+}
 
 export interface ClientsOptions {
   region?: string;
   credentials?: AwsCredentialIdentity;
+  /** The service endpoint (an emulator); absent means AWS's own endpoints. */
   endpoint?: string;
   /** Which account these clients act in, for logs and reports. */
   label?: string;
+  middleware?: ClientMiddleware[];
+  /** What in-process polls wait on (default: real time). */
+  timer?: Timer;
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: SDK client constructors take differing config types.
@@ -24,13 +41,15 @@ export class Clients {
   readonly region: string;
   readonly endpoint: string | undefined;
   readonly label: string;
+  readonly timer: Timer;
   private readonly cache = new Map<ClientCtor<unknown>, Map<string, unknown>>();
 
   constructor(private readonly options: ClientsOptions = {}) {
     this.region =
       options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'ap-northeast-1';
-    this.endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL ?? undefined;
+    this.endpoint = options.endpoint;
     this.label = options.label ?? 'source';
+    this.timer = options.timer ?? realTimer;
   }
 
   /** The client of one service in one region (default: this account's region). */
@@ -46,12 +65,12 @@ export class Clients {
         region,
         retryMode: 'adaptive',
         maxAttempts: 6,
-        ...(this.endpoint
-          ? // Path-style S3 addressing: virtual hosts do not resolve on a local endpoint.
-            { endpoint: this.endpoint, forcePathStyle: true }
-          : {}),
+        // S3 on an IP-address endpoint is addressed path-style by the SDK's own endpoint rules.
+        ...(this.endpoint ? { endpoint: this.endpoint } : {}),
         ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       });
+      const stack = (client as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
+      for (const m of this.options.middleware ?? []) stack.add(m.middleware, { step: 'build', name: m.name });
       byRegion.set(region, client);
     }
     return client;
@@ -84,8 +103,8 @@ export class Clients {
     if (!c?.AccessKeyId || !c.SecretAccessKey)
       throw new Error(`AssumeRole ${roleArn} returned no credentials`);
     return new Clients({
+      ...this.options,
       region: opts.region ?? this.region,
-      endpoint: this.endpoint,
       label: roleArn,
       credentials: {
         accessKeyId: c.AccessKeyId,

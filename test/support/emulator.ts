@@ -1,15 +1,32 @@
-// Test support: points the SDK at the shared moto server and hands out
-// clients and a policy tailored to one test file.
+// Test support: the shared emulator, with clients and a policy tailored to one
+// test file. Each test file has its own simulated clock (vitest loads this
+// module once per file): set it to a scheduled run's time before the run, as
+// the schedule would, and snapshots, images and restores finish when AWS
+// would finish them. Requests carry the clock, so files sharing the emulator
+// never move each other's time.
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { useEmulator } from '../../local/emulator.ts';
+import { type Durations, SimulatedClock } from '../../local/simulated-time.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 
-export function emulatorClients(region = 'ap-northeast-1'): Clients {
-  useEmulator(inject('motoEndpoint'));
-  return new Clients({ region });
+/** This test file's simulated time. */
+export const clock = new SimulatedClock();
+
+export function emulatorEndpoint(): string {
+  return inject('motoEndpoint');
+}
+
+/**
+ * Clients on the emulator and this file's clock. `durations` applies to what
+ * these clients create (`'instant'` only where a test is about something else).
+ */
+export function emulatorClients(region = 'ap-northeast-1', durations?: Durations): Clients {
+  const endpoint = emulatorEndpoint();
+  useEmulator(endpoint);
+  return new Clients({ region, ...clock.clientOptions(endpoint, durations) });
 }
 
 /** A short random suffix so resources of different test files never collide. */

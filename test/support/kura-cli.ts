@@ -1,10 +1,11 @@
 // Test support: the real `kura` command in a child process, as a person or a
-// scheduled job runs it, against the shared moto server unless the caller's
-// env names another endpoint.
+// scheduled job runs it, against the shared emulator (on this test file's
+// simulated clock) unless the caller's env names another endpoint.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
+import { clock } from './emulator.ts';
 import { ROOT } from './packaged-template.ts';
 
 const exec = promisify(execFile);
@@ -24,6 +25,8 @@ export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ra
       AWS_ENDPOINT_URL: inject('motoEndpoint'),
       AWS_ACCESS_KEY_ID: 'testing',
       AWS_SECRET_ACCESS_KEY: 'testing',
+      // The command's requests carry this test file's simulated time.
+      KURA_SIMULATED_TIME: clock.now().toISOString(),
       ...env,
     },
   }).then(

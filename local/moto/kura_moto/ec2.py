@@ -1,0 +1,172 @@
+"""EC2 images as AWS runs them: an image and its snapshots are `pending` for a
+while, a pending image cannot be shared, copied or launched, snapshots are
+tagged from CreateImage's TagSpecifications, CopyImage honours its
+TagSpecifications, encryption and ClientToken, names are unique, and a
+deregistered image's snapshots stay in use for a moment.
+
+References: Amazon EC2 API Reference, CreateImage (TagSpecifications with
+ResourceType image and snapshot), CopyImage (ClientToken, Encrypted,
+KmsKeyId, TagSpecifications), DeregisterImage, DeleteSnapshot, EC2 error
+codes (InvalidAMIID.Unavailable, InvalidAMIName.Duplicate,
+InvalidSnapshot.InUse).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.ec2.exceptions import EC2ClientError
+from moto.ec2.models.amis import Ami, AmiBackend
+from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
+from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.responses.amis import AmisResponse
+
+from . import simtime
+from .patch import arguments, patch
+
+simtime.timed_status(Ami, "state", done=("available",))
+simtime.timed_status(Snapshot, "status", done=("completed",))
+
+
+def pending_image_error(ami_id: str, action: str) -> EC2ClientError:
+    return EC2ClientError(
+        "InvalidAMIID.Unavailable",
+        f"The AMI ID '{ami_id}' is currently pending and may not be used for this operation ({action}).",
+    )
+
+
+def _duplicate_name(backend: Any, name: str | None) -> None:
+    if not name:
+        return
+    for ami in backend.amis.values():
+        if ami.name == name and ami.owner_id == backend.account_id:
+            raise EC2ClientError(
+                "InvalidAMIName.Duplicate", f"AMI name {name} is already in use by AMI {ami.id}"
+            )
+
+
+def _tags_for(specs: list[dict[str, Any]], resource_type: str) -> list[dict[str, str]]:
+    tags: list[dict[str, str]] = []
+    for spec in specs or []:
+        if spec.get("ResourceType") == resource_type:
+            tags += spec.get("Tags", [])
+    return tags
+
+
+def _begin_image(ami: Ami, kind: str) -> None:
+    simtime.begin(ami, kind, "pending")
+    simtime.begin(ami.ebs_snapshot, kind, "pending")
+
+
+@patch(AmiBackend, "create_image")
+def create_image(original: Any, self: Any, *args: Any, **kwargs: Any) -> Ami:
+    """CreateImage: names are unique per account and region (InvalidAMIName.Duplicate);
+    TagSpecifications of type `snapshot` tag the image's snapshots; the snapshots keep the
+    instance volumes' encryption; image and snapshots are `pending` for a while."""
+    a = arguments(original, (self, *args), kwargs)
+    _duplicate_name(self, a.get("name"))
+    specs = a.get("tag_specifications") or []
+    snapshot_tags = _tags_for(specs, "snapshot")
+    kwargs = {k: v for k, v in a.items() if k != "self"}
+    kwargs["tag_specifications"] = [s for s in specs if s.get("ResourceType") != "snapshot"]
+    ami = original(self, **kwargs)
+    for tag in snapshot_tags:
+        ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
+    instance = getattr(ami, "instance", None)
+    if instance is not None:
+        for _, device in instance.get_block_device_mapping:
+            volume = self.volumes.get(getattr(device, "volume_id", None))
+            if volume is not None and volume.encrypted:
+                ami.ebs_snapshot.encrypted = True
+                ami.ebs_snapshot.kms_key_id = volume.kms_key_id
+            break
+    _begin_image(ami, "ec2.image")
+    return ami
+
+
+@patch(AmisResponse, "copy_image")
+def copy_image(original: Any, self: AmisResponse) -> Any:
+    """CopyImage: a retried request with the same ClientToken returns the first copy; a
+    pending source is refused (InvalidAMIID.Unavailable); TagSpecifications tag the copy and
+    its snapshots; Encrypted/KmsKeyId encrypt the copy's snapshots; the copy is `pending`."""
+    backend = self.ec2_backend
+    token = self._get_param("ClientToken")
+    tokens: dict[str, str] = backend.__dict__.setdefault("_kura_copy_tokens", {})
+    if token and token in tokens and tokens[token] in backend.amis:
+        from moto.core.responses import ActionResult
+
+        return ActionResult({"ImageId": tokens[token]})
+    source_region = self._get_param("SourceRegion")
+    source_id = self._get_param("SourceImageId")
+    from moto.ec2.models import ec2_backends
+
+    source = ec2_backends[backend.account_id][source_region].amis.get(source_id)
+    if source is not None and simtime.busy(source):
+        raise pending_image_error(source_id, "CopyImage")
+    _duplicate_name(backend, self._get_param("Name"))
+    result = original(self)
+    image_id = result.result["ImageId"] if hasattr(result, "result") else None
+    ami = backend.amis.get(image_id) if image_id else None
+    if ami is not None:
+        specs = self._get_param("TagSpecifications", [])
+        for tag in _tags_for(specs, "image"):
+            ami.add_tag(tag["Key"], tag["Value"])
+        for tag in _tags_for(specs, "snapshot"):
+            ami.ebs_snapshot.add_tag(tag["Key"], tag["Value"])
+        encrypted = str(self._get_param("Encrypted", "false")).lower() == "true"
+        source_encrypted = source is not None and bool(getattr(source.ebs_snapshot, "encrypted", False))
+        if encrypted or source_encrypted:
+            ami.ebs_snapshot.encrypted = True
+            ami.ebs_snapshot.kms_key_id = self._get_param("KmsKeyId") or (
+                source.ebs_snapshot.kms_key_id if source_encrypted and source is not None else None
+            )
+        if token:
+            tokens[token] = ami.id
+        _begin_image(ami, "ec2.image-copy")
+    return result
+
+
+@patch(AmiBackend, "modify_image_attribute")
+def modify_image_attribute(original: Any, self: Any, *args: Any, **kwargs: Any) -> Any:
+    """ModifyImageAttribute (launch permissions) is refused while the image is pending
+    (InvalidAMIID.Unavailable: "currently pending and may not be used for this operation")."""
+    a = arguments(original, (self, *args), kwargs)
+    ami = self.amis.get(a["ami_id"])
+    if ami is not None and simtime.busy(ami):
+        raise pending_image_error(a["ami_id"], "ModifyImageAttribute")
+    return original(self, *args, **kwargs)
+
+
+@patch(InstanceBackend, "run_instances")
+def run_instances(original: Any, self: Any, image_id: str, *args: Any, **kwargs: Any) -> Any:
+    """RunInstances of a pending image is refused (InvalidAMIID.Unavailable)."""
+    ami = self.amis.get(image_id)
+    if ami is not None and simtime.busy(ami):
+        raise pending_image_error(image_id, "RunInstances")
+    return original(self, image_id, *args, **kwargs)
+
+
+@patch(AmiBackend, "deregister_image")
+def deregister_image(original: Any, self: Any, ami_id: str, *args: Any, **kwargs: Any) -> Any:
+    """DeregisterImage: the image's snapshots are released a moment later; a DeleteSnapshot
+    right after is refused with InvalidSnapshot.InUse meanwhile."""
+    ami = self.amis.get(ami_id)
+    out = original(self, ami_id, *args, **kwargs)
+    if ami is not None:
+        snap = ami.ebs_snapshot
+        snap.__dict__["_kura_in_use_until"] = simtime.now() + simtime.duration("ec2.snapshot-release")
+        snap.__dict__["_kura_in_use_by"] = ami_id
+    return out
+
+
+@patch(EBSBackend, "delete_snapshot")
+def delete_snapshot(original: Any, self: Any, snapshot_id: str) -> Any:
+    """DeleteSnapshot: InvalidSnapshot.InUse while an image uses the snapshot, including the
+    moment after DeregisterImage before EC2 has released it."""
+    snap = self.snapshots.get(snapshot_id)
+    if snap is not None and simtime.now() < snap.__dict__.get("_kura_in_use_until", 0):
+        raise EC2ClientError(
+            "InvalidSnapshot.InUse",
+            f"The snapshot {snapshot_id} is currently in use by {snap.__dict__.get('_kura_in_use_by')}",
+        )
+    return original(self, snapshot_id)

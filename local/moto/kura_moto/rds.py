@@ -1,0 +1,314 @@
+"""RDS as AWS runs it: snapshots, copies and restores take time, actions on
+them are refused meanwhile with RDS's own error codes, and a snapshot shared
+by another account can be copied and restored by its ARN.
+
+References: Amazon RDS API Reference, CreateDBSnapshot, CopyDBSnapshot,
+CopyDBClusterSnapshot, DeleteDBSnapshot, ModifyDBSnapshotAttribute,
+RestoreDBInstanceFromDBSnapshot, RestoreDBClusterFromSnapshot (errors
+InvalidDBSnapshotState, InvalidDBClusterSnapshotStateFault,
+InvalidDBInstanceState, InvalidDBClusterStateFault), and the RDS user guide
+"Sharing a DB snapshot" (a shared snapshot is copied or restored by its ARN).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from moto.rds.exceptions import InvalidParameterValue, RDSClientError
+from moto.rds.models import (
+    DBCluster,
+    DBClusterSnapshot,
+    DBInstance,
+    DBSnapshot,
+    RDSBackend,
+    rds_backends,
+)
+
+from . import simtime
+from .patch import arguments, patch
+
+for _cls in (DBSnapshot, DBClusterSnapshot, DBInstance, DBCluster):
+    simtime.timed_status(_cls)
+
+
+def snapshot_state_error(snapshot: DBSnapshot, action: str) -> RDSClientError:
+    return RDSClientError(
+        "InvalidDBSnapshotState",
+        f"Cannot {action} DB snapshot {snapshot.db_snapshot_identifier}: its status is {snapshot.status}, expected available.",
+    )
+
+
+def cluster_snapshot_state_error(snapshot: DBClusterSnapshot, action: str) -> RDSClientError:
+    return RDSClientError(
+        "InvalidDBClusterSnapshotStateFault",
+        f"Cannot {action} DB cluster snapshot {snapshot.db_cluster_snapshot_identifier}: its status is {snapshot.status}, expected available.",
+    )
+
+
+def _arn_parts(identifier: str) -> tuple[str, str, str, str] | None:
+    """(region, account, type, name) of an RDS ARN, else None."""
+    if not identifier.startswith("arn:"):
+        return None
+    parts = identifier.split(":")
+    if len(parts) < 7:
+        return None
+    return parts[3], parts[4], parts[5], parts[6]
+
+
+# --- time ----------------------------------------------------------------
+
+
+@patch(RDSBackend, "create_db_snapshot")
+def create_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBSnapshot:
+    """CreateDBSnapshot: a manual snapshot is `creating` for minutes before it is `available`;
+    the instance must itself be available (InvalidDBInstanceState otherwise)."""
+    a = arguments(original, (self, *args), kwargs)
+    db = self.databases.get(a["db_instance_identifier"])
+    if db is not None and simtime.busy(db):
+        raise RDSClientError(
+            "InvalidDBInstanceState",
+            f"Cannot create a snapshot of {a['db_instance_identifier']}: the instance is {db.status}.",
+        )
+    snapshot = original(self, *args, **kwargs)
+    if a.get("snapshot_type", "manual") == "manual":
+        simtime.begin(snapshot, "rds.snapshot", "creating")
+    return snapshot
+
+
+@patch(RDSBackend, "create_db_cluster_snapshot")
+def create_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBClusterSnapshot:
+    """CreateDBClusterSnapshot: a manual cluster snapshot is `creating` before it is `available`;
+    the cluster must be available (InvalidDBClusterStateFault otherwise)."""
+    a = arguments(original, (self, *args), kwargs)
+    cluster = self.clusters.get(a["db_cluster_identifier"])
+    if cluster is not None and simtime.busy(cluster):
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            f"Cannot create a snapshot of cluster {a['db_cluster_identifier']}: it is {cluster.status}.",
+        )
+    snapshot = original(self, *args, **kwargs)
+    if a.get("snapshot_type", "manual") == "manual":
+        simtime.begin(snapshot, "rds.cluster-snapshot", "creating")
+    return snapshot
+
+
+@patch(RDSBackend, "copy_db_snapshot")
+def copy_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBSnapshot:
+    """CopyDBSnapshot: the source must be `available` (InvalidDBSnapshotState); the copy is in
+    progress for a while; an encrypted snapshot shared by another account needs KmsKeyId."""
+    a = arguments(original, (self, *args), kwargs)
+    source = self.get_db_snapshot(a["source_db_snapshot_identifier"])
+    if simtime.busy(source):
+        raise snapshot_state_error(source, "copy")
+    if _is_foreign(self, a["source_db_snapshot_identifier"]) and source.encrypted and not a.get("kms_key_id"):
+        raise InvalidParameterValue(
+            "KmsKeyId is required to copy an encrypted DB snapshot shared from another account."
+        )
+    snapshot = original(self, *args, **kwargs)
+    simtime.begin(snapshot, "rds.snapshot-copy", "copying")
+    return snapshot
+
+
+@patch(RDSBackend, "copy_db_cluster_snapshot")
+def copy_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBClusterSnapshot:
+    """CopyDBClusterSnapshot: the source must be `available` (InvalidDBClusterSnapshotStateFault);
+    an unencrypted cluster snapshot cannot be copied with KmsKeyId ("an error is returned"), an
+    encrypted one shared by another account must be; the copy is in progress for a while."""
+    a = arguments(original, (self, *args), kwargs)
+    source = self.get_db_cluster_snapshot(a["source_db_cluster_snapshot_identifier"])
+    if simtime.busy(source):
+        raise cluster_snapshot_state_error(source, "copy")
+    if a.get("kms_key_id") and not source.encrypted:
+        raise InvalidParameterValue(
+            "You cannot encrypt an unencrypted DB cluster snapshot when you copy it: KmsKeyId must not be given."
+        )
+    if _is_foreign(self, a["source_db_cluster_snapshot_identifier"]) and source.encrypted and not a.get("kms_key_id"):
+        raise InvalidParameterValue(
+            "KmsKeyId is required to copy an encrypted DB cluster snapshot shared from another account."
+        )
+    snapshot = original(self, *args, **kwargs)
+    simtime.begin(snapshot, "rds.snapshot-copy", "copying")
+    return snapshot
+
+
+@patch(RDSBackend, "delete_db_snapshot")
+def delete_db_snapshot(original: Any, self: RDSBackend, db_snapshot_identifier: str) -> DBSnapshot:
+    """DeleteDBSnapshot: refused with InvalidDBSnapshotState while the snapshot is creating or copying."""
+    snapshot = self.database_snapshots.get(db_snapshot_identifier)
+    if snapshot is not None and simtime.busy(snapshot):
+        raise snapshot_state_error(snapshot, "delete")
+    return original(self, db_snapshot_identifier)
+
+
+@patch(RDSBackend, "delete_db_cluster_snapshot")
+def delete_db_cluster_snapshot(original: Any, self: RDSBackend, db_snapshot_identifier: str) -> DBClusterSnapshot:
+    """DeleteDBClusterSnapshot: refused with InvalidDBClusterSnapshotStateFault while creating or copying."""
+    snapshot = self.cluster_snapshots.get(db_snapshot_identifier)
+    if snapshot is not None and simtime.busy(snapshot):
+        raise cluster_snapshot_state_error(snapshot, "delete")
+    return original(self, db_snapshot_identifier)
+
+
+@patch(RDSBackend, "modify_db_snapshot_attribute")
+def modify_db_snapshot_attribute(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
+    """ModifyDBSnapshotAttribute: refused with InvalidDBSnapshotState until the snapshot is
+    available; adding an account that is already there is a no-op (no duplicate entry)."""
+    a = arguments(original, (self, *args), kwargs)
+    snapshot = self.database_snapshots.get(a["db_snapshot_identifier"])
+    if snapshot is not None and simtime.busy(snapshot):
+        raise snapshot_state_error(snapshot, "share")
+    if snapshot is not None and a.get("values_to_add"):
+        present = snapshot.attributes.get(a["attribute_name"], [])
+        a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
+    a.pop("self", None)
+    return original(self, **a)
+
+
+@patch(RDSBackend, "modify_db_cluster_snapshot_attribute")
+def modify_db_cluster_snapshot_attribute(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
+    """ModifyDBClusterSnapshotAttribute: refused with InvalidDBClusterSnapshotStateFault until
+    available; adding an account already present is a no-op."""
+    a = arguments(original, (self, *args), kwargs)
+    snapshot = self.cluster_snapshots.get(a["db_cluster_snapshot_identifier"])
+    if snapshot is not None and simtime.busy(snapshot):
+        raise cluster_snapshot_state_error(snapshot, "share")
+    if snapshot is not None and a.get("values_to_add"):
+        present = snapshot.attributes.get(a["attribute_name"], [])
+        a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
+    a.pop("self", None)
+    return original(self, **a)
+
+
+@patch(RDSBackend, "create_db_instance")
+def create_db_instance(original: Any, self: RDSBackend, db_kwargs: dict[str, Any]) -> DBInstance:
+    """CreateDBInstance into an Aurora cluster: the cluster must be available
+    (InvalidDBClusterStateFault); the new member is `creating` for minutes."""
+    cluster_id = db_kwargs.get("db_cluster_identifier")
+    cluster = self.clusters.get(cluster_id) if cluster_id else None
+    if cluster is not None and simtime.busy(cluster):
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            f"Cannot add an instance to cluster {cluster_id}: it is {cluster.status}.",
+        )
+    instance = original(self, db_kwargs)
+    if cluster_id:
+        simtime.begin(instance, "rds.cluster-instance", "creating")
+    return instance
+
+
+@patch(RDSBackend, "modify_db_instance")
+def modify_db_instance(original: Any, self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
+    """ModifyDBInstance: refused with InvalidDBInstanceState while the instance is creating."""
+    db = self.databases.get(db_instance_identifier)
+    if db is not None and simtime.busy(db):
+        raise RDSClientError(
+            "InvalidDBInstanceState", f"Cannot modify {db_instance_identifier}: the instance is {db.status}."
+        )
+    return original(self, db_instance_identifier, db_kwargs)
+
+
+@patch(RDSBackend, "modify_db_cluster")
+def modify_db_cluster(original: Any, self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
+    """ModifyDBCluster: refused with InvalidDBClusterStateFault while the cluster is creating."""
+    cluster = self.clusters.get(kwargs.get("db_cluster_identifier"))
+    if cluster is not None and simtime.busy(cluster):
+        raise RDSClientError(
+            "InvalidDBClusterStateFault",
+            f"Cannot modify cluster {kwargs.get('db_cluster_identifier')}: it is {cluster.status}.",
+        )
+    return original(self, kwargs)
+
+
+@patch(RDSBackend, "restore_db_instance_to_point_in_time")
+def restore_db_instance_to_point_in_time(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBInstance:
+    """RestoreDBInstanceToPointInTime: the new instance is `creating` for minutes."""
+    instance = original(self, *args, **kwargs)
+    simtime.begin(instance, "rds.restore", "creating")
+    return instance
+
+
+@patch(RDSBackend, "restore_db_cluster_to_point_in_time")
+def restore_db_cluster_to_point_in_time(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBCluster:
+    """RestoreDBClusterToPointInTime: the new cluster is `creating` for minutes."""
+    cluster = original(self, *args, **kwargs)
+    simtime.begin(cluster, "rds.cluster-restore", "creating")
+    return cluster
+
+
+# --- a snapshot shared by another account ---------------------------------
+
+
+def _is_foreign(backend: RDSBackend, identifier: str) -> bool:
+    parts = _arn_parts(identifier)
+    return parts is not None and parts[1] != backend.account_id
+
+
+@contextmanager
+def _visible(snapshots: dict[str, Any], name: str, snapshot: Any) -> Iterator[str]:
+    if name in snapshots:
+        raise InvalidParameterValue(
+            f"The caller's account has a snapshot named {name} too; restore the shared one under a copy of another name."
+        )
+    snapshots[name] = snapshot
+    try:
+        yield name
+    finally:
+        snapshots.pop(name, None)
+
+
+def _shared_with(snapshot: Any, account_id: str) -> bool:
+    values = snapshot.attributes.get("restore", [])
+    return account_id in values or "all" in values
+
+
+@patch(RDSBackend, "get_snapshot")
+def get_snapshot(original: Any, self: RDSBackend, identifier: str, resource_type: Any, not_found_exception: Any) -> Any:
+    """A snapshot ARN of another account resolves in that account when the snapshot's
+    `restore` attribute names the caller's account (RDS user guide, "Sharing a DB
+    snapshot"); unshared, it is not found, as on AWS."""
+    parts = _arn_parts(identifier)
+    if parts is None or parts[1] == self.account_id:
+        return original(self, identifier, resource_type, not_found_exception)
+    region, account, _, name = parts
+    owner = rds_backends.get(account, {}).get(region) if account in rds_backends else None
+    snapshot = owner.resource_map[resource_type].get(name) if owner is not None else None
+    if snapshot is None or not _shared_with(snapshot, self.account_id):
+        raise not_found_exception(identifier)
+    return snapshot
+
+
+@patch(RDSBackend, "restore_db_instance_from_db_snapshot")
+def restore_db_instance_from_db_snapshot(original: Any, self: RDSBackend, from_snapshot_id: str, overrides: dict[str, Any]) -> DBInstance:
+    """RestoreDBInstanceFromDBSnapshot: the snapshot must be `available` (InvalidDBSnapshotState);
+    a snapshot shared by another account is restored by its ARN; the instance is `creating`."""
+    snapshot = self.get_db_snapshot(from_snapshot_id)
+    if simtime.busy(snapshot):
+        raise snapshot_state_error(snapshot, "restore")
+    if _is_foreign(self, from_snapshot_id):
+        # moto restores from the caller's own snapshots only: the shared one is
+        # visible there for the duration of this call, then removed again.
+        with _visible(self.database_snapshots, snapshot.db_snapshot_identifier, snapshot) as name:
+            instance = original(self, name, overrides)
+    else:
+        instance = original(self, from_snapshot_id, overrides)
+    simtime.begin(instance, "rds.restore", "creating")
+    return instance
+
+
+@patch(RDSBackend, "restore_db_cluster_from_snapshot")
+def restore_db_cluster_from_snapshot(original: Any, self: RDSBackend, from_snapshot_id: str, overrides: dict[str, Any]) -> DBCluster:
+    """RestoreDBClusterFromSnapshot: the cluster snapshot must be `available`
+    (InvalidDBClusterSnapshotStateFault); a shared one is restored by its ARN; the cluster
+    is `creating`."""
+    snapshot = self.get_db_cluster_snapshot(from_snapshot_id)
+    if simtime.busy(snapshot):
+        raise cluster_snapshot_state_error(snapshot, "restore")
+    if _is_foreign(self, from_snapshot_id):
+        with _visible(self.cluster_snapshots, snapshot.db_cluster_snapshot_identifier, snapshot) as name:
+            cluster = original(self, name, overrides)
+    else:
+        cluster = original(self, from_snapshot_id, overrides)
+    simtime.begin(cluster, "rds.cluster-restore", "creating")
+    return cluster

@@ -1,0 +1,103 @@
+// Local runtime: simulated time. kura's emulator (local/moto/) keeps new
+// snapshots, images, copies and restored databases in progress for as long as
+// AWS would, measured in the simulated time each request carries. A clock
+// belongs to whoever drives the runs (a test file, `kura demo`, a `kura`
+// command): it is set to each scheduled run's time, moved forward by the
+// state machine runner's Wait states and retries, and by in-process polls
+// (its timer sleeps by moving the clock, not by waiting). Production code
+// never sees it: it reaches the SDK as middleware and a Timer given to Clients.
+import type { ClientMiddleware, ClientsOptions } from '../shared/aws/clients.ts';
+import type { Timer } from '../shared/runtime/timer.ts';
+
+export const SIMULATED_TIME_HEADER = 'x-kura-simulated-time';
+export const DURATIONS_HEADER = 'x-kura-durations';
+
+/** Kinds of work whose duration the emulator simulates (local/moto/kura_moto/simtime.py). */
+export type DurationKind =
+  | 'rds.snapshot'
+  | 'rds.cluster-snapshot'
+  | 'rds.snapshot-copy'
+  | 'rds.restore'
+  | 'rds.cluster-restore'
+  | 'rds.cluster-instance'
+  | 'ec2.image'
+  | 'ec2.image-copy'
+  | 'ec2.snapshot-release'
+  | `s3.restore.${string}`;
+
+/** `instant` (a test that asks for it) or per-kind seconds for what these requests create. */
+export type Durations = 'instant' | Partial<Record<DurationKind, number>>;
+
+export class SimulatedClock {
+  private ms: number;
+
+  constructor(start: Date = new Date()) {
+    this.ms = start.getTime();
+  }
+
+  now(): Date {
+    return new Date(this.ms);
+  }
+
+  /** Moves the clock to `t` (a scheduled run's time); earlier times are allowed (a replay). */
+  set(t: Date): void {
+    this.ms = t.getTime();
+  }
+
+  advance(seconds: number): void {
+    this.ms += Math.max(0, seconds) * 1000;
+  }
+
+  /**
+   * Polls wait on this: sleeping moves the clock instead of waiting. Two
+   * sleeps that overlap move it to the later of their ends, not their sum.
+   */
+  timer(): Timer {
+    return {
+      now: () => this.ms,
+      sleep: async (ms) => {
+        const until = this.ms + Math.max(0, ms);
+        await new Promise((resolve) => setImmediate(resolve));
+        if (until > this.ms) this.ms = until;
+      },
+    };
+  }
+
+  /** The SDK middleware that stamps each request with this clock's time. */
+  middleware(durations?: Durations): ClientMiddleware {
+    const durationsHeader =
+      durations === undefined
+        ? undefined
+        : durations === 'instant'
+          ? 'instant'
+          : Object.entries(durations)
+              .map(([k, v]) => `${k}=${v}`)
+              .join(',');
+    return {
+      name: 'kuraSimulatedTime',
+      middleware: (next) => async (args) => {
+        const request = args.request as { headers?: Record<string, string> };
+        if (request.headers) {
+          request.headers[SIMULATED_TIME_HEADER] = String(this.ms);
+          if (durationsHeader) request.headers[DURATIONS_HEADER] = durationsHeader;
+        }
+        return next(args);
+      },
+    };
+  }
+
+  /** What a Clients needs to talk to the emulator on this clock. */
+  clientOptions(endpoint: string, durations?: Durations): ClientsOptions {
+    return { endpoint, middleware: [this.middleware(durations)], timer: this.timer() };
+  }
+}
+
+/** `KURA_SIMULATED_TIME` (ISO) as a clock: how a parent process shares its clock with a `kura` command. */
+export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): SimulatedClock | undefined {
+  const raw = env.KURA_SIMULATED_TIME;
+  if (!raw) return undefined;
+  const t = new Date(raw);
+  if (Number.isNaN(t.getTime()))
+    throw new Error(`KURA_SIMULATED_TIME: found "${raw}"; expected an ISO-8601 time`);
+  return new SimulatedClock(t);
+}
