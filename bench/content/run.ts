@@ -14,7 +14,7 @@ import { formatTable } from '../../local/demo/format.ts';
 import { freePort, startEmulator, useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel, S3ContentAdapter } from '../../shared/aws/content.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 

@@ -20,7 +20,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { formatTable } from '../../local/demo/format.ts';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { mapLimit } from '../../shared/domain/logs/pool.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 

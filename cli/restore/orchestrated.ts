@@ -17,7 +17,7 @@ import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { describeSelection, type RestoreReport } from '../../shared/restore/plan.ts';
 import { parseRestoreRequest } from '../../shared/restore/request.ts';
 import { InputError } from '../../shared/runtime/errors.ts';

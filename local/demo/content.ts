@@ -14,7 +14,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../vault.ts';
 import { contentSource, generationName } from '../../shared/domain/content.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';

@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { run } from '../../functions/ami-backup/handler.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../vault.ts';
 import { localDate } from '../../shared/domain/calendar.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { isManaged, TAG } from '../../shared/domain/tags.ts';

@@ -13,7 +13,7 @@ import { run as bundle } from '../../functions/log-bundle/handler.ts';
 import { readBucketLifecycle } from '../../shared/aws/bucket-lifecycle.ts';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../vault.ts';
 import { addDays, localDate } from '../../shared/domain/calendar.ts';
 import { lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { splitS3Url } from '../../shared/domain/logs/keys.ts';

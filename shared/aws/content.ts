@@ -165,19 +165,6 @@ export class S3ContentAdapter implements ContentPort {
       TaggingDirective: 'COPY',
       ChecksumAlgorithm: 'SHA256',
     });
-    if (this.clients.endpoint) {
-      // moto 5.2 asks CopyObject into a bucket with default Object Lock
-      // retention for the PutObject checksum header (AWS does not: a copy has
-      // no request body); sent only to an emulator endpoint.
-      cmd.middlewareStack.add(
-        (next) => async (args) => {
-          (args.request as { headers: Record<string, string> }).headers['x-amz-sdk-checksum-algorithm'] =
-            'SHA256';
-          return next(args);
-        },
-        { step: 'build', name: 'kuraEmulatorLockHeader' },
-      );
-    }
     const out: CopyObjectCommandOutput = await this.s3.send(cmd);
     const sha256 = out.CopyObjectResult?.ChecksumSHA256;
     if (!sha256) throw new Error(`copy to s3://${dst.bucket}/${dst.key} returned no SHA-256 checksum`);

@@ -2,17 +2,6 @@
 // the images' EBS snapshots, behind the ImagePort the ami-backup use case
 // needs; plus the few calls a restore makes in the isolated account.
 // Decides nothing about policy.
-//
-// Emulator gaps (moto 5.2), handled here so the real AWS path stays the
-// primary one:
-// - CreateImage with a `snapshot` TagSpecification fails (NotImplemented, HTTP
-//   500): against a local endpoint only, we retry with the image spec alone
-//   and tag the snapshots with CreateTags afterwards.
-// - CopyImage ignores TagSpecifications, Encrypted and KmsKeyId: missing tags
-//   on a copy and its snapshots are added with CreateTags (a no-op on AWS,
-//   where the TagSpecifications already applied them).
-// - Images are `available` at once and never `failed`; an image's block
-//   devices are one 15 GiB snapshot whatever the instance had.
 import {
   CopyImageCommand,
   CreateImageCommand,
@@ -112,13 +101,6 @@ export interface ImagePort {
   deleteSnapshot(id: string, region?: string): Promise<void>;
   /** kura's image snapshots of one source (by tags), for the orphan sweep. */
   listManagedSnapshots(source: string, region?: string): Promise<ImageSnapshot[]>;
-}
-
-/** Local endpoints found not to support snapshot TagSpecifications on CreateImage (asked once per process). */
-const noSnapshotTagSpecs = new Set<string>();
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
 
 function errorName(err: unknown): string {
@@ -317,40 +299,19 @@ export class Ec2ImageAdapter implements ImagePort {
       NoReboot: opts.noReboot,
     };
     let imageId: string | undefined;
-    const endpoint = this.clients.endpoint;
-    let tagSnapshotsAfter = endpoint !== undefined && noSnapshotTagSpecs.has(endpoint);
-    if (!tagSnapshotsAfter) {
-      try {
-        // The image and its snapshots carry kura's tags from the first moment:
-        // nothing untagged (and so unprunable) is ever left behind.
-        const r = await this.ec2().send(
-          new CreateImageCommand({ ...base, TagSpecifications: tagSpecs(opts.tags, ['image', 'snapshot']) }),
-        );
-        imageId = r.ImageId;
-      } catch (err) {
-        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-        // Emulator gap only (see the top of this file): never retried against AWS.
-        if (!endpoint || status !== 500) imageId = await this.ownImageNamed(err, name, opts.tags);
-        else {
-          noSnapshotTagSpecs.add(endpoint);
-          tagSnapshotsAfter = true;
-        }
-      }
-    }
-    if (tagSnapshotsAfter) {
-      try {
-        const r = await this.ec2().send(
-          new CreateImageCommand({ ...base, TagSpecifications: tagSpecs(opts.tags, ['image']) }),
-        );
-        imageId = r.ImageId;
-      } catch (err) {
-        imageId = await this.ownImageNamed(err, name, opts.tags);
-      }
+    try {
+      // The image and its snapshots carry kura's tags from the first moment:
+      // nothing untagged (and so unprunable) is ever left behind.
+      const r = await this.ec2().send(
+        new CreateImageCommand({ ...base, TagSpecifications: tagSpecs(opts.tags, ['image', 'snapshot']) }),
+      );
+      imageId = r.ImageId;
+    } catch (err) {
+      imageId = await this.ownImageNamed(err, name, opts.tags);
     }
     if (!imageId) throw new Error(`CreateImage for ${instanceId} returned no image id`);
     const image = await this.getImage(imageId);
     if (!image) throw new Error(`image ${imageId} (${name}) was created but cannot be described`);
-    if (tagSnapshotsAfter) return this.ensureTags(image, opts.tags);
     return image;
   }
 
@@ -387,9 +348,9 @@ export class Ec2ImageAdapter implements ImagePort {
     for (;;) {
       const image = await this.getImage(id, region);
       if (image?.state !== 'pending') return image;
-      const left = deadline - Date.now();
+      const left = deadline - this.clients.timer.now();
       if (left <= 0) return image;
-      await sleep(Math.min(pollMs, left));
+      await this.clients.timer.sleep(Math.min(pollMs, left));
     }
   }
 

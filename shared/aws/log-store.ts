@@ -156,19 +156,6 @@ export class S3LogStore implements LogStorePort {
       TaggingDirective: 'REPLACE',
       Tagging: tagString(tags),
     });
-    if (this.clients.endpoint) {
-      // moto 5.2 treats a copy into an Object Lock bucket like an upload and
-      // wants a checksum header; AWS does not (a copy carries no body), so the
-      // header is added only against a local endpoint.
-      command.middlewareStack.add(
-        (next) => async (args) => {
-          (args.request as { headers: Record<string, string> }).headers['x-amz-sdk-checksum-algorithm'] =
-            'SHA256';
-          return next(args);
-        },
-        { step: 'build', name: 'kuraMotoObjectLockCopy' },
-      );
-    }
     const out = await this.s3().send(command);
     const info = await this.head(to.bucket, to.key);
     if (!info) throw new Error(`s3://${to.bucket}/${to.key}: not found right after the copy`);

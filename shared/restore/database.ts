@@ -9,10 +9,7 @@
 import {
   CopyDBClusterSnapshotCommand,
   CopyDBSnapshotCommand,
-  CreateDBClusterCommand,
-  CreateDBClusterSnapshotCommand,
   CreateDBInstanceCommand,
-  CreateDBSnapshotCommand,
   type DBCluster,
   type DBClusterSnapshot,
   type DBInstance,
@@ -42,6 +39,7 @@ import {
   toTagList,
 } from '../domain/tags.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
+import type { Timer } from '../runtime/timer.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { selected } from '../usecases/rds-snapshot.ts';
 import { removeEach } from './cleanup.ts';
@@ -146,16 +144,17 @@ async function waitFor<T>(
   ready: (t: T) => boolean,
   failed: (t: T) => boolean,
   opts: RestoreOptions,
+  timer: Timer,
 ): Promise<T> {
-  const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+  const deadline = timer.now() + (opts.maxWaitSeconds ?? 600) * 1000;
   for (;;) {
     const t = await get();
     if (t === undefined) throw new Error(`${what} disappeared while waiting for it`);
     if (ready(t)) return t;
     if (failed(t)) throw new Error(`${what} failed: ${JSON.stringify(t).slice(0, 300)}`);
-    if (Date.now() >= deadline)
+    if (timer.now() >= deadline)
       throw new NotReadyError(`${what} is not available yet; the run resumes where it stopped`);
-    await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 15) * 1000));
+    await timer.sleep((opts.pollSeconds ?? 15) * 1000);
   }
 }
 
@@ -173,15 +172,10 @@ function resource(type: string, id: string, target: IsolatedTarget, cleanup: str
 }
 
 /**
- * Copies the shared snapshot into the isolated account, re-encrypted with its key.
- *
- * Emulator path: moto 5.2 cannot copy (or restore) a snapshot shared from
- * another account (CopyDBSnapshot looks the source ARN up in the caller's own
- * account: DBSnapshotNotFoundFault). Only against a local endpoint, kura then
- * makes the copy's closest equivalent: a short-lived stand-in instance with the
- * shared snapshot's engine, version, storage and user, encrypted with the
- * isolated key, snapshotted under the copy's name and deleted. Everything after
- * the copy (restore, checks, cleanup) is the real path.
+ * Copies the snapshot shared with the isolated account into it, by the
+ * source's ARN (RDS user guide, "Copying a shared DB snapshot"), re-encrypted
+ * with the isolated account's key: an encrypted snapshot shared by another
+ * account must be copied with a KmsKeyId of the copying account.
  */
 async function copyShared(
   target: IsolatedTarget,
@@ -190,63 +184,22 @@ async function copyShared(
   kmsKeyId: string,
   tags: TagMap,
 ): Promise<void> {
-  const rds = target.clients.get(RDSClient, target.region);
-  try {
-    await rds.send(
-      new CopyDBSnapshotCommand({
-        SourceDBSnapshotIdentifier: source.DBSnapshotArn,
-        TargetDBSnapshotIdentifier: copyId,
-        KmsKeyId: kmsKeyId,
-        Tags: toTagList(tags),
-        CopyTags: false,
-      }),
-    );
-    return;
-  } catch (err) {
-    if (!(target.clients.endpoint && isNotFound(err))) throw err;
-  }
-  const standIn = `${copyId.slice(0, 55)}-standin`;
-  if (!(await describeInstance(rds, standIn))) {
-    await rds.send(
-      new CreateDBInstanceCommand({
-        DBInstanceIdentifier: standIn,
-        Engine: source.Engine,
-        EngineVersion: source.EngineVersion,
-        AllocatedStorage: source.AllocatedStorage,
-        DBInstanceClass: 'db.t4g.micro',
-        MasterUsername: source.MasterUsername ?? 'admin',
-        MasterUserPassword: `standin-${copyId.length}-pw`,
-        StorageEncrypted: true,
-        KmsKeyId: kmsKeyId,
-        PubliclyAccessible: false,
-        Tags: toTagList(tags),
-      }),
-    );
-  }
-  await rds.send(
-    new CreateDBSnapshotCommand({
-      DBInstanceIdentifier: standIn,
-      DBSnapshotIdentifier: copyId,
+  await target.clients.get(RDSClient, target.region).send(
+    new CopyDBSnapshotCommand({
+      SourceDBSnapshotIdentifier: source.DBSnapshotArn,
+      TargetDBSnapshotIdentifier: copyId,
+      KmsKeyId: kmsKeyId,
       Tags: toTagList(tags),
-    }),
-  );
-  await rds.send(
-    new DeleteDBInstanceCommand({
-      DBInstanceIdentifier: standIn,
-      SkipFinalSnapshot: true,
-      DeleteAutomatedBackups: true,
+      CopyTags: false,
     }),
   );
 }
 
 /**
- * The cluster counterpart of copyShared: CopyDBClusterSnapshot of the shared
- * cluster snapshot, re-encrypted with the isolated key. Emulator path (moto
- * 5.2 looks a shared source ARN up in the caller's own account:
- * DBClusterSnapshotNotFoundFault), only against a local endpoint: a
- * short-lived stand-in cluster with the shared snapshot's engine, version and
- * user, encrypted with the isolated key, snapshotted under the copy's name and
- * deleted. Restore, checks and cleanup after it are the real path.
+ * The cluster counterpart of copyShared. An unencrypted cluster snapshot
+ * cannot be encrypted by a copy: CopyDBClusterSnapshot refuses KmsKeyId for
+ * it, so the key is passed only for an encrypted one (and must be, when the
+ * snapshot is shared by another account). The restore encrypts the cluster.
  */
 async function copySharedCluster(
   target: IsolatedTarget,
@@ -255,45 +208,15 @@ async function copySharedCluster(
   kmsKeyId: string,
   tags: TagMap,
 ): Promise<void> {
-  const rds = target.clients.get(RDSClient, target.region);
-  try {
-    await rds.send(
-      new CopyDBClusterSnapshotCommand({
-        SourceDBClusterSnapshotIdentifier: source.DBClusterSnapshotArn,
-        TargetDBClusterSnapshotIdentifier: copyId,
-        KmsKeyId: kmsKeyId,
-        Tags: toTagList(tags),
-        CopyTags: false,
-      }),
-    );
-    return;
-  } catch (err) {
-    if (!(target.clients.endpoint && isNotFound(err))) throw err;
-  }
-  const standIn = `${copyId.slice(0, 55)}-standin`;
-  if (!(await describeCluster(rds, standIn))) {
-    await rds.send(
-      new CreateDBClusterCommand({
-        DBClusterIdentifier: standIn,
-        Engine: source.Engine,
-        EngineVersion: source.EngineVersion,
-        MasterUsername: source.MasterUsername ?? 'admin',
-        MasterUserPassword: `standin-${copyId.length}-pw`,
-        StorageEncrypted: true,
-        KmsKeyId: kmsKeyId,
-        DeletionProtection: false,
-        Tags: toTagList(tags),
-      }),
-    );
-  }
-  await rds.send(
-    new CreateDBClusterSnapshotCommand({
-      DBClusterIdentifier: standIn,
-      DBClusterSnapshotIdentifier: copyId,
+  await target.clients.get(RDSClient, target.region).send(
+    new CopyDBClusterSnapshotCommand({
+      SourceDBClusterSnapshotIdentifier: source.DBClusterSnapshotArn,
+      TargetDBClusterSnapshotIdentifier: copyId,
+      ...(source.StorageEncrypted ? { KmsKeyId: kmsKeyId } : {}),
       Tags: toTagList(tags),
+      CopyTags: false,
     }),
   );
-  await rds.send(new DeleteDBClusterCommand({ DBClusterIdentifier: standIn, SkipFinalSnapshot: true }));
 }
 
 async function listDatabase(
@@ -415,6 +338,7 @@ async function restoreDatabase(
       (s) => s.Status === 'available',
       (s) => s.Status === 'failed' || s.Status === 'error',
       opts,
+      target.clients.timer,
     );
 
     // 3. The database, not publicly accessible, in the isolated subnet group.
@@ -455,6 +379,7 @@ async function restoreDatabase(
           i.DBInstanceStatus ?? '',
         ),
       opts,
+      target.clients.timer,
     );
     const finished = new Date();
     return {
@@ -561,6 +486,7 @@ async function restoreCluster(
     (s) => s.Status === 'available',
     (s) => s.Status === 'failed' || s.Status === 'error',
     opts,
+    target.clients.timer,
   );
 
   // 3. The cluster, in the isolated subnet group with the isolated security group.
@@ -597,6 +523,7 @@ async function restoreCluster(
     (c) => c.Status === 'available',
     (c) => ['failed', 'inaccessible-encryption-credentials', 'incompatible-restore'].includes(c.Status ?? ''),
     opts,
+    target.clients.timer,
   );
 
   // 4. A writer instance of the same engine, not publicly accessible.
@@ -632,6 +559,7 @@ async function restoreCluster(
     (i) => i.DBInstanceStatus === 'available',
     (i) => ['failed', 'incompatible-restore', 'incompatible-parameters'].includes(i.DBInstanceStatus ?? ''),
     opts,
+    target.clients.timer,
   );
   return { endpoint: cluster.Endpoint ? `${cluster.Endpoint}:${cluster.Port ?? ''}` : undefined };
 }
@@ -679,7 +607,8 @@ async function cleanupDatabase(
         if (!isManaged(fromTagList(cluster.TagList)))
           throw new Error(`refusing to delete ${r.id}: not kura-managed`);
         // A cluster is deleted once its members are gone (an instance takes minutes to delete).
-        const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+        const timer = target.clients.timer;
+        const deadline = timer.now() + (opts.maxWaitSeconds ?? 600) * 1000;
         for (;;) {
           const c = await describeCluster(rds, r.id);
           if (!c) break;
@@ -689,9 +618,9 @@ async function cleanupDatabase(
             );
             break;
           }
-          if (Date.now() >= deadline)
+          if (timer.now() >= deadline)
             throw new NotReadyError(`cluster ${r.id} still has members being deleted; cleanup resumes`);
-          await new Promise((res) => setTimeout(res, (opts.pollSeconds ?? 15) * 1000));
+          await timer.sleep((opts.pollSeconds ?? 15) * 1000);
         }
       } else if (r.type === 'AWS::RDS::DBSnapshot') {
         const snap = await describeSnapshot(rds, r.id);

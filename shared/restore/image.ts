@@ -200,7 +200,8 @@ async function restoreImage(
       ));
     created.push(resource(instanceId, target));
 
-    const deadline = Date.now() + (opts.maxWaitSeconds ?? 600) * 1000;
+    const timer = target.clients.timer;
+    const deadline = timer.now() + (opts.maxWaitSeconds ?? 600) * 1000;
     for (;;) {
       const inst = await describeIsolatedInstance(target.clients, instanceId, target.region);
       if (!inst) throw new Error(`instance ${instanceId} disappeared while waiting for it`);
@@ -219,11 +220,11 @@ async function restoreImage(
       }
       if (inst.state !== 'pending')
         throw new Error(`instance ${instanceId} is ${inst.state}; expected it to start running`);
-      if (Date.now() >= deadline)
+      if (timer.now() >= deadline)
         throw new NotReadyError(
           `instance ${instanceId} is not running yet; the run resumes where it stopped`,
         );
-      await new Promise((r) => setTimeout(r, (opts.pollSeconds ?? 10) * 1000));
+      await timer.sleep((opts.pollSeconds ?? 10) * 1000);
     }
   } catch (err) {
     if (err instanceof NotReadyError || err instanceof InputError) throw err;

@@ -96,11 +96,13 @@ export interface LifecycleAuditOptions {
   now: Date;
   offline?: boolean;
   prices: PriceTable;
+  /** What the caller knows about where the vault was read (for example an emulator), shown with the report. */
+  notes?: string[];
 }
 
 export async function lifecycleAudit(deps: Deps, opts: LifecycleAuditOptions): Promise<LifecycleReport> {
   const { policy, clients } = deps;
-  const notes: string[] = [];
+  const notes: string[] = [...(opts.notes ?? [])];
   if (opts.offline) {
     const rep = lifecycleReport(policy, opts.now, undefined, ['--offline: the vault was not read']);
     return { ...rep, costs: projectCosts(policy, [], opts.prices) };
@@ -111,12 +113,6 @@ export async function lifecycleAudit(deps: Deps, opts: LifecycleAuditOptions): P
   } catch (err) {
     notes.push(
       `the bucket could not be read (${(err as Error).name}: ${(err as Error).message}); rules not checked`,
-    );
-  }
-  if (clients.endpoint) {
-    notes.push(
-      `read from ${clients.endpoint}: moto 5.2 does not keep ObjectSizeGreaterThan in lifecycle filters, so size filters show as differences there; on AWS they must match`,
-      `read from ${clients.endpoint}: over plain HTTP kura does not apply the TLS-only bucket policy (it would lock kura out of the emulator), so that check fails there; on AWS it must pass`,
     );
   }
   const config =

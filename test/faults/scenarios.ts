@@ -24,7 +24,7 @@ import { run as archiveRun } from '../../functions/log-archive/handler.ts';
 import { run as bundleRun } from '../../functions/log-bundle/handler.ts';
 import { run as rdsRun } from '../../functions/rds-snapshot/handler.ts';
 import { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { fromTagList, type TagMap } from '../../shared/domain/tags.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';

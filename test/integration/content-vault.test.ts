@@ -1,4 +1,5 @@
-// Integration: the vault is created with every protection the template declares.
+// Integration: the emulator's vault (local/vault.ts) has every protection the
+// template declares but the TLS-only bucket policy.
 import {
   GetBucketEncryptionCommand,
   GetBucketLifecycleConfigurationCommand,
@@ -9,11 +10,12 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
-import { ensureVault, tlsOnlyPolicy } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
+import { tlsOnlyPolicy } from '../../shared/aws/vault.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 
 describe('ensureVault', () => {
-  it('creates a locked, versioned, KMS-encrypted, private vault (TLS-only where requests use TLS) when it is missing', async () => {
+  it('creates a locked, versioned, KMS-encrypted, private vault on the emulator when it is missing', async () => {
     // Prepare
     const clients = emulatorClients();
     const suffix = uniqueSuffix();
@@ -50,8 +52,8 @@ describe('ensureVault', () => {
       BlockPublicAcls: true,
       RestrictPublicBuckets: true,
     });
-    // Over the plain-http emulator the TLS-only policy would deny kura itself (moto enforces it).
-    expect(vault.tlsOnly).toBe(false);
+    // Over the plain-http emulator the TLS-only policy would deny kura itself (moto enforces it):
+    // the stack applies it on AWS, the emulator's vault goes without.
     await expect(s3.send(new GetBucketPolicyCommand({ Bucket }))).rejects.toThrow();
     expect(JSON.parse(tlsOnlyPolicy(Bucket)).Statement[0].Condition).toEqual({
       Bool: { 'aws:SecureTransport': 'false' },

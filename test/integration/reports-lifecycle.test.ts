@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { readVaultConfig } from '../../shared/aws/vault-config.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { STATED_PRICES } from '../../shared/domain/reports/cost.ts';
 import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import type { Policy } from '../../shared/policy/schema.ts';

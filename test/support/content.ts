@@ -10,7 +10,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { testPolicy, uniqueSuffix } from './emulator.ts';
 

@@ -14,7 +14,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { fromTagList, type TagMap } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { testPolicy, uniqueSuffix } from './emulator.ts';

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from './emulator.ts';
 

@@ -7,7 +7,7 @@ import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } fro
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';

@@ -8,7 +8,7 @@ import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { ensureVault } from '../../shared/aws/vault.ts';
+import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';

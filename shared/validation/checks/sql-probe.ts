@@ -110,7 +110,8 @@ export class MasterPasswordAccess implements DbAccessPort {
         }),
       );
     }
-    const deadline = Date.now() + (this.opts.maxWaitSeconds ?? 300) * 1000;
+    const timer = target.clients.timer;
+    const deadline = timer.now() + (this.opts.maxWaitSeconds ?? 300) * 1000;
     for (;;) {
       const i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
         .DBInstances?.[0];
@@ -121,11 +122,11 @@ export class MasterPasswordAccess implements DbAccessPort {
         !cluster || (c?.Status === 'available' && !c.PendingModifiedValues?.MasterUserPassword);
       if (i?.DBInstanceStatus === 'available' && !i.PendingModifiedValues?.MasterUserPassword && clusterReady)
         break;
-      if (Date.now() > deadline)
+      if (timer.now() > deadline)
         throw new Error(
           `the new master password of ${id} was not applied within ${this.opts.maxWaitSeconds ?? 300}s`,
         );
-      await new Promise((r) => setTimeout(r, (this.opts.pollSeconds ?? 10) * 1000));
+      await timer.sleep((this.opts.pollSeconds ?? 10) * 1000);
     }
     return {
       engine: instance.Engine ?? '',
