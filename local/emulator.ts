@@ -44,7 +44,8 @@ export function emulatorPython(): string {
 export function emulatorProblem(): string | undefined {
   const python = emulatorPython();
   const r = spawnSync(python, [SERVE, '--list'], { encoding: 'utf8' });
-  if (r.error) return `${python} was not found on PATH: kura's local runs need Python 3 with moto's server mode: ${INSTALL}`;
+  if (r.error)
+    return `${python} was not found on PATH: kura's local runs need Python 3 with moto's server mode: ${INSTALL}`;
   if (r.status !== 0) return (r.stderr || r.stdout || `${python} ${SERVE} exited with ${r.status}`).trim();
   return undefined;
 }

@@ -147,7 +147,10 @@ function pathValue(path: string, input: unknown): unknown {
   return path
     .split('.')
     .slice(1)
-    .reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), input);
+    .reduce<unknown>(
+      (v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined),
+      input,
+    );
 }
 
 /** How long a Wait state waits on AWS for this input (Amazon States Language, "Wait"). */
@@ -158,7 +161,9 @@ function waitSeconds(name: string, state: AslState, input: unknown, now: number)
   if (typeof state.TimestampPath === 'string') timestamp = pathValue(state.TimestampPath, input);
   if (timestamp !== undefined) return Math.max(0, (Date.parse(String(timestamp)) - now) / 1000);
   if (typeof seconds !== 'number' || !Number.isFinite(seconds) || seconds < 0)
-    throw new InputError([`Wait state "${name}": found ${JSON.stringify(seconds)} seconds; expected 0 or more`]);
+    throw new InputError([
+      `Wait state "${name}": found ${JSON.stringify(seconds)} seconds; expected 0 or more`,
+    ]);
   return seconds;
 }
 

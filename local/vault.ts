@@ -103,10 +103,12 @@ export async function ensureVault(clients: Clients, policy: Policy): Promise<Vau
       if (!isAwsError(e, 'alreadyExists')) throw e;
     }
   }
-  const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket: bucket })).catch((e: unknown) => {
-    if (isAwsError(e, 'notConfigured')) return undefined;
-    throw e;
-  });
+  const lock = await s3
+    .send(new GetObjectLockConfigurationCommand({ Bucket: bucket }))
+    .catch((e: unknown) => {
+      if (isAwsError(e, 'notConfigured')) return undefined;
+      throw e;
+    });
   if (lock?.ObjectLockConfiguration?.ObjectLockEnabled !== 'Enabled') {
     throw new PrerequisiteError(
       `the vault bucket ${bucket} exists without Object Lock; expected a bucket created with Object Lock enabled (kura will not write backups to an unlocked vault)`,
@@ -152,7 +154,10 @@ export async function ensureVault(clients: Clients, policy: Policy): Promise<Vau
   const rules = lifecycleRules(policy).map(toS3LifecycleRule);
   if (rules.length > 0) {
     await s3.send(
-      new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }),
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket: bucket,
+        LifecycleConfiguration: { Rules: rules },
+      }),
     );
   }
   return { bucket, kmsKeyArn, manifestsPrefix: policy.vault.manifestsPrefix, created };

@@ -8,6 +8,7 @@ import {
   CreateDBClusterSnapshotCommand,
   CreateDBSnapshotCommand,
   DeleteDBClusterSnapshotCommand,
+  DescribeAccountAttributesCommand,
   DeleteDBSnapshotCommand,
   DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
@@ -25,6 +26,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
+import { describeAwsError, isAwsError } from './errors.ts';
 
 export type DatabaseKind = 'instance' | 'cluster';
 
@@ -59,7 +61,10 @@ export interface DatabasePort {
   createSnapshot(db: Database, id: string, tags: TagMap): Promise<Snapshot>;
   /** Manual snapshots of one source in one region (all of them; the caller filters by tags). */
   listSnapshots(kind: DatabaseKind, source: string, region?: string): Promise<Snapshot[]>;
-  countManualSnapshots(region?: string): Promise<number>;
+  /** Manual snapshots used, per kind, against the account's quota in a region (max undefined when unreadable). */
+  snapshotQuotas(region?: string): Promise<SnapshotQuota[]>;
+  /** Accounts in the snapshot's `restore` attribute (those it is shared with; "all" when public). */
+  sharedWith(snapshot: Snapshot, region?: string): Promise<string[]>;
   deleteSnapshot(snapshot: Snapshot, region?: string): Promise<void>;
   copySnapshot(
     snapshot: Snapshot,
@@ -72,6 +77,20 @@ export interface DatabasePort {
   setBackupRetention(db: Database, days: number): Promise<void>;
   tagSnapshot(snapshot: Snapshot, tags: TagMap, region?: string): Promise<void>;
 }
+
+export interface SnapshotQuota {
+  kind: DatabaseKind;
+  used: number;
+  max?: number;
+  /** Why the quota could not be read (the error, by name). */
+  unreadable?: string;
+}
+
+/** RDS account quota names (DescribeAccountAttributes) of manual snapshots, per kind. */
+const QUOTA_NAMES: Record<DatabaseKind, string> = {
+  instance: 'ManualSnapshots',
+  cluster: 'ManualClusterSnapshots',
+};
 
 type RawSnapshot = {
   DBSnapshotIdentifier?: string;
@@ -100,16 +119,6 @@ function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
     kmsKeyId: s.KmsKeyId,
     createdAt: s.SnapshotCreateTime,
   };
-}
-
-function isNotFound(err: unknown): boolean {
-  const name = (err as { name?: string }).name ?? '';
-  return /NotFound/.test(name);
-}
-
-function isAlreadyExists(err: unknown): boolean {
-  const name = (err as { name?: string }).name ?? '';
-  return /AlreadyExists/.test(name);
 }
 
 /**
@@ -185,7 +194,7 @@ export class RdsAdapter implements DatabasePort {
       const s = r.DBClusterSnapshots?.[0];
       return s ? toSnapshot(kind, s) : undefined;
     } catch (err) {
-      if (isNotFound(err)) return undefined;
+      if (isAwsError(err, 'notFound')) return undefined;
       throw err;
     }
   }
@@ -202,7 +211,7 @@ export class RdsAdapter implements DatabasePort {
     try {
       return await make();
     } catch (err) {
-      if (!isAlreadyExists(err)) throw err;
+      if (!isAwsError(err, 'alreadyExists')) throw err;
       const existing = await this.getSnapshot(want.kind, want.id, want.region);
       if (isOwnSnapshot(existing, want.tags)) return existing;
       throw err;
@@ -250,19 +259,44 @@ export class RdsAdapter implements DatabasePort {
     return out.filter((s) => s.source === source);
   }
 
-  async countManualSnapshots(region?: string): Promise<number> {
-    let n = 0;
-    for await (const page of paginateDescribeDBSnapshots(
-      { client: this.rds(region) },
-      { SnapshotType: 'manual' },
-    )) {
-      n += page.DBSnapshots?.length ?? 0;
+  async snapshotQuotas(region?: string): Promise<SnapshotQuota[]> {
+    let attrs: { AccountQuotaName?: string; Used?: number; Max?: number }[] | undefined;
+    let unreadable: string | undefined;
+    try {
+      attrs = (await this.rds(region).send(new DescribeAccountAttributesCommand({}))).AccountQuotas;
+    } catch (err) {
+      // Refused or throttled: say so by name and count instead; anything else is a fault.
+      if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+      unreadable = describeAwsError(err);
     }
-    for await (const page of paginateDescribeDBClusterSnapshots(
-      { client: this.rds(region) },
-      { SnapshotType: 'manual' },
-    )) {
-      n += page.DBClusterSnapshots?.length ?? 0;
+    const out: SnapshotQuota[] = [];
+    for (const kind of ['instance', 'cluster'] as const) {
+      const q = attrs?.find((a) => a.AccountQuotaName === QUOTA_NAMES[kind]);
+      if (q?.Used !== undefined && q.Max !== undefined) out.push({ kind, used: q.Used, max: q.Max });
+      else
+        out.push({
+          kind,
+          used: await this.countManual(kind, region),
+          unreadable: unreadable ?? `DescribeAccountAttributes has no ${QUOTA_NAMES[kind]}`,
+        });
+    }
+    return out;
+  }
+
+  private async countManual(kind: DatabaseKind, region?: string): Promise<number> {
+    let n = 0;
+    if (kind === 'instance') {
+      for await (const page of paginateDescribeDBSnapshots(
+        { client: this.rds(region) },
+        { SnapshotType: 'manual' },
+      ))
+        n += page.DBSnapshots?.length ?? 0;
+    } else {
+      for await (const page of paginateDescribeDBClusterSnapshots(
+        { client: this.rds(region) },
+        { SnapshotType: 'manual' },
+      ))
+        n += page.DBClusterSnapshots?.length ?? 0;
     }
     return n;
   }
@@ -278,7 +312,7 @@ export class RdsAdapter implements DatabasePort {
       }
     } catch (err) {
       // Already gone: a retried delete whose first answer was lost. The goal is reached.
-      if (!isNotFound(err)) throw err;
+      if (!isAwsError(err, 'notFound')) throw err;
     }
   }
 
@@ -323,8 +357,6 @@ export class RdsAdapter implements DatabasePort {
   }
 
   async shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void> {
-    // Already shared (a rerun): adding the account again is a no-op on AWS, a duplicate entry in moto.
-    if ((await this.sharedWith(snapshot)).includes(accountId)) return;
     const attr = { AttributeName: 'restore', ValuesToAdd: [accountId] };
     if (snapshot.kind === 'instance') {
       await this.rds().send(

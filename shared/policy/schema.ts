@@ -71,7 +71,10 @@ const database = z
     rpoMinutes: z._default(positiveInt, 5),
     enforceBackupRetention: z._default(z.boolean(), false),
     copyTags: z._default(z.array(z.string()), []),
+    /** The manual snapshot quota assumed where RDS DescribeAccountAttributes cannot be read. */
     snapshotQuota: z._default(positiveInt, 100),
+    /** Hours a snapshot or copy may stay in progress before a run warns (and the next one fails). */
+    stuckAfterHours: z._default(positiveInt, 12),
     copy: z.optional(
       z.strictObject({ region, kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)) }),
     ),
@@ -152,6 +155,8 @@ const images = z.strictObject({
   drRegion: z.optional(region),
   /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
   drKmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)),
+  /** Hours an image or its copy may stay pending before a run warns (and the next one fails). */
+  stuckAfterHours: z._default(positiveInt, 24),
   /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
   waitSeconds: z._default(
     z

@@ -11,6 +11,7 @@ import {
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { Clients } from '../aws/clients.ts';
+import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { type KeyPort, keyAllowsAccount } from '../aws/kms.ts';
 import { InputError } from '../runtime/errors.ts';
 import { type PitrWindow, pitrProblem } from './database-pitr.ts';
@@ -160,13 +161,9 @@ async function rdsQuotas(target: Clients): Promise<{ quotas: Quota[]; unreadable
       }));
     return { quotas, unreadable: [] };
   } catch (err) {
-    // moto 5.2 does not implement RDS DescribeAccountAttributes: the real path stays, the check becomes a warning.
-    return {
-      quotas: [],
-      unreadable: [
-        `RDS account quotas (${(err as Error).name}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 60)})`,
-      ],
-    };
+    // A refused or throttled read is a warning that names it; anything else is a fault.
+    if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+    return { quotas: [], unreadable: [`RDS account quotas (${describeAwsError(err).slice(0, 120)})`] };
   }
 }
 
@@ -191,8 +188,8 @@ async function ec2Quota(target: Clients, need: number): Promise<{ quotas: Quota[
       .send(new GetServiceQuotaCommand({ ServiceCode: 'ec2', QuotaCode: 'L-1216C47A' }));
     max = q.Quota?.Value ?? Number.NaN;
   } catch (err) {
-    // moto 5.2 serves Service Quotas for "vpc" only: the real path stays, the check becomes a warning.
-    return { quotas: [], unreadable: [`EC2 on-demand vCPU quota (${(err as Error).name})`] };
+    if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+    return { quotas: [], unreadable: [`EC2 on-demand vCPU quota (${describeAwsError(err).slice(0, 120)})`] };
   }
   const ec2 = target.get(EC2Client);
   const running = await ec2.send(

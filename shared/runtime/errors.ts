@@ -41,3 +41,16 @@ export class PrerequisiteError extends KuraError {
 export class NotReadyError extends KuraError {
   override name = 'NotReadyError';
 }
+
+/**
+ * A recovery point that stayed in progress past the policy's limit
+ * (stuckAfterHours), found so by a second scheduled run: the first run warned.
+ */
+export class RecoveryPointStuckError extends KuraError {
+  override name = 'RecoveryPointStuckError';
+}
+
+/** A recovery point AWS reports as failed, still there at a second scheduled run. */
+export class RecoveryPointFailedError extends KuraError {
+  override name = 'RecoveryPointFailedError';
+}

@@ -8,9 +8,11 @@ import { keyAllowsAccount } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
+import { type ProgressRule, progressVerdict } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { copiedTags, isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { DatabasePolicy, Policy } from '../policy/schema.ts';
+import { RecoveryPointFailedError, RecoveryPointStuckError } from '../runtime/errors.ts';
 import {
   forEachTarget,
   type MetricPoint,
@@ -43,15 +45,49 @@ function toRecoveryPoint(s: Snapshot): RecoveryPoint {
   };
 }
 
+function progressRule(policy: Policy, cfg: DatabasePolicy): ProgressRule {
+  return {
+    stuckAfterHours: cfg.stuckAfterHours,
+    schedule: policy.schedules['rds-snapshot'],
+    timeZone: policy.timezone,
+  };
+}
+
+/**
+ * Managed snapshots AWS has not finished, or that failed: in progress within
+ * the limit is normal (nothing said); past it, or failed, a warning for the
+ * first run that sees it and a failure for the next (returned, thrown by the caller).
+ */
+function checkProgress(
+  snapshots: Snapshot[],
+  rule: ProgressRule,
+  now: Date,
+  outcome: TargetOutcome,
+  where: string,
+): Error[] {
+  const failures: Error[] = [];
+  for (const s of snapshots) {
+    const time = taggedTime(s.tags);
+    if (!isManaged(s.tags, 'database') || !time) continue;
+    const v = progressVerdict({ id: s.id, status: s.status, time }, now, rule);
+    if (v.kind === 'warning')
+      outcome.warnings.push(`${v.message}${where}: the next run fails if it still is`);
+    if (v.kind === 'failure') {
+      const E = v.reason === 'failed' ? RecoveryPointFailedError : RecoveryPointStuckError;
+      failures.push(new E(`${v.message}${where}`));
+    }
+  }
+  return failures;
+}
+
 async function prune(
   ports: RdsSnapshotPorts,
-  db: Database,
+  snapshots: Snapshot[],
   cfg: DatabasePolicy,
   now: Date,
   outcome: TargetOutcome,
   region?: string,
 ): Promise<string[]> {
-  const snapshots = await ports.db.listSnapshots(db.kind, db.id, region);
   const plan = planPruning(
     snapshots.map(toRecoveryPoint),
     { retainDays: cfg.retainDays, minGenerations: cfg.minGenerations },
@@ -69,25 +105,30 @@ async function prune(
   return pruned;
 }
 
+/** Managed, available and within retention: what is copied and shared. */
+function keptAvailable(snapshots: Snapshot[], cfg: DatabasePolicy, now: Date): Snapshot[] {
+  const cutoff = now.getTime() - cfg.retainDays * 86_400_000;
+  return snapshots.filter((s) => {
+    const time = taggedTime(s.tags);
+    return isManaged(s.tags, 'database') && s.status === 'available' && time && time.getTime() >= cutoff;
+  });
+}
+
 async function copyToDr(
   ports: RdsSnapshotPorts,
-  db: Database,
+  kept: Snapshot[],
+  copies: Snapshot[],
   cfg: DatabasePolicy,
   sourceRegion: string,
-  now: Date,
   outcome: TargetOutcome,
 ): Promise<string[]> {
   const copy = cfg.copy;
   if (!copy) return [];
-  const cutoff = now.getTime() - cfg.retainDays * 86_400_000;
-  const existing = new Set((await ports.db.listSnapshots(db.kind, db.id, copy.region)).map((s) => s.id));
+  const existing = new Set(copies.map((s) => s.id));
   const copied: string[] = [];
-  // Catch up every managed, available snapshot still within retention that
-  // has no copy yet: a copy missed on one day is made on the next.
-  for (const s of await ports.db.listSnapshots(db.kind, db.id)) {
-    const time = taggedTime(s.tags);
-    if (!isManaged(s.tags, 'database') || s.status !== 'available' || !time || time.getTime() < cutoff)
-      continue;
+  // Catch up every available snapshot still within retention that has no copy
+  // yet: a snapshot AWS finished after its own run is copied by the next one.
+  for (const s of kept) {
     if (existing.has(s.id)) continue;
     if (s.encrypted && !copy.kmsKeyId) {
       throw new Error(
@@ -107,27 +148,39 @@ async function copyToDr(
   return copied;
 }
 
-async function share(
+/** Shares every kept snapshot the isolated account cannot see yet; returns those newly shared. */
+async function shareKept(
   ports: RdsSnapshotPorts,
-  snap: Snapshot,
+  kept: Snapshot[],
   accountId: string,
   outcome: TargetOutcome,
-): Promise<void> {
-  if (snap.encrypted && snap.kmsKeyId) {
-    const key = await ports.keys.describe(snap.kmsKeyId);
-    if (key.manager === 'AWS') {
-      throw new Error(
-        `snapshot ${snap.id} is encrypted with an AWS managed key (${key.arn}), which cannot be shared; encrypt the database with a customer-managed key`,
-      );
+): Promise<string[]> {
+  const shared: string[] = [];
+  const keys = new Map<string, Awaited<ReturnType<KeyPort['describe']>>>();
+  for (const snap of kept) {
+    if ((await ports.db.sharedWith(snap)).includes(accountId)) continue;
+    if (snap.encrypted && snap.kmsKeyId) {
+      let key = keys.get(snap.kmsKeyId);
+      if (!key) {
+        key = await ports.keys.describe(snap.kmsKeyId);
+        keys.set(snap.kmsKeyId, key);
+      }
+      if (key.manager === 'AWS') {
+        throw new Error(
+          `snapshot ${snap.id} is encrypted with an AWS managed key (${key.arn}), which cannot be shared; encrypt the database with a customer-managed key`,
+        );
+      }
+      if (!keyAllowsAccount(key, accountId)) {
+        outcome.warnings.push(
+          `key ${key.arn} does not allow account ${accountId}: it can see ${snap.id} but not copy or restore it until the key policy grants it`,
+        );
+      }
     }
-    if (!keyAllowsAccount(key, accountId)) {
-      outcome.warnings.push(
-        `key ${key.arn} does not allow account ${accountId}: it can see the snapshot but not copy or restore it until the key policy grants it`,
-      );
-    }
+    await ports.db.shareSnapshot(snap, accountId);
+    shared.push(snap.id);
+    outcome.actions.push(`shared ${snap.id} with ${accountId}`);
   }
-  await ports.db.shareSnapshot(snap, accountId);
-  outcome.actions.push(`shared ${snap.id} with ${accountId}`);
+  return shared;
 }
 
 async function backupOne(
@@ -176,19 +229,31 @@ async function backupOne(
   }
   outcome.snapshot = name;
   outcome.snapshotStatus = snap.status;
-
   if (snap.status !== 'available') {
-    // Nothing is deleted until its replacement is verified; the next run catches up.
-    outcome.warnings.push(
-      `snapshot ${name} is ${snap.status}: DR copy, sharing and pruning wait for the next run`,
-    );
-    return;
+    // AWS takes minutes to hours: the next run copies, shares and prunes it.
+    outcome.actions.push(`${name} is ${snap.status}: its DR copy and share follow in the next run`);
   }
-  outcome.copied = await copyToDr(ports, db, cfg, policy.region, now, outcome);
-  if (cfg.shareWithIsolatedAccount && policy.isolatedAccount)
-    await share(ports, snap, policy.isolatedAccount.accountId, outcome);
-  const pruned = await prune(ports, db, cfg, now, outcome);
-  if (cfg.copy) pruned.push(...(await prune(ports, db, cfg, now, outcome, cfg.copy.region)));
+
+  // Every earlier step whose snapshot AWS has finished since is completed now.
+  const rule = progressRule(policy, cfg);
+  const snapshots = await ports.db.listSnapshots(db.kind, db.id);
+  const failures = checkProgress(snapshots, rule, now, outcome, '');
+  const pruned = await prune(ports, snapshots, cfg, now, outcome);
+  const kept = keptAvailable(
+    snapshots.filter((s) => !pruned.includes(s.id)),
+    cfg,
+    now,
+  );
+  if (cfg.copy) {
+    const copies = await ports.db.listSnapshots(db.kind, db.id, cfg.copy.region);
+    outcome.copied = await copyToDr(ports, kept, copies, cfg, policy.region, outcome);
+    failures.push(...checkProgress(copies, rule, now, outcome, ` in ${cfg.copy.region}`));
+    pruned.push(...(await prune(ports, copies, cfg, now, outcome, cfg.copy.region)));
+  } else outcome.copied = [];
+  outcome.shared =
+    cfg.shareWithIsolatedAccount && policy.isolatedAccount
+      ? await shareKept(ports, kept, policy.isolatedAccount.accountId, outcome)
+      : [];
   outcome.pruned = pruned;
   metrics.push({
     name: 'SnapshotsPruned',
@@ -196,6 +261,16 @@ async function backupOne(
     unit: 'Count',
     dimensions: { database: db.id },
   });
+  if (failures.length > 0) {
+    // Everything else was done first; the error names what is stuck or failed.
+    const first = failures[0] as Error;
+    if (failures.length > 1)
+      first.message += ` (and ${failures.length - 1} more: ${failures
+        .slice(1)
+        .map((f) => f.message)
+        .join('; ')})`;
+    throw first;
+  }
 }
 
 export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotPorts): Promise<RunResult> {
@@ -214,18 +289,32 @@ export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotP
     (d, outcome) => backupOne(ports, d, policy, cfg, now, outcome, result.metrics),
   );
 
-  const used = await ports.db.countManualSnapshots();
-  result.manualSnapshots = { used, quota: cfg.snapshotQuota };
-  result.metrics.push({
-    name: 'ManualSnapshotQuotaUsed',
-    value: Math.round((used / cfg.snapshotQuota) * 100),
-    unit: 'Percent',
-  });
-  if (used >= cfg.snapshotQuota * QUOTA_WARN_RATIO) {
-    result.warnings.push(
-      `manual snapshots: ${used} of the quota of ${cfg.snapshotQuota} in ${policy.region}; raise the quota or lower retention`,
-    );
+  // Manual snapshot quotas are per region and per kind (instance, cluster):
+  // the source region and the DR region each hold a full set.
+  const regions = [policy.region, ...(cfg.copy ? [cfg.copy.region] : [])];
+  const quotas: { region: string; kind: string; used: number; quota: number }[] = [];
+  for (const region of regions) {
+    for (const q of await ports.db.snapshotQuotas(region)) {
+      const quota = q.max ?? cfg.snapshotQuota;
+      if (q.unreadable)
+        result.warnings.push(
+          `manual ${q.kind} snapshot quota in ${region} could not be read (${q.unreadable}); assumed ${quota} (database.snapshotQuota)`,
+        );
+      quotas.push({ region, kind: q.kind, used: q.used, quota });
+      result.metrics.push({
+        name: 'ManualSnapshotQuotaUsed',
+        value: quota > 0 ? Math.round((q.used / quota) * 100) : 100,
+        unit: 'Percent',
+        dimensions: { region, kind: q.kind },
+      });
+      if (q.used >= quota * QUOTA_WARN_RATIO) {
+        result.warnings.push(
+          `manual ${q.kind} snapshots: ${q.used} of the quota of ${quota} in ${region}; raise the quota or lower retention`,
+        );
+      }
+    }
   }
+  result.manualSnapshots = quotas;
   const failed = result.targets.filter((t) => t.status === 'failed');
   result.ok = failed.length === 0;
   result.metrics.push({ name: 'TargetFailures', value: failed.length, unit: 'Count' });

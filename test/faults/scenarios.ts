@@ -333,6 +333,7 @@ export const image: Scenario = {
         drRegion: 'ap-southeast-1',
         shareWithIsolatedAccount: false,
         waitSeconds: 0,
+        stuckAfterHours: 24,
       };
     });
     await ensureVault(admin, policy);

@@ -40,6 +40,7 @@ const policyFor = (overrides: (p: Policy) => void = () => {}) =>
       drRegion: DR,
       shareWithIsolatedAccount: true,
       waitSeconds: 0,
+      stuckAfterHours: 24,
     };
     overrides(p);
   });

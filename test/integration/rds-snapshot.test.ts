@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../functions/rds-snapshot/handler.ts';
-import type { Clients } from '../../shared/aws/clients.ts';
+import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
 import { addDays } from '../../shared/domain/calendar.ts';
@@ -21,7 +21,7 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
-import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { clock, emulatorClients, emulatorEndpoint, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';
@@ -63,8 +63,11 @@ async function snapshotsOf(id: string, region?: string) {
   }));
 }
 
-const invoke = (time: Date, policy: Policy) =>
-  run(syntheticScheduledEvent(time), { policy, clients }) as Promise<RunResult>;
+/** A scheduled run at `time`: the emulator's clock is at the run's time, as on AWS. */
+const invoke = (time: Date, policy: Policy, with_: Clients = clients) => {
+  clock.set(time);
+  return run(syntheticScheduledEvent(time), { policy, clients: with_ }) as Promise<RunResult>;
+};
 const day0 = new Date('2026-10-01T19:00:00Z');
 
 describe('rds-snapshot', () => {
@@ -113,7 +116,8 @@ describe('rds-snapshot', () => {
     const replay = await invoke(day0, policy);
 
     expect(replay.ok).toBe(true);
-    expect(replay.targets[0]?.actions).toEqual([expect.stringContaining('already exists (replayed event)')]);
+    expect(replay.targets[0]?.actions[0]).toContain('already exists (replayed event)');
+    expect(replay.targets[0]?.actions.filter((a) => a.startsWith('created'))).toEqual([]);
     expect(await snapshotsOf(db)).toHaveLength(1);
   });
 
@@ -179,6 +183,7 @@ describe('rds-snapshot', () => {
     });
     const failures: RunResult[] = [];
     for (let d = 4; d < 14; d++) {
+      clock.set(addDays(day0, d));
       failures.push(
         await rdsSnapshot(addDays(day0, d), policy, { db: failing, keys: new KmsAdapter(clients) }),
       );
@@ -193,8 +198,24 @@ describe('rds-snapshot', () => {
 
     expect(recovered.ok).toBe(true);
     const ids = (await snapshotsOf(db)).map((s) => s.id).sort();
-    // The new one plus the two newest old ones: never below 3 generations.
-    expect(ids).toEqual([`kura-${db}-202610031900`, `kura-${db}-202610041900`, `kura-${db}-202610151900`]);
+    // The three newest available ones stay: the new one, still creating, is not a generation yet.
+    expect(ids).toEqual([
+      `kura-${db}-202610021900`,
+      `kura-${db}-202610031900`,
+      `kura-${db}-202610041900`,
+      `kura-${db}-202610151900`,
+    ]);
+
+    const next = await invoke(addDays(day0, 15), policy);
+
+    // A run later the new one is available: it counts, and the oldest of the three goes.
+    expect(next.ok).toBe(true);
+    expect((await snapshotsOf(db)).map((s) => s.id).sort()).toEqual([
+      `kura-${db}-202610031900`,
+      `kura-${db}-202610041900`,
+      `kura-${db}-202610151900`,
+      `kura-${db}-202610161900`,
+    ]);
   });
 
   it('snapshots and prunes an Aurora cluster at cluster level', async () => {
@@ -270,8 +291,12 @@ describe('rds-snapshot', () => {
 
     for (let d = 0; d < 9; d++) await invoke(addDays(day0, d), policy);
 
+    // Each snapshot is copied by the run after it, once AWS has finished it; copies
+    // past retention are pruned like their sources (day 8: days 2 to 7 remain).
     const copies = await snapshotsOf(db, 'ap-southeast-1');
-    expect(copies).toHaveLength(7);
+    expect(copies.map((c) => c.id).sort()).toEqual(
+      [3, 4, 5, 6, 7, 8].map((day) => `kura-${db}-2026100${day}1900`),
+    );
     expect(copies.every((c) => c.kms === drKey.KeyMetadata?.Arn)).toBe(true);
     expect(copies[0]?.tags['kura:copy-of']).toMatch(/^ap-northeast-1:kura-/);
   });
@@ -308,14 +333,18 @@ describe('rds-snapshot', () => {
     await createDb(shared, policy, { StorageEncrypted: true, KmsKeyId: allowing.KeyMetadata?.Arn });
     await createDb(blocked, policy, { StorageEncrypted: true, KmsKeyId: private_.KeyMetadata?.Arn });
 
-    const result = await invoke(day0, policy);
+    const first = await invoke(day0, policy);
+    const result = await invoke(addDays(day0, 1), policy);
 
+    // AWS refuses to share a snapshot that is still creating: it is shared by the next run.
+    expect(first.targets.flatMap((t) => t.actions).filter((a) => a.startsWith('shared'))).toEqual([]);
     expect(result.targets.find((t) => t.target === shared)?.actions).toContain(
       `shared kura-${shared}-202610011900 with ${ISOLATED}`,
     );
     expect(result.targets.find((t) => t.target === blocked)?.warnings).toEqual([
       expect.stringContaining(`key ${private_.KeyMetadata?.Arn} does not allow account ${ISOLATED}`),
     ]);
+    expect(result.ok).toBe(true);
     const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
       externalId: 'kura-isolated-restore',
     });
@@ -326,14 +355,148 @@ describe('rds-snapshot', () => {
     expect(ids).toContain(`kura-${shared}-202610011900`);
   });
 
-  it('warns when the account nears the manual-snapshot quota', async () => {
+  it('converges under AWS timing: ten daily runs copy, share and prune every snapshot a run after it was taken', async () => {
+    // Prepare: the reference policy's DR copy and sharing, a snapshot AWS finishes in 20 minutes.
+    const drKey = await clients
+      .get(KMSClient, 'ap-southeast-1')
+      .send(new CreateKeyCommand({ Description: 'dr' }));
     const policy = policyFor((p) => {
-      if (p.database) p.database.snapshotQuota = 3;
+      if (!p.database) return;
+      p.database.copy = { region: 'ap-southeast-1', kmsKeyId: drKey.KeyMetadata?.Arn };
+      p.database.shareWithIsolatedAccount = true;
+    });
+    const db = `daily-${uniqueSuffix()}`;
+    await createDb(db, policy);
+
+    // Act: ten scheduled days; each run finds its own snapshot `creating`, as on AWS.
+    const results: RunResult[] = [];
+    for (let d = 0; d < 10; d++) results.push(await invoke(addDays(day0, d), policy));
+
+    // Assess: every run succeeded without a warning, though none saw its own snapshot finished.
+    expect(results.map((r) => r.ok)).toEqual(Array(10).fill(true));
+    expect(results.flatMap((r) => r.targets.flatMap((t) => t.warnings))).toEqual([]);
+    expect(results.map((r) => r.targets[0]?.snapshotStatus)).toEqual(Array(10).fill('creating'));
+    // Pruned to the policy's 7 days (today's, still creating, among them).
+    const names = (await snapshotsOf(db)).map((x) => x.id).sort();
+    expect(names).toEqual(
+      [4, 5, 6, 7, 8, 9, 10].map((day) => `kura-${db}-202610${String(day).padStart(2, '0')}1900`),
+    );
+    // Every available snapshot within retention has its DR copy and is shared.
+    const copies = (await snapshotsOf(db, 'ap-southeast-1')).map((x) => x.id).sort();
+    expect(copies).toEqual(names.slice(0, -1));
+    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
+      externalId: 'kura-isolated-restore',
+    });
+    const seen = await isolated
+      .get(RDSClient)
+      .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));
+    const shared = (seen.DBSnapshots ?? [])
+      .map((x) => x.DBSnapshotIdentifier)
+      .filter((id) => id?.includes(db));
+    expect(shared.sort()).toEqual(names.slice(0, -1));
+    // Each snapshot was copied and shared exactly once, by the run after it.
+    expect(results[1]?.targets[0]?.copied).toEqual([`kura-${db}-202610011900`]);
+    expect(results[1]?.targets[0]?.shared).toEqual([`kura-${db}-202610011900`]);
+  });
+
+  it('warns once about a snapshot stuck in progress past the limit, then fails the next run, naming it', async () => {
+    // Prepare: snapshots of this database take AWS three days (a large first snapshot).
+    const slow = emulatorClients('ap-northeast-1', { 'rds.snapshot': 3 * 86_400 });
+    const policy = policyFor((p) => {
+      if (p.database) p.database.stuckAfterHours = 12;
+    });
+    const db = `stuck-${uniqueSuffix()}`;
+    await createDb(db, policy);
+
+    // Act
+    const first = await invoke(day0, policy, slow);
+    const second = await invoke(addDays(day0, 1), policy, slow);
+    const third = await invoke(addDays(day0, 2), policy, slow);
+
+    // Assess: in progress is fine on its first day, a warning on the next, a failure after.
+    expect(first.ok).toBe(true);
+    expect(first.targets[0]?.warnings).toEqual([]);
+    expect(second.ok).toBe(true);
+    expect(second.targets[0]?.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^kura-${db}-202610011900 is still creating after 24 h \\(limit 12 h`),
+      ),
+    ]);
+    expect(third.ok).toBe(false);
+    expect(third.targets[0]?.error).toEqual({
+      name: 'RecoveryPointStuckError',
+      message: expect.stringContaining(`kura-${db}-202610011900 is still creating after 2 days`),
+    });
+    // The run that fails still did the rest of its work: today's snapshot was taken.
+    expect(third.targets[0]?.actions).toContain(`created kura-${db}-202610031900`);
+  });
+
+  it('reads the manual snapshot quotas per region and per kind, and warns for the one nearly used up', async () => {
+    const policy = policyFor((p) => {
+      if (p.database) p.database.copy = { region: 'ap-southeast-1' };
     });
     await createDb(`quota-${uniqueSuffix()}`, policy);
+    const real = new RdsAdapter(clients);
+    const asked: string[] = [];
+    // The account's quotas as RDS reports them, with the DR region's cluster snapshots nearly used up.
+    const port: DatabasePort = Object.assign(Object.create(real), {
+      snapshotQuotas: async (region: string) => {
+        asked.push(region);
+        const quotas = await real.snapshotQuotas(region);
+        return quotas.map((q) =>
+          region === 'ap-southeast-1' && q.kind === 'cluster' ? { ...q, used: 95, max: 100 } : q,
+        );
+      },
+    });
 
-    const result = await invoke(day0, policy);
+    clock.set(day0);
+    const result = await rdsSnapshot(day0, policy, { db: port, keys: new KmsAdapter(clients) });
 
-    expect(result.warnings).toEqual([expect.stringMatching(/^manual snapshots: \d+ of the quota of 3/)]);
+    expect(asked).toEqual(['ap-northeast-1', 'ap-southeast-1']);
+    expect(result.warnings).toEqual([
+      'manual cluster snapshots: 95 of the quota of 100 in ap-southeast-1; raise the quota or lower retention',
+    ]);
+    expect(result.manualSnapshots).toContainEqual({
+      region: 'ap-northeast-1',
+      kind: 'instance',
+      used: expect.any(Number),
+      quota: 100,
+    });
+  });
+
+  it('names a refused quota read and falls back to counting against database.snapshotQuota', async () => {
+    const policy = policyFor((p) => {
+      if (p.database) p.database.snapshotQuota = 1;
+    });
+    await createDb(`quota-denied-${uniqueSuffix()}`, policy);
+    // The account refuses rds:DescribeAccountAttributes (a role without it).
+    const denied = emulatorClients();
+    const refuse: ClientMiddleware = {
+      name: 'refuseAccountAttributes',
+      middleware: (next, context) => async (args) => {
+        if (context.commandName === 'DescribeAccountAttributesCommand')
+          throw Object.assign(new Error('User is not authorized to perform: rds:DescribeAccountAttributes'), {
+            name: 'AccessDenied',
+            $metadata: { httpStatusCode: 403 },
+          });
+        return next(args);
+      },
+    };
+    const clientsDenied = new Clients({
+      region: denied.region,
+      ...clock.clientOptions(emulatorEndpoint()),
+      middleware: [...(clock.clientOptions(emulatorEndpoint()).middleware ?? []), refuse],
+    });
+
+    const result = await invoke(day0, policy, clientsDenied);
+
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(
+        /^manual instance snapshot quota in ap-northeast-1 could not be read \(AccessDenied \(HTTP 403\): User is not authorized.*\); assumed 1/,
+      ),
+    );
+    expect(result.warnings).toContainEqual(
+      expect.stringMatching(/^manual instance snapshots: \d+ of the quota of 1 in ap-northeast-1/),
+    );
   });
 });

@@ -180,6 +180,7 @@ export function imagePolicy(bucket: string, overrides: (p: Policy) => void = () 
       copyToDrRegion: false,
       shareWithIsolatedAccount: false,
       waitSeconds: 0,
+      stuckAfterHours: 24,
     };
     p.vault.bucket = bucket;
     overrides(p);

@@ -20,6 +20,7 @@ from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
 from moto.ec2.models.instances import InstanceBackend
 from moto.ec2.responses.amis import AmisResponse
+from moto.servicequotas.models import ServiceQuotasBackend
 
 from . import simtime
 from .patch import arguments, patch
@@ -170,3 +171,27 @@ def delete_snapshot(original: Any, self: Any, snapshot_id: str) -> Any:
             f"The snapshot {snapshot_id} is currently in use by {snap.__dict__.get('_kura_in_use_by')}",
         )
     return original(self, snapshot_id)
+
+
+# Service Quotas: the EC2 quota kura's restore pre-flight reads (Service Quotas
+# User Guide; EC2 "On-Demand Instance quotas": L-1216C47A, in vCPUs).
+EC2_ON_DEMAND_STANDARD = {
+    "Adjustable": True,
+    "GlobalQuota": False,
+    "QuotaCode": "L-1216C47A",
+    "QuotaName": "Running On-Demand Standard (A, C, D, H, I, M, R, T, Z) instances",
+    "ServiceCode": "ec2",
+    "ServiceName": "Amazon Elastic Compute Cloud (Amazon EC2)",
+    "Unit": "None",
+    "Value": 64.0,
+}
+
+
+@patch(ServiceQuotasBackend, "get_service_quota")
+def get_service_quota(original: Any, self: Any, service_code: str, quota_code: str) -> dict[str, Any]:
+    """GetServiceQuota answers EC2's Running On-Demand Standard instances quota (L-1216C47A,
+    64 vCPUs here), which moto does not serve."""
+    if service_code == "ec2" and quota_code == EC2_ON_DEMAND_STANDARD["QuotaCode"]:
+        arn = f"arn:aws:servicequotas:{self.region_name}:{self.account_id}:ec2/{quota_code}"
+        return {**EC2_ON_DEMAND_STANDARD, "QuotaArn": arn}
+    return original(self, service_code, quota_code)

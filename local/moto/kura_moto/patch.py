@@ -27,10 +27,26 @@ def patch(owner: Any, name: str) -> Callable[[Callable[..., Any]], Callable[...,
     return register
 
 
+def provide(owner: Any, name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Registers an operation moto does not implement (the function is the method itself)."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        if not fn.__doc__:
+            raise AssertionError(f"{fn.__name__} must say which AWS behaviour it reproduces")
+        if hasattr(owner, name):
+            raise AssertionError(f"{owner.__name__}.{name} exists: use @patch")
+        _registered.append((owner, name, fn))
+        return fn
+
+    return register
+
+
 def apply_all() -> list[str]:
     for owner, name, fn in _registered:
-        original = getattr(owner, name)
-        if isinstance(original, property):
+        original = getattr(owner, name, None)
+        if original is None:
+            setattr(owner, name, fn)
+        elif isinstance(original, property):
             setattr(owner, name, fn(original))
         else:
 

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from moto.rds.exceptions import InvalidParameterValue, RDSClientError
+from moto.core.responses import ActionResult
+from moto.rds.responses import RDSResponse
 from moto.rds.models import (
     DBCluster,
     DBClusterSnapshot,
@@ -27,7 +29,7 @@ from moto.rds.models import (
 )
 
 from . import simtime
-from .patch import arguments, patch
+from .patch import arguments, patch, provide
 
 for _cls in (DBSnapshot, DBClusterSnapshot, DBInstance, DBCluster):
     simtime.timed_status(_cls)
@@ -312,3 +314,24 @@ def restore_db_cluster_from_snapshot(original: Any, self: RDSBackend, from_snaps
         cluster = original(self, from_snapshot_id, overrides)
     simtime.begin(cluster, "rds.cluster-restore", "creating")
     return cluster
+
+
+# --- account quotas ---------------------------------------------------------
+
+# RDS default quotas per account and region (RDS user guide, "Quotas in Amazon RDS").
+DEFAULT_QUOTAS = {"DBInstances": 40, "DBClusters": 40, "ManualSnapshots": 100, "ManualClusterSnapshots": 100}
+
+
+@provide(RDSResponse, "describe_account_attributes")
+def describe_account_attributes(self: RDSResponse) -> ActionResult:
+    """DescribeAccountAttributes: the account's RDS quotas in the region with their use
+    (DBInstances, DBClusters, ManualSnapshots, ManualClusterSnapshots), as kura reads them."""
+    backend = self.backend
+    used = {
+        "DBInstances": len(backend.databases),
+        "DBClusters": len(backend.clusters),
+        "ManualSnapshots": sum(1 for s in backend.database_snapshots.values() if s.snapshot_type == "manual"),
+        "ManualClusterSnapshots": sum(1 for s in backend.cluster_snapshots.values() if s.snapshot_type == "manual"),
+    }
+    quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in DEFAULT_QUOTAS.items()]
+    return ActionResult({"AccountQuotas": quotas})
