@@ -82,6 +82,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       ...process.env,
       // Every account is reached as on AWS (STS AssumeRole); one pinned account would hide that.
       MOTO_ACCOUNT_ID: undefined,
+      // Only kura's own images matter; moto's thousands of public ones make every DescribeImages slow.
+      MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
       KURA_EMULATOR_DURATIONS: opts.durations ? JSON.stringify(opts.durations) : undefined,
     } as NodeJS.ProcessEnv,
   });

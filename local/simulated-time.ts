@@ -44,6 +44,11 @@ export class SimulatedClock {
     this.ms = t.getTime();
   }
 
+  /** Moves the clock forward to `t` (never back: a replayed or skewed event runs at the current time). */
+  advanceTo(t: Date): void {
+    if (t.getTime() > this.ms) this.ms = t.getTime();
+  }
+
   advance(seconds: number): void {
     this.ms += Math.max(0, seconds) * 1000;
   }

@@ -52,7 +52,10 @@ export function registerDemo(program: Command): void {
       // Simulated time: each step sets it to the time of the run it makes, so the
       // emulator finishes snapshots, images and copies when AWS would.
       const clock = new SimulatedClock(from);
-      const deps = { policy, clients: new Clients({ region: policy.region, ...clock.clientOptions(endpoint) }) };
+      const deps = {
+        policy,
+        clients: new Clients({ region: policy.region, ...clock.clientOptions(endpoint) }),
+      };
       const summary: Record<string, unknown>[] = [];
       try {
         for (const [i, step] of steps.entries()) {

@@ -14,6 +14,7 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Ru
     images: new Ec2ImageAdapter(clients),
     keys: new KmsAdapter(clients),
     records: new S3RecordStore(clients, policy.vault.bucket),
+    clock: () => clients.timer.now(),
   });
 }
 

@@ -31,6 +31,7 @@ import {
 import { type InstanceConfiguration, userDataSha256 } from '../domain/config-record.ts';
 import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
+import { isAwsError } from './errors.ts';
 
 export type ImageState =
   | 'pending'
@@ -59,6 +60,8 @@ export interface MachineImage {
   tags: TagMap;
   sourceInstanceId?: string;
   description?: string;
+  /** When EC2 created the image (for a copy: when it was copied). */
+  createdAt?: Date;
   /** Snapshot ids named in the image's block device mappings. */
   snapshotIds: string[];
   /** Those snapshots as describe finds them (a missing one is left out). */
@@ -101,10 +104,6 @@ export interface ImagePort {
   deleteSnapshot(id: string, region?: string): Promise<void>;
   /** kura's image snapshots of one source (by tags), for the orphan sweep. */
   listManagedSnapshots(source: string, region?: string): Promise<ImageSnapshot[]>;
-}
-
-function errorName(err: unknown): string {
-  return (err as { name?: string; Code?: string }).Code ?? (err as { name?: string }).name ?? '';
 }
 
 /** The description kura gives its DR copy of an image: names the exact source image. */
@@ -162,6 +161,7 @@ export class Ec2ImageAdapter implements ImagePort {
         tags: fromTagList(i.Tags),
         sourceInstanceId: i.SourceInstanceId,
         description: i.Description,
+        createdAt: i.CreationDate ? new Date(i.CreationDate) : undefined,
         snapshotIds,
         snapshots: snapshotIds.map((id) => snaps.get(id)).filter((s): s is ImageSnapshot => Boolean(s)),
       };
@@ -193,7 +193,7 @@ export class Ec2ImageAdapter implements ImagePort {
       const r = await this.ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }));
       return r.Reservations?.[0]?.Instances?.[0];
     } catch (err) {
-      if (/InvalidInstanceID/.test(errorName(err))) return undefined;
+      if (isAwsError(err, 'notFound')) return undefined;
       throw err;
     }
   }
@@ -322,7 +322,7 @@ export class Ec2ImageAdapter implements ImagePort {
    * succeeded and its id is returned; anything else rethrows `err`.
    */
   private async ownImageNamed(err: unknown, name: string, tags: TagMap): Promise<string> {
-    if (errorName(err) !== 'InvalidAMIName.Duplicate') throw err;
+    if (!isAwsError(err, 'alreadyExists')) throw err;
     const existing = await this.findImageByName(name);
     const own =
       existing?.tags[TAG.managed] === 'true' &&
@@ -446,17 +446,28 @@ export class Ec2ImageAdapter implements ImagePort {
     try {
       await this.ec2(region).send(new DeregisterImageCommand({ ImageId: id }));
     } catch (err) {
-      if (/InvalidAMIID\.(NotFound|Unavailable)/.test(errorName(err))) return;
+      if (isAwsError(err, 'notFound', 'unavailable')) return;
       throw err;
     }
   }
 
+  /**
+   * Deletes a snapshot; gone already is done. EC2 keeps a snapshot "in use"
+   * for a moment after its image is deregistered (InvalidSnapshot.InUse): that
+   * is retried for up to a minute, then thrown for the caller to decide.
+   */
   async deleteSnapshot(id: string, region?: string): Promise<void> {
-    try {
-      await this.ec2(region).send(new DeleteSnapshotCommand({ SnapshotId: id }));
-    } catch (err) {
-      if (/InvalidSnapshot\.NotFound/.test(errorName(err))) return;
-      throw err;
+    const timer = this.clients.timer;
+    const until = timer.now() + 60_000;
+    for (;;) {
+      try {
+        await this.ec2(region).send(new DeleteSnapshotCommand({ SnapshotId: id }));
+        return;
+      } catch (err) {
+        if (isAwsError(err, 'notFound')) return;
+        if (!isAwsError(err, 'inUse') || timer.now() >= until) throw err;
+        await timer.sleep(5_000);
+      }
     }
   }
 
@@ -560,7 +571,7 @@ export async function describeIsolatedInstance(
       ? { id, state: i.State?.Name ?? 'unknown', privateIp: i.PrivateIpAddress, tags: fromTagList(i.Tags) }
       : undefined;
   } catch (err) {
-    if (/InvalidInstanceID/.test(errorName(err))) return undefined;
+    if (isAwsError(err, 'notFound')) return undefined;
     throw err;
   }
 }
@@ -588,7 +599,7 @@ export async function terminateInstance(clients: Clients, id: string, region?: s
   try {
     await clients.get(EC2Client, region).send(new TerminateInstancesCommand({ InstanceIds: [id] }));
   } catch (err) {
-    if (/InvalidInstanceID\.NotFound/.test(errorName(err))) return;
+    if (isAwsError(err, 'notFound')) return;
     throw err;
   }
 }

@@ -70,4 +70,3 @@ export async function blockPublicAccess(s3: S3Client, bucket: string): Promise<v
     }),
   );
 }
-

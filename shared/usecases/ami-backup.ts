@@ -6,6 +6,7 @@
 // keeps the policy's generations, deletes an image's snapshots with it, and
 // never touches an image in use or one kura does not manage.
 import type { RecordStore } from '../aws/config-records.ts';
+import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
 import {
   copyDescription,
   type ImagePort,
@@ -23,10 +24,16 @@ import {
 } from '../domain/config-record.ts';
 import { type KeyFacts, sharingBlockers } from '../domain/image-sharing.ts';
 import { recoveryPointName } from '../domain/naming.ts';
+import { type ProgressRule, progressVerdict } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { ImagesPolicy, Policy } from '../policy/schema.ts';
-import { InputError, PolicyError } from '../runtime/errors.ts';
+import {
+  InputError,
+  PolicyError,
+  RecoveryPointFailedError,
+  RecoveryPointStuckError,
+} from '../runtime/errors.ts';
 import type { ScheduledEvent } from '../runtime/event.ts';
 import {
   errorInfo,
@@ -44,8 +51,8 @@ export interface AmiBackupPorts {
   images: ImagePort;
   keys: KeyPort;
   records: RecordStore;
-  /** Wall clock for the wait budget only (the run's "now" comes from the event). */
-  clock?: () => number;
+  /** The clock the wait budget is measured on, the one waitForImage polls on (the run's "now" comes from the event). */
+  clock: () => number;
 }
 
 export interface AmiBackupRequest {
@@ -143,7 +150,12 @@ async function imagesInUse(ctx: Context, region: string): Promise<Map<string, st
 
 const namePrefix = (instanceId: string) => recoveryPointName(instanceId, new Date(0)).replace(/\d{12}$/, '');
 
-/** Deregisters an image, then deletes its kura-managed snapshots (orphaned snapshots are the classic cost leak). */
+/**
+ * Deregisters an image, then deletes its kura-managed snapshots (orphaned
+ * snapshots are the classic cost leak). EC2 may still hold a snapshot for a
+ * moment after DeregisterImage (InvalidSnapshot.InUse): the adapter retries for
+ * a while, and one still held is left to the next run's orphan sweep.
+ */
 async function removeImage(ctx: Context, img: MachineImage, outcome: TargetOutcome): Promise<string[]> {
   await ctx.ports.images.deregisterImage(img.id, img.region);
   const deleted: string[] = [];
@@ -152,8 +164,15 @@ async function removeImage(ctx: Context, img: MachineImage, outcome: TargetOutco
       outcome.warnings.push(`snapshot ${s.id} of ${img.id} is not kura-managed: left in place`);
       continue;
     }
-    await ctx.ports.images.deleteSnapshot(s.id, img.region);
-    deleted.push(s.id);
+    try {
+      await ctx.ports.images.deleteSnapshot(s.id, img.region);
+      deleted.push(s.id);
+    } catch (err) {
+      if (!isAwsError(err, 'inUse')) throw err;
+      outcome.actions.push(
+        `snapshot ${s.id} of ${img.id} is still in use just after deregistering (${awsErrorName(err)}): the next run's orphan sweep deletes it`,
+      );
+    }
   }
   return deleted;
 }
@@ -211,9 +230,9 @@ async function prune(
         `deleted orphaned snapshot ${s.id}${where} (its image ${s.tags[TAG.time]} is gone)`,
       );
     } catch (err) {
-      outcome.warnings.push(
-        `orphaned snapshot ${s.id}${where} could not be deleted: ${errorInfo(err).message}`,
-      );
+      // Only "still in use" is expected (an image or a just-deregistered one holds it); anything else fails the run.
+      if (!isAwsError(err, 'inUse')) throw err;
+      outcome.warnings.push(`orphaned snapshot ${s.id}${where} is still in use: ${describeAwsError(err)}`);
     }
   }
   return remaining;
@@ -429,6 +448,47 @@ async function take(
   return { instance: inst, outcome, image, volumeKeys };
 }
 
+function progressRule(ctx: Context): ProgressRule {
+  return {
+    stuckAfterHours: ctx.cfg.stuckAfterHours,
+    schedule: ctx.policy.schedules['ami-backup'],
+    timeZone: ctx.policy.timezone,
+  };
+}
+
+/** Images of the source AWS has not finished past the limit (or failed earlier): warnings now, failures after. */
+function checkProgress(
+  ctx: Context,
+  images: MachineImage[],
+  outcome: TargetOutcome,
+  todays: string,
+): Error[] {
+  const failures: Error[] = [];
+  for (const img of images) {
+    // A DR copy's progress counts from when it was copied (its CreationDate), not from the source's time.
+    const time = img.createdAt ?? taggedTime(img.tags);
+    if (!isManaged(img.tags, 'image') || !time || img.id === todays) continue;
+    const where = img.region === ctx.policy.region ? '' : ` in ${img.region}`;
+    const v = progressVerdict(
+      { id: `${img.name} (${img.id})`, status: img.state, time },
+      ctx.now,
+      progressRule(ctx),
+    );
+    if (v.kind === 'warning')
+      outcome.warnings.push(`${v.message}${where}: the next run fails if it still is`);
+    if (v.kind === 'failure') {
+      const E = v.reason === 'failed' ? RecoveryPointFailedError : RecoveryPointStuckError;
+      failures.push(new E(`${v.message}${where}`));
+    }
+  }
+  return failures;
+}
+
+/**
+ * Today's image, waited for within the budget; then every earlier step whose
+ * image AWS has finished since: prune, DR copy, share. On AWS a new image is
+ * usually still pending when its own run ends: the next run completes it.
+ */
 async function settle(
   ctx: Context,
   t: Taken,
@@ -440,6 +500,7 @@ async function settle(
     t.image.state === 'pending' ? await ctx.ports.images.waitForImage(t.image.id, deadline) : t.image;
   if (!image) throw new Error(`image ${t.image.name} (${t.image.id}) disappeared while kura waited for it`);
   outcome.imageState = image.state;
+  let failure: Error | undefined;
   if (FAILED_STATES.has(image.state)) {
     const snaps = await removeImage(ctx, image, outcome);
     (outcome.deletedSnapshots as string[]).push(...snaps);
@@ -452,28 +513,29 @@ async function settle(
     outcome.actions.push(
       `cleaned up failed image ${image.name} (${image.id}): deregistered, deleted snapshot(s) ${snaps.join(', ') || '(none)'}`,
     );
-    throw new Error(
+    failure = new RecoveryPointFailedError(
       `image ${image.name} (${image.id}) is ${image.state}${image.stateReason ? `: ${image.stateReason}` : ''}; it was cleaned up, the next run takes a new one`,
     );
-  }
-  if (image.state !== 'available') {
-    // Nothing is deleted, copied or shared until the new image is verified; the next run catches up.
+  } else if (image.state !== 'available') {
     ctx.metrics.push({
       name: 'ImagesPending',
       value: 1,
       unit: 'Count',
       dimensions: { instance: instance.id },
     });
-    outcome.warnings.push(
-      `image ${image.name} is still ${image.state} after the wait budget: DR copy, sharing and pruning wait for the next run`,
+    outcome.actions.push(
+      `${image.name} is still ${image.state} after the wait budget: its DR copy and share follow in the next run`,
     );
-    return;
   }
+
   const remaining = await prune(ctx, instance.id, ctx.policy.region, outcome);
+  const failures = checkProgress(ctx, remaining, outcome, image.id);
   const kept = keptImages(ctx, instance.id, remaining);
   if (dr) {
     await copyToDr(ctx, instance.id, dr, kept, outcome);
-    await prune(ctx, instance.id, dr.region, outcome);
+    failures.push(
+      ...checkProgress(ctx, await prune(ctx, instance.id, dr.region, outcome), outcome, image.id),
+    );
   }
   if (ctx.cfg.shareWithIsolatedAccount && ctx.policy.isolatedAccount) {
     await share(ctx, ctx.policy.isolatedAccount.accountId, kept, t.volumeKeys, outcome);
@@ -485,6 +547,16 @@ async function settle(
     unit: 'Count',
     dimensions: { instance: instance.id },
   });
+  if (failure) failures.unshift(failure);
+  if (failures.length > 0) {
+    const first = failures[0] as Error;
+    if (failures.length > 1)
+      first.message += ` (and ${failures.length - 1} more: ${failures
+        .slice(1)
+        .map((f) => f.message)
+        .join('; ')})`;
+    throw first;
+  }
 }
 
 export async function amiBackup(
@@ -505,7 +577,7 @@ export async function amiBackup(
       'images.shareWithIsolatedAccount is set but the policy has no isolatedAccount: nothing is shared',
     );
   }
-  const clock = ports.clock ?? Date.now;
+  const clock = ports.clock;
   const ctx: Context = { policy, cfg, ports, now, metrics: result.metrics, inUse: new Map() };
 
   let targets: InstanceSummary[];

@@ -67,7 +67,8 @@ function checkProgress(
 ): Error[] {
   const failures: Error[] = [];
   for (const s of snapshots) {
-    const time = taggedTime(s.tags);
+    // A DR copy's progress counts from when it was copied (its SnapshotCreateTime), not from the source's time.
+    const time = s.createdAt ?? taggedTime(s.tags);
     if (!isManaged(s.tags, 'database') || !time) continue;
     const v = progressVerdict({ id: s.id, status: s.status, time }, now, rule);
     if (v.kind === 'warning')

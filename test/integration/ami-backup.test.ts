@@ -1,6 +1,8 @@
-// ami-backup against moto: schedule and pruning, replay, lookalikes, images in
-// use, failed and pending images (injected by wrapping the EC2 adapter:
-// moto's images are `available` at once), on-demand images with a reason.
+// ami-backup against the emulator with AWS's timing (a new image is pending
+// for half an hour, so each run finds its own image pending and the next one
+// prunes, copies and shares it): schedule and pruning, replay, lookalikes,
+// images in use, failed images (injected by wrapping the EC2 adapter), pending
+// ones, on-demand images with a reason.
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../functions/ami-backup/handler.ts';
@@ -26,7 +28,7 @@ import {
   snapshotTags,
   testVault,
 } from '../support/ec2-fixture.ts';
-import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
+import { clock, emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 
 let clients: Clients;
 let estate: Estate;
@@ -39,8 +41,11 @@ beforeAll(async () => {
 });
 
 const policyFor = (overrides: (p: Policy) => void = () => {}) => imagePolicy(bucket, overrides);
-const invoke = (time: Date, policy: Policy, detail: Record<string, unknown> = {}) =>
-  run(syntheticScheduledEvent(time, detail), { policy, clients }) as Promise<RunResult>;
+/** A run at `time`, with the emulator's clock at that time as on AWS. */
+const invoke = (time: Date, policy: Policy, detail: Record<string, unknown> = {}) => {
+  clock.set(time);
+  return run(syntheticScheduledEvent(time, detail), { policy, clients }) as Promise<RunResult>;
+};
 const week = (n: number) => new Date(Date.UTC(2026, 8, 5, 19, 0) + n * 7 * 86_400_000); // Sundays 04:00 Asia/Tokyo
 
 /** Ports over moto, with the image states a test wants to see instead of moto's instant `available`. */
@@ -62,6 +67,7 @@ function portsReporting(
     images: new Reporting(clients),
     keys: new KmsAdapter(clients),
     records: new S3RecordStore(clients, policy.vault.bucket),
+    clock: () => clients.timer.now(),
   };
 }
 
@@ -84,14 +90,16 @@ describe('ami-backup', () => {
     }
 
     // Assess
+    // Three available generations, plus each run's own image while AWS still makes it.
     expect(results.every((r) => r.ok)).toBe(true);
-    expect(counts).toEqual([1, 2, 3, 3, 3, 3, 3, 3]);
+    expect(counts).toEqual([1, 2, 3, 4, 4, 4, 4, 4]);
     const kept = await imagesOf(clients, web);
     expect(kept.map((i) => i.name)).toEqual(
-      times.slice(-3).map((t) => `kura-${web}-${t.toISOString().replace(/[-:T]/g, '').slice(0, 12)}`),
+      times.slice(-4).map((t) => `kura-${web}-${t.toISOString().replace(/[-:T]/g, '').slice(0, 12)}`),
     );
+    expect(kept.map((i) => i.state)).toEqual(['available', 'available', 'available', 'pending']);
     const pruned = results.flatMap((r) => r.targets.flatMap((t) => t.pruned as string[]));
-    expect(pruned).toHaveLength(5);
+    expect(pruned).toHaveLength(4);
     expect(results[7]?.targets[0]?.actions.some((a) => a.includes('beyond 3 generations'))).toBe(true);
   });
 
@@ -111,7 +119,9 @@ describe('ami-backup', () => {
     });
 
     await invoke(week(1), policy);
-    const result = await invoke(week(2), policy);
+    await invoke(week(2), policy);
+    // Week 3: weeks 0 to 2 are available, one more than the 2 generations.
+    const result = await invoke(week(3), policy);
 
     const outcome = result.targets[0];
     expect(outcome?.pruned).toEqual([`ap-northeast-1:${first.id}`]);
@@ -136,11 +146,11 @@ describe('ami-backup', () => {
     );
 
     const results: RunResult[] = [];
-    for (let w = 1; w <= 3; w++) results.push(await invoke(week(w), policy));
+    for (let w = 1; w <= 4; w++) results.push(await invoke(week(w), policy));
 
     const names = (await imagesOf(clients, web)).map((i) => i.id);
     expect(names).toContain(first?.id);
-    expect(names).toHaveLength(3); // the newest two, plus the one in use
+    expect(names).toHaveLength(4); // the newest two available, the one in use, this week's pending one
     expect(results.at(-1)?.targets[0]?.actions).toContainEqual(
       expect.stringContaining(`referenced by launch template ${lt} version 1`),
     );
@@ -164,7 +174,7 @@ describe('ami-backup', () => {
     const ids = (await imagesOf(clients, web)).map((i) => i.id);
     expect(ids).toContain(sameName);
     expect(ids).toContain(sameTags);
-    expect(ids).toHaveLength(4);
+    expect(ids).toHaveLength(5); // the two lookalikes, two kura generations and this week's pending image
   });
 
   it('takes nothing new when the same event is replayed', async () => {
@@ -206,6 +216,7 @@ describe('ami-backup', () => {
     const outcome = result.targets[0];
     expect(result.ok).toBe(false);
     expect(outcome?.status).toBe('failed');
+    expect(outcome?.error?.name).toBe('RecoveryPointFailedError');
     expect(outcome?.error?.message).toMatch(/is failed: Client.InternalError: injected; it was cleaned up/);
     expect(outcome?.actions).toContainEqual(
       expect.stringMatching(/^cleaned up failed image kura-i-.* deregistered, deleted snapshot\(s\) snap-/),
@@ -224,22 +235,73 @@ describe('ami-backup', () => {
     const web = await launch(clients, estate, { policy });
     for (let w = 0; w < 2; w++) await invoke(week(w), policy);
 
-    const pending = await amiBackup(
-      { now: week(2) },
-      policy,
-      portsReporting(policy, () => ({ state: 'pending' })),
-    );
+    // Week 2: two available generations and the new one pending (AWS takes half an hour).
+    const pending = await invoke(week(2), policy);
     const afterPending = await imagesOf(clients, web);
     const next = await invoke(week(3), policy);
 
     expect(pending.ok).toBe(true);
-    expect(pending.targets[0]?.warnings).toContainEqual(
-      expect.stringContaining('still pending after the wait budget'),
+    expect(pending.targets[0]?.warnings).toEqual([]);
+    expect(pending.targets[0]?.actions).toContainEqual(
+      expect.stringContaining(
+        'is still pending after the wait budget: its DR copy and share follow in the next run',
+      ),
     );
+    expect(pending.metrics).toContainEqual(expect.objectContaining({ name: 'ImagesPending', value: 1 }));
     expect(pending.targets[0]?.pruned).toEqual([]);
     expect(afterPending).toHaveLength(3);
-    expect(next.targets[0]?.pruned).toHaveLength(2);
-    expect(await imagesOf(clients, web)).toHaveLength(2);
+    expect(next.targets[0]?.pruned).toHaveLength(1);
+    expect(await imagesOf(clients, web)).toHaveLength(3);
+  });
+
+  it('waits within the budget for an image AWS finishes in time, and completes it in the same run', async () => {
+    const policy = policyFor((p) => {
+      if (p.images) {
+        p.images.generations = 2;
+        p.images.waitSeconds = 840;
+      }
+    });
+    // Images of this instance take AWS 10 minutes: inside the 14-minute wait budget.
+    const quick = emulatorClients('ap-northeast-1', { 'ec2.image': 600 });
+    const web = await launch(quick, estate, { policy });
+    clock.set(week(0));
+
+    const result = (await run(syntheticScheduledEvent(week(0)), { policy, clients: quick })) as RunResult;
+
+    expect(result.ok).toBe(true);
+    expect(result.targets[0]?.imageState).toBe('available');
+    expect(result.metrics.find((m) => m.name === 'ImagesPending')).toBeUndefined();
+    // The wait passed on the simulated clock (no real sleeping): 10 to 11 minutes after the run's time.
+    expect(clock.now().getTime() - week(0).getTime()).toBeGreaterThanOrEqual(600_000);
+    expect(clock.now().getTime() - week(0).getTime()).toBeLessThanOrEqual(660_000);
+  });
+
+  it('warns once about an image pending past the limit, then fails the next run, naming it', async () => {
+    const policy = policyFor((p) => {
+      if (p.images) p.images.stuckAfterHours = 24;
+    });
+    // This instance's images take AWS three weeks (a stuck image).
+    const stuck = emulatorClients('ap-northeast-1', { 'ec2.image': 21 * 86_400 });
+    const web = await launch(stuck, estate, { policy });
+    const at = async (t: Date) => {
+      clock.set(t);
+      return (await run(syntheticScheduledEvent(t), { policy, clients: stuck })) as RunResult;
+    };
+
+    const first = await at(week(0));
+    const second = await at(week(1));
+    const third = await at(week(2));
+
+    expect(first.ok).toBe(true);
+    expect(second.ok).toBe(true);
+    expect(second.targets[0]?.warnings).toEqual([
+      expect.stringMatching(
+        new RegExp(`^kura-${web}-202609051900 \\(ami-\\w+\\) is still pending after 7 days \\(limit 24 h`),
+      ),
+    ]);
+    expect(third.ok).toBe(false);
+    expect(third.targets[0]?.error?.name).toBe('RecoveryPointStuckError');
+    expect(third.targets[0]?.error?.message).toContain(`kura-${web}-202609051900`);
   });
 
   it('takes an on-demand image of one instance with its reason in the tags and the record', async () => {

@@ -1,7 +1,10 @@
-// Retention safety against moto: two weeks of failed backups, skewed clocks
-// and a replayed old event never let pruning delete the last good
-// generations or anything newer than the run. Database (rds-snapshot),
-// images (ami-backup) and content generations (content-backup).
+// Retention safety against the emulator with AWS's timing: two weeks of
+// failed backups, skewed clocks and a replayed old event never let pruning
+// delete the last good generations or anything newer than the run. Database
+// (rds-snapshot), images (ami-backup) and content generations (content-backup).
+// Runs happen on the file's simulated clock, which only moves forward: a
+// replayed or skewed event runs at the current time with an old event time,
+// as on AWS. Tests run one after the other (they share the clock).
 import { CreateImageCommand, EC2Client } from '@aws-sdk/client-ec2';
 import {
   AddTagsToResourceCommand,
@@ -9,7 +12,7 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
 import { S3ContentAdapter, type ContentPort } from '../../shared/aws/content.ts';
@@ -31,7 +34,7 @@ import {
   launch,
   testVault,
 } from '../support/ec2-fixture.ts';
-import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { createDatabase } from '../support/rds.ts';
 
 let clients: Clients;
@@ -48,7 +51,7 @@ const injected = () =>
 
 // ---------------------------------------------------------------- database
 
-describe.concurrent('database snapshots (rds-snapshot)', () => {
+describe('database snapshots (rds-snapshot)', () => {
   const day0 = new Date('2026-09-01T19:00:00Z'); // 04:00 Asia/Tokyo
   const at = (d: number, hours = 0) => new Date(day0.getTime() + d * DAY + hours * 3_600_000);
   const name = (db: string, t: Date) => `kura-${db}-${t.toISOString().replace(/[-:T]/g, '').slice(0, 12)}`;
@@ -62,6 +65,8 @@ describe.concurrent('database snapshots (rds-snapshot)', () => {
       p.database.minGenerations = 3;
     });
   }
+
+  beforeEach(() => clock.set(day0));
 
   async function database(policy: Policy): Promise<string> {
     const db = `ret-${uniqueSuffix()}`;
@@ -78,7 +83,10 @@ describe.concurrent('database snapshots (rds-snapshot)', () => {
 
   const real = () => new RdsAdapter(clients);
   const ports = (db: DatabasePort = real()) => ({ db, keys: new KmsAdapter(clients) });
-  const runAt = (t: Date, policy: Policy, db?: DatabasePort) => rdsSnapshot(t, policy, ports(db));
+  const runAt = (t: Date, policy: Policy, db?: DatabasePort) => {
+    clock.advanceTo(t);
+    return rdsSnapshot(t, policy, ports(db));
+  };
 
   /** The real adapter, with snapshots of `target` failing (or reported not yet available). */
   function faulty(target: string, mode: 'fail' | 'creating'): DatabasePort {
@@ -117,27 +125,45 @@ describe.concurrent('database snapshots (rds-snapshot)', () => {
     expect(failures.flatMap((r) => (r.targets[0]?.pruned as string[] | undefined) ?? [])).toEqual([]);
     expect(await snapshotIds(db)).toEqual(good);
 
-    // Day 21: backups work again; pruning keeps the new one, the newest old ones and the validated one.
+    // Day 21: backups work again; pruning keeps the 3 newest available, the validated one and
+    // the new one (still creating: not a generation yet).
     const recovered = await runAt(at(21), policy);
     expect(recovered.ok).toBe(true);
     expect(await snapshotIds(db)).toEqual(
-      [name(db, at(1)), name(db, at(5)), name(db, at(6)), name(db, at(21))].sort(),
+      [name(db, at(1)), name(db, at(4)), name(db, at(5)), name(db, at(6)), name(db, at(21))].sort(),
+    );
+    // Day 22: the new one counts, the oldest of the three goes; the validated one still stays.
+    await runAt(at(22), policy);
+    expect(await snapshotIds(db)).toEqual(
+      [name(db, at(1)), name(db, at(5)), name(db, at(6)), name(db, at(21)), name(db, at(22))].sort(),
     );
   });
 
-  it("prunes nothing while the run's own snapshot is not yet available, however old the others are", async () => {
+  it('never prunes below the minimum available generations while new snapshots stay creating, however old the others are', async () => {
     const policy = policyFor();
+    policy.database = policy.database && { ...policy.database, stuckAfterHours: 1000 };
     const db = await database(policy);
     for (let d = 0; d < 5; d++) await runAt(at(d), policy);
     const before = await snapshotIds(db);
+    // From day 20 the snapshots of this database take AWS ten days.
+    const slow = emulatorClients('ap-northeast-1', { 'rds.snapshot': 10 * 86_400 });
+    const slowPorts = { db: new RdsAdapter(slow), keys: new KmsAdapter(slow) };
 
-    const stuck: RunResult[] = [];
-    for (let d = 20; d < 25; d++) stuck.push(await runAt(at(d), policy, faulty(db, 'creating')));
+    const runs: RunResult[] = [];
+    for (let d = 20; d < 25; d++) {
+      clock.advanceTo(at(d));
+      runs.push(await rdsSnapshot(at(d), policy, slowPorts));
+    }
 
-    expect(stuck.every((r) => r.targets[0]?.warnings.some((w) => w.includes('pruning wait')))).toBe(true);
-    expect(stuck.flatMap((r) => (r.targets[0]?.pruned as string[] | undefined) ?? [])).toEqual([]);
-    // All the old ones are still there (plus the 5 that were "creating").
-    expect((await snapshotIds(db)).filter((id) => before.includes(id))).toEqual(before);
+    expect(runs.map((r) => r.ok)).toEqual(Array(5).fill(true));
+    // Days 0 and 1 go once (past retention, beyond the 3 newest available); the 3 newest available stay.
+    expect(runs.flatMap((r) => (r.targets[0]?.pruned as string[] | undefined) ?? []).sort()).toEqual([
+      name(db, at(0)),
+      name(db, at(1)),
+    ]);
+    expect((await snapshotIds(db)).filter((id) => before.includes(id))).toEqual(
+      [2, 3, 4].map((d) => name(db, at(d))),
+    );
   });
 
   it('an event hours behind the newest snapshot (skewed clock) prunes nothing newer than its own time', async () => {
@@ -226,7 +252,7 @@ describe.concurrent('database snapshots (rds-snapshot)', () => {
 
 // ------------------------------------------------------------------ images
 
-describe.concurrent('machine images (ami-backup)', () => {
+describe('machine images (ami-backup)', () => {
   let estate: Estate;
   let bucket: string;
   const week0 = new Date(Date.UTC(2026, 8, 5, 19, 0)); // a Sunday 04:00 Asia/Tokyo
@@ -236,6 +262,8 @@ describe.concurrent('machine images (ami-backup)', () => {
     estate = await createEstate(clients);
     bucket = await testVault(clients);
   });
+
+  beforeEach(() => clock.set(week0));
 
   function ports(policy: Policy, failFor?: string): AmiBackupPorts {
     class Faulty extends Ec2ImageAdapter {
@@ -251,10 +279,13 @@ describe.concurrent('machine images (ami-backup)', () => {
       images: new Faulty(clients),
       keys: new KmsAdapter(clients),
       records: new S3RecordStore(clients, policy.vault.bucket),
+      clock: () => clients.timer.now(),
     };
   }
-  const runAt = (t: Date, policy: Policy, failFor?: string) =>
-    amiBackup({ now: t }, policy, ports(policy, failFor));
+  const runAt = (t: Date, policy: Policy, failFor?: string) => {
+    clock.advanceTo(t);
+    return amiBackup({ now: t }, policy, ports(policy, failFor));
+  };
   const names = async (id: string) => (await imagesOf(clients, id)).map((i) => i.name).sort();
 
   it('keeps the last good generations through 14 days of failed images, and a replayed old event prunes none of them', async () => {
@@ -263,22 +294,37 @@ describe.concurrent('machine images (ami-backup)', () => {
     });
     const web = await launch(clients, estate, { policy });
     for (let w = 0; w < 4; w++) expect((await runAt(at(7 * w), policy)).ok).toBe(true);
-    const good = await names(web);
-    expect(good).toHaveLength(3);
+    const all = await names(web);
+    // Three available generations and week 3's image, still pending after its own run.
+    expect(all).toHaveLength(4);
+    const good = all.slice(1);
 
     // 14 consecutive days (on-demand style daily runs) where imaging fails.
     const failures: RunResult[] = [];
     for (let d = 22; d < 36; d++) failures.push(await runAt(at(d), policy, web));
     expect(failures.every((r) => !r.ok)).toBe(true);
     expect(failures.flatMap((r) => (r.targets[0]?.pruned as string[] | undefined) ?? [])).toEqual([]);
-    expect(await names(web)).toEqual(good);
+    expect(await names(web)).toEqual(all);
 
-    // A replayed event from 30 days before the newest image.
+    // A replayed event from 30 days before the newest image (run now, with its old time).
     const replay = await runAt(at(21 - 30), policy);
     expect(replay.targets[0]?.pruned).not.toEqual(expect.arrayContaining(good));
     expect((await names(web)).filter((n) => good.includes(n))).toEqual(good);
-    // Its own image is the oldest: it is the one beyond the generations, not a newer one.
-    expect(await names(web)).toHaveLength(3);
+    // Its own image is the oldest: once available, it goes as beyond the generations (with week 0's,
+    // which the replay, older than every image, could not prune), never a newer one.
+    const next = await runAt(at(36), policy);
+    expect((next.targets[0]?.pruned as string[]).length).toBe(2);
+    expect((await names(web)).filter((n) => good.includes(n))).toEqual(good);
+    expect(
+      (await names(web)).some((n) =>
+        n.endsWith(
+          at(21 - 30)
+            .toISOString()
+            .replace(/[-:T]/g, '')
+            .slice(0, 12),
+        ),
+      ),
+    ).toBe(false);
   });
 
   it('never prunes an image tagged with a future kura:time, which counts as one of the generations', async () => {
@@ -308,14 +354,19 @@ describe.concurrent('machine images (ami-backup)', () => {
 
     const kept = await imagesOf(clients, web);
     expect(kept.map((i) => i.name)).toContain(bogus);
-    // The newest real image is kept too; the older ones went as generations beyond 2.
-    expect(kept.map((i) => i.tags[TAG.time]).sort()).toEqual([at(14).toISOString(), future.toISOString()]);
+    // The newest available real image is kept too (and this week's, still pending); the older
+    // one went as a generation beyond 2.
+    expect(kept.map((i) => i.tags[TAG.time]).sort()).toEqual([
+      at(7).toISOString(),
+      at(14).toISOString(),
+      future.toISOString(),
+    ]);
   });
 });
 
 // ----------------------------------------------------------------- content
 
-describe.concurrent('content generations (content-backup)', () => {
+describe('content generations (content-backup)', () => {
   const day = (n: number) => new Date(Date.UTC(2026, 10, 1 + n, 20, 30)); // 05:30 Tokyo on Nov 2+n
   const gen = (n: number) => new Date(day(n).getTime() + DAY).toISOString().slice(0, 10);
 

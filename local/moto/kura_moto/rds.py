@@ -76,6 +76,9 @@ def create_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: An
     snapshot = original(self, *args, **kwargs)
     if a.get("snapshot_type", "manual") == "manual":
         simtime.begin(snapshot, "rds.snapshot", "creating")
+        # OriginalSnapshotCreateTime: when the snapshot was taken; a copy keeps it.
+        if not a.get("original_created_at"):
+            snapshot.original_snapshot_create_time = snapshot.created
     return snapshot
 
 

@@ -18,6 +18,7 @@ completion is a special case a test asks for; it is never the default.
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import threading
@@ -101,10 +102,23 @@ def duration(kind: str) -> float:
     return _defaults.get(kind, 0.0)
 
 
+def now_datetime() -> datetime.datetime:
+    """The request's simulated time as moto keeps times (naive UTC)."""
+    return datetime.datetime.fromtimestamp(now(), datetime.timezone.utc).replace(tzinfo=None)
+
+
+# Creation times moto stamps with the wall clock: DB snapshots, instances and
+# clusters (`created`, SnapshotCreateTime), AMIs (CreationDate), EBS snapshots (StartTime).
+CREATION_ATTRIBUTES = ("created", "creation_date", "start_time")
+
+
 def begin(obj: Any, kind: str, busy_status: str) -> None:
-    """Marks `obj` as in progress (`busy_status`) until now + duration(kind)."""
+    """Marks `obj` as in progress (`busy_status`) until now + duration(kind), created now."""
     obj.__dict__["_kura_ready_at"] = now() + duration(kind)
     obj.__dict__["_kura_busy_status"] = busy_status
+    for attr in CREATION_ATTRIBUTES:
+        if attr in obj.__dict__:
+            obj.__dict__[attr] = now_datetime()
 
 
 def busy(obj: Any) -> str | None:
