@@ -269,6 +269,7 @@ describe('ami-backup', () => {
     const result = (await run(syntheticScheduledEvent(week(0)), { policy, clients: quick })) as RunResult;
 
     expect(result.ok).toBe(true);
+    expect(result.targets[0]?.target).toBe(web);
     expect(result.targets[0]?.imageState).toBe('available');
     expect(result.metrics.find((m) => m.name === 'ImagesPending')).toBeUndefined();
     // The wait passed on the simulated clock (no real sleeping): 10 to 11 minutes after the run's time.
