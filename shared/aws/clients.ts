@@ -15,11 +15,13 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk
 import type { AwsCredentialIdentity, BuildMiddleware, MiddlewareStack } from '@aws-sdk/types';
 import { realTimer, type Timer } from '../runtime/timer.ts';
 
-/** An SDK middleware added to every client (build step: before signing). */
+/** An SDK middleware added to every client, at the build step (before signing) unless `step` says otherwise. */
 export interface ClientMiddleware {
   name: string;
   // biome-ignore lint/suspicious/noExplicitAny: applies to every service's input and output types.
   middleware: BuildMiddleware<any, any>;
+  /** `deserialize` sees the request as sent (signed). */
+  step?: 'build' | 'deserialize';
 }
 
 export interface ClientsOptions {
@@ -70,7 +72,8 @@ export class Clients {
         ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
       });
       const stack = (client as { middlewareStack: MiddlewareStack<object, object> }).middlewareStack;
-      for (const m of this.options.middleware ?? []) stack.add(m.middleware, { step: 'build', name: m.name });
+      for (const m of this.options.middleware ?? [])
+        stack.add(m.middleware as never, { step: (m.step ?? 'build') as 'build', name: m.name });
       byRegion.set(region, client);
     }
     return client;

@@ -1,7 +1,10 @@
 // AWS adapter (content class): listing a source, server-side copies into the
 // vault (CopyObject with an S3-computed SHA-256, metadata and tags copied;
 // UploadPartCopy above 5 GiB), manifests and checkpoints, reading versions
-// back. No policy decisions here: the use cases decide what to copy.
+// back, and streamed writes for copies between accounts (read with one
+// account's credentials, written with the other's: no cross-account grant).
+// No policy decisions here: the use cases decide what to copy.
+import { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -18,6 +21,7 @@ import {
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import {
   COPY_OBJECT_MAX,
   type ListedObject,
@@ -27,6 +31,9 @@ import {
   sha256OfStream,
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
+
+/** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
+export const STREAM_PART_SIZE = 8 * 1024 * 1024;
 
 export interface ObjectRef {
   bucket: string;
@@ -61,6 +68,20 @@ export interface VersionHead {
   sha256?: string;
 }
 
+/** An object's bytes as a stream, with what travels with them (type, metadata, tags). */
+export interface ObjectStream {
+  body: AsyncIterable<Uint8Array>;
+  size: number;
+  contentType?: string;
+  cacheControl?: string;
+  contentDisposition?: string;
+  contentEncoding?: string;
+  contentLanguage?: string;
+  expires?: Date;
+  metadata?: Record<string, string>;
+  tags: Record<string, string>;
+}
+
 /** What the content use cases need from S3. Tests wrap it to inject faults. */
 export interface ContentPort {
   listPage(
@@ -83,6 +104,13 @@ export interface ContentPort {
   get(ref: ObjectRef): Promise<Buffer | undefined>;
   /** Streams the object's bytes (verify reads large objects without holding them). */
   read(ref: ObjectRef): AsyncIterable<Uint8Array>;
+  /** The object (that version) as a stream with its type, metadata and tags, read with this port's credentials. */
+  readObject(ref: ObjectRef): Promise<ObjectStream>;
+  /**
+   * Writes a stream with this port's credentials (multipart above one part,
+   * memory bounded by part size x parts in flight); S3 computes its SHA-256.
+   */
+  writeObject(dst: ObjectRef, obj: ObjectStream): Promise<{ versionId: string }>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
@@ -344,6 +372,55 @@ export class S3ContentAdapter implements ContentPort {
       new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
     );
     yield* out.Body as AsyncIterable<Uint8Array>;
+  }
+
+  async readObject(ref: ObjectRef): Promise<ObjectStream> {
+    const s3 = this.s3;
+    const out = await s3.send(
+      new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+    );
+    const tags = await s3.send(
+      new GetObjectTaggingCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
+    );
+    return {
+      body: out.Body as AsyncIterable<Uint8Array>,
+      size: out.ContentLength ?? 0,
+      contentType: out.ContentType,
+      cacheControl: out.CacheControl,
+      contentDisposition: out.ContentDisposition,
+      contentEncoding: out.ContentEncoding,
+      contentLanguage: out.ContentLanguage,
+      expires: out.Expires,
+      metadata: out.Metadata,
+      tags: Object.fromEntries((tags.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
+    };
+  }
+
+  async writeObject(dst: ObjectRef, obj: ObjectStream): Promise<{ versionId: string }> {
+    const upload = new Upload({
+      client: this.s3,
+      params: {
+        Bucket: dst.bucket,
+        Key: dst.key,
+        Body: Readable.from(obj.body),
+        ContentType: obj.contentType,
+        CacheControl: obj.cacheControl,
+        ContentDisposition: obj.contentDisposition,
+        ContentEncoding: obj.contentEncoding,
+        ContentLanguage: obj.contentLanguage,
+        Expires: obj.expires,
+        Metadata: obj.metadata,
+        ChecksumAlgorithm: 'SHA256',
+      },
+      ...(Object.keys(obj.tags).length
+        ? { tags: Object.entries(obj.tags).map(([Key, Value]) => ({ Key, Value })) }
+        : {}),
+      partSize: STREAM_PART_SIZE,
+      queueSize: 2,
+      leavePartsOnError: false,
+    });
+    const out = await upload.done();
+    return { versionId: out.VersionId ?? 'null' };
   }
 
   async listKeys(bucket: string, prefix: string): Promise<string[]> {

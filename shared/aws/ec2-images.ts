@@ -51,6 +51,13 @@ export interface ImageSnapshot {
   kmsKeyId?: string;
 }
 
+export interface ImageBlockDevice {
+  device: string;
+  snapshotId?: string;
+  sizeGiB?: number;
+  volumeType?: string;
+}
+
 export interface MachineImage {
   id: string;
   name: string;
@@ -64,6 +71,8 @@ export interface MachineImage {
   createdAt?: Date;
   /** Snapshot ids named in the image's block device mappings. */
   snapshotIds: string[];
+  /** The image's EBS block device mappings (what a launch from it creates). */
+  blockDevices: ImageBlockDevice[];
   /** Those snapshots as describe finds them (a missing one is left out). */
   snapshots: ImageSnapshot[];
 }
@@ -163,6 +172,14 @@ export class Ec2ImageAdapter implements ImagePort {
         description: i.Description,
         createdAt: i.CreationDate ? new Date(i.CreationDate) : undefined,
         snapshotIds,
+        blockDevices: (i.BlockDeviceMappings ?? [])
+          .filter((b) => b.Ebs && b.DeviceName)
+          .map((b) => ({
+            device: b.DeviceName ?? '',
+            snapshotId: b.Ebs?.SnapshotId,
+            sizeGiB: b.Ebs?.VolumeSize,
+            volumeType: b.Ebs?.VolumeType,
+          })),
         snapshots: snapshotIds.map((id) => snaps.get(id)).filter((s): s is ImageSnapshot => Boolean(s)),
       };
     });
@@ -509,6 +526,10 @@ export interface IsolatedLaunch {
   subnetId: string;
   securityGroupId: string;
   tags: TagMap;
+  /** The image's volumes: each is created re-encrypted with `kmsKeyId` and deleted with the instance. */
+  blockDevices: ImageBlockDevice[];
+  /** The isolated account's key (the source account's keys stay the source's). */
+  kmsKeyId: string;
 }
 
 /** How many ingress rules a security group has (a restored server's group must have none). */
@@ -587,7 +608,24 @@ export async function launchIsolated(clients: Clients, l: IsolatedLaunch, region
       SecurityGroupIds: [l.securityGroupId],
       // No user data, no instance profile: the restored server gets nothing of production's identity.
       MetadataOptions: { HttpTokens: 'required' },
-      TagSpecifications: [{ ResourceType: 'instance', Tags: toTagList(l.tags) }],
+      // Every volume re-encrypted with the isolated account's key (EBS re-encrypts a shared
+      // snapshot at launch), deleted with the instance, and tagged from the first moment, so
+      // that termination leaves nothing and nothing is ever untagged.
+      BlockDeviceMappings: l.blockDevices.map((b) => ({
+        DeviceName: b.device,
+        Ebs: {
+          SnapshotId: b.snapshotId,
+          VolumeSize: b.sizeGiB,
+          VolumeType: b.volumeType as never,
+          Encrypted: true,
+          KmsKeyId: l.kmsKeyId,
+          DeleteOnTermination: true,
+        },
+      })),
+      TagSpecifications: [
+        { ResourceType: 'instance', Tags: toTagList(l.tags) },
+        { ResourceType: 'volume', Tags: toTagList(l.tags) },
+      ],
     }),
   );
   const id = r.Instances?.[0]?.InstanceId;

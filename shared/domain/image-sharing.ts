@@ -28,7 +28,7 @@ export function sharingBlockers(keys: KeyFacts[], accountId: string): string[] {
       );
     } else if (!k.principalsAllowed.includes('*') && !k.principalsAllowed.includes(accountId)) {
       out.push(
-        `KMS key ${k.arn} does not allow account ${accountId} in its key policy; add the account (kms:Decrypt, kms:ReEncrypt*, kms:CreateGrant, kms:DescribeKey) before sharing`,
+        `KMS key ${k.arn} does not allow account ${accountId} in its key policy; add the account (kms:DescribeKey, kms:Decrypt, kms:ReEncrypt*, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant for AWS resources: what EBS needs to launch a re-encrypted copy) before sharing`,
       );
     }
   }

@@ -393,7 +393,8 @@ async function restoreDatabase(
       durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
     };
   } catch (err) {
-    if (err instanceof NotReadyError) throw err;
+    // Not ready yet: the attempt says what exists so far (a retry may never come, then cleanup needs it).
+    if (err instanceof NotReadyError) throw Object.assign(err, { resources: created });
     const e = err as Error;
     throw new RestoreFailedError(`database ${rp.source} from ${rp.id}: ${e.name}: ${e.message}`, created);
   }
@@ -401,8 +402,10 @@ async function restoreDatabase(
 
 /**
  * Shares the source snapshot with the isolated account. When a validation run
- * adds the account (the policy does not share permanently), the share is
- * recorded so the run removes it again afterwards (unshareAfterRun).
+ * shares it (the policy does not share permanently), the share is recorded so
+ * the run removes it again afterwards (unshareAfterRun), also when a resumed
+ * attempt finds it already there: on AWS the copy takes longer than one
+ * attempt, and only kura's runs share a managed snapshot the policy keeps unshared.
  */
 async function shareForRun(
   deps: Deps,
@@ -413,8 +416,6 @@ async function shareForRun(
   purpose: 'validation' | 'restore',
   created: CreatedResource[],
 ): Promise<void> {
-  const already = (await srcRds.sharedWith(snap, rp.region)).includes(target.accountId);
-  if (already) return;
   if (purpose === 'validation' && !deps.policy.database?.shareWithIsolatedAccount) {
     const option = snap.kind === 'instance' ? '--db-snapshot-identifier' : '--db-cluster-snapshot-identifier';
     const cmd =
@@ -427,6 +428,7 @@ async function shareForRun(
       cleanup: `aws rds ${cmd} ${option} ${snap.id} --attribute-name restore --values-to-remove ${target.accountId} --region ${rp.region}`,
     });
   }
+  if ((await srcRds.sharedWith(snap, rp.region)).includes(target.accountId)) return;
   await srcRds.shareSnapshot(snap, target.accountId);
 }
 

@@ -2,7 +2,9 @@
 // first; a restore shares the image and its snapshots with the isolated
 // account (after the same KMS pre-flight as the backup) and launches it there
 // in a subnet with no route out and a security group with no ingress, with no
-// user data and no instance profile: nothing of production's identity.
+// user data and no instance profile: nothing of production's identity. Its
+// volumes are re-encrypted with the isolated account's key, tagged at launch
+// and deleted with the instance, so that cleanup (termination) leaves nothing.
 // Resumable: the instance carries the run id, so a retried invocation finds it
 // and waits on. Cleanup terminates only kura-managed instances.
 
@@ -25,7 +27,7 @@ import type { Deps } from '../runtime/lambda.ts';
 import { drTarget, selectedInstance } from '../usecases/ami-backup.ts';
 import { removeEach } from './cleanup.ts';
 import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
-import { ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
 import type {
   CreatedResource,
   IsolatedTarget,
@@ -195,6 +197,10 @@ async function restoreImage(
           subnetId,
           securityGroupId: network.securityGroupId,
           tags,
+          blockDevices: image.blockDevices,
+          kmsKeyId:
+            (rawOpts?.kmsKeyArn as string | undefined) ??
+            (await ensureIsolatedKey(target.clients, target.region)),
         },
         target.region,
       ));

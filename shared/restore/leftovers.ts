@@ -3,7 +3,13 @@
 // out the long-lived isolated network and key, and tells whether a recorded
 // resource still exists. The validation report's "nothing left behind" comes
 // from here.
-import { DescribeInstancesCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeInstancesCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  paginateDescribeImages,
+  paginateDescribeVolumes,
+} from '@aws-sdk/client-ec2';
 import {
   DescribeDBClusterSnapshotsCommand,
   DescribeDBClustersCommand,
@@ -16,6 +22,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { isAwsError } from '../aws/errors.ts';
 import { fromTagList, TAG, type TagMap } from '../domain/tags.ts';
 import { RUN_TAG } from './database.ts';
 import { NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
@@ -26,6 +33,8 @@ export interface Leftover {
   id: string;
   state?: string;
   run?: string;
+  /** Why it counts although it carries no kura tags (an untagged volume of a kura launch). */
+  note?: string;
 }
 
 const counts = (tags: TagMap, runId?: string) =>
@@ -35,8 +44,9 @@ const counts = (tags: TagMap, runId?: string) =>
 
 /**
  * kura-managed databases, snapshots, instances and volumes in the isolated
- * account (not the isolated network), of one run when `runId` is given.
- * Resources being deleted count: they are not gone yet.
+ * account (not the isolated network), of one run when `runId` is given, and
+ * the untagged volumes kura launches left there. Resources being deleted
+ * count: they are not gone yet.
  */
 export async function listManagedInIsolated(target: IsolatedTarget, runId?: string): Promise<Leftover[]> {
   const out: Leftover[] = [];
@@ -113,13 +123,48 @@ export async function listManagedInIsolated(target: IsolatedTarget, runId?: stri
     if (counts(tags, runId))
       out.push({ type: 'AWS::EC2::Volume', id: v.VolumeId ?? '', state: v.State, run: tags[RUN_TAG] });
   }
+  // Untagged: no run can be told apart, so every run's list names them (they cost money and kura
+  // cannot delete what it did not tag: the operator removes them).
+  out.push(...(await untaggedLaunchVolumes(target)));
   return out;
 }
 
-const gone = (err: unknown) => {
-  const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-  return /NotFound|NoSuch/.test(e.name) || e.$metadata?.httpStatusCode === 404;
-};
+/**
+ * Volumes a kura launch left behind without tags (launched before volumes
+ * were tagged and deleted with their instance): detached volumes made from a
+ * snapshot of a kura image shared with this account. Their run is unknown.
+ */
+async function untaggedLaunchVolumes(target: IsolatedTarget): Promise<Leftover[]> {
+  const ec2 = target.clients.get(EC2Client, target.region);
+  const snapshots = new Map<string, string>();
+  for await (const page of paginateDescribeImages(
+    { client: ec2 },
+    { ExecutableUsers: ['self'], Filters: [{ Name: 'name', Values: ['kura-*'] }] },
+  )) {
+    for (const img of page.Images ?? []) {
+      for (const b of img.BlockDeviceMappings ?? [])
+        if (b.Ebs?.SnapshotId) snapshots.set(b.Ebs.SnapshotId, img.Name ?? img.ImageId ?? '');
+    }
+  }
+  if (snapshots.size === 0) return [];
+  const out: Leftover[] = [];
+  for await (const page of paginateDescribeVolumes(
+    { client: ec2 },
+    { Filters: [{ Name: 'status', Values: ['available'] }] },
+  )) {
+    for (const v of page.Volumes ?? []) {
+      const image = v.SnapshotId ? snapshots.get(v.SnapshotId) : undefined;
+      if (!image || fromTagList(v.Tags)[TAG.managed] === 'true') continue;
+      out.push({
+        type: 'AWS::EC2::Volume',
+        id: v.VolumeId ?? '',
+        state: v.State,
+        note: `untagged, made from ${v.SnapshotId} of the kura image ${image}`,
+      });
+    }
+  }
+  return out;
+}
 
 /** Whether a resource a restore recorded still exists (undefined: kura cannot tell for this type). */
 export async function stillExists(target: IsolatedTarget, r: CreatedResource): Promise<boolean | undefined> {
@@ -191,7 +236,7 @@ export async function stillExists(target: IsolatedTarget, r: CreatedResource): P
         return undefined;
     }
   } catch (err) {
-    if (gone(err)) return false;
+    if (isAwsError(err, 'notFound')) return false;
     throw err;
   }
 }

@@ -84,9 +84,12 @@ export async function assertEmptyTarget(
 }
 
 /**
- * Copies a generation's objects, by vault version id, to `to` (server-side;
- * content type, metadata and tags travel with them). `vault` reads the vault;
- * `target` acts in the target account (it may be the same).
+ * Puts a generation's objects, by vault version id, under `to`; content type,
+ * metadata and tags travel with them. `vault` reads the vault; `target` acts
+ * where the objects go. The same port (one account, as `kura restore content`
+ * uses it) copies server-side; two ports (the isolated account) stream: read
+ * with the vault's credentials, written with the target's, so the target
+ * account needs no grant on the vault, its bucket policy or its key.
  */
 export async function restoreGeneration(
   vault: ContentPort,
@@ -109,12 +112,17 @@ export async function restoreGeneration(
   const entries =
     req.sample === undefined ? wanted : sampleEntries(wanted, req.sample, Date.parse(req.generation));
   let bytes = 0;
-  await inParallel(entries, req.concurrency ?? 32, async (e) => {
-    await target.copy(
-      { bucket: policy.vault.bucket, key: vaultLayout.objectKey(req.source, e.key), versionId: e.versionId },
-      { bucket: req.to.bucket, key: req.to.prefix + e.key },
-      { ...req.copy, size: e.size },
-    );
+  const sameAccount = vault === target;
+  // Streams hold up to two 8 MiB parts each: fewer in flight than server-side copies.
+  await inParallel(entries, req.concurrency ?? (sameAccount ? 32 : 8), async (e) => {
+    const src = {
+      bucket: policy.vault.bucket,
+      key: vaultLayout.objectKey(req.source, e.key),
+      versionId: e.versionId,
+    };
+    const dst = { bucket: req.to.bucket, key: req.to.prefix + e.key };
+    if (sameAccount) await target.copy(src, dst, { ...req.copy, size: e.size });
+    else await target.writeObject(dst, await vault.readObject(src));
     bytes += e.size;
   });
   const finished = new Date();

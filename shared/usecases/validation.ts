@@ -287,10 +287,9 @@ export async function restoreItem(
     await store.putJson(key, rec);
     return { status: 'restored' };
   } catch (err) {
-    if (err instanceof NotReadyError) throw err;
-    rec.restoreError = errorInfo(err);
     const partial = (err as { resources?: CreatedResource[] }).resources;
     if (Array.isArray(partial)) rec.leftovers = partial;
+    if (!(err instanceof NotReadyError)) rec.restoreError = errorInfo(err);
     await store.putJson(key, rec);
     throw err;
   }
@@ -542,7 +541,9 @@ export async function reportValidation(
     try {
       const target = await connectIsolated(deps);
       const tagged = await listManagedInIsolated(target, input.runId);
-      leftovers = tagged.map((l) => `${l.type} ${l.id}${l.state ? ` (${l.state})` : ''}`);
+      leftovers = tagged.map(
+        (l) => `${l.type} ${l.id}${l.state ? ` (${l.state})` : ''}${l.note ? `: ${l.note}` : ''}`,
+      );
       for (const rec of records) {
         for (const r of rec.restored?.resources ?? rec.leftovers ?? []) {
           const name = `${r.type} ${r.id}`;

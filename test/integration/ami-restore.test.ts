@@ -1,19 +1,29 @@
-// The image restore step and the image inventory against moto: list kura's
-// images newest first, launch one in the isolated account (reached by
-// AssumeRole) where it cannot reach out, find it again on a retry, clean up.
+// The image restore step and the image inventory against the emulator: list
+// kura's images newest first, launch one in the isolated account (reached by
+// AssumeRole) where it cannot reach out, its volumes re-encrypted with the
+// isolated key, tagged and deleted with it; find it again on a retry, clean
+// up, and find the untagged volumes an older kura launch left behind.
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
   DescribeInstancesCommand,
+  DescribeVolumesCommand,
   EC2Client,
+  RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../../functions/ami-backup/handler.ts';
+import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { imageRestoreStep } from '../../shared/restore/image.ts';
-import { connectIsolated, ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
+import {
+  connectIsolated,
+  ensureIsolatedKey,
+  ensureIsolatedNetwork,
+} from '../../shared/restore/isolated-network.ts';
+import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
@@ -27,7 +37,7 @@ import {
   launchPermissions,
   testVault,
 } from '../support/ec2-fixture.ts';
-import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
+import { clock, emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 
 let clients: Clients;
 let estate: Estate;
@@ -37,6 +47,17 @@ let target: IsolatedTarget;
 
 const week = (n: number) => new Date(Date.UTC(2026, 8, 5, 19, 0) + n * 7 * 86_400_000);
 const deps = () => ({ policy, clients });
+
+async function isolatedVolumes(ids: string[]) {
+  const r = await target.clients
+    .get(EC2Client)
+    .send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: ids }] }));
+  return r.Volumes ?? [];
+}
+
+async function isolatedKeyArn(): Promise<string> {
+  return ensureIsolatedKey(target.clients, target.region);
+}
 
 async function isolatedInstance(id: string) {
   const r = await target.clients.get(EC2Client).send(new DescribeInstancesCommand({ InstanceIds: [id] }));
@@ -48,7 +69,12 @@ beforeAll(async () => {
   estate = await createEstate(clients);
   policy = imagePolicy(await testVault(clients));
   web = await launch(clients, estate, { policy, type: 't3.large' });
-  for (const w of [0, 1]) await run(syntheticScheduledEvent(week(w)), { policy, clients });
+  for (const w of [0, 1]) {
+    clock.set(week(w));
+    await run(syntheticScheduledEvent(week(w)), { policy, clients });
+  }
+  // A day later AWS has finished both images.
+  clock.set(new Date(week(1).getTime() + 86_400_000));
   target = await connectIsolated(deps());
   target.network = await ensureIsolatedNetwork(target.clients, target.region);
 });
@@ -73,10 +99,12 @@ describe('image restore step', () => {
 
   it('lists images of selected instances only when no source is named', async () => {
     const untagged = await launch(clients, estate, {});
+    const now = clock.now();
     await run(syntheticScheduledEvent(week(1), { instance: untagged, reason: 'one-off' }), {
       policy,
       clients,
     });
+    clock.set(new Date(now.getTime() + 3_600_000));
 
     const sources = new Set((await imageRestoreStep.list(deps())).map((r) => r.source));
 
@@ -123,10 +151,63 @@ describe('image restore step', () => {
     });
     expect(await launchPermissions(clients, rp.id)).toContain('210987654321');
     expect(item.durationSeconds).toBeGreaterThanOrEqual(0);
+    // Its volumes: re-encrypted with the isolated account's key, tagged at launch, deleted with it.
+    const volumes = await isolatedVolumes(inst?.BlockDeviceMappings?.map((b) => b.Ebs?.VolumeId ?? '') ?? []);
+    expect(volumes).toHaveLength(1);
+    expect(volumes[0]).toMatchObject({ Encrypted: true, KmsKeyId: await isolatedKeyArn() });
+    expect(fromTagList(volumes[0]?.Tags)).toMatchObject({ 'kura:managed': 'true', 'kura:run': runId });
+    expect(inst?.BlockDeviceMappings?.every((b) => b.Ebs?.DeleteOnTermination === true)).toBe(true);
 
     await imageRestoreStep.cleanup(target, item.resources);
     await imageRestoreStep.cleanup(target, item.resources);
     expect((await isolatedInstance(res?.id ?? ''))?.State?.Name).toMatch(/shutting-down|terminated/);
+    expect(await isolatedVolumes(volumes.map((v) => v.VolumeId ?? ''))).toEqual([]);
+    expect((await listManagedInIsolated(target, runId)).filter((l) => l.type === 'AWS::EC2::Volume')).toEqual(
+      [],
+    );
+  });
+
+  it('finds the untagged volume an older kura launch left behind, as a leftover naming its image', async () => {
+    // Prepare: a launch of a shared kura image without tags on its volume and without
+    // DeleteOnTermination (how servers were launched before), then terminated.
+    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    if (!rp || !target.network) throw new Error('no recovery point or network');
+    const image = await new Ec2ImageAdapter(clients).getImage(rp.id);
+    const device = image?.blockDevices[0];
+    const ec2 = target.clients.get(EC2Client);
+    const launched = await ec2.send(
+      new RunInstancesCommand({
+        ImageId: rp.id,
+        MinCount: 1,
+        MaxCount: 1,
+        InstanceType: 't3.micro',
+        SubnetId: target.network.subnetIds[0],
+        BlockDeviceMappings: [
+          {
+            DeviceName: device?.device,
+            Ebs: { SnapshotId: device?.snapshotId, VolumeSize: device?.sizeGiB, DeleteOnTermination: false },
+          },
+        ],
+      }),
+    );
+    const old = launched.Instances?.[0];
+    const { TerminateInstancesCommand } = await import('@aws-sdk/client-ec2');
+    await ec2.send(new TerminateInstancesCommand({ InstanceIds: [old?.InstanceId ?? ''] }));
+    const left = old?.BlockDeviceMappings?.[0]?.Ebs?.VolumeId ?? '';
+
+    // Act
+    const found = await listManagedInIsolated(target);
+
+    // Assess
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        type: 'AWS::EC2::Volume',
+        id: left,
+        note: expect.stringContaining(`made from ${device?.snapshotId} of the kura image kura-${web}-`),
+      }),
+    );
+    const { DeleteVolumeCommand } = await import('@aws-sdk/client-ec2');
+    await ec2.send(new DeleteVolumeCommand({ VolumeId: left }));
   });
 
   it('refuses a security group with ingress before anything is shared or launched', async () => {

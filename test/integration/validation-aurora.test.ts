@@ -11,7 +11,7 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
@@ -20,7 +20,8 @@ import { connectIsolated, prepareIsolatedTarget } from '../../shared/restore/iso
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { reportKey, VaultStore } from '../../shared/usecases/validation.ts';
-import { uniqueSuffix } from '../support/emulator.ts';
+import { clock, uniqueSuffix } from '../support/emulator.ts';
+import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
 
 const SNAPSHOT_TIME = new Date('2026-10-31T19:00:00Z');
@@ -79,6 +80,8 @@ describe('validation of an Aurora cluster', () => {
     // databaseWithSnapshot snapshots every selected database, the cluster included.
     await databaseWithSnapshot(deps, instance, SNAPSHOT_TIME);
   });
+
+  beforeEach(() => clock.set(RUN_TIME));
 
   it('restores, checks and cleans up the cluster, tags its snapshot kura:validated and unshares it when the policy does not share permanently', async () => {
     // Act
@@ -139,18 +142,16 @@ describe('validation of an Aurora cluster', () => {
     expect(await listManagedInIsolated(await connectIsolated(deps))).toEqual([]);
   });
 
-  it('restores the cluster not publicly accessible into the isolated subnet group, encrypted with the isolated key', async () => {
+  it('restores the unencrypted cluster not publicly accessible into the isolated subnet group, encrypted with the isolated key', async () => {
     // Prepare
     const target = await prepareIsolatedTarget(deps);
     const [rp] = await databaseRestoreStep.list(deps, { source: cluster });
     if (!rp) throw new Error('no recovery point');
 
-    // Act
-    const item = await databaseRestoreStep.restore(deps, target, rp, {
-      runId: 'au-1',
-      kmsKeyArn: target.kmsKeyArn,
-      pollSeconds: 0.1,
-    });
+    // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
+    const item = await untilReady(() =>
+      databaseRestoreStep.restore(deps, target, rp, { runId: 'au-1', kmsKeyArn: target.kmsKeyArn }),
+    );
     const again = await databaseRestoreStep.restore(deps, target, rp, {
       runId: 'au-1',
       kmsKeyArn: target.kmsKeyArn,
@@ -165,10 +166,16 @@ describe('validation of an Aurora cluster', () => {
       ['AWS::RDS::DBCluster', name],
       ['AWS::RDS::DBInstance', `${name}-w`],
     ]);
-    // The second call adopts this run's resources; the share already exists by then.
-    expect(again.resources).toEqual(item.resources.slice(1));
+    // The second call adopts this run's resources (the share is recorded by every attempt).
+    expect(again.resources).toEqual(item.resources);
     const { DescribeDBClustersCommand, DescribeDBInstancesCommand } = await import('@aws-sdk/client-rds');
     const rds = target.clients.get(RDSClient);
+    // The copy of an unencrypted cluster snapshot stays unencrypted (CopyDBClusterSnapshot refuses a
+    // KmsKeyId for it); the restore encrypts the cluster with the isolated key.
+    const copy = (
+      await rds.send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: name }))
+    ).DBClusterSnapshots?.[0];
+    expect(copy?.StorageEncrypted).toBe(false);
     const c = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: name }))).DBClusters?.[0];
     expect(c?.StorageEncrypted).toBe(true);
     expect(c?.KmsKeyId).toBe(target.kmsKeyArn);

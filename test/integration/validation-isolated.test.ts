@@ -20,6 +20,8 @@ import {
 } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
+import { clock } from '../support/emulator.ts';
+import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
 
 describe('isolated network', () => {
@@ -81,6 +83,8 @@ describe('database restore step', () => {
   beforeAll(async () => {
     deps = await validationDeps(validationPolicy());
     await databaseWithSnapshot(deps, 'orders-db', new Date('2026-10-31T19:00:00Z'));
+    // The validation runs the next month: AWS has long finished the snapshot.
+    clock.set(new Date('2026-11-01T00:00:00Z'));
   });
 
   it('restores the latest snapshot not publicly accessible, encrypted with the isolated key, and resumes instead of duplicating', async () => {
@@ -89,11 +93,10 @@ describe('database restore step', () => {
     const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
     if (!rp) throw new Error('no recovery point');
 
-    // Act
-    const item = await databaseRestoreStep.restore(deps, target, rp, {
-      runId: 'it-1',
-      kmsKeyArn: target.kmsKeyArn,
-    });
+    // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
+    const item = await untilReady(() =>
+      databaseRestoreStep.restore(deps, target, rp, { runId: 'it-1', kmsKeyArn: target.kmsKeyArn }),
+    );
     const again = await databaseRestoreStep.restore(deps, target, rp, {
       runId: 'it-1',
       kmsKeyArn: target.kmsKeyArn,
@@ -105,8 +108,8 @@ describe('database restore step', () => {
       ['AWS::RDS::DBSnapshot', 'kura-v-it-1-orders-db'],
       ['AWS::RDS::DBInstance', 'kura-v-it-1-orders-db'],
     ]);
-    // The share was added by the first call (recorded so the run removes it); the second finds it.
-    expect(again.resources).toEqual(item.resources.slice(1));
+    // The share is recorded by every attempt (so the run removes it); the second call adds nothing.
+    expect(again.resources).toEqual(item.resources);
     const inst = (
       await target.clients
         .get(RDSClient)
@@ -148,10 +151,9 @@ describe('database restore step', () => {
     );
 
     // Act
-    const attempt = databaseRestoreStep.restore(deps, target, rp, {
-      runId: 'it-2',
-      kmsKeyArn: target.kmsKeyArn,
-    });
+    const attempt = untilReady(() =>
+      databaseRestoreStep.restore(deps, target, rp, { runId: 'it-2', kmsKeyArn: target.kmsKeyArn }),
+    );
 
     // Assess
     const err = (await attempt.catch((e: unknown) => e)) as Error & { resources?: { id: string }[] };

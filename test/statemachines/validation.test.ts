@@ -1,6 +1,8 @@
 // The validation state machine (statemachines/validation.asl.yml) run through
 // every path with aws-local-stepfunctions, tasks routed to the in-process
-// handlers, against the shared moto server: the same file that is deployed.
+// handlers, against the shared emulator with AWS's timing (the execution's
+// Wait states and retries move the simulated clock while copies and restored
+// databases become available): the same file that is deployed.
 
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -23,6 +25,7 @@ import {
   validationDeps,
   validationPolicy,
 } from '../support/validation-fixture.ts';
+import { clock } from '../support/emulator.ts';
 
 const noMariaDb = mariadbUnavailable();
 if (noMariaDb && process.env.CI)
@@ -120,6 +123,7 @@ describe('validation state machine', () => {
   it('passes, tags the snapshot kura:validated and leaves nothing behind when everything restores and checks out', async () => {
     // Act
     const time = MONTH_START(0);
+    clock.set(time);
     const out = await runStateMachine(
       'validation',
       { time: time.toISOString() },
@@ -192,6 +196,7 @@ describe('validation state machine', () => {
     published.length = 0;
 
     // Act
+    clock.set(time);
     const out = await runStateMachine(
       'validation',
       { time: time.toISOString() },
@@ -247,6 +252,7 @@ describe('validation state machine', () => {
     };
 
     // Act
+    clock.set(MONTH_START(2));
     const out = await runStateMachine(
       'validation',
       { time: MONTH_START(2).toISOString() },
@@ -289,6 +295,7 @@ describe('validation state machine', () => {
     published.length = 0;
 
     // Act
+    clock.set(MONTH_START(3));
     const out = await runStateMachine(
       'validation',
       { time: MONTH_START(3).toISOString() },

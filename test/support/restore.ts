@@ -11,7 +11,7 @@ import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
-import { testPolicy, uniqueSuffix } from './emulator.ts';
+import { clock, testPolicy, uniqueSuffix } from './emulator.ts';
 import { createDatabase } from './rds.ts';
 
 export const ISOLATED_ROLE = 'arn:aws:iam::210987654321:role/kura-restore';
@@ -34,7 +34,10 @@ export async function restorePolicy(
   return policy;
 }
 
-/** A tagged MySQL database with one kura snapshot per given time (through the real rds-snapshot handler). */
+/**
+ * A tagged MySQL database with one kura snapshot per given time (through the
+ * real rds-snapshot handler, each run at its time on the file's clock, which is left at the last).
+ */
 export async function databaseWithSnapshots(
   deps: Deps,
   times: Date[],
@@ -42,7 +45,10 @@ export async function databaseWithSnapshots(
 ): Promise<string> {
   const sel = deps.policy.selector;
   await createDatabase(deps.clients, id, { [sel.tagKey]: sel.tagValue });
-  for (const t of times) await rdsSnapshot(syntheticScheduledEvent(t), deps);
+  for (const t of times) {
+    clock.set(t);
+    await rdsSnapshot(syntheticScheduledEvent(t), deps);
+  }
   return id;
 }
 
@@ -84,4 +90,19 @@ export async function restoreKeys(clients: Clients, bucket: string): Promise<str
     .get(S3Client)
     .send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'restores/' }));
   return (r.Contents ?? []).map((o) => o.Key ?? '');
+}
+
+/**
+ * Calls a restore step again while it says NotReadyError, as the state
+ * machine's retries would: each attempt's in-process wait moves the file's
+ * simulated clock, so AWS's copies and restores finish after a few attempts.
+ */
+export async function untilReady<T>(attempt: () => Promise<T>, maxAttempts = 40): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if ((err as Error).name !== 'NotReadyError' || i >= maxAttempts) throw err;
+    }
+  }
 }

@@ -15,7 +15,7 @@ import type { Deps } from '../../shared/runtime/lambda.ts';
 import type { DbAccessPort } from '../../shared/validation/checks/sql-probe.ts';
 import { MasterPasswordAccess } from '../../shared/validation/checks/sql-probe.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
-import { emulatorClients, testPolicy, uniqueSuffix } from './emulator.ts';
+import { clock, emulatorClients, testPolicy, uniqueSuffix } from './emulator.ts';
 import type { MariaDb } from './mariadb.ts';
 
 export function validationPolicy(overrides: (p: Policy) => void = () => {}): Policy {
@@ -50,7 +50,7 @@ export async function validationDeps(policy: Policy): Promise<Deps & { topicArn:
   return { policy, clients, topicArn: topic.TopicArn ?? '' };
 }
 
-/** A tagged MySQL database and one kura-managed snapshot of it, taken at `time`. */
+/** A tagged MySQL database and one kura-managed snapshot of it, taken at `time` (the clock is left there). */
 export async function databaseWithSnapshot(deps: Deps, name: string, time: Date): Promise<void> {
   const sel = deps.policy.selector;
   await deps.clients.get(RDSClient).send(
@@ -66,6 +66,7 @@ export async function databaseWithSnapshot(deps: Deps, name: string, time: Date)
       Tags: [{ Key: sel.tagKey, Value: sel.tagValue }],
     }),
   );
+  clock.set(time);
   const r = await rdsSnapshot(syntheticScheduledEvent(time), deps);
   const failed = r.targets.filter((t) => t.status === 'failed');
   if (failed.length) throw new Error(`fixture snapshot failed: ${JSON.stringify(failed)}`);

@@ -140,8 +140,12 @@ def modify_image_attribute(original: Any, self: Any, *args: Any, **kwargs: Any) 
 
 @patch(InstanceBackend, "run_instances")
 def run_instances(original: Any, self: Any, image_id: str, *args: Any, **kwargs: Any) -> Any:
-    """RunInstances of a pending image is refused (InvalidAMIID.Unavailable)."""
-    ami = self.amis.get(image_id)
+    """RunInstances of a pending image is refused (InvalidAMIID.Unavailable), also of one
+    another account shared (launch permission); one of another account that is not shared
+    with the caller is not found (InvalidAMIID.NotFound)."""
+    ami = self.amis.get(image_id) or shared_image(self, image_id)
+    if ami is None and any(image_id in other.amis for other in _other_backends(self)):
+        raise EC2ClientError("InvalidAMIID.NotFound", f"The image id '[{image_id}]' does not exist")
     if ami is not None and simtime.busy(ami):
         raise pending_image_error(image_id, "RunInstances")
     return original(self, image_id, *args, **kwargs)
@@ -195,3 +199,75 @@ def get_service_quota(original: Any, self: Any, service_code: str, quota_code: s
         arn = f"arn:aws:servicequotas:{self.region_name}:{self.account_id}:ec2/{quota_code}"
         return {**EC2_ON_DEMAND_STANDARD, "QuotaArn": arn}
     return original(self, service_code, quota_code)
+
+
+# --- images and snapshots shared by another account --------------------------
+
+
+def _other_backends(backend: Any) -> list[Any]:
+    """The same region's EC2 backends of every other account."""
+    from moto.ec2.models import ec2_backends
+
+    out = []
+    for account, regions in ec2_backends.items():
+        if account == backend.account_id:
+            continue
+        other = regions.get(backend.region_name) if hasattr(regions, "get") else None
+        if other is not None:
+            out.append(other)
+    return out
+
+
+def _image_shared_with(ami: Ami, account_id: str) -> bool:
+    return {"UserId": account_id} in ami.launch_permissions or {"Group": "all"} in ami.launch_permissions
+
+
+def shared_image(backend: Any, ami_id: str) -> Ami | None:
+    """An image of another account whose launch permissions name this account."""
+    for other in _other_backends(backend):
+        ami = other.amis.get(ami_id)
+        if ami is not None and _image_shared_with(ami, backend.account_id):
+            return ami
+    return None
+
+
+@patch(AmiBackend, "describe_images")
+def describe_images(original: Any, self: Any, ami_ids: Any = None, filters: Any = None, exec_users: Any = None, owners: Any = None) -> list[Ami]:
+    """DescribeImages shows images other accounts shared with the caller: by id, and with
+    ExecutableUsers=self (EC2 user guide, "Find shared AMIs")."""
+    ami_ids = list(ami_ids or [])
+    foreign = [a for a in (shared_image(self, i) for i in ami_ids if i not in self.amis) if a is not None]
+    local_ids = [i for i in ami_ids if i not in {a.id for a in foreign}]
+    if ami_ids and not local_ids:
+        images: list[Ami] = []
+    else:
+        images = original(self, ami_ids=local_ids, filters=filters, exec_users=exec_users, owners=owners)
+    if exec_users and any(u in ("self", self.account_id) for u in exec_users):
+        from moto.ec2.utils import generic_filter
+
+        seen = {a.id for a in images}
+        extra = [
+            ami
+            for other in _other_backends(self)
+            for ami in other.amis.values()
+            if ami.id not in seen and _image_shared_with(ami, self.account_id)
+        ]
+        images += generic_filter(filters, extra) if filters else extra
+    return images + foreign
+
+
+@patch(EBSBackend, "get_snapshot")
+def get_snapshot(original: Any, self: Any, snapshot_id: str) -> Snapshot:
+    """A snapshot another account shared (createVolumePermission) can be used by the caller,
+    for example in a BlockDeviceMapping of RunInstances."""
+    try:
+        return original(self, snapshot_id)
+    except EC2ClientError:
+        for other in _other_backends(self):
+            snap = other.snapshots.get(snapshot_id)
+            if snap is not None and (
+                self.account_id in snap.create_volume_permission_userids
+                or "all" in snap.create_volume_permission_groups
+            ):
+                return snap
+        raise

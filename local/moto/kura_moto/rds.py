@@ -315,6 +315,10 @@ def restore_db_cluster_from_snapshot(original: Any, self: RDSBackend, from_snaps
             cluster = original(self, name, overrides)
     else:
         cluster = original(self, from_snapshot_id, overrides)
+    if overrides.get("kms_key_id"):
+        # KmsKeyId encrypts the restored cluster, also from an unencrypted snapshot.
+        cluster.storage_encrypted = True
+        cluster.kms_key_id = overrides["kms_key_id"]
     simtime.begin(cluster, "rds.cluster-restore", "creating")
     return cluster
 
