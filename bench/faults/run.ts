@@ -8,6 +8,7 @@
 //                               [--out bench/faults/last-run.json]
 //
 // Prints a table and writes the figures as JSON (docs/reliability.md quotes them).
+import { SimulatedClock } from '../../local/simulated-time.ts';
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
@@ -66,7 +67,7 @@ interface CrashRow {
 
 const emulator = await startEmulator();
 useEmulator(emulator.endpoint);
-const admin = clientsAt(emulator.endpoint);
+const admin = clientsAt(emulator.endpoint, new SimulatedClock());
 const faultRows: FaultRow[] = [];
 const crashRows: CrashRow[] = [];
 const t0 = Date.now();

@@ -1,6 +1,6 @@
 // Named crash points per backup class: where an interrupted run hurts most
-// (between create and tag, between copy and verify, between bundle upload and
-// delete, mid-prune). Each is a rule over one step's requests; the step
+// (between create and what follows it, between copy and verify, between bundle
+// upload and delete, mid-prune). Each is a rule over one step's requests; the step
 // indexes refer to the scenarios in scenarios.ts.
 import type { CrashRunOptions } from './harness.ts';
 import type { ClassName } from './scenarios.ts';
@@ -67,13 +67,9 @@ export const CRASH_POINTS: Record<ClassName, CrashPoint[]> = {
     { name: 'bundle: mid-delete of originals', step: 1, when: 'after', at: op('s3:DeleteObject', 1) },
   ],
   image: [
-    {
-      name: 'between CreateImage and tagging its snapshots',
-      step: 0,
-      when: 'before',
-      at: op('ec2:CreateTags'),
-    },
-    { name: 'image created, answer lost', step: 1, when: 'after', at: op('ec2:CreateImage') },
+    // CreateImage and CopyImage tag the image and its snapshots in the same request
+    // (TagSpecifications): there is no moment where they exist untagged.
+    { name: 'image created, answer lost', step: 0, when: 'after', at: op('ec2:CreateImage') },
     { name: 'DR copy made, answer lost', step: 1, when: 'after', at: op('ec2:CopyImage') },
     {
       name: 'mid-prune: image deregistered, snapshots not deleted',

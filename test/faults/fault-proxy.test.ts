@@ -7,11 +7,12 @@ import { DescribeImagesCommand, DescribeRegionsCommand, EC2Client } from '@aws-s
 import { KMSClient, ListKeysCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { type FaultProxy, startFaultProxy } from '../../local/fault-proxy.ts';
+import { SimulatedClock } from '../../local/simulated-time.ts';
 import { clientsAt } from './scenarios.ts';
 import { motoEndpoint } from './support.ts';
 
 async function traffic(proxy: FaultProxy, bucket: string): Promise<void> {
-  const c = clientsAt(proxy.endpoint);
+  const c = clientsAt(proxy.endpoint, new SimulatedClock());
   for (let i = 0; i < 8; i++) {
     await c.get(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: `k${i}`, Body: `body-${i}` }));
     const h = await c.get(S3Client).send(new HeadObjectCommand({ Bucket: bucket, Key: `k${i}` }));
@@ -81,7 +82,7 @@ describe('fault proxy', () => {
       eligible: (r) => r.nth === 1,
     });
     try {
-      const c = clientsAt(proxy.endpoint);
+      const c = clientsAt(proxy.endpoint, new SimulatedClock());
       const put = await c.get(S3Client).send(new PutObjectCommand({ Bucket: bucket, Key: 'k', Body: 'b' }));
       const rds = await c.get(RDSClient).send(new DescribeDBInstancesCommand({}));
       const ec2 = await c.get(EC2Client).send(new DescribeRegionsCommand({}));
@@ -100,7 +101,7 @@ describe('fault proxy', () => {
       crash: { when: 'before', match: (r) => r.operation === 'ec2:DescribeImages' && r.nth === 2 },
     });
     try {
-      const c = clientsAt(proxy.endpoint);
+      const c = clientsAt(proxy.endpoint, new SimulatedClock());
       await c.get(EC2Client).send(new DescribeImagesCommand({ Owners: ['self'] }));
       await expect(c.get(EC2Client).send(new DescribeImagesCommand({ Owners: ['self'] }))).rejects.toThrow();
       await expect(c.get(RDSClient).send(new DescribeDBInstancesCommand({}))).rejects.toMatchObject({

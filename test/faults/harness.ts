@@ -12,6 +12,7 @@ import {
   type RequestInfo,
   startFaultProxy,
 } from '../../local/fault-proxy.ts';
+import { SimulatedClock } from '../../local/simulated-time.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { findOrphans, type Orphan } from '../../shared/usecases/orphans.ts';
 import {
@@ -52,10 +53,9 @@ export interface FaultyRunOptions {
 
 const proxies = new Map<string, FaultProxy>();
 /**
- * One proxy per emulator for the whole process, reset for every world: its
- * endpoint stays the same, so what the adapters learn about the emulator once
- * per endpoint (moto's CreateImage gap) is learned once, as in a real process.
- * Worlds run one after the other within a process.
+ * One proxy per emulator for the whole process, reset for every world.
+ * Worlds run one after the other within a process; each has its own
+ * simulated clock, set to each step's scheduled time.
  */
 async function proxyFor(motoEndpoint: string, opts: Omit<FaultProxyOptions, 'target'>): Promise<FaultProxy> {
   let p = proxies.get(motoEndpoint);
@@ -87,6 +87,8 @@ export async function runWorld(
   admin: Clients,
   opts: FaultyRunOptions,
 ): Promise<WorldRun> {
+  const clock = new SimulatedClock();
+  admin = clientsAt(motoEndpoint, clock);
   const world = await scenario.setup(admin, worldSuffix(scenario.class.slice(0, 2)));
   const proxy = await proxyFor(motoEndpoint, {
     seed: opts.seed,
@@ -96,7 +98,7 @@ export async function runWorld(
     eligible: opts.eligible,
   });
   try {
-    const clients = clientsAt(proxy.endpoint);
+    const clients = clientsAt(proxy.endpoint, clock);
     const requestsPerStep: number[] = [];
     const steps: StepOutcome[] = [];
     const statesAfterStep: unknown[] = [];
@@ -104,7 +106,7 @@ export async function runWorld(
     for (const step of world.steps.slice(0, opts.maxSteps)) {
       const before = proxy.stats.requests;
       const t = Date.now();
-      steps.push(...(await runSteps({ ...world, steps: [step] }, admin, clients, opts.retries ?? 2)));
+      steps.push(...(await runSteps({ ...world, steps: [step] }, admin, clients, opts.retries ?? 2, clock)));
       durationMs += Date.now() - t;
       requestsPerStep.push(proxy.stats.requests - before);
       if (opts.statesPerStep) statesAfterStep.push(normalise(await world.state(admin), world));
@@ -158,10 +160,12 @@ export async function runWithCrash(
   admin: Clients,
   opts: CrashRunOptions,
 ): Promise<CrashRun> {
+  const clock = new SimulatedClock();
+  admin = clientsAt(motoEndpoint, clock);
   const world = await scenario.setup(admin, worldSuffix(scenario.class.slice(0, 2)));
   const proxy = await proxyFor(motoEndpoint, { rate: 0 });
   try {
-    const clients = clientsAt(proxy.endpoint);
+    const clients = clientsAt(proxy.endpoint, clock);
     const steps: StepOutcome[] = [];
     let orphansAfterCrash: Orphan[] = [];
     let crashedAt: CrashRun['crashedAt'];
@@ -169,9 +173,10 @@ export async function runWithCrash(
     for (const [i, step] of world.steps.entries()) {
       if (opts.stopAfterCrash && i > opts.step) break;
       if (i !== opts.step) {
-        steps.push(...(await runSteps({ ...world, steps: [step] }, admin, clients, 0)));
+        steps.push(...(await runSteps({ ...world, steps: [step] }, admin, clients, 0, clock)));
         continue;
       }
+      clock.set(step.time);
       if (step.before) await step.before(admin);
       const first = proxy.stats.requests;
       const perOp = new Map<string, number>();

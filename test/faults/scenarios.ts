@@ -24,6 +24,7 @@ import { run as archiveRun } from '../../functions/log-archive/handler.ts';
 import { run as bundleRun } from '../../functions/log-bundle/handler.ts';
 import { run as rdsRun } from '../../functions/rds-snapshot/handler.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import type { SimulatedClock } from '../../local/simulated-time.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { fromTagList, type TagMap } from '../../shared/domain/tags.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
@@ -431,9 +432,12 @@ export async function runSteps(
   admin: Clients,
   clients: Clients,
   retries = 2,
+  clock?: SimulatedClock,
 ): Promise<StepOutcome[]> {
   const out: StepOutcome[] = [];
   for (const step of world.steps) {
+    // The run happens at its scheduled time: the emulator finishes what earlier runs started.
+    clock?.set(step.time);
     if (step.before) await step.before(admin);
     const o: StepOutcome = {
       fn: step.fn,
@@ -453,6 +457,7 @@ export async function runSteps(
   return out;
 }
 
-export function clientsAt(endpoint: string): Clients {
-  return new Clients({ region: 'ap-northeast-1', endpoint });
+/** Clients on `endpoint` (the emulator, or the fault proxy in front of it) and on a world's clock. */
+export function clientsAt(endpoint: string, clock: SimulatedClock): Clients {
+  return new Clients({ region: 'ap-northeast-1', ...clock.clientOptions(endpoint) });
 }

@@ -3,15 +3,17 @@
 // crash is reported as orphans and the rerun converges.
 import { expect, inject } from 'vitest';
 import { useEmulator } from '../../local/emulator.ts';
+import { SimulatedClock } from '../../local/simulated-time.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { type CrashPoint, stableJson, stateDiff } from './crash-points.ts';
 import { type CrashRun, runWithCrash, runWorld, type WorldRun } from './harness.ts';
 import { clientsAt, type Scenario } from './scenarios.ts';
 
+/** The emulator; `admin` is replaced by clients on each world's own clock inside the harness. */
 export function motoEndpoint(): { endpoint: string; admin: Clients } {
   const endpoint = inject('motoEndpoint');
   useEmulator(endpoint);
-  return { endpoint, admin: clientsAt(endpoint) };
+  return { endpoint, admin: clientsAt(endpoint, new SimulatedClock()) };
 }
 
 /** The clean reference run of a scenario (through a proxy that injects nothing). */

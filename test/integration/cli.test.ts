@@ -138,9 +138,24 @@ describe('kura --help', () => {
     expect(r.stdout).toMatch(/^Usage: kura/);
   });
 
-  it('says which prerequisite is missing when moto_server is not on PATH', async () => {
-    const r = await kura(['demo', '--days', '1'], { AWS_ENDPOINT_URL: '', PATH: '/usr/bin:/bin' });
+  it('says which prerequisite is missing when there is no Python to run the emulator', async () => {
+    const r = await kura(['demo', '--days', '1'], {
+      AWS_ENDPOINT_URL: '',
+      KURA_PYTHON: '/nonexistent/python3',
+    });
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toContain('moto_server was not found on PATH');
+    expect(r.stderr).toContain('/nonexistent/python3 was not found on PATH');
+    expect(r.stderr).toContain("pip install 'moto[server]>=5.2,<5.3'");
+    expect(r.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+
+  it('says which prerequisite is missing when Python has no moto', async () => {
+    // A Python that sees no site-packages: moto cannot be imported.
+    const python = join(tmpdir(), `kura-python-without-moto-${uniqueSuffix()}`);
+    writeFileSync(python, '#!/bin/sh\nexec python3 -S "$@"\n', { mode: 0o755 });
+    const r = await kura(['demo', '--days', '1'], { AWS_ENDPOINT_URL: '', KURA_PYTHON: python });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("kura-emulator: cannot import moto (No module named 'moto')");
+    expect(r.stderr).toContain("pip install 'moto[server]>=5.2,<5.3'");
   });
 });

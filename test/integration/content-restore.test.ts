@@ -257,14 +257,12 @@ describe('content restore and verify', () => {
       externalId: 'kura-isolated-restore',
     });
     const bucket = `kura-isolated-${uniqueSuffix()}`;
-    await isolated
-      .get(S3Client)
-      .send(
-        new CreateBucketCommand({
-          Bucket: bucket,
-          CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
-        }),
-      );
+    await isolated.get(S3Client).send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
+      }),
+    );
     const target = { clients: isolated, accountId: '210987654321', region: 'ap-northeast-1', bucket };
     const deps = { policy: f.policy, clients: recorded };
     const [point] = await contentRestoreStep.list(deps, { source: f.name });

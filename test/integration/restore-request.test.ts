@@ -7,7 +7,7 @@ import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
-import { emulatorClients } from '../support/emulator.ts';
+import { clock, emulatorClients } from '../support/emulator.ts';
 import {
   accountView,
   databaseWithSnapshots,
@@ -26,6 +26,8 @@ beforeAll(async () => {
   deps = { policy: await restorePolicy(clients), clients };
   isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
   db = await databaseWithSnapshots(deps, [new Date(Date.now() - 6 * 3600_000)]);
+  // Requests are made now: AWS has finished that snapshot.
+  clock.set(new Date());
 });
 
 async function refused(request: unknown): Promise<InputError> {

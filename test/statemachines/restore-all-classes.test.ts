@@ -89,10 +89,12 @@ async function world(): Promise<World> {
     logs.set(day, { file, body });
   };
   for (const [i, day] of [`${bundledMonth}-10`, `${bundledMonth}-11`].entries()) await dropLog(day, 100 + i);
+  clock.set(new Date(Date.parse(`${bundledMonth}-12T04:00:00Z`)));
   expectOk(
     await logArchive(syntheticScheduledEvent(new Date(Date.parse(`${bundledMonth}-12T04:00:00Z`))), deps),
     'log-archive (old month)',
   );
+  clock.set(today);
   expectOk(await logBundle(syntheticScheduledEvent(today), deps), 'log-bundle');
 
   // Six days of backups; the content source changes every day.
@@ -121,11 +123,14 @@ async function world(): Promise<World> {
     if (i === 4) await del('static/app.js');
     await dropLog(day, i);
 
+    // Each day's runs at their scheduled time, on the emulator's clock.
+    clock.set(t);
     expectOk(await rdsSnapshot(syntheticScheduledEvent(t), deps), `rds-snapshot ${day}`);
     expectOk(await amiBackup(syntheticScheduledEvent(t), deps), `ami-backup ${day}`);
     const c = (await contentBackup(syntheticScheduledEvent(t), deps)) as RunResult & { complete: boolean };
     expectOk(c, `content-backup ${day}`);
     expect(c.complete).toBe(true);
+    clock.set(new Date(t.getTime() + 3600_000));
     expectOk(
       await logArchive(syntheticScheduledEvent(new Date(t.getTime() + 3600_000)), deps),
       `log-archive ${day}`,

@@ -1,14 +1,13 @@
 // Orphan finder (database class): RDS snapshots of the selected databases, in
 // the policy's region and the DR region, that are named like kura's recovery
 // points but carry no kura:managed tag (kura neither prunes nor adopts them),
-// and kura's own snapshots stuck in a non-available state for over a day.
+// and kura's own snapshots still not available past database.stuckAfterHours
+// (measured on the Clients' timer: real time on AWS, simulated time locally).
 import { RdsAdapter } from '../../aws/rds.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged } from '../../domain/tags.ts';
 import type { Deps } from '../../runtime/lambda.ts';
 import type { Orphan } from '../orphans.ts';
-
-const DAY_MS = 86_400_000;
 
 export async function databaseOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
   const cfg = policy.database;
@@ -37,14 +36,14 @@ export async function databaseOrphans({ policy, clients }: Deps): Promise<Orphan
           isManaged(s.tags, 'database') &&
           s.status !== 'available' &&
           s.createdAt &&
-          Date.now() - s.createdAt.getTime() > DAY_MS
+          clients.timer.now() - s.createdAt.getTime() > cfg.stuckAfterHours * 3_600_000
         ) {
           out.push({
             class: 'database',
             kind: 'snapshot',
             id: s.arn || s.id,
             region,
-            reason: `kura's snapshot has been ${s.status} for more than a day: copies, sharing and pruning of ${db.id} wait for it`,
+            reason: `kura's snapshot of ${db.id} has been ${s.status} for more than ${cfg.stuckAfterHours} h (database.stuckAfterHours): it is not a recovery point until AWS finishes it; rds-snapshot warns, then fails, while it stays so`,
             ...(time ? { time } : {}),
           });
         }
