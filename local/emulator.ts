@@ -17,6 +17,8 @@ export interface Emulator {
 export interface EmulatorOptions {
   /** Emulator-wide durations (seconds) replacing the defaults in local/moto/kura_moto/simtime.py. */
   durations?: Partial<Record<DurationKind, number>>;
+  /** Manual DB (and DB cluster) snapshots per account and region: AWS's default quota, 100, unless set. */
+  snapshotQuota?: number;
 }
 
 const SERVE = fileURLToPath(new URL('./moto/serve.py', import.meta.url));
@@ -85,6 +87,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       // Only kura's own images matter; moto's thousands of public ones make every DescribeImages slow.
       MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
       KURA_EMULATOR_DURATIONS: opts.durations ? JSON.stringify(opts.durations) : undefined,
+      MOTO_RDS_SNAPSHOT_LIMIT: String(opts.snapshotQuota ?? 100),
     } as NodeJS.ProcessEnv,
   });
   let stderr = '';

@@ -1,6 +1,7 @@
-// Starts one moto server for the whole run on a free loopback port and stops
-// it afterwards. Test files isolate themselves by resource names and by the
-// selector tag in their policy, so they can share it.
+// Starts one emulator (local/emulator.ts: moto's server with kura's patches,
+// AWS timing included) for the whole run on a free loopback port and stops it
+// afterwards. Test files isolate themselves by resource names, by the selector
+// tag in their policy and by their own simulated clock, so they can share it.
 import type { TestProject } from 'vitest/node';
 import { type Emulator, startEmulator } from '../local/emulator.ts';
 import { resetPackage } from './support/packaged-template.ts';
@@ -9,7 +10,9 @@ let emulator: Emulator | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   resetPackage();
-  emulator = await startEmulator();
+  // Every test file snapshots in the same account and region: together they need more
+  // than one account's quota of 100 manual snapshots.
+  emulator = await startEmulator({ snapshotQuota: 1000 });
   project.provide('motoEndpoint', emulator.endpoint);
 }
 

@@ -28,7 +28,6 @@ import {
   type PartLimits,
   planParts,
   S3_PART_LIMITS,
-  sha256OfStream,
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
 
@@ -66,6 +65,8 @@ export interface VersionHead {
   size: number;
   lastModified: Date;
   sha256?: string;
+  /** For a multipart object (composite checksum "…-N"): the size of its parts, what verifying it needs. */
+  partSize?: number;
 }
 
 /** An object's bytes as a stream, with what travels with them (type, metadata, tags). */
@@ -278,14 +279,10 @@ export class S3ContentAdapter implements ContentPort {
           MultipartUpload: { Parts: done },
         }),
       );
-      // AWS returns the composite checksum ("…-N") on completion. moto 5.2
-      // computes no part checksums for UploadPartCopy (and no composite), so
-      // there it is computed from the copy's bytes, read back once.
-      let sha256 = out.ChecksumSHA256;
-      if (!sha256) {
-        const versionId = out.VersionId && out.VersionId !== 'null' ? out.VersionId : undefined;
-        sha256 = await this.compositeFromBytes({ ...dst, versionId }, partSize);
-      }
+      // S3 returns the composite checksum ("…-N") of an upload created with ChecksumAlgorithm.
+      const sha256 = out.ChecksumSHA256;
+      if (!sha256)
+        throw new Error(`multipart copy to s3://${dst.bucket}/${dst.key} returned no SHA-256 checksum`);
       return {
         versionId: out.VersionId ?? 'null',
         sha256,
@@ -302,11 +299,6 @@ export class S3ContentAdapter implements ContentPort {
     }
   }
 
-  /** Only for emulators without part checksums: reads the copy back once. */
-  private async compositeFromBytes(ref: ObjectRef, partSize: number): Promise<string> {
-    return (await sha256OfStream(this.read(ref), partSize)).sha256;
-  }
-
   async head(ref: ObjectRef): Promise<VersionHead | undefined> {
     try {
       const h = await this.s3.send(
@@ -317,11 +309,25 @@ export class S3ContentAdapter implements ContentPort {
           ChecksumMode: 'ENABLED',
         }),
       );
+      // A composite checksum is verified part by part: its part size is that of part 1.
+      const partSize = /-\d+$/.test(h.ChecksumSHA256 ?? '')
+        ? (
+            await this.s3.send(
+              new HeadObjectCommand({
+                Bucket: ref.bucket,
+                Key: ref.key,
+                VersionId: h.VersionId ?? ref.versionId,
+                PartNumber: 1,
+              }),
+            )
+          ).ContentLength
+        : undefined;
       return {
         versionId: h.VersionId ?? '',
         size: h.ContentLength ?? 0,
         lastModified: h.LastModified ?? new Date(0),
         sha256: h.ChecksumSHA256,
+        ...(partSize ? { partSize } : {}),
       };
     } catch (e) {
       // A delete marker answers 404 (current) or 405 (by version id).

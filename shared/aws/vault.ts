@@ -32,8 +32,16 @@ export function toS3LifecycleRule(rule: LifecycleRule): S3LifecycleRule {
     ID: rule.Id,
     Status: rule.Status,
     Filter:
-      rule.ObjectSizeGreaterThan !== undefined
-        ? { And: { Prefix: rule.Prefix ?? '', ObjectSizeGreaterThan: rule.ObjectSizeGreaterThan } }
+      rule.ObjectSizeGreaterThan !== undefined || rule.TagFilters?.length
+        ? {
+            And: {
+              Prefix: rule.Prefix ?? '',
+              ...(rule.TagFilters?.length ? { Tags: rule.TagFilters.map((t) => ({ ...t })) } : {}),
+              ...(rule.ObjectSizeGreaterThan !== undefined
+                ? { ObjectSizeGreaterThan: rule.ObjectSizeGreaterThan }
+                : {}),
+            },
+          }
         : { Prefix: rule.Prefix ?? '' },
   };
   if (rule.ExpirationInDays !== undefined) out.Expiration = { Days: rule.ExpirationInDays };

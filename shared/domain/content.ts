@@ -287,8 +287,14 @@ export function contentLifecycleRules(policy: Policy): LifecycleRule[] {
       Id: `content-${c.name}-noncurrent`,
       Status: 'Enabled' as const,
       Prefix: vaultLayout.objectsPrefix(c.name),
-      NoncurrentVersionExpiration: { NoncurrentDays: c.generations + 1 },
-      Why: `content ${c.name}: a replaced or deleted object's old version is kept while any of the ${c.generations} generations kept can reference it`,
+      // Age alone is not enough: when runs fail for days, the generations kept grow old, and
+      // their versions with them. A generation writes at most one version of a key, so the
+      // kept generations reference none but the newest `generations` versions of any key.
+      NoncurrentVersionExpiration: {
+        NoncurrentDays: c.generations + 1,
+        NewerNoncurrentVersions: c.generations,
+      },
+      Why: `content ${c.name}: a replaced or deleted object's old version goes once it is older than ${c.generations + 1} days and ${c.generations} newer versions replaced it, so no kept generation (at most one version of a key each) can point at an expired one, however long runs failed`,
     },
     {
       Id: `content-${c.name}-pruned-manifests`,

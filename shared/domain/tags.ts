@@ -12,6 +12,8 @@ export const TAG = {
   /** ISO time at which a validation passed for this recovery point. */
   validated: 'kura:validated',
   copyOf: 'kura:copy-of',
+  /** What a vault object is where the lifecycle must tell them apart (`bundle`: a log bundle, which may go cold). */
+  object: 'kura:object',
 } as const;
 
 export type BackupClass = 'database' | 'content' | 'logs' | 'image' | 'validation' | 'restore';

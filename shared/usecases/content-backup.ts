@@ -272,6 +272,8 @@ class SourceRun {
             sha256: h.sha256,
             versionId: h.versionId,
             mtime: o.mtime,
+            // A multipart copy is verified part by part: the part size goes into the manifest too.
+            ...(h.partSize ? { partSize: h.partSize } : {}),
           });
           reused++;
           return;

@@ -18,6 +18,7 @@
 // lost, nothing bundled twice. Files of a bundled month that arrive late go
 // into the next part.
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
+import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
 import { isPreconditionFailed } from '../aws/log-store.ts';
 import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
 import {
@@ -204,7 +205,11 @@ async function bundleGroup(
   });
   const packed = packBundle(members);
   const [uploaded, digest] = await Promise.all([
-    store.upload(bucket, key, packed.stream, { tags, contentType: 'application/gzip' }),
+    // Only the bundle carries kura:object=bundle: the lifecycle moves it to colder classes, never its manifest.
+    store.upload(bucket, key, packed.stream, {
+      tags: { ...tags, [BUNDLE_TAG.Key]: BUNDLE_TAG.Value },
+      contentType: 'application/gzip',
+    }),
     packed.done,
   ]);
 

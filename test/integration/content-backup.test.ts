@@ -5,7 +5,8 @@
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
-import { vaultLayout } from '../../shared/domain/content.ts';
+import { MiB, vaultLayout } from '../../shared/domain/content.ts';
+import { verifyGeneration } from '../../shared/usecases/content-restore.ts';
 import { contentBackup, listGenerations, readManifest } from '../../shared/usecases/content-backup.ts';
 import {
   type ContentFixture,
@@ -190,5 +191,44 @@ describe('content backup', () => {
     expect((await readManifest(port, f.policy, f.name, '2026-11-02'))?.length).toBe(10);
     const again = await contentBackup(day(0), f.policy, port);
     expect(again.targets[0]).toMatchObject({ status: 'skipped', complete: true });
+  });
+
+  it('keeps the part size of a multipart copy it reuses after a crash, so the generation verifies', async () => {
+    // Prepare: an 11 MiB object copied in 5 MiB parts, then the run dies before its part file.
+    const f = await contentFixture(clients);
+    await putSource(clients, f, 'a-video.mp4', { body: Buffer.alloc(11 * MiB, 3) });
+    await putSource(clients, f, 'b.png', { body: 'small' });
+    const copy = {
+      multipartThreshold: 6 * MiB,
+      partLimits: { minPart: 5 * MiB, maxPart: 5 * MiB, maxParts: 10_000, preferredPart: 5 * MiB },
+    };
+    const real = new S3ContentAdapter(clients);
+    let copies = 0;
+    const crashing: ContentPort = Object.assign(Object.create(real) as ContentPort, {
+      copy: async (...args: Parameters<ContentPort['copy']>) => {
+        const r = await real.copy(...args);
+        if (++copies === 1) throw new Error('simulated crash (Lambda killed) after the copy');
+        return r;
+      },
+    });
+    const crashed = await contentBackup(day(0), f.policy, crashing, { copy, chunkKeys: 10, concurrency: 1 });
+    expect(crashed.targets[0]?.status).toBe('failed');
+
+    // Act: the next invocation reuses the copy the crashed one made.
+    const resumed = await contentBackup(day(0), f.policy, real, { copy, chunkKeys: 10, concurrency: 1 });
+
+    // Assess
+    expect(resumed.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 1 });
+    const entry = (await readManifest(real, f.policy, f.name, '2026-11-02'))?.find(
+      (e) => e.key === 'a-video.mp4',
+    );
+    expect(entry).toMatchObject({ size: 11 * MiB, partSize: 5 * MiB });
+    expect(entry?.sha256).toMatch(/-3$/);
+    expect(
+      await verifyGeneration(real, f.policy, { source: f.name, generation: '2026-11-02' }),
+    ).toMatchObject({
+      ok: true,
+      checked: 2,
+    });
   });
 });

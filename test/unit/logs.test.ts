@@ -6,6 +6,7 @@ import {
   bundleTransitions,
   logLifecycleRules,
 } from '../../shared/domain/lifecycle/logs.ts';
+import { appliesTo, type FilteredObject, lifecycleRules } from '../../shared/domain/lifecycle/index.ts';
 import { differences, fromApiRule, fromPolicyRule } from '../../shared/domain/lifecycle/report.ts';
 import { packBundle, readBundle } from '../../shared/domain/logs/bundle-codec.ts';
 import {
@@ -158,7 +159,13 @@ describe('log lifecycle rules', () => {
     const api = {
       ID: rule.Id,
       Status: 'Enabled',
-      Filter: { And: { Prefix: 'log-bundles/access/', ObjectSizeGreaterThan: 1024 } },
+      Filter: {
+        And: {
+          Prefix: 'log-bundles/access/',
+          ObjectSizeGreaterThan: 1024,
+          Tags: [{ Key: 'kura:object', Value: 'bundle' }],
+        },
+      },
       Transitions: [
         { Days: 30, StorageClass: 'STANDARD_IA' },
         { Days: 90, StorageClass: 'GLACIER' },
@@ -169,6 +176,42 @@ describe('log lifecycle rules', () => {
       'size filter (bytes): bucket 1024, policy 131072',
       'transitions: bucket ["STANDARD_IA@30d","GLACIER@90d","DEEP_ARCHIVE@180d"], policy ["STANDARD_IA@30d","GLACIER_IR@90d","DEEP_ARCHIVE@180d"]',
     ]);
+  });
+});
+
+describe('log manifests under the lifecycle rules', () => {
+  const policy = loadPolicy();
+  const rules = lifecycleRules(policy);
+  const cold = rules.filter((r) => r.Transitions?.length);
+  const managed = { 'kura:managed': 'true', 'kura:class': 'logs' };
+
+  it('never moves a manifest to a colder class, however large: a restore reads it first', () => {
+    for (const cls of Object.keys(policy.logs?.classes ?? {})) {
+      for (const size of [1, 131_073, 50 * 1024 * 1024]) {
+        const manifest = {
+          key: `log-bundles/${cls}/web-1/2026-08/web-1-${cls}-2026-08.part1.manifest.json`,
+          size,
+          tags: managed,
+        };
+        expect(
+          cold.filter((r) => appliesTo(r, manifest)).map((r) => r.Id),
+          `${cls} ${size}`,
+        ).toEqual([]);
+      }
+    }
+  });
+
+  it('moves a large bundle to colder classes, and expires bundle and manifest on the same day', () => {
+    const key = 'log-bundles/access/web-1/2026-08/web-1-access-2026-08.part1';
+    const bundle = { key: `${key}.tar.gz`, size: 200_000, tags: { ...managed, 'kura:object': 'bundle' } };
+    const manifest = { key: `${key}.manifest.json`, size: 200_000, tags: managed };
+    expect(cold.filter((r) => appliesTo(r, bundle)).map((r) => r.Id)).toEqual([
+      'logs-access-bundles-transition',
+    ]);
+    const expiry = (o: FilteredObject) =>
+      rules.filter((r) => r.ExpirationInDays !== undefined && appliesTo(r, o)).map((r) => r.ExpirationInDays);
+    expect(expiry(manifest)).toEqual(expiry(bundle));
+    expect(expiry(bundle)).toEqual([2500]);
   });
 });
 

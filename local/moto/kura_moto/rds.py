@@ -12,6 +12,7 @@ InvalidDBInstanceState, InvalidDBClusterStateFault), and the RDS user guide
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -325,8 +326,14 @@ def restore_db_cluster_from_snapshot(original: Any, self: RDSBackend, from_snaps
 
 # --- account quotas ---------------------------------------------------------
 
-# RDS default quotas per account and region (RDS user guide, "Quotas in Amazon RDS").
-DEFAULT_QUOTAS = {"DBInstances": 40, "DBClusters": 40, "ManualSnapshots": 100, "ManualClusterSnapshots": 100}
+# RDS default quotas per account and region (RDS user guide, "Quotas in Amazon RDS"). moto
+# refuses snapshots beyond MOTO_RDS_SNAPSHOT_LIMIT (kura's launcher sets it to AWS's 100
+# unless told otherwise); the manual snapshot quotas reported are that limit.
+def _snapshot_limit() -> int:
+    return int(os.environ.get("MOTO_RDS_SNAPSHOT_LIMIT", "100"))
+
+
+DEFAULT_QUOTAS = {"DBInstances": 40, "DBClusters": 40}
 
 
 @provide(RDSResponse, "describe_account_attributes")
@@ -340,5 +347,6 @@ def describe_account_attributes(self: RDSResponse) -> ActionResult:
         "ManualSnapshots": sum(1 for s in backend.database_snapshots.values() if s.snapshot_type == "manual"),
         "ManualClusterSnapshots": sum(1 for s in backend.cluster_snapshots.values() if s.snapshot_type == "manual"),
     }
-    quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in DEFAULT_QUOTAS.items()]
+    limits = {**DEFAULT_QUOTAS, "ManualSnapshots": _snapshot_limit(), "ManualClusterSnapshots": _snapshot_limit()}
+    quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in limits.items()]
     return ActionResult({"AccountQuotas": quotas})

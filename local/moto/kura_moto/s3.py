@@ -15,7 +15,9 @@ Deep Archive Standard within 12 h, Bulk within 48 h).
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import threading
 from typing import Any
 
@@ -139,3 +141,69 @@ def key_status(prop: property) -> property:
         return prop.fget(self) if prop.fget else None
 
     return property(get, prop.fset)
+
+
+# --- multipart copies with SHA-256 -------------------------------------------
+
+
+def _intercept(response: S3Response, change: Any) -> Any:
+    """Replaces `response.serialized` for one call so that `change` sees the result first."""
+    real = response.serialized
+
+    def serialized(action_result: Any) -> Any:
+        change(action_result.result)
+        return real(action_result)
+
+    response.serialized = serialized  # type: ignore[method-assign]
+    return real
+
+
+@patch(S3Response, "upload_part_copy")
+def upload_part_copy(original: Any, self: S3Response) -> Any:
+    """UploadPartCopy into an upload created with ChecksumAlgorithm returns the part's
+    checksum (CopyPartResult.ChecksumSHA256), as S3 does."""
+    upload_id = self._get_param("uploadId")
+    part_number = self._get_int_param("partNumber")
+
+    def change(result: dict[str, Any]) -> None:
+        multipart = self.backend.get_bucket(self.bucket_name).multiparts.get(upload_id)
+        part = multipart.parts.get(part_number) if multipart else None
+        algorithm = (multipart.metadata.get("x-amz-checksum-algorithm") or "") if multipart else ""
+        if part is not None and algorithm.upper() == "SHA256":
+            digest = hashlib.sha256(part.value).digest()
+            result.setdefault("CopyPartResult", {})["ChecksumSHA256"] = base64.b64encode(digest).decode()
+
+    real = _intercept(self, change)
+    try:
+        return original(self)
+    finally:
+        self.serialized = real  # type: ignore[method-assign]
+
+
+@patch(S3Backend, "complete_multipart_upload")
+def complete_multipart_upload(original: Any, self: S3Backend, *args: Any, **kwargs: Any) -> Any:
+    """A composite checksum names its part count ("<base64>-N"), as S3 returns it."""
+    key = original(self, *args, **kwargs)
+    if key is not None and key.checksum_type == "COMPOSITE" and key.checksum_value and key.checksum_parts:
+        if not str(key.checksum_value).endswith(f"-{key.checksum_parts}"):
+            key.checksum_value = f"{key.checksum_value}-{key.checksum_parts}"
+    return key
+
+
+@patch(S3Response, "_key_response_post")
+def complete_response(original: Any, self: S3Response, request: Any, body: Any, bucket_name: str, query: Any, key_name: str) -> Any:
+    """CompleteMultipartUpload returns the object's checksum (ChecksumSHA256 and its type)."""
+    if "uploadId" not in query:
+        return original(self, request, body, bucket_name, query, key_name)
+
+    def change(result: dict[str, Any]) -> None:
+        key = self.backend.get_object(bucket_name, result.get("Key", key_name))
+        if key is not None and key.checksum_value and (key.checksum_algorithm or "").upper() == "SHA256":
+            result["ChecksumSHA256"] = key.checksum_value
+            result["ChecksumType"] = key.checksum_type
+
+    real = _intercept(self, change)
+    try:
+        return original(self, request, body, bucket_name, query, key_name)
+    finally:
+        self.serialized = real  # type: ignore[method-assign]

@@ -12,6 +12,8 @@ export interface LifecycleRule {
   Prefix?: string;
   Filter?: never;
   ObjectSizeGreaterThan?: number;
+  /** Only objects carrying all these tags. */
+  TagFilters?: { Key: string; Value: string }[];
   ExpirationInDays?: number;
   NoncurrentVersionExpiration?: { NoncurrentDays: number; NewerNoncurrentVersions?: number };
   Transitions?: { StorageClass: string; TransitionInDays: number }[];
@@ -44,4 +46,18 @@ export function lifecycleRules(policy: Policy): LifecycleRule[] {
 /** The rules as CloudFormation wants them (without kura's notes). */
 export function cloudFormationRules(policy: Policy): Omit<LifecycleRule, 'Why'>[] {
   return lifecycleRules(policy).map(({ Why: _why, ...rule }) => rule);
+}
+
+/** An object as a lifecycle filter sees it. */
+export interface FilteredObject {
+  key: string;
+  size: number;
+  tags: Record<string, string>;
+}
+
+/** Whether a rule's filter selects an object (S3: prefix, every tag filter, size strictly greater). */
+export function appliesTo(rule: LifecycleRule, o: FilteredObject): boolean {
+  if (!o.key.startsWith(rule.Prefix ?? '')) return false;
+  if (rule.ObjectSizeGreaterThan !== undefined && !(o.size > rule.ObjectSizeGreaterThan)) return false;
+  return (rule.TagFilters ?? []).every((t) => o.tags[t.Key] === t.Value);
 }

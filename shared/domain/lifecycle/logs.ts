@@ -6,9 +6,11 @@
 //     be bundled, so a colder class would cost a transition, a retrieval fee
 //     and its minimum storage duration for no saving.
 //   - bundles (log-bundles/<class>/): move to colder classes on the policy's
-//     days, but only objects larger than logs.transitions.minObjectSizeBytes
+//     days, but only objects tagged kura:object=bundle (never their manifests:
+//     a restore reads a manifest first, and one in DEEP_ARCHIVE would take 12
+//     hours to read) and larger than logs.transitions.minObjectSizeBytes
 //     (small objects cost more to transition and to keep cold than they save:
-//     see docs/logs.md); expire at the retention minus the age a log has at
+//     see docs/logs.md); bundles and manifests expire at the retention minus the age a log has at
 //     the latest when its bundle is made, so every line is kept at least the
 //     retention (lifecycle counts from the bundle's creation).
 //   - removed versions (the originals a bundle replaced, overwritten attempts)
@@ -16,8 +18,12 @@
 import type { LogsPolicy, Policy } from '../../policy/schema.ts';
 import { PolicyError } from '../../runtime/errors.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT } from '../logs/keys.ts';
+import { TAG } from '../tags.ts';
 import { minimumAgeAtBundling } from '../logs/months.ts';
 import type { LifecycleRule } from './index.ts';
+
+/** The tag that lets a bundle, and never its manifest, move to colder storage classes. */
+export const BUNDLE_TAG = { Key: TAG.object, Value: 'bundle' } as const;
 
 /** Days a removed (noncurrent) version of a log object is kept before S3 deletes it. */
 export const NONCURRENT_DAYS = 30;
@@ -88,8 +94,9 @@ export function logLifecycleRules(policy: Policy): LifecycleRule[] {
         Status: 'Enabled',
         Prefix: `${BUNDLE_ROOT}${name}/`,
         ObjectSizeGreaterThan: logs.transitions.minObjectSizeBytes,
+        TagFilters: [BUNDLE_TAG],
         Transitions: transitions,
-        Why: `${name} logs: bundles larger than ${logs.transitions.minObjectSizeBytes} bytes move to ${transitions.map((t) => `${t.StorageClass} at ${t.TransitionInDays} days`).join(', ')}; smaller objects (manifests, small bundles) stay in STANDARD because per-object transition and metadata charges exceed the saving`,
+        Why: `${name} logs: bundles (tagged ${BUNDLE_TAG.Key}=${BUNDLE_TAG.Value}) larger than ${logs.transitions.minObjectSizeBytes} bytes move to ${transitions.map((t) => `${t.StorageClass} at ${t.TransitionInDays} days`).join(', ')}; manifests never do (a restore reads them first, and they must stay readable as long as their bundles); small bundles stay in STANDARD because per-object transition and metadata charges exceed the saving`,
       });
     }
   }

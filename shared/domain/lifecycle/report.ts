@@ -13,8 +13,12 @@ export interface CanonicalRule {
   id: string;
   prefix: string;
   minSizeBytes?: number;
+  /** Tag filters as key=value, sorted. */
+  tags?: string[];
   expirationDays?: number;
   noncurrentDays?: number;
+  /** NewerNoncurrentVersions: noncurrent versions kept whatever their age. */
+  newerNoncurrentVersions?: number;
   transitions: string[];
   abortIncompleteDays?: number;
 }
@@ -27,11 +31,12 @@ export interface ApiRule {
   Filter?: {
     Prefix?: string;
     ObjectSizeGreaterThan?: number;
-    And?: { Prefix?: string; ObjectSizeGreaterThan?: number };
+    Tag?: { Key?: string; Value?: string };
+    And?: { Prefix?: string; ObjectSizeGreaterThan?: number; Tags?: { Key?: string; Value?: string }[] };
   };
   Expiration?: { Days?: number };
   Transitions?: { Days?: number; StorageClass?: string }[];
-  NoncurrentVersionExpiration?: { NoncurrentDays?: number };
+  NoncurrentVersionExpiration?: { NoncurrentDays?: number; NewerNoncurrentVersions?: number };
   AbortIncompleteMultipartUpload?: { DaysAfterInitiation?: number };
 }
 
@@ -63,9 +68,13 @@ export function fromPolicyRule(r: LifecycleRule): CanonicalRule {
     id: r.Id,
     prefix: r.Prefix ?? '',
     ...(r.ObjectSizeGreaterThan !== undefined ? { minSizeBytes: Number(r.ObjectSizeGreaterThan) } : {}),
+    ...(r.TagFilters?.length ? { tags: r.TagFilters.map((t) => `${t.Key}=${t.Value}`).sort() } : {}),
     ...(r.ExpirationInDays !== undefined ? { expirationDays: r.ExpirationInDays } : {}),
     ...(r.NoncurrentVersionExpiration
       ? { noncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays }
+      : {}),
+    ...(r.NoncurrentVersionExpiration?.NewerNoncurrentVersions !== undefined
+      ? { newerNoncurrentVersions: r.NoncurrentVersionExpiration.NewerNoncurrentVersions }
       : {}),
     transitions: (r.Transitions ?? []).map((t) => `${t.StorageClass}@${t.TransitionInDays}d`),
     ...(r.AbortIncompleteMultipartUpload
@@ -77,13 +86,18 @@ export function fromPolicyRule(r: LifecycleRule): CanonicalRule {
 export function fromApiRule(r: ApiRule): CanonicalRule {
   const and = r.Filter?.And;
   const minSize = and?.ObjectSizeGreaterThan ?? r.Filter?.ObjectSizeGreaterThan;
+  const tags = and?.Tags ?? (r.Filter?.Tag ? [r.Filter.Tag] : []);
   return {
     id: r.ID ?? '',
     prefix: and?.Prefix ?? r.Filter?.Prefix ?? r.Prefix ?? '',
     ...(minSize !== undefined ? { minSizeBytes: Number(minSize) } : {}),
+    ...(tags.length ? { tags: tags.map((t) => `${t.Key}=${t.Value}`).sort() } : {}),
     ...(r.Expiration?.Days !== undefined ? { expirationDays: r.Expiration.Days } : {}),
     ...(r.NoncurrentVersionExpiration?.NoncurrentDays !== undefined
       ? { noncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays }
+      : {}),
+    ...(r.NoncurrentVersionExpiration?.NewerNoncurrentVersions !== undefined
+      ? { newerNoncurrentVersions: r.NoncurrentVersionExpiration.NewerNoncurrentVersions }
       : {}),
     transitions: (r.Transitions ?? []).map((t) => `${t.StorageClass}@${t.Days}d`),
     ...(r.AbortIncompleteMultipartUpload?.DaysAfterInitiation !== undefined
@@ -95,8 +109,10 @@ export function fromApiRule(r: ApiRule): CanonicalRule {
 const FIELDS: [keyof CanonicalRule, string][] = [
   ['prefix', 'prefix'],
   ['minSizeBytes', 'size filter (bytes)'],
+  ['tags', 'tag filter'],
   ['expirationDays', 'expiration (days)'],
   ['noncurrentDays', 'noncurrent versions (days)'],
+  ['newerNoncurrentVersions', 'noncurrent versions kept whatever their age'],
   ['transitions', 'transitions'],
   ['abortIncompleteDays', 'abort incomplete uploads (days)'],
 ];
