@@ -142,15 +142,63 @@ describe('sampling and lifecycle', () => {
     expect(sampleEntries(all, 500)).toHaveLength(100);
   });
 
-  it('expires noncurrent content versions one day after they leave the generations kept', () => {
+  it('expires noncurrent content versions past the generations kept, by age and by count', () => {
     const rules = contentLifecycleRules(loadPolicy());
     const app1 = rules.find((r) => r.Id === 'content-app1-images-noncurrent');
     expect(app1).toMatchObject({
       Prefix: 'content/app1-images/objects/',
-      NoncurrentVersionExpiration: { NoncurrentDays: 8 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 8, NewerNoncurrentVersions: 7 },
     });
     expect(
       rules.filter((r) => r.ExpirationInDays !== undefined).every((r) => r.Prefix?.includes('/work/')),
     ).toBe(true);
+  });
+});
+
+describe('content versions under the lifecycle, after days of failed runs', () => {
+  /**
+   * S3's NoncurrentVersionExpiration (S3 user guide, "Lifecycle configuration
+   * elements"): a noncurrent version goes once it has been noncurrent for
+   * NoncurrentDays and at least NewerNoncurrentVersions newer noncurrent
+   * versions exist. `versions` newest first: [current, …noncurrent].
+   */
+  function expiredOn(
+    rule: { NoncurrentDays: number; NewerNoncurrentVersions?: number },
+    versions: { id: string; noncurrentSince?: number }[],
+    day: number,
+  ): string[] {
+    return versions
+      .slice(1)
+      .filter(
+        (v, newer) =>
+          newer >= (rule.NewerNoncurrentVersions ?? 0) && day - (v.noncurrentSince ?? day) >= rule.NoncurrentDays,
+      )
+      .map((v) => v.id);
+  }
+
+  it('never expires a version a kept generation names, whatever how long runs failed', () => {
+    const policy = loadPolicy();
+    const source = policy.content[0];
+    if (!source) throw new Error('the reference policy has content');
+    const rule = contentLifecycleRules(policy).find((r) => r.Id === `content-${source.name}-noncurrent`);
+    const expiration = rule?.NoncurrentVersionExpiration;
+    if (!expiration) throw new Error('no noncurrent expiration');
+    // Ten good days, each writing a new version of the same key; then 30 days where every run fails.
+    const versions: { id: string; noncurrentSince?: number }[] = [];
+    const generations: { day: number; version: string }[] = [];
+    for (let day = 0; day < 10; day++) {
+      if (versions[0]) versions[0].noncurrentSince = day;
+      versions.unshift({ id: `v${day}` });
+      generations.unshift({ day, version: `v${day}` });
+    }
+    // Pruning keeps the newest `generations` complete generations: failed runs add none and prune none.
+    const kept = generations.slice(0, source.generations).map((g) => g.version);
+    for (let day = 10; day < 40; day++) {
+      const gone = expiredOn(expiration, versions, day);
+      expect(gone.filter((v) => kept.includes(v)), `day ${day}`).toEqual([]);
+    }
+    // What no kept generation names does go (the lifecycle still cleans up), but for one:
+    // room for a version a failed run wrote after the newest kept generation.
+    expect(expiredOn(expiration, versions, 39)).toEqual(['v1', 'v0']);
   });
 });
