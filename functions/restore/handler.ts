@@ -45,6 +45,8 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
   }
   const e = parsed.data;
   const ports = awsRestorePorts(deps);
+  // Progress is timed on the clock restores wait on (real on AWS, simulated in local runs).
+  const now = () => new Date(deps.clients.timer.now());
   switch (e.step) {
     case 'plan':
       return recordPlan(e.request, deps, e.time ? new Date(e.time) : new Date(), ports, e.execution);
@@ -55,9 +57,9 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
         ports,
       );
     case 'item':
-      return restoreItem(e, deps, () => new Date(), ports);
+      return restoreItem(e, deps, now, ports);
     case 'report':
-      return writeReport(e, new Date(), ports);
+      return writeReport(e, now(), ports);
   }
 }
 

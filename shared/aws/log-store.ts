@@ -17,6 +17,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { base64ToHex } from '../domain/logs/manifest.ts';
 import type { TagMap } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
+import { isAwsError } from './errors.ts';
 
 export interface StoredObject {
   key: string;
@@ -44,7 +45,8 @@ export interface ObjectBody {
 
 export interface LogStorePort {
   list(bucket: string, prefix: string): Promise<StoredObject[]>;
-  head(bucket: string, key: string): Promise<ObjectInfo | undefined>;
+  /** The object (that version when given), or undefined when there is none. */
+  head(bucket: string, key: string, opts?: { versionId?: string }): Promise<ObjectInfo | undefined>;
   /** Server-side copy (single request, up to 5 GB) that asks S3 for the copy's SHA-256. Only copies the listed version (If-Match). */
   copy(
     from: { bucket: string; key: string; etag: string },
@@ -72,7 +74,16 @@ export interface LogStorePort {
    * still the one listed (a conditional delete).
    */
   remove(bucket: string, key: string, opts?: { ifMatch?: string }): Promise<void>;
-  requestRestore(bucket: string, key: string, days: number): Promise<void>;
+  /**
+   * Asks S3 to restore an archived object (that version) for `days`, Standard
+   * tier; 'in progress' when a restore was already asked for and is under way.
+   */
+  requestRestore(
+    bucket: string,
+    key: string,
+    days: number,
+    opts?: { versionId?: string },
+  ): Promise<'requested' | 'in progress'>;
 }
 
 /** Part size and parallel parts of bundle uploads: the memory bound of a bundling run (2 x 8 MiB). */
@@ -84,13 +95,11 @@ export function tagString(tags: TagMap): string {
 }
 
 export function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
+  return isAwsError(err, 'notFound');
 }
 
 export function isPreconditionFailed(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412;
+  return isAwsError(err, 'preconditionFailed');
 }
 
 export class S3LogStore implements LogStorePort {
@@ -120,10 +129,19 @@ export class S3LogStore implements LogStorePort {
     return out;
   }
 
-  async head(bucket: string, key: string): Promise<ObjectInfo | undefined> {
+  async head(
+    bucket: string,
+    key: string,
+    opts: { versionId?: string } = {},
+  ): Promise<ObjectInfo | undefined> {
     try {
       const h = await this.s3().send(
-        new HeadObjectCommand({ Bucket: bucket, Key: key, ChecksumMode: 'ENABLED' }),
+        new HeadObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          VersionId: opts.versionId,
+          ChecksumMode: 'ENABLED',
+        }),
       );
       return {
         key,
@@ -247,18 +265,26 @@ export class S3LogStore implements LogStorePort {
     }
   }
 
-  async requestRestore(bucket: string, key: string, days: number): Promise<void> {
+  async requestRestore(
+    bucket: string,
+    key: string,
+    days: number,
+    opts: { versionId?: string } = {},
+  ): Promise<'requested' | 'in progress'> {
     try {
       await this.s3().send(
         new RestoreObjectCommand({
           Bucket: bucket,
           Key: key,
+          VersionId: opts.versionId,
           RestoreRequest: { Days: days, GlacierJobParameters: { Tier: 'Standard' } },
         }),
       );
+      return 'requested';
     } catch (err) {
       // A restore already under way is fine: the object becomes readable when it ends.
-      if ((err as { name?: string }).name !== 'RestoreAlreadyInProgress') throw err;
+      if (!isAwsError(err, 'inProgress')) throw err;
+      return 'in progress';
     }
   }
 }

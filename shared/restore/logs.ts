@@ -184,7 +184,11 @@ async function restoreRange(
   // A run's own prefix: two restores of the same host never mix, and cleanup removes only its own.
   const base = runId ? `${RESTORE_PREFIX}${runId}/` : RESTORE_PREFIX;
   const sink = new S3Sink(target.clients, bucket, base);
-  const summary = await executeLogRestore(deps.policy, store, plan, sink);
+  // Bundles in an archive class are asked back from S3 (hours): the state machine waits and calls again.
+  const summary = await executeLogRestore(deps.policy, store, plan, sink, {
+    requestArchiveRestore: true,
+    clock: () => new Date(deps.clients.timer.now()),
+  });
   const where = `${base}${logClass}/${host}/`;
   return { resources: [s3Resource(target, bucket, where)], summary, where };
 }

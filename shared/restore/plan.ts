@@ -54,6 +54,8 @@ export interface ItemRecord {
   temporary?: (CreatedResource & { removed?: boolean })[];
   /** Where a resumable item stands (PITR: temporary-instance, snapshot, restore). */
   stage?: string;
+  /** Logs asked back from an archive storage class: when, and when the data is ready by. */
+  archive?: { requestedAt: string; readyBy: string };
   error?: { name: string; message: string };
   /** Resources a failed step reported as created before it failed. */
   leftovers?: CreatedResource[];
@@ -126,6 +128,8 @@ export interface ReportItem {
   durationSeconds?: number;
   rtoMinutes: number;
   withinRto?: boolean;
+  /** Data restored from an archive storage class: asked for at, ready by (ISO). */
+  archive?: { requestedAt: string; readyBy: string };
   error?: string;
 }
 
@@ -184,6 +188,7 @@ export function buildReport(
         ? { durationSeconds: duration, withinRto: duration <= p.rtoMinutes * 60 }
         : {}),
       rtoMinutes: p.rtoMinutes,
+      ...(r?.archive ? { archive: r.archive } : {}),
       ...(r?.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
     };
   });
@@ -224,6 +229,14 @@ export function buildReport(
     notes.push(
       'Temporary point-in-time resources remain in the source account (listed under exists); remove them when no longer needed.',
     );
+  for (const i of items.filter((x) => x.archive)) {
+    const a = i.archive as { requestedAt: string; readyBy: string };
+    notes.push(
+      i.status === 'done'
+        ? `${i.key}: part of its data was in an archive storage class; S3 was asked to restore it at ${a.requestedAt} (ready by about ${a.readyBy}), then it was restored. The logs RTO cannot hold for archived data.`
+        : `${i.key}: part of its data is in an archive storage class; S3 was asked to restore it at ${a.requestedAt}: the data will be ready by about ${a.readyBy}, and the restore continues then.`,
+    );
+  }
   return {
     requestId: plan.requestId,
     reason: plan.reason,

@@ -37,9 +37,19 @@ export class PrerequisiteError extends KuraError {
   override name = 'PrerequisiteError';
 }
 
-/** Work that must wait (an image or snapshot not yet available). */
+/**
+ * Work that must wait (an image or snapshot not yet available, logs being
+ * restored from an archive class). `waitSeconds` is how long to wait before
+ * looking again; `readyBy` when the data is expected to be ready (ISO).
+ */
 export class NotReadyError extends KuraError {
   override name = 'NotReadyError';
+  constructor(
+    message: string,
+    readonly hint: { waitSeconds?: number; readyBy?: string } = {},
+  ) {
+    super(message);
+  }
 }
 
 /**

@@ -51,6 +51,15 @@ export interface RestorePlan {
   duplicates: string[];
 }
 
+/**
+ * Hours a Standard-tier restore takes at most, by storage class (S3 user
+ * guide, "Archive retrieval options"): the time the report promises the data by.
+ */
+export const ARCHIVE_RESTORE_HOURS: Record<string, number> = { GLACIER: 5, DEEP_ARCHIVE: 12 };
+
+/** How often a waiting restore looks again: Step Functions waits in between, at no cost. */
+export const ARCHIVE_POLL_SECONDS = 3600;
+
 export interface RestoreSummary {
   class: string;
   host: string;
@@ -64,6 +73,8 @@ export interface RestoreSummary {
   bundlesRead: string[];
   /** Bundles in an archive class: a restore request was made; re-run when it completes. */
   pendingArchived: string[];
+  /** When the bundles asked back from an archive class are expected to be readable (ISO). */
+  readyBy?: string;
   /** Days of the range with no file at all (a host down, or nothing logged). */
   daysWithoutLogs: string[];
   verified: true;
@@ -131,7 +142,8 @@ export async function planLogRestore(
           .map((m) => m.name),
       );
       if (wanted.length === 0) continue;
-      const info = await store.head(bucket, manifest.bundle.key);
+      // The version the manifest names is the one read, so its storage class is the one that counts.
+      const info = await store.head(bucket, manifest.bundle.key, { versionId: manifest.bundle.versionId });
       if (!info) throw new Error(`s3://${bucket}/${manifest.bundle.key}: named by ${o.key} but missing`);
       const storageClass = info.storageClass ?? 'STANDARD';
       const readable = !ARCHIVED.has(storageClass) || /ongoing-request="false"/.test(info.restore ?? '');
@@ -165,9 +177,19 @@ export async function executeLogRestore(
   let fromBundles = 0;
   const bundlesRead: string[] = [];
   const pendingArchived: string[] = [];
+  let readyBy: number | undefined;
   for (const b of plan.bundles) {
     if (!b.readable) {
-      if (opts.requestArchiveRestore) await store.requestRestore(bucket, b.key, 7);
+      if (opts.requestArchiveRestore) {
+        const asked = await store.requestRestore(bucket, b.key, 7, {
+          versionId: b.manifest.bundle.versionId,
+        });
+        // Asked now: ready within the class's retrieval time. Asked earlier: the caller kept that time.
+        if (asked === 'requested') {
+          const at = started.getTime() + (ARCHIVE_RESTORE_HOURS[b.storageClass] ?? 12) * 3_600_000;
+          readyBy = Math.max(readyBy ?? 0, at);
+        }
+      }
       pendingArchived.push(`${b.key} (${b.storageClass})`);
       continue;
     }
@@ -212,13 +234,18 @@ export async function executeLogRestore(
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),
     durationSeconds: Math.round((finished.getTime() - started.getTime()) / 100) / 10,
+    ...(readyBy ? { readyBy: new Date(readyBy).toISOString() } : {}),
   };
   if (pendingArchived.length) {
     throw new NotReadyError(
       `${summary.files} file(s) restored to ${summary.destination}; ${pendingArchived.length} bundle(s) are in an archive storage class: ${pendingArchived.join(', ')}. ` +
         (opts.requestArchiveRestore
-          ? 'A restore was requested from S3 (Standard tier: hours); run the same command again when it completes.'
+          ? `A restore was requested from S3 (Standard tier)${summary.readyBy ? `: the data is ready by about ${summary.readyBy}` : ' and is under way'}; the restore continues then.`
           : 'Re-run with archive restore allowed.'),
+      {
+        waitSeconds: ARCHIVE_POLL_SECONDS,
+        ...(summary.readyBy ? { readyBy: summary.readyBy } : {}),
+      },
     );
   }
   return summary;

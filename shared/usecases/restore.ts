@@ -357,10 +357,14 @@ export async function restoreItem(
     return { key: item.key, done: true };
   } catch (err) {
     if (err instanceof NotReadyError || (err as Error).name === 'NotReadyError') {
+      const hint = (err as NotReadyError).hint ?? {};
       record.status = 'waiting';
       record.stage = (err as Error).message;
+      // Data asked back from an archive class: when it was asked for and when it is ready by.
+      if (hint.readyBy && !record.archive)
+        record.archive = { requestedAt: now().toISOString(), readyBy: hint.readyBy };
       await save();
-      return { key: item.key, done: false, stage: record.stage, waitSeconds: 30 };
+      return { key: item.key, done: false, stage: record.stage, waitSeconds: hint.waitSeconds ?? 30 };
     }
     record.status = 'failed';
     record.error = errorInfo(err);

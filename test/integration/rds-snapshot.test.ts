@@ -10,7 +10,10 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { run } from '../../functions/rds-snapshot/handler.ts';
 import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
@@ -22,9 +25,29 @@ import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 import { clock, emulatorClients, emulatorEndpoint, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { ROOT } from '../support/packaged-template.ts';
 import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';
+
+/** The actions a role's policies in one of deploy/iam/*.yml allow (whatever the resource). */
+function roleActions(file: string, role: string): Set<string> {
+  const doc = parse(readFileSync(join(ROOT, file), 'utf8')) as {
+    Resources: Record<
+      string,
+      {
+        Properties: {
+          Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[] }[] } }[];
+        };
+      }
+    >;
+  };
+  const out = new Set<string>();
+  for (const p of doc.Resources[role]?.Properties.Policies ?? [])
+    for (const st of p.PolicyDocument.Statement)
+      if (st.Effect === 'Allow') for (const a of [st.Action].flat()) out.add(a);
+  return out;
+}
 let clients: Clients;
 let rds: RDSClient;
 
@@ -429,6 +452,48 @@ describe('rds-snapshot', () => {
     });
     // The run that fails still did the rest of its work: today's snapshot was taken.
     expect(third.targets[0]?.actions).toContain(`created kura-${db}-202610031900`);
+  });
+
+  it('calls only what the rds-snapshot role grants, sharing, copying and enforcing retention included', async () => {
+    // Prepare: every path of a run (retention enforced, DR copy, share), its calls recorded.
+    const granted = roleActions('deploy/iam/rds-snapshot.yml', 'RdsSnapshotRole');
+    const policy = policyFor((p) => {
+      if (!p.database) return;
+      p.database.enforceBackupRetention = true;
+      p.database.copy = { region: 'ap-southeast-1' };
+      p.database.shareWithIsolatedAccount = true;
+    });
+    const called = new Set<string>();
+    const record: ClientMiddleware = {
+      name: 'recordCalls',
+      middleware: (next, context) => async (args) => {
+        const service = String(context.clientName ?? '')
+          .replace(/Client$/, '')
+          .toLowerCase();
+        called.add(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
+        return next(args);
+      },
+    };
+    const options = clock.clientOptions(emulatorEndpoint());
+    const recorded = new Clients({ ...options, middleware: [...(options.middleware ?? []), record] });
+    const db = `perm-${uniqueSuffix()}`;
+    await createDb(db, policy, { BackupRetentionPeriod: 2 });
+
+    // Act
+    await invoke(day0, policy, recorded);
+    await invoke(addDays(day0, 1), policy, recorded);
+
+    // Assess
+    expect([...called].filter((a) => a.startsWith('rds:'))).toEqual(
+      expect.arrayContaining([
+        'rds:DescribeDBSnapshotAttributes',
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:ModifyDBInstance',
+        'rds:DescribeAccountAttributes',
+        'rds:CopyDBSnapshot',
+      ]),
+    );
+    expect([...called].filter((a) => !granted.has(a))).toEqual([]);
   });
 
   it('reads the manual snapshot quotas per region and per kind, and warns for the one nearly used up', async () => {

@@ -171,7 +171,8 @@ describe('content versions under the lifecycle, after days of failed runs', () =
       .slice(1)
       .filter(
         (v, newer) =>
-          newer >= (rule.NewerNoncurrentVersions ?? 0) && day - (v.noncurrentSince ?? day) >= rule.NoncurrentDays,
+          newer >= (rule.NewerNoncurrentVersions ?? 0) &&
+          day - (v.noncurrentSince ?? day) >= rule.NoncurrentDays,
       )
       .map((v) => v.id);
   }
@@ -195,7 +196,10 @@ describe('content versions under the lifecycle, after days of failed runs', () =
     const kept = generations.slice(0, source.generations).map((g) => g.version);
     for (let day = 10; day < 40; day++) {
       const gone = expiredOn(expiration, versions, day);
-      expect(gone.filter((v) => kept.includes(v)), `day ${day}`).toEqual([]);
+      expect(
+        gone.filter((v) => kept.includes(v)),
+        `day ${day}`,
+      ).toEqual([]);
     }
     // What no kept generation names does go (the lifecycle still cleans up), but for one:
     // room for a version a failed run wrote after the newest kept generation.
