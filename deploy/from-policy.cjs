@@ -24,5 +24,8 @@ function render() {
 module.exports = {
   region: () => render().region,
   policyJson: () => render().policyJson,
+  // The policy as a JavaScript string literal, for esbuild's \`define\`: bundled into
+  // every function's code, so its size is not bound by Lambda's 4 KB of environment.
+  policyDefine: () => JSON.stringify(render().policyJson),
   resources: () => render().resources,
 };

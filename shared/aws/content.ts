@@ -30,6 +30,7 @@ import {
   S3_PART_LIMITS,
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
+import { isAwsError } from './errors.ts';
 
 /** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
 export const STREAM_PART_SIZE = 8 * 1024 * 1024;
@@ -95,14 +96,21 @@ export interface ContentPort {
   head(ref: ObjectRef): Promise<VersionHead | undefined>;
   /** Puts a delete marker (versioned bucket: the data stays as a noncurrent version). */
   deleteMarker(bucket: string, key: string): Promise<void>;
+  /**
+   * Writes an object. `ifNoneMatch: '*'` writes only when the key has no object
+   * yet, `ifMatch` only when it still has that ETag (S3 conditional writes):
+   * otherwise a PreconditionFailed error, and nothing is written.
+   */
   put(
     bucket: string,
     key: string,
     body: Uint8Array | string,
-    opts?: { contentType?: string; tags?: Record<string, string> },
-  ): Promise<string | undefined>;
+    opts?: { contentType?: string; tags?: Record<string, string>; ifMatch?: string; ifNoneMatch?: '*' },
+  ): Promise<{ versionId?: string; etag?: string }>;
   /** The object's bytes, or undefined when it (or that version) does not exist. */
   get(ref: ObjectRef): Promise<Buffer | undefined>;
+  /** The object's bytes and ETag (for a conditional write after it), or undefined when there is none. */
+  getWithEtag(ref: ObjectRef): Promise<{ body: Buffer; etag: string } | undefined>;
   /** Streams the object's bytes (verify reads large objects without holding them). */
   read(ref: ObjectRef): AsyncIterable<Uint8Array>;
   /** The object (that version) as a stream with its type, metadata and tags, read with this port's credentials. */
@@ -122,8 +130,7 @@ function status(e: unknown): number | undefined {
 }
 
 function isMissing(e: unknown): boolean {
-  const name = (e as Error).name;
-  return status(e) === 404 || name === 'NoSuchKey' || name === 'NotFound' || name === 'NoSuchVersion';
+  return isAwsError(e, 'notFound');
 }
 
 function copySource(ref: ObjectRef): string {
@@ -155,6 +162,7 @@ export class S3ContentAdapter implements ContentPort {
       size: o.Size ?? 0,
       etag: o.ETag ?? '',
       mtime: (o.LastModified ?? new Date(0)).toISOString(),
+      ...(o.StorageClass && o.StorageClass !== 'STANDARD' ? { storageClass: o.StorageClass } : {}),
     }));
     return { objects, truncated: Boolean(out.IsTruncated) };
   }
@@ -344,7 +352,7 @@ export class S3ContentAdapter implements ContentPort {
     bucket: string,
     key: string,
     body: Uint8Array | string,
-    opts: { contentType?: string; tags?: Record<string, string> } = {},
+    opts: { contentType?: string; tags?: Record<string, string>; ifMatch?: string; ifNoneMatch?: '*' } = {},
   ) {
     const out = await this.s3.send(
       new PutObjectCommand({
@@ -354,19 +362,26 @@ export class S3ContentAdapter implements ContentPort {
         ContentType: opts.contentType,
         ChecksumAlgorithm: 'SHA256',
         Tagging: opts.tags ? tagQuery(opts.tags) : undefined,
+        IfMatch: opts.ifMatch,
+        IfNoneMatch: opts.ifNoneMatch,
       }),
     );
-    return out.VersionId;
+    return { versionId: out.VersionId, etag: out.ETag };
   }
 
   async get(ref: ObjectRef): Promise<Buffer | undefined> {
+    return (await this.getWithEtag(ref))?.body;
+  }
+
+  async getWithEtag(ref: ObjectRef): Promise<{ body: Buffer; etag: string } | undefined> {
     try {
       const out = await this.s3.send(
         new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
       );
-      return Buffer.from(
+      const body = Buffer.from(
         await (out.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
       );
+      return { body, etag: out.ETag ?? '' };
     } catch (e) {
       if (isMissing(e)) return undefined;
       throw e;

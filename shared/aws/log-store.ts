@@ -61,11 +61,12 @@ export interface LogStorePort {
     body: Readable,
     opts: { tags: TagMap; contentType: string },
   ): Promise<{ versionId?: string; etag?: string }>;
+  /** `ifNoneMatch: '*'`: only when the key has no object yet (else PreconditionFailed, nothing written). */
   putText(
     bucket: string,
     key: string,
     text: string,
-    opts: { tags: TagMap; contentType: string },
+    opts: { tags: TagMap; contentType: string; ifNoneMatch?: '*' },
   ): Promise<{ versionId?: string }>;
   /**
    * Removes the current version: on a versioned bucket (the vault) a delete
@@ -239,7 +240,7 @@ export class S3LogStore implements LogStorePort {
     bucket: string,
     key: string,
     text: string,
-    opts: { tags: TagMap; contentType: string },
+    opts: { tags: TagMap; contentType: string; ifNoneMatch?: '*' },
   ): Promise<{ versionId?: string }> {
     const out = await this.s3().send(
       new PutObjectCommand({
@@ -247,6 +248,7 @@ export class S3LogStore implements LogStorePort {
         Key: key,
         Body: Buffer.from(text, 'utf8'),
         ContentType: opts.contentType,
+        IfNoneMatch: opts.ifNoneMatch,
         // The algorithm header, not a precomputed value: Object Lock buckets require it (or Content-MD5).
         ChecksumAlgorithm: 'SHA256',
         Tagging: tagString(opts.tags),

@@ -30,7 +30,12 @@ export interface ListedObject {
   size: number;
   etag: string;
   mtime: string;
+  /** As the listing reports it (STANDARD when absent). */
+  storageClass?: string;
 }
+
+/** Storage classes whose objects cannot be copied until restored (S3: InvalidObjectState). */
+export const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
 
 export interface ContentSource {
   name: string;

@@ -20,10 +20,23 @@ export interface Deps {
 
 export type Run<R> = (event: ScheduledEvent, deps: Deps) => Promise<R>;
 
+/** The policy the deployment compiled into the bundle (esbuild `define`, see serverless.yml). */
+declare const __KURA_POLICY__: string | undefined;
+
+/**
+ * The deployed policy: compiled into the function's code by the packaging
+ * (Lambda's 4 KB of environment would not hold a large policy); where no
+ * bundle carries one (a local run of the edge), KURA_POLICY_JSON.
+ */
 export function policyFromEnvironment(): Policy {
-  const json = process.env.KURA_POLICY_JSON;
-  if (!json) throw new PolicyError(['KURA_POLICY_JSON is not set: the deployment must pass the policy']);
-  return parsePolicy(JSON.parse(json), 'KURA_POLICY_JSON');
+  const bundled = typeof __KURA_POLICY__ === 'string' ? __KURA_POLICY__ : undefined;
+  const json = bundled ?? process.env.KURA_POLICY_JSON;
+  const where = bundled ? 'the bundled policy' : 'KURA_POLICY_JSON';
+  if (!json)
+    throw new PolicyError([
+      'no policy: the packaging compiles it into the function (serverless.yml, custom.esbuild.define); locally set KURA_POLICY_JSON',
+    ]);
+  return parsePolicy(JSON.parse(json), where);
 }
 
 function publish(metrics: Metrics, result: RunResult): void {

@@ -8,7 +8,9 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
 import { inParallel } from '../aws/content.ts';
+import { isAwsError } from '../aws/errors.ts';
 import {
+  ARCHIVE_CLASSES,
   type ContentSource,
   compareKeys,
   contentSource,
@@ -59,6 +61,9 @@ export interface Checkpoint {
   reused: number;
   unchanged: number;
   deleted: number;
+  /** Source objects in an archive storage class, not copied (count, and the first keys). */
+  archivedCount?: number;
+  archived?: string[];
 }
 
 export interface GenerationSummary extends Omit<Checkpoint, 'after' | 'parts'> {
@@ -131,9 +136,26 @@ export function findSource(policy: Policy, name: string): ContentSourcePolicy {
   return c;
 }
 
+/** Another invocation wrote the checkpoint or manifest this one was about to write (a duplicate delivery). */
+class ConcurrentRunError extends Error {
+  override name = 'ConcurrentRunError';
+}
+
+/** Runs `write`; a failed S3 condition (If-Match, If-None-Match) means another run got there first. */
+async function conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isAwsError(err, 'preconditionFailed')) throw new ConcurrentRunError(what);
+    throw err;
+  }
+}
+
 class SourceRun {
   private previous = new Map<string, ManifestEntry>();
   private previousKeys: string[] = [];
+  /** The checkpoint's ETag as this run last read or wrote it: it updates the checkpoint only if it still is. */
+  private checkpointEtag = '';
   // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through destructuring in chunk()
   private readonly src: ContentSource;
 
@@ -170,7 +192,9 @@ class SourceRun {
       return true;
     }
     const cpKey = checkpointKey(policy, cfg.name, generation);
-    let cp = await readJson<Checkpoint>(port, vault, cpKey);
+    const saved = await port.getWithEtag({ bucket: vault, key: cpKey });
+    let cp = saved ? (JSON.parse(saved.body.toString('utf8')) as Checkpoint) : undefined;
+    this.checkpointEtag = saved?.etag ?? '';
     const resumed = cp !== undefined;
     if (!cp) {
       const previous = (await listGenerations(port, policy, cfg.name)).find((g) => g < generation);
@@ -187,8 +211,13 @@ class SourceRun {
         deleted: 0,
       };
       // Saved before the first copy, so that a crash in the first chunk is
-      // recognised on retry (copies made after startedAt are reused).
-      await port.put(vault, cpKey, JSON.stringify(cp), { contentType: 'application/json' });
+      // recognised on retry (copies made after startedAt are reused). Only if
+      // no other invocation started this generation meanwhile.
+      const first = JSON.stringify(cp);
+      const written = await conditional(`generation ${generation} was started by another run`, () =>
+        port.put(vault, cpKey, first, { contentType: 'application/json', ifNoneMatch: '*' }),
+      );
+      this.checkpointEtag = written.etag ?? '';
     } else {
       outcome.actions.push(
         `continued generation ${generation} after ${cp.after ?? '(start)'} (${cp.parts} parts done)`,
@@ -217,7 +246,13 @@ class SourceRun {
       deleted: cp.deleted,
       unchanged: cp.unchanged,
       reused: cp.reused,
+      archivedSkipped: cp.archivedCount ?? 0,
     });
+    if (cp.archivedCount) {
+      outcome.warnings.push(
+        `${cp.archivedCount} source object(s) in an archive storage class were not copied (first: ${(cp.archived ?? []).slice(0, 5).join(', ')}); the previous generation's copy stays where there is one: restore them in the source, or move them out of ${cfg.source}`,
+      );
+    }
     if (!finished) {
       outcome.complete = false;
       outcome.actions.push(`time budget reached after ${cp.parts} parts; continues after ${cp.after}`);
@@ -258,7 +293,13 @@ class SourceRun {
     let copiedBytes = 0;
     let reused = 0;
     const startedAt = new Date(cp.startedAt).getTime();
-    await inParallel(diff.toCopy, this.opts.concurrency, async (o) => {
+    // An object in an archive class cannot be copied until someone restores it in the source:
+    // it is skipped and reported (the previous generation's copy, when there is one, stays in
+    // this generation), never a failure of the whole source.
+    const archived = new Set<string>();
+    const copyable = diff.toCopy.filter((o) => !(o.storageClass && ARCHIVE_CLASSES.has(o.storageClass)));
+    for (const o of diff.toCopy) if (!copyable.includes(o)) archived.add(o.key);
+    await inParallel(copyable, this.opts.concurrency, async (o) => {
       const dst = { bucket: vault, key: vaultLayout.objectKey(this.cfg.name, o.key) };
       if (atRisk) {
         // This chunk may have been half done by an attempt that crashed: a
@@ -279,11 +320,19 @@ class SourceRun {
           return;
         }
       }
-      const r = await port.copy({ bucket: src.bucket, key: src.prefix + o.key }, dst, {
-        ...this.opts.copy,
-        ifMatch: o.etag,
-        size: o.size,
-      });
+      let r: Awaited<ReturnType<ContentPort['copy']>>;
+      try {
+        r = await port.copy({ bucket: src.bucket, key: src.prefix + o.key }, dst, {
+          ...this.opts.copy,
+          ifMatch: o.etag,
+          size: o.size,
+        });
+      } catch (err) {
+        // Archived without the listing saying so (an Intelligent-Tiering archive tier).
+        if (!isAwsError(err, 'invalidState')) throw err;
+        archived.add(o.key);
+        return;
+      }
       if (r.versionId === 'null')
         throw new Error(`the vault s3://${vault}/ is not versioned; a generation needs version ids`);
       copied.push({
@@ -306,7 +355,13 @@ class SourceRun {
       await port.deleteMarker(vault, key);
     });
 
-    const entries = [...diff.unchanged, ...copied].sort((a, b) => compareKeys(a.key, b.key));
+    const kept = [...archived].map((k) => this.previous.get(k)).filter((e): e is ManifestEntry => Boolean(e));
+    cp.archived = [...(cp.archived ?? []), ...[...archived].sort(compareKeys)].slice(
+      0,
+      DELETED_KEYS_RECORDED,
+    );
+    cp.archivedCount = (cp.archivedCount ?? 0) + archived.size;
+    const entries = [...diff.unchanged, ...copied, ...kept].sort((a, b) => compareKeys(a.key, b.key));
     const seq = cp.parts + 1;
     const part: Part = { entries, deleted: diff.deleted };
     await port.put(
@@ -325,9 +380,15 @@ class SourceRun {
     cp.copiedBytes += copiedBytes;
     cp.unchanged += diff.unchanged.length;
     cp.deleted += diff.deleted.length;
-    await port.put(vault, checkpointKey(this.policy, this.cfg.name, cp.generation), JSON.stringify(cp), {
-      contentType: 'application/json',
-    });
+    // Only if the checkpoint is still the one this run read: a second invocation of the
+    // same generation (a duplicate delivery) that moved it on keeps going, this one stops.
+    const written = await conditional(`generation ${cp.generation} was continued by another run`, () =>
+      port.put(vault, checkpointKey(this.policy, this.cfg.name, cp.generation), JSON.stringify(cp), {
+        contentType: 'application/json',
+        ifMatch: this.checkpointEtag,
+      }),
+    );
+    this.checkpointEtag = written.etag ?? '';
     return { finished: !truncated };
   }
 
@@ -381,8 +442,14 @@ class SourceRun {
         tags,
       },
     );
-    // Last: the manifest is the generation.
-    await port.put(vault, manifest, encodeManifest(entries), { contentType: 'application/gzip', tags });
+    // Last: the manifest is the generation, written once (another run's manifest is never replaced).
+    await conditional(`generation ${cp.generation} was completed by another run`, () =>
+      port.put(vault, manifest, encodeManifest(entries), {
+        contentType: 'application/gzip',
+        tags,
+        ifNoneMatch: '*',
+      }),
+    );
     outcome.actions.push(
       `generation ${cp.generation}: ${entries.length} objects, ${cp.copied} copied (${cp.copiedBytes} bytes), ${cp.unchanged} unchanged, ${cp.deleted} deleted in the source`,
     );
@@ -444,8 +511,16 @@ export async function contentBackup(
     sources,
     (c) => c.name,
     async (c, outcome) => {
-      const done = await new SourceRun(policy, c, port, opts, started).run(time, outcome);
-      if (!done) complete = false;
+      try {
+        const done = await new SourceRun(policy, c, port, opts, started).run(time, outcome);
+        if (!done) complete = false;
+      } catch (err) {
+        if (!(err instanceof ConcurrentRunError)) throw err;
+        // Not a failure: the other invocation carries the generation on; the next one here resumes after it.
+        outcome.status = 'skipped';
+        outcome.actions.push(`${err.message}: this invocation stopped, nothing was overwritten`);
+        complete = false;
+      }
     },
   );
   if (targets.some((t) => t.status === 'failed')) complete = false;

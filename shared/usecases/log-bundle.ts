@@ -19,6 +19,7 @@
 // into the next part.
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
 import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
+import { isAwsError } from '../aws/errors.ts';
 import { isPreconditionFailed } from '../aws/log-store.ts';
 import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
 import {
@@ -252,15 +253,21 @@ async function bundleGroup(
       };
     }),
   };
-  await store.putText(
-    bucket,
-    manifestKey(g.logClass, g.host, g.month, part),
-    JSON.stringify(manifest, null, 1),
-    {
-      tags,
-      contentType: 'application/json',
-    },
-  );
+  // The commit: written once. A second run of the same month (a duplicate delivery) that
+  // committed this part first is never overwritten; this one stops before deleting anything.
+  try {
+    await store.putText(
+      bucket,
+      manifestKey(g.logClass, g.host, g.month, part),
+      JSON.stringify(manifest, null, 1),
+      { tags, contentType: 'application/json', ifNoneMatch: '*' },
+    );
+  } catch (err) {
+    if (!isAwsError(err, 'preconditionFailed')) throw err;
+    throw new Error(
+      `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
+    );
+  }
 
   // 6. remove the originals.
   const removed = await removeOriginals(

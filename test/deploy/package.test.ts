@@ -10,7 +10,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FUNCTION_ROLES, VAULT_DATA_ACTIONS } from '../../deploy/template.ts';
 import { lambdaLogicalId } from '../../deploy/logical-ids.ts';
-import { packagedTemplate, ROOT, TEMPLATE, type Template } from '../support/packaged-template.ts';
+import {
+  PACKAGE_DIR,
+  packagedTemplate,
+  ROOT,
+  TEMPLATE,
+  type Template,
+} from '../support/packaged-template.ts';
 import { type CfnTemplate, parseCfnYaml } from './cfn.ts';
 
 const exec = promisify(execFile);
@@ -73,14 +79,36 @@ describe('the packaged CloudFormation template', () => {
     expect(others).toEqual([]);
   });
 
-  it('runs every function on nodejs22.x, arm64, with the policy in its environment', () => {
+  it('runs every function on nodejs22.x, arm64, with the policy compiled into its code, not its environment', async () => {
     const fns = ofType('AWS::Lambda::Function');
     expect(fns.length).toBeGreaterThan(0);
     for (const [, fn] of fns) {
       expect(fn.Properties?.Runtime).toBe('nodejs22.x');
       expect(fn.Properties?.Architectures).toEqual(['arm64']);
-      expect(JSON.parse(fn.Properties?.Environment.Variables.KURA_POLICY_JSON)).toEqual(policy);
+      // Lambda's environment holds 4 KB in all: a policy with many sources would not fit.
+      expect(fn.Properties?.Environment?.Variables?.KURA_POLICY_JSON).toBeUndefined();
     }
+    const code = await exec('unzip', ['-p', join(PACKAGE_DIR, 'rds-snapshot.zip')], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    // The policy's JSON, as a string literal in the bundle.
+    expect(code.stdout).toContain(JSON.stringify(policy));
+  });
+
+  it('runs one content, log-archive and log-bundle invocation at a time, and lets a content slice time out in Lambda first', () => {
+    // Scheduler delivers at least once: a duplicate run waits instead of racing the first.
+    for (const fn of ['content-backup', 'log-archive', 'log-bundle']) {
+      const [, r] = ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId(fn)) ?? [];
+      expect(r?.Properties?.ReservedConcurrentExecutions, fn).toBe(1);
+    }
+    const [, content] =
+      ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('content-backup')) ?? [];
+    const asl = parseCfnYaml(
+      readFileSync(join(ROOT, 'statemachines/content-backup.asl.yml'), 'utf8'),
+    ) as unknown as {
+      States: Record<string, { TimeoutSeconds?: number }>;
+    };
+    expect(asl.States.BackupSlice?.TimeoutSeconds).toBeGreaterThan(Number(content?.Properties?.Timeout));
   });
 
   it('schedules each deployed target from the policy, in the policy time zone', () => {

@@ -231,4 +231,97 @@ describe('content backup', () => {
       checked: 2,
     });
   });
+
+  it('lets a second run of the same generation (a duplicate delivery) win without either overwriting the other', async () => {
+    // Prepare: run A stalls in its first copy; run B starts meanwhile and finishes the generation.
+    const f = await contentFixture(clients);
+    await seed(f, 6);
+    const real = new S3ContentAdapter(clients);
+    let release: () => void = () => {};
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let stalled = false;
+    const stalling: ContentPort = Object.assign(Object.create(real) as ContentPort, {
+      copy: async (...args: Parameters<ContentPort['copy']>) => {
+        if (!stalled) {
+          stalled = true;
+          await gate;
+        }
+        return real.copy(...args);
+      },
+    });
+    const opts = { chunkKeys: 3, concurrency: 1 };
+    const a = contentBackup(day(0), f.policy, stalling, opts);
+    const checkpoint = `${vaultLayout.workPrefix(f.policy, f.name)}2026-11-02/checkpoint.json`;
+    while (!stalled || !(await real.head({ bucket: f.policy.vault.bucket, key: checkpoint })))
+      await new Promise((r) => setTimeout(r, 20));
+
+    // Act
+    const b = await contentBackup(day(0), f.policy, real, opts);
+    release();
+    const first = await a;
+
+    // Assess: B finished the generation; A found the checkpoint moved on and stopped, writing nothing over it.
+    expect(b.targets[0]).toMatchObject({ status: 'ok', complete: true });
+    expect(first.targets[0]?.status).toBe('skipped');
+    expect(first.targets[0]?.actions).toContainEqual(
+      'generation 2026-11-02 was continued by another run: this invocation stopped, nothing was overwritten',
+    );
+    const manifestKey = vaultLayout.manifestKey(f.policy, f.name, '2026-11-02');
+    const manifestVersions = await clients
+      .get(S3Client)
+      .send(new ListObjectVersionsCommand({ Bucket: f.policy.vault.bucket, Prefix: manifestKey }));
+    expect(manifestVersions.Versions?.length).toBe(1);
+    expect(
+      await verifyGeneration(real, f.policy, { source: f.name, generation: '2026-11-02' }),
+    ).toMatchObject({
+      ok: true,
+      checked: 6,
+    });
+  });
+
+  it('skips and reports source objects in an archive storage class instead of failing the source', async () => {
+    // Prepare: one object moved to DEEP_ARCHIVE in the source after the first generation, one new there.
+    const f = await contentFixture(clients);
+    await seed(f, 3);
+    const port = new S3ContentAdapter(clients);
+    await contentBackup(day(0), f.policy, port);
+    const { PutObjectCommand } = await import('@aws-sdk/client-s3');
+    const s3 = clients.get(S3Client);
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: f.sourceBucket,
+        Key: `${f.prefix}img-001.png`,
+        Body: 'image 1 v2',
+        StorageClass: 'DEEP_ARCHIVE',
+      }),
+    );
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: f.sourceBucket,
+        Key: `${f.prefix}old.png`,
+        Body: 'x',
+        StorageClass: 'GLACIER',
+      }),
+    );
+
+    // Act
+    const r = await contentBackup(day(1), f.policy, port);
+
+    // Assess: the source succeeded, said what it could not copy, and kept the previous copy it had.
+    expect(r.ok).toBe(true);
+    expect(r.targets[0]).toMatchObject({ status: 'ok', complete: true, archivedSkipped: 2 });
+    expect(r.targets[0]?.warnings).toEqual([
+      expect.stringMatching(
+        /^2 source object\(s\) in an archive storage class were not copied \(first: img-001.png, old.png\)/,
+      ),
+    ]);
+    const manifest = await readManifest(port, f.policy, f.name, '2026-11-03');
+    const before = await readManifest(port, f.policy, f.name, '2026-11-02');
+    expect(manifest?.map((e) => e.key)).toEqual(['img-000.png', 'img-001.png', 'img-002.png']);
+    expect(manifest?.find((e) => e.key === 'img-001.png')).toEqual(
+      before?.find((e) => e.key === 'img-001.png'),
+    );
+  });
 });

@@ -136,6 +136,34 @@ describe('log-bundle', () => {
     expect(await keys(w.s3, w.vault, 'logs/access/web-2/2025-09')).toEqual([]);
   });
 
+  it('never overwrites a manifest another run committed meanwhile, and deletes no original then', async () => {
+    // Prepare: a second run of the same month (a duplicate delivery) commits part 1 just before this one.
+    await seedMonth(w, 'access', 'web-4', '2025-09', 12);
+    const other = '{"written by":"another run"}';
+    const raced: LogStorePort = Object.assign(Object.create(w.store) as LogStorePort, {
+      putText: async (...args: Parameters<LogStorePort['putText']>) => {
+        const [bucket, key] = args;
+        if (key.endsWith('.manifest.json'))
+          await w.store.putText(bucket, key, other, { tags: {}, contentType: 'application/json' });
+        return w.store.putText(...args);
+      },
+    });
+
+    // Act
+    const r = await logBundle(DEC_1, w.policy, { store: raced });
+
+    // Assess
+    const t = r.targets.find((x) => x.target === 'access/web-4/2025-09');
+    expect(t?.status).toBe('failed');
+    expect(t?.error?.message).toContain(
+      'log-bundles/access/web-4/2025-09/part-001.manifest.json was committed by another run meanwhile',
+    );
+    expect(
+      (await bytesOf(w.s3, w.vault, 'log-bundles/access/web-4/2025-09/part-001.manifest.json')).toString(),
+    ).toBe(other);
+    expect(await keys(w.s3, w.vault, 'logs/access/web-4/2025-09')).toHaveLength(12);
+  });
+
   it('removes the remaining originals without bundling them again when a crash stopped the deletes', async () => {
     // Prepare: a crash after the commit, when 10 of 30 originals are removed.
     const files = await seedMonth(w, 'access', 'web-3', '2025-09', 30);
