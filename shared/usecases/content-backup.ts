@@ -97,11 +97,6 @@ function checkpointKey(policy: Policy, name: string, generation: string): string
   return `${vaultLayout.workPrefix(policy, name)}${generation}/checkpoint.json`;
 }
 
-async function readJson<T>(port: ContentPort, bucket: string, key: string): Promise<T | undefined> {
-  const body = await port.get({ bucket, key });
-  return body ? (JSON.parse(body.toString('utf8')) as T) : undefined;
-}
-
 /** Complete generations of a source, newest first (from the manifests in the vault). */
 export async function listGenerations(port: ContentPort, policy: Policy, name: string): Promise<string[]> {
   const keys = await port.listKeys(policy.vault.bucket, vaultLayout.generationsPrefix(policy, name));
