@@ -30,7 +30,7 @@ import {
   S3_PART_LIMITS,
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
-import { isAwsError } from './errors.ts';
+import { describeAwsError, isAwsError, tolerate } from './errors.ts';
 
 /** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
 export const STREAM_PART_SIZE = 8 * 1024 * 1024;
@@ -300,9 +300,16 @@ export class S3ContentAdapter implements ContentPort {
         sourceMtime: head.LastModified?.toISOString(),
       };
     } catch (e) {
-      await s3
-        .send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dst.key, UploadId: uploadId }))
-        .catch(() => {});
+      // The copy's own error is what the caller sees; an abort that fails too is said in it
+      // (the vault's lifecycle removes the parts after 7 days). An upload already gone is fine.
+      try {
+        await tolerate(['notFound'], () =>
+          s3.send(new AbortMultipartUploadCommand({ Bucket: dst.bucket, Key: dst.key, UploadId: uploadId })),
+        );
+      } catch (abortErr) {
+        if (e instanceof Error)
+          e.message += ` (and aborting upload ${uploadId} failed: ${describeAwsError(abortErr)})`;
+      }
       throw e;
     }
   }

@@ -25,6 +25,7 @@ import type { VaultConfig } from '../domain/reports/vault-drift.ts';
 import { fromTagList, isManaged, TAG } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
+import { tolerate } from './errors.ts';
 
 /** Errors that mean "this setting is not configured", as opposed to "could not read it". */
 const NOT_SET = new Set([
@@ -50,12 +51,11 @@ export async function resolveKeyArn(
   keyId: string | undefined,
 ): Promise<string | undefined> {
   if (!keyId) return undefined;
-  try {
+  // Unknown to KMS: undefined. Refused or throttled: thrown, and the report says it could not read it.
+  return tolerate(['notFound'], async () => {
     const d = await clients.get(KMSClient).send(new DescribeKeyCommand({ KeyId: keyId }));
     return d.KeyMetadata?.Arn;
-  } catch {
-    return undefined;
-  }
+  });
 }
 
 export async function readVaultConfig(clients: Clients, policy: Policy): Promise<VaultConfig> {

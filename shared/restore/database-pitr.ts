@@ -9,6 +9,7 @@
 // Each call advances one stage and returns "not ready" while RDS works, so a
 // state machine can wait between calls (no Lambda runs longer than a minute)
 // and a re-run of the same request resumes at the stage it reached.
+import { isAwsError } from '../aws/errors.ts';
 import {
   CreateDBSnapshotCommand,
   type DBInstance,
@@ -36,10 +37,6 @@ export interface PitrWindow {
   kmsKeyId?: string;
 }
 
-function isNotFound(err: unknown): boolean {
-  return /NotFound/.test((err as { name?: string }).name ?? '');
-}
-
 /** The window a database can be restored to, or undefined when it does not exist. Read-only. */
 export async function pitrWindow(clients: Clients, instance: string): Promise<PitrWindow | undefined> {
   const rds = clients.get(RDSClient);
@@ -47,7 +44,7 @@ export async function pitrWindow(clients: Clients, instance: string): Promise<Pi
   try {
     i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance }))).DBInstances?.[0];
   } catch (err) {
-    if (isNotFound(err)) return undefined;
+    if (isAwsError(err, 'notFound')) return undefined;
     throw err;
   }
   if (!i) return undefined;
@@ -57,8 +54,10 @@ export async function pitrWindow(clients: Clients, instance: string): Promise<Pi
       new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: instance }),
     );
     earliest = ab.DBInstanceAutomatedBackups?.[0]?.RestoreWindow?.EarliestTime;
-  } catch {
-    // Not every endpoint answers this (moto 5.2 lists only automated snapshots); fall back below.
+  } catch (err) {
+    // No automated backup record for it (yet): fall back below. Anything else (refused,
+    // throttled) is an error, named: a window guessed from retention could be wrong.
+    if (!isAwsError(err, 'notFound')) throw err;
   }
   const latest = i.LatestRestorableTime;
   if (!earliest && latest && i.BackupRetentionPeriod) {
@@ -147,7 +146,7 @@ export async function advancePitr(
     .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: tempId }))
     .then((r) => r.DBSnapshots?.[0])
     .catch((err) => {
-      if (isNotFound(err)) return undefined;
+      if (isAwsError(err, 'notFound')) return undefined;
       throw err;
     });
   if (!snapshot) {
@@ -155,7 +154,7 @@ export async function advancePitr(
       .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: tempId }))
       .then((r) => r.DBInstances?.[0])
       .catch((err) => {
-        if (isNotFound(err)) return undefined;
+        if (isAwsError(err, 'notFound')) return undefined;
         throw err;
       });
     remember(
@@ -270,7 +269,7 @@ export async function cleanupPitr(clients: Clients, record: ItemRecord): Promise
       }
       t.removed = true;
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      if (!isAwsError(err, 'notFound')) throw err;
       t.removed = true;
     }
   }

@@ -167,9 +167,10 @@ async function restoreImage(
 
     // 3. The server, launched in the isolated network (or found again on a retry).
     const record = parseConfigurationRecord(
-      await new S3RecordStore(deps.clients, deps.policy.vault.bucket)
-        .get(configRecordKey(rp.source, image.name))
-        .catch(() => undefined),
+      // A missing record is undefined already; a refused read is an error, not "no record".
+      await new S3RecordStore(deps.clients, deps.policy.vault.bucket).get(
+        configRecordKey(rp.source, image.name),
+      ),
     );
     const tags: TagMap = {
       Name: restoredName(purpose, opts.runId, rp.source),

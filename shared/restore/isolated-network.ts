@@ -35,6 +35,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { Clients } from '../aws/clients.ts';
+import { tolerate } from '../aws/errors.ts';
 import { blockPublicAccess } from '../aws/vault.ts';
 import { TAG } from '../domain/tags.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
@@ -185,14 +186,16 @@ async function ensureSecurityGroup(
   );
   const id = g.GroupId ?? '';
   // A new group allows all egress; nothing restored in the isolated account may talk out.
-  await ec2
-    .send(
+  // Only "that rule is not there" is expected (a retried call); a refused revoke is an error:
+  // a group that can still talk out must never pass for isolated.
+  await tolerate(['notFound'], () =>
+    ec2.send(
       new RevokeSecurityGroupEgressCommand({
         GroupId: id,
         IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
       }),
-    )
-    .catch(() => {});
+    ),
+  );
   return { id, created: true };
 }
 

@@ -249,8 +249,9 @@ export function awsPreflightPorts(
           .map((i) => i.InstanceType ?? 't3.micro');
         const per = await vcpusOf(ec2, types);
         return types.reduce((n, t) => n + (per.get(t) ?? 2), 0);
-      } catch {
-        // A terminated source instance: assume 2 vCPUs each (the image restores it anyway).
+      } catch (err) {
+        // A source instance that is gone: assume 2 vCPUs each (the image restores it anyway).
+        if (!isAwsError(err, 'notFound')) throw err;
         return instances.length * 2;
       }
     },

@@ -5,6 +5,7 @@
 // generations newer than the newest complete one count: older work files
 // belong to pruned generations (their manifests carry a delete marker) or to
 // a day that a later complete generation superseded.
+import { tolerate } from '../../aws/errors.ts';
 import { S3LogStore } from '../../aws/log-store.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import type { Deps } from '../../runtime/lambda.ts';
@@ -18,7 +19,7 @@ export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[
     const generations = vaultLayout.generationsPrefix(policy, c.name);
     const done = new Set<string>();
     const summaries = new Map<string, Date>();
-    for (const o of await store.list(bucket, generations).catch(() => [])) {
+    for (const o of await tolerate(['notFound'], () => store.list(bucket, generations), [])) {
       const rest = o.key.slice(generations.length);
       const m = /^(\d{4}-\d{2}-\d{2})\.(jsonl\.gz|summary\.json)$/.exec(rest);
       if (!m) continue;
@@ -27,7 +28,7 @@ export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[
     }
     const work = vaultLayout.workPrefix(policy, c.name);
     const started = new Map<string, Date>();
-    for (const o of await store.list(bucket, work).catch(() => [])) {
+    for (const o of await tolerate(['notFound'], () => store.list(bucket, work), [])) {
       const m = /^(\d{4}-\d{2}-\d{2})\/checkpoint\.json$/.exec(o.key.slice(work.length));
       if (m) started.set(m[1] as string, o.lastModified);
     }

@@ -3,6 +3,7 @@
 // log-archive run verifies and removes them), bundles uploaded without their
 // manifest (uncommitted: the next log-bundle run rewrites them), and loose
 // files that a committed bundle already holds (the next run removes them).
+import { tolerate } from '../../aws/errors.ts';
 import { type StoredObject, S3LogStore } from '../../aws/log-store.ts';
 import { localDate } from '../../domain/calendar.ts';
 import {
@@ -42,7 +43,7 @@ export async function logOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
     });
 
   // Bundles without a manifest, and loose files a committed manifest holds.
-  const bundleObjects = await store.list(vault, BUNDLE_ROOT).catch(() => []);
+  const bundleObjects = await tolerate(['notFound'], () => store.list(vault, BUNDLE_ROOT), []);
   const keys = new Set(bundleObjects.map((o) => o.key));
   const bundled = new Map<string, string | undefined>();
   for (const o of bundleObjects) {
@@ -59,7 +60,7 @@ export async function logOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
       for (const mem of m.members) bundled.set(mem.sourceKey, mem.sourceEtag);
     }
   }
-  for (const o of await store.list(vault, LOOSE_ROOT).catch(() => [])) {
+  for (const o of await tolerate(['notFound'], () => store.list(vault, LOOSE_ROOT), [])) {
     if (bundled.has(o.key) && bundled.get(o.key) === o.etag)
       orphan(
         'object',
@@ -72,7 +73,7 @@ export async function logOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
   // Landing files whose vault copy is already there.
   const landing = splitS3Url(logs.landing);
   const classes = Object.keys(logs.classes);
-  for (const o of await store.list(landing.bucket, landing.prefix).catch(() => [])) {
+  for (const o of await tolerate(['notFound'], () => store.list(landing.bucket, landing.prefix), [])) {
     const parsed = parseLandingKey(o.key, landing.prefix, classes);
     if (!parsed.ok) continue;
     const f = parsed.file;
