@@ -17,6 +17,7 @@ export type DurationKind =
   | 'rds.snapshot'
   | 'rds.cluster-snapshot'
   | 'rds.snapshot-copy'
+  | 'rds.snapshot-copy-region'
   | 'rds.restore'
   | 'rds.cluster-restore'
   | 'rds.cluster-instance'
@@ -30,6 +31,11 @@ export type Durations = 'instant' | Partial<Record<DurationKind, number>>;
 
 export class SimulatedClock {
   private ms: number;
+  /** Sleepers waiting for the clock to reach their time. */
+  private sleepers: { until: number; wake: () => void }[] = [];
+  /** SDK requests on this clock still waiting for the emulator's answer. */
+  private inFlight = 0;
+  private ticking = false;
 
   constructor(start: Date = new Date()) {
     this.ms = start.getTime();
@@ -54,18 +60,39 @@ export class SimulatedClock {
   }
 
   /**
-   * Polls wait on this: sleeping moves the clock instead of waiting. Two
-   * sleeps that overlap move it to the later of their ends, not their sum.
+   * Polls, retries and Wait states sleep on this: the clock moves instead of
+   * waiting. Like a discrete-event simulation, it moves only while nothing on
+   * it is talking to the emulator, and then to the earliest sleeper's time, so
+   * concurrent pollers (a Map's items) share each simulated minute instead of
+   * moving the clock one after the other.
    */
   timer(): Timer {
     return {
       now: () => this.ms,
-      sleep: async (ms) => {
-        const until = this.ms + Math.max(0, ms);
-        await new Promise((resolve) => setImmediate(resolve));
-        if (until > this.ms) this.ms = until;
-      },
+      sleep: (ms) =>
+        new Promise<void>((wake) => {
+          this.sleepers.push({ until: this.ms + Math.max(0, ms), wake });
+          this.tick();
+        }),
     };
+  }
+
+  private tick(): void {
+    if (this.ticking) return;
+    this.ticking = true;
+    // A real millisecond for whoever is between two requests to start the next one or to sleep too.
+    setTimeout(() => {
+      this.ticking = false;
+      if (this.sleepers.length === 0) return;
+      if (this.inFlight === 0) {
+        const earliest = Math.min(...this.sleepers.map((s) => s.until));
+        if (earliest > this.ms) this.ms = earliest;
+        const due = this.sleepers.filter((s) => s.until <= this.ms);
+        this.sleepers = this.sleepers.filter((s) => s.until > this.ms);
+        for (const s of due) s.wake();
+      }
+      if (this.sleepers.length > 0) this.tick();
+    }, 1);
   }
 
   /** The SDK middleware that stamps each request with this clock's time. */
@@ -86,7 +113,12 @@ export class SimulatedClock {
           request.headers[SIMULATED_TIME_HEADER] = String(this.ms);
           if (durationsHeader) request.headers[DURATIONS_HEADER] = durationsHeader;
         }
-        return next(args);
+        this.inFlight += 1;
+        try {
+          return await next(args);
+        } finally {
+          this.inFlight -= 1;
+        }
       },
     };
   }

@@ -108,6 +108,7 @@ export const contentRestoreStep: RestoreStep = {
         sample: opts.sample,
         ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
       },
+      () => new Date(deps.clients.timer.now()),
     );
     const resource: CreatedResource = {
       type: RESTORED_PREFIX_TYPE,

@@ -273,7 +273,7 @@ async function restoreDatabase(
 ): Promise<RestoredItem> {
   const opts = restoreOptions(rawOpts);
   const purpose = opts.purpose ?? 'validation';
-  const started = new Date();
+  const started = new Date(deps.clients.timer.now());
   const kind: DatabaseKind = rp.details?.kind === 'cluster' ? 'cluster' : 'instance';
   const name = restoredName(purpose, opts.runId, rp.source);
   const tags: TagMap = {
@@ -300,7 +300,7 @@ async function restoreDatabase(
     await shareForRun(deps, srcRds, snap, target, rp, purpose, created);
     if (kind === 'cluster') {
       const restored = await restoreCluster(deps, target, rp, snap, name, tags, opts, rawOpts, created);
-      const finished = new Date();
+      const finished = new Date(deps.clients.timer.now());
       return {
         class: 'database',
         source: rp.source,
@@ -381,7 +381,7 @@ async function restoreDatabase(
       opts,
       target.clients.timer,
     );
-    const finished = new Date();
+    const finished = new Date(deps.clients.timer.now());
     return {
       class: 'database',
       source: rp.source,

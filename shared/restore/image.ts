@@ -125,7 +125,7 @@ async function restoreImage(
 ): Promise<RestoredItem> {
   const opts = options(rawOpts);
   const purpose = opts.purpose ?? 'validation';
-  const started = new Date();
+  const started = new Date(deps.clients.timer.now());
   if (rp.region !== target.region) {
     throw new InputError([
       `image ${rp.id} is in ${rp.region} but the isolated target is in ${target.region}; expected a recovery point in ${target.region}`,
@@ -213,7 +213,7 @@ async function restoreImage(
       const inst = await describeIsolatedInstance(target.clients, instanceId, target.region);
       if (!inst) throw new Error(`instance ${instanceId} disappeared while waiting for it`);
       if (inst.state === 'running') {
-        const finished = new Date();
+        const finished = new Date(deps.clients.timer.now());
         return {
           class: 'image',
           source: rp.source,

@@ -239,7 +239,7 @@ export const logsRestoreStep: RestoreStep = {
       throw new InputError([
         'logs restore: the isolated target has no bucket; expected target.bucket for restored logs',
       ]);
-    const started = new Date();
+    const started = new Date(deps.clients.timer.now());
     // A day's recovery point (listRange) is restored as that day's range.
     const day = rp.details?.kind === 'day' ? String(rp.details.day) : undefined;
     const from = typeof opts.from === 'string' ? opts.from : day;
@@ -251,7 +251,7 @@ export const logsRestoreStep: RestoreStep = {
       from && to
         ? await restoreRange(deps, target, bucket, rp, from, to, runId)
         : await restoreBundle(deps, target, bucket, rp);
-    const finished = new Date();
+    const finished = new Date(deps.clients.timer.now());
     const item: RestoredItem = {
       class: 'logs',
       source: rp.source,

@@ -1,5 +1,6 @@
 // Runtime: the clock kura waits on while AWS finishes something (the budget of
-// an in-process poll and the pause between polls). A run's "now" comes from
+// an in-process poll and the pause between polls) and times a restore by (its
+// duration against the RTO). A run's "now" comes from
 // its event, never from here. Real time by default; whoever builds the Clients
 // may pass another (local runs pass simulated time, so that polls do not sleep).
 export interface Timer {

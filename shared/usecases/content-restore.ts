@@ -90,14 +90,16 @@ export async function assertEmptyTarget(
  * uses it) copies server-side; two ports (the isolated account) stream: read
  * with the vault's credentials, written with the target's, so the target
  * account needs no grant on the vault, its bucket policy or its key.
+ * `clock` times the restore (the Clients' timer in a restore or validation run).
  */
 export async function restoreGeneration(
   vault: ContentPort,
   target: ContentPort,
   policy: Policy,
   req: RestoreRequest,
+  clock: () => Date = () => new Date(),
 ): Promise<RestoreOutcome> {
-  const started = new Date();
+  const started = clock();
   const manifest = await readManifest(vault, policy, req.source, req.generation);
   if (!manifest) throw new InputError([`--generation: ${req.source} has no generation ${req.generation}`]);
   const keyPrefix = req.keyPrefix ?? '';
@@ -125,7 +127,7 @@ export async function restoreGeneration(
     else await target.writeObject(dst, await vault.readObject(src));
     bytes += e.size;
   });
-  const finished = new Date();
+  const finished = clock();
   return {
     source: req.source,
     generation: req.generation,

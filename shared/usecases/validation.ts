@@ -95,6 +95,8 @@ export interface ItemPointer {
 
 export const runPrefix = (policy: Policy, runId: string) =>
   `${policy.vault.reportsPrefix}validation/${runId}/`;
+/** Restore durations and checks are timed on the Clients' timer (what polls wait on), not the wall clock. */
+const timerNow = (deps: Deps) => new Date(deps.clients.timer.now());
 const planKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}plan.json`;
 const itemKey = (policy: Policy, runId: string, index: number) =>
   `${runPrefix(policy, runId)}items/${String(index).padStart(4, '0')}.json`;
@@ -269,7 +271,7 @@ export async function restoreItem(
 ): Promise<{ status: 'restored' | 'failed' }> {
   const { store, rec, key } = await loadItem(deps, p);
   if (rec.restored) return { status: 'restored' };
-  rec.startedAt ??= new Date().toISOString();
+  rec.startedAt ??= timerNow(deps).toISOString();
   rec.attempts += 1;
   await store.putJson(key, rec);
   try {
@@ -312,7 +314,7 @@ export async function checkItem(
     } else {
       const target = await isolatedWithNetwork(deps);
       const check = await load();
-      rec.check = await check({ deps, target, now: new Date(), ports: opts.ports ?? {} }, rec.restored);
+      rec.check = await check({ deps, target, now: timerNow(deps), ports: opts.ports ?? {} }, rec.restored);
     }
   } catch (err) {
     rec.check = { checks: [], error: errorInfo(err) };

@@ -113,7 +113,7 @@ def copy_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any)
             "KmsKeyId is required to copy an encrypted DB snapshot shared from another account."
         )
     snapshot = original(self, *args, **kwargs)
-    simtime.begin(snapshot, "rds.snapshot-copy", "copying")
+    simtime.begin(snapshot, _copy_kind(self, a["source_db_snapshot_identifier"]), "copying")
     return snapshot
 
 
@@ -135,7 +135,7 @@ def copy_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwar
             "KmsKeyId is required to copy an encrypted DB cluster snapshot shared from another account."
         )
     snapshot = original(self, *args, **kwargs)
-    simtime.begin(snapshot, "rds.snapshot-copy", "copying")
+    simtime.begin(snapshot, _copy_kind(self, a["source_db_cluster_snapshot_identifier"]), "copying")
     return snapshot
 
 
@@ -249,6 +249,12 @@ def restore_db_cluster_to_point_in_time(original: Any, self: RDSBackend, *args: 
 def _is_foreign(backend: RDSBackend, identifier: str) -> bool:
     parts = _arn_parts(identifier)
     return parts is not None and parts[1] != backend.account_id
+
+
+def _copy_kind(backend: RDSBackend, source_identifier: str) -> str:
+    """A copy from another region moves the data across regions and takes longer."""
+    parts = _arn_parts(source_identifier)
+    return "rds.snapshot-copy-region" if parts is not None and parts[0] != backend.region_name else "rds.snapshot-copy"
 
 
 @contextmanager

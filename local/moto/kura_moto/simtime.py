@@ -31,18 +31,22 @@ HEADER_DURATIONS = "HTTP_X_KURA_DURATIONS"
 # Seconds. Conservative middles of what AWS documents or operators see for
 # small resources; real databases and volumes take longer, never less.
 DEFAULT_DURATIONS: dict[str, float] = {
-    # CreateDBSnapshot: minutes for a small instance, hours for a large one.
-    "rds.snapshot": 20 * 60,
+    # CreateDBSnapshot: minutes for a small instance (the first one copies
+    # every block), hours for a large one.
+    "rds.snapshot": 15 * 60,
     # CreateDBClusterSnapshot: Aurora snapshots are incremental, still minutes.
-    "rds.cluster-snapshot": 10 * 60,
-    # CopyDBSnapshot / CopyDBClusterSnapshot (cross-region, cross-account).
-    "rds.snapshot-copy": 45 * 60,
+    "rds.cluster-snapshot": 5 * 60,
+    # CopyDBSnapshot / CopyDBClusterSnapshot within a region (another account
+    # or another key): a full copy of the data, minutes for a small database.
+    "rds.snapshot-copy": 10 * 60,
+    # The same across regions: the data crosses the network, tens of minutes.
+    "rds.snapshot-copy-region": 45 * 60,
     # RestoreDBInstanceFromDBSnapshot / ...ToPointInTime: a new instance.
-    "rds.restore": 25 * 60,
-    # RestoreDBClusterFromSnapshot / ...ToPointInTime.
-    "rds.cluster-restore": 15 * 60,
+    "rds.restore": 10 * 60,
+    # RestoreDBClusterFromSnapshot / ...ToPointInTime: the cluster volume.
+    "rds.cluster-restore": 5 * 60,
     # CreateDBInstance into an Aurora cluster (a restored cluster's writer).
-    "rds.cluster-instance": 10 * 60,
+    "rds.cluster-instance": 8 * 60,
     # CreateImage: EBS snapshots of every volume, then the AMI.
     "ec2.image": 30 * 60,
     # CopyImage across regions.
