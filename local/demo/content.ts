@@ -140,6 +140,7 @@ export const contentDemo: DemoStep = {
       if (d > 0) for (const u of uploads.values()) await u.day(d);
       const generation = generationName(time, policy.timezone);
       states.set(generation, await (uploads.get(first.name) as Uploads).state());
+      ctx.clock.set(time);
       const out = await runStateMachine('content-backup', syntheticScheduledEvent(time), { deps: ctx.deps });
       const result = (out.output as { result?: Pick<ContentRunResult, 'targets' | 'complete'> } | undefined)
         ?.result;

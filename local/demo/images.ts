@@ -1,4 +1,6 @@
-// Demo step (image class): two tagged servers and an untagged one; the weekly
+// Demo step (image class), on AWS's timing (an image is pending for half an
+// hour, so it is copied, shared and counted for pruning by the run after the
+// one that took it): two tagged servers and an untagged one; the weekly
 // image schedule over the simulated weeks, an on-demand image after a
 // configuration change (with its readable diff), a launch template that keeps
 // an old image alive, an operator's lookalike image that is never touched, DR
@@ -77,6 +79,9 @@ export const imagesDemo: DemoStep = {
     const policy: Policy = { ...base, images: { ...base.images, generations: DEMO_GENERATIONS } };
     const deps = { ...ctx.deps, policy };
     const { clients } = deps;
+    const times = occurrences(expr, policy.timezone, ctx.from, ctx.to);
+    // The estate exists before the first run.
+    if (times[0]) ctx.clock.set(new Date(times[0].getTime() - 3_600_000));
     await ensureVault(clients, policy);
     const estate = await seed(ctx, policy);
     ctx.log(
@@ -93,7 +98,6 @@ export const imagesDemo: DemoStep = {
       new CreateImageCommand({ InstanceId: estate.web1, Name: lookalikeName, NoReboot: true }),
     );
 
-    const times = occurrences(expr, policy.timezone, ctx.from, ctx.to);
     const onDemandAt =
       times.length > 1 ? new Date(((times[0]?.getTime() ?? 0) + (times[1]?.getTime() ?? 0)) / 2) : undefined;
     const rows: Record<string, unknown>[] = [];
@@ -124,6 +128,7 @@ export const imagesDemo: DemoStep = {
         await ec2.send(
           new ModifyInstanceAttributeCommand({ InstanceId: estate.web1, Groups: [estate.adminSg] }),
         );
+        ctx.clock.set(onDemandAt);
         const od = (await run(
           syntheticScheduledEvent(onDemandAt, { instance: estate.web1, reason: 'after nginx upgrade' }),
           deps,
@@ -134,6 +139,8 @@ export const imagesDemo: DemoStep = {
         );
         for (const line of (od.targets[0]?.changes as string[] | undefined) ?? []) ctx.log(`  - ${line}`);
       }
+      // Each run at its scheduled time: AWS has finished the images earlier runs started.
+      ctx.clock.set(time);
       const result = (await run(syntheticScheduledEvent(time), deps)) as RunResult;
       record('weekly', time, result);
       if (i === 0) {

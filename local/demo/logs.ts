@@ -106,6 +106,7 @@ export const logsDemo: DemoStep = {
             }),
           );
         }
+        ctx.clock.set(t);
         const r = await archive(syntheticScheduledEvent(t), ctx.deps);
         const m = localDate(t, tz).slice(0, 7);
         const row = perMonth.get(m) ?? { archived: 0, runs: 0, failed: 0 };
@@ -118,6 +119,7 @@ export const logsDemo: DemoStep = {
         perMonth.set(m, row);
         lastWarnings = r.warnings;
       } else {
+        ctx.clock.set(t);
         const r = await bundle(syntheticScheduledEvent(t), ctx.deps);
         if (!r.ok) failures++;
         for (const x of r.targets) {
