@@ -31,6 +31,8 @@ export interface RequestInfo {
   seq: number;
   /** 1-based index among requests of the same operation. */
   nth: number;
+  /** The SDK's retry of a request that got a fault (the same request, byte for byte). */
+  retry: boolean;
 }
 
 export interface CrashRule {
@@ -146,7 +148,7 @@ export function classify(
   rawUrl: string,
   headers: IncomingMessage['headers'],
   body: Buffer,
-): Omit<RequestInfo, 'seq' | 'nth'> {
+): Omit<RequestInfo, 'seq' | 'nth' | 'retry'> {
   const url = new URL(rawUrl, 'http://proxy.invalid');
   const auth = String(headers.authorization ?? '');
   const service = /Credential=[^/]+\/\d{8}\/[^/]+\/([^/]+)\/aws4_request/.exec(auth)?.[1] ?? 'unknown';
@@ -261,30 +263,6 @@ function refusedAnswer(protocol: Protocol, seq: number): Canned {
   return cannedError(protocol, 403, code, 'kura fault proxy: the run crashed here', seq);
 }
 
-/**
- * Operations that AWS makes safe to retry but moto does not: AWS refuses a
- * second image of the same name (InvalidAMIName.Duplicate) and answers a
- * CopyImage retried with the same ClientToken with the same image; moto makes
- * a second image either way. When such a request was applied and its answer
- * dropped, the proxy answers the SDK's retry as AWS would.
- */
-const NOT_IDEMPOTENT_IN_MOTO = new Set(['ec2:CreateImage', 'ec2:CopyImage']);
-
-function awsRetryAnswer(info: RequestInfo, first: Buffer): Canned | undefined {
-  const imageId = /<imageId>([^<]+)<\/imageId>/.exec(first.toString('utf8'))?.[1] ?? 'ami-unknown';
-  if (info.operation === 'ec2:CreateImage')
-    return cannedError(
-      'ec2',
-      400,
-      'InvalidAMIName.Duplicate',
-      `AMI name is already in use by AMI ${imageId}`,
-      info.seq,
-    );
-  if (info.operation === 'ec2:CopyImage')
-    return { status: 200, contentType: 'text/xml', body: first.toString('utf8') };
-  return undefined;
-}
-
 function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -321,9 +299,6 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
   const stats = emptyStats();
   const log: FaultProxy['log'] = [];
   const perOp = new Map<string, number>();
-  // Answers of requests the emulator applied but whose answer was dropped, for
-  // the operations where moto lacks AWS's idempotency (see awsRetryAnswer).
-  const applied = new Map<string, { status: number; body: Buffer }>();
   // Fingerprints of requests that got a fault and whose retry has not been seen yet.
   const faulted = new Map<string, number>();
 
@@ -367,10 +342,10 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       const base = classify(method, req.url ?? '/', req.headers, body);
       const nth = (perOp.get(base.operation) ?? 0) + 1;
       perOp.set(base.operation, nth);
-      const info: RequestInfo = { ...base, seq: ++stats.requests, nth };
-      stats.byOperation[info.operation] = (stats.byOperation[info.operation] ?? 0) + 1;
       const fingerprint = `${method} ${req.url} ${hash32(body.toString('latin1'))}`;
       const pending = faulted.get(fingerprint);
+      const info: RequestInfo = { ...base, seq: ++stats.requests, nth, retry: Boolean(pending) };
+      stats.byOperation[info.operation] = (stats.byOperation[info.operation] ?? 0) + 1;
       if (pending) {
         stats.retriesObserved++;
         if (pending > 1) faulted.set(fingerprint, pending - 1);
@@ -402,16 +377,6 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         return drop();
       }
 
-      const replay = applied.get(fingerprint);
-      if (replay) {
-        const answer = awsRetryAnswer(info, replay.body);
-        if (answer) {
-          log.push({ seq: info.seq, operation: info.operation, decision: 'pass' });
-          stats.passed++;
-          return send(answer);
-        }
-      }
-
       const decision = decide(info);
       log.push({ seq: info.seq, operation: info.operation, decision });
       if (decision !== 'pass') {
@@ -426,9 +391,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
         case 'dropBefore':
           return drop();
         case 'dropAfter': {
-          const up = await forward(req, body);
-          if (NOT_IDEMPOTENT_IN_MOTO.has(info.operation) && up.status < 300)
-            applied.set(fingerprint, { status: up.status, body: up.body });
+          await forward(req, body);
           return drop();
         }
         case 'slow':
@@ -483,7 +446,6 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       log.length = 0;
       perOp.clear();
       faulted.clear();
-      applied.clear();
     },
     close: () =>
       new Promise<void>((resolve) => {
