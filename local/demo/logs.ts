@@ -199,7 +199,6 @@ export const logsDemo: DemoStep = {
           })),
         ),
     );
-    ctx.log('(moto keeps no ObjectSizeGreaterThan, hence "differs" on the transition rules here)');
     const stillInLanding = lastWarnings.length === 2;
     return {
       ok: failures === 0 && restoredOk && stillInLanding,
