@@ -26,6 +26,7 @@ import {
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
+import { roleStatements } from '../support/calls.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { imageInventory } from '../../shared/usecases/image-inventory.ts';
 import {
@@ -233,6 +234,29 @@ describe('image restore step', () => {
 
     await expect(attempt).rejects.toThrow(InputError);
     await expect(attempt).rejects.toThrow(/has 1 ingress rule\(s\); expected none/);
+  });
+
+  it("lets the isolated role launch from the backup account's encrypted snapshots as EBS needs: the snapshots themselves, and the source key's decrypt, re-encrypt and grant", () => {
+    // deploy/isolated-account.yml, the role the restore assumes.
+    const statements = roleStatements('deploy/isolated-account.yml', 'RestoreRole');
+    const onBackupKeys = statements.filter((st) =>
+      JSON.stringify(st.Resource).includes('${BackupAccountId}:key/'),
+    );
+    const onBackupSnapshots = statements.filter(
+      (st) =>
+        [st.Action].flat().includes('ec2:RunInstances') && JSON.stringify(st.Resource).includes('snapshot/'),
+    );
+
+    expect(onBackupKeys.flatMap((st) => [st.Action].flat())).toEqual(
+      expect.arrayContaining([
+        'kms:DescribeKey',
+        'kms:Decrypt',
+        'kms:ReEncryptFrom',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:CreateGrant',
+      ]),
+    );
+    expect(onBackupSnapshots.map((st) => st.Sid)).toEqual(['LaunchFromBackupAccountSnapshots']);
   });
 });
 

@@ -10,12 +10,9 @@ import {
   DescribeDBSnapshotsCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { run } from '../../functions/rds-snapshot/handler.ts';
-import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
+import type { Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
 import { addDays } from '../../shared/domain/calendar.ts';
@@ -24,30 +21,12 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
-import { clock, emulatorClients, emulatorEndpoint, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { ROOT } from '../support/packaged-template.ts';
+import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { recordCalls, refuse, roleActions } from '../support/calls.ts';
 import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';
 
-/** The actions a role's policies in one of deploy/iam/*.yml allow (whatever the resource). */
-function roleActions(file: string, role: string): Set<string> {
-  const doc = parse(readFileSync(join(ROOT, file), 'utf8')) as {
-    Resources: Record<
-      string,
-      {
-        Properties: {
-          Policies: { PolicyDocument: { Statement: { Effect: string; Action: string | string[] }[] } }[];
-        };
-      }
-    >;
-  };
-  const out = new Set<string>();
-  for (const p of doc.Resources[role]?.Properties.Policies ?? [])
-    for (const st of p.PolicyDocument.Statement)
-      if (st.Effect === 'Allow') for (const a of [st.Action].flat()) out.add(a);
-  return out;
-}
 let clients: Clients;
 let rds: RDSClient;
 
@@ -463,19 +442,8 @@ describe('rds-snapshot', () => {
       p.database.copy = { region: 'ap-southeast-1' };
       p.database.shareWithIsolatedAccount = true;
     });
-    const called = new Set<string>();
-    const record: ClientMiddleware = {
-      name: 'recordCalls',
-      middleware: (next, context) => async (args) => {
-        const service = String(context.clientName ?? '')
-          .replace(/Client$/, '')
-          .toLowerCase();
-        called.add(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
-        return next(args);
-      },
-    };
-    const options = clock.clientOptions(emulatorEndpoint());
-    const recorded = new Clients({ ...options, middleware: [...(options.middleware ?? []), record] });
+    const { called, middleware } = recordCalls();
+    const recorded = emulatorClients('ap-northeast-1', undefined, middleware);
     const db = `perm-${uniqueSuffix()}`;
     await createDb(db, policy, { BackupRetentionPeriod: 2 });
 
@@ -539,23 +507,7 @@ describe('rds-snapshot', () => {
     });
     await createDb(`quota-denied-${uniqueSuffix()}`, policy);
     // The account refuses rds:DescribeAccountAttributes (a role without it).
-    const denied = emulatorClients();
-    const refuse: ClientMiddleware = {
-      name: 'refuseAccountAttributes',
-      middleware: (next, context) => async (args) => {
-        if (context.commandName === 'DescribeAccountAttributesCommand')
-          throw Object.assign(new Error('User is not authorized to perform: rds:DescribeAccountAttributes'), {
-            name: 'AccessDenied',
-            $metadata: { httpStatusCode: 403 },
-          });
-        return next(args);
-      },
-    };
-    const clientsDenied = new Clients({
-      region: denied.region,
-      ...clock.clientOptions(emulatorEndpoint()),
-      middleware: [...(clock.clientOptions(emulatorEndpoint()).middleware ?? []), refuse],
-    });
+    const clientsDenied = emulatorClients('ap-northeast-1', undefined, refuse('DescribeAccountAttributes'));
 
     const result = await invoke(day0, policy, clientsDenied);
 

@@ -3,34 +3,15 @@
 // refuses) is reported by name, never read as "none found" or "nothing to do".
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
-import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
 import { pitrWindow } from '../../shared/restore/database-pitr.ts';
 import { ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
-import { clock, emulatorClients, emulatorEndpoint, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { refuse } from '../support/calls.ts';
+import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { createDatabase } from '../support/rds.ts';
 
 /** Clients on the emulator that get AccessDenied (HTTP 403) for one SDK command, as a role without it would. */
-function refusing(command: string): Clients {
-  emulatorClients(); // the process's credentials for the emulator
-  const options = clock.clientOptions(emulatorEndpoint());
-  const refuse: ClientMiddleware = {
-    name: `refuse${command}`,
-    middleware: (next, context) => async (args) => {
-      if (context.commandName === `${command}Command`)
-        throw Object.assign(new Error(`not authorized to perform: ${command}`), {
-          name: 'AccessDenied',
-          $metadata: { httpStatusCode: 403 },
-        });
-      return next(args);
-    },
-  };
-  return new Clients({
-    region: 'ap-northeast-1',
-    ...options,
-    middleware: [...(options.middleware ?? []), refuse],
-  });
-}
+const refusing = (command: string) => emulatorClients('ap-northeast-1', undefined, refuse(command));
 
 describe('refusals are named, never read as "none"', () => {
   it('fails the isolated network when the egress of its new group cannot be revoked', async () => {

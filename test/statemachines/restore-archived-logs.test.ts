@@ -5,43 +5,28 @@
 // report says when the data was asked for and when it would be ready.
 import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { runRestoreLocally } from '../../local/restore.ts';
-import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
+import type { Clients } from '../../shared/aws/clients.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Manifest } from '../../shared/domain/logs/manifest.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
-import { clock, emulatorClients, emulatorEndpoint } from '../support/emulator.ts';
+import { recordCalls, roleStatements } from '../support/calls.ts';
+import { clock, emulatorClients } from '../support/emulator.ts';
 import { accessLog, bytesOf, keys, putLoose } from '../support/logs.ts';
-import { ROOT } from '../support/packaged-template.ts';
 import { restorePolicy } from '../support/restore.ts';
 
 const HOST = 'web-7';
 const DAYS = ['2025-09-03', '2025-09-04'];
-const called = new Set<string>();
+const { called, middleware: record } = recordCalls();
 let deps: Deps;
 let clients: Clients;
 const logs = new Map<string, string>();
 
 beforeAll(async () => {
-  emulatorClients(); // the process's credentials and region for the emulator
-  const record: ClientMiddleware = {
-    name: 'recordCalls',
-    middleware: (next, context) => async (args) => {
-      const service = String(context.clientName ?? '')
-        .replace(/Client$/, '')
-        .toLowerCase();
-      called.add(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
-      return next(args);
-    },
-  };
-  const options = clock.clientOptions(emulatorEndpoint());
-  clients = new Clients({ ...options, middleware: [...(options.middleware ?? []), record] });
+  clients = emulatorClients('ap-northeast-1', undefined, record);
   const policy = await restorePolicy(clients, (p) => {
     p.content = [];
   });
@@ -136,18 +121,7 @@ describe('restore state machine (local), logs in an archive storage class', () =
     }
     // The restore function's role may ask S3 for the archive restore.
     expect(called).toContain('s3:RestoreObject');
-    const role = parse(readFileSync(join(ROOT, 'deploy/iam/restore.yml'), 'utf8')) as {
-      Resources: {
-        RestoreRole: {
-          Properties: {
-            Policies: { PolicyDocument: { Statement: { Sid: string; Action: string | string[] }[] } }[];
-          };
-        };
-      };
-    };
-    const statements = role.Resources.RestoreRole.Properties.Policies.flatMap(
-      (p) => p.PolicyDocument.Statement,
-    );
+    const statements = roleStatements('deploy/iam/restore.yml', 'RestoreRole');
     expect(
       statements.filter((s) => [s.Action].flat().includes('s3:RestoreObject')).map((s) => s.Sid),
     ).toEqual(['RestoreArchivedLogBundles']);

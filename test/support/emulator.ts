@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { useEmulator } from '../../local/emulator.ts';
 import { type Durations, SimulatedClock } from '../../local/simulated-time.ts';
-import { Clients } from '../../shared/aws/clients.ts';
+import { type ClientMiddleware, Clients } from '../../shared/aws/clients.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 
@@ -23,10 +23,15 @@ export function emulatorEndpoint(): string {
  * Clients on the emulator and this file's clock. `durations` applies to what
  * these clients create (`'instant'` only where a test is about something else).
  */
-export function emulatorClients(region = 'ap-northeast-1', durations?: Durations): Clients {
+export function emulatorClients(
+  region = 'ap-northeast-1',
+  durations?: Durations,
+  ...middleware: ClientMiddleware[]
+): Clients {
   const endpoint = emulatorEndpoint();
   useEmulator(endpoint);
-  return new Clients({ region, ...clock.clientOptions(endpoint, durations) });
+  const options = clock.clientOptions(endpoint, durations);
+  return new Clients({ region, ...options, middleware: [...(options.middleware ?? []), ...middleware] });
 }
 
 /** A short random suffix so resources of different test files never collide. */
