@@ -6,13 +6,13 @@
 // keeps the policy's generations, deletes an image's snapshots with it, and
 // never touches an image in use or one kura does not manage.
 import type { RecordStore } from '../aws/config-records.ts';
-import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
 import {
   copyDescription,
   type ImagePort,
   type InstanceSummary,
   type MachineImage,
 } from '../aws/ec2-images.ts';
+import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
 import type { KeyPort } from '../aws/kms.ts';
 import {
   buildConfigurationRecord,
@@ -24,16 +24,11 @@ import {
 } from '../domain/config-record.ts';
 import { type KeyFacts, sharingBlockers } from '../domain/image-sharing.ts';
 import { recoveryPointName } from '../domain/naming.ts';
-import { type ProgressRule, progressVerdict } from '../domain/progress.ts';
+import type { PointState, ProgressRule } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { ImagesPolicy, Policy } from '../policy/schema.ts';
-import {
-  InputError,
-  PolicyError,
-  RecoveryPointFailedError,
-  RecoveryPointStuckError,
-} from '../runtime/errors.ts';
+import { InputError, PolicyError, RecoveryPointFailedError } from '../runtime/errors.ts';
 import type { ScheduledEvent } from '../runtime/event.ts';
 import {
   errorInfo,
@@ -43,6 +38,7 @@ import {
   type RunResult,
   type TargetOutcome,
 } from '../runtime/result.ts';
+import { checkProgress, combinedFailure } from './progress.ts';
 
 export const FUNCTION_NAME = 'ami-backup';
 const FAILED_STATES = new Set(['failed', 'error', 'invalid']);
@@ -456,32 +452,14 @@ function progressRule(ctx: Context): ProgressRule {
   };
 }
 
-/** Images of the source AWS has not finished past the limit (or failed earlier): warnings now, failures after. */
-function checkProgress(
-  ctx: Context,
-  images: MachineImage[],
-  outcome: TargetOutcome,
-  todays: string,
-): Error[] {
-  const failures: Error[] = [];
-  for (const img of images) {
+/** The source's images and copies AWS has not finished, or that failed, but today's (the run waits for that one). */
+function progressOf(images: MachineImage[], todays: string): PointState[] {
+  return images.flatMap((img) => {
     // A DR copy's progress counts from when it was copied (its CreationDate), not from the source's time.
     const time = img.createdAt ?? taggedTime(img.tags);
-    if (!isManaged(img.tags, 'image') || !time || img.id === todays) continue;
-    const where = img.region === ctx.policy.region ? '' : ` in ${img.region}`;
-    const v = progressVerdict(
-      { id: `${img.name} (${img.id})`, status: img.state, time },
-      ctx.now,
-      progressRule(ctx),
-    );
-    if (v.kind === 'warning')
-      outcome.warnings.push(`${v.message}${where}: the next run fails if it still is`);
-    if (v.kind === 'failure') {
-      const E = v.reason === 'failed' ? RecoveryPointFailedError : RecoveryPointStuckError;
-      failures.push(new E(`${v.message}${where}`));
-    }
-  }
-  return failures;
+    if (!isManaged(img.tags, 'image') || !time || img.id === todays) return [];
+    return [{ id: `${img.name} (${img.id})`, status: img.state, time }];
+  });
 }
 
 /**
@@ -529,12 +507,13 @@ async function settle(
   }
 
   const remaining = await prune(ctx, instance.id, ctx.policy.region, outcome);
-  const failures = checkProgress(ctx, remaining, outcome, image.id);
+  const failures = checkProgress(progressOf(remaining, image.id), ctx.now, progressRule(ctx), outcome, '');
   const kept = keptImages(ctx, instance.id, remaining);
   if (dr) {
     await copyToDr(ctx, instance.id, dr, kept, outcome);
+    const copies = await prune(ctx, instance.id, dr.region, outcome);
     failures.push(
-      ...checkProgress(ctx, await prune(ctx, instance.id, dr.region, outcome), outcome, image.id),
+      ...checkProgress(progressOf(copies, image.id), ctx.now, progressRule(ctx), outcome, ` in ${dr.region}`),
     );
   }
   if (ctx.cfg.shareWithIsolatedAccount && ctx.policy.isolatedAccount) {
@@ -548,15 +527,8 @@ async function settle(
     dimensions: { instance: instance.id },
   });
   if (failure) failures.unshift(failure);
-  if (failures.length > 0) {
-    const first = failures[0] as Error;
-    if (failures.length > 1)
-      first.message += ` (and ${failures.length - 1} more: ${failures
-        .slice(1)
-        .map((f) => f.message)
-        .join('; ')})`;
-    throw first;
-  }
+  const combined = combinedFailure(failures);
+  if (combined) throw combined;
 }
 
 export async function amiBackup(

@@ -8,11 +8,10 @@ import { keyAllowsAccount } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
-import { type ProgressRule, progressVerdict } from '../domain/progress.ts';
+import type { PointState, ProgressRule } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { copiedTags, isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { DatabasePolicy, Policy } from '../policy/schema.ts';
-import { RecoveryPointFailedError, RecoveryPointStuckError } from '../runtime/errors.ts';
 import {
   forEachTarget,
   type MetricPoint,
@@ -20,6 +19,7 @@ import {
   type RunResult,
   type TargetOutcome,
 } from '../runtime/result.ts';
+import { checkProgress, combinedFailure } from './progress.ts';
 
 export const FUNCTION_NAME = 'rds-snapshot';
 const QUOTA_WARN_RATIO = 0.9;
@@ -53,32 +53,12 @@ function progressRule(policy: Policy, cfg: DatabasePolicy): ProgressRule {
   };
 }
 
-/**
- * Managed snapshots AWS has not finished, or that failed: in progress within
- * the limit is normal (nothing said); past it, or failed, a warning for the
- * first run that sees it and a failure for the next (returned, thrown by the caller).
- */
-function checkProgress(
-  snapshots: Snapshot[],
-  rule: ProgressRule,
-  now: Date,
-  outcome: TargetOutcome,
-  where: string,
-): Error[] {
-  const failures: Error[] = [];
-  for (const s of snapshots) {
-    // A DR copy's progress counts from when it was copied (its SnapshotCreateTime), not from the source's time.
+/** Managed snapshots AWS has not finished, or that failed (a DR copy counts from when it was copied). */
+function progressOf(snapshots: Snapshot[]): PointState[] {
+  return snapshots.flatMap((s) => {
     const time = s.createdAt ?? taggedTime(s.tags);
-    if (!isManaged(s.tags, 'database') || !time) continue;
-    const v = progressVerdict({ id: s.id, status: s.status, time }, now, rule);
-    if (v.kind === 'warning')
-      outcome.warnings.push(`${v.message}${where}: the next run fails if it still is`);
-    if (v.kind === 'failure') {
-      const E = v.reason === 'failed' ? RecoveryPointFailedError : RecoveryPointStuckError;
-      failures.push(new E(`${v.message}${where}`));
-    }
-  }
-  return failures;
+    return isManaged(s.tags, 'database') && time ? [{ id: s.id, status: s.status, time }] : [];
+  });
 }
 
 async function prune(
@@ -238,7 +218,7 @@ async function backupOne(
   // Every earlier step whose snapshot AWS has finished since is completed now.
   const rule = progressRule(policy, cfg);
   const snapshots = await ports.db.listSnapshots(db.kind, db.id);
-  const failures = checkProgress(snapshots, rule, now, outcome, '');
+  const failures = checkProgress(progressOf(snapshots), now, rule, outcome, '');
   const pruned = await prune(ports, snapshots, cfg, now, outcome);
   const kept = keptAvailable(
     snapshots.filter((s) => !pruned.includes(s.id)),
@@ -248,7 +228,7 @@ async function backupOne(
   if (cfg.copy) {
     const copies = await ports.db.listSnapshots(db.kind, db.id, cfg.copy.region);
     outcome.copied = await copyToDr(ports, kept, copies, cfg, policy.region, outcome);
-    failures.push(...checkProgress(copies, rule, now, outcome, ` in ${cfg.copy.region}`));
+    failures.push(...checkProgress(progressOf(copies), now, rule, outcome, ` in ${cfg.copy.region}`));
     pruned.push(...(await prune(ports, copies, cfg, now, outcome, cfg.copy.region)));
   } else outcome.copied = [];
   outcome.shared =
@@ -262,16 +242,9 @@ async function backupOne(
     unit: 'Count',
     dimensions: { database: db.id },
   });
-  if (failures.length > 0) {
-    // Everything else was done first; the error names what is stuck or failed.
-    const first = failures[0] as Error;
-    if (failures.length > 1)
-      first.message += ` (and ${failures.length - 1} more: ${failures
-        .slice(1)
-        .map((f) => f.message)
-        .join('; ')})`;
-    throw first;
-  }
+  // Everything else was done first; the error names what is stuck or failed.
+  const failure = combinedFailure(failures);
+  if (failure) throw failure;
 }
 
 export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotPorts): Promise<RunResult> {

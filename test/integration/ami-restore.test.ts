@@ -240,7 +240,7 @@ describe('image restore step', () => {
     // deploy/isolated-account.yml, the role the restore assumes.
     const statements = roleStatements('deploy/isolated-account.yml', 'RestoreRole');
     const onBackupKeys = statements.filter((st) =>
-      JSON.stringify(st.Resource).includes('${BackupAccountId}:key/'),
+      JSON.stringify(st.Resource).includes('BackupAccountId}:key/'),
     );
     const onBackupSnapshots = statements.filter(
       (st) =>
