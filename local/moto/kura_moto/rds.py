@@ -157,19 +157,23 @@ def delete_db_cluster_snapshot(original: Any, self: RDSBackend, db_snapshot_iden
     return original(self, db_snapshot_identifier)
 
 
+def _modify_attribute(original: Any, self: RDSBackend, a: dict[str, Any], snapshot: Any, state_error: Any) -> Any:
+    if snapshot is not None and simtime.busy(snapshot):
+        raise state_error(snapshot, "share")
+    if snapshot is not None and a.get("values_to_add"):
+        present = snapshot.attributes.get(a["attribute_name"], [])
+        a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
+    a.pop("self", None)
+    return original(self, **a)
+
+
 @patch(RDSBackend, "modify_db_snapshot_attribute")
 def modify_db_snapshot_attribute(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> Any:
     """ModifyDBSnapshotAttribute: refused with InvalidDBSnapshotState until the snapshot is
     available; adding an account that is already there is a no-op (no duplicate entry)."""
     a = arguments(original, (self, *args), kwargs)
     snapshot = self.database_snapshots.get(a["db_snapshot_identifier"])
-    if snapshot is not None and simtime.busy(snapshot):
-        raise snapshot_state_error(snapshot, "share")
-    if snapshot is not None and a.get("values_to_add"):
-        present = snapshot.attributes.get(a["attribute_name"], [])
-        a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
-    a.pop("self", None)
-    return original(self, **a)
+    return _modify_attribute(original, self, a, snapshot, snapshot_state_error)
 
 
 @patch(RDSBackend, "modify_db_cluster_snapshot_attribute")
@@ -178,13 +182,7 @@ def modify_db_cluster_snapshot_attribute(original: Any, self: RDSBackend, *args:
     available; adding an account already present is a no-op."""
     a = arguments(original, (self, *args), kwargs)
     snapshot = self.cluster_snapshots.get(a["db_cluster_snapshot_identifier"])
-    if snapshot is not None and simtime.busy(snapshot):
-        raise cluster_snapshot_state_error(snapshot, "share")
-    if snapshot is not None and a.get("values_to_add"):
-        present = snapshot.attributes.get(a["attribute_name"], [])
-        a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
-    a.pop("self", None)
-    return original(self, **a)
+    return _modify_attribute(original, self, a, snapshot, cluster_snapshot_state_error)
 
 
 @patch(RDSBackend, "create_db_instance")
