@@ -2,6 +2,8 @@
 // loopback port and stops it. Used by the test global setup and `kura demo`.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
+import { delimiter } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PrerequisiteError } from '../shared/runtime/errors.ts';
 
 export interface Emulator {
@@ -42,6 +44,12 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, timeoutMs: num
   throw new PrerequisiteError(`moto_server did not answer on ${endpoint} within ${timeoutMs / 1000}s`);
 }
 
+/** kura's patches to moto (local/moto/sitecustomize.py loads them when Python starts), ahead of any PYTHONPATH. */
+const MOTO_PATCHES = fileURLToPath(new URL('./moto', import.meta.url));
+function motoPatchPath(): string {
+  return [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(delimiter);
+}
+
 export async function startEmulator(): Promise<Emulator> {
   if (!motoAvailable()) {
     throw new PrerequisiteError(
@@ -52,7 +60,7 @@ export async function startEmulator(): Promise<Emulator> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, MOTO_ACCOUNT_ID: undefined } as NodeJS.ProcessEnv,
+    env: { ...process.env, MOTO_ACCOUNT_ID: undefined, PYTHONPATH: motoPatchPath() } as NodeJS.ProcessEnv,
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {

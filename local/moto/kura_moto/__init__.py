@@ -1,0 +1,1 @@
+# kura patches to moto (see ../sitecustomize.py).
