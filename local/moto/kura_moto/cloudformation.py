@@ -28,7 +28,11 @@ def _true(value):
 
 
 class _Made:
-    """A resource CloudFormation made: its physical id, and how deleting the stack undoes it."""
+    """A resource CloudFormation made with make(): its physical id, and how deleting the stack undoes it."""
+
+    TYPE = ""
+    # The property that names the resource; without it, moto generates <stack>-<logical id>-<suffix>.
+    NAME = ""
 
     def __init__(self, physical_id, undo=None):
         self._physical_id = physical_id
@@ -38,13 +42,21 @@ class _Made:
     def physical_resource_id(self):
         return self._physical_id
 
-    @staticmethod
-    def cloudformation_name_type():
-        return ""
+    @classmethod
+    def cloudformation_type(cls):
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls):
+        return cls.NAME
 
     @classmethod
     def has_cfn_attr(cls, attr):
         return False
+
+    @classmethod
+    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return cls(resource_name, cls.make(resource_name, cloudformation_json["Properties"], account_id, region_name))
 
     def delete(self, account_id, region_name):
         if self._undo:
@@ -52,70 +64,54 @@ class _Made:
 
 
 # Each class below subclasses CloudFormationModel directly: moto finds the
-# resource types through CloudFormationModel.__subclasses__().
+# resource types through CloudFormationModel.__subclasses__(). make() returns
+# what undoes it, or None.
 
 
 class BucketPolicy(_Made, CloudFormationModel):
     """AWS::S3::BucketPolicy: PutBucketPolicy on Bucket with PolicyDocument."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::S3::BucketPolicy"
+    TYPE = "AWS::S3::BucketPolicy"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    @staticmethod
+    def make(name, p, account_id, region_name):
         s3 = s3_backends[account_id][get_partition(region_name)]
         s3.put_bucket_policy(p["Bucket"], json.dumps(p["PolicyDocument"]).encode())
-        return cls(resource_name, lambda: s3.delete_bucket_policy(p["Bucket"]))
+        return lambda: s3.delete_bucket_policy(p["Bucket"])
 
 
 class TopicPolicy(_Made, CloudFormationModel):
     """AWS::SNS::TopicPolicy: the Policy attribute of every topic in Topics."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::SNS::TopicPolicy"
+    TYPE = "AWS::SNS::TopicPolicy"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    @staticmethod
+    def make(name, p, account_id, region_name):
         sns = sns_backends[account_id][region_name]
         for arn in p["Topics"]:
             sns.set_topic_attribute(arn, "policy", json.dumps(p["PolicyDocument"]))
-        return cls(resource_name)
 
 
 class QueuePolicy(_Made, CloudFormationModel):
     """AWS::SQS::QueuePolicy: the Policy attribute of every queue in Queues (queue URLs)."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::SQS::QueuePolicy"
+    TYPE = "AWS::SQS::QueuePolicy"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    @staticmethod
+    def make(name, p, account_id, region_name):
         sqs = sqs_backends[account_id][region_name]
         for url in p["Queues"]:
             sqs.set_queue_attributes(url.rstrip("/").split("/")[-1], {"Policy": json.dumps(p["PolicyDocument"])})
-        return cls(resource_name)
 
 
 class Schedule(_Made, CloudFormationModel):
     """AWS::Scheduler::Schedule: CreateSchedule; its physical id is the schedule's name."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::Scheduler::Schedule"
+    TYPE = "AWS::Scheduler::Schedule"
+    NAME = "Name"
 
     @staticmethod
-    def cloudformation_name_type():
-        return "Name"
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    def make(name, p, account_id, region_name):
         scheduler = scheduler_backends[account_id][region_name]
         scheduler.create_schedule(
             description=p.get("Description"),
@@ -123,7 +119,7 @@ class Schedule(_Made, CloudFormationModel):
             flexible_time_window=p["FlexibleTimeWindow"],
             group_name=p.get("GroupName"),
             kms_key_arn=p.get("KmsKeyArn"),
-            name=resource_name,
+            name=name,
             schedule_expression=p["ScheduleExpression"],
             schedule_expression_timezone=p.get("ScheduleExpressionTimezone"),
             start_date=p.get("StartDate"),
@@ -131,28 +127,22 @@ class Schedule(_Made, CloudFormationModel):
             target=p["Target"],
             action_after_completion=None,
         )
-        return cls(resource_name, lambda: scheduler.delete_schedule(p.get("GroupName"), resource_name))
+        return lambda: scheduler.delete_schedule(p.get("GroupName"), name)
 
 
 class MetricAlarm(_Made, CloudFormationModel):
     """AWS::CloudWatch::Alarm on one metric: PutMetricAlarm, named AlarmName or <stack>-<logical id>-<suffix>."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::CloudWatch::Alarm"
+    TYPE = "AWS::CloudWatch::Alarm"
+    NAME = "AlarmName"
 
     @staticmethod
-    def cloudformation_name_type():
-        return "AlarmName"
-
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    def make(name, p, account_id, region_name):
         if "Metrics" in p:
             raise NotImplementedError("kura_moto: alarms on metric math (Metrics) are not reproduced")
         cloudwatch = cloudwatch_backends[account_id][region_name]
         cloudwatch.put_metric_alarm(
-            name=resource_name,
+            name=name,
             namespace=p.get("Namespace"),
             metric_name=p.get("MetricName"),
             comparison_operator=p["ComparisonOperator"],
@@ -171,25 +161,20 @@ class MetricAlarm(_Made, CloudFormationModel):
             actions_enabled=_true(p.get("ActionsEnabled", True)),
             treat_missing_data=p.get("TreatMissingData"),
         )
-        return cls(resource_name, lambda: cloudwatch.delete_alarms([resource_name]))
+        return lambda: cloudwatch.delete_alarms([name])
 
 
 class EventInvokeConfig(_Made, CloudFormationModel):
     """AWS::Lambda::EventInvokeConfig: PutFunctionEventInvokeConfig (retries, event age, destinations)."""
 
-    @staticmethod
-    def cloudformation_type():
-        return "AWS::Lambda::EventInvokeConfig"
+    TYPE = "AWS::Lambda::EventInvokeConfig"
 
-    @classmethod
-    def create_from_cloudformation_json(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        p = cloudformation_json["Properties"]
+    @staticmethod
+    def make(name, p, account_id, region_name):
         lam = lambda_backends[account_id][region_name]
-        config = {
-            k: p[k] for k in ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig") if k in p
-        }
-        lam.put_function_event_invoke_config(p["FunctionName"], config)
-        return cls(resource_name, lambda: lam.delete_function_event_invoke_config(p["FunctionName"]))
+        keys = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
+        lam.put_function_event_invoke_config(p["FunctionName"], {k: p[k] for k in keys if k in p})
+        return lambda: lam.delete_function_event_invoke_config(p["FunctionName"])
 
 
 def _lifecycle_rule(r):
