@@ -124,8 +124,6 @@ export interface ReportInput {
   sourceAccount?: string;
   isolatedAccount?: string;
   configured: Record<ValidatedClass, boolean>;
-  /** Classes with no restore step in this build. */
-  unsupported?: ValidatedClass[];
   items: ItemOutcome[];
   leftovers: string[];
   problems: string[];
@@ -153,7 +151,6 @@ export function buildReport(input: ReportInput): ValidationReport {
       skipped: mine.filter((i) => i.status === 'skip').length,
     };
     if (!s.configured) s.note = 'not configured in the policy';
-    else if (input.unsupported?.includes(cls)) s.note = 'no restore step for this class in this build';
     else if (mine.length === 0 || s.skipped === mine.length)
       s.note = 'nothing to validate: no kura-managed recovery point';
     if (s.configured && s.note) warnings.push(`${cls}: ${s.note}`);

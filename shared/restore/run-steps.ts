@@ -5,25 +5,16 @@
 import { InputError } from '../runtime/errors.ts';
 import type { RestoreClass, RestoreStep } from './types.ts';
 
-export const RESTORE_STEPS: Partial<Record<RestoreClass, () => Promise<RestoreStep>>> = {
+export const RESTORE_STEPS: Record<RestoreClass, () => Promise<RestoreStep>> = {
   database: async () => (await import('./database.ts')).databaseRestoreStep,
   image: async () => (await import('./image.ts')).imageRestoreStep,
   content: async () => (await import('./content.ts')).contentRestoreStep,
   logs: async () => (await import('./logs.ts')).logsRestoreStep,
 };
 
-/** The classes with a restore step, in dependency order (database, servers, content, logs). */
-export function restoreClasses(): RestoreClass[] {
-  const order: RestoreClass[] = ['database', 'image', 'content', 'logs'];
-  return order.filter((c) => RESTORE_STEPS[c]);
-}
-
+/** The restore step of a class named in a state machine's input; an InputError for any other name. */
 export async function restoreStep(cls: string): Promise<RestoreStep> {
-  const load = RESTORE_STEPS[cls as RestoreClass];
-  if (!load) {
-    throw new InputError([
-      `class "${cls}": no restore step; expected one of ${restoreClasses().join(', ') || '(none)'}`,
-    ]);
-  }
-  return load();
+  if (!Object.hasOwn(RESTORE_STEPS, cls))
+    throw new InputError([`class "${cls}": expected one of ${Object.keys(RESTORE_STEPS).join(', ')}`]);
+  return RESTORE_STEPS[cls as RestoreClass]();
 }

@@ -28,7 +28,7 @@ import {
   type RequestedItem,
   type RestoreRequest,
 } from '../restore/request.ts';
-import { RESTORE_STEPS, restoreClasses } from '../restore/run-steps.ts';
+import { restoreStep } from '../restore/run-steps.ts';
 import type {
   CreatedResource,
   IsolatedTarget,
@@ -52,7 +52,7 @@ export interface RestoreState {
 
 export interface RestorePorts {
   store: RestoreStorePort;
-  step(cls: RestoreClass): Promise<RestoreStep | undefined>;
+  step(cls: RestoreClass): Promise<RestoreStep>;
   preflight: PreflightPorts;
   /** Read-only connection to the target (pre-flight). */
   connect(deps: Deps): Promise<IsolatedTarget>;
@@ -63,24 +63,13 @@ export interface RestorePorts {
 export function awsRestorePorts(deps: Deps): RestorePorts {
   return {
     store: new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
-    step: async (cls) => (RESTORE_STEPS[cls] ? RESTORE_STEPS[cls]() : undefined),
+    step: restoreStep,
     preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
       pitrWindow(deps.clients, i),
     ),
     connect: connectIsolated,
     prepareTarget: prepareIsolatedTarget,
   };
-}
-
-const ALL_CLASSES: RestoreClass[] = ['database', 'image', 'content', 'logs'];
-
-/** Classes that have no restore step in this build, with the message an operator reads. */
-export function unavailableClasses(): { class: RestoreClass; message: string }[] {
-  const have = restoreClasses();
-  return ALL_CLASSES.filter((c) => !have.includes(c)).map((c) => ({
-    class: c,
-    message: `class "${c}" cannot be restored by this build: no restore step is registered for it (shared/restore/run-steps.ts); available: ${have.join(', ') || 'none'}`,
-  }));
 }
 
 async function resolveItem(
@@ -106,10 +95,6 @@ async function resolveItem(
     };
   }
   const step = await ports.step(item.class);
-  if (!step)
-    return {
-      problem: `${label}: ${unavailableClasses().find((u) => u.class === item.class)?.message ?? `class ${item.class} unavailable`}`,
-    };
   const s = item.selection;
   const before = s.kind === 'before' ? new Date(s.time) : undefined;
   let points: RecoveryPointRef[];
@@ -317,8 +302,6 @@ export async function restoreItem(
   await save();
   try {
     const step = await ports.step(item.class);
-    if (!step)
-      throw new InputError([unavailableClasses().find((u) => u.class === item.class)?.message ?? item.class]);
     let rp = item.recoveryPoint;
     if (item.pitr) {
       const progress = await advancePitr(deps.clients, item, record, {

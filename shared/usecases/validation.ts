@@ -34,7 +34,7 @@ import type { Policy } from '../policy/schema.ts';
 import { RUN_TAG, restoredName, unshareAfterRun } from '../restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
 import { listManagedInIsolated, stillExists } from '../restore/leftovers.ts';
-import { RESTORE_STEPS, restoreStep } from '../restore/run-steps.ts';
+import { restoreStep } from '../restore/run-steps.ts';
 import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
@@ -59,12 +59,9 @@ export interface ValidationPlan {
   isolatedAccount: string;
   region: string;
   configured: Record<ValidatedClass, boolean>;
-  unsupported: ValidatedClass[];
   items: PlannedItem[];
   /** Configured classes with nothing to validate, and why. */
   nothing: { class: RestoreClass; reason: string }[];
-  /** Recovery points found but not validated by this build, and why. */
-  skipped: { class: RestoreClass; source: string; reason: string }[];
 }
 
 /** One item's record, rewritten by each state that touches it. */
@@ -190,12 +187,10 @@ export async function planValidation(
   // Then its network, key and bucket, once, before the restores fan out in parallel.
   const target = await prepareIsolatedTarget(deps);
   const configured = configuredClasses(deps.policy);
-  const unsupported = CLASSES.filter((c) => configured[c] && !RESTORE_STEPS[c]);
   const items: PlannedItem[] = [];
   const nothing: ValidationPlan['nothing'] = [];
-  const skipped: ValidationPlan['skipped'] = [];
   for (const cls of CLASSES) {
-    if (!configured[cls] || !RESTORE_STEPS[cls]) continue;
+    if (!configured[cls]) continue;
     const step = await restoreStep(cls);
     const points = await step.list(deps, { before: time });
     const newest = new Map<string, RecoveryPointRef>();
@@ -220,10 +215,8 @@ export async function planValidation(
     isolatedAccount: target.accountId,
     region: target.region,
     configured,
-    unsupported,
     items,
     nothing,
-    skipped,
   };
   const store = new VaultStore(deps.clients, deps.policy);
   await store.putJson(planKey(deps.policy, runId), plan);
@@ -305,17 +298,10 @@ export async function checkItem(
   const { store, rec, key } = await loadItem(deps, p);
   if (!rec.restored)
     throw new Error(`item ${p.index} (${rec.class} ${rec.source}) was not restored; nothing to check`);
-  const load = CLASS_CHECKS[rec.class];
   try {
-    if (!load) {
-      rec.check = {
-        checks: [{ name: 'check', status: 'fail', detail: `no check for class ${rec.class} in this build` }],
-      };
-    } else {
-      const target = await isolatedWithNetwork(deps);
-      const check = await load();
-      rec.check = await check({ deps, target, now: timerNow(deps), ports: opts.ports ?? {} }, rec.restored);
-    }
+    const target = await isolatedWithNetwork(deps);
+    const check = await CLASS_CHECKS[rec.class]();
+    rec.check = await check({ deps, target, now: timerNow(deps), ports: opts.ports ?? {} }, rec.restored);
   } catch (err) {
     rec.check = { checks: [], error: errorInfo(err) };
   }
@@ -529,16 +515,6 @@ export async function reportValidation(
       const rec = await store.getJson<ItemRecord>(itemKey(policy, input.runId, it.index));
       if (rec) records.push(rec);
     }
-    for (const n of plan.skipped ?? []) {
-      items.push({
-        class: n.class,
-        source: n.source,
-        status: 'skip',
-        reason: n.reason,
-        checks: [],
-        cleanup: { status: 'not-needed', resources: [] },
-      });
-    }
     // Proof that nothing is left: what this run tagged, and every resource a restore recorded.
     try {
       const target = await connectIsolated(deps);
@@ -569,7 +545,6 @@ export async function reportValidation(
     sourceAccount: plan?.sourceAccount,
     isolatedAccount: plan?.isolatedAccount ?? policy.isolatedAccount?.accountId,
     configured: plan?.configured ?? configuredClasses(policy),
-    unsupported: plan?.unsupported,
     items,
     leftovers,
     problems,

@@ -1,36 +1,11 @@
 // Test support (deploy): CloudFormation templates as data. Reads the YAML
-// short forms (!Ref, !Sub, …), resolves intrinsic functions against a stack
-// that moto's CloudFormation created, and replays through each service's own
-// API what moto's CloudFormation does not create (resource types it skips
-// with a warning, bucket properties it ignores), with the template's own
-// properties, so that the created resources can be checked as a whole.
-import { PutMetricAlarmCommand } from '@aws-sdk/client-cloudwatch';
-import {
-  AuthorizeSecurityGroupEgressCommand,
-  EC2Client,
-  RevokeSecurityGroupEgressCommand,
-} from '@aws-sdk/client-ec2';
+// short forms (!Ref, !Sub, …) and resolves intrinsic functions against a
+// stack that the emulator's CloudFormation created, so that the created
+// resources can be looked up by the template's logical ids.
 import { DescribeStackResourcesCommand } from '@aws-sdk/client-cloudformation';
-import { PutFunctionEventInvokeConfigCommand } from '@aws-sdk/client-lambda';
-import {
-  PutBucketLifecycleConfigurationCommand,
-  PutBucketOwnershipControlsCommand,
-  PutBucketPolicyCommand,
-  PutBucketVersioningCommand,
-  PutObjectLockConfigurationCommand,
-  PutPublicAccessBlockCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
-import { LambdaClient } from '@aws-sdk/client-lambda';
 import { parse, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { toS3LifecycleRule } from '../../shared/aws/vault.ts';
-import type { LifecycleRule } from '../../shared/domain/lifecycle/index.ts';
 
 /** CloudFormation properties: free-form JSON. */
 export type Props = Record<string, any>;
@@ -40,32 +15,6 @@ export type CfnTemplate = {
   Outputs?: Record<string, { Value: unknown }>;
   [k: string]: unknown;
 };
-
-/**
- * What moto 5.2's CloudFormation does not create (it logs "No Moto
- * CloudFormation support" and goes on), replayed here through the services'
- * APIs. The test asserts that exactly these were skipped.
- */
-export const MOTO_SKIPS = [
-  'AWS::CloudWatch::Alarm',
-  'AWS::Lambda::EventInvokeConfig',
-  'AWS::S3::BucketPolicy',
-  'AWS::SNS::TopicPolicy',
-  'AWS::SQS::QueuePolicy',
-  'AWS::Scheduler::Schedule',
-];
-
-/** AWS::S3::Bucket properties moto's CloudFormation ignores (it applies only BucketEncryption and Tags). */
-export const MOTO_IGNORED_BUCKET_PROPERTIES = [
-  'VersioningConfiguration',
-  'ObjectLockConfiguration',
-  'PublicAccessBlockConfiguration',
-  'OwnershipControls',
-  'LifecycleConfiguration',
-];
-
-/** AWS::EC2::SecurityGroup properties moto's CloudFormation ignores (it keeps the default allow-all egress). */
-export const MOTO_IGNORED_SECURITY_GROUP_PROPERTIES = ['SecurityGroupEgress'];
 
 const scalarTag = (tag: string, fn: string, split = false) => ({
   tag,
@@ -162,7 +111,7 @@ export interface StackContext {
   parameters?: Record<string, string>;
 }
 
-/** Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split and Fn::GetAZs against a created stack. */
+/** Ref and Fn::GetAtt of the template's resources, as the created stack answers them. */
 export class StackResolver {
   private constructor(
     private readonly ctx: StackContext,
@@ -222,187 +171,4 @@ export class StackResolver {
     if (attr === 'QueueName' && type === 'AWS::SQS::Queue') return queueName;
     throw new Error(`GetAtt ${logical}.${attr} (${type}) is not known to the test resolver`);
   }
-
-  resolve(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map((x) => this.resolve(x));
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Props;
-    const keys = Object.keys(o);
-    if (keys.length === 1) {
-      const [k] = keys as [string];
-      const a = o[k];
-      switch (k) {
-        case 'Ref':
-          return this.ref(a);
-        case 'Fn::GetAtt':
-          return this.getAtt(a[0], a[1]);
-        case 'Fn::Sub': {
-          const [text, vars] =
-            typeof a === 'string' ? [a, {}] : [a[0] as string, this.resolve(a[1]) as Props];
-          return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
-            if (name in vars) return String(vars[name]);
-            const dot = name.indexOf('.');
-            return dot > 0 && !name.startsWith('AWS::')
-              ? this.getAtt(name.slice(0, dot), name.slice(dot + 1))
-              : this.ref(name);
-          });
-        }
-        case 'Fn::Join':
-          return (this.resolve(a[1]) as unknown[]).join(a[0]);
-        case 'Fn::Select':
-          return (this.resolve(a[1]) as unknown[])[Number(this.resolve(a[0]))];
-        case 'Fn::Split':
-          return String(this.resolve(a[1])).split(a[0]);
-        case 'Fn::GetAZs':
-          return ['a', 'b', 'c'].map((z) => `${this.ctx.region}${z}`);
-      }
-    }
-    return Object.fromEntries(keys.map((k) => [k, this.resolve(o[k])]));
-  }
-}
-
-/**
- * Applies, through each service's API, what moto's CloudFormation skipped:
- * the MOTO_SKIPS resources and the ignored bucket properties, with the
- * template's properties resolved against the stack. Returns one line per
- * replayed item, for the test's record.
- */
-export async function replaySkipped(
-  clients: Clients,
-  template: CfnTemplate,
-  resolver: StackResolver,
-  ctx: StackContext,
-): Promise<string[]> {
-  const done: string[] = [];
-  const region = ctx.region;
-  const s3 = clients.get(S3Client, region);
-  for (const [logical, r] of Object.entries(template.Resources)) {
-    const p = resolver.resolve(r.Properties ?? {}) as Props;
-    switch (r.Type) {
-      case 'AWS::S3::Bucket': {
-        const Bucket = resolver.ref(logical);
-        if (p.VersioningConfiguration)
-          await s3.send(
-            new PutBucketVersioningCommand({ Bucket, VersioningConfiguration: p.VersioningConfiguration }),
-          );
-        if (p.ObjectLockConfiguration) {
-          const d = p.ObjectLockConfiguration.Rule?.DefaultRetention;
-          await s3.send(
-            new PutObjectLockConfigurationCommand({
-              Bucket,
-              ObjectLockConfiguration: {
-                ObjectLockEnabled: 'Enabled',
-                ...(d ? { Rule: { DefaultRetention: { Mode: d.Mode, Days: d.Days, Years: d.Years } } } : {}),
-              },
-            }),
-          );
-        }
-        if (p.PublicAccessBlockConfiguration)
-          await s3.send(
-            new PutPublicAccessBlockCommand({
-              Bucket,
-              PublicAccessBlockConfiguration: p.PublicAccessBlockConfiguration,
-            }),
-          );
-        if (p.OwnershipControls)
-          await s3.send(
-            new PutBucketOwnershipControlsCommand({ Bucket, OwnershipControls: p.OwnershipControls }),
-          );
-        if (p.LifecycleConfiguration)
-          await s3.send(
-            new PutBucketLifecycleConfigurationCommand({
-              Bucket,
-              LifecycleConfiguration: {
-                Rules: (p.LifecycleConfiguration.Rules as LifecycleRule[]).map(toS3LifecycleRule),
-              },
-            }),
-          );
-        done.push(
-          `${logical}: ${MOTO_IGNORED_BUCKET_PROPERTIES.filter((k) => p[k]).join(', ')} through the S3 API`,
-        );
-        break;
-      }
-      case 'AWS::EC2::SecurityGroup': {
-        if (!p.SecurityGroupEgress) break;
-        // As CloudFormation does: the template's egress rules replace the default allow-all.
-        const ec2 = clients.get(EC2Client, region);
-        const GroupId = resolver.ref(logical);
-        await ec2.send(
-          new RevokeSecurityGroupEgressCommand({
-            GroupId,
-            IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-          }),
-        );
-        await ec2.send(
-          new AuthorizeSecurityGroupEgressCommand({
-            GroupId,
-            IpPermissions: (p.SecurityGroupEgress as Props[]).map((e) => ({
-              IpProtocol: e.IpProtocol,
-              FromPort: e.FromPort,
-              ToPort: e.ToPort,
-              IpRanges: [{ CidrIp: e.CidrIp, Description: e.Description }],
-            })),
-          }),
-        );
-        done.push(`${logical}: SecurityGroupEgress through the EC2 API`);
-        break;
-      }
-      case 'AWS::S3::BucketPolicy':
-        await s3.send(
-          new PutBucketPolicyCommand({ Bucket: p.Bucket, Policy: JSON.stringify(p.PolicyDocument) }),
-        );
-        done.push(`${logical}: PutBucketPolicy`);
-        break;
-      case 'AWS::SNS::TopicPolicy':
-        for (const TopicArn of p.Topics as string[])
-          await clients.get(SNSClient, region).send(
-            new SetTopicAttributesCommand({
-              TopicArn,
-              AttributeName: 'Policy',
-              AttributeValue: JSON.stringify(p.PolicyDocument),
-            }),
-          );
-        done.push(`${logical}: SetTopicAttributes Policy`);
-        break;
-      case 'AWS::SQS::QueuePolicy': {
-        const sqs = clients.get(SQSClient, region);
-        for (const url of p.Queues as string[]) {
-          const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: url.split('/').pop() }));
-          await sqs.send(
-            new SetQueueAttributesCommand({
-              QueueUrl,
-              Attributes: { Policy: JSON.stringify(p.PolicyDocument) },
-            }),
-          );
-        }
-        done.push(`${logical}: SetQueueAttributes Policy`);
-        break;
-      }
-      case 'AWS::Scheduler::Schedule':
-        await clients.get(SchedulerClient, region).send(
-          new CreateScheduleCommand({
-            Name: p.Name,
-            Description: p.Description,
-            ScheduleExpression: p.ScheduleExpression,
-            ScheduleExpressionTimezone: p.ScheduleExpressionTimezone,
-            FlexibleTimeWindow: p.FlexibleTimeWindow,
-            State: p.State,
-            Target: p.Target,
-          }),
-        );
-        done.push(`${logical}: CreateSchedule ${p.Name}`);
-        break;
-      case 'AWS::CloudWatch::Alarm':
-        await clients
-          .get(CloudWatchClient, region)
-          .send(new PutMetricAlarmCommand({ AlarmName: `${ctx.stackName}-${logical}`, ...p } as never));
-        done.push(`${logical}: PutMetricAlarm`);
-        break;
-      case 'AWS::Lambda::EventInvokeConfig':
-        await clients.get(LambdaClient, region).send(new PutFunctionEventInvokeConfigCommand(p as never));
-        done.push(`${logical}: PutFunctionEventInvokeConfig`);
-        break;
-    }
-  }
-  return done;
 }

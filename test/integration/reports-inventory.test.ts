@@ -1,26 +1,31 @@
 // Integration (reports): `kura report inventory` over real database snapshots
 // in moto lists a missed day as a gap; the CLI's JSON parses; and the HTML of
-// the inventory, lifecycle and validation reports renders in headless
-// Chromium with its chart and key rows in the DOM.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+// the inventory, lifecycle and validation reports, opened in headless
+// Chromium, shows a person its charts and its verdict: laid out, visible,
+// drawn in the colours that carry the meaning (pixels of a screenshot).
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { lifecycleHtml, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { projectCosts, STATED_PRICES } from '../../shared/domain/reports/cost.ts';
+import { COLOURS } from '../../shared/domain/reports/html.ts';
 import { type InventoryReport, inventoryHtml } from '../../shared/domain/reports/inventory.ts';
 import { historyHtml, validationHistory } from '../../shared/domain/reports/validation-history.ts';
+import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import { managedTags } from '../../shared/domain/tags.ts';
-import { buildReport, serializeReport } from '../../shared/domain/validation-report.ts';
+import { buildReport, renderHtml, serializeReport } from '../../shared/domain/validation-report.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { createDatabase } from '../support/rds.ts';
+import { launchChromium, layoutOf, openReport, pixelsOf, pngSize } from '../support/render.ts';
+import { toolOrSkip } from '../support/tools.ts';
 
 // rds-snapshot fires at 04:00 Asia/Tokyo = 19:00 UTC the day before.
 const AT = new Date('2026-11-22T00:00:00Z');
@@ -57,38 +62,6 @@ beforeAll(async () => {
   }
   report = await buildInventoryReport({ policy, clients }, { at: AT, days: 7 });
 });
-
-/** Headless Chromium's DOM of a page; the test fails, by name, when Chromium is missing. */
-function renderedDom(html: string, name: string): string {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-  if (!found) {
-    throw new Error(
-      'chromium was not found on PATH: the report render check needs headless Chromium (Debian: apt-get install chromium; .ci/run installs it)',
-    );
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'kura-render-'));
-  const file = join(dir, `${name}.html`);
-  writeFileSync(file, html);
-  const r = spawnSync(
-    found,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      '--dump-dom',
-      `file://${file}`,
-    ],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  return r.stdout;
-}
 
 describe('kura report inventory', () => {
   it('lists the missed day of a daily series as a gap, with the runs present', () => {
@@ -129,21 +102,96 @@ describe('kura report inventory', () => {
   });
 });
 
-describe('report HTML in headless Chromium', () => {
-  it('renders the inventory with its coverage chart, the gap and the points', () => {
-    const dom = renderedDom(inventoryHtml(report), 'inventory');
-    expect(dom).toContain('<svg id="coverage"');
-    expect(dom).toMatch(/<rect class="cell missing"/);
-    expect(dom).toContain(
-      `database ${db}: 2026-11-19 04:00 Asia/Tokyo (1 run missed; 2026-11-18T19:00:00.000Z)`,
-    );
-    expect(dom).toContain(`kura-${db}-202611211900`);
+/** A monthly validation report whose database items all passed. */
+function passedReport(sources: string[]) {
+  return buildReport({
+    runId: '202611010000',
+    time: '2026-11-01T00:00:00.000Z',
+    generatedAt: '2026-11-01T00:20:00.000Z',
+    region: 'ap-northeast-1',
+    configured: { database: true, image: false, content: false, logs: false },
+    items: sources.map((source) => ({
+      class: 'database' as const,
+      source,
+      status: 'pass' as const,
+      restore: {
+        startedAt: '2026-11-01T00:01:00.000Z',
+        finishedAt: '2026-11-01T00:13:00.000Z',
+        durationSeconds: 720,
+        rtoMinutes: 30,
+        withinRto: true,
+      },
+      checks: [{ name: 'available', status: 'pass' as const, detail: 'status available' }],
+      cleanup: { status: 'done' as const, resources: [] },
+    })),
+    leftovers: [],
+    problems: [],
+    previous: null,
+  });
+}
+
+describe('report HTML as a person sees it, in headless Chromium', () => {
+  let browser: Browser | undefined;
+  afterAll(async () => {
+    await browser?.close();
+  });
+  /** The shared browser; the check is skipped (or fails under CI) when Chromium is not installed. */
+  async function chromium(ctx: TestContext): Promise<Browser> {
+    const path = toolOrSkip(ctx, 'chromium');
+    browser ??= await launchChromium(path);
+    return browser;
+  }
+
+  it('draws the coverage chart with the missed day in red among green days, and lists the gap', async (ctx) => {
+    const { page, screenshot } = await openReport(await chromium(ctx), inventoryHtml(report), 'inventory');
+    expect(pngSize(screenshot).width).toBe(1280);
+
+    const chart = await layoutOf(page, 'svg#coverage');
+    expect(chart.visible).toBe(true);
+    expect(chart.width).toBeGreaterThan(300);
+    const missed = await layoutOf(page, 'svg#coverage rect.cell.missing');
+    expect(missed.visible).toBe(true);
+    expect(missed.width * missed.height).toBeGreaterThan(100);
+    const px = await pixelsOf(page, 'svg#coverage', { missing: COLOURS.missing, present: COLOURS.present });
+    // One missed day drawn in red, the six present days in green.
+    expect(px.missing).toBeGreaterThanOrEqual(0.8 * missed.width * missed.height);
+    expect(px.missing).toBeLessThan(1.5 * missed.width * missed.height);
+    expect(px.present).toBeGreaterThanOrEqual(6 * 0.8 * missed.width * missed.height);
+
+    const gap = await layoutOf(page, 'li.gap');
+    expect(gap).toMatchObject({
+      visible: true,
+      text: `database ${db}: 2026-11-19 04:00 Asia/Tokyo (1 run missed; 2026-11-18T19:00:00.000Z)`,
+    });
+    expect((await layoutOf(page, `td:text-is("kura-${db}-202611211900")`)).visible).toBe(true);
   });
 
-  it('renders the lifecycle report with its charts and the stated prices', () => {
+  it('sees a chart as not drawn when it is hidden, covered or blank', async (ctx) => {
+    const html = inventoryHtml(report);
+    const variants = {
+      hidden: html.replace('</style>', 'svg{visibility:hidden}</style>'),
+      covered: html.replace('</body>', '<div style="position:fixed;inset:0;background:#fff"></div></body>'),
+      blank: html.replace(/fill="#cf222e"/g, 'fill="#ffffff"'),
+    };
+    const seen: Record<string, { visible: boolean; missing: number }> = {};
+    for (const [name, v] of Object.entries(variants)) {
+      const { page } = await openReport(await chromium(ctx), v, `inventory-${name}`);
+      const cell = await layoutOf(page, 'svg#coverage rect.cell.missing');
+      const px = await pixelsOf(page, 'svg#coverage', { missing: COLOURS.missing });
+      seen[name] = { visible: cell.visible, missing: px.missing ?? -1 };
+    }
+    expect(seen).toEqual({
+      hidden: { visible: false, missing: 0 },
+      covered: { visible: false, missing: 0 },
+      blank: { visible: true, missing: 0 },
+    });
+  });
+
+  it('draws the lifecycle charts in the storage-class colours, the drift verdict and the stated prices', async (ctx) => {
     const p = testPolicy();
     const rep = {
       ...lifecycleReport(p, AT, undefined),
+      drift: vaultDrift(p, { exists: true, versioning: 'Suspended', unreadable: [] }),
       costs: projectCosts(
         p,
         [
@@ -157,31 +205,52 @@ describe('report HTML in headless Chromium', () => {
         STATED_PRICES,
       ),
     };
-    const dom = renderedDom(lifecycleHtml(rep), 'lifecycle');
-    expect(dom).toContain('<svg id="retention"');
-    expect(dom).toContain('<svg id="cost"');
-    expect(dom).toContain('Stated prices, not fetched.');
-    expect(dom).toContain('logs-access-bundles-transition');
+    const { page } = await openReport(await chromium(ctx), lifecycleHtml(rep), 'lifecycle');
+
+    const verdict = await layoutOf(page, 'h2 .badge.b-bad');
+    expect(verdict.visible).toBe(true);
+    expect(verdict.text).toMatch(/^\d+ drift\(s\)$/);
+    expect((await pixelsOf(page, 'h2 .badge.b-bad', { bad: COLOURS.missing })).bad).toBeGreaterThan(100);
+    for (const id of ['retention', 'cost']) {
+      const chart = await layoutOf(page, `svg#${id}`);
+      expect(chart.visible, id).toBe(true);
+      expect(chart.width, id).toBeGreaterThan(300);
+    }
+    const retention = await pixelsOf(page, 'svg#retention', {
+      standard: COLOURS.STANDARD,
+      deepArchive: COLOURS.DEEP_ARCHIVE,
+    });
+    expect(retention.standard).toBeGreaterThan(1000);
+    expect(retention.deepArchive).toBeGreaterThan(1000);
+    expect((await pixelsOf(page, 'svg#cost', { standard: COLOURS.STANDARD })).standard).toBeGreaterThan(100);
+    expect((await layoutOf(page, 'p.note b')).text).toBe('Stated prices, not fetched.');
+    expect((await layoutOf(page, 'text=logs-access-bundles-transition')).visible).toBe(true);
   });
 
-  it('renders the validation history with its chart and chain status', () => {
-    const body = serializeReport(
-      buildReport({
-        runId: '202611010000',
-        time: '2026-11-01T00:00:00.000Z',
-        generatedAt: '2026-11-01T00:20:00.000Z',
-        region: 'ap-northeast-1',
-        configured: { database: true, image: false, content: false, logs: false },
-        items: [],
-        leftovers: [],
-        problems: [],
-        previous: null,
-      }),
+  it('draws the validation history with its passed items in green and the chain verdict', async (ctx) => {
+    const monthly = passedReport(['shop-db', 'shop-db-2']);
+    const h = validationHistory(
+      [{ key: 'reports/validation/202611010000/report.json', body: serializeReport(monthly) }],
+      AT,
     );
-    const h = validationHistory([{ key: 'reports/validation/202611010000/report.json', body }], AT);
-    const dom = renderedDom(historyHtml(h), 'validation');
-    expect(dom).toContain('<svg id="history"');
-    expect(dom).toContain('202611010000');
-    expect(dom).toContain('intact');
+    const { page } = await openReport(await chromium(ctx), historyHtml(h), 'validation-history');
+
+    const chart = await layoutOf(page, 'svg#history');
+    expect(chart.visible).toBe(true);
+    expect((await pixelsOf(page, 'svg#history', { pass: COLOURS.ok })).pass).toBeGreaterThan(1000);
+    const chain = await layoutOf(page, '.badge.b-ok');
+    expect(chain).toMatchObject({ visible: true, text: 'intact' });
+    expect((await pixelsOf(page, '.badge.b-ok', { ok: COLOURS.ok })).ok).toBeGreaterThan(100);
+    expect((await layoutOf(page, 'td:text-is("PASS")')).visible).toBe(true);
+  });
+
+  it("draws the monthly validation report's verdict in green above its items", async (ctx) => {
+    const monthly = passedReport(['shop-db']);
+    const { page } = await openReport(await chromium(ctx), renderHtml(monthly), 'validation-report');
+
+    const verdict = await layoutOf(page, 'h1 span');
+    expect(verdict).toMatchObject({ visible: true, text: 'PASS' });
+    expect((await pixelsOf(page, 'h1 span', { green: '#1a7f37' })).green).toBeGreaterThan(20);
+    expect((await layoutOf(page, 'td:text-is("shop-db")')).visible).toBe(true);
   });
 });

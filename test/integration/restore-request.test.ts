@@ -90,11 +90,15 @@ describe('restore request validation', () => {
       instances: [{ instance: 'i-0123456789abcdef0', image: 'latest' }],
     });
     expect(err).toBeInstanceOf(PreflightError);
-    const text = err.problems.join('\n');
-    expect(text).toContain(`database ${db}: recovery point kura-nope-202601010000 not found`);
-    expect(text).toMatch(
-      /image i-0123456789abcdef0: (no kura-managed recovery point|class "image" cannot be restored)/,
-    );
+    // One line per blocker, each from its own class's recovery points.
+    expect(err.problems).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^database ${db}: recovery point kura-nope-202601010000 not found among kura-managed ones; newest available: kura-${db}-\\d{12} \\(`,
+        ),
+      ),
+      'image i-0123456789abcdef0: no kura-managed recovery point',
+    ]);
     const pitr = await refused({
       reason: 'before the database existed',
       database: { instance: db, snapshot: new Date(Date.now() - 3 * 86_400_000).toISOString() },

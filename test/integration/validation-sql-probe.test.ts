@@ -8,19 +8,17 @@ import {
   runProbes,
   type SqlProbe,
 } from '../../shared/validation/checks/sql-probe.ts';
-import { type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
+import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
+import { tool, toolOrSkip } from '../support/tools.ts';
 
-const unavailable = mariadbUnavailable();
-if (unavailable && process.env.CI)
-  throw new Error(`CI must run the SQL probe tests against MariaDB: ${unavailable}`);
-if (unavailable) console.warn(`skipping the MariaDB SQL probe tests: ${unavailable}`);
-
-describe.skipIf(unavailable !== undefined)('SQL probes against MariaDB', () => {
+// Each check needs MariaDB: skipped with the reason without it, failed under CI.
+describe('SQL probes against MariaDB', () => {
   let db: MariaDb;
   let conn: ProbeConnection;
   const backupTime = new Date('2026-11-01T04:00:00Z');
 
   beforeAll(async () => {
+    if (!tool('mariadb').path) return;
     db = await startMariaDb();
     conn = { engine: 'mariadb', host: db.host, port: db.port, user: db.user, password: db.password };
     const mysql = await import('mysql2/promise');
@@ -47,7 +45,8 @@ describe.skipIf(unavailable !== undefined)('SQL probes against MariaDB', () => {
     await db?.stop();
   });
 
-  it('measures row counts, the newest row as achieved RPO and the migration version when the data is there', async () => {
+  it('measures row counts, the newest row as achieved RPO and the migration version when the data is there', async (ctx) => {
+    toolOrSkip(ctx, 'mariadb');
     // Prepare
     const probes: SqlProbe[] = [
       { name: 'orders', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.orders', min: 3 },
@@ -80,7 +79,8 @@ describe.skipIf(unavailable !== undefined)('SQL probes against MariaDB', () => {
     expect(out.checks[2]?.value).toBe(20261028);
   });
 
-  it('fails each probe with its own reason when data is missing, stale or the SQL is wrong', async () => {
+  it('fails each probe with its own reason when data is missing, stale or the SQL is wrong', async (ctx) => {
+    toolOrSkip(ctx, 'mariadb');
     // Prepare
     const probes: SqlProbe[] = [
       { name: 'too-few', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.orders', min: 10 },
@@ -112,7 +112,8 @@ describe.skipIf(unavailable !== undefined)('SQL probes against MariaDB', () => {
     expect(out.checks[4]?.detail).toContain('returned no value');
   });
 
-  it('fails with the connection error when the credentials are wrong', async () => {
+  it('fails with the connection error when the credentials are wrong', async (ctx) => {
+    toolOrSkip(ctx, 'mariadb');
     // Act
     const out = await runProbes(
       new MysqlProbe(),

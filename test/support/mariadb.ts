@@ -1,11 +1,12 @@
 // Test support: a throwaway MariaDB server from Debian's packages, on a free
 // loopback port with its own data directory, standing in for a restored RDS
-// endpoint. `mariadbAvailable()` says why it cannot start when it cannot.
+// endpoint. The programs are found by test/support/tools.ts (tool 'mariadb').
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/emulator.ts';
+import { requireTool, tool } from './tools.ts';
 
 export interface MariaDb {
   host: string;
@@ -15,28 +16,14 @@ export interface MariaDb {
   stop(): Promise<void>;
 }
 
-const INSTALL = 'mariadb-install-db';
-const SERVER = ['/usr/sbin/mariadbd', 'mariadbd'];
-
-function serverBinary(): string | undefined {
-  return SERVER.find((b) => spawnSync(b, ['--version'], { stdio: 'ignore' }).status === 0);
-}
-
-/** Undefined when MariaDB can start here, else the reason it cannot. */
-export function mariadbUnavailable(): string | undefined {
-  if (spawnSync(INSTALL, ['--help'], { stdio: 'ignore' }).error) {
-    return `${INSTALL} not found: apt-get install -y mariadb-server`;
-  }
-  if (!serverBinary()) return 'mariadbd not found: apt-get install -y mariadb-server';
-  return undefined;
-}
-
 export async function startMariaDb(password = 'probe-password-1'): Promise<MariaDb> {
+  requireTool('mariadb');
+  const [server, install] = tool('mariadb').programs as [string, string];
   const dir = mkdtempSync(join(tmpdir(), 'kura-mariadb-'));
   const datadir = join(dir, 'data');
   const socket = join(dir, 'mysqld.sock');
-  const install = spawnSync(
-    INSTALL,
+  const installed = spawnSync(
+    install,
     [
       '--no-defaults',
       `--datadir=${datadir}`,
@@ -46,10 +33,10 @@ export async function startMariaDb(password = 'probe-password-1'): Promise<Maria
     ],
     { encoding: 'utf8' },
   );
-  if (install.status !== 0) throw new Error(`${INSTALL} failed: ${install.stderr || install.stdout}`);
+  if (installed.status !== 0) throw new Error(`${install} failed: ${installed.stderr || installed.stdout}`);
   const port = await freePort();
   const child: ChildProcess = spawn(
-    serverBinary() ?? 'mariadbd',
+    server,
     [
       '--no-defaults',
       `--datadir=${datadir}`,

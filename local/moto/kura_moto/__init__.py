@@ -22,4 +22,9 @@ def apply() -> list[str]:
 
     simtime.configure_from_environment()
     simtime.install(DomainDispatcherApplication)
-    return apply_all()
+    applied = apply_all()
+    # CloudFormation's missing resource types and properties (the stack test
+    # deploys the packaged template as CloudFormation would).
+    from . import cloudformation
+
+    return applied + cloudformation.apply()

@@ -3,7 +3,7 @@
 import type { RestoreClass } from '../../restore/types.ts';
 import type { ClassCheck } from './types.ts';
 
-export const CLASS_CHECKS: Partial<Record<RestoreClass, () => Promise<ClassCheck>>> = {
+export const CLASS_CHECKS: Record<RestoreClass, () => Promise<ClassCheck>> = {
   database: async () => (await import('./database.ts')).checkDatabase,
   image: async () => (await import('./image.ts')).checkImage,
   content: async () => (await import('./content.ts')).checkContent,
