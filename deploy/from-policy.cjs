@@ -25,4 +25,17 @@ module.exports = {
   region: () => render().region,
   policyJson: () => render().policyJson,
   resources: () => render().resources,
+  // deploy/iam/*.yml: `${file(./deploy/from-policy.cjs):landingBucketArn}` and the like.
+  ...Object.fromEntries(
+    [
+      'landingBucketArn',
+      'landingObjectsArn',
+      'landingPrefixPattern',
+      'contentSourceBuckets',
+      'contentSourcePrefixes',
+      'contentSourceObjects',
+      'reportsPrefix',
+      'isolatedRoleArn',
+    ].map((k) => [k, () => render().iam[k]]),
+  ),
 };

@@ -27,19 +27,13 @@ import { GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-s
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { LambdaClient } from '@aws-sdk/client-lambda';
-import { parse, type YAMLMap, type YAMLSeq } from 'yaml';
+import { CfnResolver, type CfnTemplate, type Props, type StackContext } from '../../local/iam/cfn.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { toS3LifecycleRule } from '../../shared/aws/vault.ts';
 import type { LifecycleRule } from '../../shared/domain/lifecycle/index.ts';
 
-/** CloudFormation properties: free-form JSON. */
-export type Props = Record<string, any>;
-export type CfnTemplate = {
-  Parameters?: Record<string, { Default?: string }>;
-  Resources: Record<string, { Type: string; Properties?: Props; DependsOn?: unknown }>;
-  Outputs?: Record<string, { Value: unknown }>;
-  [k: string]: unknown;
-};
+export type { CfnTemplate, Props, StackContext } from '../../local/iam/cfn.ts';
+export { parseCfnYaml } from '../../local/iam/cfn.ts';
 
 /**
  * What moto 5.2's CloudFormation does not create (it logs "No Moto
@@ -66,54 +60,6 @@ export const MOTO_IGNORED_BUCKET_PROPERTIES = [
 
 /** AWS::EC2::SecurityGroup properties moto's CloudFormation ignores (it keeps the default allow-all egress). */
 export const MOTO_IGNORED_SECURITY_GROUP_PROPERTIES = ['SecurityGroupEgress'];
-
-const scalarTag = (tag: string, fn: string, split = false) => ({
-  tag,
-  resolve: (s: string) => ({ [fn]: split ? s.split('.') : s }),
-});
-const seqTag = (tag: string, fn: string) => ({
-  tag,
-  collection: 'seq' as const,
-  resolve: (seq: YAMLSeq) => ({ [fn]: seq.toJSON() }),
-});
-const mapTag = (tag: string, fn: string) => ({
-  tag,
-  collection: 'map' as const,
-  resolve: (map: YAMLMap) => ({ [fn]: map.toJSON() }),
-});
-
-/** A CloudFormation YAML template, short forms expanded to their JSON forms. */
-export function parseCfnYaml(text: string): CfnTemplate {
-  const fns = [
-    'Sub',
-    'Join',
-    'Select',
-    'Split',
-    'If',
-    'Equals',
-    'Not',
-    'And',
-    'Or',
-    'FindInMap',
-    'Base64',
-    'Cidr',
-  ];
-  return parse(text, {
-    customTags: [
-      scalarTag('!Ref', 'Ref'),
-      scalarTag('!GetAtt', 'Fn::GetAtt', true),
-      scalarTag('!GetAZs', 'Fn::GetAZs'),
-      scalarTag('!ImportValue', 'Fn::ImportValue'),
-      ...fns.flatMap((f) => [
-        scalarTag(`!${f}`, `Fn::${f}`),
-        seqTag(`!${f}`, `Fn::${f}`),
-        mapTag(`!${f}`, `Fn::${f}`),
-      ]),
-      seqTag('!GetAtt', 'Fn::GetAtt'),
-      { tag: '!Condition', resolve: (s: string) => ({ Condition: s }) },
-    ] as never,
-  }) as CfnTemplate;
-}
 
 /**
  * The template in the form moto 5.2's CloudFormation reads, same meaning:
@@ -155,20 +101,15 @@ export function forMoto(template: CfnTemplate): CfnTemplate {
   return out;
 }
 
-export interface StackContext {
-  accountId: string;
-  region: string;
-  stackName: string;
-  parameters?: Record<string, string>;
-}
-
-/** Resolves Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select, Fn::Split and Fn::GetAZs against a created stack. */
-export class StackResolver {
+/** Resolves intrinsic functions against a stack that moto's CloudFormation created. */
+export class StackResolver extends CfnResolver {
   private constructor(
-    private readonly ctx: StackContext,
-    private readonly template: CfnTemplate,
+    ctx: StackContext,
+    template: CfnTemplate,
     readonly physical: Map<string, string>,
-  ) {}
+  ) {
+    super(ctx, template, (logical) => physical.get(logical));
+  }
 
   static async of(clients: Clients, template: CfnTemplate, ctx: StackContext): Promise<StackResolver> {
     const r = await clients
@@ -178,86 +119,6 @@ export class StackResolver {
       (r.StackResources ?? []).map((x) => [x.LogicalResourceId ?? '', x.PhysicalResourceId ?? '']),
     );
     return new StackResolver(ctx, template, physical);
-  }
-
-  private type(logical: string): string {
-    const t = this.template.Resources[logical]?.Type;
-    if (!t) throw new Error(`no resource ${logical} in the template`);
-    return t;
-  }
-
-  ref(name: string): string {
-    const { accountId, region, stackName } = this.ctx;
-    const pseudo: Record<string, string> = {
-      'AWS::AccountId': accountId,
-      'AWS::Region': region,
-      'AWS::StackName': stackName,
-      'AWS::Partition': 'aws',
-      'AWS::URLSuffix': 'amazonaws.com',
-    };
-    if (pseudo[name]) return pseudo[name];
-    const param = this.ctx.parameters?.[name] ?? this.template.Parameters?.[name]?.Default;
-    if (param !== undefined) return param;
-    const id = this.physical.get(name);
-    if (!id) throw new Error(`${name} (${this.type(name)}) was not created by the stack`);
-    return id;
-  }
-
-  getAtt(logical: string, attr: string): string {
-    const { accountId, region } = this.ctx;
-    const id = this.ref(logical);
-    const type = this.type(logical);
-    const queueName = id.split('/').pop() ?? id;
-    const arns: Record<string, string> = {
-      'AWS::IAM::Role': `arn:aws:iam::${accountId}:role/${id}`,
-      'AWS::Lambda::Function': `arn:aws:lambda:${region}:${accountId}:function:${id}`,
-      'AWS::SQS::Queue': `arn:aws:sqs:${region}:${accountId}:${queueName}`,
-      'AWS::KMS::Key': `arn:aws:kms:${region}:${accountId}:key/${id}`,
-      'AWS::S3::Bucket': `arn:aws:s3:::${id}`,
-      'AWS::SNS::Topic': id,
-      'AWS::StepFunctions::StateMachine': id,
-      'AWS::IAM::ManagedPolicy': id,
-    };
-    if (attr === 'Arn' && arns[type]) return arns[type];
-    if (attr === 'QueueName' && type === 'AWS::SQS::Queue') return queueName;
-    throw new Error(`GetAtt ${logical}.${attr} (${type}) is not known to the test resolver`);
-  }
-
-  resolve(v: unknown): unknown {
-    if (Array.isArray(v)) return v.map((x) => this.resolve(x));
-    if (v === null || typeof v !== 'object') return v;
-    const o = v as Props;
-    const keys = Object.keys(o);
-    if (keys.length === 1) {
-      const [k] = keys as [string];
-      const a = o[k];
-      switch (k) {
-        case 'Ref':
-          return this.ref(a);
-        case 'Fn::GetAtt':
-          return this.getAtt(a[0], a[1]);
-        case 'Fn::Sub': {
-          const [text, vars] =
-            typeof a === 'string' ? [a, {}] : [a[0] as string, this.resolve(a[1]) as Props];
-          return text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
-            if (name in vars) return String(vars[name]);
-            const dot = name.indexOf('.');
-            return dot > 0 && !name.startsWith('AWS::')
-              ? this.getAtt(name.slice(0, dot), name.slice(dot + 1))
-              : this.ref(name);
-          });
-        }
-        case 'Fn::Join':
-          return (this.resolve(a[1]) as unknown[]).join(a[0]);
-        case 'Fn::Select':
-          return (this.resolve(a[1]) as unknown[])[Number(this.resolve(a[0]))];
-        case 'Fn::Split':
-          return String(this.resolve(a[1])).split(a[0]);
-        case 'Fn::GetAZs':
-          return ['a', 'b', 'c'].map((z) => `${this.ctx.region}${z}`);
-      }
-    }
-    return Object.fromEntries(keys.map((k) => [k, this.resolve(o[k])]));
   }
 }
 

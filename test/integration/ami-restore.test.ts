@@ -8,7 +8,7 @@ import {
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';

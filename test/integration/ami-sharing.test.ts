@@ -1,7 +1,7 @@
 // ami-backup DR copies and sharing with the isolated account against moto.
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';

@@ -1,3 +1,4 @@
+import { operatorClients } from '../../local/iam/principals.ts';
 // rds-snapshot against moto: real SDK clients over HTTP.
 
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -11,7 +12,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/rds-snapshot/handler.ts';
+import { rdsSnapshot as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
@@ -316,9 +317,7 @@ describe('rds-snapshot', () => {
     expect(result.targets.find((t) => t.target === blocked)?.warnings).toEqual([
       expect.stringContaining(`key ${private_.KeyMetadata?.Arn} does not allow account ${ISOLATED}`),
     ]);
-    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
-      externalId: 'kura-isolated-restore',
-    });
+    const isolated = await operatorClients(ISOLATED, clients.region);
     const seen = await isolated
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));

@@ -7,6 +7,7 @@ import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { emulatorClients } from '../support/emulator.ts';
 import {
   accountView,
@@ -24,7 +25,7 @@ let db: string;
 beforeAll(async () => {
   clients = emulatorClients();
   deps = { policy: await restorePolicy(clients), clients };
-  isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  isolated = await operatorClients(ISOLATED_ROLE.split(':')[4] ?? '', clients.region);
   db = await databaseWithSnapshots(deps, [new Date(Date.now() - 6 * 3600_000)]);
 });
 

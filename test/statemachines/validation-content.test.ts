@@ -3,7 +3,7 @@
 // vault object whose bytes rotted is named in the report.
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run as validationStep } from '../../functions/validation-step/handler.ts';
+import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';

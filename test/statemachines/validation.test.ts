@@ -1,3 +1,4 @@
+import { operatorClients } from '../../local/iam/principals.ts';
 // The validation state machine (statemachines/validation.asl.yml) run through
 // every path with aws-local-stepfunctions, tasks routed to the in-process
 // handlers, against the shared moto server: the same file that is deployed.
@@ -5,7 +6,7 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as validationStep } from '../../functions/validation-step/handler.ts';
+import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
@@ -292,7 +293,8 @@ describe('validation state machine', () => {
     const out = await runStateMachine(
       'validation',
       { time: MONTH_START(3).toISOString() },
-      { deps: denied, integrations: sns },
+      // The refusal is the injected one: the tasks keep the denying clients.
+      { deps: denied, integrations: sns, principals: false },
     );
 
     // Assess
@@ -305,7 +307,7 @@ describe('validation state machine', () => {
     );
     expect(published).toHaveLength(1);
     // Nothing exists in that isolated account: not even the isolated network.
-    const iso = await deps.clients.assumeRole(freshAccount.isolatedAccount?.roleArn ?? '');
+    const iso = await operatorClients(freshAccount.isolatedAccount?.accountId ?? '', deps.policy.region);
     const vpcs = await iso
       .get(EC2Client)
       .send(

@@ -7,8 +7,14 @@ import { Clients } from '../../shared/aws/clients.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 
+/**
+ * The operator's clients (plain credentials: the backup account's kura-admin
+ * at the IAM front layer), one access key per worker so that the front layer
+ * reports a refusal to the test that caused it.
+ */
 export function emulatorClients(region = 'ap-northeast-1'): Clients {
   useEmulator(inject('motoEndpoint'));
+  process.env.AWS_ACCESS_KEY_ID = `testing-w${process.env.VITEST_POOL_ID ?? '0'}`;
   return new Clients({ region });
 }
 

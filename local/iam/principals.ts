@@ -1,0 +1,101 @@
+// Local runtime: credentials for the principals AWS would use, from the IAM
+// front layer's control endpoint (KURA_IAM_CONTROL names it; absent, nothing
+// changes and requests carry the caller's own credentials). A function runs
+// as its role (assumed by Lambda), a state machine's service integrations as
+// the state machine's role, Scheduler as Scheduler's role.
+import { Clients } from '../../shared/aws/clients.ts';
+import type { Policy } from '../../shared/policy/schema.ts';
+import type { Deps } from '../../shared/runtime/lambda.ts';
+
+/** Paths of the front layer's control endpoint (never an AWS API path). */
+export const CONTROL_PREFIX = '/__kura-iam/';
+
+export type PrincipalKind = 'function' | 'state-machine' | 'scheduler' | 'operator';
+
+export function controlEndpoint(): string | undefined {
+  return process.env.KURA_IAM_CONTROL || undefined;
+}
+
+/** Which vitest worker (or process) makes the requests: denials are reported to it. */
+export function workerId(): string {
+  return process.env.KURA_IAM_WORKER ?? process.env.VITEST_POOL_ID ?? '0';
+}
+
+export async function callControl<T>(
+  op: string,
+  input: Record<string, unknown>,
+  endpoint = controlEndpoint(),
+): Promise<T> {
+  if (!endpoint) throw new Error('KURA_IAM_CONTROL is not set: no IAM front layer to ask');
+  const res = await fetch(`${endpoint}${CONTROL_PREFIX}${op}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ worker: workerId(), ...input }),
+  });
+  const json = (await res.json()) as T & { message?: string };
+  if (!res.ok) {
+    const e = new Error(json.message ?? `kura iam control ${op}: HTTP ${res.status}`);
+    e.name = 'AccessDenied';
+    throw e;
+  }
+  return json;
+}
+
+const cache = new Map<string, Promise<Clients>>();
+
+/** Clients acting as `name` of `kind` under `policy`'s deployment (cached per process). */
+export function clientsAs(
+  kind: PrincipalKind,
+  name: string,
+  policy: Policy,
+  extra: Record<string, unknown> = {},
+): Promise<Clients> {
+  const key = `${kind}/${name}/${JSON.stringify(policy)}/${JSON.stringify(extra)}`;
+  let c = cache.get(key);
+  if (!c) {
+    c = callControl<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>('session', {
+      kind,
+      name,
+      policy,
+      ...extra,
+    }).then((creds) => new Clients({ region: policy.region, credentials: creds, label: `${kind}:${name}` }));
+    c.catch(() => cache.delete(key));
+    cache.set(key, c);
+  }
+  return c;
+}
+
+/** Deps for a function's run: its policy, clients acting as its role. Without a front layer: `deps` unchanged. */
+export async function asFunction(fn: string, deps: Deps): Promise<Deps> {
+  if (!controlEndpoint()) return deps;
+  return { policy: deps.policy, clients: await clientsAs('function', fn, deps.policy) };
+}
+
+/** Deps for a state machine's own service integrations (its role). */
+export async function asStateMachine(name: string, deps: Deps): Promise<Deps> {
+  if (!controlEndpoint()) return deps;
+  return { policy: deps.policy, clients: await clientsAs('state-machine', name, deps.policy) };
+}
+
+/** Checks, and records, a call an AWS service makes with a role of the template (Step Functions or Scheduler invoking a function). */
+export async function serviceInvokes(
+  kind: 'scheduler' | 'state-machine',
+  name: string,
+  fn: string,
+  policy: Policy,
+): Promise<void> {
+  if (!controlEndpoint()) return;
+  await callControl('check', { kind, name, function: fn, action: 'lambda:InvokeFunction', policy });
+}
+
+/** Clients of an account's administrator (the operator), e.g. to look into the isolated account. */
+export async function operatorClients(account: string, region: string): Promise<Clients> {
+  const creds = await callControl<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>(
+    'session',
+    {
+      kind: 'operator',
+      account,
+    },
+  );
+  return new Clients({ region, credentials: creds, label: `${account} administrator` });
+}
