@@ -21,12 +21,17 @@ export async function setup(project: TestProject): Promise<void> {
   rmSync(IAM_RUN_DIR, { recursive: true, force: true });
   const [started, packaged] = await Promise.all([startEmulator(), packagedTemplate()]);
   emulator = started;
-  front = await startIamFrontLayer({
-    target: emulator.endpoint,
-    runDir: IAM_RUN_DIR,
-    packaged,
-    packagedFor: loadPolicy(),
-  });
+  try {
+    front = await startIamFrontLayer({
+      target: emulator.endpoint,
+      runDir: IAM_RUN_DIR,
+      packaged,
+      packagedFor: loadPolicy(),
+    });
+  } catch (err) {
+    await emulator.stop();
+    throw err;
+  }
   project.provide('motoEndpoint', front.endpoint);
   project.provide('iamRunDir', IAM_RUN_DIR);
 }

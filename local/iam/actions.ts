@@ -231,6 +231,30 @@ export const COMMANDS: Record<string, Mapper> = {
   's3:GetBucketLifecycleConfiguration': bucketConf('s3:GetLifecycleConfiguration'),
   's3:PutBucketLifecycleConfiguration': bucketConf('s3:PutLifecycleConfiguration'),
   's3:GetObjectLockConfiguration': bucketConf('s3:GetBucketObjectLockConfiguration'),
+  // Requests without an x-id are named by their sub-resource (local/fault-proxy.ts).
+  's3:GetObjectLock': bucketConf('s3:GetBucketObjectLockConfiguration'),
+  's3:PutObjectLock': bucketConf('s3:PutBucketObjectLockConfiguration'),
+  's3:GetVersioning': bucketConf('s3:GetBucketVersioning'),
+  's3:PutVersioning': bucketConf('s3:PutBucketVersioning'),
+  's3:GetLifecycle': bucketConf('s3:GetLifecycleConfiguration'),
+  's3:PutLifecycle': bucketConf('s3:PutLifecycleConfiguration'),
+  's3:GetListObjectsV2': listBucket('s3:ListBucket'),
+  's3:GetListObjectVersions': listBucket('s3:ListBucketVersions'),
+  's3:GetCreateMultipartUpload': listBucket('s3:ListBucketMultipartUploads'),
+  's3:PostCreateMultipartUpload': putObject,
+  's3:DeleteLifecycle': bucketConf('s3:PutLifecycleConfiguration'),
+  's3:DeleteTagging': (r) => [
+    same(
+      r.key ? 's3:DeleteObjectTagging' : 's3:PutBucketTagging',
+      r.key ? s3o(r.bucket, r.key) : s3b(r.bucket),
+    ),
+  ],
+  's3:GetTagging': (r) => [
+    same(r.key ? 's3:GetObjectTagging' : 's3:GetBucketTagging', r.key ? s3o(r.bucket, r.key) : s3b(r.bucket)),
+  ],
+  's3:PutTagging': (r) => [
+    same(r.key ? 's3:PutObjectTagging' : 's3:PutBucketTagging', r.key ? s3o(r.bucket, r.key) : s3b(r.bucket)),
+  ],
   's3:PutObjectLockConfiguration': bucketConf('s3:PutBucketObjectLockConfiguration'),
   's3:GetBucketPolicy': bucketConf('s3:GetBucketPolicy'),
   's3:PutBucketPolicy': bucketConf('s3:PutBucketPolicy'),

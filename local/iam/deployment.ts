@@ -178,10 +178,10 @@ export function buildDeployment(
     RestoreRole: roleName,
     IsolatedKey: 'IsolatedKey',
     RestoreBucket: `kura-isolated-${isolatedAccount}-${iso?.region ?? region}`,
-    PrivateSubnetA: subnetIds[0] ?? 'subnet-isolated-a',
-    PrivateSubnetB: subnetIds[1] ?? 'subnet-isolated-b',
-    NoIngressSecurityGroup: isolated.securityGroups?.[0] ?? 'sg-isolated-no-ingress',
-    DatabaseSecurityGroup: isolated.securityGroups?.[1] ?? 'sg-isolated-db',
+    PrivateSubnetA: subnetIds[0] || 'subnet-isolated-a',
+    PrivateSubnetB: subnetIds[1] || 'subnet-isolated-b',
+    NoIngressSecurityGroup: isolated.securityGroups?.[0] || 'sg-isolated-no-ingress',
+    DatabaseSecurityGroup: isolated.securityGroups?.[1] || 'sg-isolated-db',
     DatabaseSubnetGroup: 'kura-isolated',
   };
   const isoResolver = new CfnResolver(

@@ -52,7 +52,27 @@ function names(list: Stmt[] | undefined, fallback: string): string[] {
   );
 }
 
-export async function evaluate(
+// The same question gets the same answer: the suite asks the same
+// (principal, action, resource, context) many times over.
+const decisions = new Map<string, Promise<Decision>>();
+const MAX_CACHED = 50_000;
+
+export function evaluate(
+  principal: Principal,
+  auth: Authorization,
+  resourcePolicy?: ResourcePolicy,
+): Promise<Decision> {
+  const key = JSON.stringify([principal.arn, principal.policies, auth, resourcePolicy ?? null]);
+  let d = decisions.get(key);
+  if (!d) {
+    if (decisions.size >= MAX_CACHED) decisions.clear();
+    d = simulate(principal, auth, resourcePolicy);
+    decisions.set(key, d);
+  }
+  return d;
+}
+
+async function simulate(
   principal: Principal,
   auth: Authorization,
   resourcePolicy?: ResourcePolicy,

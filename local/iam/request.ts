@@ -30,6 +30,7 @@ export interface AwsRequest {
 const REST_JSON: [RegExp, string, string][] = [
   // Scheduler and Lambda speak REST-JSON: the operation is in the method and path.
   [/^\/schedules\/[^/]+$/, 'GET', 'GetSchedule'],
+  [/^\/schedules\/[^/]+$/, 'POST', 'CreateSchedule'],
   [/^\/schedules$/, 'GET', 'ListSchedules'],
   [/^\/2015-03-31\/functions\/[^/]+$/, 'GET', 'GetFunction'],
   [/^\/2015-03-31\/functions\/[^/]+\/configuration$/, 'GET', 'GetFunctionConfiguration'],

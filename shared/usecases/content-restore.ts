@@ -12,6 +12,7 @@ import {
   vaultLayout,
 } from '../domain/content.ts';
 import type { Policy } from '../policy/schema.ts';
+import { assertInsideTarget } from '../domain/restore-paths.ts';
 import { InputError } from '../runtime/errors.ts';
 import { findSource, listGenerations, readManifest } from './content-backup.ts';
 
@@ -108,6 +109,8 @@ export async function restoreGeneration(
   await assertEmptyTarget(target, to);
   const entries =
     req.sample === undefined ? wanted : sampleEntries(wanted, req.sample, Date.parse(req.generation));
+  // Checked before anything is copied: one bad key refuses the whole restore.
+  for (const e of entries) assertInsideTarget(e.key, `content key of ${req.source}`);
   let bytes = 0;
   await inParallel(entries, req.concurrency ?? 32, async (e) => {
     await target.copy(
