@@ -14,7 +14,7 @@ import { packagedTemplate, resetPackage, ROOT } from './support/packaged-templat
 
 let emulator: Emulator | undefined;
 let front: IamFrontLayer | undefined;
-export const IAM_RUN_DIR = join(ROOT, '.kura', 'iam-run');
+export const IAM_RUN_DIR = process.env.KURA_IAM_RUN_DIR ?? join(ROOT, '.kura', 'iam-run');
 
 export async function setup(project: TestProject): Promise<void> {
   resetPackage();

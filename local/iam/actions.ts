@@ -22,6 +22,8 @@ export interface Need {
   tags?: boolean;
   /** A KMS key to resolve: alias name, key id, key ARN, or `bucket:<name>` (its default key). */
   kms?: string;
+  /** A snapshot ARN whose encryption key this need is on (resolved by the front layer). */
+  kmsOfSnapshot?: string;
   /** An image whose owner account AWS presents as ec2:Owner. */
   imageOwner?: string;
 }
@@ -158,8 +160,21 @@ const kmsOn = (action: string, key: string, context: Record<string, string | str
   kms: key,
   context,
 });
-const viaRds = (r: AwsRequest) => ({ 'kms:ViaService': `rds.${r.region}.amazonaws.com` });
-const viaEc2 = (r: AwsRequest) => ({ 'kms:ViaService': `ec2.${r.region}.amazonaws.com` });
+// RDS and EC2 take grants on a key for the resources they create on the caller's behalf.
+const viaRds = (r: AwsRequest) => ({
+  'kms:ViaService': `rds.${r.region}.amazonaws.com`,
+  'kms:GrantIsForAWSResource': 'true',
+});
+const viaEc2 = (r: AwsRequest) => ({
+  'kms:ViaService': `ec2.${r.region}.amazonaws.com`,
+  'kms:GrantIsForAWSResource': 'true',
+});
+/** A copy of an encrypted snapshot: grants on the source snapshot's key and on the target key. */
+const copyKeys = (r: AwsRequest, source: string, key: string): Need[] => [
+  { action: 'kms:CreateGrant', resource: '*', kmsOfSnapshot: source, context: viaRds(r) },
+  { action: 'kms:DescribeKey', resource: '*', kmsOfSnapshot: source, context: viaRds(r) },
+  ...(key ? [kmsOn('kms:CreateGrant', key, viaRds(r)), kmsOn('kms:DescribeKey', key, viaRds(r))] : []),
+];
 
 /** EC2 tags on create: ec2:CreateTags on each tagged resource type, with ec2:CreateAction. */
 const ec2TagsOnCreate = (r: AwsRequest, c: Ctx, action: string, types: Record<string, string>): Need[] =>
@@ -305,7 +320,7 @@ export const COMMANDS: Record<string, Mapper> = {
       same(r.operation, source),
       same(r.operation, target),
       ...rdsTagsOnCreate(r, target),
-      ...(key ? [kmsOn('kms:CreateGrant', key, viaRds(r)), kmsOn('kms:DescribeKey', key, viaRds(r))] : []),
+      ...copyKeys(r, source, key),
     ];
   },
   'rds:CopyDBClusterSnapshot': (r, c) => {
@@ -316,7 +331,7 @@ export const COMMANDS: Record<string, Mapper> = {
       same(r.operation, source),
       same(r.operation, target),
       ...rdsTagsOnCreate(r, target),
-      ...(key ? [kmsOn('kms:CreateGrant', key, viaRds(r)), kmsOn('kms:DescribeKey', key, viaRds(r))] : []),
+      ...copyKeys(r, source, key),
     ];
   },
   'rds:DeleteDBSnapshot': (r, c) => [rdsTagged(r.operation, snap(c, f(r, 'DBSnapshotIdentifier')))],

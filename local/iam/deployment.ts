@@ -165,7 +165,10 @@ export function buildDeployment(
     template,
     (l) => {
       const r = resources[l];
-      return r ? physicalName(l, r.Type, policy, region) : undefined;
+      // A role with a fixed name (RoleName) keeps it; others get a generated one.
+      return r
+        ? ((r.Properties?.RoleName as string | undefined) ?? physicalName(l, r.Type, policy, region))
+        : undefined;
     },
   );
   const backupTemplate = resolver.resolve(template) as CfnTemplate;
@@ -193,7 +196,7 @@ export function buildDeployment(
         BackupAccountId: BACKUP_ACCOUNT,
         ...(iso?.externalId ? { ExternalId: iso.externalId } : {}),
         RestoreRoleName: roleName,
-        TrustedRoleArns: [backupRoleArn('RestoreRole'), backupRoleArn('ValidationRole')].join(','),
+        TrustedRoleArns: ['RestoreRole', 'ValidationRole'].map((id) => resolver.getAtt(id, 'Arn')).join(','),
       },
     },
     isoRaw,
@@ -278,9 +281,7 @@ export function buildDeployment(
       .toLowerCase();
     stateMachineRoles[name] = r.Properties?.RoleArn as string;
   }
-  const schedulerRole = roles.has(backupRoleArn('SchedulerRole'))
-    ? backupRoleArn('SchedulerRole')
-    : undefined;
+  const schedulerRole = resources.SchedulerRole ? resolver.getAtt('SchedulerRole', 'Arn') : undefined;
   return {
     id: policy.vault.bucket,
     policy,
@@ -297,9 +298,4 @@ export function buildDeployment(
     backupTemplate,
     isolatedTemplate,
   };
-}
-
-/** The ARN the emulator gives a role of the backup account's stack. */
-export function backupRoleArn(logicalId: string): string {
-  return `arn:aws:iam::${BACKUP_ACCOUNT}:role/${STACK_NAME}-${logicalId}-LOCAL`;
 }

@@ -24,14 +24,20 @@ import { createServer, type IncomingMessage, request as httpRequest, type Server
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
+  CreateTagsCommand,
   DescribeImagesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeTagsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
-import { KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
-import { ListTagsForResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
+import {
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBSnapshotsCommand,
+  ListTagsForResourceCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Clients } from '../../shared/aws/clients.ts';
@@ -54,7 +60,7 @@ import {
 } from './deployment.ts';
 import { type Decision, evaluate, type Principal, type ResourcePolicy } from './evaluate.ts';
 import { CONTROL_PREFIX } from './principals.ts';
-import { type AwsRequest, parseRequest } from './request.ts';
+import { type AwsRequest, ec2TagSpecifications, parseRequest } from './request.ts';
 
 export interface Creds {
   accessKeyId: string;
@@ -165,6 +171,33 @@ function xmlValue(xml: string, tag: string): string | undefined {
   return new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1];
 }
 
+/**
+ * moto 5.2 refuses a `snapshot` TagSpecification on CreateImage (HTTP 500)
+ * and ignores TagSpecifications on CopyImage; AWS applies them at creation.
+ * The request is forwarded without them and the tags are applied as AWS would
+ * have, so that kura never needs a CreateTags on an existing resource.
+ */
+function withoutTagSpecifications(
+  r: AwsRequest,
+): { body: Buffer; specs: Record<string, Record<string, string>> } | undefined {
+  if (r.operation !== 'ec2:CreateImage' && r.operation !== 'ec2:CopyImage') return undefined;
+  const specs = ec2TagSpecifications(r.form);
+  if (r.operation === 'ec2:CreateImage' && !specs.snapshot) return undefined;
+  // CreateImage keeps its image specification (moto applies it); the rest is applied after.
+  const keep = (k: string) => {
+    const n = /^TagSpecification\.(\d+)\./.exec(k)?.[1];
+    return (
+      n === undefined ||
+      (r.operation === 'ec2:CreateImage' && r.form.get(`TagSpecification.${n}.ResourceType`) === 'image')
+    );
+  };
+  const form = new URLSearchParams([...r.form].filter(([k]) => keep(k)));
+  return {
+    body: Buffer.from(form.toString()),
+    specs: r.operation === 'ec2:CreateImage' ? { snapshot: specs.snapshot ?? {} } : specs,
+  };
+}
+
 export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFrontLayer> {
   const target = new URL(opts.target);
   mkdirSync(opts.runDir, { recursive: true });
@@ -272,24 +305,27 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   }
 
   // --- KMS keys: moto's key ids → the key of the templates (by alias) ----------
-  const aliasCache = new Map<string, Map<string, string[]>>();
-  const aliasesOf = async (account: string, reg: string, keyId: string): Promise<string[]> => {
+  /** Aliases of a key, or the key of an alias (`alias/…`), from the emulator (refreshed on a miss). */
+  const aliasTables = new Map<string, { byKey: Map<string, string[]>; byAlias: Map<string, string> }>();
+  const aliasTable = async (account: string, reg: string, want: string) => {
     const k = `${account}/${reg}`;
-    let m = aliasCache.get(k);
-    if (!m?.has(keyId)) {
-      m = new Map();
+    let t = aliasTables.get(k);
+    if (!t || !(t.byKey.has(want) || t.byAlias.has(want))) {
+      t = { byKey: new Map(), byAlias: new Map() };
       const { kms } = await moto(account, reg);
       let marker: string | undefined;
       do {
         const out = await kms.send(new ListAliasesCommand({ Marker: marker }));
         for (const a of out.Aliases ?? [])
-          if (a.TargetKeyId && a.AliasName)
-            m.set(a.TargetKeyId, [...(m.get(a.TargetKeyId) ?? []), a.AliasName]);
+          if (a.TargetKeyId && a.AliasName) {
+            t.byKey.set(a.TargetKeyId, [...(t.byKey.get(a.TargetKeyId) ?? []), a.AliasName]);
+            t.byAlias.set(a.AliasName, a.TargetKeyId);
+          }
         marker = out.Truncated ? out.NextMarker : undefined;
       } while (marker);
-      aliasCache.set(k, m);
+      aliasTables.set(k, t);
     }
-    return m.get(keyId) ?? [];
+    return t;
   };
   const bucketKeys = new Map<string, string | null>();
   const bucketAccount = (bucket: string, caller: string): string =>
@@ -324,9 +360,11 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     }
     const tail = keyRef.replace(/^arn:aws:kms:[^:]*:\d*:/, '');
     let aliases: string[];
-    const keyId = tail.replace(/^key\//, '');
-    if (tail.startsWith('alias/')) aliases = [tail];
-    else aliases = await aliasesOf(account, reg, keyId);
+    const table = await aliasTable(account, reg, tail.replace(/^key\//, ''));
+    // An alias names its key; an alias that names nothing is the service's NotFound to answer.
+    const keyId = tail.startsWith('alias/') ? table.byAlias.get(tail) : tail.replace(/^key\//, '');
+    if (!keyId) return undefined;
+    aliases = tail.startsWith('alias/') ? [tail] : (table.byKey.get(keyId) ?? []);
     for (const dep of [d, ...deployments.values()])
       for (const [logical, k] of dep.keyPolicies)
         if (k.alias && aliases.includes(k.alias) && k.account === account)
@@ -335,13 +373,50 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
             account,
             policy: { name: `${logical} key policy`, policy: k.policy },
           };
+    // A key the templates do not declare (a database's own key, the DR key): its real key policy.
     return {
-      arn: tail.startsWith('alias/')
-        ? `arn:aws:kms:${reg}:${account}:${tail}`
-        : `arn:aws:kms:${reg}:${account}:key/${keyId}`,
+      arn: `arn:aws:kms:${reg}:${account}:key/${keyId}`,
       account,
-      policy: { name: 'default key policy', policy: DEFAULT_KEY_POLICY(account) },
+      policy: await keyPolicyOf(account, reg, keyId),
     };
+  };
+  const keyPolicies = new Map<string, Promise<ResourcePolicy>>();
+  const keyPolicyOf = (account: string, reg: string, keyId: string): Promise<ResourcePolicy> => {
+    const k = `${account}/${reg}/${keyId}`;
+    let p = keyPolicies.get(k);
+    if (!p) {
+      p = (async () => {
+        const { kms } = await moto(account, reg);
+        try {
+          const out = await kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+          return { name: `key policy of ${keyId}`, policy: JSON.parse(out.Policy ?? '') as PolicyDocument };
+        } catch {
+          return { name: 'default key policy', policy: DEFAULT_KEY_POLICY(account) };
+        }
+      })();
+      keyPolicies.set(k, p);
+    }
+    return p;
+  };
+  /** The key a snapshot is encrypted with (a copy needs grants on it), as `arn` or undefined. */
+  const snapshotKey = async (arn: string, reg: string): Promise<string | undefined> => {
+    const account = arn.split(':')[4] ?? BACKUP_ACCOUNT;
+    const { rds } = await moto(account, arn.split(':')[3] || reg);
+    const cluster = arn.includes(':cluster-snapshot:');
+    try {
+      const out = cluster
+        ? await rds.send(
+            new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: arn, IncludeShared: true }),
+          )
+        : await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: arn, IncludeShared: true }));
+      const s =
+        'DBClusterSnapshots' in out
+          ? out.DBClusterSnapshots?.[0]
+          : (out as { DBSnapshots?: { KmsKeyId?: string }[] }).DBSnapshots?.[0];
+      return s?.KmsKeyId || undefined;
+    } catch {
+      return undefined;
+    }
   };
 
   const tagsOf = async (arn: string, account: string, reg: string): Promise<Record<string, string>> => {
@@ -415,24 +490,40 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   const decide = async (
     principal: Principal,
     d: Deployment,
-    need: Need,
+    asked: Need,
     caller: string,
     reg: string,
   ): Promise<NeedRecord> => {
+    let need = asked;
     let resource = need.resource;
     let account =
       need.account ??
       (resource.startsWith('arn:aws:s3:::')
         ? bucketAccount(resource.slice(13).split('/')[0] ?? '', caller)
         : resource.split(':')[4] || caller);
+    // RDS and EC2 have no resource policies: a shared snapshot or image is authorized
+    // by the caller's own policies (sharing is an attribute of the resource).
+    if (/^arn:aws:(rds|ec2):/.test(resource)) account = caller;
     let kmsPolicy: ResourcePolicy | undefined;
     const context = { ...need.context };
+    if (need.kmsOfSnapshot !== undefined) {
+      const key = await snapshotKey(need.kmsOfSnapshot, reg);
+      if (!key)
+        return {
+          action: need.action,
+          resource: `no KMS key (${need.kmsOfSnapshot} is not encrypted with a customer key)`,
+          allowed: true,
+          reason: 'no key is used',
+          deciding: [],
+        };
+      need = { ...need, kms: key };
+    }
     if (need.kms !== undefined) {
       const key = await resolveKey(need.kms, caller, reg, d);
       if (!key)
         return {
           action: need.action,
-          resource: 'no KMS key (not SSE-KMS)',
+          resource: `no KMS key (${need.kms}: none, or none that exists)`,
           allowed: true,
           reason: 'no key is used',
           deciding: [],
@@ -479,6 +570,30 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     };
   };
 
+  const tagOnCreate = async (
+    account: string,
+    reg: string,
+    imageId: string,
+    specs: Record<string, Record<string, string>>,
+  ) => {
+    const { ec2 } = await moto(account, reg);
+    const img = await ec2.send(new DescribeImagesCommand({ ImageIds: [imageId] }));
+    const snaps = (img.Images?.[0]?.BlockDeviceMappings ?? []).flatMap((b) =>
+      b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId] : [],
+    );
+    const apply = async (ids: string[], tags?: Record<string, string>) => {
+      if (!ids.length || !tags || !Object.keys(tags).length) return;
+      await ec2.send(
+        new CreateTagsCommand({
+          Resources: ids,
+          Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
+        }),
+      );
+    };
+    await apply([imageId], specs.image);
+    await apply(snaps, specs.snapshot);
+  };
+
   const record = (r: RequestRecord) => {
     records.push(r);
     appendFileSync(journal, `${JSON.stringify(r)}\n`);
@@ -499,9 +614,11 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return cannedError(r.protocol, 403, code, message.replace(/&/g, '&amp;').replace(/</g, '&lt;'), n);
   };
 
-  const forward = (req: IncomingMessage, body: Buffer) =>
+  const forward = (req: IncomingMessage, body: Buffer, rewritten = false) =>
     new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
-      const { expect: _e, ...rest } = req.headers;
+      const { expect: _e, ...original } = req.headers;
+      // A rewritten body (a form) has a length of its own; the signature is not checked by moto.
+      const rest = rewritten ? { ...original, 'content-length': String(body.length) } : original;
       const up = httpRequest(
         {
           hostname: target.hostname,
@@ -742,7 +859,12 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         return;
       }
       record(rec);
-      const up = await forward(req, body);
+      const gap = withoutTagSpecifications(r);
+      const up = await forward(req, gap?.body ?? body, gap !== undefined);
+      if (gap && up.status === 200) {
+        const imageId = xmlValue(up.body.toString('utf8'), 'imageId');
+        if (imageId) await tagOnCreate(caller, r.region, imageId, gap.specs);
+      }
       if (r.operation === 'sts:AssumeRole' && up.status === 200) {
         // Credentials AWS hands out for the role: requests signed with them are that role's.
         const xml = up.body.toString('utf8');
@@ -767,16 +889,25 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       }
       if (r.operation === 's3:PutBucketEncryption' || r.operation === 's3:CreateBucket')
         bucketKeys.delete(r.bucket ?? '');
-      if (r.operation === 'kms:CreateAlias') aliasCache.clear();
+      if (r.operation === 'kms:CreateAlias') aliasTables.clear();
       const headers = { ...up.headers };
       delete headers['transfer-encoding'];
       if (r.method !== 'HEAD') headers['content-length'] = String(up.body.length);
       res.writeHead(up.status, headers);
       res.end(up.body);
     } catch (err) {
+      // A fault of the front layer itself: loud on stderr, and an error the SDK can read.
+      process.stderr.write(`kura iam front layer: ${(err as Error).stack ?? err}\n`);
       if (!res.headersSent) {
-        res.writeHead(500, { 'content-type': 'text/plain' });
-        res.end(`kura iam front layer: ${(err as Error).stack ?? err}`);
+        const c = cannedError(
+          'json',
+          500,
+          'InternalFailure',
+          `kura iam front layer: ${(err as Error).message}`,
+          0,
+        );
+        res.writeHead(500, { 'content-type': c.contentType });
+        res.end(c.body);
       } else res.destroy();
     }
   });

@@ -27,11 +27,15 @@ export async function callControl<T>(
   endpoint = controlEndpoint(),
 ): Promise<T> {
   if (!endpoint) throw new Error('KURA_IAM_CONTROL is not set: no IAM front layer to ask');
-  const res = await fetch(`${endpoint}${CONTROL_PREFIX}${op}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ worker: workerId(), ...input }),
-  });
+  const send = () =>
+    fetch(`${endpoint}${CONTROL_PREFIX}${op}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ worker: workerId(), ...input }),
+    });
+  // A kept-alive connection the layer closed while this process was busy (a blocking
+  // child process) fails once; the retry opens a new one.
+  const res = await send().catch(send);
   const json = (await res.json()) as T & { message?: string };
   if (!res.ok) {
     const e = new Error(json.message ?? `kura iam control ${op}: HTTP ${res.status}`);

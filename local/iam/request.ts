@@ -37,6 +37,7 @@ const REST_JSON: [RegExp, string, string][] = [
   [/^\/2015-03-31\/functions\/?$/, 'GET', 'ListFunctions'],
   [/^\/2015-03-31\/functions\/[^/]+\/invocations$/, 'POST', 'Invoke'],
   [/^\/2019-09-25\/functions\/[^/]+\/event-invoke-config$/, 'GET', 'GetFunctionEventInvokeConfig'],
+  [/^\/2019-09-25\/functions\/[^/]+\/event-invoke-config$/, 'PUT', 'PutFunctionEventInvokeConfig'],
 ];
 
 export function parseRequest(req: IncomingMessage, body: Buffer): AwsRequest {

@@ -18,6 +18,7 @@ import {
   NetworkNotIsolatedError,
   prepareIsolatedTarget,
 } from '../../shared/restore/isolated-network.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
@@ -26,7 +27,7 @@ describe('isolated network', () => {
   it('is created once with no way out and found again on the next call', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
 
     // Act
     const first = await ensureIsolatedNetwork(target.clients);
@@ -55,9 +56,10 @@ describe('isolated network', () => {
   it('refuses a network that someone gave an internet gateway', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
     const net = await ensureIsolatedNetwork(target.clients);
-    const ec2 = target.clients.get(EC2Client);
+    // Someone with the isolated account's administrator rights (kura-restore cannot) adds a way out.
+    const ec2 = (await operatorClients(target.accountId, target.region)).get(EC2Client);
     const igw = await ec2.send(new CreateInternetGatewayCommand({}));
     await ec2.send(
       new AttachInternetGatewayCommand({
@@ -85,16 +87,18 @@ describe('database restore step', () => {
 
   it('restores the latest snapshot not publicly accessible, encrypted with the isolated key, and resumes instead of duplicating', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(deps);
-    const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+      source: 'orders-db',
+    });
     if (!rp) throw new Error('no recovery point');
 
     // Act
-    const item = await databaseRestoreStep.restore(deps, target, rp, {
+    const item = await databaseRestoreStep.restore(await asFunction('validation-step', deps), target, rp, {
       runId: 'it-1',
       kmsKeyArn: target.kmsKeyArn,
     });
-    const again = await databaseRestoreStep.restore(deps, target, rp, {
+    const again = await databaseRestoreStep.restore(await asFunction('validation-step', deps), target, rp, {
       runId: 'it-1',
       kmsKeyArn: target.kmsKeyArn,
     });
@@ -132,11 +136,13 @@ describe('database restore step', () => {
 
   it('refuses to adopt a database under its name that this run did not make, and cleanup leaves it alone', async () => {
     // Prepare: an operator's database named like the restore would name it
-    const target = await prepareIsolatedTarget(deps);
-    const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+      source: 'orders-db',
+    });
     if (!rp) throw new Error('no recovery point');
     const { CreateDBInstanceCommand } = await import('@aws-sdk/client-rds');
-    await target.clients.get(RDSClient).send(
+    await (await operatorClients(target.accountId, target.region)).get(RDSClient).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'kura-v-it-2-orders-db',
         Engine: 'mysql',
@@ -148,7 +154,7 @@ describe('database restore step', () => {
     );
 
     // Act
-    const attempt = databaseRestoreStep.restore(deps, target, rp, {
+    const attempt = databaseRestoreStep.restore(await asFunction('validation-step', deps), target, rp, {
       runId: 'it-2',
       kmsKeyArn: target.kmsKeyArn,
     });
