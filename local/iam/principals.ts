@@ -45,26 +45,36 @@ export async function callControl<T>(
   return json;
 }
 
-const cache = new Map<string, Promise<Clients>>();
+type Creds = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+const sessions = new Map<string, Promise<Creds>>();
+const clients = new Map<string, Clients>();
 
-/** Clients acting as `name` of `kind` under `policy`'s deployment (cached per process). */
-export function clientsAs(
+/**
+ * Clients acting as `name` of `kind` under `policy`'s deployment, at the
+ * endpoint and region of `like` (a fault proxy in front of the layer stays in
+ * front). Credentials are asked for once per process.
+ */
+export async function clientsAs(
   kind: PrincipalKind,
   name: string,
   policy: Policy,
-  extra: Record<string, unknown> = {},
+  like?: Clients,
 ): Promise<Clients> {
-  const key = `${kind}/${name}/${JSON.stringify(policy)}/${JSON.stringify(extra)}`;
-  let c = cache.get(key);
+  const key = `${kind}/${name}/${JSON.stringify(policy)}`;
+  let s = sessions.get(key);
+  if (!s) {
+    s = callControl<Creds>('session', { kind, name, policy });
+    s.catch(() => sessions.delete(key));
+    sessions.set(key, s);
+  }
+  const creds = await s;
+  const region = like?.region ?? policy.region;
+  const endpoint = like?.endpoint;
+  const ck = `${creds.accessKeyId}/${region}/${endpoint ?? ''}`;
+  let c = clients.get(ck);
   if (!c) {
-    c = callControl<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }>('session', {
-      kind,
-      name,
-      policy,
-      ...extra,
-    }).then((creds) => new Clients({ region: policy.region, credentials: creds, label: `${kind}:${name}` }));
-    c.catch(() => cache.delete(key));
-    cache.set(key, c);
+    c = new Clients({ region, endpoint, credentials: creds, label: `${kind}:${name}` });
+    clients.set(ck, c);
   }
   return c;
 }
@@ -72,13 +82,13 @@ export function clientsAs(
 /** Deps for a function's run: its policy, clients acting as its role. Without a front layer: `deps` unchanged. */
 export async function asFunction(fn: string, deps: Deps): Promise<Deps> {
   if (!controlEndpoint()) return deps;
-  return { policy: deps.policy, clients: await clientsAs('function', fn, deps.policy) };
+  return { policy: deps.policy, clients: await clientsAs('function', fn, deps.policy, deps.clients) };
 }
 
 /** Deps for a state machine's own service integrations (its role). */
 export async function asStateMachine(name: string, deps: Deps): Promise<Deps> {
   if (!controlEndpoint()) return deps;
-  return { policy: deps.policy, clients: await clientsAs('state-machine', name, deps.policy) };
+  return { policy: deps.policy, clients: await clientsAs('state-machine', name, deps.policy, deps.clients) };
 }
 
 /** Checks, and records, a call an AWS service makes with a role of the template (Step Functions or Scheduler invoking a function). */

@@ -21,52 +21,47 @@ beforeAll(async () => {
   });
 }, 600_000);
 
-/** The deployment with one statement added to a role: a grant too wide. */
-function widened(roleLogicalId: string, statement: Record<string, unknown>): Deployment {
-  const d = buildDeployment(packaged, policy, policy, {
-    subnets: ['subnet-0isolateda', 'subnet-0isolatedb'],
-    securityGroups: ['sg-0noingress', 'sg-0db'],
-  });
-  const role = [...d.roles.values()].find((r) => r.logicalId === roleLogicalId);
-  if (!role) throw new Error(`no role ${roleLogicalId}`);
+type Stmt = Record<string, unknown>;
+
+/** Adds a statement to a role's identity policies (the isolated account's role when `isolated`). */
+function grant(d: Deployment, logicalId: string, statement: Stmt, isolated = false): void {
+  const role = [...d.roles.values()].find(
+    (r) => r.logicalId === logicalId && (r.source === 'isolated-template') === isolated,
+  );
+  if (!role) throw new Error(`no role ${logicalId}`);
   role.policies.push({ name: 'widened', policy: { Version: '2012-10-17', Statement: [statement] } });
-  return d;
 }
 
-const WIDENINGS: Record<string, [string, Record<string, unknown>]> = {
-  'no-delete-foreign-recovery-points': [
-    'RdsSnapshotRole',
-    { Effect: 'Allow', Action: 'rds:DeleteDBSnapshot', Resource: '*' },
-  ],
-  'no-kura-tags-on-existing': ['AmiBackupRole', { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*' }],
-  'no-vault-configuration-changes': [
-    'LogBundleRole',
-    { Effect: 'Allow', Action: 's3:PutLifecycleConfiguration', Resource: '*' },
-  ],
-  'no-vault-key-destruction': [
-    'ContentBackupRole',
-    { Effect: 'Allow', Action: 'kms:ScheduleKeyDeletion', Resource: '*' },
-  ],
-  'only-restore-and-validation-assume-the-isolated-role': [
-    'RdsSnapshotRole',
-    { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' },
-  ],
-  'isolated-role-stays-in-its-network': [
-    'RestoreRole',
-    { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' },
-  ],
-  'content-backup-reads-only-named-sources': [
-    'ContentBackupRole',
-    { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' },
-  ],
-  'share-only-managed': [
-    'ValidationRole',
-    { Effect: 'Allow', Action: 'rds:ModifyDBSnapshotAttribute', Resource: '*' },
-  ],
-  'alerts-only-to-the-alert-topic': [
-    'RestoreStateMachineRole',
-    { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' },
-  ],
+/** For each check, a policy mistake it must catch. */
+const WIDENINGS: Record<string, (d: Deployment) => void> = {
+  'no-delete-foreign-recovery-points': (d) =>
+    grant(d, 'RdsSnapshotRole', { Effect: 'Allow', Action: 'rds:DeleteDBSnapshot', Resource: '*' }),
+  'no-kura-tags-on-existing': (d) =>
+    grant(d, 'AmiBackupRole', { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*' }),
+  'no-vault-configuration-changes': (d) =>
+    grant(d, 'LogBundleRole', { Effect: 'Allow', Action: 's3:PutLifecycleConfiguration', Resource: '*' }),
+  'no-vault-key-destruction': (d) =>
+    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 'kms:ScheduleKeyDeletion', Resource: '*' }),
+  'only-restore-and-validation-assume-the-isolated-role': (d) => {
+    // The trust policy back to a name pattern, and a role allowed to assume anything.
+    const iso = [...d.roles.values()].find((r) => r.source === 'isolated-template');
+    if (iso)
+      iso.trust = {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' },
+        ],
+      };
+    grant(d, 'RdsSnapshotRole', { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' });
+  },
+  'isolated-role-stays-in-its-network': (d) =>
+    grant(d, 'RestoreRole', { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' }, true),
+  'content-backup-reads-only-named-sources': (d) =>
+    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' }),
+  'share-only-managed': (d) =>
+    grant(d, 'ValidationRole', { Effect: 'Allow', Action: 'rds:ModifyDBSnapshotAttribute', Resource: '*' }),
+  'alerts-only-to-the-alert-topic': (d) =>
+    grant(d, 'RestoreStateMachineRole', { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }),
 };
 
 describe('must never: checked against the packaged policies', () => {
@@ -79,19 +74,13 @@ describe('must never: checked against the packaged policies', () => {
       expect(result?.probes).toBeGreaterThan(0);
       expect(result?.violations).toEqual([]);
       // …and the check does fail when a role is given more than it should.
-      const [role, statement] = WIDENINGS[check.id] ?? [];
-      expect(role, `no widening for ${check.id}`).toBeDefined();
-      const wide = widened(role ?? '', statement ?? {});
-      if (role === 'RestoreRole') {
-        // The isolated account's kura-restore role (same logical id in the isolated template).
-        const iso = [...wide.roles.values()].find(
-          (r) => r.source === 'isolated-template' && r.logicalId === 'RestoreRole',
-        );
-        iso?.policies.push({
-          name: 'widened',
-          policy: { Version: '2012-10-17', Statement: [statement ?? {}] },
-        });
-      }
+      const widen = WIDENINGS[check.id];
+      expect(widen, `no widening for ${check.id}`).toBeDefined();
+      const wide = buildDeployment(packaged, policy, policy, {
+        subnets: ['subnet-0isolateda', 'subnet-0isolatedb'],
+        securityGroups: ['sg-0noingress', 'sg-0db'],
+      });
+      widen?.(wide);
       const [broken] = await checkMustNever(wide, check.id);
       expect(broken?.holds).toBe(false);
     });
