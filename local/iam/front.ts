@@ -28,12 +28,15 @@ import {
   DescribeImagesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeSnapshotsCommand,
   DescribeTagsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
 import { GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
   DescribeDBClusterSnapshotsCommand,
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
   DescribeDBSnapshotsCommand,
   ListTagsForResourceCommand,
   RDSClient,
@@ -419,22 +422,58 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     }
   };
 
-  const tagsOf = async (arn: string, account: string, reg: string): Promise<Record<string, string>> => {
-    const c = await moto(account, reg);
+  /**
+   * The tags AWS presents as aws:ResourceTag/*; null when the resource does not
+   * exist (AWS then answers the service's own not-found error, not a refusal).
+   */
+  const tagsOf = async (
+    arn: string,
+    account: string,
+    reg: string,
+  ): Promise<Record<string, string> | null> => {
+    const c = await moto(account, arn.split(':')[3] || reg);
+    const gone = (e: unknown) => /NotFound|NotFoundFault/.test(String((e as Error).name));
     try {
       if (arn.startsWith('arn:aws:rds:')) {
+        const [, , , , , type = '', id = ''] = arn.split(':');
+        const probe =
+          type === 'snapshot'
+            ? c.rds
+                .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: id }))
+                .then((o) => o.DBSnapshots?.length)
+            : type === 'cluster-snapshot'
+              ? c.rds
+                  .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: id }))
+                  .then((o) => o.DBClusterSnapshots?.length)
+              : type === 'db'
+                ? c.rds
+                    .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id }))
+                    .then((o) => o.DBInstances?.length)
+                : type === 'cluster'
+                  ? c.rds
+                      .send(new DescribeDBClustersCommand({ DBClusterIdentifier: id }))
+                      .then((o) => o.DBClusters?.length)
+                  : Promise.resolve(1);
+        if (!(await probe)) return null;
         const out = await c.rds.send(new ListTagsForResourceCommand({ ResourceName: arn }));
         return Object.fromEntries((out.TagList ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       }
       if (arn.startsWith('arn:aws:ec2:')) {
         const id = arn.split('/').pop() ?? '';
+        const probe = id.startsWith('ami-')
+          ? c.ec2.send(new DescribeImagesCommand({ ImageIds: [id] })).then((o) => o.Images?.length)
+          : id.startsWith('snap-')
+            ? c.ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [id] })).then((o) => o.Snapshots?.length)
+            : Promise.resolve(1);
+        if (!(await probe)) return null;
         const out = await c.ec2.send(
           new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [id] }] }),
         );
         return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       }
-    } catch {
-      // A resource that does not exist has no tags: the service answers its own error after.
+    } catch (err) {
+      if (gone(err)) return null;
+      throw err;
     }
     return {};
   };
@@ -532,15 +571,29 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       account = key.account;
       kmsPolicy = key.policy;
     }
-    if (need.tags)
-      for (const [k, v] of Object.entries(await tagsOf(resource, account, reg)))
-        context[`aws:ResourceTag/${k}`] = v;
+    if (need.tags) {
+      const tags = await tagsOf(resource, caller, reg);
+      if (tags === null)
+        return {
+          action: need.action,
+          resource,
+          allowed: true,
+          reason: 'the resource does not exist: the service answers its own not-found error',
+          deciding: [],
+        };
+      for (const [k, v] of Object.entries(tags)) context[`aws:ResourceTag/${k}`] = v;
+    }
     if (need.imageOwner) {
-      const { ec2 } = await moto(caller, reg);
-      const out = await ec2
-        .send(new DescribeImagesCommand({ ImageIds: [need.imageOwner] }))
-        .catch(() => undefined);
-      const owner = out?.Images?.[0]?.OwnerId;
+      // The image's owner, as its own account sees it (a shared image is another account's).
+      let owner: string | undefined;
+      for (const account of [caller, BACKUP_ACCOUNT]) {
+        const { ec2 } = await moto(account, reg);
+        const out = await ec2
+          .send(new DescribeImagesCommand({ ImageIds: [need.imageOwner] }))
+          .catch(() => undefined);
+        owner = out?.Images?.[0]?.OwnerId;
+        if (owner) break;
+      }
       if (owner) context['ec2:Owner'] = owner;
     }
     const rp = resourcePolicyFor({ resource }, d, kmsPolicy);

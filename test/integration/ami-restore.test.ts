@@ -1,3 +1,4 @@
+import { asFunction } from '../../local/iam/principals.ts';
 // The image restore step and the image inventory against moto: list kura's
 // images newest first, launch one in the isolated account (reached by
 // AssumeRole) where it cannot reach out, find it again on a retry, clean up.
@@ -49,7 +50,7 @@ beforeAll(async () => {
   policy = imagePolicy(await testVault(clients));
   web = await launch(clients, estate, { policy, type: 't3.large' });
   for (const w of [0, 1]) await run(syntheticScheduledEvent(week(w)), { policy, clients });
-  target = await connectIsolated(deps());
+  target = await connectIsolated(await asFunction('restore', deps()));
   target.network = await ensureIsolatedNetwork(target.clients, target.region);
 });
 

@@ -2,8 +2,7 @@
 // in moto lists a missed day as a gap; the CLI's JSON parses; and the HTML of
 // the inventory, lifecycle and validation reports renders in headless
 // Chromium with its chart and key rows in the DOM.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
@@ -19,6 +18,7 @@ import { buildReport, serializeReport } from '../../shared/domain/validation-rep
 import type { Policy } from '../../shared/policy/schema.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { renderedDom } from '../support/chromium.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { createDatabase } from '../support/rds.ts';
 
@@ -57,38 +57,6 @@ beforeAll(async () => {
   }
   report = await buildInventoryReport({ policy, clients }, { at: AT, days: 7 });
 });
-
-/** Headless Chromium's DOM of a page; the test fails, by name, when Chromium is missing. */
-function renderedDom(html: string, name: string): string {
-  const found = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).stdout.trim();
-  if (!found) {
-    throw new Error(
-      'chromium was not found on PATH: the report render check needs headless Chromium (Debian: apt-get install chromium; .ci/run installs it)',
-    );
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'kura-render-'));
-  const file = join(dir, `${name}.html`);
-  writeFileSync(file, html);
-  const r = spawnSync(
-    found,
-    [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      `--user-data-dir=${join(dir, 'profile')}`,
-      '--dump-dom',
-      `file://${file}`,
-    ],
-    { encoding: 'utf8', timeout: 60_000, maxBuffer: 32 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`chromium exited ${r.status}: ${r.stderr.slice(-2000)}`);
-  return r.stdout;
-}
 
 describe('kura report inventory', () => {
   it('lists the missed day of a daily series as a gap, with the runs present', () => {

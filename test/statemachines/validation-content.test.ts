@@ -1,3 +1,4 @@
+import { asFunction } from '../../local/iam/principals.ts';
 // The validation state machine over the content class: a generation's sample
 // is copied into the isolated bucket and re-read against the manifest; a
 // vault object whose bytes rotted is named in the report.
@@ -75,7 +76,7 @@ describe('validation state machine, content class', () => {
       status: 'pass',
       detail: '4 object(s) match the manifest',
     });
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
     const left = await target.clients
       .get(S3Client)
       .send(new ListObjectsV2Command({ Bucket: isolatedBucketName(target.accountId, target.region) }));
