@@ -1,4 +1,4 @@
-import { asFunction } from '../../local/iam/principals.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 // The image restore step and the image inventory against moto: list kura's
 // images newest first, launch one in the isolated account (reached by
 // AssumeRole) where it cannot reach out, find it again on a retry, clean up.
@@ -56,8 +56,8 @@ beforeAll(async () => {
 
 describe('image restore step', () => {
   it('lists the images of an instance newest first, and the closest one at or before a time', async () => {
-    const all = await imageRestoreStep.list(deps(), { source: web });
-    const before = await imageRestoreStep.list(deps(), {
+    const all = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
+    const before = await imageRestoreStep.list(await asFunction('restore', deps()), {
       source: web,
       before: new Date(week(1).getTime() - 1),
     });
@@ -87,17 +87,17 @@ describe('image restore step', () => {
 
   it('launches the image in the isolated network with its recorded instance type, and finds it again on a retry', async () => {
     // Prepare
-    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
     if (!rp) throw new Error('no recovery point');
     const runId = `r${uniqueSuffix()}`;
 
     // Act
-    const item = await imageRestoreStep.restore(deps(), target, rp, {
+    const item = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
       runId,
       purpose: 'validation',
       pollSeconds: 0,
     });
-    const again = await imageRestoreStep.restore(deps(), target, rp, {
+    const again = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
       runId,
       purpose: 'validation',
       pollSeconds: 0,
@@ -131,9 +131,10 @@ describe('image restore step', () => {
   });
 
   it('refuses a security group with ingress before anything is shared or launched', async () => {
-    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
     if (!rp || !target.network) throw new Error('no recovery point or network');
-    const ec2 = target.clients.get(EC2Client);
+    // The isolated account's administrator (kura-restore cannot) adds an open group.
+    const ec2 = (await operatorClients(target.accountId, target.region)).get(EC2Client);
     const sg = await ec2.send(
       new CreateSecurityGroupCommand({
         GroupName: `open-${uniqueSuffix()}`,
@@ -149,7 +150,9 @@ describe('image restore step', () => {
     );
     const open = { ...target, network: { ...target.network, securityGroupId: sg.GroupId ?? '' } };
 
-    const attempt = imageRestoreStep.restore(deps(), open, rp, { runId: `x${uniqueSuffix()}` });
+    const attempt = imageRestoreStep.restore(await asFunction('restore', deps()), open, rp, {
+      runId: `x${uniqueSuffix()}`,
+    });
 
     await expect(attempt).rejects.toThrow(InputError);
     await expect(attempt).rejects.toThrow(/has 1 ingress rule\(s\); expected none/);

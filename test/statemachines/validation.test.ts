@@ -1,4 +1,4 @@
-import { operatorClients } from '../../local/iam/principals.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 // The validation state machine (statemachines/validation.asl.yml) run through
 // every path with aws-local-stepfunctions, tasks routed to the in-process
 // handlers, against the shared moto server: the same file that is deployed.
@@ -45,7 +45,7 @@ async function reportOf(deps: Deps, runId: string): Promise<ValidationReport> {
 }
 
 async function leftInIsolated(deps: Deps): Promise<string[]> {
-  const target = await connectIsolated(deps);
+  const target = await connectIsolated(await asFunction('validation-step', deps));
   return (await listManagedInIsolated(target)).map((l) => `${l.type} ${l.id} ${l.state}`);
 }
 
@@ -178,9 +178,10 @@ describe('validation state machine', () => {
     // Prepare: an operator's database in the isolated account under the name the restore derives
     const time = MONTH_START(1);
     const runId = '202612010000';
-    const target = await connectIsolated(deps);
+    const iso = deps.policy.isolatedAccount;
+    const target = await operatorClients(iso?.accountId ?? '', iso?.region ?? deps.policy.region);
     const squatter = restoredName('validation', runId, DB);
-    await target.clients.get(RDSClient).send(
+    await target.get(RDSClient).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: squatter,
         Engine: 'mysql',
@@ -228,7 +229,7 @@ describe('validation state machine', () => {
     expect(report.leftovers).toEqual([]);
     // The operator's database is untouched; the copy the run made is gone.
     expect(await leftInIsolated(deps)).toEqual([]);
-    const still = await target.clients
+    const still = await target
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
     expect(still.DBSnapshots?.map((s) => s.DBSnapshotIdentifier)).not.toContain(squatter);
