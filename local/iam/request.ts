@@ -40,6 +40,37 @@ const REST_JSON: [RegExp, string, string][] = [
   [/^\/2019-09-25\/functions\/[^/]+\/event-invoke-config$/, 'PUT', 'PutFunctionEventInvokeConfig'],
 ];
 
+/** Query parameters of plain object and listing requests (not sub-resources). */
+const S3_PLAIN_PARAMS = new Set([
+  'prefix',
+  'delimiter',
+  'max-keys',
+  'marker',
+  'list-type',
+  'continuation-token',
+  'start-after',
+  'encoding-type',
+  'fetch-owner',
+  'x-id',
+  'versionId',
+  'key-marker',
+  'version-id-marker',
+  'partNumber',
+  'response-content-type',
+  'response-content-disposition',
+  'response-cache-control',
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+  'X-Amz-Content-Sha256',
+  'X-Amz-User-Agent',
+  'x-amz-checksum-mode',
+]);
+
 export function parseRequest(req: IncomingMessage, body: Buffer): AwsRequest {
   const method = req.method ?? 'GET';
   const base = classify(method, req.url ?? '/', req.headers, body);
@@ -49,6 +80,13 @@ export function parseRequest(req: IncomingMessage, body: Buffer): AwsRequest {
   const accessKey = scope?.[1] ?? url.searchParams.get('X-Amz-Credential')?.split('/')[0] ?? 'anonymous';
   const region = scope?.[2] ?? 'us-east-1';
   let operation = base.operation;
+  if (base.service === 's3' && /^s3:(Get|Put|Delete|Head)(Bucket|Object)$/.test(operation)) {
+    // A sub-resource the fault proxy's table does not name (`?acl`, `?policy`, `?cors`, …):
+    // named after it, so that it is mapped on its own or refused by name, never taken for a listing.
+    const sub = [...url.searchParams.keys()].find((k) => !S3_PLAIN_PARAMS.has(k));
+    if (sub)
+      operation = `s3:${method.charAt(0)}${method.slice(1).toLowerCase()}${sub.charAt(0).toUpperCase()}${sub.slice(1)}`;
+  }
   if (base.protocol === 'other') {
     const hit = REST_JSON.find(([re, m]) => m === method && re.test(url.pathname));
     if (hit) operation = `${base.service}:${hit[2]}`;

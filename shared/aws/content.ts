@@ -26,6 +26,7 @@ import {
   S3_PART_LIMITS,
   sha256OfStream,
 } from '../domain/content.ts';
+import { Readable } from 'node:stream';
 import type { Clients } from './clients.ts';
 
 export interface ObjectRef {
@@ -83,6 +84,12 @@ export interface ContentPort {
   get(ref: ObjectRef): Promise<Buffer | undefined>;
   /** Streams the object's bytes (verify reads large objects without holding them). */
   read(ref: ObjectRef): AsyncIterable<Uint8Array>;
+  /**
+   * Writes a stream read with another account's credentials (a restore into
+   * the isolated account: its role may not read the vault, kura's role may
+   * not write there), multipart when large.
+   */
+  upload(dst: ObjectRef, body: AsyncIterable<Uint8Array>): Promise<void>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
@@ -350,6 +357,16 @@ export class S3ContentAdapter implements ContentPort {
       if (isMissing(e)) return undefined;
       throw e;
     }
+  }
+
+  async upload(dst: ObjectRef, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const { Upload } = await import('@aws-sdk/lib-storage');
+    await new Upload({
+      client: this.s3,
+      params: { Bucket: dst.bucket, Key: dst.key, Body: Readable.from(body) },
+      queueSize: 2,
+      leavePartsOnError: false,
+    }).done();
   }
 
   async *read(ref: ObjectRef): AsyncIterable<Uint8Array> {

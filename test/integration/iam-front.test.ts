@@ -137,7 +137,7 @@ describe('the IAM front layer', () => {
       admin.clients.get(S3Client).send(new GetBucketAclCommand({ Bucket: policy.vault.bucket })),
     );
     expect(err.message).toMatch(
-      /no IAM mapping for s3:GetBucketAcl .*add its line to local\/iam\/actions\.ts/,
+      /no IAM mapping for s3:GetAcl \(GET \/kura-vault-iam-\w+\/\); add its line to local\/iam\/actions\.ts/,
     );
   });
 });
