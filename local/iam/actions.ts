@@ -176,6 +176,19 @@ const copyKeys = (r: AwsRequest, source: string, key: string): Need[] => [
   ...(key ? [kmsOn('kms:CreateGrant', key, viaRds(r)), kmsOn('kms:DescribeKey', key, viaRds(r))] : []),
 ];
 
+/** CopyDB(Cluster)Snapshot: the source, the new snapshot with its tags, and both keys. */
+function copySnapshot(r: AwsRequest, c: Ctx, cluster: boolean): Need[] {
+  const kind = cluster ? 'DBClusterSnapshotIdentifier' : 'DBSnapshotIdentifier';
+  const source = snap(c, f(r, `Source${kind}`), cluster);
+  const target = snap(c, f(r, `Target${kind}`), cluster);
+  return [
+    same(r.operation, source),
+    same(r.operation, target),
+    ...rdsTagsOnCreate(r, target),
+    ...copyKeys(r, source, f(r, 'KmsKeyId')),
+  ];
+}
+
 /** EC2 tags on create: ec2:CreateTags on each tagged resource type, with ec2:CreateAction. */
 const ec2TagsOnCreate = (r: AwsRequest, c: Ctx, action: string, types: Record<string, string>): Need[] =>
   Object.entries(ec2TagSpecifications(r.form)).map(([type, tags]) => ({
@@ -319,28 +332,8 @@ export const COMMANDS: Record<string, Mapper> = {
     same(r.operation, snap(c, f(r, 'DBClusterSnapshotIdentifier'), true)),
     ...rdsTagsOnCreate(r, snap(c, f(r, 'DBClusterSnapshotIdentifier'), true)),
   ],
-  'rds:CopyDBSnapshot': (r, c) => {
-    const source = snap(c, f(r, 'SourceDBSnapshotIdentifier'));
-    const target = snap(c, f(r, 'TargetDBSnapshotIdentifier'));
-    const key = f(r, 'KmsKeyId');
-    return [
-      same(r.operation, source),
-      same(r.operation, target),
-      ...rdsTagsOnCreate(r, target),
-      ...copyKeys(r, source, key),
-    ];
-  },
-  'rds:CopyDBClusterSnapshot': (r, c) => {
-    const source = snap(c, f(r, 'SourceDBClusterSnapshotIdentifier'), true);
-    const target = snap(c, f(r, 'TargetDBClusterSnapshotIdentifier'), true);
-    const key = f(r, 'KmsKeyId');
-    return [
-      same(r.operation, source),
-      same(r.operation, target),
-      ...rdsTagsOnCreate(r, target),
-      ...copyKeys(r, source, key),
-    ];
-  },
+  'rds:CopyDBSnapshot': (r, c) => copySnapshot(r, c, false),
+  'rds:CopyDBClusterSnapshot': (r, c) => copySnapshot(r, c, true),
   'rds:DeleteDBSnapshot': (r, c) => [rdsTagged(r.operation, snap(c, f(r, 'DBSnapshotIdentifier')))],
   'rds:DeleteDBClusterSnapshot': (r, c) => [
     rdsTagged(r.operation, snap(c, f(r, 'DBClusterSnapshotIdentifier'), true)),

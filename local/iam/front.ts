@@ -20,7 +20,7 @@
 //   (the first of vault.administrators), holding AdministratorAccess: what
 //   limits it is the resource policies (vault bucket and key).
 import { appendFileSync, mkdirSync } from 'node:fs';
-import { createServer, type IncomingMessage, request as httpRequest, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
@@ -50,7 +50,7 @@ import {
   ensureIsolatedKey,
   ensureIsolatedNetwork,
 } from '../../shared/restore/isolated-network.ts';
-import { cannedError } from '../fault-proxy.ts';
+import { cannedError, forwardRequest, readBody } from '../fault-proxy.ts';
 import { needsOf, type Need, UnmappedCommandError } from './actions.ts';
 import type { CfnTemplate } from './cfn.ts';
 import {
@@ -160,15 +160,6 @@ const DEFAULT_KEY_POLICY = (account: string): PolicyDocument => ({
     },
   ],
 });
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
-}
 
 function xmlValue(xml: string, tag: string): string | undefined {
   return new RegExp(`<${tag}>([^<]*)</${tag}>`).exec(xml)?.[1];
@@ -667,28 +658,9 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return cannedError(r.protocol, 403, code, message.replace(/&/g, '&amp;').replace(/</g, '&lt;'), n);
   };
 
+  // A rewritten body (a form) has a length of its own; moto does not check signatures.
   const forward = (req: IncomingMessage, body: Buffer, rewritten = false) =>
-    new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
-      const { expect: _e, ...original } = req.headers;
-      // A rewritten body (a form) has a length of its own; the signature is not checked by moto.
-      const rest = rewritten ? { ...original, 'content-length': String(body.length) } : original;
-      const up = httpRequest(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers: { ...rest, host: target.host },
-        },
-        (res) =>
-          readBody(res).then(
-            (b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }),
-            reject,
-          ),
-      );
-      up.on('error', reject);
-      up.end(body);
-    });
+    forwardRequest(target, req, body, rewritten ? { 'content-length': String(body.length) } : {});
 
   /** Credentials for a role of the templates, assumed by an AWS service under the role's trust policy. */
   const issue = async (

@@ -39,6 +39,21 @@ const kuraRoles = (d: Deployment) =>
   );
 
 const UNMANAGED = { 'aws:ResourceTag/env': 'prod' };
+
+/** `actions` (RDS snapshot, RDS cluster snapshot, image, EBS snapshot) on recovery points kura did not make. */
+function onForeignPoints(
+  d: Deployment,
+  [rds, cluster, image, ebs]: [string, string, string, string],
+): Need[] {
+  const r = d.region;
+  const a = BACKUP_ACCOUNT;
+  return [
+    { action: rds, resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`, context: UNMANAGED },
+    { action: cluster, resource: `arn:aws:rds:${r}:${a}:cluster-snapshot:prod-manual`, context: UNMANAGED },
+    { action: image, resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: UNMANAGED },
+    { action: ebs, resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`, context: UNMANAGED },
+  ];
+}
 const MANAGED = { 'aws:ResourceTag/kura:managed': 'true', 'aws:ResourceTag/kura:class': 'database' };
 
 export const MUST_NEVER: MustNever[] = [
@@ -46,25 +61,14 @@ export const MUST_NEVER: MustNever[] = [
     id: 'no-delete-foreign-recovery-points',
     title: 'no kura role can delete or overwrite a recovery point that kura did not create',
     probes: (d) => {
-      const r = d.region;
       const a = BACKUP_ACCOUNT;
       const needs: Need[] = [
-        {
-          action: 'rds:DeleteDBSnapshot',
-          resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`,
-          context: UNMANAGED,
-        },
-        {
-          action: 'rds:DeleteDBClusterSnapshot',
-          resource: `arn:aws:rds:${r}:${a}:cluster-snapshot:prod-manual`,
-          context: UNMANAGED,
-        },
-        { action: 'ec2:DeregisterImage', resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: UNMANAGED },
-        {
-          action: 'ec2:DeleteSnapshot',
-          resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,
-          context: UNMANAGED,
-        },
+        ...onForeignPoints(d, [
+          'rds:DeleteDBSnapshot',
+          'rds:DeleteDBClusterSnapshot',
+          'ec2:DeregisterImage',
+          'ec2:DeleteSnapshot',
+        ]),
         { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${d.policy.vault.bucket}/content/x` },
         {
           action: 's3:BypassGovernanceRetention',
@@ -265,30 +269,13 @@ export const MUST_NEVER: MustNever[] = [
     id: 'share-only-managed',
     title: 'snapshots and images are shared only when kura manages them',
     probes: (d) => {
-      const r = d.region;
       const a = BACKUP_ACCOUNT;
-      const needs: Need[] = [
-        {
-          action: 'rds:ModifyDBSnapshotAttribute',
-          resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`,
-          context: UNMANAGED,
-        },
-        {
-          action: 'rds:ModifyDBClusterSnapshotAttribute',
-          resource: `arn:aws:rds:${r}:${a}:cluster-snapshot:prod-manual`,
-          context: UNMANAGED,
-        },
-        {
-          action: 'ec2:ModifyImageAttribute',
-          resource: `arn:aws:ec2:${r}::image/ami-0prod`,
-          context: UNMANAGED,
-        },
-        {
-          action: 'ec2:ModifySnapshotAttribute',
-          resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,
-          context: UNMANAGED,
-        },
-      ];
+      const needs = onForeignPoints(d, [
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:ModifyDBClusterSnapshotAttribute',
+        'ec2:ModifyImageAttribute',
+        'ec2:ModifySnapshotAttribute',
+      ]);
       return kuraRoles(d)
         .filter((role) => role.account === a)
         .flatMap((role) =>

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { offlineEnv, packageTemplate, ROOT, TEMPLATE_FILE } from '../../local/iam/packaged.ts';
 
 export { ROOT };
-export const PACKAGE_DIR = join(ROOT, '.kura', 'sls-test');
-const LOCK = join(ROOT, '.kura', 'sls-test.lock');
+export const PACKAGE_DIR = process.env.KURA_SLS_TEST_DIR ?? join(ROOT, '.kura', 'sls-test');
+const LOCK = `${PACKAGE_DIR}.lock`;
 export const TEMPLATE = join(PACKAGE_DIR, TEMPLATE_FILE);
 
 export type Template = {
