@@ -448,6 +448,7 @@ export function failureResources(policy: Policy): Resources {
         },
       },
     };
+    // kept (sqs:SendMessage): Scheduler and Lambda's asynchronous invocation send dead letters with these roles, on AWS's side, never from kura's code
     out.DeadLetterSendingPolicy = sendEncryptedPolicy({
       description: 'kura: send dead letters (failed schedules, failed asynchronous invocations)',
       roles: senders,

@@ -41,8 +41,11 @@ export function keptReasons(): Record<string, string> {
   const out: Record<string, string> = {};
   for (const f of files)
     for (const line of readFileSync(f, 'utf8').split('\n')) {
-      const m = /([a-z0-9-]+:[A-Za-z*]+)['"]?,?\s*(?:#|\/\/) kept: (.+)$/.exec(line);
-      if (m?.[1] && m[2]) out[m[1]] = m[2].trim();
+      const one = /([a-z0-9-]+:[A-Za-z*]+)['"]?,?\s*(?:#|\/\/) kept: (.+)$/.exec(line);
+      if (one?.[1] && one[2]) out[one[1]] = one[2].trim();
+      // `# kept (a:X, b:Y): why` next to a grant of several actions (an AWS managed policy).
+      const many = /(?:#|\/\/) kept \(([^)]+)\): (.+)$/.exec(line);
+      if (many?.[1] && many[2]) for (const a of many[1].split(',')) out[a.trim()] = many[2].trim();
     }
   return out;
 }
@@ -104,23 +107,26 @@ export function registerPermissionsReport(report: Command): void {
           arn: role.arn,
           template: role.source === 'isolated-template' ? 'isolated-account.yml' : 'serverless (sls package)',
           statements: role.policies.flatMap((p) =>
-            list((p.policy as { Statement: unknown }).Statement).length === 0
-              ? []
-              : (
-                  (Array.isArray(p.policy.Statement) ? p.policy.Statement : [p.policy.Statement]) as Record<
-                    string,
-                    unknown
-                  >[]
-                )
-                  .filter((s) => s.Effect === 'Allow')
-                  .map(
-                    (s, i): GrantedStatement => ({
-                      id: `${p.name}#${(s.Sid as string | undefined) ?? i}`,
-                      actions: list(s.Action),
-                      resources: list(s.Resource).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))),
-                      conditional: s.Condition !== undefined,
-                    }),
-                  ),
+            // Named as the evaluator names them: the Sid, else the statement's 1-based position.
+            (list(p.policy.Statement).length
+              ? Array.isArray(p.policy.Statement)
+                ? p.policy.Statement
+                : [p.policy.Statement]
+              : []
+            )
+              .map((s, i) => ({
+                s: s as Record<string, unknown>,
+                id: `${p.name}#${(s as { Sid?: string }).Sid ?? i + 1}`,
+              }))
+              .filter(({ s }) => s.Effect === 'Allow')
+              .map(
+                ({ s, id }): GrantedStatement => ({
+                  id,
+                  actions: list(s.Action),
+                  resources: list(s.Resource).map((x) => (typeof x === 'string' ? x : JSON.stringify(x))),
+                  conditional: s.Condition !== undefined,
+                }),
+              ),
           ),
         }));
         const used: UsedCall[] = records

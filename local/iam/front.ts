@@ -62,6 +62,7 @@ import {
   type RoleModel,
 } from './deployment.ts';
 import { type Decision, evaluate, type Principal, type ResourcePolicy } from './evaluate.ts';
+import { rolePrincipal } from './principal-of.ts';
 import { CONTROL_PREFIX } from './principals.ts';
 import { type AwsRequest, ec2TagSpecifications, parseRequest } from './request.ts';
 
@@ -132,19 +133,6 @@ function operator(account: string, name: string): Principal {
     account,
     label: account === BACKUP_ACCOUNT ? name : `${name}@${account}`,
     policies: [{ name: `${name} (AdministratorAccess)`, policy: ADMINISTRATOR_ACCESS }],
-  };
-}
-
-function rolePrincipal(role: RoleModel, session: string): Principal {
-  return {
-    arn: role.arn,
-    account: role.account,
-    sessionArn: `${role.arn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${session}`,
-    label:
-      role.logicalId === 'RestoreRole' && role.source === 'isolated-template'
-        ? 'kura-restore (isolated)'
-        : role.logicalId,
-    policies: role.policies,
   };
 }
 

@@ -6,6 +6,7 @@
 import type { Need } from './actions.ts';
 import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
 import { evaluate, type Principal } from './evaluate.ts';
+import { rolePrincipal } from './principal-of.ts';
 
 export interface Probe {
   /** Role ARN (a role of the templates) or a service/other principal ARN. */
@@ -305,7 +306,7 @@ export const MUST_NEVER: MustNever[] = [
 
 function principalOf(d: Deployment, arn: string): Principal {
   const role = d.roles.get(arn);
-  if (role) return { arn, account: role.account, label: role.logicalId, policies: role.policies };
+  if (role) return { ...rolePrincipal(role, 'check'), sessionArn: undefined };
   // An operator role: AdministratorAccess (what stops it is the resource policy).
   return {
     arn,
