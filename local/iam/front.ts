@@ -59,7 +59,6 @@ import {
   type Deployment,
   keyArn,
   type PolicyDocument,
-  type RoleModel,
 } from './deployment.ts';
 import { type Decision, evaluate, type Principal, type ResourcePolicy } from './evaluate.ts';
 import { rolePrincipal } from './principal-of.ts';
