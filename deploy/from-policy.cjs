@@ -28,4 +28,17 @@ module.exports = {
   // every function's code, so its size is not bound by Lambda's 4 KB of environment.
   policyDefine: () => JSON.stringify(render().policyJson),
   resources: () => render().resources,
+  // deploy/iam/*.yml: `${file(./deploy/from-policy.cjs):landingBucketArn}` and the like.
+  ...Object.fromEntries(
+    [
+      'landingBucketArn',
+      'landingObjectsArn',
+      'landingPrefixPattern',
+      'contentSourceBuckets',
+      'contentSourcePrefixes',
+      'contentSourceObjects',
+      'reportsPrefix',
+      'isolatedRoleArn',
+    ].map((k) => [k, () => render().iam[k]]),
+  ),
 };

@@ -332,6 +332,9 @@ function sendEncryptedPolicy(p: {
         Version: '2012-10-17',
         Statement: [
           { Sid: p.sids[0], Effect: 'Allow', Action: p.action, Resource: p.resource },
+          // Whatever else grants the action (the state machine plugin grants
+          // sns:Publish on "*"), these roles send only to this resource.
+          { Sid: `${p.sids[0]}Only`, Effect: 'Deny', Action: p.action, NotResource: p.resource },
           {
             Sid: p.sids[1],
             Effect: 'Allow',
@@ -445,6 +448,7 @@ export function failureResources(policy: Policy): Resources {
         },
       },
     };
+    // kept (sqs:SendMessage): Scheduler and Lambda's asynchronous invocation send dead letters with these roles, on AWS's side, never from kura's code
     out.DeadLetterSendingPolicy = sendEncryptedPolicy({
       description: 'kura: send dead letters (failed schedules, failed asynchronous invocations)',
       roles: senders,
@@ -522,10 +526,44 @@ export function failureResources(policy: Policy): Resources {
   return out;
 }
 
+/**
+ * Values the IAM files in deploy/iam/ take from the policy (through
+ * deploy/from-policy.cjs): the log landing, the content sources, the isolated
+ * role. Names that match nothing stand in for a section the policy leaves out.
+ */
+export function iamValues(policy: Policy) {
+  const s3 = (url: string) => {
+    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
+    return { bucket: m?.[1] ?? 'kura-none', prefix: m?.[2] ?? '' };
+  };
+  const landing = s3(policy.logs?.landing ?? 's3://kura-no-log-landing/');
+  const sources = (policy.content ?? []).map((c) => s3(c.source));
+  return {
+    landingBucketArn: `arn:aws:s3:::${landing.bucket}`,
+    landingObjectsArn: `arn:aws:s3:::${landing.bucket}/${landing.prefix}*`,
+    landingPrefixPattern: `${landing.prefix}*`,
+    // content-backup lists and reads only the sources the policy names.
+    contentSourceBuckets: sources.length
+      ? [...new Set(sources.map((x) => `arn:aws:s3:::${x.bucket}`))]
+      : ['arn:aws:s3:::kura-no-content-source'],
+    contentSourcePrefixes: sources.length
+      ? [...new Set(sources.map((x) => `${x.prefix}*`))]
+      : ['kura-no-content-source/*'],
+    contentSourceObjects: sources.length
+      ? [...new Set(sources.map((x) => `arn:aws:s3:::${x.bucket}/${x.prefix}*`))]
+      : ['arn:aws:s3:::kura-no-content-source/*'],
+    reportsPrefix: policy.vault.reportsPrefix,
+    // AssumeRole exactly the configured isolated role, nothing else.
+    isolatedRoleArn:
+      policy.isolatedAccount?.roleArn ?? 'arn:aws:iam::000000000000:role/kura-no-isolated-account',
+  };
+}
+
 export function renderFromPolicy(policy: Policy) {
   return {
     region: policy.region,
     policyJson: JSON.stringify(policy),
+    iam: iamValues(policy),
     resources: {
       Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...failureResources(policy) },
     },

@@ -263,7 +263,38 @@ function refusedAnswer(protocol: Protocol, seq: number): Canned {
   return cannedError(protocol, 403, code, 'kura fault proxy: the run crashed here', seq);
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/**
+ * Sends an already-read request on to `target` (no 100-continue handshake: the
+ * body is here), every header kept (kura's simulated time included).
+ */
+export function forwardRequest(
+  target: URL,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const { expect: _expect, ...rest } = req.headers;
+    const up = httpRequest(
+      {
+        hostname: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...rest, host: target.host },
+      },
+      (res) => {
+        readBody(res).then(
+          (b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }),
+          reject,
+        );
+      },
+    );
+    up.on('error', reject);
+    up.end(body);
+  });
+}
+
+export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -311,29 +342,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
     return kinds[Math.floor(rnd() * kinds.length)] ?? 'pass';
   };
 
-  const forward = (req: IncomingMessage, body: Buffer) =>
-    new Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }>((resolve, reject) => {
-      // The body is already read: no 100-continue handshake towards the emulator.
-      const { expect: _expect, ...rest } = req.headers;
-      const headers = { ...rest, host: target.host };
-      const up = httpRequest(
-        {
-          hostname: target.hostname,
-          port: target.port,
-          method: req.method,
-          path: req.url,
-          headers,
-        },
-        (res) => {
-          readBody(res).then(
-            (b) => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: b }),
-            reject,
-          );
-        },
-      );
-      up.on('error', reject);
-      up.end(body);
-    });
+  const forward = (req: IncomingMessage, body: Buffer) => forwardRequest(target, req, body);
 
   const server: Server = createServer(async (req, res) => {
     try {

@@ -8,6 +8,7 @@ import { S3RestoreStore } from '../shared/aws/restore-store.ts';
 import { InputError } from '../shared/runtime/errors.ts';
 import type { Deps } from '../shared/runtime/lambda.ts';
 import type { ApprovalRecord } from '../shared/usecases/restore.ts';
+import { asFunction, serviceInvokes } from './iam/principals.ts';
 import { type LocalTask, type RunOutcome, runStateMachine, type StepEvent } from './state-machine-runner.ts';
 
 export interface LocalRestoreOptions {
@@ -21,7 +22,10 @@ export interface LocalRestoreOptions {
 }
 
 export function localApproval(opts: LocalRestoreOptions): LocalTask {
-  return async (input, deps) => {
+  return async (input, machineDeps) => {
+    // lambda:invoke with a task token: the machine's role invokes the restore function, which runs as its own role.
+    await serviceInvokes('state-machine', 'restore', 'restore', machineDeps.policy);
+    const deps = await asFunction('restore', machineDeps);
     const p = input as { Payload: { requestId: string } };
     await restoreTask(p.Payload, deps);
     const requestId = p.Payload.requestId;

@@ -18,6 +18,7 @@ import { FUNCTIONS } from '../functions/registry.ts';
 import { InputError } from '../shared/runtime/errors.ts';
 import type { Deps } from '../shared/runtime/lambda.ts';
 import type { Timer } from '../shared/runtime/timer.ts';
+import { asFunction, asStateMachine, serviceInvokes } from './iam/principals.ts';
 
 export type LocalTask = (input: unknown, deps: Deps) => Promise<unknown>;
 
@@ -50,6 +51,12 @@ export interface RunOptions {
   /** Service integrations other than Lambda, by resource ARN. */
   integrations?: Record<string, LocalTask>;
   onEvent?: (e: StepEvent) => void;
+  /**
+   * Run each Lambda task as its function's role and the service integrations
+   * as the state machine's role (through the IAM front layer, when
+   * KURA_IAM_CONTROL names one). Default true; false keeps `deps` as given.
+   */
+  principals?: boolean;
 }
 
 export interface RunOutcome {
@@ -89,7 +96,8 @@ const builtInIntegrations: Record<string, LocalTask> = {
  * Rewrites the definition for local execution: every Task gets a string ARN
  * and a handler by state name; every Wait state a short override.
  */
-function prepare(def: AslDefinition, opts: RunOptions) {
+function prepare(def: AslDefinition, opts: RunOptions, machine: string) {
+  const principals = opts.principals !== false;
   const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
   const retries: Record<string, number> = {};
   const integrations = { ...builtInIntegrations, ...opts.integrations };
@@ -115,15 +123,34 @@ function prepare(def: AslDefinition, opts: RunOptions) {
       if (state.Type !== 'Task') continue;
       const res = state.Resource;
       let task: LocalTask | undefined = opts.taskOverrides?.[name];
+      const lambdaOf = (r: unknown) =>
+        r && typeof r === 'object' && 'Fn::GetAtt' in r
+          ? FUNCTION_BY_LOGICAL_ID.get((r as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0])
+          : undefined;
+      const overridden = lambdaOf(res);
+      if (task && overridden && principals) {
+        // A test's stand-in for a function's code still runs as that function.
+        const override = task;
+        task = async (input, deps) => override(input, await asFunction(overridden, deps));
+      }
       if (!task && res && typeof res === 'object' && 'Fn::GetAtt' in res) {
         const [logicalId] = (res as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'];
         const fn = FUNCTION_BY_LOGICAL_ID.get(logicalId);
         if (!fn) throw new InputError([`state "${name}": no local function for ${logicalId}`]);
         const loader = FUNCTIONS[fn] as () => Promise<LocalTask>;
-        task = async (input, deps) => (await loader())(input, deps);
+        task = async (input, deps) => {
+          if (!principals) return (await loader())(input, deps);
+          // Step Functions invokes the function with the machine's role; the function runs as its own.
+          await serviceInvokes('state-machine', machine, fn, deps.policy);
+          return (await loader())(input, await asFunction(fn, deps));
+        };
         state.Resource = `arn:aws:lambda:ap-northeast-1:123456789012:function:kura-${fn}`;
       } else if (!task && typeof res === 'string') {
-        task = integrations[res.replace(/\.sync$|\.waitForTaskToken$/, '')];
+        const integration = integrations[res.replace(/\.sync$|\.waitForTaskToken$/, '')];
+        task =
+          integration && principals
+            ? async (input, deps) => integration(input, await asStateMachine(machine, deps))
+            : integration;
       }
       if (!task)
         throw new InputError([
@@ -215,7 +242,7 @@ function retryOnTimer(
 
 export async function runStateMachine(name: string, input: unknown, opts: RunOptions): Promise<RunOutcome> {
   const def = structuredClone(loadDefinition(name));
-  const { handlers, retries } = prepare(def, opts);
+  const { handlers, retries } = prepare(def, opts, name);
   const { StateMachine } = await import('aws-local-stepfunctions');
   const sm = new StateMachine(def as never, { validationOptions: { checkPaths: false, checkArn: false } });
   const execution = sm.run(input as never, {

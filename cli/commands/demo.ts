@@ -42,10 +42,29 @@ export function registerDemo(program: Command): void {
       } else {
         process.stderr.write("starting kura's emulator (moto's server with AWS timing) …\n");
         const emulator = await startEmulator();
-        useEmulator(emulator.endpoint);
-        endpoint = emulator.endpoint;
         stop = emulator.stop;
-        process.stderr.write(`emulator on ${endpoint}\n`);
+        // Every request of the demo is checked against the deployed policies, as in the tests.
+        process.stderr.write('packaging the template to check every request against its policies …\n');
+        const { startDemoIamLayer } = await import('../../local/iam/demo.ts');
+        try {
+          const iam = await startDemoIamLayer(emulator.endpoint);
+          useEmulator(iam.endpoint);
+          endpoint = iam.endpoint;
+          stop = async () => {
+            const r = iam.summary();
+            process.stderr.write(
+              `\nIAM: ${r.requests} requests checked against the deployed policies, ${r.refused.length} refused (journal: ${iam.journal})\n`,
+            );
+            for (const m of r.refused.slice(0, 20)) process.stderr.write(`  - ${m}\n`);
+            if (r.refused.length) process.exitCode = 1;
+            await iam.close();
+            await emulator.stop();
+          };
+        } catch (err) {
+          await emulator.stop();
+          throw err;
+        }
+        process.stderr.write(`emulator on ${emulator.endpoint}, behind the IAM front layer\n`);
       }
       const to = new Date();
       const from = addDays(to, -days);

@@ -1,13 +1,15 @@
-// `kura report lifecycle|inventory|validation [--format json|md|html]`:
+// `kura report lifecycle|inventory|validation|permissions [--format json|md|html]`:
 // evidence for auditors. Each report adds its subcommand here.
 import type { Command } from 'commander';
 import { registerInventoryReport } from '../reports/inventory.ts';
 import { registerLifecycleReport } from '../reports/lifecycle.ts';
+import { registerPermissionsReport } from '../reports/permissions.ts';
 import { registerValidationReport } from '../reports/validation.ts';
 
 const SUBCOMMANDS: Array<(report: Command) => void> = [
   registerInventoryReport,
   registerLifecycleReport,
+  registerPermissionsReport,
   registerValidationReport,
 ];
 

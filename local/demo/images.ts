@@ -15,7 +15,7 @@ import {
   ModifyInstanceAttributeCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../iam/functions.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { ensureVault } from '../vault.ts';
 import { localDate } from '../../shared/domain/calendar.ts';

@@ -8,7 +8,7 @@ import {
   CreateDBSnapshotCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { run } from '../../functions/rds-snapshot/handler.ts';
+import { rdsSnapshot as run } from '../iam/functions.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { localDate } from '../../shared/domain/calendar.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';

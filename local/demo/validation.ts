@@ -8,6 +8,7 @@ import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
 import { verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
+import { asFunction } from '../iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import { listReports, reportKey, runIdFor, VaultStore } from '../../shared/usecases/validation.ts';
 import { runStateMachine } from '../state-machine-runner.ts';
@@ -75,7 +76,8 @@ export const validationDemo: DemoStep = {
       })),
     );
     for (const c of report.classes.filter((x) => x.note)) ctx.log(`${c.class}: ${c.note}`);
-    const target = await connectIsolated(ctx.deps);
+    // Looked at as the validation function looks (the isolated role trusts only it and restore).
+    const target = await connectIsolated(await asFunction('validation-step', ctx.deps));
     const left = await listManagedInIsolated(target);
     ctx.log(
       `kura-managed resources left in the isolated account ${target.accountId}: ${left.length ? left.map((l) => l.id).join(', ') : 'none'}`,

@@ -105,16 +105,20 @@ export class Clients {
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey)
       throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-    return new Clients({
-      ...this.options,
-      region: opts.region ?? this.region,
-      label: roleArn,
-      credentials: {
+    return this.withCredentials(
+      {
         accessKeyId: c.AccessKeyId,
         secretAccessKey: c.SecretAccessKey,
         sessionToken: c.SessionToken,
         expiration: c.Expiration,
       },
-    });
+      roleArn,
+      opts.region,
+    );
+  }
+
+  /** Clients with the same endpoint, middleware and timer, acting with other credentials. */
+  withCredentials(credentials: AwsCredentialIdentity, label: string, region = this.region): Clients {
+    return new Clients({ ...this.options, region, label, credentials });
   }
 }

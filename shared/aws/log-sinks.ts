@@ -4,9 +4,10 @@
 import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { assertInsideTarget } from '../domain/restore-paths.ts';
 import type { LogSink } from '../usecases/log-restore.ts';
 import type { Clients } from './clients.ts';
 import { S3LogStore } from './log-store.ts';
@@ -46,7 +47,9 @@ export class LocalDirSink implements LogSink {
   }
 
   async write(path: string, body: AsyncIterable<Uint8Array>, expected: { size: number; sha256?: string }) {
+    assertInsideTarget(path, 'log member');
     const target = join(this.root, path);
+    if (!target.startsWith(this.root + sep)) assertInsideTarget(`../${path}`, 'log member');
     const partial = `${target}.kura-partial`;
     await mkdir(dirname(target), { recursive: true });
     const state = { hash: createHash('sha256'), size: 0 };
@@ -79,6 +82,7 @@ export class S3Sink implements LogSink {
   }
 
   async write(path: string, body: AsyncIterable<Uint8Array>, expected: { size: number; sha256?: string }) {
+    assertInsideTarget(path, 'log member');
     const key = `${this.prefix}${path}`;
     const state = { hash: createHash('sha256'), size: 0 };
     await this.store.upload(this.bucket, key, Readable.from(hashing(body, state)), {

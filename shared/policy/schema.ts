@@ -15,14 +15,22 @@ const region = z.string().check(z.regex(REGION, 'expected an AWS region such as 
 const positiveInt = z.int().check(z.positive('expected a positive whole number'));
 const atLeast = (n: number, why: string) => z.int().check(z.gte(n, `expected at least ${n} ${why}`));
 /** An IAM role name (role/<name> in the vault's account) or a role/user ARN; `*` wildcards allowed (ArnLike). */
-const administrator = z
-  .string()
-  .check(
-    z.regex(
-      /^([\w+=,.@*-]{1,64}|arn:aws[\w-]*:iam::(\d{12}|\*):(role|user)\/[\w+=,.@*/-]+)$/,
-      'expected an IAM role name (such as kura-admin) or a role/user ARN (arn:aws:iam::<account>:role/<name>)',
-    ),
-  );
+const administrator = z.string().check(
+  z.regex(
+    /^([\w+=,.@*-]{1,64}|arn:aws[\w-]*:iam::(\d{12}|\*):(role|user)\/[\w+=,.@*/-]+)$/,
+    'expected an IAM role name (such as kura-admin) or a role/user ARN (arn:aws:iam::<account>:role/<name>)',
+  ),
+  // A wildcard that matches anyone (`*`, `role/*`, any account) would open
+  // the vault's bucket and key policies to every principal it matches.
+  z.refine(
+    (a) => !/^arn:[^:]*:iam::\*:/.test(a),
+    'expected an administrator of one account; a wildcard account (iam::*:) matches every AWS account',
+  ),
+  z.refine(
+    (a) => (a.split(/:(?:role|user)\//).pop() ?? a).replace(/[*?]/g, '').replace(/\//g, '').length >= 4,
+    'expected a role name or ARN that names someone; a wildcard such as "*" or "role/*" matches every principal (keep at least 4 literal characters in the name)',
+  ),
+);
 const accountId = z
   .string()
   .check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));

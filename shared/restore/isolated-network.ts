@@ -20,6 +20,7 @@ import {
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   EC2Client,
   RevokeSecurityGroupEgressCommand,
@@ -231,6 +232,18 @@ export async function isolationFindings(clients: Clients, vpcId: string, region?
   );
   for (const g of nat.NatGateways ?? [])
     if (g.State !== 'deleted') findings.push(`NAT gateway ${g.NatGatewayId} exists`);
+  // An endpoint is a way out that no route table shows (to S3, STS, SSM, …). Only the
+  // documented access route (tagged kura:purpose = access) is not a finding.
+  const endpoints = await ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  for (const e of endpoints.VpcEndpoints ?? []) {
+    if (e.State && ['deleted', 'deleting', 'rejected', 'failed'].includes(e.State.toLowerCase())) continue;
+    if (e.Tags?.some((t) => t.Key === 'kura:purpose' && t.Value === 'access')) continue;
+    findings.push(
+      `VPC endpoint ${e.VpcEndpointId} (${e.VpcEndpointType ?? 'endpoint'} to ${e.ServiceName}) exists`,
+    );
+  }
   const rts = await ec2.send(
     new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
   );

@@ -12,6 +12,7 @@ import {
   vaultLayout,
 } from '../domain/content.ts';
 import type { Policy } from '../policy/schema.ts';
+import { assertInsideTarget } from '../domain/restore-paths.ts';
 import { InputError } from '../runtime/errors.ts';
 import { findSource, listGenerations, readManifest } from './content-backup.ts';
 
@@ -113,6 +114,8 @@ export async function restoreGeneration(
   await assertEmptyTarget(target, to);
   const entries =
     req.sample === undefined ? wanted : sampleEntries(wanted, req.sample, Date.parse(req.generation));
+  // Checked before anything is copied: one bad key refuses the whole restore.
+  for (const e of entries) assertInsideTarget(e.key, `content key of ${req.source}`);
   let bytes = 0;
   const sameAccount = vault === target;
   // Streams hold up to two 8 MiB parts each: fewer in flight than server-side copies.
@@ -123,6 +126,8 @@ export async function restoreGeneration(
       versionId: e.versionId,
     };
     const dst = { bucket: req.to.bucket, key: req.to.prefix + e.key };
+    // Into another account: read with kura's role, write with the target's (neither may do
+    // both: the vault's bucket and key policies keep the vault to kura and its administrators).
     if (sameAccount) await target.copy(src, dst, { ...req.copy, size: e.size });
     else await target.writeObject(dst, await vault.readObject(src));
     bytes += e.size;

@@ -377,7 +377,13 @@ describe('the isolated-account template as a stack in the isolated account', () 
     });
     isoTemplate = parseCfnYaml(readFileSync(join(ROOT, 'deploy/isolated-account.yml'), 'utf8'));
     const stackName = `kura-isolated-st${suffix}`;
-    const parameters = { BackupAccountId: '123456789012', RestoreRoleName: roleName };
+    const parameters = {
+      BackupAccountId: '123456789012',
+      RestoreRoleName: roleName,
+      ExternalId: 'kura-stack-test',
+      TrustedRoleArns:
+        'arn:aws:iam::123456789012:role/kura-prod-restore,arn:aws:iam::123456789012:role/kura-prod-validation',
+    };
     await createStack(iso.get(CloudFormationClient), stackName, forMoto(isoTemplate), parameters);
     const ctx = { accountId: ISOLATED_ACCOUNT, region: REGION, stackName, parameters };
     isoR = await StackResolver.of(iso, isoTemplate, ctx);
@@ -387,7 +393,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
     expect(notCreated(isoTemplate, isoR)).toEqual([]);
   });
 
-  it('creates the restore role trusting the backup account with the external id', async () => {
+  it('creates the restore role trusting exactly the restore and validation roles, with the external id', async () => {
     const role = await iso.get(IAMClient).send(new GetRoleCommand({ RoleName: roleName }));
     expect(role.Role?.Arn).toBe(`arn:aws:iam::${ISOLATED_ACCOUNT}:role/${roleName}`);
     const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
@@ -395,7 +401,15 @@ describe('the isolated-account template as a stack in the isolated account', () 
       Effect: 'Allow',
       Principal: { AWS: 'arn:aws:iam::123456789012:root' },
       Action: 'sts:AssumeRole',
-      Condition: { StringEquals: { 'sts:ExternalId': policy.isolatedAccount?.externalId } },
+      Condition: {
+        StringEquals: { 'sts:ExternalId': 'kura-stack-test' },
+        ArnEquals: {
+          'aws:PrincipalArn': [
+            'arn:aws:iam::123456789012:role/kura-prod-restore',
+            'arn:aws:iam::123456789012:role/kura-prod-validation',
+          ],
+        },
+      },
     });
   });
 

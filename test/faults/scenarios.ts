@@ -18,11 +18,11 @@ import {
   S3Client,
   DeleteObjectCommand,
 } from '@aws-sdk/client-s3';
-import { run as amiRun } from '../../functions/ami-backup/handler.ts';
-import { run as contentRun } from '../../functions/content-backup/handler.ts';
-import { run as archiveRun } from '../../functions/log-archive/handler.ts';
-import { run as bundleRun } from '../../functions/log-bundle/handler.ts';
-import { run as rdsRun } from '../../functions/rds-snapshot/handler.ts';
+import { amiBackup as amiRun } from '../support/functions.ts';
+import { contentBackup as contentRun } from '../support/functions.ts';
+import { logArchive as archiveRun } from '../support/functions.ts';
+import { logBundle as bundleRun } from '../support/functions.ts';
+import { rdsSnapshot as rdsRun } from '../support/functions.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { SimulatedClock } from '../../local/simulated-time.ts';
 import { ensureVault } from '../../local/vault.ts';

@@ -5,7 +5,7 @@
 // ones, on-demand images with a reason.
 import { CreateLaunchTemplateCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
 import { Ec2ImageAdapter, type MachineImage } from '../../shared/aws/ec2-images.ts';

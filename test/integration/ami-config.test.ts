@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { EC2Client, ModifyInstanceAttributeCommand } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
 import { type ConfigurationRecord, configRecordKey } from '../../shared/domain/config-record.ts';

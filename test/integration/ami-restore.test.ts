@@ -11,9 +11,11 @@ import {
   EC2Client,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -26,7 +28,6 @@ import {
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { roleStatements } from '../support/calls.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { imageInventory } from '../../shared/usecases/image-inventory.ts';
 import {
@@ -39,6 +40,7 @@ import {
   testVault,
 } from '../support/ec2-fixture.ts';
 import { clock, emulatorClients, uniqueSuffix } from '../support/emulator.ts';
+import { requestsOf } from '../support/iam.ts';
 
 let clients: Clients;
 let estate: Estate;
@@ -54,6 +56,37 @@ async function isolatedVolumes(ids: string[]) {
     .get(EC2Client)
     .send(new DescribeVolumesCommand({ Filters: [{ Name: 'volume-id', Values: ids }] }));
   return r.Volumes ?? [];
+}
+
+/** A customer key of the backup account whose key policy lets `account` use it as EBS does with a shared snapshot's key. */
+async function sharedKey(account: string): Promise<string> {
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'Owner',
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'IsolatedAccountThroughEbs',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${account}:root` },
+        Action: [
+          'kms:DescribeKey',
+          'kms:Decrypt',
+          'kms:ReEncryptFrom',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:CreateGrant',
+        ],
+        Resource: '*',
+      },
+    ],
+  };
+  const k = await clients.get(KMSClient).send(new CreateKeyCommand({ Policy: JSON.stringify(policy) }));
+  return k.KeyMetadata?.Arn ?? '';
 }
 
 async function isolatedKeyArn(): Promise<string> {
@@ -76,14 +109,14 @@ beforeAll(async () => {
   }
   // A day later AWS has finished both images.
   clock.set(new Date(week(1).getTime() + 86_400_000));
-  target = await connectIsolated(deps());
+  target = await connectIsolated(await asFunction('restore', deps()));
   target.network = await ensureIsolatedNetwork(target.clients, target.region);
 });
 
 describe('image restore step', () => {
   it('lists the images of an instance newest first, and the closest one at or before a time', async () => {
-    const all = await imageRestoreStep.list(deps(), { source: web });
-    const before = await imageRestoreStep.list(deps(), {
+    const all = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
+    const before = await imageRestoreStep.list(await asFunction('restore', deps()), {
       source: web,
       before: new Date(week(1).getTime() - 1),
     });
@@ -107,7 +140,9 @@ describe('image restore step', () => {
     });
     clock.set(new Date(now.getTime() + 3_600_000));
 
-    const sources = new Set((await imageRestoreStep.list(deps())).map((r) => r.source));
+    const sources = new Set(
+      (await imageRestoreStep.list(await asFunction('restore', deps()))).map((r) => r.source),
+    );
 
     expect(sources.has(web)).toBe(true);
     expect(sources.has(untagged)).toBe(false);
@@ -115,17 +150,17 @@ describe('image restore step', () => {
 
   it('launches the image in the isolated network with its recorded instance type, and finds it again on a retry', async () => {
     // Prepare
-    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
     if (!rp) throw new Error('no recovery point');
     const runId = `r${uniqueSuffix()}`;
 
     // Act
-    const item = await imageRestoreStep.restore(deps(), target, rp, {
+    const item = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
       runId,
       purpose: 'validation',
       pollSeconds: 0,
     });
-    const again = await imageRestoreStep.restore(deps(), target, rp, {
+    const again = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
       runId,
       purpose: 'validation',
       pollSeconds: 0,
@@ -171,11 +206,12 @@ describe('image restore step', () => {
   it('finds the untagged volume an older kura launch left behind, as a leftover naming its image', async () => {
     // Prepare: a launch of a shared kura image without tags on its volume and without
     // DeleteOnTermination (how servers were launched before), then terminated.
-    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
     if (!rp || !target.network) throw new Error('no recovery point or network');
     const image = await new Ec2ImageAdapter(clients).getImage(rp.id);
     const device = image?.blockDevices[0];
-    const ec2 = target.clients.get(EC2Client);
+    // The isolated account's administrator launches it: kura-restore may launch only tagged instances.
+    const ec2 = (await operatorClients(target.accountId, clients, target.region)).get(EC2Client);
     const launched = await ec2.send(
       new RunInstancesCommand({
         ImageId: rp.id,
@@ -212,9 +248,10 @@ describe('image restore step', () => {
   });
 
   it('refuses a security group with ingress before anything is shared or launched', async () => {
-    const [rp] = await imageRestoreStep.list(deps(), { source: web });
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
     if (!rp || !target.network) throw new Error('no recovery point or network');
-    const ec2 = target.clients.get(EC2Client);
+    // The isolated account's administrator (kura-restore cannot) adds an open group.
+    const ec2 = (await operatorClients(target.accountId, clients, target.region)).get(EC2Client);
     const sg = await ec2.send(
       new CreateSecurityGroupCommand({
         GroupName: `open-${uniqueSuffix()}`,
@@ -230,33 +267,64 @@ describe('image restore step', () => {
     );
     const open = { ...target, network: { ...target.network, securityGroupId: sg.GroupId ?? '' } };
 
-    const attempt = imageRestoreStep.restore(deps(), open, rp, { runId: `x${uniqueSuffix()}` });
+    const attempt = imageRestoreStep.restore(await asFunction('restore', deps()), open, rp, {
+      runId: `x${uniqueSuffix()}`,
+    });
 
     await expect(attempt).rejects.toThrow(InputError);
     await expect(attempt).rejects.toThrow(/has 1 ingress rule\(s\); expected none/);
   });
 
-  it("lets the isolated role launch from the backup account's encrypted snapshots as EBS needs: the snapshots themselves, and the source key's decrypt, re-encrypt and grant", () => {
-    // deploy/isolated-account.yml, the role the restore assumes.
-    const statements = roleStatements('deploy/isolated-account.yml', 'RestoreRole');
-    const onBackupKeys = statements.filter((st) =>
-      JSON.stringify(st.Resource).includes('BackupAccountId}:key/'),
-    );
-    const onBackupSnapshots = statements.filter(
-      (st) =>
-        [st.Action].flat().includes('ec2:RunInstances') && JSON.stringify(st.Resource).includes('snapshot/'),
+  it("launches a server from the backup account's encrypted image with the keys as EBS uses them, each use allowed to the isolated role", async () => {
+    // Prepare: a server whose volume a customer key encrypts, the key shared with the isolated
+    // account as EBS needs (EBS user guide, "Share the KMS key used to encrypt a shared Amazon
+    // EBS snapshot"), and a one-off image of it that AWS has finished a day later.
+    const key = await sharedKey(target.accountId);
+    const secure = await launch(clients, estate, { kmsKeyId: key });
+    const at = new Date(clock.now().getTime() + 3_600_000);
+    clock.set(at);
+    await run(syntheticScheduledEvent(at, { instance: secure, reason: 'one-off' }), { policy, clients });
+    clock.set(new Date(at.getTime() + 86_400_000));
+    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: secure });
+    if (!rp) throw new Error('no recovery point');
+    const runId = `k${uniqueSuffix()}`;
+
+    // Act
+    const { result: item, requests } = await requestsOf(async () =>
+      imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
+        runId,
+        purpose: 'validation',
+        pollSeconds: 0,
+      }),
     );
 
-    expect(onBackupKeys.flatMap((st) => [st.Action].flat())).toEqual(
-      expect.arrayContaining([
-        'kms:DescribeKey',
-        'kms:Decrypt',
-        'kms:ReEncryptFrom',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:CreateGrant',
-      ]),
+    // Assess: the launch used the backup key to read and the isolated key to write, as
+    // kura-restore, and the deployed policies (its role, both key policies) allowed each use.
+    const launch_ = requests.find(
+      (r) => r.operation === 'ec2:RunInstances' && r.principal === 'kura-restore (isolated)',
     );
-    expect(onBackupSnapshots.map((st) => st.Sid)).toEqual(['LaunchFromBackupAccountSnapshots']);
+    const onKey = (account: string) =>
+      (launch_?.needs ?? [])
+        .filter((n) => n.resource.includes(`:${account}:key/`) && n.allowed)
+        .map((n) => n.action);
+    expect(onKey('123456789012').sort()).toEqual([
+      'kms:CreateGrant',
+      'kms:Decrypt',
+      'kms:DescribeKey',
+      'kms:GenerateDataKeyWithoutPlaintext',
+      'kms:ReEncryptFrom',
+    ]);
+    expect(onKey(target.accountId)).toEqual(
+      expect.arrayContaining(['kms:CreateGrant', 'kms:GenerateDataKeyWithoutPlaintext', 'kms:ReEncryptTo']),
+    );
+    const fromSnapshot = launch_?.needs.find(
+      (n) => n.action === 'ec2:RunInstances' && n.resource.includes(':snapshot/'),
+    );
+    expect(fromSnapshot?.deciding.join(' ')).toMatch(/LaunchFromBackupAccountSnapshots/);
+    const inst = await isolatedInstance(item.resources[0]?.id ?? '');
+    const volumes = await isolatedVolumes(inst?.BlockDeviceMappings?.map((b) => b.Ebs?.VolumeId ?? '') ?? []);
+    expect(volumes[0]).toMatchObject({ Encrypted: true, KmsKeyId: await isolatedKeyArn() });
+    await imageRestoreStep.cleanup(target, item.resources);
   });
 });
 

@@ -3,7 +3,7 @@
 // the one that took it, once AWS has finished it.
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/ami-backup/handler.ts';
+import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';

@@ -3,7 +3,7 @@
 // by wrapping the LogStorePort.
 import { HeadObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/log-archive/handler.ts';
+import { logArchive as run } from '../support/functions.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { logArchive } from '../../shared/usecases/log-archive.ts';

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/log-bundle/handler.ts';
+import { logBundle as run } from '../support/functions.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import { parseManifest } from '../../shared/domain/logs/manifest.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';

@@ -1,3 +1,4 @@
+import { operatorClients } from '../../local/iam/principals.ts';
 // Integration (logs, restore) against moto: a day range spanning a bundled
 // month and loose days comes back byte-identical (use case and `kura restore
 // logs`), bad input is refused before anything is read, and the RestoreStep
@@ -141,7 +142,7 @@ describe('restore logs', () => {
     // Prepare
     const iso = w.policy.isolatedAccount;
     if (!iso) throw new Error('test policy has no isolated account');
-    const isolated = await w.clients.assumeRole(iso.roleArn, { externalId: iso.externalId });
+    const isolated = await operatorClients(iso.accountId, w.clients);
     const bucket = `kura-isolated-logs-${uniqueSuffix()}`;
     await isolated.get(S3Client).send(
       new CreateBucketCommand({

@@ -1,3 +1,4 @@
+import { operatorClients } from '../../local/iam/principals.ts';
 // rds-snapshot against moto: real SDK clients over HTTP.
 
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
@@ -11,7 +12,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run } from '../../functions/rds-snapshot/handler.ts';
+import { rdsSnapshot as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
@@ -22,7 +23,7 @@ import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { recordCalls, refuse, roleActions } from '../support/calls.ts';
+import { allowedActions, requestsOf, withoutGrant } from '../support/iam.ts';
 import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';
@@ -347,9 +348,7 @@ describe('rds-snapshot', () => {
       expect.stringContaining(`key ${private_.KeyMetadata?.Arn} does not allow account ${ISOLATED}`),
     ]);
     expect(result.ok).toBe(true);
-    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
-      externalId: 'kura-isolated-restore',
-    });
+    const isolated = await operatorClients(ISOLATED, clients);
     const seen = await isolated
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));
@@ -433,26 +432,26 @@ describe('rds-snapshot', () => {
     expect(third.targets[0]?.actions).toContain(`created kura-${db}-202610031900`);
   });
 
-  it('calls only what the rds-snapshot role grants, sharing, copying and enforcing retention included', async () => {
-    // Prepare: every path of a run (retention enforced, DR copy, share), its calls recorded.
-    const granted = roleActions('deploy/iam/rds-snapshot.yml', 'RdsSnapshotRole');
+  it('is allowed by its deployed role every call of a run, sharing, copying and enforcing retention included', async () => {
+    // Prepare: every path of a run (retention enforced, DR copy, share).
     const policy = policyFor((p) => {
       if (!p.database) return;
       p.database.enforceBackupRetention = true;
       p.database.copy = { region: 'ap-southeast-1' };
       p.database.shareWithIsolatedAccount = true;
     });
-    const { called, middleware } = recordCalls();
-    const recorded = emulatorClients('ap-northeast-1', undefined, middleware);
     const db = `perm-${uniqueSuffix()}`;
     await createDb(db, policy, { BackupRetentionPeriod: 2 });
 
-    // Act
-    await invoke(day0, policy, recorded);
-    await invoke(addDays(day0, 1), policy, recorded);
+    // Act: as its role (test/support/functions.ts), through the IAM front layer.
+    const { requests } = await requestsOf(async () => {
+      await invoke(day0, policy);
+      await invoke(addDays(day0, 1), policy);
+    });
 
-    // Assess
-    expect([...called].filter((a) => a.startsWith('rds:'))).toEqual(
+    // Assess: the calls of each path were made as RdsSnapshotRole and allowed by its policy
+    // (test/setup.ts fails the test on any refusal).
+    expect([...allowedActions(requests, 'RdsSnapshotRole')]).toEqual(
       expect.arrayContaining([
         'rds:DescribeDBSnapshotAttributes',
         'rds:ModifyDBSnapshotAttribute',
@@ -461,7 +460,7 @@ describe('rds-snapshot', () => {
         'rds:CopyDBSnapshot',
       ]),
     );
-    expect([...called].filter((a) => !granted.has(a))).toEqual([]);
+    expect(requests.filter((r) => r.principal === 'RdsSnapshotRole' && r.denied)).toEqual([]);
   });
 
   it('reads the manual snapshot quotas per region and per kind, and warns for the one nearly used up', async () => {
@@ -506,17 +505,18 @@ describe('rds-snapshot', () => {
       if (p.database) p.database.snapshotQuota = 1;
     });
     await createDb(`quota-denied-${uniqueSuffix()}`, policy);
-    // The account refuses rds:DescribeAccountAttributes (a role without it).
-    const clientsDenied = emulatorClients('ap-northeast-1', undefined, refuse('DescribeAccountAttributes'));
+    // Act: as a role without rds:DescribeAccountAttributes.
+    const { result, refused } = await withoutGrant('rds:DescribeAccountAttributes', () =>
+      invoke(day0, policy),
+    );
 
-    const result = await invoke(day0, policy, clientsDenied);
-
-    expect(result.warnings).toContainEqual(
+    expect(refused.map((r) => r.operation)).toContain('rds:DescribeAccountAttributes');
+    expect(result?.warnings).toContainEqual(
       expect.stringMatching(
-        /^manual instance snapshot quota in ap-northeast-1 could not be read \(AccessDenied \(HTTP 403\): User is not authorized.*\); assumed 1/,
+        /^manual instance snapshot quota in ap-northeast-1 could not be read \(AccessDenied \(HTTP 403\): kura iam: RdsSnapshotRole .*is not authorized.*\); assumed 1/,
       ),
     );
-    expect(result.warnings).toContainEqual(
+    expect(result?.warnings).toContainEqual(
       expect.stringMatching(/^manual instance snapshots: \d+ of the quota of 1 in ap-northeast-1/),
     );
   });

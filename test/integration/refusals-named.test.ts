@@ -1,29 +1,32 @@
 // The safety paths that once swallowed every error now tolerate only the one
 // refusal they expect: an AccessDenied (a role without a grant, a policy that
 // refuses) is reported by name, never read as "none found" or "nothing to do".
+// The refusals come from the IAM front layer, withholding one grant, in the
+// service's own AccessDenied shape (test/support/iam.ts withoutGrant).
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { pitrWindow } from '../../shared/restore/database-pitr.ts';
 import { ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
-import { refuse } from '../support/calls.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { withoutGrant } from '../support/iam.ts';
 import { createDatabase } from '../support/rds.ts';
 
-/** Clients on the emulator that get AccessDenied (HTTP 403) for one SDK command, as a role without it would. */
-const refusing = (command: string) => emulatorClients('ap-northeast-1', undefined, refuse(command));
+/** A fresh account, reached as its administrator. */
+const freshAccount = (first: string) =>
+  operatorClients(`${first}${String(Date.now()).slice(-11)}`, emulatorClients());
 
 describe('refusals are named, never read as "none"', () => {
   it('fails the isolated network when the egress of its new group cannot be revoked', async () => {
-    const isolated = await refusing('RevokeSecurityGroupEgress').assumeRole(
-      `arn:aws:iam::2${String(Date.now()).slice(-11)}:role/kura-restore`,
+    const isolated = await freshAccount('2');
+
+    const { error, refused } = await withoutGrant('ec2:RevokeSecurityGroupEgress', () =>
+      ensureIsolatedNetwork(isolated),
     );
 
-    const attempt = ensureIsolatedNetwork(isolated);
-
-    await expect(attempt).rejects.toThrow(
-      /AccessDenied|not authorized to perform: RevokeSecurityGroupEgress/,
-    );
+    expect(error?.message).toMatch(/AccessDenied|UnauthorizedOperation|not authorized/);
+    expect(refused.map((r) => r.operation)).toEqual(['ec2:RevokeSecurityGroupEgress']);
   });
 
   it('reports an orphan search the vault refuses as a failed search, naming the refusal', async () => {
@@ -33,9 +36,11 @@ describe('refusals are named, never read as "none"', () => {
       p.images = undefined;
     });
 
-    const found = await findOrphans({ policy, clients: refusing('ListObjectsV2') });
+    const { result: found } = await withoutGrant('s3:ListBucket', () =>
+      findOrphans({ policy, clients: emulatorClients() }),
+    );
 
-    expect(found.filter((o) => o.kind === 'search failed').map((o) => [o.class, o.reason])).toEqual([
+    expect(found?.filter((o) => o.kind === 'search failed').map((o) => [o.class, o.reason])).toEqual([
       ['content', expect.stringContaining('AccessDenied')],
       ['logs', expect.stringContaining('AccessDenied')],
     ]);
@@ -46,19 +51,18 @@ describe('refusals are named, never read as "none"', () => {
     const db = `pitr-refused-${uniqueSuffix()}`;
     await createDatabase(clients, db, {});
 
-    const attempt = pitrWindow(refusing('DescribeDBInstanceAutomatedBackups'), db);
+    const { error } = await withoutGrant('rds:DescribeDBInstanceAutomatedBackups', () =>
+      pitrWindow(clients, db),
+    );
 
-    await expect(attempt).rejects.toThrow(/not authorized to perform: DescribeDBInstanceAutomatedBackups/);
+    expect(error?.message).toMatch(/not authorized.*rds:DescribeDBInstanceAutomatedBackups/);
     // Readable, the same database has its window.
     expect((await pitrWindow(clients, db))?.latest).toBeDefined();
   });
 
   it('can tell a refused revoke from a group that is already closed', async () => {
     // The network built with every grant has no egress rule at all.
-    const clients = emulatorClients();
-    const isolated = await clients.assumeRole(
-      `arn:aws:iam::3${String(Date.now()).slice(-11)}:role/kura-restore`,
-    );
+    const isolated = await freshAccount('3');
     const net = await ensureIsolatedNetwork(isolated);
     const g = await isolated
       .get(EC2Client)

@@ -7,6 +7,7 @@ import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import {
   accountView,
@@ -24,7 +25,7 @@ let db: string;
 beforeAll(async () => {
   clients = emulatorClients();
   deps = { policy: await restorePolicy(clients), clients };
-  isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  isolated = await operatorClients(ISOLATED_ROLE.split(':')[4] ?? '', clients);
   db = await databaseWithSnapshots(deps, [new Date(Date.now() - 6 * 3600_000)]);
   // Requests are made now: AWS has finished that snapshot.
   clock.set(new Date());
@@ -32,7 +33,12 @@ beforeAll(async () => {
 
 async function refused(request: unknown): Promise<InputError> {
   const before = { source: await accountView(clients, db), isolated: await accountView(isolated, db) };
-  const err = await planRestore(request, deps, new Date(), awsRestorePorts(deps)).then(
+  const err = await planRestore(
+    request,
+    await asFunction('restore', deps),
+    new Date(),
+    awsRestorePorts(await asFunction('restore', deps)),
+  ).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -107,14 +113,15 @@ describe('restore request validation', () => {
   });
 
   it('blocks when a quota in the target account would be exceeded', async () => {
-    const ports = awsRestorePorts(deps);
+    const fnDeps = await asFunction('restore', deps);
+    const ports = awsRestorePorts(fnDeps);
     ports.preflight = {
       ...ports.preflight,
       quotas: async () => ({ quotas: [{ name: 'DBInstances', used: 40, max: 40 }], unreadable: [] }),
     };
     const err = await planRestore(
       { reason: 'quota test', database: { instance: db, snapshot: 'latest' } },
-      deps,
+      fnDeps,
       new Date(),
       ports,
     ).catch((e) => e);

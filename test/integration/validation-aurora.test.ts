@@ -1,3 +1,4 @@
+import { asFunction } from '../../local/iam/principals.ts';
 // Integration: the validation state machine with an Aurora cluster (and an
 // RDS instance beside it): the cluster's kura-managed snapshot is shared,
 // copied re-encrypted into the isolated account, restored as a cluster with a
@@ -139,12 +140,14 @@ describe('validation of an Aurora cluster', () => {
     );
 
     expect(report.leftovers).toEqual([]);
-    expect(await listManagedInIsolated(await connectIsolated(deps))).toEqual([]);
+    expect(
+      await listManagedInIsolated(await connectIsolated(await asFunction('validation-step', deps))),
+    ).toEqual([]);
   });
 
   it('restores the unencrypted cluster not publicly accessible into the isolated subnet group, encrypted with the isolated key', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(deps);
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
     const [rp] = await databaseRestoreStep.list(deps, { source: cluster });
     if (!rp) throw new Error('no recovery point');
 

@@ -18,6 +18,7 @@ import {
   NetworkNotIsolatedError,
   prepareIsolatedTarget,
 } from '../../shared/restore/isolated-network.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { clock } from '../support/emulator.ts';
@@ -28,7 +29,7 @@ describe('isolated network', () => {
   it('is created once with no way out and found again on the next call', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
 
     // Act
     const first = await ensureIsolatedNetwork(target.clients);
@@ -57,9 +58,10 @@ describe('isolated network', () => {
   it('refuses a network that someone gave an internet gateway', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
     const net = await ensureIsolatedNetwork(target.clients);
-    const ec2 = target.clients.get(EC2Client);
+    // Someone with the isolated account's administrator rights (kura-restore cannot) adds a way out.
+    const ec2 = (await operatorClients(target.accountId, deps.clients, target.region)).get(EC2Client);
     const igw = await ec2.send(new CreateInternetGatewayCommand({}));
     await ec2.send(
       new AttachInternetGatewayCommand({
@@ -89,15 +91,18 @@ describe('database restore step', () => {
 
   it('restores the latest snapshot not publicly accessible, encrypted with the isolated key, and resumes instead of duplicating', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(deps);
-    const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+      source: 'orders-db',
+    });
     if (!rp) throw new Error('no recovery point');
 
     // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
+    const fn = await asFunction('validation-step', deps);
     const item = await untilReady(() =>
-      databaseRestoreStep.restore(deps, target, rp, { runId: 'it-1', kmsKeyArn: target.kmsKeyArn }),
+      databaseRestoreStep.restore(fn, target, rp, { runId: 'it-1', kmsKeyArn: target.kmsKeyArn }),
     );
-    const again = await databaseRestoreStep.restore(deps, target, rp, {
+    const again = await databaseRestoreStep.restore(fn, target, rp, {
       runId: 'it-1',
       kmsKeyArn: target.kmsKeyArn,
     });
@@ -135,11 +140,13 @@ describe('database restore step', () => {
 
   it('refuses to adopt a database under its name that this run did not make, and cleanup leaves it alone', async () => {
     // Prepare: an operator's database named like the restore would name it
-    const target = await prepareIsolatedTarget(deps);
-    const [rp] = await databaseRestoreStep.list(deps, { source: 'orders-db' });
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+      source: 'orders-db',
+    });
     if (!rp) throw new Error('no recovery point');
     const { CreateDBInstanceCommand } = await import('@aws-sdk/client-rds');
-    await target.clients.get(RDSClient).send(
+    await (await operatorClients(target.accountId, deps.clients, target.region)).get(RDSClient).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: 'kura-v-it-2-orders-db',
         Engine: 'mysql',
@@ -151,8 +158,9 @@ describe('database restore step', () => {
     );
 
     // Act
+    const fn = await asFunction('validation-step', deps);
     const attempt = untilReady(() =>
-      databaseRestoreStep.restore(deps, target, rp, { runId: 'it-2', kmsKeyArn: target.kmsKeyArn }),
+      databaseRestoreStep.restore(fn, target, rp, { runId: 'it-2', kmsKeyArn: target.kmsKeyArn }),
     );
 
     // Assess

@@ -6,11 +6,11 @@
 
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run as amiBackup } from '../../functions/ami-backup/handler.ts';
-import { run as contentBackup } from '../../functions/content-backup/handler.ts';
-import { run as logArchive } from '../../functions/log-archive/handler.ts';
-import { run as logBundle } from '../../functions/log-bundle/handler.ts';
-import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
+import { amiBackup } from '../support/functions.ts';
+import { contentBackup } from '../support/functions.ts';
+import { logArchive } from '../support/functions.ts';
+import { logBundle } from '../support/functions.ts';
+import { rdsSnapshot } from '../support/functions.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
@@ -22,6 +22,7 @@ import type { Deps } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { deleteSource, putSource } from '../support/content.ts';
 import { createEstate, launch } from '../support/ec2-fixture.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 import { accessLog, bytesOf, keys } from '../support/logs.ts';
 import { databaseWithSnapshots, ISOLATED_ROLE, restorePolicy } from '../support/restore.ts';
@@ -69,7 +70,7 @@ async function world(): Promise<World> {
     await s3.send(
       new CreateBucketCommand({ Bucket, CreateBucketConfiguration: { LocationConstraint: REGION } }),
     );
-  const isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  const isolated = await operatorClients(ISOLATED_ROLE.split(':')[4] ?? '', clients);
   const db = await databaseWithSnapshots(deps, []);
   const instance = await launch(clients, await createEstate(clients), { policy, name: `app-${sfx}` });
 

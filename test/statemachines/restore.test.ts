@@ -10,6 +10,7 @@ import { databaseRestoreStep, RestoreFailedError } from '../../shared/restore/da
 import type { ItemRecord, RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, restoreItem } from '../../shared/usecases/restore.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import { accountView, databaseWithSnapshots, ISOLATED_ROLE, restorePolicy } from '../support/restore.ts';
 
@@ -20,7 +21,7 @@ let isolated: Clients;
 beforeAll(async () => {
   clients = emulatorClients();
   deps = { policy: await restorePolicy(clients), clients };
-  isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  isolated = await operatorClients(ISOLATED_ROLE.split(':')[4] ?? '', clients);
 });
 
 const hoursAgo = (h: number) => new Date(Math.floor((Date.now() - h * 3600_000) / 60_000) * 60_000);

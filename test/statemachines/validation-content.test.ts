@@ -1,9 +1,10 @@
+import { asFunction } from '../../local/iam/principals.ts';
 // The validation state machine over the content class: a generation's sample
 // is copied into the isolated bucket and re-read against the manifest; a
 // vault object whose bytes rotted is named in the report.
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { run as validationStep } from '../../functions/validation-step/handler.ts';
+import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
@@ -75,7 +76,7 @@ describe('validation state machine, content class', () => {
       status: 'pass',
       detail: '4 object(s) match the manifest',
     });
-    const target = await connectIsolated(deps);
+    const target = await connectIsolated(await asFunction('validation-step', deps));
     const left = await target.clients
       .get(S3Client)
       .send(new ListObjectsV2Command({ Bucket: isolatedBucketName(target.accountId, target.region) }));

@@ -1,3 +1,4 @@
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 // The validation state machine (statemachines/validation.asl.yml) run through
 // every path with aws-local-stepfunctions, tasks routed to the in-process
 // handlers, against the shared emulator with AWS's timing (the execution's
@@ -7,7 +8,7 @@
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { run as validationStep } from '../../functions/validation-step/handler.ts';
+import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
@@ -48,7 +49,7 @@ async function reportOf(deps: Deps, runId: string): Promise<ValidationReport> {
 }
 
 async function leftInIsolated(deps: Deps): Promise<string[]> {
-  const target = await connectIsolated(deps);
+  const target = await connectIsolated(await asFunction('validation-step', deps));
   return (await listManagedInIsolated(target)).map((l) => `${l.type} ${l.id} ${l.state}`);
 }
 
@@ -190,9 +191,14 @@ describe('validation state machine', () => {
     // Prepare: an operator's database in the isolated account under the name the restore derives
     const time = MONTH_START(1);
     const runId = '202612010000';
-    const target = await connectIsolated(deps);
+    const iso = deps.policy.isolatedAccount;
+    const target = await operatorClients(
+      iso?.accountId ?? '',
+      deps.clients,
+      iso?.region ?? deps.policy.region,
+    );
     const squatter = restoredName('validation', runId, DB);
-    await target.clients.get(RDSClient).send(
+    await target.get(RDSClient).send(
       new CreateDBInstanceCommand({
         DBInstanceIdentifier: squatter,
         Engine: 'mysql',
@@ -241,7 +247,7 @@ describe('validation state machine', () => {
     expect(report.leftovers).toEqual([]);
     // The operator's database is untouched; the copy the run made is gone.
     expect(await leftInIsolated(deps)).toEqual([]);
-    const still = await target.clients
+    const still = await target
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'manual' }));
     expect(still.DBSnapshots?.map((s) => s.DBSnapshotIdentifier)).not.toContain(squatter);
@@ -308,7 +314,8 @@ describe('validation state machine', () => {
     const out = await runStateMachine(
       'validation',
       { time: MONTH_START(3).toISOString() },
-      { deps: denied, integrations: sns },
+      // The refusal is the injected one: the tasks keep the denying clients.
+      { deps: denied, integrations: sns, principals: false },
     );
 
     // Assess
@@ -321,7 +328,11 @@ describe('validation state machine', () => {
     );
     expect(published).toHaveLength(1);
     // Nothing exists in that isolated account: not even the isolated network.
-    const iso = await deps.clients.assumeRole(freshAccount.isolatedAccount?.roleArn ?? '');
+    const iso = await operatorClients(
+      freshAccount.isolatedAccount?.accountId ?? '',
+      deps.clients,
+      deps.policy.region,
+    );
     const vpcs = await iso
       .get(EC2Client)
       .send(

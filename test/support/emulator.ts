@@ -20,8 +20,11 @@ export function emulatorEndpoint(): string {
 }
 
 /**
- * Clients on the emulator and this file's clock. `durations` applies to what
- * these clients create (`'instant'` only where a test is about something else).
+ * The operator's clients (plain credentials: the backup account's kura-admin
+ * at the IAM front layer, one access key per worker so that the front layer
+ * reports a refusal to the test that caused it), on the emulator and this
+ * file's clock. `durations` applies to what these clients create (`'instant'`
+ * only where a test is about something else).
  */
 export function emulatorClients(
   region = 'ap-northeast-1',
@@ -30,6 +33,7 @@ export function emulatorClients(
 ): Clients {
   const endpoint = emulatorEndpoint();
   useEmulator(endpoint);
+  process.env.AWS_ACCESS_KEY_ID = `testing-w${process.env.VITEST_POOL_ID ?? '0'}`;
   const options = clock.clientOptions(endpoint, durations);
   return new Clients({ region, ...options, middleware: [...(options.middleware ?? []), ...middleware] });
 }

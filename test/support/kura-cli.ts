@@ -23,7 +23,7 @@ export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ra
     env: {
       ...process.env,
       AWS_ENDPOINT_URL: inject('motoEndpoint'),
-      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_ACCESS_KEY_ID: `testing-w${process.env.VITEST_POOL_ID ?? '0'}`,
       AWS_SECRET_ACCESS_KEY: 'testing',
       // The command's requests carry this test file's simulated time.
       KURA_SIMULATED_TIME: clock.now().toISOString(),

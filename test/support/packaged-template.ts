@@ -2,36 +2,20 @@
 // network, shared by every test that reads the packaged template. A lock
 // directory serialises packaging across vitest workers (serverless-esbuild
 // works in the service directory).
-import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { offlineEnv, packageTemplate, ROOT, TEMPLATE_FILE } from '../../local/iam/packaged.ts';
 
-const run = promisify(execFile);
-export const ROOT = resolve(import.meta.dirname, '../..');
-export const PACKAGE_DIR = join(ROOT, '.kura', 'sls-test');
-const LOCK = join(ROOT, '.kura', 'sls-test.lock');
-export const TEMPLATE = join(PACKAGE_DIR, 'cloudformation-template-update-stack.json');
+export { ROOT };
+export const PACKAGE_DIR = process.env.KURA_SLS_TEST_DIR ?? join(ROOT, '.kura', 'sls-test');
+const LOCK = `${PACKAGE_DIR}.lock`;
+export const TEMPLATE = join(PACKAGE_DIR, TEMPLATE_FILE);
 
 export type Template = {
   Resources: Record<string, { Type: string; Properties?: Record<string, any>; [k: string]: unknown }>;
 };
 
-/** An environment with no AWS credentials and every proxy pointing at a closed loopback port. */
-export function offlineEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('AWS_')) delete env[k];
-  return {
-    ...env,
-    AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-    AWS_CONFIG_FILE: '/nonexistent',
-    HTTP_PROXY: 'http://127.0.0.1:9',
-    HTTPS_PROXY: 'http://127.0.0.1:9',
-    NO_PROXY: '',
-    SLS_TELEMETRY_DISABLED: '1',
-    SLS_NOTIFICATIONS_MODE: 'off',
-  };
-}
+export { offlineEnv };
 
 async function withLock<T>(fn: () => Promise<T>): Promise<T> {
   mkdirSync(join(ROOT, '.kura'), { recursive: true });
@@ -59,25 +43,5 @@ export function resetPackage(): void {
 }
 
 export async function packagedTemplate(): Promise<Template> {
-  return withLock(async () => {
-    if (!existsSync(TEMPLATE)) {
-      await run(
-        process.execPath,
-        [
-          join(ROOT, 'node_modules/osls/bin/serverless.js'),
-          'package',
-          '--stage',
-          'prod',
-          '--package',
-          PACKAGE_DIR,
-        ],
-        {
-          cwd: ROOT,
-          env: offlineEnv(),
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-    }
-    return JSON.parse(readFileSync(TEMPLATE, 'utf8')) as Template;
-  });
+  return withLock(async () => (await packageTemplate(PACKAGE_DIR)) as Template);
 }

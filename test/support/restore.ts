@@ -5,7 +5,7 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
+import { rdsSnapshot } from './functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';

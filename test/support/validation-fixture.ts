@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
+import { rdsSnapshot } from './functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';

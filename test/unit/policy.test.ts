@@ -71,6 +71,25 @@ describe('policy errors name the key path, what was found and what was expected'
     ]);
   });
 
+  it('refuses an administrator wildcard that matches every principal or every account', () => {
+    const doc = reference();
+    doc.vault.administrators = ['*', 'arn:aws:iam::123456789012:role/*', 'arn:aws:iam::*:role/kura-admin'];
+    expect(problems(doc)).toEqual([
+      expect.stringMatching(
+        /vault\.administrators\.0: found string "\*"; expected a role name or ARN that names someone/,
+      ),
+      expect.stringMatching(
+        /vault\.administrators\.1: found string "arn:aws:iam::123456789012:role\/\*"; expected a role name or ARN that names someone/,
+      ),
+      expect.stringMatching(/vault\.administrators\.2: .*expected an administrator of one account/),
+    ]);
+    // A pattern that still names someone (an SSO permission set's roles) stays allowed.
+    doc.vault.administrators = [
+      'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*AWSReservedSSO_KuraAdmin_*',
+    ];
+    expect(problems(doc)).toEqual([]);
+  });
+
   it('defaults the vault administrators to the role kura-admin, and refuses an empty list', () => {
     const doc = reference();
     delete doc.vault.administrators;

@@ -1,0 +1,301 @@
+// Local runtime (IAM front layer): the policies kura deploys, as data the
+// evaluator reads. One Deployment per backup policy: the packaged template
+// (`sls package`, made for the default policy) re-bound to that policy (the
+// resources deploy/template.ts renders from it, and the values the IAM files
+// take from it), plus deploy/isolated-account.yml with the parameters that
+// policy implies. Every ARN resolves to the emulator's accounts: the backup
+// account (moto's default account) and the policy's isolated account.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { iamValues, renderFromPolicy } from '../../deploy/template.ts';
+import type { Policy } from '../../shared/policy/schema.ts';
+import { CfnResolver, type CfnTemplate, parseCfnYaml, type Props } from './cfn.ts';
+
+export const BACKUP_ACCOUNT = '123456789012';
+export const STACK_NAME = 'kura-prod';
+export const ISOLATED_STACK_NAME = 'kura-isolated';
+
+export type PolicyDocument = { Version?: string; Statement: Props[] | Props };
+
+export interface RoleModel {
+  /** Role ARN (the principal's `aws:PrincipalArn`). */
+  arn: string;
+  /** The logical id in its template, e.g. RdsSnapshotRole, or the operator role's name. */
+  logicalId: string;
+  account: string;
+  trust: PolicyDocument;
+  /** Identity policies: inline, managed (customer and AWS) attached to it. */
+  policies: { name: string; policy: PolicyDocument }[];
+  /** Where the role comes from: the packaged template, the isolated template, or the operator. */
+  source: 'template' | 'isolated-template' | 'operator';
+}
+
+export interface Deployment {
+  /** The vault bucket names a deployment. */
+  id: string;
+  policy: Policy;
+  region: string;
+  isolatedAccount: string;
+  roles: Map<string, RoleModel>;
+  /** Bucket name → bucket policy. */
+  bucketPolicies: Map<string, PolicyDocument>;
+  /** Key logical id (VaultKey, OpsKey, IsolatedKey) → key policy. */
+  keyPolicies: Map<string, { account: string; alias?: string; policy: PolicyDocument }>;
+  /** Topic and queue ARNs → resource policy. */
+  otherResourcePolicies: Map<string, PolicyDocument>;
+  /** Function name → its role ARN; state machine name → its role ARN. */
+  functionRoles: Record<string, string>;
+  stateMachineRoles: Record<string, string>;
+  schedulerRole?: string;
+  /** Lambda function ARN by function name. */
+  functionArns: Record<string, string>;
+  /** The resolved templates (for the must-never checks and the report). */
+  backupTemplate: CfnTemplate;
+  isolatedTemplate: CfnTemplate;
+}
+
+/** Placeholder ARN of a key of the templates: the front layer maps moto's key ids onto it by alias. */
+export function keyArn(account: string, region: string, logicalId: string): string {
+  return `arn:aws:kms:${region}:${account}:key/${logicalId}`;
+}
+
+/** Physical names the emulator gives the stack's resources (CloudFormation's generated names, made stable). */
+function physicalName(logical: string, type: string, policy: Policy, region: string): string | undefined {
+  switch (type) {
+    case 'AWS::IAM::Role':
+      return `${STACK_NAME}-${logical}-LOCAL`;
+    case 'AWS::Lambda::Function':
+      return `${STACK_NAME}-${logical
+        .replace(/LambdaFunction$/, '')
+        .replace(/Dash/g, '-')
+        .toLowerCase()}`;
+    case 'AWS::KMS::Key':
+      return logical;
+    case 'AWS::S3::Bucket':
+      return policy.vault.bucket;
+    case 'AWS::SNS::Topic':
+      return `arn:aws:sns:${region}:${BACKUP_ACCOUNT}:${policy.notifications?.topicName ?? 'kura-alerts'}`;
+    case 'AWS::SQS::Queue':
+      return `https://sqs.${region}.amazonaws.com/${BACKUP_ACCOUNT}/${STACK_NAME}-${logical}`;
+    case 'AWS::StepFunctions::StateMachine':
+      return `arn:aws:states:${region}:${BACKUP_ACCOUNT}:stateMachine:${logical}`;
+    case 'AWS::IAM::ManagedPolicy':
+      return `arn:aws:iam::${BACKUP_ACCOUNT}:policy/${STACK_NAME}-${logical}`;
+    default:
+      return `${logical}-LOCAL`;
+  }
+}
+
+const AWS_MANAGED: Record<string, PolicyDocument> = {
+  // AWS managed policies the function roles attach (their documents as AWS publishes them).
+  'arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole': {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: '*',
+      },
+    ],
+  },
+  'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess': {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'xray:PutTraceSegments',
+          'xray:PutTelemetryRecords',
+          'xray:GetSamplingRules',
+          'xray:GetSamplingTargets',
+          'xray:GetSamplingStatisticSummaries',
+        ],
+        Resource: ['*'],
+      },
+    ],
+  },
+};
+
+/** Replaces, anywhere in `v`, each value of `from` by the same key's value of `to` (strings whole, lists whole). */
+function rebind(v: unknown, pairs: [unknown, unknown][]): unknown {
+  for (const [a, b] of pairs) if (JSON.stringify(v) === JSON.stringify(a)) return b;
+  if (Array.isArray(v)) return v.map((x) => rebind(x, pairs));
+  if (v === null || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v as Props).map(([k, x]) => [k, rebind(x, pairs)]));
+}
+
+function isolatedTemplateText(): string {
+  return readFileSync(fileURLToPath(new URL('../../deploy/isolated-account.yml', import.meta.url)), 'utf8');
+}
+
+export interface IsolatedPhysical {
+  subnets?: string[];
+  securityGroups?: string[];
+}
+
+/**
+ * The deployment of `policy`: `packaged` is `sls package`'s template for
+ * `packagedFor` (the default policy); `isolated` names physical ids the
+ * isolated account's stack gave its subnets and security groups.
+ */
+export function buildDeployment(
+  packaged: CfnTemplate,
+  packagedFor: Policy,
+  policy: Policy,
+  isolated: IsolatedPhysical = {},
+): Deployment {
+  const region = policy.region;
+  const iso = policy.isolatedAccount;
+  const isolatedAccount = iso?.accountId ?? '000000000000';
+  // 1. The backup account's template, re-bound to this policy.
+  const rendered = renderFromPolicy(policy).resources.Resources as CfnTemplate['Resources'];
+  const before = iamValues(packagedFor);
+  const after = iamValues(policy);
+  const pairs = Object.keys(before).map(
+    (k) => [before[k as keyof typeof before], after[k as keyof typeof after]] as [unknown, unknown],
+  );
+  const fromPolicyIds = new Set(Object.keys(renderFromPolicy(packagedFor).resources.Resources));
+  const resources: CfnTemplate['Resources'] = {};
+  for (const [id, r] of Object.entries(packaged.Resources))
+    if (!fromPolicyIds.has(id)) resources[id] = rebind(r, pairs) as CfnTemplate['Resources'][string];
+  Object.assign(resources, rendered);
+  const template: CfnTemplate = { Resources: resources };
+  const resolver = new CfnResolver(
+    { accountId: BACKUP_ACCOUNT, region, stackName: STACK_NAME },
+    template,
+    (l) => {
+      const r = resources[l];
+      // A role with a fixed name (RoleName) keeps it; others get a generated one.
+      return r
+        ? ((r.Properties?.RoleName as string | undefined) ?? physicalName(l, r.Type, policy, region))
+        : undefined;
+    },
+  );
+  const backupTemplate = resolver.resolve(template) as CfnTemplate;
+
+  // 2. The isolated account's template with the parameters this policy implies.
+  const isoRaw = parseCfnYaml(isolatedTemplateText());
+  const roleName = iso?.roleArn.split('/').pop() ?? 'kura-restore';
+  const subnetIds = isolated.subnets ?? [];
+  const isoPhysical: Record<string, string> = {
+    RestoreRole: roleName,
+    IsolatedKey: 'IsolatedKey',
+    RestoreBucket: `kura-isolated-${isolatedAccount}-${iso?.region ?? region}`,
+    PrivateSubnetA: subnetIds[0] || 'subnet-isolated-a',
+    PrivateSubnetB: subnetIds[1] || 'subnet-isolated-b',
+    NoIngressSecurityGroup: isolated.securityGroups?.[0] || 'sg-isolated-no-ingress',
+    DatabaseSecurityGroup: isolated.securityGroups?.[1] || 'sg-isolated-db',
+    DatabaseSubnetGroup: 'kura-isolated',
+  };
+  const isoResolver = new CfnResolver(
+    {
+      accountId: isolatedAccount,
+      region: iso?.region ?? region,
+      stackName: ISOLATED_STACK_NAME,
+      parameters: {
+        BackupAccountId: BACKUP_ACCOUNT,
+        ...(iso?.externalId ? { ExternalId: iso.externalId } : {}),
+        RestoreRoleName: roleName,
+        TrustedRoleArns: ['RestoreRole', 'ValidationRole'].map((id) => resolver.getAtt(id, 'Arn')).join(','),
+      },
+    },
+    isoRaw,
+    (l) => isoPhysical[l] ?? `${l}-LOCAL`,
+  );
+  const isolatedTemplate = isoResolver.resolve(isoRaw) as CfnTemplate;
+
+  // 3. Roles, identity policies and resource policies.
+  const roles = new Map<string, RoleModel>();
+  const addRoles = (t: CfnTemplate, account: string, source: RoleModel['source']) => {
+    for (const [id, r] of Object.entries(t.Resources)) {
+      if (r.Type !== 'AWS::IAM::Role') continue;
+      const p = r.Properties ?? {};
+      const name = p.RoleName ?? physicalName(id, r.Type, policy, region);
+      const arn = `arn:aws:iam::${account}:role/${name}`;
+      const policies: RoleModel['policies'] = [];
+      for (const inline of (p.Policies ?? []) as { PolicyName: string; PolicyDocument: PolicyDocument }[])
+        policies.push({ name: `${id}/${inline.PolicyName}`, policy: inline.PolicyDocument });
+      for (const m of (p.ManagedPolicyArns ?? []) as string[]) {
+        const doc = AWS_MANAGED[m];
+        if (!doc)
+          throw new Error(`${id}: managed policy ${m} is not known to the evaluator; add its document`);
+        policies.push({ name: m.split('/').pop() ?? m, policy: doc });
+      }
+      roles.set(arn, { arn, logicalId: id, account, trust: p.AssumeRolePolicyDocument, policies, source });
+    }
+    for (const [id, r] of Object.entries(t.Resources)) {
+      if (r.Type !== 'AWS::IAM::ManagedPolicy' && r.Type !== 'AWS::IAM::Policy') continue;
+      const p = r.Properties ?? {};
+      for (const roleName of (p.Roles ?? []) as string[]) {
+        const role = roles.get(`arn:aws:iam::${account}:role/${roleName}`);
+        if (!role) throw new Error(`${id} names role ${roleName}, which the template does not create`);
+        role.policies.push({ name: id, policy: p.PolicyDocument });
+      }
+    }
+  };
+  addRoles(backupTemplate, BACKUP_ACCOUNT, 'template');
+  addRoles(isolatedTemplate, isolatedAccount, 'isolated-template');
+
+  const bucketPolicies = new Map<string, PolicyDocument>();
+  const keyPolicies: Deployment['keyPolicies'] = new Map();
+  const otherResourcePolicies = new Map<string, PolicyDocument>();
+  const collect = (t: CfnTemplate, raw: CfnTemplate, account: string) => {
+    for (const [id, r] of Object.entries(t.Resources)) {
+      const p = r.Properties ?? {};
+      if (r.Type === 'AWS::S3::BucketPolicy') bucketPolicies.set(p.Bucket, p.PolicyDocument);
+      if (r.Type === 'AWS::KMS::Key') {
+        const alias = Object.values(raw.Resources).find(
+          (a) => a.Type === 'AWS::KMS::Alias' && JSON.stringify(a.Properties?.TargetKeyId ?? '').includes(id),
+        )?.Properties?.AliasName as string | undefined;
+        keyPolicies.set(id, { account, alias, policy: p.KeyPolicy });
+      }
+      if (r.Type === 'AWS::SNS::TopicPolicy')
+        for (const topic of p.Topics as string[]) otherResourcePolicies.set(topic, p.PolicyDocument);
+      if (r.Type === 'AWS::SQS::QueuePolicy')
+        for (const q of p.Queues as string[]) {
+          const name = q.split('/').pop();
+          otherResourcePolicies.set(`arn:aws:sqs:${region}:${account}:${name}`, p.PolicyDocument);
+        }
+    }
+  };
+  collect(backupTemplate, template, BACKUP_ACCOUNT);
+  collect(isolatedTemplate, isoRaw, isolatedAccount);
+
+  const functionRoles: Record<string, string> = {};
+  const functionArns: Record<string, string> = {};
+  for (const [id, r] of Object.entries(backupTemplate.Resources)) {
+    if (r.Type !== 'AWS::Lambda::Function') continue;
+    const fn = (resources[id]?.Properties?.FunctionName as string | undefined) ?? '';
+    const name = id.replace(/LambdaFunction$/, '').replace(/Dash/g, '-');
+    const fnName = name.charAt(0).toLowerCase() + name.slice(1) || fn;
+    functionRoles[fnName] = r.Properties?.Role as string;
+    functionArns[fnName] =
+      `arn:aws:lambda:${region}:${BACKUP_ACCOUNT}:function:${physicalName(id, r.Type, policy, region)}`;
+  }
+  const stateMachineRoles: Record<string, string> = {};
+  for (const [id, r] of Object.entries(backupTemplate.Resources)) {
+    if (r.Type !== 'AWS::StepFunctions::StateMachine') continue;
+    const name = id
+      .replace(/StateMachine$/, '')
+      .replace(/([a-z])([A-Z])/g, '$1-$2')
+      .toLowerCase();
+    stateMachineRoles[name] = r.Properties?.RoleArn as string;
+  }
+  const schedulerRole = resources.SchedulerRole ? resolver.getAtt('SchedulerRole', 'Arn') : undefined;
+  return {
+    id: policy.vault.bucket,
+    policy,
+    region,
+    isolatedAccount,
+    roles,
+    bucketPolicies,
+    keyPolicies,
+    otherResourcePolicies,
+    functionRoles,
+    stateMachineRoles,
+    schedulerRole,
+    functionArns,
+    backupTemplate,
+    isolatedTemplate,
+  };
+}

@@ -1,0 +1,34 @@
+// Local runtime: kura's functions as the test suite and `kura demo` run them:
+// each one with its own role's credentials (assumed by Lambda at the IAM front
+// layer, when KURA_IAM_CONTROL names one), so that every request it makes is
+// checked against its deployed policy, exactly as on AWS; a scheduled
+// function's start is Scheduler invoking it with Scheduler's role.
+import { run as amiBackupRun } from '../../functions/ami-backup/handler.ts';
+import { run as contentBackupRun } from '../../functions/content-backup/handler.ts';
+import { run as logArchiveRun } from '../../functions/log-archive/handler.ts';
+import { run as logBundleRun } from '../../functions/log-bundle/handler.ts';
+import { run as rdsSnapshotRun } from '../../functions/rds-snapshot/handler.ts';
+import { run as restoreRun } from '../../functions/restore/handler.ts';
+import { run as validationStepRun } from '../../functions/validation-step/handler.ts';
+import { asFunction, serviceInvokes } from './principals.ts';
+import type { Deps } from '../../shared/runtime/lambda.ts';
+
+/** `run` of function `fn`, invoked by Scheduler (scheduled functions) and run as the function's role. */
+function asRole<E, R, X extends unknown[]>(
+  fn: string,
+  run: (event: E, deps: Deps, ...rest: X) => Promise<R>,
+  scheduled: boolean,
+) {
+  return async (event: E, deps: Deps, ...rest: X): Promise<R> => {
+    if (scheduled) await serviceInvokes('scheduler', 'scheduler', fn, deps.policy);
+    return run(event, await asFunction(fn, deps), ...rest);
+  };
+}
+
+export const rdsSnapshot = asRole('rds-snapshot', rdsSnapshotRun, true);
+export const amiBackup = asRole('ami-backup', amiBackupRun, true);
+export const contentBackup = asRole('content-backup', contentBackupRun, false);
+export const logArchive = asRole('log-archive', logArchiveRun, true);
+export const logBundle = asRole('log-bundle', logBundleRun, true);
+export const restore = asRole('restore', restoreRun, false);
+export const validationStep = asRole('validation-step', validationStepRun, false);

@@ -1,0 +1,376 @@
+// Local runtime (IAM front layer): what no kura role may ever do, as probes
+// evaluated against the deployed policies (nothing is sent anywhere). The
+// tests (test/deploy/must-never.test.ts) and `kura report permissions` run
+// the same list. Each probe is one authorization that must be refused (or,
+// for the isolated role's trust, allowed exactly for the two roles).
+import type { Need } from './actions.ts';
+import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
+import { evaluate, type Principal } from './evaluate.ts';
+import { rolePrincipal } from './principal-of.ts';
+
+export interface Probe {
+  /** Role ARN (a role of the templates) or a service/other principal ARN. */
+  principal: string;
+  need: Need & { account: string };
+  resourcePolicy?: 'bucket' | 'vault-key' | 'trust';
+  /** What must happen: almost always `deny`. */
+  expect: 'deny' | 'allow';
+}
+
+export interface MustNever {
+  id: string;
+  title: string;
+  probes: (d: Deployment) => Probe[];
+}
+
+export interface MustNeverResult {
+  id: string;
+  title: string;
+  holds: boolean;
+  /** Probes whose decision was not the expected one, with the statement that decided. */
+  violations: string[];
+  probes: number;
+  /** The principals the check was probed for (role logical ids). */
+  roles: string[];
+}
+
+const kuraRoles = (d: Deployment) =>
+  [...d.roles.values()].filter(
+    (r) => r.logicalId !== 'RestoreRole' || r.source === 'template' || r.source === 'isolated-template',
+  );
+
+const UNMANAGED = { 'aws:ResourceTag/env': 'prod' };
+
+/** `actions` (RDS snapshot, RDS cluster snapshot, image, EBS snapshot) on recovery points kura did not make. */
+function onForeignPoints(
+  d: Deployment,
+  [rds, cluster, image, ebs]: [string, string, string, string],
+): Need[] {
+  const r = d.region;
+  const a = BACKUP_ACCOUNT;
+  return [
+    { action: rds, resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`, context: UNMANAGED },
+    { action: cluster, resource: `arn:aws:rds:${r}:${a}:cluster-snapshot:prod-manual`, context: UNMANAGED },
+    { action: image, resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: UNMANAGED },
+    { action: ebs, resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`, context: UNMANAGED },
+  ];
+}
+const MANAGED = { 'aws:ResourceTag/kura:managed': 'true', 'aws:ResourceTag/kura:class': 'database' };
+
+export const MUST_NEVER: MustNever[] = [
+  {
+    id: 'no-delete-foreign-recovery-points',
+    title: 'no kura role can delete or overwrite a recovery point that kura did not create',
+    probes: (d) => {
+      const a = BACKUP_ACCOUNT;
+      const needs: Need[] = [
+        ...onForeignPoints(d, [
+          'rds:DeleteDBSnapshot',
+          'rds:DeleteDBClusterSnapshot',
+          'ec2:DeregisterImage',
+          'ec2:DeleteSnapshot',
+        ]),
+        { action: 's3:DeleteObjectVersion', resource: `arn:aws:s3:::${d.policy.vault.bucket}/content/x` },
+        {
+          action: 's3:BypassGovernanceRetention',
+          resource: `arn:aws:s3:::${d.policy.vault.bucket}/content/x`,
+        },
+        { action: 's3:PutObjectRetention', resource: `arn:aws:s3:::${d.policy.vault.bucket}/content/x` },
+      ];
+      return kuraRoles(d).flatMap((role) =>
+        needs.map((need) => ({
+          principal: role.arn,
+          need: { ...need, account: a },
+          resourcePolicy: need.action.startsWith('s3:') ? ('bucket' as const) : undefined,
+          expect: 'deny' as const,
+        })),
+      );
+    },
+  },
+  {
+    id: 'no-kura-tags-on-existing',
+    title: 'no kura role can add kura:managed or change kura:* identity tags on an existing resource',
+    probes: (d) => {
+      const r = d.region;
+      const a = BACKUP_ACCOUNT;
+      const add = { 'aws:TagKeys': ['kura:managed'], 'aws:RequestTag/kura:managed': 'true' };
+      const change = { 'aws:TagKeys': ['kura:class'], 'aws:RequestTag/kura:class': 'content' };
+      const needs: Need[] = [
+        {
+          action: 'rds:AddTagsToResource',
+          resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`,
+          context: { ...UNMANAGED, ...add },
+        },
+        {
+          action: 'rds:AddTagsToResource',
+          resource: `arn:aws:rds:${r}:${a}:snapshot:kura-db-202601010400`,
+          context: { ...MANAGED, ...change },
+        },
+        {
+          action: 'ec2:CreateTags',
+          resource: `arn:aws:ec2:${r}::image/ami-0prod`,
+          context: { ...UNMANAGED, ...add },
+        },
+        {
+          action: 'ec2:CreateTags',
+          resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,
+          context: { ...UNMANAGED, ...add },
+        },
+        {
+          action: 'ec2:CreateTags',
+          resource: `arn:aws:ec2:${r}::image/ami-0kura`,
+          context: { ...MANAGED, ...change },
+        },
+      ];
+      return kuraRoles(d)
+        .filter((role) => role.account === a)
+        .flatMap((role) =>
+          needs.map((need) => ({
+            principal: role.arn,
+            need: { ...need, account: a },
+            expect: 'deny' as const,
+          })),
+        );
+    },
+  },
+  {
+    id: 'no-vault-configuration-changes',
+    title: "no kura role can change the vault's bucket policy, lifecycle, Object Lock or encryption",
+    probes: (d) =>
+      kuraRoles(d).flatMap((role) =>
+        [
+          's3:PutBucketPolicy',
+          's3:DeleteBucketPolicy',
+          's3:PutLifecycleConfiguration',
+          's3:PutBucketObjectLockConfiguration',
+          's3:PutEncryptionConfiguration',
+          's3:PutBucketVersioning',
+          's3:DeleteBucket',
+        ].map((action) => ({
+          principal: role.arn,
+          need: { action, resource: `arn:aws:s3:::${d.policy.vault.bucket}`, account: BACKUP_ACCOUNT },
+          resourcePolicy: 'bucket' as const,
+          expect: 'deny' as const,
+        })),
+      ),
+  },
+  {
+    id: 'no-vault-key-destruction',
+    title: 'no kura role can schedule deletion of, disable, or re-police the vault key',
+    probes: (d) =>
+      kuraRoles(d).flatMap((role) =>
+        ['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy', 'kms:DisableKeyRotation'].map(
+          (action) => ({
+            principal: role.arn,
+            need: { action, resource: keyArn(BACKUP_ACCOUNT, d.region, 'VaultKey'), account: BACKUP_ACCOUNT },
+            resourcePolicy: 'vault-key' as const,
+            expect: 'deny' as const,
+          }),
+        ),
+      ),
+  },
+  {
+    id: 'only-restore-and-validation-assume-the-isolated-role',
+    title:
+      'only the restore and validation roles can assume exactly the configured isolated role, with its ExternalId',
+    probes: (d) => {
+      const iso = d.policy.isolatedAccount;
+      if (!iso) return [];
+      const trusted = [d.functionRoles.restore, d.functionRoles['validation-step']];
+      const assume = (resource: string, externalId = iso.externalId): Need & { account: string } => ({
+        action: 'sts:AssumeRole',
+        resource,
+        account: resource.split(':')[4] ?? '',
+        context: externalId ? { 'sts:ExternalId': externalId } : {},
+      });
+      const out: Probe[] = [];
+      for (const role of kuraRoles(d).filter((r) => r.account === BACKUP_ACCOUNT)) {
+        const ok = trusted.includes(role.arn);
+        out.push({
+          principal: role.arn,
+          need: assume(iso.roleArn),
+          resourcePolicy: 'trust',
+          expect: ok ? 'allow' : 'deny',
+        });
+        out.push({
+          principal: role.arn,
+          need: assume(iso.roleArn, 'wrong-external-id'),
+          resourcePolicy: 'trust',
+          expect: 'deny',
+        });
+        out.push({
+          principal: role.arn,
+          need: assume(`arn:aws:iam::${iso.accountId}:role/kura-other`),
+          expect: 'deny',
+        });
+        out.push({
+          principal: role.arn,
+          need: assume('arn:aws:iam::999999999999:role/kura-restore'),
+          expect: 'deny',
+        });
+      }
+      // The operator (an administrator of the backup account) is not trusted either.
+      out.push({
+        principal: `arn:aws:iam::${BACKUP_ACCOUNT}:role/kura-admin`,
+        need: assume(iso.roleArn),
+        resourcePolicy: 'trust',
+        expect: 'deny',
+      });
+      return out;
+    },
+  },
+  {
+    id: 'isolated-role-stays-in-its-network',
+    title:
+      'the isolated role creates databases only in the isolated subnet group and instances only in its subnets',
+    probes: (d) => {
+      const iso = d.policy.isolatedAccount;
+      if (!iso) return [];
+      const a = iso.accountId;
+      const r = iso.region ?? d.region;
+      const role = iso.roleArn;
+      const needs: Need[] = [
+        { action: 'rds:RestoreDBInstanceFromDBSnapshot', resource: `arn:aws:rds:${r}:${a}:subgrp:default` },
+        { action: 'rds:CreateDBInstance', resource: `arn:aws:rds:${r}:${a}:subgrp:other-subnets` },
+        { action: 'rds:RestoreDBClusterFromSnapshot', resource: `arn:aws:rds:${r}:${a}:subgrp:default` },
+        { action: 'ec2:RunInstances', resource: `arn:aws:ec2:${r}:${a}:subnet/subnet-0public` },
+        { action: 'ec2:RunInstances', resource: `arn:aws:ec2:${r}:${a}:security-group/sg-0open` },
+        { action: 'ec2:CreateVpc', resource: `arn:aws:ec2:${r}:${a}:vpc/*` },
+        { action: 'ec2:CreateInternetGateway', resource: `arn:aws:ec2:${r}:${a}:internet-gateway/*` },
+        { action: 'ec2:CreateVpcEndpoint', resource: `arn:aws:ec2:${r}:${a}:vpc-endpoint/*` },
+      ];
+      return needs.map((need) => ({
+        principal: role,
+        need: { ...need, account: a },
+        expect: 'deny' as const,
+      }));
+    },
+  },
+  {
+    id: 'content-backup-reads-only-named-sources',
+    title: 'content-backup can read only the sources named in the policy',
+    probes: (d) => {
+      const role = d.functionRoles['content-backup'];
+      if (!role) return [];
+      return [
+        { action: 's3:GetObject', resource: 'arn:aws:s3:::some-other-bucket/secret.txt' },
+        { action: 's3:ListBucket', resource: 'arn:aws:s3:::some-other-bucket', context: { 's3:prefix': '' } },
+        ...(d.policy.content ?? []).map((c) => {
+          const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(c.source);
+          return { action: 's3:GetObject', resource: `arn:aws:s3:::${m?.[1]}/outside-${m?.[2] ?? ''}x` };
+        }),
+      ].map((need) => ({
+        principal: role,
+        need: { ...need, account: BACKUP_ACCOUNT },
+        expect: 'deny' as const,
+      }));
+    },
+  },
+  {
+    id: 'share-only-managed',
+    title: 'snapshots and images are shared only when kura manages them',
+    probes: (d) => {
+      const a = BACKUP_ACCOUNT;
+      const needs = onForeignPoints(d, [
+        'rds:ModifyDBSnapshotAttribute',
+        'rds:ModifyDBClusterSnapshotAttribute',
+        'ec2:ModifyImageAttribute',
+        'ec2:ModifySnapshotAttribute',
+      ]);
+      return kuraRoles(d)
+        .filter((role) => role.account === a)
+        .flatMap((role) =>
+          needs.map((need) => ({
+            principal: role.arn,
+            need: { ...need, account: a },
+            expect: 'deny' as const,
+          })),
+        );
+    },
+  },
+  {
+    id: 'alerts-only-to-the-alert-topic',
+    title: 'roles that publish alerts publish only to the alert topic',
+    probes: (d) =>
+      Object.values(d.stateMachineRoles).map((role) => ({
+        principal: role,
+        need: {
+          action: 'sns:Publish',
+          resource: `arn:aws:sns:${d.region}:${BACKUP_ACCOUNT}:someone-elses-topic`,
+          account: BACKUP_ACCOUNT,
+        },
+        expect: 'deny' as const,
+      })),
+  },
+];
+
+function principalOf(d: Deployment, arn: string): Principal {
+  const role = d.roles.get(arn);
+  if (role) return { ...rolePrincipal(role, 'check'), sessionArn: undefined };
+  // An operator role: AdministratorAccess (what stops it is the resource policy).
+  return {
+    arn,
+    account: arn.split(':')[4] ?? '',
+    label: arn.split('/').pop() ?? arn,
+    policies: [
+      {
+        name: 'AdministratorAccess',
+        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+      },
+    ],
+  };
+}
+
+export async function checkMustNever(d: Deployment, only?: string): Promise<MustNeverResult[]> {
+  const out: MustNeverResult[] = [];
+  for (const check of MUST_NEVER.filter((c) => !only || c.id === only)) {
+    const violations: string[] = [];
+    const probes = check.probes(d);
+    const roles = new Set<string>();
+    for (const p of probes) {
+      const principal = principalOf(d, p.principal);
+      roles.add(principal.label);
+      const rp =
+        p.resourcePolicy === 'bucket'
+          ? {
+              name: 'VaultBucketPolicy',
+              policy: d.bucketPolicies.get(d.policy.vault.bucket) ?? { Statement: [] },
+            }
+          : p.resourcePolicy === 'vault-key'
+            ? {
+                name: 'VaultKey key policy',
+                policy: d.keyPolicies.get('VaultKey')?.policy ?? { Statement: [] },
+              }
+            : p.resourcePolicy === 'trust'
+              ? {
+                  name: 'isolated role trust policy',
+                  policy: d.roles.get(p.need.resource)?.trust ?? { Statement: [] },
+                }
+              : undefined;
+      const decision = await evaluate(
+        principal,
+        {
+          action: p.need.action,
+          resource: p.need.resource,
+          resourceAccount: p.need.account,
+          context: p.need.context,
+        },
+        rp,
+      );
+      const got = decision.allowed ? 'allow' : 'deny';
+      if (got !== p.expect)
+        violations.push(
+          `${principal.label} ${got === 'allow' ? 'may' : 'may not'} ${p.need.action} on ${p.need.resource}: ${decision.reason}`,
+        );
+    }
+    out.push({
+      id: check.id,
+      title: check.title,
+      holds: violations.length === 0,
+      violations,
+      probes: probes.length,
+      roles: [...roles].sort(),
+    });
+  }
+  return out;
+}

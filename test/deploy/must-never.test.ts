@@ -1,0 +1,88 @@
+// What no kura role may ever do, evaluated against the packaged template and
+// deploy/isolated-account.yml with the same evaluator that checks every
+// request of the suite (local/iam/must-never.ts). One test per check; each
+// also proves it can fail, by evaluating a deliberately widened policy.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CfnTemplate } from '../../local/iam/cfn.ts';
+import { buildDeployment, type Deployment } from '../../local/iam/deployment.ts';
+import { checkMustNever, MUST_NEVER } from '../../local/iam/must-never.ts';
+import { loadPolicy } from '../../shared/policy/load.ts';
+import { packagedTemplate } from '../support/packaged-template.ts';
+
+let packaged: CfnTemplate;
+let deployment: Deployment;
+const policy = loadPolicy();
+
+beforeAll(async () => {
+  packaged = (await packagedTemplate()) as CfnTemplate;
+  deployment = buildDeployment(packaged, policy, policy, {
+    subnets: ['subnet-0isolateda', 'subnet-0isolatedb'],
+    securityGroups: ['sg-0noingress', 'sg-0db'],
+  });
+}, 600_000);
+
+type Stmt = Record<string, unknown>;
+
+/** Adds a statement to a role's identity policies (the isolated account's role when `isolated`). */
+function grant(d: Deployment, logicalId: string, statement: Stmt, isolated = false): void {
+  const role = [...d.roles.values()].find(
+    (r) => r.logicalId === logicalId && (r.source === 'isolated-template') === isolated,
+  );
+  if (!role) throw new Error(`no role ${logicalId}`);
+  role.policies.push({ name: 'widened', policy: { Version: '2012-10-17', Statement: [statement] } });
+}
+
+/** For each check, a policy mistake it must catch. */
+const WIDENINGS: Record<string, (d: Deployment) => void> = {
+  'no-delete-foreign-recovery-points': (d) =>
+    grant(d, 'RdsSnapshotRole', { Effect: 'Allow', Action: 'rds:DeleteDBSnapshot', Resource: '*' }),
+  'no-kura-tags-on-existing': (d) =>
+    grant(d, 'AmiBackupRole', { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*' }),
+  'no-vault-configuration-changes': (d) =>
+    grant(d, 'LogBundleRole', { Effect: 'Allow', Action: 's3:PutLifecycleConfiguration', Resource: '*' }),
+  'no-vault-key-destruction': (d) =>
+    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 'kms:ScheduleKeyDeletion', Resource: '*' }),
+  'only-restore-and-validation-assume-the-isolated-role': (d) => {
+    // The trust policy back to a name pattern, and a role allowed to assume anything.
+    const iso = [...d.roles.values()].find((r) => r.source === 'isolated-template');
+    if (iso)
+      iso.trust = {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'sts:AssumeRole' },
+        ],
+      };
+    grant(d, 'RdsSnapshotRole', { Effect: 'Allow', Action: 'sts:AssumeRole', Resource: '*' });
+  },
+  'isolated-role-stays-in-its-network': (d) =>
+    grant(d, 'RestoreRole', { Effect: 'Allow', Action: 'ec2:RunInstances', Resource: '*' }, true),
+  'content-backup-reads-only-named-sources': (d) =>
+    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' }),
+  'share-only-managed': (d) =>
+    grant(d, 'ValidationRole', { Effect: 'Allow', Action: 'rds:ModifyDBSnapshotAttribute', Resource: '*' }),
+  'alerts-only-to-the-alert-topic': (d) =>
+    grant(d, 'RestoreStateMachineRole', { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }),
+};
+
+describe('must never: checked against the packaged policies', () => {
+  for (const check of MUST_NEVER) {
+    it(`${check.title}`, async () => {
+      // Act
+      const [result] = await checkMustNever(deployment, check.id);
+
+      // Assess
+      expect(result?.probes).toBeGreaterThan(0);
+      expect(result?.violations).toEqual([]);
+      // …and the check does fail when a role is given more than it should.
+      const widen = WIDENINGS[check.id];
+      expect(widen, `no widening for ${check.id}`).toBeDefined();
+      const wide = buildDeployment(packaged, policy, policy, {
+        subnets: ['subnet-0isolateda', 'subnet-0isolatedb'],
+        securityGroups: ['sg-0noingress', 'sg-0db'],
+      });
+      widen?.(wide);
+      const [broken] = await checkMustNever(wide, check.id);
+      expect(broken?.holds).toBe(false);
+    });
+  }
+});

@@ -1,0 +1,10 @@
+// Test support: kura's functions, each run as its own role (local/iam/functions.ts).
+export {
+  amiBackup,
+  contentBackup,
+  logArchive,
+  logBundle,
+  rdsSnapshot,
+  restore,
+  validationStep,
+} from '../../local/iam/functions.ts';
