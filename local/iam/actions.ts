@@ -316,18 +316,19 @@ export const COMMANDS: Record<string, Mapper> = {
   's3:GetCreateMultipartUpload': listBucket('s3:ListBucketMultipartUploads'),
   's3:PostCreateMultipartUpload': putObject,
   's3:DeleteLifecycle': bucketConf('s3:PutLifecycleConfiguration'),
-  's3:DeleteTagging': (r) => [
-    same(
-      r.key ? 's3:DeleteObjectTagging' : 's3:PutBucketTagging',
-      r.key ? s3o(r.bucket, r.key) : s3b(r.bucket),
-    ),
-  ],
-  's3:GetTagging': (r) => [
-    same(r.key ? 's3:GetObjectTagging' : 's3:GetBucketTagging', r.key ? s3o(r.bucket, r.key) : s3b(r.bucket)),
-  ],
-  's3:PutTagging': (r) => [
-    same(r.key ? 's3:PutObjectTagging' : 's3:PutBucketTagging', r.key ? s3o(r.bucket, r.key) : s3b(r.bucket)),
-  ],
+  // An object's tags (of a version: the Version action), else the bucket's.
+  's3:DeleteTagging': (r) =>
+    r.key
+      ? onObject('s3:DeleteObjectTagging', 's3:DeleteObjectVersionTagging')(r)
+      : bucketConf('s3:PutBucketTagging')(r),
+  's3:GetTagging': (r) =>
+    r.key
+      ? onObject('s3:GetObjectTagging', 's3:GetObjectVersionTagging')(r)
+      : bucketConf('s3:GetBucketTagging')(r),
+  's3:PutTagging': (r) =>
+    r.key
+      ? onObject('s3:PutObjectTagging', 's3:PutObjectVersionTagging')(r)
+      : bucketConf('s3:PutBucketTagging')(r),
   's3:PutObjectLockConfiguration': bucketConf('s3:PutBucketObjectLockConfiguration'),
   's3:GetBucketPolicy': bucketConf('s3:GetBucketPolicy'),
   's3:PutBucketPolicy': bucketConf('s3:PutBucketPolicy'),
@@ -481,6 +482,9 @@ export const COMMANDS: Record<string, Mapper> = {
   ],
   'ec2:DeregisterImage': (r, c) => [
     { action: r.operation, resource: ec2(c, 'image', f(r, 'ImageId')), tags: true },
+  ],
+  'ec2:DeleteVolume': (r, c) => [
+    { action: r.operation, resource: ec2(c, 'volume', f(r, 'VolumeId')), tags: true },
   ],
   'ec2:DeleteSnapshot': (r, c) => [
     { action: r.operation, resource: ec2(c, 'snapshot', f(r, 'SnapshotId')), tags: true },
