@@ -20,8 +20,10 @@ import {
   putSource,
   snapshotObject,
 } from '../support/content.ts';
-import { Clients, type ClientMiddleware } from '../../shared/aws/clients.ts';
-import { clock, emulatorClients, emulatorEndpoint, uniqueSuffix } from '../support/emulator.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
+import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
+import { requestsOf } from '../support/iam.ts';
 
 const clients = emulatorClients();
 const port = new S3ContentAdapter(clients);
@@ -226,7 +228,7 @@ describe('content restore and verify', () => {
   });
 
   it('restores into the isolated account with no request of the isolated role naming the vault', async () => {
-    // Prepare: a backed-up generation, and every request recorded as sent (signed).
+    // Prepare: a backed-up generation, and the isolated account as the validation function reaches it.
     const f = await contentFixture(clients);
     await putSource(clients, f, 'img/a.png', {
       body: 'a',
@@ -236,64 +238,40 @@ describe('content restore and verify', () => {
     });
     await putSource(clients, f, 'img/b.png', { body: 'b'.repeat(2048) });
     await contentBackup(day(0), f.policy, port);
-    const sent: { akid: string; path: string; copySource?: string }[] = [];
-    const record: ClientMiddleware = {
-      name: 'recordSent',
-      step: 'deserialize',
-      middleware: (next) => async (args) => {
-        const r = args.request as { path?: string; headers?: Record<string, string> };
-        const akid = /Credential=([^/]+)\//.exec(r.headers?.authorization ?? '')?.[1] ?? '';
-        sent.push({ akid, path: r.path ?? '', copySource: r.headers?.['x-amz-copy-source'] });
-        return next(args);
-      },
-    };
-    const options = clock.clientOptions(emulatorEndpoint());
-    const recorded = new Clients({
-      ...options,
-      region: 'ap-northeast-1',
-      middleware: [...(options.middleware ?? []), record],
-    });
-    const isolated = await recorded.assumeRole('arn:aws:iam::210987654321:role/kura-restore', {
-      externalId: 'kura-isolated-restore',
-    });
-    const bucket = `kura-isolated-${uniqueSuffix()}`;
-    await isolated.get(S3Client).send(
-      new CreateBucketCommand({
-        Bucket: bucket,
-        CreateBucketConfiguration: { LocationConstraint: 'ap-northeast-1' },
+    const deps = await asFunction('validation-step', { policy: f.policy, clients });
+    const target = await prepareIsolatedTarget(deps);
+    const [point] = await contentRestoreStep.list(deps, { source: f.name });
+    const runId = `iso-${uniqueSuffix()}`;
+
+    // Act: the IAM front layer records each request with its principal and what it was authorized on.
+    const { result: item, requests } = await requestsOf(() =>
+      contentRestoreStep.restore(deps, target, point as NonNullable<typeof point>, {
+        runId,
+        purpose: 'validation',
       }),
     );
-    const target = { clients: isolated, accountId: '210987654321', region: 'ap-northeast-1', bucket };
-    const deps = { policy: f.policy, clients: recorded };
-    const [point] = await contentRestoreStep.list(deps, { source: f.name });
-    sent.length = 0;
 
-    // Act
-    const item = await contentRestoreStep.restore(deps, target, point as NonNullable<typeof point>, {
-      runId: 'iso',
-      purpose: 'validation',
-    });
-
-    // Assess: the vault was read with the vault account's credentials only...
-    const vault = f.policy.vault.bucket;
-    const byIsolated = sent.filter((x) => x.akid !== 'testing');
+    // Assess: the vault was read as kura's validation role only...
+    const vault = `arn:aws:s3:::${f.policy.vault.bucket}`;
+    const resourcesOf = (principal: string) =>
+      requests.filter((r) => r.principal === principal).flatMap((r) => r.needs.map((n) => n.resource));
+    const byIsolated = resourcesOf('kura-restore (isolated)');
     expect(byIsolated.length).toBeGreaterThan(0);
-    expect(byIsolated.filter((x) => x.path.startsWith(`/${vault}`) || x.copySource?.includes(vault))).toEqual(
-      [],
-    );
-    expect(
-      sent.filter((x) => x.akid === 'testing' && x.path.startsWith(`/${vault}/`)).length,
-    ).toBeGreaterThan(0);
-    // ...and what the isolated account holds is what the source held, metadata and tags included.
-    const restored = new S3ContentAdapter(isolated);
-    const where = `kura-restore/content/${f.name}/${point?.id}/iso/`;
-    expect((await restored.listKeys(bucket, where)).sort()).toEqual([
+    expect(byIsolated.filter((r) => r === vault || r.startsWith(`${vault}/`))).toEqual([]);
+    expect(resourcesOf('ValidationRole').filter((r) => r.startsWith(`${vault}/`)).length).toBeGreaterThan(0);
+    // ...and what the isolated account holds is what the source held, metadata and tags included
+    // (read back by that account's administrator).
+    const admin = await operatorClients(target.accountId, clients);
+    const restored = new S3ContentAdapter(admin);
+    const where = `kura-restore/content/${f.name}/${point?.id}/${runId}/`;
+    expect((await restored.listKeys(target.bucket, where)).sort()).toEqual([
       `${where}img/a.png`,
       `${where}img/b.png`,
     ]);
-    expect(await snapshotObject(isolated, bucket, `${where}img/a.png`)).toEqual(
+    expect(await snapshotObject(admin, target.bucket, `${where}img/a.png`)).toEqual(
       await snapshotObject(clients, f.sourceBucket, `${f.prefix}img/a.png`),
     );
     expect(item.recoveryPoint.details?.restoredObjects).toBe(2);
+    await contentRestoreStep.cleanup(target, item.resources);
   });
 });

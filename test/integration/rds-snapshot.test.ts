@@ -385,9 +385,7 @@ describe('rds-snapshot', () => {
     // Every available snapshot within retention has its DR copy and is shared.
     const copies = (await snapshotsOf(db, 'ap-southeast-1')).map((x) => x.id).sort();
     expect(copies).toEqual(names.slice(0, -1));
-    const isolated = await clients.assumeRole(`arn:aws:iam::${ISOLATED}:role/kura-restore`, {
-      externalId: 'kura-isolated-restore',
-    });
+    const isolated = await operatorClients(ISOLATED, clients);
     const seen = await isolated
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ SnapshotType: 'shared' }));
