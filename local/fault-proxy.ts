@@ -11,7 +11,13 @@
 // decisions. Each fault is answered in the protocol of the service it hits
 // (S3 REST XML, the query protocols of RDS/STS/EC2, the JSON protocols), so
 // that the SDK classifies it exactly as it would classify AWS's own.
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 export type FaultKind = 'throttle' | 'error5xx' | 'slow' | 'dropBefore' | 'dropAfter';
@@ -294,6 +300,36 @@ export function forwardRequest(
   });
 }
 
+/** Passes an answer of `target` back to the client, its length recomputed (the body was read whole). */
+export function relay(
+  res: ServerResponse,
+  method: string,
+  up: { status: number; headers: IncomingMessage['headers']; body: Buffer },
+): void {
+  const headers = { ...up.headers };
+  delete headers['transfer-encoding'];
+  if (method !== 'HEAD') headers['content-length'] = String(up.body.length);
+  res.writeHead(up.status, headers);
+  res.end(up.body);
+}
+
+/** Serves `server` on a free loopback port: its endpoint, and a close that drops kept-alive connections. */
+export async function listenOnLoopback(
+  server: Server,
+): Promise<{ endpoint: string; close: () => Promise<void> }> {
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 export function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -413,11 +449,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       const up = await forward(req, body);
       const entry = log.at(-1);
       if (entry?.seq === info.seq) entry.ms = Date.now() - t0;
-      const headers = { ...up.headers };
-      delete headers['transfer-encoding'];
-      if (method !== 'HEAD') headers['content-length'] = String(up.body.length);
-      res.writeHead(up.status, headers);
-      res.end(up.body);
+      relay(res, method, up);
       stats.passed++;
     } catch (err) {
       if (!res.headersSent) {
@@ -426,11 +458,9 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       } else res.destroy();
     }
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const { endpoint, close } = await listenOnLoopback(server);
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     stats,
     log,
     setRate(r: number) {
@@ -456,11 +486,7 @@ export async function startFaultProxy(opts: FaultProxyOptions): Promise<FaultPro
       perOp.clear();
       faulted.clear();
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

@@ -21,7 +21,6 @@
 //   limits it is the resource policies (vault bucket and key).
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import {
   DescribeImagesCommand,
@@ -49,7 +48,7 @@ import {
   ensureIsolatedKey,
   ensureIsolatedNetwork,
 } from '../../shared/restore/isolated-network.ts';
-import { cannedError, forwardRequest, readBody } from '../fault-proxy.ts';
+import { cannedError, forwardRequest, listenOnLoopback, readBody, relay } from '../fault-proxy.ts';
 import { needsOf, type Need, UnmappedCommandError } from './actions.ts';
 import type { CfnTemplate } from './cfn.ts';
 import {
@@ -888,11 +887,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       if (r.operation === 's3:PutBucketEncryption' || r.operation === 's3:CreateBucket')
         bucketKeys.delete(r.bucket ?? '');
       if (r.operation === 'kms:CreateAlias') aliasTables.clear();
-      const headers = { ...up.headers };
-      delete headers['transfer-encoding'];
-      if (r.method !== 'HEAD') headers['content-length'] = String(up.body.length);
-      res.writeHead(up.status, headers);
-      res.end(up.body);
+      relay(res, r.method, up);
     } catch (err) {
       // A fault of the front layer itself: loud on stderr, and an error the SDK can read.
       process.stderr.write(`kura iam front layer: ${(err as Error).stack ?? err}\n`);
@@ -909,16 +904,6 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       } else res.destroy();
     }
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    records,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const { endpoint, close } = await listenOnLoopback(server);
+  return { endpoint, records, close };
 }

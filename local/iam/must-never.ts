@@ -39,6 +39,18 @@ const kuraRoles = (d: Deployment) =>
     (r) => r.logicalId !== 'RestoreRole' || r.source === 'template' || r.source === 'isolated-template',
   );
 
+/** Each need, in the backup account, refused to each kura role of that account. */
+const deniedToBackupRoles = (d: Deployment, needs: Need[]): Probe[] =>
+  kuraRoles(d)
+    .filter((role) => role.account === BACKUP_ACCOUNT)
+    .flatMap((role) =>
+      needs.map((need) => ({
+        principal: role.arn,
+        need: { ...need, account: BACKUP_ACCOUNT },
+        expect: 'deny' as const,
+      })),
+    );
+
 const UNMANAGED = { 'aws:ResourceTag/env': 'prod' };
 
 /** `actions` (RDS snapshot, RDS cluster snapshot, image, EBS snapshot) on recovery points kura did not make. */
@@ -122,15 +134,7 @@ export const MUST_NEVER: MustNever[] = [
           context: { ...MANAGED, ...change },
         },
       ];
-      return kuraRoles(d)
-        .filter((role) => role.account === a)
-        .flatMap((role) =>
-          needs.map((need) => ({
-            principal: role.arn,
-            need: { ...need, account: a },
-            expect: 'deny' as const,
-          })),
-        );
+      return deniedToBackupRoles(d, needs);
     },
   },
   {
@@ -269,24 +273,16 @@ export const MUST_NEVER: MustNever[] = [
   {
     id: 'share-only-managed',
     title: 'snapshots and images are shared only when kura manages them',
-    probes: (d) => {
-      const a = BACKUP_ACCOUNT;
-      const needs = onForeignPoints(d, [
-        'rds:ModifyDBSnapshotAttribute',
-        'rds:ModifyDBClusterSnapshotAttribute',
-        'ec2:ModifyImageAttribute',
-        'ec2:ModifySnapshotAttribute',
-      ]);
-      return kuraRoles(d)
-        .filter((role) => role.account === a)
-        .flatMap((role) =>
-          needs.map((need) => ({
-            principal: role.arn,
-            need: { ...need, account: a },
-            expect: 'deny' as const,
-          })),
-        );
-    },
+    probes: (d) =>
+      deniedToBackupRoles(
+        d,
+        onForeignPoints(d, [
+          'rds:ModifyDBSnapshotAttribute',
+          'rds:ModifyDBClusterSnapshotAttribute',
+          'ec2:ModifyImageAttribute',
+          'ec2:ModifySnapshotAttribute',
+        ]),
+      ),
   },
   {
     id: 'alerts-only-to-the-alert-topic',

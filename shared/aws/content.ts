@@ -395,7 +395,6 @@ export class S3ContentAdapter implements ContentPort {
     }
   }
 
-
   async *read(ref: ObjectRef): AsyncIterable<Uint8Array> {
     const out = await this.s3.send(
       new GetObjectCommand({ Bucket: ref.bucket, Key: ref.key, VersionId: ref.versionId }),
