@@ -14,7 +14,7 @@ process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 // Every request a test makes (in-process or from a `kura` subprocess) goes
 // through the IAM front layer; a request it refused fails the test that made
 // it, even when the code under test caught the AccessDenied, unless the test
-// declared the refusal (test/support/principals.ts expectDenied).
+// declared the refusal (test/support/iam.ts: expectRefused, withoutGrant).
 process.env.KURA_IAM_CONTROL = inject('motoEndpoint');
 process.env.KURA_IAM_WORKER = process.env.VITEST_POOL_ID ?? '0';
 let mark = 0;
