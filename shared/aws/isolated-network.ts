@@ -40,6 +40,8 @@ import { blockPublicAccess } from './vault.ts';
 
 /** Tag that marks the long-lived isolated infrastructure (never a run's leftover). */
 export const ROLE_TAG = 'kura:role';
+/** Tag on everything one run creates in the isolated account (leftover checks filter on it). */
+export const RUN_TAG = 'kura:run';
 export const NETWORK_ROLE = 'isolated-network';
 export const NETWORK_NAME = 'kura-isolated';
 export const ISOLATED_KEY_ALIAS = 'alias/kura-isolated-restore';

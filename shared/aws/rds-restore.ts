@@ -147,7 +147,7 @@ export class RdsRestoreAdapter implements RdsRestorePort {
 
   constructor(
     private readonly clients: Clients,
-    private readonly region = clients.region,
+    readonly region = clients.region,
   ) {
     this.snapshots = new RdsAdapter(clients);
   }

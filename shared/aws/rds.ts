@@ -114,7 +114,7 @@ type RawSnapshot = {
   AllocatedStorage?: number;
 };
 
-function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
+export function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
   return {
     id: (kind === 'instance' ? s.DBSnapshotIdentifier : s.DBClusterSnapshotIdentifier) ?? '',
     arn: (kind === 'instance' ? s.DBSnapshotArn : s.DBClusterSnapshotArn) ?? '',

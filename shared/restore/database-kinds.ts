@@ -2,6 +2,7 @@
 // Aurora cluster. The flow (share, copy, restore, wait, clean up) is one, in
 // database.ts; each kind says which resources its restore creates, in which
 // order, how RDS names their states and how each is removed again.
+import { RUN_TAG } from '../aws/isolated-network.ts';
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
 import type { RdsResource, RdsRestorePort } from '../aws/rds-restore.ts';
 import type { IsolatedNetworkRef } from '../aws/restore-ports.ts';
@@ -10,8 +11,7 @@ import { NotReadyError } from '../runtime/errors.ts';
 import type { Timer } from '../runtime/timer.ts';
 import type { CreatedResource, IsolatedTarget } from './types.ts';
 
-/** Tag on everything one run creates in the isolated account (leftover checks filter on it). */
-export const RUN_TAG = 'kura:run';
+export { RUN_TAG };
 
 export interface WaitOptions {
   /** Wait in-process this long, then NotReadyError (the state machine retries). */
