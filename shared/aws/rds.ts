@@ -53,6 +53,10 @@ export interface Snapshot {
   encrypted: boolean;
   kmsKeyId?: string;
   createdAt?: Date;
+  engine?: string;
+  engineVersion?: string;
+  /** GiB; instance snapshots only (Aurora storage is not allocated: it grows with the data). */
+  allocatedStorage?: number;
 }
 
 export interface DatabasePort {
@@ -105,9 +109,12 @@ type RawSnapshot = {
   StorageEncrypted?: boolean;
   KmsKeyId?: string;
   SnapshotCreateTime?: Date;
+  Engine?: string;
+  EngineVersion?: string;
+  AllocatedStorage?: number;
 };
 
-function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
+export function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
   return {
     id: (kind === 'instance' ? s.DBSnapshotIdentifier : s.DBClusterSnapshotIdentifier) ?? '',
     arn: (kind === 'instance' ? s.DBSnapshotArn : s.DBClusterSnapshotArn) ?? '',
@@ -118,6 +125,9 @@ function toSnapshot(kind: DatabaseKind, s: RawSnapshot): Snapshot {
     encrypted: Boolean(s.Encrypted ?? s.StorageEncrypted),
     kmsKeyId: s.KmsKeyId,
     createdAt: s.SnapshotCreateTime,
+    engine: s.Engine,
+    engineVersion: s.EngineVersion,
+    allocatedStorage: kind === 'instance' ? s.AllocatedStorage : undefined,
   };
 }
 

@@ -9,72 +9,16 @@
 // Each call advances one stage and returns "not ready" while RDS works, so a
 // state machine can wait between calls (no Lambda runs longer than a minute)
 // and a re-run of the same request resumes at the stage it reached.
-import { isAwsError } from '../aws/errors.ts';
-import {
-  CreateDBSnapshotCommand,
-  type DBInstance,
-  DeleteDBInstanceCommand,
-  DeleteDBSnapshotCommand,
-  DescribeDBInstanceAutomatedBackupsCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
-  RDSClient,
-  RestoreDBInstanceToPointInTimeCommand,
-} from '@aws-sdk/client-rds';
-import type { Clients } from '../aws/clients.ts';
-import { fromTagList, isManaged, managedTags, TAG, toTagList } from '../domain/tags.ts';
+import type { RdsPitrPort } from '../aws/rds-pitr.ts';
+import { isManaged, managedTags, TAG } from '../domain/tags.ts';
 import type { ItemRecord, PlanItem } from './plan.ts';
 import type { CreatedResource, RecoveryPointRef } from './types.ts';
 
+export { type PitrWindow, pitrWindow } from '../aws/rds-pitr.ts';
+import type { PitrWindow } from '../aws/rds-pitr.ts';
+
 export const PITR_CREATED_BY = 'restore-pitr';
 export const REQUEST_TAG = 'kura:restore-request';
-
-export interface PitrWindow {
-  earliest?: Date;
-  latest?: Date;
-  engine: string;
-  encrypted: boolean;
-  kmsKeyId?: string;
-}
-
-/** The window a database can be restored to, or undefined when it does not exist. Read-only. */
-export async function pitrWindow(clients: Clients, instance: string): Promise<PitrWindow | undefined> {
-  const rds = clients.get(RDSClient);
-  let i: DBInstance | undefined;
-  try {
-    i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instance }))).DBInstances?.[0];
-  } catch (err) {
-    if (isAwsError(err, 'notFound')) return undefined;
-    throw err;
-  }
-  if (!i) return undefined;
-  let earliest: Date | undefined;
-  try {
-    const ab = await rds.send(
-      new DescribeDBInstanceAutomatedBackupsCommand({ DBInstanceIdentifier: instance }),
-    );
-    earliest = ab.DBInstanceAutomatedBackups?.[0]?.RestoreWindow?.EarliestTime;
-  } catch (err) {
-    // No automated backup record for it (yet): fall back below. Anything else (refused,
-    // throttled) is an error, named: a window guessed from retention could be wrong.
-    if (!isAwsError(err, 'notFound')) throw err;
-  }
-  const latest = i.LatestRestorableTime;
-  if (!earliest && latest && i.BackupRetentionPeriod) {
-    const byRetention = new Date(latest.getTime() - i.BackupRetentionPeriod * 86_400_000);
-    earliest =
-      i.InstanceCreateTime && i.InstanceCreateTime > byRetention ? i.InstanceCreateTime : byRetention;
-  }
-  if (!i.BackupRetentionPeriod)
-    return { engine: i.Engine ?? '', encrypted: Boolean(i.StorageEncrypted), kmsKeyId: i.KmsKeyId };
-  return {
-    earliest,
-    latest,
-    engine: i.Engine ?? '',
-    encrypted: Boolean(i.StorageEncrypted),
-    kmsKeyId: i.KmsKeyId,
-  };
-}
 
 /** Why a time cannot be restored to, or undefined when it can. */
 export function pitrProblem(instance: string, w: PitrWindow | undefined, time: Date): string | undefined {
@@ -116,14 +60,13 @@ export type PitrProgress =
  * resources on `record` before creating them, so a failure leaves an account.
  */
 export async function advancePitr(
-  clients: Clients,
+  rds: RdsPitrPort,
   item: PlanItem,
   record: ItemRecord,
   ctx: { requestId: string; reason: string; accountId: string; now: Date },
 ): Promise<PitrProgress> {
   if (!item.pitr) throw new Error(`item ${item.key} is not a point-in-time restore`);
-  const rds = clients.get(RDSClient);
-  const region = clients.region;
+  const region = rds.region;
   const tempId = temporaryId(ctx.requestId, item.source);
   const time = new Date(item.pitr.time);
   const tags = {
@@ -142,21 +85,9 @@ export async function advancePitr(
   };
 
   // Stage 1: the temporary instance, restored to the requested time.
-  let snapshot = await rds
-    .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: tempId }))
-    .then((r) => r.DBSnapshots?.[0])
-    .catch((err) => {
-      if (isAwsError(err, 'notFound')) return undefined;
-      throw err;
-    });
+  let snapshot = await rds.getSnapshot('instance', tempId);
   if (!snapshot) {
-    const instance = await rds
-      .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: tempId }))
-      .then((r) => r.DBInstances?.[0])
-      .catch((err) => {
-        if (isAwsError(err, 'notFound')) return undefined;
-        throw err;
-      });
+    const instance = await rds.getInstance(tempId);
     remember(
       resource(
         'AWS::RDS::DBInstance',
@@ -167,30 +98,22 @@ export async function advancePitr(
       ),
     );
     if (!instance) {
-      const src = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: item.source })))
-        .DBInstances?.[0];
-      await rds.send(
-        new RestoreDBInstanceToPointInTimeCommand({
-          SourceDBInstanceIdentifier: item.source,
-          TargetDBInstanceIdentifier: tempId,
-          RestoreTime: time,
-          // Only to take a snapshot from: private, single-AZ, in the source's own subnets.
-          PubliclyAccessible: false,
-          MultiAZ: false,
-          DeletionProtection: false,
-          DBSubnetGroupName: src?.DBSubnetGroup?.DBSubnetGroupName,
-          CopyTagsToSnapshot: false,
-          Tags: toTagList(tags),
-        }),
-      );
+      // Only to take a snapshot from: private, single-AZ, in the source's own subnets.
+      await rds.restoreToPointInTime({
+        source: item.source,
+        target: tempId,
+        time,
+        subnetGroup: await rds.subnetGroupOf(item.source),
+        tags,
+      });
       return { ready: false, stage: 'temporary-instance', waitSeconds: 60 };
     }
-    if (!isManaged(fromTagList(instance.TagList))) {
+    if (!isManaged(instance.tags)) {
       throw new Error(
         `DB instance ${tempId} exists but is not kura-managed; refusing to use it for a point-in-time restore`,
       );
     }
-    if (instance.DBInstanceStatus !== 'available')
+    if (instance.status !== 'available')
       return { ready: false, stage: 'temporary-instance', waitSeconds: 60 };
 
     // Stage 2: a manual snapshot of it, tagged as a database recovery point of the requested time.
@@ -203,25 +126,18 @@ export async function advancePitr(
         `aws rds delete-db-snapshot --db-snapshot-identifier ${tempId} --region ${region}`,
       ),
     );
-    const out = await rds.send(
-      new CreateDBSnapshotCommand({
-        DBInstanceIdentifier: tempId,
-        DBSnapshotIdentifier: tempId,
-        Tags: toTagList({
-          ...managedTags({
-            backupClass: 'database',
-            source: item.source,
-            time,
-            createdBy: PITR_CREATED_BY,
-            reason: ctx.reason,
-          }),
-          [REQUEST_TAG]: ctx.requestId,
-        }),
+    snapshot = await rds.createInstanceSnapshot(tempId, tempId, {
+      ...managedTags({
+        backupClass: 'database',
+        source: item.source,
+        time,
+        createdBy: PITR_CREATED_BY,
+        reason: ctx.reason,
       }),
-    );
-    snapshot = out.DBSnapshot;
+      [REQUEST_TAG]: ctx.requestId,
+    });
   }
-  if (snapshot?.Status !== 'available') return { ready: false, stage: 'snapshot', waitSeconds: 60 };
+  if (snapshot.status !== 'available') return { ready: false, stage: 'snapshot', waitSeconds: 60 };
   return {
     ready: true,
     stage: 'restore',
@@ -232,10 +148,10 @@ export async function advancePitr(
       time: time.toISOString(),
       region,
       details: {
-        arn: snapshot.DBSnapshotArn,
-        encrypted: Boolean(snapshot.Encrypted),
-        kmsKeyId: snapshot.KmsKeyId,
-        engine: snapshot.Engine,
+        arn: snapshot.arn,
+        encrypted: snapshot.encrypted,
+        kmsKeyId: snapshot.kmsKeyId,
+        engine: snapshot.engine,
         pointInTime: true,
         [TAG.createdBy]: PITR_CREATED_BY,
       },
@@ -244,33 +160,16 @@ export async function advancePitr(
 }
 
 /** Removes the temporary instance and snapshot; only kura-managed ones, and a missing one is fine. */
-export async function cleanupPitr(clients: Clients, record: ItemRecord): Promise<void> {
-  const rds = clients.get(RDSClient);
+export async function cleanupPitr(rds: RdsPitrPort, record: ItemRecord): Promise<void> {
   for (const t of record.temporary ?? []) {
     if (t.removed) continue;
-    try {
-      if (t.type === 'AWS::RDS::DBSnapshot') {
-        const s = (await rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: t.id })))
-          .DBSnapshots?.[0];
-        if (s && isManaged(fromTagList(s.TagList)))
-          await rds.send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: t.id }));
-      } else if (t.type === 'AWS::RDS::DBInstance') {
-        const i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: t.id })))
-          .DBInstances?.[0];
-        if (i && isManaged(fromTagList(i.TagList))) {
-          await rds.send(
-            new DeleteDBInstanceCommand({
-              DBInstanceIdentifier: t.id,
-              SkipFinalSnapshot: true,
-              DeleteAutomatedBackups: true,
-            }),
-          );
-        }
-      }
-      t.removed = true;
-    } catch (err) {
-      if (!isAwsError(err, 'notFound')) throw err;
-      t.removed = true;
+    if (t.type === 'AWS::RDS::DBSnapshot') {
+      const s = await rds.getSnapshot('instance', t.id);
+      if (s && isManaged(s.tags)) await rds.deleteSnapshot('instance', t.id);
+    } else if (t.type === 'AWS::RDS::DBInstance') {
+      const i = await rds.getInstance(t.id);
+      if (i && isManaged(i.tags)) await rds.deleteInstance(t.id, { deleteAutomatedBackups: true });
     }
+    t.removed = true;
   }
 }

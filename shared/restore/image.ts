@@ -9,22 +9,21 @@
 // and waits on. Cleanup terminates only kura-managed instances.
 
 import { S3RecordStore } from '../aws/config-records.ts';
+import { Ec2ImageAdapter, type MachineImage } from '../aws/ec2-images.ts';
 import {
   describeIsolatedInstance,
-  Ec2ImageAdapter,
   findInstancesByTags,
   ingressRuleCount,
   launchIsolated,
-  type MachineImage,
   terminateInstance,
-} from '../aws/ec2-images.ts';
+} from '../aws/isolated-instances.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { configRecordKey, parseConfigurationRecord } from '../domain/config-record.ts';
 import { sharingBlockers } from '../domain/image-sharing.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
-import { drTarget, selectedInstance } from '../usecases/ami-backup.ts';
+import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
 import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
@@ -88,7 +87,7 @@ async function listImages(
   const wanted = (source: string) => {
     if (opts.source) return source === opts.source;
     const inst = live.get(source);
-    return !inst || selectedInstance(inst, deps.policy);
+    return !inst || isSelected(inst.tags, deps.policy);
   };
   const refs: RecoveryPointRef[] = [];
   for (const region of regions) {

@@ -24,11 +24,12 @@ import {
 } from '../domain/config-record.ts';
 import { type KeyFacts, sharingBlockers } from '../domain/image-sharing.ts';
 import { recoveryPointName } from '../domain/naming.ts';
+import { drTarget, isSelected } from '../domain/selection.ts';
 import type { PointState, ProgressRule } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
 import type { ImagesPolicy, Policy } from '../policy/schema.ts';
-import { InputError, PolicyError, RecoveryPointFailedError } from '../runtime/errors.ts';
+import { InputError, RecoveryPointFailedError } from '../runtime/errors.ts';
 import type { ScheduledEvent } from '../runtime/event.ts';
 import {
   errorInfo,
@@ -93,25 +94,10 @@ export function amiBackupRequest(event: ScheduledEvent): AmiBackupRequest {
 }
 
 export function selectedInstance(i: InstanceSummary, policy: Policy): boolean {
-  return i.tags[policy.selector.tagKey] === policy.selector.tagValue;
+  return isSelected(i.tags, policy);
 }
 
-/** Where DR copies go and with which key, or undefined when the policy wants none. */
-export function drTarget(policy: Policy): { region: string; kmsKeyId?: string } | undefined {
-  const cfg = policy.images;
-  if (!cfg?.copyToDrRegion) return undefined;
-  const region = cfg.drRegion ?? policy.database?.copy?.region;
-  if (!region) {
-    throw new PolicyError([
-      'images.copyToDrRegion: true but no region is known; expected images.drRegion (or database.copy.region)',
-    ]);
-  }
-  if (region === policy.region)
-    throw new PolicyError([`images.drRegion: ${region} is the policy's own region; expected another region`]);
-  const kmsKeyId =
-    cfg.drKmsKeyId ?? (policy.database?.copy?.region === region ? policy.database.copy.kmsKeyId : undefined);
-  return { region, kmsKeyId };
-}
+export { drTarget };
 
 function imagePoint(img: MachineImage, source: string, inUse: Map<string, string>): RecoveryPoint {
   const time = taggedTime(img.tags);

@@ -8,6 +8,7 @@ import { keyAllowsAccount } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
+import { isSelected } from '../domain/selection.ts';
 import type { PointState, ProgressRule } from '../domain/progress.ts';
 import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { copiedTags, isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
@@ -30,7 +31,7 @@ export interface RdsSnapshotPorts {
 }
 
 export function selected(db: Database, policy: Policy): boolean {
-  return db.tags[policy.selector.tagKey] === policy.selector.tagValue;
+  return isSelected(db.tags, policy);
 }
 
 function toRecoveryPoint(s: Snapshot): RecoveryPoint {

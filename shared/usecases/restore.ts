@@ -4,7 +4,8 @@
 // re-run of the same request resumes and never duplicates.
 import { KmsAdapter } from '../aws/kms.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
-import { advancePitr, cleanupPitr, pitrWindow } from '../restore/database-pitr.ts';
+import { pitrWindow, RdsPitrAdapter, type RdsPitrPort } from '../aws/rds-pitr.ts';
+import { advancePitr, cleanupPitr } from '../restore/database-pitr.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
 import {
   buildPlan,
@@ -54,6 +55,8 @@ export interface RestorePorts {
   store: RestoreStorePort;
   step(cls: RestoreClass): Promise<RestoreStep>;
   preflight: PreflightPorts;
+  /** The point-in-time path's calls in the source account. */
+  pitr: RdsPitrPort;
   /** Read-only connection to the target (pre-flight). */
   connect(deps: Deps): Promise<IsolatedTarget>;
   /** The target with its isolated network and key made ready (creates them on first use). */
@@ -67,6 +70,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
     preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
       pitrWindow(deps.clients, i),
     ),
+    pitr: new RdsPitrAdapter(deps.clients),
     connect: connectIsolated,
     prepareTarget: prepareIsolatedTarget,
   };
@@ -304,7 +308,7 @@ export async function restoreItem(
     const step = await ports.step(item.class);
     let rp = item.recoveryPoint;
     if (item.pitr) {
-      const progress = await advancePitr(deps.clients, item, record, {
+      const progress = await advancePitr(ports.pitr, item, record, {
         requestId: input.requestId,
         reason: state.plan.reason,
         accountId: await deps.clients.accountId(),
@@ -331,7 +335,7 @@ export async function restoreItem(
       maxWaitSeconds: 300,
     });
     record.restored = restored;
-    if (item.pitr) await cleanupPitr(deps.clients, record);
+    if (item.pitr) await cleanupPitr(ports.pitr, record);
     const end = now();
     record.status = 'done';
     record.finishedAt = end.toISOString();

@@ -1,0 +1,359 @@
+// AWS adapter: the isolated account's long-lived infrastructure, found or
+// created in the account the given clients act in: the network restores go
+// into (a VPC with no internet or NAT gateway, subnets whose route tables only
+// know the VPC itself, a security group with no ingress and no egress for
+// instances, a database security group that only admits members of itself on
+// database ports for the SQL probe runner, a DB subnet group over two zones),
+// the KMS key that re-encrypts copied snapshots and the bucket for restored
+// content and logs. All of it is tagged kura:managed and kura:role so that
+// leftover checks can tell it apart from what a run created.
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  DescribeAvailabilityZonesCommand,
+  DescribeInternetGatewaysCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
+  DescribeVpcEndpointsCommand,
+  DescribeVpcsCommand,
+  EC2Client,
+  RevokeSecurityGroupEgressCommand,
+} from '@aws-sdk/client-ec2';
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateDBSubnetGroupCommand, DescribeDBSubnetGroupsCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  type BucketLocationConstraint,
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketEncryptionCommand,
+  PutBucketTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import { TAG } from '../domain/tags.ts';
+import { KuraError } from '../runtime/errors.ts';
+import type { Clients } from './clients.ts';
+import { awsErrorName, isAwsError, tolerate } from './errors.ts';
+import { blockPublicAccess } from './vault.ts';
+
+/** Tag that marks the long-lived isolated infrastructure (never a run's leftover). */
+export const ROLE_TAG = 'kura:role';
+/** Tag on everything one run creates in the isolated account (leftover checks filter on it). */
+export const RUN_TAG = 'kura:run';
+export const NETWORK_ROLE = 'isolated-network';
+export const NETWORK_NAME = 'kura-isolated';
+export const ISOLATED_KEY_ALIAS = 'alias/kura-isolated-restore';
+const VPC_CIDR = '10.213.0.0/16';
+const SUBNET_CIDRS = ['10.213.1.0/24', '10.213.2.0/24'];
+/** MySQL/MariaDB/Aurora MySQL and PostgreSQL/Aurora PostgreSQL. */
+const DB_PORTS = [3306, 5432];
+
+export interface IsolatedNetwork {
+  vpcId: string;
+  subnetIds: string[];
+  /** No ingress, no egress: for restored instances. */
+  securityGroupId: string;
+  /** Ingress on database ports from itself only: for restored databases and the probe runner. */
+  dbSecurityGroupId: string;
+  dbSubnetGroup: string;
+}
+
+/** The isolated network has a way out (an internet or NAT gateway, or a route beyond the VPC). */
+export class NetworkNotIsolatedError extends KuraError {
+  override name = 'NetworkNotIsolatedError';
+}
+const networkTags = (name: string) => [
+  { Key: 'Name', Value: name },
+  { Key: TAG.managed, Value: 'true' },
+  { Key: TAG.class, Value: 'restore' },
+  { Key: ROLE_TAG, Value: NETWORK_ROLE },
+];
+
+async function findVpc(ec2: EC2Client): Promise<string | undefined> {
+  const r = await ec2.send(
+    new DescribeVpcsCommand({
+      Filters: [
+        { Name: `tag:${ROLE_TAG}`, Values: [NETWORK_ROLE] },
+        { Name: `tag:${TAG.managed}`, Values: ['true'] },
+      ],
+    }),
+  );
+  return r.Vpcs?.map((v) => v.VpcId ?? '').sort()[0];
+}
+
+async function ensureSubnets(ec2: EC2Client, vpcId: string): Promise<string[]> {
+  const existing = await ec2.send(
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  const byCidr = new Map((existing.Subnets ?? []).map((s) => [s.CidrBlock, s.SubnetId ?? '']));
+  const zones = (
+    await ec2.send(
+      new DescribeAvailabilityZonesCommand({ Filters: [{ Name: 'state', Values: ['available'] }] }),
+    )
+  ).AvailabilityZones?.map((z) => z.ZoneName ?? '')
+    .filter(Boolean)
+    .sort();
+  if (!zones || zones.length < 2)
+    throw new Error('the isolated region has fewer than two availability zones; a DB subnet group needs two');
+  const ids: string[] = [];
+  for (const [i, cidr] of SUBNET_CIDRS.entries()) {
+    let id = byCidr.get(cidr);
+    if (!id) {
+      const s = await ec2.send(
+        new CreateSubnetCommand({
+          VpcId: vpcId,
+          CidrBlock: cidr,
+          AvailabilityZone: zones[i],
+          TagSpecifications: [{ ResourceType: 'subnet', Tags: networkTags(`${NETWORK_NAME}-${i + 1}`) }],
+        }),
+      );
+      id = s.Subnet?.SubnetId ?? '';
+    }
+    ids.push(id);
+  }
+  return ids;
+}
+
+async function ensureSecurityGroup(
+  ec2: EC2Client,
+  vpcId: string,
+  name: string,
+  description: string,
+): Promise<{ id: string; created: boolean }> {
+  const r = await ec2.send(
+    new DescribeSecurityGroupsCommand({
+      Filters: [
+        { Name: 'vpc-id', Values: [vpcId] },
+        { Name: 'group-name', Values: [name] },
+      ],
+    }),
+  );
+  const found = r.SecurityGroups?.[0]?.GroupId;
+  if (found) return { id: found, created: false };
+  const g = await ec2.send(
+    new CreateSecurityGroupCommand({
+      VpcId: vpcId,
+      GroupName: name,
+      Description: description,
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: networkTags(name) }],
+    }),
+  );
+  const id = g.GroupId ?? '';
+  // A new group allows all egress; nothing restored in the isolated account may talk out.
+  // Only "that rule is not there" is expected (a retried call); a refused revoke is an error:
+  // a group that can still talk out must never pass for isolated.
+  await tolerate(['notFound'], () =>
+    ec2.send(
+      new RevokeSecurityGroupEgressCommand({
+        GroupId: id,
+        IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
+      }),
+    ),
+  );
+  return { id, created: true };
+}
+
+async function ensureDbSubnetGroup(rds: RDSClient, subnetIds: string[]): Promise<string> {
+  const found = await tolerate(['notFound'], () =>
+    rds.send(new DescribeDBSubnetGroupsCommand({ DBSubnetGroupName: NETWORK_NAME })),
+  );
+  if (found?.DBSubnetGroups?.[0]) return NETWORK_NAME;
+  await rds.send(
+    new CreateDBSubnetGroupCommand({
+      DBSubnetGroupName: NETWORK_NAME,
+      DBSubnetGroupDescription: 'kura isolated restores: subnets with no route out',
+      SubnetIds: subnetIds,
+      Tags: networkTags(NETWORK_NAME),
+    }),
+  );
+  return NETWORK_NAME;
+}
+
+/** Every way out of the VPC found: empty when the network is isolated. */
+export async function isolationFindings(clients: Clients, vpcId: string, region?: string): Promise<string[]> {
+  const ec2 = clients.get(EC2Client, region);
+  const findings: string[] = [];
+  const igw = await ec2.send(
+    new DescribeInternetGatewaysCommand({ Filters: [{ Name: 'attachment.vpc-id', Values: [vpcId] }] }),
+  );
+  for (const g of igw.InternetGateways ?? [])
+    findings.push(`internet gateway ${g.InternetGatewayId} is attached`);
+  const nat = await ec2.send(
+    new DescribeNatGatewaysCommand({ Filter: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  for (const g of nat.NatGateways ?? [])
+    if (g.State !== 'deleted') findings.push(`NAT gateway ${g.NatGatewayId} exists`);
+  // An endpoint is a way out that no route table shows (to S3, STS, SSM, …). Only the
+  // documented access route (tagged kura:purpose = access) is not a finding.
+  const endpoints = await ec2.send(
+    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  for (const e of endpoints.VpcEndpoints ?? []) {
+    if (e.State && ['deleted', 'deleting', 'rejected', 'failed'].includes(e.State.toLowerCase())) continue;
+    if (e.Tags?.some((t) => t.Key === 'kura:purpose' && t.Value === 'access')) continue;
+    findings.push(
+      `VPC endpoint ${e.VpcEndpointId} (${e.VpcEndpointType ?? 'endpoint'} to ${e.ServiceName}) exists`,
+    );
+  }
+  const rts = await ec2.send(
+    new DescribeRouteTablesCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
+  );
+  for (const rt of rts.RouteTables ?? []) {
+    for (const r of rt.Routes ?? []) {
+      if (r.GatewayId === 'local') continue;
+      const dest = r.DestinationCidrBlock ?? r.DestinationIpv6CidrBlock ?? r.DestinationPrefixListId ?? '?';
+      const via =
+        r.GatewayId ??
+        r.NatGatewayId ??
+        r.TransitGatewayId ??
+        r.VpcPeeringConnectionId ??
+        r.NetworkInterfaceId ??
+        '?';
+      findings.push(`route table ${rt.RouteTableId} routes ${dest} via ${via}`);
+    }
+  }
+  return findings;
+}
+
+/**
+ * Finds or creates the isolated network in the account `clients` act in.
+ * Idempotent; refuses (NetworkNotIsolatedError) when the network found has a way out.
+ */
+export async function ensureIsolatedNetwork(
+  clients: Clients,
+  region = clients.region,
+): Promise<IsolatedNetwork> {
+  const ec2 = clients.get(EC2Client, region);
+  let vpcId = await findVpc(ec2);
+  if (!vpcId) {
+    const v = await ec2.send(
+      new CreateVpcCommand({
+        CidrBlock: VPC_CIDR,
+        TagSpecifications: [{ ResourceType: 'vpc', Tags: networkTags(NETWORK_NAME) }],
+      }),
+    );
+    vpcId = v.Vpc?.VpcId ?? '';
+  }
+  const subnetIds = await ensureSubnets(ec2, vpcId);
+  const sg = await ensureSecurityGroup(
+    ec2,
+    vpcId,
+    `${NETWORK_NAME}-no-ingress`,
+    'kura isolated restores: no ingress, no egress',
+  );
+  const dbSg = await ensureSecurityGroup(
+    ec2,
+    vpcId,
+    `${NETWORK_NAME}-db`,
+    'kura isolated databases: database ports from this group only',
+  );
+  if (dbSg.created) {
+    await ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: dbSg.id,
+        IpPermissions: DB_PORTS.map((p) => ({
+          IpProtocol: 'tcp',
+          FromPort: p,
+          ToPort: p,
+          UserIdGroupPairs: [{ GroupId: dbSg.id }],
+        })),
+      }),
+    );
+  }
+  const dbSubnetGroup = await ensureDbSubnetGroup(clients.get(RDSClient, region), subnetIds);
+  const findings = await isolationFindings(clients, vpcId, region);
+  if (findings.length > 0) {
+    throw new NetworkNotIsolatedError(
+      `the isolated network ${vpcId} is not isolated: ${findings.join('; ')}`,
+    );
+  }
+  return { vpcId, subnetIds, securityGroupId: sg.id, dbSecurityGroupId: dbSg.id, dbSubnetGroup };
+}
+
+/**
+ * The isolated account's key that re-encrypts copied snapshots (customer
+ * managed, found by alias, created on first use).
+ */
+export async function ensureIsolatedKey(clients: Clients, region = clients.region): Promise<string> {
+  const kms = clients.get(KMSClient, region);
+  const found = await tolerate(['notFound'], () =>
+    kms.send(new DescribeKeyCommand({ KeyId: ISOLATED_KEY_ALIAS })),
+  );
+  if (found?.KeyMetadata?.Arn) return found.KeyMetadata.Arn;
+  const key = await kms.send(
+    new CreateKeyCommand({
+      Description: 'kura isolated restores: re-encrypts snapshots copied into this account',
+      Tags: [
+        { TagKey: TAG.managed, TagValue: 'true' },
+        { TagKey: ROLE_TAG, TagValue: NETWORK_ROLE },
+      ],
+    }),
+  );
+  const arn = key.KeyMetadata?.Arn ?? '';
+  try {
+    await kms.send(
+      new CreateAliasCommand({ AliasName: ISOLATED_KEY_ALIAS, TargetKeyId: key.KeyMetadata?.KeyId }),
+    );
+  } catch (err) {
+    if (!isAwsError(err, 'alreadyExists')) throw err;
+    const d = await kms.send(new DescribeKeyCommand({ KeyId: ISOLATED_KEY_ALIAS }));
+    return d.KeyMetadata?.Arn ?? arn;
+  }
+  return arn;
+}
+
+export function isolatedBucketName(accountId: string, region: string): string {
+  return `kura-isolated-${accountId}-${region}`;
+}
+
+/**
+ * The isolated account's bucket for restored content and logs: private,
+ * encrypted, unversioned (so that cleanup really removes what a run wrote).
+ */
+export async function ensureIsolatedBucket(
+  clients: Clients,
+  accountId: string,
+  region = clients.region,
+): Promise<string> {
+  const s3 = clients.get(S3Client, region);
+  const bucket = isolatedBucketName(accountId, region);
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: bucket }));
+    return bucket;
+  } catch (err) {
+    if (!isAwsError(err, 'notFound')) throw err;
+  }
+  try {
+    await s3.send(
+      new CreateBucketCommand({
+        Bucket: bucket,
+        ObjectOwnership: 'BucketOwnerEnforced',
+        ...(region === 'us-east-1'
+          ? {}
+          : { CreateBucketConfiguration: { LocationConstraint: region as BucketLocationConstraint } }),
+      }),
+    );
+  } catch (err) {
+    // Ours already (a retried create); a bucket of that name owned by anyone else is an error.
+    if (awsErrorName(err) !== 'BucketAlreadyOwnedByYou') throw err;
+  }
+  await blockPublicAccess(s3, bucket);
+  await s3.send(
+    new PutBucketEncryptionCommand({
+      Bucket: bucket,
+      ServerSideEncryptionConfiguration: {
+        Rules: [{ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }],
+      },
+    }),
+  );
+  await s3.send(
+    new PutBucketTaggingCommand({
+      Bucket: bucket,
+      Tagging: { TagSet: networkTags(bucket) },
+    }),
+  );
+  return bucket;
+}
