@@ -2,6 +2,7 @@
 // the day-by-day presence of logs, the databases the selector picks (so a
 // source with no point at all still shows as a gap), their PITR state, the
 // validation reports and the orphans, and hands them to the pure report.
+import { isAwsError } from '../aws/errors.ts';
 import { RdsAdapter } from '../aws/rds.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
@@ -43,7 +44,7 @@ async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<P
   };
   const loose = await new S3LogStore(deps.clients)
     .list(deps.policy.vault.bucket, LOOSE_ROOT)
-    .catch((e: Error) => (e.name === 'NoSuchBucket' ? [] : Promise.reject(e)));
+    .catch((e: unknown) => (isAwsError(e, 'notFound') ? [] : Promise.reject(e)));
   for (const o of loose) {
     const ref = parseLooseKey(o.key);
     if (ref)
@@ -77,7 +78,7 @@ export async function buildInventoryReport(
     inventory(deps),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
     listReports(deps).catch((e: Error) => {
-      if (e.name !== 'NoSuchBucket')
+      if (!isAwsError(e, 'notFound'))
         notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
       return [];
     }),
