@@ -7,14 +7,7 @@
 
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AddTagsToResourceCommand, RDSClient } from '@aws-sdk/client-rds';
-import {
-  GetObjectCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  paginateListObjectsV2,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import type { Clients } from '../aws/clients.ts';
+import { VaultStore } from '../aws/vault-objects.ts';
 import { stamp } from '../domain/calendar.ts';
 import { TAG } from '../domain/tags.ts';
 import {
@@ -100,63 +93,6 @@ const itemKey = (policy: Policy, runId: string, index: number) =>
 export const reportKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.json`;
 export const reportHtmlKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.html`;
 
-export class VaultStore {
-  constructor(
-    private readonly clients: Clients,
-    private readonly policy: Policy,
-  ) {}
-
-  private get s3(): S3Client {
-    return this.clients.get(S3Client);
-  }
-
-  async getText(key: string): Promise<string | undefined> {
-    try {
-      const r = await this.s3.send(new GetObjectCommand({ Bucket: this.policy.vault.bucket, Key: key }));
-      return await (r.Body?.transformToString('utf8') ?? '');
-    } catch (err) {
-      if (err instanceof NoSuchKey || (err as Error).name === 'NoSuchKey') return undefined;
-      throw err;
-    }
-  }
-
-  async getJson<T>(key: string): Promise<T | undefined> {
-    const t = await this.getText(key);
-    return t === undefined ? undefined : (JSON.parse(t) as T);
-  }
-
-  /** Writes with the vault's Object Lock retention stated explicitly (evidence). */
-  async put(key: string, body: string, contentType: string, now = new Date()): Promise<void> {
-    const lock = this.policy.vault.objectLock;
-    await this.s3.send(
-      new PutObjectCommand({
-        Bucket: this.policy.vault.bucket,
-        Key: key,
-        Body: body,
-        ContentType: contentType,
-        ObjectLockMode: lock.mode,
-        ObjectLockRetainUntilDate: new Date(now.getTime() + lock.days * 86_400_000),
-        ChecksumAlgorithm: 'SHA256',
-      }),
-    );
-  }
-
-  async putJson(key: string, value: unknown): Promise<void> {
-    await this.put(key, `${JSON.stringify(value, null, 2)}\n`, 'application/json');
-  }
-
-  async listKeys(prefix: string): Promise<string[]> {
-    const keys: string[] = [];
-    for await (const page of paginateListObjectsV2(
-      { client: this.s3 },
-      { Bucket: this.policy.vault.bucket, Prefix: prefix },
-    )) {
-      for (const o of page.Contents ?? []) if (o.Key) keys.push(o.Key);
-    }
-    return keys.sort();
-  }
-}
-
 // ---------------------------------------------------------------- plan
 
 export function runIdFor(time: Date, override?: string): string {
@@ -219,7 +155,7 @@ export async function planValidation(
     nothing,
   };
   const store = new VaultStore(deps.clients, deps.policy);
-  await store.putJson(planKey(deps.policy, runId), plan);
+  await store.put(planKey(deps.policy, runId), plan);
   for (const it of items) {
     const rec: ItemRecord = {
       index: it.index,
@@ -228,7 +164,7 @@ export async function planValidation(
       recoveryPoint: it.recoveryPoint,
       attempts: 0,
     };
-    await store.putJson(itemKey(deps.policy, runId, it.index), rec);
+    await store.put(itemKey(deps.policy, runId, it.index), rec);
   }
   return { plan, pointers: items.map((i) => ({ runId, index: i.index, class: i.class, source: i.source })) };
 }
@@ -241,7 +177,7 @@ async function loadItem(
 ): Promise<{ store: VaultStore; rec: ItemRecord; key: string }> {
   const store = new VaultStore(deps.clients, deps.policy);
   const key = itemKey(deps.policy, p.runId, p.index);
-  const rec = await store.getJson<ItemRecord>(key);
+  const rec = await store.get<ItemRecord>(key);
   if (!rec)
     throw new InputError([
       `item ${p.index} of run ${p.runId}: no record at s3://${deps.policy.vault.bucket}/${key}`,
@@ -266,7 +202,7 @@ export async function restoreItem(
   if (rec.restored) return { status: 'restored' };
   rec.startedAt ??= timerNow(deps).toISOString();
   rec.attempts += 1;
-  await store.putJson(key, rec);
+  await store.put(key, rec);
   try {
     const target = await isolatedWithNetwork(deps);
     const step = await restoreStep(rec.class);
@@ -279,13 +215,13 @@ export async function restoreItem(
       sample: deps.policy.validation?.contentSample ?? 50,
     });
     rec.restored = restored;
-    await store.putJson(key, rec);
+    await store.put(key, rec);
     return { status: 'restored' };
   } catch (err) {
     const partial = (err as { resources?: CreatedResource[] }).resources;
     if (Array.isArray(partial)) rec.leftovers = partial;
     if (!(err instanceof NotReadyError)) rec.restoreError = errorInfo(err);
-    await store.putJson(key, rec);
+    await store.put(key, rec);
     throw err;
   }
 }
@@ -305,7 +241,7 @@ export async function checkItem(
   } catch (err) {
     rec.check = { checks: [], error: errorInfo(err) };
   }
-  await store.putJson(key, rec);
+  await store.put(key, rec);
   return {
     status: rec.check.error || rec.check.checks.some((c) => c.status === 'fail') ? 'failed' : 'checked',
   };
@@ -376,7 +312,7 @@ export async function cleanupItem(
       at,
     };
   }
-  await store.putJson(key, rec);
+  await store.put(key, rec);
   return { status: rec.cleanup.status };
 }
 
@@ -469,7 +405,7 @@ async function previousReport(
   policy: Policy,
   key: string,
 ): Promise<{ key: string; sha256: string } | null> {
-  const keys = (await store.listKeys(`${policy.vault.reportsPrefix}validation/`)).filter(
+  const keys = (await store.list(`${policy.vault.reportsPrefix}validation/`)).filter(
     (k) => k.endsWith('/report.json') && k < key,
   );
   const prev = keys.at(-1);
@@ -489,7 +425,7 @@ export async function reportValidation(
 ): Promise<{ report: ValidationReport; result: ReportResult }> {
   const { policy } = deps;
   const store = new VaultStore(deps.clients, policy);
-  const plan = await store.getJson<ValidationPlan>(planKey(policy, input.runId));
+  const plan = await store.get<ValidationPlan>(planKey(policy, input.runId));
   const problems: string[] = [];
   const planFailure = causeMessage(input.planError);
   if (planFailure)
@@ -512,7 +448,7 @@ export async function reportValidation(
       });
     const records: ItemRecord[] = [];
     for (const it of plan.items) {
-      const rec = await store.getJson<ItemRecord>(itemKey(policy, input.runId, it.index));
+      const rec = await store.get<ItemRecord>(itemKey(policy, input.runId, it.index));
       if (rec) records.push(rec);
     }
     // Proof that nothing is left: what this run tagged, and every resource a restore recorded.
@@ -565,9 +501,9 @@ export async function reportValidation(
   }
   const key = reportKey(policy, input.runId);
   report.previous = await previousReport(store, policy, key);
-  await store.put(key, serializeReport(report), 'application/json');
+  await store.put(key, serializeReport(report), { contentType: 'application/json' });
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await store.put(htmlKey, renderHtml(report), 'text/html; charset=utf-8');
+  await store.put(htmlKey, renderHtml(report), { contentType: 'text/html; charset=utf-8' });
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
   const where = `s3://${policy.vault.bucket}/${htmlKey}`;
   return {
@@ -587,7 +523,7 @@ export async function reportValidation(
 /** Every validation report in run order, for `kura report validation` and its --verify. */
 export async function listReports(deps: Deps): Promise<{ key: string; body: string }[]> {
   const store = new VaultStore(deps.clients, deps.policy);
-  const keys = (await store.listKeys(`${deps.policy.vault.reportsPrefix}validation/`)).filter((k) =>
+  const keys = (await store.list(`${deps.policy.vault.reportsPrefix}validation/`)).filter((k) =>
     k.endsWith('/report.json'),
   );
   const out: { key: string; body: string }[] = [];
