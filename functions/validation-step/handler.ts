@@ -2,8 +2,9 @@
 // (plan, restore, check, cleanup, report), chosen by the event's `step`. Each
 // state passes its whole (small) state as `input`; the work is in the use case.
 import * as z from 'zod/mini';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { taskHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { type Deps, taskHandler } from '../../shared/runtime/lambda.ts';
 import {
   checkItem,
   cleanupItem,

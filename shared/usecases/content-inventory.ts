@@ -1,8 +1,9 @@
 // Use case (content class): the complete generations in the vault, for the
 // inventory report and the validation planner (one item per generation).
+
+import type { Deps } from '../aws/deps.ts';
 import { isAwsError } from '../aws/errors.ts';
 import { contentRestoreStep } from '../restore/content.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import type { InventoryItem } from './inventory.ts';
 
 export async function contentGenerations(deps: Deps): Promise<InventoryItem[]> {

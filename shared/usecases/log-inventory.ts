@@ -1,10 +1,11 @@
 // Use case (logs): the log archive's part of the inventory: every monthly
 // bundle (committed, or an interrupted attempt without a manifest) and, per
 // class and host, the loose files not yet bundled.
+
+import type { Deps } from '../aws/deps.ts';
 import { tolerate } from '../aws/errors.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import type { InventoryItem } from './inventory.ts';
 
 export async function logInventory({ policy, clients }: Deps): Promise<InventoryItem[]> {

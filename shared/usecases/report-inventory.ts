@@ -2,14 +2,15 @@
 // the day-by-day presence of logs, the databases the selector picks (so a
 // source with no point at all still shows as a gap), their PITR state, the
 // validation reports and the orphans, and hands them to the pure report.
+
+import type { Deps } from '../aws/deps.ts';
 import { isAwsError } from '../aws/errors.ts';
-import { RdsAdapter } from '../aws/rds.ts';
 import { S3LogStore } from '../aws/log-store.ts';
+import { RdsAdapter } from '../aws/rds.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
 import { selected } from './rds-snapshot.ts';

@@ -7,6 +7,7 @@
 
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AddTagsToResourceCommand, RDSClient } from '@aws-sdk/client-rds';
+import type { Deps } from '../aws/deps.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
 import { stamp } from '../domain/calendar.ts';
 import { TAG } from '../domain/tags.ts';
@@ -30,7 +31,6 @@ import { listManagedInIsolated, stillExists } from '../restore/leftovers.ts';
 import { restoreStep } from '../restore/run-steps.ts';
 import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { errorInfo } from '../runtime/result.ts';
 import { CLASS_CHECKS } from '../validation/checks/index.ts';
 import type { CheckPorts } from '../validation/checks/types.ts';

@@ -7,11 +7,11 @@ import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from 
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Manifest } from '../../shared/domain/logs/manifest.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { recordCalls, roleStatements } from '../support/calls.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';

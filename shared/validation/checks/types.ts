@@ -1,9 +1,10 @@
 // Validation checks: what every class's check receives and returns. A check
 // looks at what a restore step produced in the isolated account and says,
 // per property, pass or fail with a reason a person can act on.
+
+import type { Deps } from '../../aws/deps.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
-import type { Deps } from '../../runtime/lambda.ts';
 import type { DbAccessPort, SqlProbePort } from './sql-probe.ts';
 
 /** Ports a check may use; tests replace them to point at a stand-in or inject a fault. */
