@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { clockFromEnvironment } from '../../local/simulated-time.ts';
 import { Clients, type ClientsOptions } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
-import { onCalendar } from '../../shared/domain/calendar.ts';
+import { onCalendar } from '../../shared/policy/calendar.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { InputError } from '../../shared/runtime/errors.ts';

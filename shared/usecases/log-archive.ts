@@ -9,10 +9,10 @@
 import { createHash } from 'node:crypto';
 import { isAwsError } from '../aws/errors.ts';
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
-import { localDate } from '../domain/calendar.ts';
 import { dayOfFile, type LandingFile, looseKey, parseLandingKey, splitS3Url } from '../domain/logs/keys.ts';
 import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
+import { localDate } from '../policy/calendar.ts';
 import type { Policy } from '../policy/schema.ts';
 import { PrerequisiteError } from '../runtime/errors.ts';
 import { errorInfo, forEachTarget, newRunResult, type RunResult } from '../runtime/result.ts';

@@ -9,7 +9,6 @@ import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { AddTagsToResourceCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { Deps } from '../aws/deps.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
-import { stamp } from '../domain/calendar.ts';
 import { TAG } from '../domain/tags.ts';
 import {
   buildReport,
@@ -24,6 +23,7 @@ import {
   type ValidatedClass,
   type ValidationReport,
 } from '../domain/validation-report.ts';
+import { stamp } from '../policy/calendar.ts';
 import type { Policy } from '../policy/schema.ts';
 import { RUN_TAG, restoredName, unshareAfterRun } from '../restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';

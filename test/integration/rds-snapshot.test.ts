@@ -15,14 +15,14 @@ import { run } from '../../functions/rds-snapshot/handler.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
-import { addDays } from '../../shared/domain/calendar.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
+import { addDays } from '../../shared/policy/calendar.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
-import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { recordCalls, refuse, roleActions } from '../support/calls.ts';
+import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { createDatabase } from '../support/rds.ts';
 
 const ISOLATED = '210987654321';

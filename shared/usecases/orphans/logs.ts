@@ -7,7 +7,6 @@
 import type { Deps } from '../../aws/deps.ts';
 import { tolerate } from '../../aws/errors.ts';
 import { S3LogStore, type StoredObject } from '../../aws/log-store.ts';
-import { localDate } from '../../domain/calendar.ts';
 import {
   BUNDLE_ROOT,
   dayOfFile,
@@ -19,6 +18,7 @@ import {
   splitS3Url,
 } from '../../domain/logs/keys.ts';
 import { parseManifest } from '../../domain/logs/manifest.ts';
+import { localDate } from '../../policy/calendar.ts';
 import type { Orphan } from '../orphans.ts';
 
 async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
