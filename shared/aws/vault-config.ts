@@ -3,8 +3,7 @@
 // encryption and its key, public access block, bucket policy), every object
 // version's size and storage class, and the provisioned size of kura's
 // snapshots. Only reads; a read that is refused is reported, never guessed.
-import { paginateDescribeSnapshots } from '@aws-sdk/client-ec2';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client, paginateDescribeSnapshots } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   paginateDescribeDBClusterSnapshots,

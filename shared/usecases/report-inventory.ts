@@ -7,6 +7,7 @@ import type { Deps } from '../aws/deps.ts';
 import { isAwsError } from '../aws/errors.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { RdsAdapter } from '../aws/rds.ts';
+import { listReports } from '../aws/validation-reports.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
@@ -14,7 +15,6 @@ import type { ValidationReport } from '../domain/validation-report.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
 import { selected } from './rds-snapshot.ts';
-import { listReports } from './validation.ts';
 
 /** Every day of a month, yyyy-mm-dd. */
 function daysOf(month: string): string[] {

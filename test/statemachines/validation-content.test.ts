@@ -7,13 +7,13 @@ import { run as validationStep } from '../../functions/validation-step/handler.t
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { readFromIsolated } from '../../shared/aws/isolated-account.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
 import { connectIsolated, isolatedBucketName } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
-import { readFromIsolated } from '../../shared/validation/checks/read.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
 import { validationDeps, validationPolicy } from '../support/validation-fixture.ts';

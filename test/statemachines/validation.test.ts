@@ -11,13 +11,14 @@ import { run as validationStep } from '../../functions/validation-step/handler.t
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { listReports } from '../../shared/aws/validation-reports.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
 import { restoredName } from '../../shared/restore/database.ts';
 import { connectIsolated, ROLE_TAG } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import { listReports, reportKey } from '../../shared/usecases/validation.ts';
+import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock } from '../support/emulator.ts';
 import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
