@@ -1,7 +1,7 @@
 // The functions kura deploys, by their contract names, loaded lazily so that
 // `kura invoke` pulls in only the one it runs. The local state machine runner
 // routes Lambda tasks here too.
-import type { Deps } from '../shared/runtime/lambda.ts';
+import type { Deps } from '../shared/aws/deps.ts';
 
 export type PlainHandler = (event: unknown, deps: Deps) => Promise<unknown>;
 

@@ -4,9 +4,9 @@
 // then the run waits until `kura restore approve|reject <id>` records a
 // decision there (no task token exists locally).
 import { run as restoreTask } from '../functions/restore/handler.ts';
+import type { Deps } from '../shared/aws/deps.ts';
 import { S3RestoreStore } from '../shared/aws/restore-store.ts';
 import { InputError } from '../shared/runtime/errors.ts';
-import type { Deps } from '../shared/runtime/lambda.ts';
 import type { ApprovalRecord } from '../shared/usecases/restore.ts';
 import { asFunction, serviceInvokes } from './iam/principals.ts';
 import { type LocalTask, type RunOutcome, runStateMachine, type StepEvent } from './state-machine-runner.ts';

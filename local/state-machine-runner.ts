@@ -15,8 +15,8 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { parse } from 'yaml';
 import { lambdaLogicalId } from '../deploy/logical-ids.ts';
 import { FUNCTIONS } from '../functions/registry.ts';
+import type { Deps } from '../shared/aws/deps.ts';
 import { InputError } from '../shared/runtime/errors.ts';
-import type { Deps } from '../shared/runtime/lambda.ts';
 import type { Timer } from '../shared/runtime/timer.ts';
 import { asFunction, asStateMachine, serviceInvokes } from './iam/principals.ts';
 

@@ -1,13 +1,13 @@
 // `kura demo`: the whole pipeline end to end on the embedded emulator.
 import type { Command } from 'commander';
-import { startEmulator, useEmulator } from '../../local/emulator.ts';
-import { DEMO_STEPS } from '../../local/demo/index.ts';
 import { formatTable } from '../../local/demo/format.ts';
+import { DEMO_STEPS } from '../../local/demo/index.ts';
+import type { DemoStep } from '../../local/demo/types.ts';
+import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { SimulatedClock } from '../../local/simulated-time.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import { addDays } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import type { DemoStep } from '../../local/demo/types.ts';
-import { addDays } from '../../shared/domain/calendar.ts';
 import { commandPolicy, confirmChange } from '../support/context.ts';
 
 /** A step's short name: the title up to its colon, lower case (database, images, …). */

@@ -1,9 +1,9 @@
 // `kura policy check|schedules`: validate the policy and show what it drives.
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
-import { addDays } from '../../shared/domain/calendar.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
+import { addDays } from '../../shared/policy/calendar.ts';
 import { policyPath } from '../../shared/policy/load.ts';
 import { commandPolicy, globalOpts, printJson } from '../support/context.ts';
 

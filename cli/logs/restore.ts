@@ -3,13 +3,12 @@
 // each file checked against its SHA-256, and says what it restored where.
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
-import { LocalDirSink, S3Sink } from '../../shared/aws/log-sinks.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { LocalDirSink, type LogSink, S3Sink } from '../../shared/aws/log-sinks.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import {
   executeLogRestore,
-  type LogSink,
   planLogRestore,
   validateRestoreRequest,
 } from '../../shared/usecases/log-restore.ts';

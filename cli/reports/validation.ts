@@ -5,20 +5,20 @@
 // SHA-256 of the one before).
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
-import {
-  renderHtml,
-  renderMarkdown,
-  type ValidationReport,
-  verifyChain,
-} from '../../shared/domain/validation-report.ts';
+import { listReports } from '../../shared/aws/validation-reports.ts';
 import {
   historyHtml,
   historyMarkdown,
   historyRows,
   validationHistory,
 } from '../../shared/domain/reports/validation-history.ts';
+import {
+  renderHtml,
+  renderMarkdown,
+  type ValidationReport,
+  verifyChain,
+} from '../../shared/domain/validation-report.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { listReports } from '../../shared/usecases/validation.ts';
 import { commandDeps, printJson } from '../support/context.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];

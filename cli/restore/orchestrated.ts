@@ -16,12 +16,12 @@ import {
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
-import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { ensureVault } from '../../local/vault.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { describeSelection, type RestoreReport } from '../../shared/restore/plan.ts';
 import { parseRestoreRequest } from '../../shared/restore/request.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import {
   type ApprovalRecord,
   awsRestorePorts,

@@ -5,11 +5,11 @@ import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
 import { clockFromEnvironment } from '../../local/simulated-time.ts';
 import { Clients, type ClientsOptions } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { onCalendar } from '../../shared/policy/calendar.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import { onCalendar } from '../../shared/domain/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 
 export function globalOpts(cmd: Command): { policy?: string; debug?: boolean } {
   let root = cmd;

@@ -1,9 +1,10 @@
 // Lambda edge for `ami-backup`: parse the scheduled (or on-demand) event, run the use case.
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { amiBackup, amiBackupRequest } from '../../shared/usecases/ami-backup.ts';
 

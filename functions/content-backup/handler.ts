@@ -3,9 +3,10 @@
 // The content-backup state machine calls it again until `complete` is true.
 import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import { type ContentRunResult, contentBackup } from '../../shared/usecases/content-backup.ts';
 
 const detailSchema = z.looseObject({

@@ -1,7 +1,9 @@
 // Lambda edge for `log-archive`: parse the scheduled event, run the daily move.
+
+import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { logArchive } from '../../shared/usecases/log-archive.ts';
 

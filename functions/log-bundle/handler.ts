@@ -1,7 +1,9 @@
 // Lambda edge for `log-bundle`: parse the scheduled event, run the monthly bundling.
+
+import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 

@@ -1,8 +1,10 @@
 // Lambda edge for `rds-snapshot`: parse the scheduled event, run the use case.
+
+import type { Deps } from '../../shared/aws/deps.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 

@@ -2,8 +2,9 @@
 // the "step" field (plan, approval, item, report). Validates the event, runs
 // the use case; errors keep their names so the ASL can Catch them.
 import * as z from 'zod/mini';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { taskHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { type Deps, taskHandler } from '../../shared/runtime/lambda.ts';
 import {
   awsRestorePorts,
   recordPlan,

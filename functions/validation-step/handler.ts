@@ -2,8 +2,10 @@
 // (plan, restore, check, cleanup, report), chosen by the event's `step`. Each
 // state passes its whole (small) state as `input`; the work is in the use case.
 import * as z from 'zod/mini';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { taskHandler } from '../../shared/edge/lambda.ts';
+import { validationPorts } from '../../shared/edge/ports.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { type Deps, taskHandler } from '../../shared/runtime/lambda.ts';
 import {
   checkItem,
   cleanupItem,
@@ -13,6 +15,7 @@ import {
   runIdFor,
   type StepOptions,
 } from '../../shared/usecases/validation.ts';
+import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 
 const failure = z.nullable(
   z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
@@ -44,28 +47,34 @@ const eventSchema = z.discriminatedUnion('step', [
   }),
 ]);
 
+export interface RunOptions extends StepOptions {
+  /** Check adapters to use instead of AWS's (tests: a stand-in database, an injected fault). */
+  ports?: CheckPorts;
+}
+
 /** The plain function tests, `kura run validation` and the state machine runner call. */
-export async function run(event: unknown, deps: Deps, opts: StepOptions = {}): Promise<unknown> {
+export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Promise<unknown> {
   const parsed = eventSchema.safeParse(event);
   if (!parsed.success)
     throw new InputError(
       parsed.error.issues.map((i) => `event.${i.path.map(String).join('.') || '(root)'}: ${i.message}`),
     );
   const e = parsed.data;
+  const ports = validationPorts(deps, opts.ports);
   switch (e.step) {
     case 'plan': {
-      const { plan, pointers } = await planValidation(deps, new Date(e.input.time), e.input.runId);
+      const { plan, pointers } = await planValidation(deps, ports, new Date(e.input.time), e.input.runId);
       return { runId: plan.runId, items: pointers, nothing: plan.nothing.map((n) => n.class) };
     }
     case 'restore':
-      return restoreItem(deps, e.input.item, opts);
+      return restoreItem(deps, ports, e.input.item, opts);
     case 'check':
-      return checkItem(deps, e.input.item, opts);
+      return checkItem(deps, ports, e.input.item);
     case 'cleanup':
-      return cleanupItem(deps, e.input.item, e.input.error ?? undefined);
+      return cleanupItem(deps, ports, e.input.item, e.input.error ?? undefined);
     case 'report': {
       const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
-      const { result } = await reportValidation(deps, {
+      const { result } = await reportValidation(deps, ports, {
         runId,
         time: new Date(e.input.time).toISOString(),
         planError: e.input.planError ?? undefined,

@@ -17,14 +17,14 @@ import {
 } from '@aws-sdk/client-ec2';
 import { amiBackup as run } from '../iam/functions.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
-import { ensureVault } from '../vault.ts';
-import { localDate } from '../../shared/domain/calendar.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { isManaged, TAG } from '../../shared/domain/tags.ts';
+import { localDate } from '../../shared/policy/calendar.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { drTarget } from '../../shared/usecases/ami-backup.ts';
+import { ensureVault } from '../vault.ts';
 import type { DemoContext, DemoStep } from './types.ts';
 
 const DEMO_GENERATIONS = 2;

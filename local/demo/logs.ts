@@ -12,14 +12,14 @@ import { logArchive as archive, logBundle as bundle } from '../iam/functions.ts'
 import { readBucketLifecycle } from '../../shared/aws/bucket-lifecycle.ts';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { ensureVault } from '../vault.ts';
-import { addDays, localDate } from '../../shared/domain/calendar.ts';
 import { lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { splitS3Url } from '../../shared/domain/logs/keys.ts';
 import { addMonths } from '../../shared/domain/logs/months.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
+import { addDays, localDate } from '../../shared/policy/calendar.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/usecases/log-restore.ts';
+import { ensureVault } from '../vault.ts';
 import type { DemoStep } from './types.ts';
 
 const STREAMS = [

@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-rds';
 import { rdsSnapshot as run } from '../iam/functions.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
-import { localDate } from '../../shared/domain/calendar.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { isManaged } from '../../shared/domain/tags.ts';
+import { localDate } from '../../shared/policy/calendar.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import type { DemoStep } from './types.ts';

@@ -1,5 +1,5 @@
 // Local runtime: what each backup class contributes to `kura demo`.
-import type { Deps } from '../../shared/runtime/lambda.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import type { SimulatedClock } from '../simulated-time.ts';
 
 export interface DemoContext {

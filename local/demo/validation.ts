@@ -4,13 +4,15 @@
 // checked, cleaned up; the report from the vault, and its hash chain.
 
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { listReports } from '../../shared/aws/validation-reports.ts';
+import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
 import { verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { asFunction } from '../iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import { listReports, reportKey, runIdFor, VaultStore } from '../../shared/usecases/validation.ts';
+import { reportKey, runIdFor } from '../../shared/usecases/validation.ts';
 import { runStateMachine } from '../state-machine-runner.ts';
 import type { DemoStep } from './types.ts';
 

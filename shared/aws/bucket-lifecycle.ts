@@ -3,6 +3,7 @@
 import { GetBucketLifecycleConfigurationCommand, HeadBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import type { ApiRule } from '../domain/lifecycle/report.ts';
 import type { Clients } from './clients.ts';
+import { isAwsError } from './errors.ts';
 
 export async function readBucketLifecycle(
   clients: Clients,
@@ -12,17 +13,14 @@ export async function readBucketLifecycle(
   try {
     await s3.send(new HeadBucketCommand({ Bucket: bucket }));
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket')
-      return { exists: false };
+    if (isAwsError(err, 'notFound')) return { exists: false };
     throw err;
   }
   try {
     const out = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
     return { exists: true, rules: (out.Rules ?? []) as ApiRule[] };
   } catch (err) {
-    if ((err as { name?: string }).name === 'NoSuchLifecycleConfiguration')
-      return { exists: true, rules: [] };
+    if (isAwsError(err, 'notConfigured')) return { exists: true, rules: [] };
     throw err;
   }
 }

@@ -30,7 +30,7 @@ import {
   S3_PART_LIMITS,
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
-import { describeAwsError, isAwsError, tolerate } from './errors.ts';
+import { describeAwsError, isAwsError, isMissingObject, tolerate } from './errors.ts';
 
 /** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
 export const STREAM_PART_SIZE = 8 * 1024 * 1024;
@@ -125,14 +125,6 @@ export interface ContentPort {
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
 }
 
-function status(e: unknown): number | undefined {
-  return (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
-
-function isMissing(e: unknown): boolean {
-  return isAwsError(e, 'notFound');
-}
-
 function copySource(ref: ObjectRef): string {
   const path = `${ref.bucket}/${ref.key.split('/').map(encodeURIComponent).join('/')}`;
   return ref.versionId ? `${path}?versionId=${encodeURIComponent(ref.versionId)}` : path;
@@ -173,8 +165,7 @@ export class S3ContentAdapter implements ContentPort {
     } catch (e) {
       // The source changed between listing and copy: copy what is there now
       // and let the manifest describe that (its ETag comes from a fresh HEAD).
-      if (opts.ifMatch === undefined || (status(e) !== 412 && (e as Error).name !== 'PreconditionFailed'))
-        throw e;
+      if (opts.ifMatch === undefined || !isAwsError(e, 'preconditionFailed')) throw e;
       const now = await this.s3.send(new HeadObjectCommand({ Bucket: src.bucket, Key: src.key }));
       return this.copyOnce(
         src,
@@ -346,7 +337,7 @@ export class S3ContentAdapter implements ContentPort {
       };
     } catch (e) {
       // A delete marker answers 404 (current) or 405 (by version id).
-      if (isMissing(e) || status(e) === 405) return undefined;
+      if (isMissingObject(e)) return undefined;
       throw e;
     }
   }
@@ -390,7 +381,7 @@ export class S3ContentAdapter implements ContentPort {
       );
       return { body, etag: out.ETag ?? '' };
     } catch (e) {
-      if (isMissing(e)) return undefined;
+      if (isAwsError(e, 'notFound')) return undefined;
       throw e;
     }
   }

@@ -148,6 +148,20 @@ export function isAwsError(err: unknown, ...kinds: AwsErrorKind[]): boolean {
   return kinds.some((k) => found.has(k));
 }
 
+/**
+ * S3: that object or that version of it is not there to read: not found, or
+ * a delete marker, which S3 answers with 405 MethodNotAllowed when it is
+ * asked for by version id.
+ */
+export function isMissingObject(err: unknown): boolean {
+  return isAwsError(err, 'notFound') || codeOf(err) === 'MethodNotAllowed' || httpStatus(err) === 405;
+}
+
+/** S3: a version id it does not know ("Invalid version id specified", 400 InvalidArgument). */
+export function isUnknownVersion(err: unknown): boolean {
+  return codeOf(err) === 'InvalidArgument';
+}
+
 /** A one-line account of an error that names it: "AccessDenied (HTTP 403): …". */
 export function describeAwsError(err: unknown): string {
   const name = codeOf(err) || (err instanceof Error ? err.constructor.name : 'Error');

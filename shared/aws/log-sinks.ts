@@ -8,9 +8,19 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { assertInsideTarget } from '../domain/restore-paths.ts';
-import type { LogSink } from '../usecases/log-restore.ts';
 import type { Clients } from './clients.ts';
 import { S3LogStore } from './log-store.ts';
+
+/** Where restored files go. `path` is `<class>/<host>/<yyyy-mm-dd>/<file>`. */
+export interface LogSink {
+  describe(): string;
+  /** Writes one file; rejects (leaving nothing under `path`) when the bytes do not have `expected.sha256`. */
+  write(
+    path: string,
+    body: AsyncIterable<Uint8Array>,
+    expected: { size: number; sha256?: string },
+  ): Promise<{ sha256: string; size: number }>;
+}
 
 function hashing(
   body: AsyncIterable<Uint8Array>,

@@ -95,13 +95,8 @@ export function tagString(tags: TagMap): string {
   return new URLSearchParams(Object.entries(tags)).toString();
 }
 
-export function isMissing(err: unknown): boolean {
-  return isAwsError(err, 'notFound');
-}
-
-export function isPreconditionFailed(err: unknown): boolean {
-  return isAwsError(err, 'preconditionFailed');
-}
+/** @deprecated kept for shared/restore/logs.ts (another branch); ask errors.ts: isAwsError(err, 'notFound'). */
+export const isMissing = (err: unknown): boolean => isAwsError(err, 'notFound');
 
 export class S3LogStore implements LogStorePort {
   constructor(private readonly clients: Clients) {}
@@ -155,7 +150,7 @@ export class S3LogStore implements LogStorePort {
         restore: h.Restore,
       };
     } catch (err) {
-      if (isMissing(err)) return undefined;
+      if (isAwsError(err, 'notFound')) return undefined;
       throw err;
     }
   }
@@ -263,7 +258,7 @@ export class S3LogStore implements LogStorePort {
     } catch (err) {
       // A conditional delete of a key that is gone answers 404: on a retry
       // whose first answer was lost, the delete did happen. Gone is the goal.
-      if (!(opts.ifMatch && isMissing(err))) throw err;
+      if (!(opts.ifMatch && isAwsError(err, 'notFound'))) throw err;
     }
   }
 

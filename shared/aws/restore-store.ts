@@ -2,8 +2,9 @@
 // restores/<request-id>/ so that a re-run of the same request resumes, the CLI
 // can show status from anywhere, and the report stays next to the evidence.
 // Every item has its own object: parallel branches never write the same key.
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+// The objects themselves go through the one vault-objects store.
 import type { Clients } from './clients.ts';
+import { S3VaultObjects, type VaultObjects } from './vault-objects.ts';
 
 export const RESTORES_PREFIX = 'restores/';
 
@@ -17,36 +18,25 @@ export interface RestoreStorePort {
   location(requestId: string, name: string): string;
 }
 
-function isMissing(err: unknown): boolean {
-  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-  return e.name === 'NoSuchKey' || e.name === 'NotFound' || e.$metadata?.httpStatusCode === 404;
-}
-
+/** The restores/<id>/<name> layout over the vault's objects. */
 export class S3RestoreStore implements RestoreStorePort {
-  constructor(
-    private readonly clients: Clients,
-    private readonly bucket: string,
-  ) {}
+  private readonly objects: VaultObjects;
+
+  constructor(clients: Clients, bucket: string) {
+    this.objects = new S3VaultObjects(clients, bucket);
+  }
 
   private key(requestId: string, name: string): string {
     return `${RESTORES_PREFIX}${requestId}/${name}`;
   }
 
   location(requestId: string, name: string): string {
-    return `s3://${this.bucket}/${this.key(requestId, name)}`;
+    return this.objects.location(this.key(requestId, name));
   }
 
   async get<T>(requestId: string, name: string): Promise<T | undefined> {
-    try {
-      const r = await this.clients
-        .get(S3Client)
-        .send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(requestId, name) }));
-      const text = (await r.Body?.transformToString()) ?? '';
-      return (name.endsWith('.json') ? JSON.parse(text) : text) as T;
-    } catch (err) {
-      if (isMissing(err)) return undefined;
-      throw err;
-    }
+    const key = this.key(requestId, name);
+    return name.endsWith('.json') ? this.objects.get<T>(key) : ((await this.objects.getText(key)) as T);
   }
 
   async put(
@@ -55,50 +45,18 @@ export class S3RestoreStore implements RestoreStorePort {
     body: unknown,
     contentType = 'application/json',
   ): Promise<string> {
-    await this.clients.get(S3Client).send(
-      new PutObjectCommand({
-        Bucket: this.bucket,
-        Key: this.key(requestId, name),
-        Body: typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`,
-        ContentType: contentType,
-        // The vault has Object Lock: S3 needs a checksum on every write.
-        ChecksumAlgorithm: 'SHA256',
-      }),
-    );
+    await this.objects.put(this.key(requestId, name), body, { contentType });
     return this.location(requestId, name);
   }
 
-  private async listPrefix(
-    prefix: string,
-    delimiter?: string,
-  ): Promise<{ keys: string[]; prefixes: string[] }> {
-    const keys: string[] = [];
-    const prefixes: string[] = [];
-    let token: string | undefined;
-    do {
-      const r = await this.clients.get(S3Client).send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          Delimiter: delimiter,
-          ContinuationToken: token,
-        }),
-      );
-      for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
-      for (const p of r.CommonPrefixes ?? []) if (p.Prefix) prefixes.push(p.Prefix);
-      token = r.NextContinuationToken;
-    } while (token);
-    return { keys, prefixes };
-  }
-
-  async list(): Promise<string[]> {
-    const { prefixes } = await this.listPrefix(RESTORES_PREFIX, '/');
-    return prefixes.map((p) => p.slice(RESTORES_PREFIX.length, -1));
+  list(): Promise<string[]> {
+    return this.objects.listDirs(RESTORES_PREFIX);
   }
 
   async items(requestId: string): Promise<string[]> {
     const prefix = this.key(requestId, 'items/');
-    const { keys } = await this.listPrefix(prefix);
-    return keys.map((k) => k.slice(prefix.length)).filter((k) => k.endsWith('.json'));
+    return (await this.objects.list(prefix))
+      .map((k) => k.slice(prefix.length))
+      .filter((k) => k.endsWith('.json'));
   }
 }

@@ -3,8 +3,7 @@
 // encryption and its key, public access block, bucket policy), every object
 // version's size and storage class, and the provisioned size of kura's
 // snapshots. Only reads; a read that is refused is reported, never guessed.
-import { paginateDescribeSnapshots } from '@aws-sdk/client-ec2';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { EC2Client, paginateDescribeSnapshots } from '@aws-sdk/client-ec2';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   paginateDescribeDBClusterSnapshots,
@@ -25,22 +24,17 @@ import type { VaultConfig } from '../domain/reports/vault-drift.ts';
 import { fromTagList, isManaged, TAG } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
-import { tolerate } from './errors.ts';
-
-/** Errors that mean "this setting is not configured", as opposed to "could not read it". */
-const NOT_SET = new Set([
-  'ObjectLockConfigurationNotFoundError',
-  'ServerSideEncryptionConfigurationNotFoundError',
-  'NoSuchPublicAccessBlockConfiguration',
-  'NoSuchBucketPolicy',
-]);
+import { isAwsError, tolerate } from './errors.ts';
 
 async function read<T>(what: string, unreadable: string[], f: () => Promise<T>): Promise<T | undefined> {
   try {
     return await f();
   } catch (err) {
-    const e = err as Error;
-    if (!NOT_SET.has(e.name)) unreadable.push(`${what}: ${e.name}: ${e.message}`);
+    // "This setting is not configured" is an answer; anything else means it could not be read.
+    if (!isAwsError(err, 'notConfigured')) {
+      const e = err as Error;
+      unreadable.push(`${what}: ${e.name}: ${e.message}`);
+    }
     return undefined;
   }
 }
@@ -64,9 +58,7 @@ export async function readVaultConfig(clients: Clients, policy: Policy): Promise
   try {
     await s3.send(new HeadBucketCommand({ Bucket }));
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchBucket')
-      return { exists: false, unreadable: [] };
+    if (isAwsError(err, 'notFound')) return { exists: false, unreadable: [] };
     throw err;
   }
   const unreadable: string[] = [];

@@ -3,8 +3,8 @@
 // no AWS imports (node:zlib/crypto only for the manifest encoding and checksums).
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { localDate } from '../policy/calendar.ts';
 import type { ContentSourcePolicy, Policy } from '../policy/schema.ts';
-import { localDate } from './calendar.ts';
 import type { LifecycleRule } from './lifecycle/index.ts';
 
 /** One object of a generation: a line of the manifest. */

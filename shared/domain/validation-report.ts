@@ -77,6 +77,11 @@ export interface ValidationReport {
 
 export const CLASSES: ValidatedClass[] = ['database', 'image', 'content', 'logs'];
 
+/** Where the validation runs keep their records and reports: <reportsPrefix>validation/<runId>/. */
+export function validationPrefix(vault: { reportsPrefix: string }): string {
+  return `${vault.reportsPrefix}validation/`;
+}
+
 export interface RtoTargets {
   dataMinutes: number;
   systemMinutes: number;

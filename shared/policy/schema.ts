@@ -2,8 +2,8 @@
 // can validate its policy at cold start without ~440 KB of full zod. The same
 // schema gives the TypeScript type and the message a person reads.
 import * as z from 'zod/mini';
-import { isValidTimeZone } from '../domain/calendar.ts';
-import { scheduleExpressionProblem } from '../domain/schedule-expression.ts';
+import { isValidTimeZone } from './calendar.ts';
+import { scheduleExpressionProblem } from './schedule-expression.ts';
 
 const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.*\/)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;

@@ -1,7 +1,9 @@
 // Use case (content class): the complete generations in the vault, for the
 // inventory report and the validation planner (one item per generation).
+
+import type { Deps } from '../aws/deps.ts';
+import { isAwsError } from '../aws/errors.ts';
 import { contentRestoreStep } from '../restore/content.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import type { InventoryItem } from './inventory.ts';
 
 export async function contentGenerations(deps: Deps): Promise<InventoryItem[]> {
@@ -11,7 +13,7 @@ export async function contentGenerations(deps: Deps): Promise<InventoryItem[]> {
     points = await contentRestoreStep.list(deps);
   } catch (e) {
     // No vault yet: no generations (the other classes' inventory still counts).
-    if ((e as Error).name === 'NoSuchBucket') return [];
+    if (isAwsError(e, 'notFound')) return [];
     throw e;
   }
   return points.map((rp) => ({

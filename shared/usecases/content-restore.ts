@@ -3,6 +3,7 @@
 // vault's bytes and comparing them with the manifest's S3-computed SHA-256.
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
 import { inParallel } from '../aws/content.ts';
+import { isAwsError, isUnknownVersion } from '../aws/errors.ts';
 import {
   GENERATION_NAME,
   type ManifestEntry,
@@ -176,13 +177,7 @@ async function verifyEntry(
   try {
     got = await sha256OfStream(vault.read(ref), e.partSize);
   } catch (err) {
-    const name = (err as Error).name;
-    if (
-      name === 'NoSuchKey' ||
-      name === 'NoSuchVersion' ||
-      name === 'NotFound' ||
-      name === 'InvalidArgument'
-    ) {
+    if (isAwsError(err, 'notFound') || isUnknownVersion(err)) {
       return { problem: `version ${e.versionId} is missing from the vault`, bytes: 0 };
     }
     throw err;

@@ -1,9 +1,10 @@
 // Use case (image class): kura's machine images for the inventory, in the
 // policy's region and the DR region, whatever their source instance (the
 // images of a server that is gone are the ones a rebuild needs).
+
+import type { Deps } from '../aws/deps.ts';
 import { Ec2ImageAdapter } from '../aws/ec2-images.ts';
 import { TAG } from '../domain/tags.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { drTarget } from './ami-backup.ts';
 import type { InventoryItem } from './inventory.ts';
 

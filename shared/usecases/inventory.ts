@@ -1,9 +1,10 @@
 // Use case: the inventory of kura-managed recovery points. Each backup class
 // contributes a lister; the validation planner and reports read the same list.
+
+import type { Deps } from '../aws/deps.ts';
 import { RdsAdapter } from '../aws/rds.ts';
 import type { Point } from '../domain/reports/coverage.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { contentGenerations } from './content-inventory.ts';
 import { imageInventory } from './image-inventory.ts';
 import { logInventory } from './log-inventory.ts';

@@ -7,12 +7,12 @@
 // was copied (If-Match). Malformed keys and unknown classes are reported and
 // left in place. A re-run finds its earlier copies and only finishes them.
 import { createHash } from 'node:crypto';
+import { isAwsError } from '../aws/errors.ts';
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
-import { isPreconditionFailed } from '../aws/log-store.ts';
-import { localDate } from '../domain/calendar.ts';
 import { dayOfFile, type LandingFile, looseKey, parseLandingKey, splitS3Url } from '../domain/logs/keys.ts';
 import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
+import { localDate } from '../policy/calendar.ts';
 import type { Policy } from '../policy/schema.ts';
 import { PrerequisiteError } from '../runtime/errors.ts';
 import { errorInfo, forEachTarget, newRunResult, type RunResult } from '../runtime/result.ts';
@@ -99,7 +99,7 @@ async function moveOne(
   try {
     await store.remove(landingBucket, obj.key, { ifMatch: obj.etag });
   } catch (err) {
-    if (!isPreconditionFailed(err)) throw err;
+    if (!isAwsError(err, 'preconditionFailed')) throw err;
     return {
       status: 'left',
       bytes: obj.size,
@@ -119,8 +119,8 @@ export async function logArchive(now: Date, policy: Policy, ports: LogArchivePor
   }
   const landing = splitS3Url(logs.landing);
   const classes = Object.keys(logs.classes);
-  const objects = await ports.store.list(landing.bucket, landing.prefix).catch((err: Error) => {
-    if (err.name !== 'NoSuchBucket') throw err;
+  const objects = await ports.store.list(landing.bucket, landing.prefix).catch((err: unknown) => {
+    if (!isAwsError(err, 'notFound')) throw err;
     throw new PrerequisiteError(
       `the landing bucket ${landing.bucket} (logs.landing ${logs.landing}) does not exist; create it and let the hosts upload to it`,
     );

@@ -20,7 +20,6 @@
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
 import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
 import { isAwsError } from '../aws/errors.ts';
-import { isPreconditionFailed } from '../aws/log-store.ts';
 import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
 import {
   bundleKey,
@@ -124,7 +123,7 @@ async function removeOriginals(
   let removed = 0;
   for (const [i, r] of results.entries()) {
     if (r.ok) removed++;
-    else if (isPreconditionFailed(r.error))
+    else if (isAwsError(r.error, 'preconditionFailed'))
       outcome.warnings.push(
         `${files[i]?.key} changed after it was bundled; kept (the next run bundles it again)`,
       );

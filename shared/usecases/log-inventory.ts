@@ -1,19 +1,19 @@
 // Use case (logs): the log archive's part of the inventory: every monthly
 // bundle (committed, or an interrupted attempt without a manifest) and, per
 // class and host, the loose files not yet bundled.
+
+import type { Deps } from '../aws/deps.ts';
+import { tolerate } from '../aws/errors.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import type { InventoryItem } from './inventory.ts';
 
 export async function logInventory({ policy, clients }: Deps): Promise<InventoryItem[]> {
   if (!policy.logs) return [];
   const store = new S3LogStore(clients);
   const bucket = policy.vault.bucket;
-  const exists = await store.list(bucket, BUNDLE_ROOT).catch((err: { name?: string }) => {
-    if (err.name === 'NoSuchBucket') return undefined;
-    throw err;
-  });
+  // No vault yet: nothing archived.
+  const exists = await tolerate(['notFound'], () => store.list(bucket, BUNDLE_ROOT));
   if (!exists) return [];
   const out: InventoryItem[] = [];
   const manifests = new Map<string, Date>();

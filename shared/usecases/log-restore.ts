@@ -4,6 +4,8 @@
 // SHA-256 S3 or the bundle's manifest holds for it; a mismatch fails the
 // restore. Bundles in an archive storage class are asked back from S3 and
 // reported as pending. Inputs are checked before anything is read.
+
+import type { LogSink } from '../aws/log-sinks.ts';
 import type { LogStorePort } from '../aws/log-store.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';
 import {
@@ -24,17 +26,6 @@ export interface LogRestoreRequest {
   host: string;
   from: string;
   to: string;
-}
-
-/** Where restored files go. `path` is `<class>/<host>/<yyyy-mm-dd>/<file>`. */
-export interface LogSink {
-  describe(): string;
-  /** Writes one file; rejects (leaving nothing under `path`) when the bytes do not have `expected.sha256`. */
-  write(
-    path: string,
-    body: AsyncIterable<Uint8Array>,
-    expected: { size: number; sha256?: string },
-  ): Promise<{ sha256: string; size: number }>;
 }
 
 export interface RestorePlan {

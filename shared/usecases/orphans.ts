@@ -1,7 +1,7 @@
 // Use case: what a crashed run may leave behind. Each backup class contributes
 // a finder; `kura report inventory` lists the findings so that an interrupted
 // run is visible, never silent. Finders only read: nothing here deletes.
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';
 import { contentOrphans } from './orphans/content.ts';
 import { databaseOrphans } from './orphans/database.ts';

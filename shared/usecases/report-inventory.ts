@@ -2,17 +2,19 @@
 // the day-by-day presence of logs, the databases the selector picks (so a
 // source with no point at all still shows as a gap), their PITR state, the
 // validation reports and the orphans, and hands them to the pure report.
-import { RdsAdapter } from '../aws/rds.ts';
+
+import type { Deps } from '../aws/deps.ts';
+import { isAwsError } from '../aws/errors.ts';
 import { S3LogStore } from '../aws/log-store.ts';
+import { RdsAdapter } from '../aws/rds.ts';
+import { listReports } from '../aws/validation-reports.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
 import { selected } from './rds-snapshot.ts';
-import { listReports } from './validation.ts';
 
 /** Every day of a month, yyyy-mm-dd. */
 function daysOf(month: string): string[] {
@@ -43,7 +45,7 @@ async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<P
   };
   const loose = await new S3LogStore(deps.clients)
     .list(deps.policy.vault.bucket, LOOSE_ROOT)
-    .catch((e: Error) => (e.name === 'NoSuchBucket' ? [] : Promise.reject(e)));
+    .catch((e: unknown) => (isAwsError(e, 'notFound') ? [] : Promise.reject(e)));
   for (const o of loose) {
     const ref = parseLooseKey(o.key);
     if (ref)
@@ -77,7 +79,7 @@ export async function buildInventoryReport(
     inventory(deps),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
     listReports(deps).catch((e: Error) => {
-      if (e.name !== 'NoSuchBucket')
+      if (!isAwsError(e, 'notFound'))
         notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
       return [];
     }),

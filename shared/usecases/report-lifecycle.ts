@@ -3,6 +3,7 @@
 // domain compare them with the policy (rules, protections) and project the
 // storage cost per class at stated prices.
 import { readBucketLifecycle } from '../aws/bucket-lifecycle.ts';
+import type { Deps } from '../aws/deps.ts';
 import {
   databaseSnapshotVolumes,
   imageSnapshotVolumes,
@@ -15,7 +16,6 @@ import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domai
 import { type ClassVolume, type PriceTable, projectCosts } from '../domain/reports/cost.ts';
 import { vaultDrift } from '../domain/reports/vault-drift.ts';
 import type { Policy } from '../policy/schema.ts';
-import type { Deps } from '../runtime/lambda.ts';
 import { drTarget } from './ami-backup.ts';
 
 const GIB = 1024 ** 3;

@@ -5,7 +5,7 @@ import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import type { Context } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { continuesContentRun } from '../../functions/content-backup/handler.ts';
-import { lambdaHandler } from '../../shared/runtime/lambda.ts';
+import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { createDatabase } from '../support/rds.ts';

@@ -3,9 +3,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
 import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';

@@ -14,13 +14,14 @@ import {
 } from '@aws-sdk/client-rds';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
 import { databaseRestoreStep } from '../../shared/restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
-import { reportKey, VaultStore } from '../../shared/usecases/validation.ts';
+import { reportKey } from '../../shared/usecases/validation.ts';
 import { clock, uniqueSuffix } from '../support/emulator.ts';
 import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';

@@ -10,6 +10,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { databaseRestoreStep } from '../../shared/restore/database.ts';
 import {
   connectIsolated,
@@ -20,7 +21,6 @@ import {
 } from '../../shared/restore/isolated-network.ts';
 import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import { clock } from '../support/emulator.ts';
 import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';

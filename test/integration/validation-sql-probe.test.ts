@@ -2,12 +2,8 @@
 // mariadb-server) started on a free loopback port: it stands in for the
 // endpoint of a database restored into the isolated account.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  MysqlProbe,
-  type ProbeConnection,
-  runProbes,
-  type SqlProbe,
-} from '../../shared/validation/checks/sql-probe.ts';
+import type { ProbeConnection } from '../../shared/aws/db-access.ts';
+import { MysqlProbe, runProbes, type SqlProbe } from '../../shared/validation/checks/sql-probe.ts';
 import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 

@@ -5,10 +5,10 @@ import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } fro
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { databaseRestoreStep, RestoreFailedError } from '../../shared/restore/database.ts';
 import type { ItemRecord, RestoreReport } from '../../shared/restore/plan.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import { awsRestorePorts, restoreItem } from '../../shared/usecases/restore.ts';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';

@@ -11,14 +11,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
+import { listReports } from '../../shared/aws/validation-reports.ts';
+import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
 import { restoredName } from '../../shared/restore/database.ts';
 import { connectIsolated, ROLE_TAG } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
-import { listReports, reportKey, VaultStore } from '../../shared/usecases/validation.ts';
+import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
+import { clock } from '../support/emulator.ts';
 import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 import {
@@ -27,7 +30,6 @@ import {
   validationDeps,
   validationPolicy,
 } from '../support/validation-fixture.ts';
-import { clock } from '../support/emulator.ts';
 
 // The SQL probes need a MariaDB server standing in for the restored endpoint;
 // without one, the check that asserts them is skipped with the reason (failed under CI).

@@ -6,11 +6,11 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { rdsSnapshot } from './functions.ts';
-import type { Clients } from '../../shared/aws/clients.ts';
 import { ensureVault } from '../../local/vault.ts';
+import type { Clients } from '../../shared/aws/clients.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
 import { clock, testPolicy, uniqueSuffix } from './emulator.ts';
 import { createDatabase } from './rds.ts';
 

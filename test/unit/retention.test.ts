@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addDays } from '../../shared/domain/calendar.ts';
 import { planPruning, type RecoveryPoint } from '../../shared/domain/retention.ts';
+import { addDays } from '../../shared/policy/calendar.ts';
 
 const now = new Date('2026-11-21T19:00:00Z');
 const daily = (n: number, extra: Partial<RecoveryPoint> = {}): RecoveryPoint[] =>

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { scheduleExpressionProblem } from '../../shared/domain/schedule-expression.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
+import { scheduleExpressionProblem } from '../../shared/policy/schedule-expression.ts';
 
 describe('EventBridge schedule expressions', () => {
   it.each([

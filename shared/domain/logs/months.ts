@@ -1,6 +1,6 @@
 // Domain (logs): which months a bundling run covers, and the days and months
 // of a restore range. Pure; months are `yyyy-mm` strings in the policy's zone.
-import { localDate } from '../calendar.ts';
+import { localDate } from '../../policy/calendar.ts';
 import { monthOfDay } from './keys.ts';
 
 export function addMonths(month: string, n: number): string {

@@ -2,8 +2,9 @@
 // the schedule's expected firings over a window against the recovery points
 // present, so that a missed or failed run is a listed gap, never silent; plus
 // the achieved RPO (age of the newest point) per class. Pure.
+
+import { addDays, localDate } from '../../policy/calendar.ts';
 import type { Policy, ScheduledTarget } from '../../policy/schema.ts';
-import { addDays, localDate } from '../calendar.ts';
 import { occurrences } from '../schedule-occurrences.ts';
 
 export type CoverageClass = 'database' | 'content' | 'logs' | 'image';

@@ -5,10 +5,11 @@
 // generations newer than the newest complete one count: older work files
 // belong to pruned generations (their manifests carry a delete marker) or to
 // a day that a later complete generation superseded.
+
+import type { Deps } from '../../aws/deps.ts';
 import { tolerate } from '../../aws/errors.ts';
 import { S3LogStore } from '../../aws/log-store.ts';
 import { vaultLayout } from '../../domain/content.ts';
-import type { Deps } from '../../runtime/lambda.ts';
 import type { Orphan } from '../orphans.ts';
 
 export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[]> {

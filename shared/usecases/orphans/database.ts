@@ -3,10 +3,11 @@
 // points but carry no kura:managed tag (kura neither prunes nor adopts them),
 // and kura's own snapshots still not available past database.stuckAfterHours
 // (measured on the Clients' timer: real time on AWS, simulated time locally).
+
+import type { Deps } from '../../aws/deps.ts';
 import { RdsAdapter } from '../../aws/rds.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged } from '../../domain/tags.ts';
-import type { Deps } from '../../runtime/lambda.ts';
 import type { Orphan } from '../orphans.ts';
 
 export async function databaseOrphans({ policy, clients }: Deps): Promise<Orphan[]> {

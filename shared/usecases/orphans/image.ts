@@ -2,10 +2,11 @@
 // run that stopped between an image or DR copy and its tagging), snapshots of
 // kura's images without kura's tags (never deleted with their image), and
 // kura's snapshots whose image is gone (the classic cost leak).
+
+import type { Deps } from '../../aws/deps.ts';
 import { copyDescription, Ec2ImageAdapter, type MachineImage } from '../../aws/ec2-images.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged, TAG } from '../../domain/tags.ts';
-import type { Deps } from '../../runtime/lambda.ts';
 import type { Orphan } from '../orphans.ts';
 
 function madeByKura(img: MachineImage, all: MachineImage[]): boolean {

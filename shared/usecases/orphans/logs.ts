@@ -3,9 +3,10 @@
 // log-archive run verifies and removes them), bundles uploaded without their
 // manifest (uncommitted: the next log-bundle run rewrites them), and loose
 // files that a committed bundle already holds (the next run removes them).
+
+import type { Deps } from '../../aws/deps.ts';
 import { tolerate } from '../../aws/errors.ts';
-import { type StoredObject, S3LogStore } from '../../aws/log-store.ts';
-import { localDate } from '../../domain/calendar.ts';
+import { S3LogStore, type StoredObject } from '../../aws/log-store.ts';
 import {
   BUNDLE_ROOT,
   dayOfFile,
@@ -17,7 +18,7 @@ import {
   splitS3Url,
 } from '../../domain/logs/keys.ts';
 import { parseManifest } from '../../domain/logs/manifest.ts';
-import type { Deps } from '../../runtime/lambda.ts';
+import { localDate } from '../../policy/calendar.ts';
 import type { Orphan } from '../orphans.ts';
 
 async function text(body: AsyncIterable<Uint8Array>): Promise<string> {

@@ -2,13 +2,11 @@
 // (a sample spread over the generation, all of them when it is small) are
 // re-read and their SHA-256 compared with the generation's manifest. Every
 // object that does not match is named.
-import { S3ContentAdapter } from '../../aws/content.ts';
 import { sha256OfStream } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import { RESTORED_PREFIX_TYPE } from '../../restore/content.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import { readManifest } from '../../usecases/content-backup.ts';
-import { parseS3Id, reader } from './read.ts';
+import { parseS3Id } from './read.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
 
 export async function checkContent(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
@@ -19,12 +17,7 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
         { name: 'restored objects', status: 'fail', detail: 'the restore reported no restored prefix' },
       ],
     };
-  const manifest = await readManifest(
-    new S3ContentAdapter(ctx.deps.clients),
-    ctx.deps.policy,
-    item.source,
-    item.recoveryPoint.id,
-  );
+  const manifest = await ctx.ports.contentManifest(item.source, item.recoveryPoint.id);
   if (!manifest)
     return {
       checks: [
@@ -37,7 +30,7 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
     };
   const byKey = new Map(manifest.map((e) => [e.key, e]));
   const { bucket, key: prefix } = parseS3Id(where);
-  const keys = await new S3ContentAdapter(ctx.target.clients, ctx.target.region).listKeys(bucket, prefix);
+  const keys = await ctx.ports.listKeys(ctx.target, bucket, prefix);
   const sample = ctx.deps.policy.validation?.contentSample ?? 50;
   const expected = Math.min(sample, manifest.length);
   const checks: CheckResult[] = [
@@ -48,7 +41,7 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
       value: keys.length,
     },
   ];
-  const read = reader(ctx.ports);
+  const read = ctx.ports.readObject;
   const mismatches: string[] = [];
   for (const key of keys) {
     const rel = key.slice(prefix.length);

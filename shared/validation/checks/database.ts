@@ -4,7 +4,7 @@
 import type { CheckResult } from '../../domain/validation-report.ts';
 import { describeRestoredCluster, describeRestoredDatabase } from '../../restore/database.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import { MasterPasswordAccess, MysqlProbe, runProbes, type SqlProbePort } from './sql-probe.ts';
+import { runProbes } from './sql-probe.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
 
 export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
@@ -118,8 +118,8 @@ export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Prom
       checks.push({ name: 'sql probes', status: 'skip', detail: 'no sqlProbes in policy.validation' });
     return { checks };
   }
-  const access = ctx.ports.dbAccess ?? new MasterPasswordAccess();
-  const port: SqlProbePort = ctx.ports.sqlProbe ?? new MysqlProbe();
+  const access = ctx.ports.dbAccess;
+  const port = ctx.ports.sqlProbe;
   try {
     const conn = await access.connection(ctx.target, inst);
     const probed = await runProbes(port, conn, probes, new Date(item.recoveryPoint.time));

@@ -5,7 +5,7 @@ import { readBundle } from '../../domain/logs/bundle-codec.ts';
 import { compareWithManifest, parseManifest } from '../../domain/logs/manifest.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import { parseS3Id, reader } from './read.ts';
+import { parseS3Id } from './read.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
 
 async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
@@ -25,7 +25,7 @@ export async function checkLogs(ctx: CheckContext, item: RestoredItem): Promise<
       ],
     };
   }
-  const read = reader(ctx.ports);
+  const read = ctx.ports.readObject;
   const m = parseS3Id(manifestId);
   const manifest = parseManifest(await text(read(ctx.target, m.bucket, m.key)), manifestId);
   const b = parseS3Id(bundleId);

@@ -7,39 +7,16 @@
 //                     at most `maxAgeMinutes` when set
 //   migrationVersion  the schema migration version: present, at least `min` when set
 //   value             any value, recorded (at least `min` when numeric and set)
-import { randomBytes } from 'node:crypto';
-import {
-  type DBInstance,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-  ModifyDBInstanceCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
+import type { ProbeConnection } from '../../aws/db-access.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { Policy } from '../../policy/schema.ts';
-import type { IsolatedTarget } from '../../restore/types.ts';
 
 export type SqlProbe = NonNullable<Policy['validation']>['sqlProbes'][number];
-
-export interface ProbeConnection {
-  engine: string;
-  host: string;
-  port: number;
-  user: string;
-  password: string;
-  database?: string;
-}
 
 export interface SqlProbePort {
   /** The first column of the first row (undefined when no row). */
   queryValue(conn: ProbeConnection, sql: string): Promise<unknown>;
   close?(): Promise<void>;
-}
-
-/** How the probe reaches the restored database and with which credentials. */
-export interface DbAccessPort {
-  connection(target: IsolatedTarget, instance: DBInstance): Promise<ProbeConnection>;
 }
 
 const MYSQL_ENGINES = /^(mysql|mariadb|aurora-mysql|aurora)$/;
@@ -76,66 +53,6 @@ export class MysqlProbe implements SqlProbePort {
     } finally {
       await c.end();
     }
-  }
-}
-
-/**
- * The restored copy's master user, with a fresh random password set on it in
- * the isolated account (the copy is thrown away at cleanup; the source is
- * never touched). Nothing stores the password.
- */
-export class MasterPasswordAccess implements DbAccessPort {
-  constructor(private readonly opts: { maxWaitSeconds?: number; pollSeconds?: number } = {}) {}
-
-  async connection(target: IsolatedTarget, instance: DBInstance): Promise<ProbeConnection> {
-    const rds = target.clients.get(RDSClient, target.region);
-    const id = instance.DBInstanceIdentifier ?? '';
-    const password = randomBytes(18).toString('base64url');
-    // An Aurora member has no password of its own: the cluster's master password is set.
-    const cluster = instance.DBClusterIdentifier;
-    if (cluster) {
-      await rds.send(
-        new ModifyDBClusterCommand({
-          DBClusterIdentifier: cluster,
-          MasterUserPassword: password,
-          ApplyImmediately: true,
-        }),
-      );
-    } else {
-      await rds.send(
-        new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: id,
-          MasterUserPassword: password,
-          ApplyImmediately: true,
-        }),
-      );
-    }
-    const timer = target.clients.timer;
-    const deadline = timer.now() + (this.opts.maxWaitSeconds ?? 300) * 1000;
-    for (;;) {
-      const i = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: id })))
-        .DBInstances?.[0];
-      const c = cluster
-        ? (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: cluster }))).DBClusters?.[0]
-        : undefined;
-      const clusterReady =
-        !cluster || (c?.Status === 'available' && !c.PendingModifiedValues?.MasterUserPassword);
-      if (i?.DBInstanceStatus === 'available' && !i.PendingModifiedValues?.MasterUserPassword && clusterReady)
-        break;
-      if (timer.now() > deadline)
-        throw new Error(
-          `the new master password of ${id} was not applied within ${this.opts.maxWaitSeconds ?? 300}s`,
-        );
-      await timer.sleep((this.opts.pollSeconds ?? 10) * 1000);
-    }
-    return {
-      engine: instance.Engine ?? '',
-      host: instance.Endpoint?.Address ?? '',
-      port: instance.Endpoint?.Port ?? 3306,
-      user: instance.MasterUsername ?? 'admin',
-      password,
-      database: instance.DBName,
-    };
   }
 }
 

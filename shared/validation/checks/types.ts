@@ -1,25 +1,39 @@
 // Validation checks: what every class's check receives and returns. A check
 // looks at what a restore step produced in the isolated account and says,
-// per property, pass or fail with a reason a person can act on.
+// per property, pass or fail with a reason a person can act on. It reads AWS
+// only through its adapters (CheckAdapters), which the edge builds.
+
+import type { DbAccessPort } from '../../aws/db-access.ts';
+import type { Deps } from '../../aws/deps.ts';
+import type { InstanceView } from '../../aws/isolated-account.ts';
+import type { ManifestEntry } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
-import type { Deps } from '../../runtime/lambda.ts';
-import type { DbAccessPort, SqlProbePort } from './sql-probe.ts';
+import type { SqlProbePort } from './sql-probe.ts';
 
-/** Ports a check may use; tests replace them to point at a stand-in or inject a fault. */
-export interface CheckPorts {
-  sqlProbe?: SqlProbePort;
-  dbAccess?: DbAccessPort;
+/** Everything the checks read AWS (and the restored databases) through. */
+export interface CheckAdapters {
+  sqlProbe: SqlProbePort;
+  dbAccess: DbAccessPort;
   /** Streams an object's bytes from the isolated account (content and logs checks). */
-  readObject?: (target: IsolatedTarget, bucket: string, key: string) => AsyncIterable<Uint8Array>;
+  readObject: (target: IsolatedTarget, bucket: string, key: string) => AsyncIterable<Uint8Array>;
+  /** Every key under a prefix of a bucket in the isolated account. */
+  listKeys: (target: IsolatedTarget, bucket: string, prefix: string) => Promise<string[]>;
+  /** The manifest of a content generation in the vault (undefined when it has none). */
+  contentManifest: (source: string, generation: string) => Promise<ManifestEntry[] | undefined>;
+  /** State, status checks and placement of instances in the isolated account. */
+  describeInstances: (target: IsolatedTarget, ids: string[]) => Promise<InstanceView[]>;
 }
+
+/** Adapters a caller replaces; tests point them at a stand-in or inject a fault. */
+export type CheckPorts = Partial<CheckAdapters>;
 
 export interface CheckContext {
   deps: Deps;
   target: IsolatedTarget;
   /** The run's scheduled time. */
   now: Date;
-  ports: CheckPorts;
+  ports: CheckAdapters;
 }
 
 export interface CheckOutcome {

@@ -1,4 +1,4 @@
-// Domain: EventBridge Scheduler expressions (cron/rate/at): validation. Pure,
+// Policy: EventBridge Scheduler expressions (cron/rate/at): validation. Pure,
 // and free of cron-parser so that Lambdas validating the policy stay small.
 
 const DOW = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];

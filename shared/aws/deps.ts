@@ -1,0 +1,11 @@
+// What every run is given: the validated policy and the AWS clients (one per
+// service, account and region, on the run's timer). Use cases build no
+// clients of their own; the edge (shared/edge/, cli/support/context.ts) makes
+// these once and the ports on top of them.
+import type { Policy } from '../policy/schema.ts';
+import type { Clients } from './clients.ts';
+
+export interface Deps {
+  policy: Policy;
+  clients: Clients;
+}

@@ -1,0 +1,65 @@
+// Policy: calendar arithmetic in the policy's time zone. Pure.
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+interface Parts {
+  year: string;
+  month: string;
+  day: string;
+  hour: string;
+  minute: string;
+}
+
+function parts(date: Date, timeZone: string): Parts {
+  const fmt = new Intl.DateTimeFormat('en-CA', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const out: Record<string, string> = {};
+  for (const p of fmt.formatToParts(date)) out[p.type] = p.value;
+  return out as unknown as Parts;
+}
+
+/** yyyy-mm-dd of `date` as seen in `timeZone`. */
+export function localDate(date: Date, timeZone: string): string {
+  const p = parts(date, timeZone);
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+/** yyyymmddHHMM in UTC: names must not depend on a zone's DST rules. */
+export function stamp(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+}
+
+export function daysBetween(older: Date, newer: Date): number {
+  return (newer.getTime() - older.getTime()) / 86_400_000;
+}
+
+export function addDays(date: Date, days: number): Date {
+  return new Date(date.getTime() + days * 86_400_000);
+}
+
+/**
+ * True when the written date and clock fields exist on the calendar. Date.parse
+ * rolls 2026-02-30 over to March 2 and 24:00 to the next day: a time on
+ * a day that does not exist must be refused, not silently moved.
+ */
+export function onCalendar(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2}))?)?/.exec(s);
+  if (!m) return false;
+  const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = m.slice(1).map((v) => Number(v ?? 0));
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h <= 23 && mi <= 59 && se <= 59;
+}

@@ -1,0 +1,76 @@
+// Use case (validation), the plan state: the latest recovery point per class
+// and source, after the isolated account, its network, key and bucket are
+// ready (nothing is created anywhere when it cannot be reached).
+import type { Deps } from '../../aws/deps.ts';
+import { CLASSES } from '../../domain/validation-report.ts';
+import { prepareIsolatedTarget } from '../../restore/isolated-network.ts';
+import { restoreStep } from '../../restore/run-steps.ts';
+import type { RecoveryPointRef } from '../../restore/types.ts';
+import {
+  configuredClasses,
+  type ItemPointer,
+  type ItemRecord,
+  itemKey,
+  type PlannedItem,
+  planKey,
+  runIdFor,
+  type ValidationPlan,
+  type ValidationPorts,
+} from './records.ts';
+
+/** Plan: the newest recovery point per class and source, each item's record written before the fan-out. */
+export async function planValidation(
+  deps: Deps,
+  ports: ValidationPorts,
+  time: Date,
+  runIdOverride?: string,
+): Promise<{ plan: ValidationPlan; pointers: ItemPointer[] }> {
+  const runId = runIdFor(time, runIdOverride);
+  // The isolated account first: when it cannot be reached, nothing is created anywhere.
+  // Then its network, key and bucket, once, before the restores fan out in parallel.
+  const target = await prepareIsolatedTarget(deps);
+  const configured = configuredClasses(deps.policy);
+  const items: PlannedItem[] = [];
+  const nothing: ValidationPlan['nothing'] = [];
+  for (const cls of CLASSES) {
+    if (!configured[cls]) continue;
+    const step = await restoreStep(cls);
+    const points = await step.list(deps, { before: time });
+    const newest = new Map<string, RecoveryPointRef>();
+    for (const p of points) {
+      const seen = newest.get(p.source);
+      if (!seen || p.time > seen.time) newest.set(p.source, p);
+    }
+    if (newest.size === 0)
+      nothing.push({
+        class: cls,
+        reason: `no kura-managed ${cls} recovery point at or before ${time.toISOString()}`,
+      });
+    for (const rp of [...newest.values()].sort((a, b) => a.source.localeCompare(b.source))) {
+      items.push({ index: items.length, class: cls, source: rp.source, recoveryPoint: rp });
+    }
+  }
+  const plan: ValidationPlan = {
+    runId,
+    time: time.toISOString(),
+    createdAt: new Date().toISOString(),
+    sourceAccount: await deps.clients.accountId(),
+    isolatedAccount: target.accountId,
+    region: target.region,
+    configured,
+    items,
+    nothing,
+  };
+  await ports.vault.put(planKey(deps.policy, runId), plan);
+  for (const it of items) {
+    const rec: ItemRecord = {
+      index: it.index,
+      class: it.class,
+      source: it.source,
+      recoveryPoint: it.recoveryPoint,
+      attempts: 0,
+    };
+    await ports.vault.put(itemKey(deps.policy, runId, it.index), rec);
+  }
+  return { plan, pointers: items.map((i) => ({ runId, index: i.index, class: i.class, source: i.source })) };
+}

@@ -1,0 +1,121 @@
+// Use case (validation): the run's records and the ports the use case works
+// through. States pass small pointers; the plan and every item's record live
+// in the vault under <reportsPrefix>validation/<runId>/, each record rewritten
+// by every state that touches it.
+import type { Deps } from '../../aws/deps.ts';
+import type { VaultObjects } from '../../aws/vault-objects.ts';
+import { type CheckResult, type ValidatedClass, validationPrefix } from '../../domain/validation-report.ts';
+import { stamp } from '../../policy/calendar.ts';
+import type { Policy } from '../../policy/schema.ts';
+import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from '../../restore/types.ts';
+import { InputError } from '../../runtime/errors.ts';
+import type { CheckAdapters } from '../../validation/checks/types.ts';
+
+/** What the validation use case reads and writes through; the edge builds them (shared/edge/ports.ts). */
+export interface ValidationPorts {
+  /** The policy's vault: plans, item records and reports, written with its Object Lock retention. */
+  vault: VaultObjects;
+  /** Tags a passed recovery point kura:validated (false: that class has nothing to tag). */
+  markValidated: (rp: RecoveryPointRef, at: string) => Promise<boolean>;
+  checks: CheckAdapters;
+}
+
+export interface PlannedItem {
+  index: number;
+  class: RestoreClass;
+  source: string;
+  recoveryPoint: RecoveryPointRef;
+}
+
+export interface ValidationPlan {
+  runId: string;
+  time: string;
+  createdAt: string;
+  sourceAccount: string;
+  isolatedAccount: string;
+  region: string;
+  configured: Record<ValidatedClass, boolean>;
+  items: PlannedItem[];
+  /** Configured classes with nothing to validate, and why. */
+  nothing: { class: RestoreClass; reason: string }[];
+}
+
+/** One item's record, rewritten by each state that touches it. */
+export interface ItemRecord {
+  index: number;
+  class: RestoreClass;
+  source: string;
+  recoveryPoint: RecoveryPointRef;
+  startedAt?: string;
+  attempts: number;
+  restored?: RestoredItem;
+  restoreError?: { name: string; message: string };
+  /** What a failed restore reported as created (cleanup removes it). */
+  leftovers?: CreatedResource[];
+  check?: { checks: CheckResult[]; achievedRpoMinutes?: number; error?: { name: string; message: string } };
+  cleanup?: { status: 'done' | 'failed' | 'not-needed'; detail?: string; resources: string[]; at: string };
+}
+
+/** The pointer every Map iteration carries. */
+export interface ItemPointer {
+  runId: string;
+  index: number;
+  class: RestoreClass;
+  source: string;
+}
+
+export const runPrefix = (policy: Policy, runId: string) => `${validationPrefix(policy.vault)}${runId}/`;
+/** Restore durations and checks are timed on the Clients' timer (what polls wait on), not the wall clock. */
+export const timerNow = (deps: Deps) => new Date(deps.clients.timer.now());
+export const planKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}plan.json`;
+export const itemKey = (policy: Policy, runId: string, index: number) =>
+  `${runPrefix(policy, runId)}items/${String(index).padStart(4, '0')}.json`;
+export const reportKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.json`;
+export const reportHtmlKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.html`;
+
+export function runIdFor(time: Date, override?: string): string {
+  const id = override ?? stamp(time);
+  if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(id))
+    throw new InputError([
+      `runId: found "${id}"; expected 1-24 characters a-z, 0-9, - (default: the run time as yyyymmddHHMM)`,
+    ]);
+  return id;
+}
+
+export function configuredClasses(policy: Policy): Record<ValidatedClass, boolean> {
+  return {
+    database: policy.database !== undefined,
+    image: policy.images !== undefined,
+    content: policy.content.length > 0,
+    logs: policy.logs !== undefined,
+  };
+}
+
+/** The item's record; a pointer to a record that is not there is bad input. */
+export async function loadItem(
+  vault: VaultObjects,
+  policy: Policy,
+  p: ItemPointer,
+): Promise<{ rec: ItemRecord; key: string }> {
+  const key = itemKey(policy, p.runId, p.index);
+  const rec = await vault.get<ItemRecord>(key);
+  if (!rec) throw new InputError([`item ${p.index} of run ${p.runId}: no record at ${vault.location(key)}`]);
+  return { rec, key };
+}
+
+/** The error a state machine Catch passed on, as a name and a message. */
+export function causeMessage(
+  e: { Error?: string; Cause?: string } | undefined,
+): { name: string; message: string } | undefined {
+  if (!e) return undefined;
+  let message = e.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (parsed.errorMessage) message = parsed.errorMessage;
+  } catch {
+    // a plain message
+  }
+  return { name: e.Error ?? 'Error', message };
+}
+
+/** Always runs (the state machine's Catch leads here): removes what the item's restore created. */
