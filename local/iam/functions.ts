@@ -11,7 +11,7 @@ import { run as rdsSnapshotRun } from '../../functions/rds-snapshot/handler.ts';
 import { run as restoreRun } from '../../functions/restore/handler.ts';
 import { run as validationStepRun } from '../../functions/validation-step/handler.ts';
 import { asFunction, serviceInvokes } from './principals.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 
 /** `run` of function `fn`, invoked by Scheduler (scheduled functions) and run as the function's role. */
 function asRole<E, R, X extends unknown[]>(

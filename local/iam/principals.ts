@@ -5,7 +5,7 @@
 // the state machine's role, Scheduler as Scheduler's role.
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 
 /** Paths of the front layer's control endpoint (never an AWS API path). */
 export const CONTROL_PREFIX = '/__kura-iam/';

@@ -95,8 +95,6 @@ export function tagString(tags: TagMap): string {
   return new URLSearchParams(Object.entries(tags)).toString();
 }
 
-/** @deprecated kept for shared/restore/logs.ts (another branch); ask errors.ts: isAwsError(err, 'notFound'). */
-export const isMissing = (err: unknown): boolean => isAwsError(err, 'notFound');
 
 export class S3LogStore implements LogStorePort {
   constructor(private readonly clients: Clients) {}

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { S3ContentAdapter } from '../aws/content.ts';
 import { parseS3Url, vaultLayout } from '../domain/content.ts';
 import { InputError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { type GenerationSummary, listGenerations } from '../usecases/content-backup.ts';
 import { restoreGeneration } from '../usecases/content-restore.ts';
 import type {

@@ -17,7 +17,7 @@ import {
 import { isSelected } from '../domain/selection.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { removeEach } from './cleanup.ts';
 import {
   DATABASE_KINDS,

@@ -22,7 +22,7 @@ import { configRecordKey, parseConfigurationRecord } from '../domain/config-reco
 import { sharingBlockers } from '../domain/image-sharing.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';

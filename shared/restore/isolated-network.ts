@@ -10,7 +10,7 @@ import {
   type IsolatedNetwork,
 } from '../aws/isolated-network.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import type { IsolatedTarget } from './types.ts';
 
 export {

@@ -6,8 +6,9 @@
 // the range, loose or bundled, verified, under kura-restore/logs/.
 import { Readable } from 'node:stream';
 import { S3Sink } from '../aws/log-sinks.ts';
-import { isMissing, S3LogStore } from '../aws/log-store.ts';
-import { localDate } from '../domain/calendar.ts';
+import { isAwsError } from '../aws/errors.ts';
+import { S3LogStore } from '../aws/log-store.ts';
+import { localDate } from '../policy/calendar.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';
 import {
   BUNDLE_ROOT,
@@ -19,7 +20,7 @@ import {
 import { compareWithManifest, parseManifest } from '../domain/logs/manifest.ts';
 import { lastDayOfMonth, monthsBetween } from '../domain/logs/months.ts';
 import { InputError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { executeLogRestore, planLogRestore } from '../usecases/log-restore.ts';
 import type {
   CreatedResource,
@@ -277,7 +278,7 @@ export const logsRestoreStep: RestoreStep = {
         try {
           await store.remove(bucket, k);
         } catch (err) {
-          if (!isMissing(err)) throw err;
+          if (!isAwsError(err, 'notFound')) throw err;
         }
       }
     }

@@ -4,7 +4,7 @@
 // {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}.
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { localDate, onCalendar } from '../domain/calendar.ts';
+import { localDate, onCalendar } from '../policy/calendar.ts';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';

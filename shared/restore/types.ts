@@ -2,7 +2,7 @@
 // implementation of each restore step serves both state machines
 // (validation: restore, check, clean up; restore: restore and keep).
 import type { Clients } from '../aws/clients.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 
 export type RestoreClass = 'database' | 'image' | 'content' | 'logs';
 

@@ -38,7 +38,7 @@ import type {
   RestoreStep,
 } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
-import type { Deps } from '../runtime/lambda.ts';
+import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';
 
 export interface RestoreState {

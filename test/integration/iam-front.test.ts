@@ -13,7 +13,7 @@ import type { RequestRecord } from '../../local/iam/front.ts';
 import { asFunction } from '../../local/iam/principals.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import type { Deps } from '../../shared/runtime/lambda.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { expectRefused } from '../support/iam.ts';
 
