@@ -979,6 +979,23 @@ function runResult(
   };
 }
 
+/** Runs `work` on every selected source's job for this time; one result for the run. */
+async function eachJob(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  options: ContentBackupOptions,
+  sources: ContentSourcePolicy[],
+  work: (job: SourceJob, outcome: TargetOutcome, opts: Options) => Promise<boolean>,
+): Promise<ContentRunResult> {
+  const opts = resolveOptions(options);
+  const started = opts.clock();
+  const { targets, complete } = await eachSource(sources, (c, outcome) =>
+    work(new SourceJob(policy, c, port, opts, started, time), outcome, opts),
+  );
+  return runResult(time, policy, targets, complete);
+}
+
 /** The three steps in one invocation, shards in parallel: `kura invoke`, the tests and benchmarks. */
 export async function contentBackup(
   time: Date,
@@ -986,11 +1003,8 @@ export async function contentBackup(
   port: ContentPort,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
-  const opts = resolveOptions(options);
-  const started = opts.clock();
   const sources = selectSources(policy, options.sources);
-  const { targets, complete } = await eachSource(sources, async (c, outcome) => {
-    const job = new SourceJob(policy, c, port, opts, started, time);
+  return eachJob(time, policy, port, options, sources, async (job, outcome, opts) => {
     const plan = await job.plan(outcome);
     if (!plan) return true;
     if (!plan.complete) {
@@ -1010,7 +1024,6 @@ export async function contentBackup(
     await job.finish(plan, outcome, true);
     return true;
   });
-  return runResult(time, policy, targets, complete);
 }
 
 /** Plan: every selected source's shard plan; `items` are the Map's children once all are planned. */
@@ -1020,21 +1033,17 @@ export async function planContentBackup(
   port: ContentPort,
   options: ContentBackupOptions = {},
 ): Promise<ContentPlanResult> {
-  const opts = resolveOptions(options);
-  const started = opts.clock();
   const items: ShardItem[] = [];
-  const { targets, complete } = await eachSource(
-    selectSources(policy, options.sources),
-    async (c, outcome) => {
-      const plan = await new SourceJob(policy, c, port, opts, started, time).plan(outcome);
-      if (!plan) return true;
-      outcome.complete = false;
-      if (!plan.complete) return false;
-      for (const r of shardRanges(plan.boundaries)) items.push({ source: c.name, shard: r.shard });
-      return true;
-    },
-  );
-  return { ...runResult(time, policy, targets, complete), items: complete ? items : [] };
+  const sources = selectSources(policy, options.sources);
+  const result = await eachJob(time, policy, port, options, sources, async (job, outcome) => {
+    const plan = await job.plan(outcome);
+    if (!plan) return true;
+    outcome.complete = false;
+    if (!plan.complete) return false;
+    for (const r of shardRanges(plan.boundaries)) items.push({ source: plan.source, shard: r.shard });
+    return true;
+  });
+  return { ...result, items: result.complete ? items : [] };
 }
 
 /** One Map child: one slice of one shard (`complete` when its shard manifest exists). */
@@ -1045,14 +1054,12 @@ export async function runContentShard(
   item: ShardItem,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
-  const opts = resolveOptions(options);
-  const cfg = findSource(policy, item.source);
-  const { targets, complete } = await eachSource([cfg], async (c, outcome) => {
-    const job = new SourceJob(policy, c, port, opts, opts.clock(), time);
+  const sources = [findSource(policy, item.source)];
+  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
     const saved = await job.readPlan();
     if (!saved?.plan.complete)
       throw new Error(
-        `generation ${job.generation} of ${c.name} has no complete shard plan (s3://${policy.vault.bucket}/${vaultLayout.planKey(policy, c.name, job.generation)}); the plan step makes it first`,
+        `generation ${job.generation} of ${item.source} has no complete shard plan (s3://${policy.vault.bucket}/${vaultLayout.planKey(policy, item.source, job.generation)}); the plan step makes it first`,
       );
     outcome.generation = job.generation;
     outcome.shard = item.shard;
@@ -1060,7 +1067,6 @@ export async function runContentShard(
     outcome.complete = done;
     return done;
   });
-  return runResult(time, policy, targets, complete);
 }
 
 /** Finish: the index of every selected source whose shards are all complete, then pruning. */
@@ -1070,21 +1076,15 @@ export async function finishContentBackup(
   port: ContentPort,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
-  const opts = resolveOptions(options);
-  const started = opts.clock();
-  const { targets, complete } = await eachSource(
-    selectSources(policy, options.sources),
-    async (c, outcome) => {
-      const job = new SourceJob(policy, c, port, opts, started, time);
-      const saved = await job.readPlan();
-      if (!saved) {
-        // No plan left (its work files expire) for a generation completed days ago: a replay.
-        if (await job.completedEarlier(outcome)) return true;
-        throw new Error(`generation ${job.generation} of ${c.name} was not planned before finishing`);
-      }
-      await job.finish(saved.plan, outcome);
-      return true;
-    },
-  );
-  return runResult(time, policy, targets, complete);
+  const sources = selectSources(policy, options.sources);
+  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
+    const saved = await job.readPlan();
+    if (!saved) {
+      // No plan left (its work files expire) for a generation completed days ago: a replay.
+      if (await job.completedEarlier(outcome)) return true;
+      throw new Error(`generation ${job.generation} of ${outcome.target} was not planned before finishing`);
+    }
+    await job.finish(saved.plan, outcome);
+    return true;
+  });
 }
