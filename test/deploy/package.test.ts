@@ -165,12 +165,25 @@ describe('the packaged CloudFormation template', () => {
     expect(code.stdout).toContain(JSON.stringify(policy));
   });
 
-  it("runs one log-archive and log-bundle invocation at a time, content shards up to the Map's concurrency, and lets every content step time out in Lambda first", () => {
+  it("runs one log-archive invocation at a time, content shards and log groups up to their Map's concurrency, and lets every content step time out in Lambda first", () => {
     // Scheduler delivers at least once: a duplicate run waits instead of racing the first.
-    for (const fn of ['log-archive', 'log-bundle']) {
-      const [, r] = ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId(fn)) ?? [];
-      expect(r?.Properties?.ReservedConcurrentExecutions, fn).toBe(1);
-    }
+    const [, archive] =
+      ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('log-archive')) ?? [];
+    expect(archive?.Properties?.ReservedConcurrentExecutions).toBe(1);
+    const [, bundle] =
+      ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('log-bundle')) ?? [];
+    const groups = parseCfnYaml(
+      readFileSync(join(ROOT, 'statemachines/log-bundle.asl.yml'), 'utf8'),
+    ) as unknown as {
+      States: Record<
+        string,
+        { MaxConcurrency?: number; ItemProcessor?: { ProcessorConfig?: { Mode?: string } } }
+      >;
+    };
+    expect(groups.States.Groups?.ItemProcessor?.ProcessorConfig?.Mode).toBe('DISTRIBUTED');
+    expect(Number(bundle?.Properties?.ReservedConcurrentExecutions)).toBeGreaterThan(
+      Number(groups.States.Groups?.MaxConcurrency),
+    );
     const [, content] =
       ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('content-backup')) ?? [];
     type State = {
