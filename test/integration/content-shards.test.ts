@@ -17,7 +17,7 @@ import {
   readManifest,
   runContentShard,
 } from '../../shared/usecases/content-backup.ts';
-import { verifyGeneration } from '../../shared/usecases/content-restore.ts';
+import { restoreGeneration, verifyGeneration } from '../../shared/usecases/content-restore.ts';
 import { type ContentFixture, contentFixture, deleteSource, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 
@@ -208,5 +208,47 @@ describe('content backup, sharded', () => {
       listPage: 1,
       copy: 1,
     });
+  });
+});
+
+describe('content restore and verify, sharded', () => {
+  it('restores a generation of several shards, resumes after a crash without copying a key twice, and refuses a stranger', async () => {
+    // Prepare: 9 objects in 3 shards; a restore that dies after 4 copies.
+    const f = await contentFixture(clients);
+    await seed(f, 9);
+    const port = new S3ContentAdapter(clients);
+    await contentBackup(day(0), f.policy, port, { shardKeys: 3 });
+    const to = { bucket: f.sourceBucket, prefix: 'restored/' };
+    let copies = 0;
+    const crashing: ContentPort = Object.assign(Object.create(port) as ContentPort, {
+      copy: async (...args: Parameters<ContentPort['copy']>) => {
+        if (++copies > 4) throw new Error('simulated crash (Lambda killed)');
+        return port.copy(...args);
+      },
+    });
+    const req = { source: f.name, generation: '2026-11-02', to, concurrency: 1 };
+    await expect(restoreGeneration(crashing, crashing, f.policy, req)).rejects.toThrow(/simulated crash/);
+    await expect(restoreGeneration(port, port, f.policy, req)).rejects.toThrow(/not empty/);
+    const { port: counted, calls } = counting(port);
+
+    // Act
+    const resumed = await restoreGeneration(counted, counted, f.policy, { ...req, resume: true });
+
+    // Assess
+    expect(resumed).toMatchObject({ objects: 9, alreadyRestored: 4 });
+    expect(calls.copy).toBe(5);
+    const restored = (await port.listKeys(to.bucket, to.prefix)).map((k) => k.slice(to.prefix.length));
+    expect(restored).toEqual(Array.from({ length: 9 }, (_, i) => key(i)));
+    expect(
+      await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' }),
+    ).toMatchObject({
+      ok: true,
+      objects: 9,
+      checked: 9,
+    });
+    await putSource(clients, { ...f, prefix: 'restored/' }, 'zz-stranger.png', { body: 'x' });
+    await expect(restoreGeneration(port, port, f.policy, { ...req, resume: true })).rejects.toThrow(
+      /holds restored\/zz-stranger.png, which is not in/,
+    );
   });
 });
