@@ -114,6 +114,8 @@ export interface ShardCheckpoint extends ShardCounts {
   /** Keys deleted in the source (the first ones), and archived ones not copied. */
   deletedKeys: string[];
   archived: string[];
+  /** A slice stopped here at its time budget, before starting the next chunk. */
+  stopped?: boolean;
   /** Set when the shard manifest is written. */
   done?: Omit<IndexedShard, 'shard' | 'after' | 'upTo'>;
 }
@@ -534,17 +536,27 @@ class SourceJob {
           )
         ).etag ?? '';
     };
+    // A slice that stopped at its budget said so: nothing of its next chunk was copied. Any
+    // other checkpoint may be followed by a crashed chunk, whose copies are looked for.
+    let atRisk = saved !== undefined && !cp.stopped;
+    if (cp.stopped) {
+      delete cp.stopped;
+      await saveCheckpoint();
+    }
     const resumeAfter = cp.after ?? range.after;
     const cursor = new PreviousCursor(this.previousEntries(plan, range), resumeAfter, range.upTo);
     try {
       for (let first = true; ; first = false) {
         if (!first && !this.budgetLeft()) {
+          cp.stopped = true;
+          await saveCheckpoint();
           outcome.actions.push(
             `${shardLabel(n)}: time budget reached after ${cp.parts} parts; continues after ${cp.after}`,
           );
           return false;
         }
-        const chunk = await this.chunk(cp, range, cursor, first && saved !== undefined);
+        const chunk = await this.chunk(cp, range, cursor, atRisk);
+        atRisk = false;
         if (chunk.finished) {
           cp.done = await this.writeShardManifest(cp, chunk.entries);
           await saveCheckpoint();

@@ -164,6 +164,24 @@ describe('content backup, sharded', () => {
     expect((await readManifest(port, f.policy, f.name, '2026-11-05'))?.length).toBe(11);
   });
 
+  it('continues a slice that stopped at its budget without looking for crashed copies', async () => {
+    // Prepare: 6 objects, 2 keys per chunk, a zero budget: one chunk per call.
+    const f = await contentFixture(clients);
+    await seed(f, 6);
+    const real = new S3ContentAdapter(clients);
+    const opts = { chunkKeys: 2, budgetMs: 0 };
+    expect((await contentBackup(day(0), f.policy, real, opts)).complete).toBe(false);
+    const { port, calls } = counting(real);
+
+    // Act
+    const next = await contentBackup(day(0), f.policy, port, opts);
+
+    // Assess: one HEAD (is the index there yet?), none per object; two copies, the next chunk.
+    expect(next.complete).toBe(false);
+    expect(calls.head).toBe(1);
+    expect(calls.copy).toBe(2);
+  });
+
   it('refuses a generation whose shard manifest does not match its index', async () => {
     // Prepare
     const f = await contentFixture(clients);
