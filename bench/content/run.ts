@@ -7,79 +7,20 @@
 // Run: npx tsx bench/content/run.ts [objects] [days]   (needs rclone: apt-get install -y rclone)
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { formatTable } from '../../local/demo/format.ts';
-import { freePort, startEmulator, useEmulator } from '../../local/emulator.ts';
+import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
+import { benchSource, countingProxy, total } from './support.ts';
 
 const OBJECTS = Number(process.argv[2] ?? 20_000);
 const DAYS = Number(process.argv[3] ?? 3);
 const CHANGED = Math.round(OBJECTS * 0.01);
 const CONCURRENCY = 32;
-
-function classify(method: string, url: string, headers: Record<string, unknown>): string {
-  if (url === '/' || url.startsWith('/?') || url.startsWith('/moto-api')) return 'other';
-  const path = url.split('?')[0] ?? '';
-  // A GET on the bucket itself is a listing (kura: ListObjectsV2; rclone 1.60: ListObjects v1).
-  if (
-    method === 'GET' &&
-    /^\/[^/]+\/?$/.test(path) &&
-    !/[?&](versions|tagging|object-lock|versioning|location)/.test(url)
-  )
-    return 'LIST';
-  if (method === 'GET' && /[?&](versions|tagging|object-lock|versioning)/.test(url)) return 'GET-config';
-  if (method === 'GET') return 'GET';
-  if (method === 'HEAD') return 'HEAD';
-  if (method === 'PUT' && headers['x-amz-copy-source']) return 'COPY';
-  if (method === 'PUT') return 'PUT';
-  if (method === 'DELETE') return 'DELETE';
-  if (method === 'POST') return 'POST';
-  return method;
-}
-
-async function countingProxy(target: string) {
-  const upstream = new URL(target);
-  let counts: Record<string, number> = {};
-  const server = createServer((req, res) => {
-    const op = classify(req.method ?? '', req.url ?? '', req.headers);
-    counts[op] = (counts[op] ?? 0) + 1;
-    const p = request(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-      },
-      (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      },
-    );
-    p.on('error', () => res.destroy());
-    req.pipe(p);
-  });
-  const port = await freePort();
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  return {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    take(): Record<string, number> {
-      const c = counts;
-      counts = {};
-      return c;
-    },
-    close: () => new Promise<void>((r) => server.close(() => r())),
-  };
-}
-
-const total = (c: Record<string, number>) =>
-  Object.entries(c).reduce((n, [k, v]) => n + (k === 'other' ? 0 : v), 0);
 
 interface Row {
   run: string;
@@ -113,20 +54,7 @@ async function main() {
       );
     }
     await ensureVault(direct, policy);
-    const keys = Array.from(
-      { length: OBJECTS },
-      (_, i) => `u/${String(i % 100).padStart(2, '0')}/img-${String(i).padStart(6, '0')}.jpg`,
-    );
-    const put = (k: string, v: number) =>
-      s3.send(
-        new PutObjectCommand({
-          Bucket: 'bench-src',
-          Key: `images/${k}`,
-          Body: Buffer.alloc(1024 + (k.length % 7) * 100, `${k}#${v}`),
-          ContentType: 'image/jpeg',
-          Metadata: { mode: '33188', uid: '1000', gid: '1000', mtime: String(1_763_000_000 + v) },
-        }),
-      );
+    const { keys, put } = benchSource(s3, OBJECTS);
     const t0 = Date.now();
     await inParallel(keys, 64, (k) => put(k, 0).then(() => undefined));
     console.error(`seeded ${OBJECTS} objects in ${((Date.now() - t0) / 1000).toFixed(1)}s`);

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
-import { findSource, readManifest } from '../../shared/usecases/content-backup.ts';
+import { findSource, readIndex, readManifest } from '../../shared/usecases/content-backup.ts';
 import {
   assertEmptyTarget,
   parseTarget,
@@ -19,6 +19,7 @@ interface Opts {
   to: string;
   json?: boolean;
   yes?: boolean;
+  resume?: boolean;
 }
 
 export function registerContentRestore(restore: Command): void {
@@ -34,6 +35,10 @@ export function registerContentRestore(restore: Command): void {
       'latest',
     )
     .requiredOption('--to <s3://bucket/prefix/>', 'where to put the objects (the prefix must be empty)')
+    .option(
+      '--resume',
+      'continue a restore into --to that stopped: objects already there (same key and size) are kept, the rest copied',
+    )
     .option('--json', 'print the result as JSON')
     .option('-y, --yes', 'do not ask for confirmation')
     .action(async (opts: Opts, cmd: Command) => {
@@ -43,17 +48,21 @@ export function registerContentRestore(restore: Command): void {
       const to = parseTarget(opts.to);
       const vault = new S3ContentAdapter(deps.clients);
       const generation = await resolveGeneration(vault, deps.policy, opts.source, opts.generation);
-      await assertEmptyTarget(vault, to);
-      const manifest = (await readManifest(vault, deps.policy, opts.source, generation)) ?? [];
-      const bytes = manifest.reduce((n, e) => n + e.size, 0);
+      if (!opts.resume) await assertEmptyTarget(vault, to);
+      const index = await readIndex(vault, deps.policy, opts.source, generation);
+      // The index has the counts; a generation written before sharding is one manifest to add up.
+      const manifest = index ? [] : ((await readManifest(vault, deps.policy, opts.source, generation)) ?? []);
+      const count = index ? index.objects : manifest.length;
+      const bytes = index ? index.bytes : manifest.reduce((n, e) => n + e.size, 0);
       await confirmChange(
-        `restore ${opts.source} generation ${generation}: ${manifest.length} object(s), ${bytes} bytes, to s3://${to.bucket}/${to.prefix}`,
+        `restore ${opts.source} generation ${generation}: ${count} object(s), ${bytes} bytes, to s3://${to.bucket}/${to.prefix}${opts.resume ? ' (resumed: objects already there are kept)' : ''}`,
         opts.yes,
       );
       const outcome = await restoreGeneration(vault, vault, deps.policy, {
         source: opts.source,
         generation,
         to,
+        resume: opts.resume,
       });
       if (opts.json) return printJson(outcome);
       console.log(formatTable([{ ...outcome }]));

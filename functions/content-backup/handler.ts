@@ -1,39 +1,85 @@
 // Lambda edge for `content-backup`: parse the scheduled event (and the loop's
-// tuning, if any), run one time-boxed slice of the day's content generations.
-// The content-backup state machine calls it again until `complete` is true.
+// tuning, if any) and run one step of the day's content generations. The
+// content-backup state machine sends `step`: `plan`, then one `shard` per Map
+// child (with its `item`), then `finish`; each step is time-boxed and called
+// again until `complete`. Without `step` (kura invoke) the three run in one
+// invocation.
 import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
-import { type ContentRunResult, contentBackup } from '../../shared/usecases/content-backup.ts';
+import {
+  type ContentRunResult,
+  contentBackup,
+  finishContentBackup,
+  planContentBackup,
+  runContentShard,
+} from '../../shared/usecases/content-backup.ts';
 
 const detailSchema = z.looseObject({
   budgetSeconds: z.optional(z.number().check(z.nonnegative('expected seconds >= 0'))),
   chunkKeys: z.optional(z.int().check(z.positive('expected a positive number of keys'))),
+  shardKeys: z.optional(z.int().check(z.positive('expected a positive number of keys'))),
   sources: z.optional(z.array(z.string())),
 });
+
+const stepSchema = z.looseObject({
+  step: z.optional(z.enum(['plan', 'shard', 'finish'])),
+  item: z.optional(
+    z.object({
+      source: z.string(),
+      shard: z.int().check(z.nonnegative('expected a shard number >= 0')),
+    }),
+  ),
+});
+
+function issues(prefix: string, error: z.core.$ZodError): InputError {
+  return new InputError(error.issues.map((i) => `${prefix}${i.path.map(String).join('.')}: ${i.message}`));
+}
 
 /** The plain function tests, `kura invoke` and the local state machine runner call. */
 export async function run(event: unknown, { policy, clients }: Deps): Promise<ContentRunResult> {
   const { time, detail } = parseScheduledEvent(event);
   const d = detailSchema.safeParse(detail);
-  if (!d.success)
-    throw new InputError(
-      d.error.issues.map((i) => `event.detail.${i.path.map(String).join('.')}: ${i.message}`),
-    );
-  return contentBackup(new Date(time), policy, new S3ContentAdapter(clients), {
+  if (!d.success) throw issues('event.detail.', d.error);
+  const s = stepSchema.safeParse(event);
+  if (!s.success) throw issues('event.', s.error);
+  const port = new S3ContentAdapter(clients);
+  const at = new Date(time);
+  const opts = {
     budgetMs: d.data.budgetSeconds === undefined ? undefined : d.data.budgetSeconds * 1000,
     chunkKeys: d.data.chunkKeys,
+    shardKeys: d.data.shardKeys,
     sources: d.data.sources,
-  });
+  };
+  switch (s.data.step) {
+    case 'plan':
+      return planContentBackup(at, policy, port, opts);
+    case 'shard':
+      if (!s.data.item) throw new InputError(['event.item: expected { source, shard } for step "shard"']);
+      return runContentShard(at, policy, port, s.data.item, opts);
+    case 'finish':
+      return finishContentBackup(at, policy, port, opts);
+    default:
+      return contentBackup(at, policy, port, opts);
+  }
 }
 
-// The state machine's later slices carry the previous slice's `result` and the
-// unchanged scheduled time: a first generation of a large bucket may take many
-// hours of slices, so only the first slice is held to the edge's clock check.
-export const continuesContentRun = (raw: unknown): boolean =>
-  typeof raw === 'object' && raw !== null && 'result' in raw;
+// Only the first call of a run is held to the edge's clock check: shards and
+// the finish step, and later slices (which carry the previous slice's `result`
+// or a plan in progress), continue a run that was checked when it started. A
+// first generation of a large bucket may take many hours of slices.
+export const continuesContentRun = (raw: unknown): boolean => {
+  if (typeof raw !== 'object' || raw === null) return false;
+  const e = raw as { result?: unknown; step?: unknown; plan?: { generation?: unknown } };
+  return (
+    'result' in e ||
+    e.step === 'shard' ||
+    e.step === 'finish' ||
+    (e.step === 'plan' && typeof e.plan?.generation === 'string')
+  );
+};
 
 export const handler = lambdaHandler('content-backup', run, { continues: continuesContentRun });

@@ -148,7 +148,7 @@ export const contentDemo: DemoStep = {
       const sum = (k: string) => (result?.targets ?? []).reduce((n, t) => n + Number(t[k] ?? 0), 0);
       rows.push({
         generation,
-        slices: out.visited.filter((s) => s === 'BackupSlice').length,
+        slices: out.visited.filter((s) => s === 'Shard').length,
         objects: sum('objects'),
         copied: sum('copied'),
         unchanged: sum('unchanged'),

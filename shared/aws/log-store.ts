@@ -4,10 +4,12 @@
 // on every write and returned on every read. Decides nothing about policy.
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
   CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListMultipartUploadsCommand,
   PutObjectCommand,
   paginateListObjectsV2,
   RestoreObjectCommand,
@@ -85,6 +87,16 @@ export interface LogStorePort {
     days: number,
     opts?: { versionId?: string },
   ): Promise<'requested' | 'in progress'>;
+  /** Multipart uploads begun and neither completed nor aborted, under `prefix`. */
+  incompleteUploads(bucket: string, prefix: string): Promise<IncompleteUpload[]>;
+  /** Aborts one (its parts are freed); one already gone is no error. */
+  abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+}
+
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
 }
 
 /** Part size and parallel parts of bundle uploads: the memory bound of a bundling run (2 x 8 MiB). */
@@ -257,6 +269,36 @@ export class S3LogStore implements LogStorePort {
       // A conditional delete of a key that is gone answers 404: on a retry
       // whose first answer was lost, the delete did happen. Gone is the goal.
       if (!(opts.ifMatch && isAwsError(err, 'notFound'))) throw err;
+    }
+  }
+
+  async incompleteUploads(bucket: string, prefix: string): Promise<IncompleteUpload[]> {
+    const out: IncompleteUpload[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    for (;;) {
+      const page = await this.s3().send(
+        new ListMultipartUploadsCommand({
+          Bucket: bucket,
+          Prefix: prefix,
+          KeyMarker: keyMarker,
+          UploadIdMarker: uploadIdMarker,
+        }),
+      );
+      for (const u of page.Uploads ?? [])
+        if (u.Key && u.UploadId)
+          out.push({ key: u.Key, uploadId: u.UploadId, initiated: u.Initiated ?? new Date(0) });
+      if (!page.IsTruncated) return out;
+      keyMarker = page.NextKeyMarker;
+      uploadIdMarker = page.NextUploadIdMarker;
+    }
+  }
+
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    try {
+      await this.s3().send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
+    } catch (err) {
+      if (!isAwsError(err, 'notFound')) throw err;
     }
   }
 

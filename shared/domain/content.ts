@@ -72,13 +72,27 @@ export const vaultLayout = {
   summaryKey: (policy: Policy, name: string, generation: string) =>
     `${policy.vault.manifestsPrefix}content/${name}/generations/${generation}.summary.json`,
   workPrefix: (policy: Policy, name: string) => `${policy.vault.manifestsPrefix}content/${name}/work/`,
-  partKey: (policy: Policy, name: string, generation: string, seq: number) =>
-    `${policy.vault.manifestsPrefix}content/${name}/work/${generation}/part-${String(seq).padStart(6, '0')}.jsonl.gz`,
+  /** The generation's index (sharded layout), written last: the generation exists once it does. */
+  indexKey: (policy: Policy, name: string, generation: string) =>
+    `${policy.vault.manifestsPrefix}content/${name}/generations/${generation}.index.json`,
+  shardKey: (policy: Policy, name: string, generation: string, shard: number) =>
+    `${policy.vault.manifestsPrefix}content/${name}/generations/${generation}/shard-${String(shard).padStart(5, '0')}.jsonl.gz`,
+  /** The shard plan of a generation in progress (kept in the index once complete). */
+  planKey: (policy: Policy, name: string, generation: string) =>
+    `${policy.vault.manifestsPrefix}content/${name}/work/${generation}/plan.json`,
+  shardCheckpointKey: (policy: Policy, name: string, generation: string, shard: number) =>
+    `${policy.vault.manifestsPrefix}content/${name}/work/${generation}/shard-${String(shard).padStart(5, '0')}/checkpoint.json`,
+  partKey: (policy: Policy, name: string, generation: string, shard: number, seq: number) =>
+    `${policy.vault.manifestsPrefix}content/${name}/work/${generation}/shard-${String(shard).padStart(5, '0')}/part-${String(seq).padStart(6, '0')}.jsonl.gz`,
 };
 
-/** The generation a manifest key names, or undefined for other keys. */
+/**
+ * The generation a key of the generations prefix names when it marks a
+ * complete generation (an index, or a single manifest written before sharding),
+ * or undefined for other keys (summaries, shard manifests).
+ */
 export function generationOfManifestKey(key: string): string | undefined {
-  const m = /\/(\d{4}-\d{2}-\d{2})\.jsonl\.gz$/.exec(key);
+  const m = /\/(\d{4}-\d{2}-\d{2})\.(jsonl\.gz|index\.json)$/.exec(key);
   return m?.[1];
 }
 

@@ -11,8 +11,9 @@ export interface ScheduleSpec {
   timezone: string;
 }
 
-// content-backup: the loop machine (statemachines/content-backup.asl.yml), so a run continues past 15 minutes.
-const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation', 'content-backup']);
+// content-backup and log-bundle: Distributed Maps of shards and groups (statemachines/*.asl.yml), so a
+// run is not one 15-minute function.
+const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation', 'content-backup', 'log-bundle']);
 
 export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {
   return SCHEDULED_TARGETS.flatMap((target) => {

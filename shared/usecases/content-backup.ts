@@ -1,11 +1,21 @@
-// Use case (content class): one generation per source per scheduled day. The
-// source is listed once, page by page, and compared with the previous
-// generation's manifest; only new or changed objects are copied (server-side)
-// into the vault. Work goes in chunks: after each chunk its manifest lines are
-// written as a part and the checkpoint is saved in the vault, so a run that
-// hits its time budget (or crashes) continues where it stopped. The manifest
-// is written last: a generation exists only when it is complete.
-import { gunzipSync, gzipSync } from 'node:zlib';
+// Use case (content class): one generation per source per scheduled day, at
+// any size, in three steps. The content-backup state machine runs them as
+// Plan, a Distributed Map of shards, and Finish; `contentBackup` runs the same
+// steps in-process (kura invoke, tests, benchmarks).
+//  - plan: the shard plan (key-range boundaries) is the previous generation's
+//    (so day N+1 shards like day N, and each shard meets the same shard of
+//    the previous generation), a shard that outgrew it split in two or more;
+//    a first generation lists the source once to place the boundaries. The
+//    plan is saved in the vault before any copy.
+//  - shard: lists its key range and merges it with the same range of the
+//    previous generation (two sorted streams: the listing and gzip JSON
+//    lines), copies only new or changed objects server-side, and writes its
+//    shard manifest. Work goes in chunks with a checkpoint after each, so a
+//    slice that hits its time budget (or crashes) continues where it stopped.
+//  - finish: writes the summary, then the generation's index, last: a
+//    generation exists only when every shard of it is complete.
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
 import { inParallel } from '../aws/content.ts';
 import { isAwsError } from '../aws/errors.ts';
@@ -14,7 +24,6 @@ import {
   type ContentSource,
   compareKeys,
   contentSource,
-  decodeManifest,
   diffChunk,
   encodeManifest,
   GENERATION_NAME,
@@ -24,6 +33,16 @@ import {
   type ManifestEntry,
   vaultLayout,
 } from '../domain/content.ts';
+import {
+  BoundaryPicker,
+  type GenerationIndex,
+  type IndexedShard,
+  manifestEntries,
+  PreviousCursor,
+  rangesOverlap,
+  type ShardRange,
+  shardRanges,
+} from '../domain/content-shards.ts';
 import { planPruning } from '../domain/retention.ts';
 import { managedTags } from '../domain/tags.ts';
 import type { ContentSourcePolicy, Policy } from '../policy/schema.ts';
@@ -37,8 +56,12 @@ export interface ContentBackupOptions {
   budgetMs?: number;
   /** Source keys per chunk (one part file and one checkpoint per chunk). */
   chunkKeys?: number;
-  /** Copies in flight. */
+  /** Copies in flight (per shard). */
   concurrency?: number;
+  /** Keys per shard of a new plan; a shard grown past twice this is split in the next plan. */
+  shardKeys?: number;
+  /** Shards run at once in-process (the state machine's Map has its own MaxConcurrency). */
+  shardConcurrency?: number;
   /** Only these sources (names). */
   sources?: string[];
   copy?: Pick<CopyOptions, 'multipartThreshold' | 'partLimits'>;
@@ -46,27 +69,63 @@ export interface ContentBackupOptions {
   clock?: () => number;
 }
 
-/** Saved in the vault after every chunk; read back by the next invocation. */
-export interface Checkpoint {
+type Options = Required<Omit<ContentBackupOptions, 'sources' | 'copy'>> & Pick<ContentBackupOptions, 'copy'>;
+
+/** A previous generation's manifest that a shard of the new one reads its range from. */
+export interface PreviousShard extends Omit<ShardRange, 'shard'> {
+  key: string;
+}
+
+/** `work/<generation>/plan.json`: written before the first copy, read by every step. */
+export interface GenerationPlan {
+  format: 'kura-content-plan/1';
+  source: string;
   generation: string;
-  /** Wall-clock time the generation's first invocation started (ISO). */
+  /** Wall-clock time the generation's plan was made (ISO). */
   startedAt: string;
-  /** Last source key (relative) whose chunk is recorded in a part. */
-  after?: string;
-  parts: number;
   previous?: string;
+  /** The previous generation's manifests with their key ranges (one unbounded range for a single manifest). */
+  previousShards: PreviousShard[];
+  /** Shard i covers boundaries[i-1] < key <= boundaries[i]. */
+  boundaries: string[];
+  /** False while a first plan still lists the source (continued by the next invocation). */
+  complete: boolean;
+  listing?: { after?: string; seen: number; waiting?: string };
+}
+
+interface ShardCounts {
   listed: number;
   copied: number;
   copiedBytes: number;
   reused: number;
   unchanged: number;
   deleted: number;
-  /** Source objects in an archive storage class, not copied (count, and the first keys). */
-  archivedCount?: number;
-  archived?: string[];
+  archivedCount: number;
 }
 
-export interface GenerationSummary extends Omit<Checkpoint, 'after' | 'parts'> {
+/** Saved in the vault after every chunk of a shard; read back by the next invocation and by finish. */
+export interface ShardCheckpoint extends ShardCounts {
+  shard: number;
+  /** Wall-clock time the shard's first invocation started (ISO): vault copies since then are this shard's. */
+  startedAt: string;
+  /** Last source key (relative) whose chunk is recorded in a part. */
+  after?: string;
+  parts: number;
+  /** Keys deleted in the source (the first ones), and archived ones not copied. */
+  deletedKeys: string[];
+  archived: string[];
+  /** A slice stopped here at its time budget, before starting the next chunk. */
+  stopped?: boolean;
+  /** Set when the shard manifest is written. */
+  done?: Omit<IndexedShard, 'shard' | 'after' | 'upTo'>;
+}
+
+export interface GenerationSummary extends Omit<ShardCounts, 'archivedCount'> {
+  generation: string;
+  startedAt: string;
+  previous?: string;
+  archivedCount?: number;
+  archived?: string[];
   source: string;
   /** The scheduled time of the run (ISO). */
   time: string;
@@ -74,50 +133,110 @@ export interface GenerationSummary extends Omit<Checkpoint, 'after' | 'parts'> {
   finishedAt: string;
   objects: number;
   bytes: number;
+  shards: number;
   /** Keys deleted in the source since the previous generation (first 10,000). */
   deletedKeys: string[];
+  /** The generation's index (its shard manifests). */
   manifest: string;
 }
 
 export interface ContentRunResult extends RunResult {
   generation: string;
-  /** True when every selected source has a complete generation for this date. */
+  /** True when every selected source has a complete generation for this date (for a step: that step is done). */
   complete: boolean;
 }
 
-interface Part {
-  entries: ManifestEntry[];
-  deleted: string[];
+/** One child of the state machine's Map: a shard of a source's plan. */
+export interface ShardItem {
+  source: string;
+  shard: number;
 }
 
-const DEFAULTS = { budgetMs: 600_000, chunkKeys: 5_000, concurrency: 32 };
+export interface ContentPlanResult extends ContentRunResult {
+  /** Shards to run, when `complete` (every selected source planned). */
+  items: ShardItem[];
+}
+
+const DEFAULTS = {
+  budgetMs: 600_000,
+  chunkKeys: 10_000,
+  concurrency: 32,
+  shardKeys: 100_000,
+  shardConcurrency: 4,
+};
 const DELETED_KEYS_RECORDED = 10_000;
+/** Per shard, in its checkpoint (the summary takes the first 10,000 over all shards). */
+const KEYS_RECORDED_PER_SHARD = 1_000;
 
-function checkpointKey(policy: Policy, name: string, generation: string): string {
-  return `${vaultLayout.workPrefix(policy, name)}${generation}/checkpoint.json`;
-}
-
-/** Complete generations of a source, newest first (from the manifests in the vault). */
+/** Complete generations of a source, newest first (from the indexes and single manifests in the vault). */
 export async function listGenerations(port: ContentPort, policy: Policy, name: string): Promise<string[]> {
   const keys = await port.listKeys(policy.vault.bucket, vaultLayout.generationsPrefix(policy, name));
-  return keys
-    .map(generationOfManifestKey)
-    .filter((g): g is string => g !== undefined)
-    .sort()
-    .reverse();
+  const gens = new Set(keys.map(generationOfManifestKey).filter((g): g is string => g !== undefined));
+  return [...gens].sort().reverse();
 }
 
+export async function readIndex(
+  port: ContentPort,
+  policy: Policy,
+  name: string,
+  generation: string,
+): Promise<GenerationIndex | undefined> {
+  const body = await port.get({
+    bucket: policy.vault.bucket,
+    key: vaultLayout.indexKey(policy, name, generation),
+  });
+  return body ? (JSON.parse(body.toString('utf8')) as GenerationIndex) : undefined;
+}
+
+/** The manifests that hold a generation's entries, in key order (undefined when it does not exist). */
+export async function generationManifests(
+  port: ContentPort,
+  policy: Policy,
+  name: string,
+  generation: string,
+): Promise<{ key: string; sha256?: string; objects?: number }[] | undefined> {
+  const index = await readIndex(port, policy, name, generation);
+  if (index) return index.shards.map((s) => ({ key: s.key, sha256: s.sha256, objects: s.objects }));
+  const single = vaultLayout.manifestKey(policy, name, generation);
+  return (await port.head({ bucket: policy.vault.bucket, key: single })) ? [{ key: single }] : undefined;
+}
+
+/**
+ * A generation's entries in key order, streamed shard by shard (never the
+ * whole generation in memory). A shard manifest whose bytes do not match the
+ * SHA-256 its index records is an error, not a silent partial generation.
+ */
+export async function* streamManifests(
+  port: ContentPort,
+  bucket: string,
+  manifests: readonly { key: string; sha256?: string }[],
+): AsyncGenerator<ManifestEntry> {
+  for (const m of manifests) {
+    const hash = createHash('sha256');
+    async function* hashed(): AsyncGenerator<Uint8Array> {
+      for await (const c of port.read({ bucket, key: m.key })) {
+        hash.update(c);
+        yield c;
+      }
+    }
+    yield* manifestEntries(hashed());
+    if (m.sha256 && hash.digest('base64') !== m.sha256)
+      throw new Error(`s3://${bucket}/${m.key}: its SHA-256 does not match the generation's index`);
+  }
+}
+
+/** All entries of a generation (for callers that need them at once), or undefined when it does not exist. */
 export async function readManifest(
   port: ContentPort,
   policy: Policy,
   name: string,
   generation: string,
 ): Promise<ManifestEntry[] | undefined> {
-  const body = await port.get({
-    bucket: policy.vault.bucket,
-    key: vaultLayout.manifestKey(policy, name, generation),
-  });
-  return body ? decodeManifest(body) : undefined;
+  const manifests = await generationManifests(port, policy, name, generation);
+  if (!manifests) return undefined;
+  const out: ManifestEntry[] = [];
+  for await (const e of streamManifests(port, policy.vault.bucket, manifests)) out.push(e);
+  return out;
 }
 
 export function findSource(policy: Policy, name: string): ContentSourcePolicy {
@@ -131,39 +250,60 @@ export function findSource(policy: Policy, name: string): ContentSourcePolicy {
   return c;
 }
 
-/** Another invocation wrote the checkpoint or manifest this one was about to write (a duplicate delivery). */
+/** Another invocation wrote the checkpoint, plan or index this one was about to write (a duplicate delivery). */
 class ConcurrentRunError extends Error {
   override name = 'ConcurrentRunError';
 }
 
-/** Runs `write`; a failed S3 condition (If-Match, If-None-Match) means another run got there first. */
-async function conditional<T>(what: string, write: () => Promise<T>): Promise<T> {
+/**
+ * A conditional write (If-Match, If-None-Match) of `body`. A failed condition
+ * means another run got there first, unless the object now holds exactly these
+ * bytes: then the write was this run's and only its answer was lost (the SDK
+ * retried a request S3 had applied), and the run carries on.
+ */
+async function conditionalPut(
+  port: ContentPort,
+  what: string,
+  bucket: string,
+  key: string,
+  body: string,
+  opts: { contentType: string; tags?: Record<string, string>; ifMatch?: string; ifNoneMatch?: '*' },
+): Promise<{ etag?: string }> {
   try {
-    return await write();
+    return await port.put(bucket, key, body, opts);
   } catch (err) {
-    if (isAwsError(err, 'preconditionFailed')) throw new ConcurrentRunError(what);
-    throw err;
+    if (!isAwsError(err, 'preconditionFailed')) throw err;
+    const now = await port.getWithEtag({ bucket, key });
+    if (now && now.body.toString('utf8') === body) return { etag: now.etag };
+    throw new ConcurrentRunError(what);
   }
 }
 
-class SourceRun {
-  private previous = new Map<string, ManifestEntry>();
-  private previousKeys: string[] = [];
-  /** The checkpoint's ETag as this run last read or wrote it: it updates the checkpoint only if it still is. */
-  private checkpointEtag = '';
-  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through destructuring in chunk()
+const json = (body: Buffer) => JSON.parse(body.toString('utf8'));
+const shardLabel = (n: number) => `shard ${n}`;
+
+interface Chunk {
+  finished: boolean;
+  entries: ManifestEntry[];
+  /** Last key listed (relative), where the next chunk starts. */
+  last?: string;
+}
+
+/** One source's generation for one scheduled time: the three steps. */
+class SourceJob {
+  readonly generation: string;
+  // biome-ignore lint/correctness/noUnusedPrivateClassMembers: read through destructuring
   private readonly src: ContentSource;
 
   constructor(
     private readonly policy: Policy,
     private readonly cfg: ContentSourcePolicy,
     private readonly port: ContentPort,
-    private readonly opts: Required<
-      Pick<ContentBackupOptions, 'budgetMs' | 'chunkKeys' | 'concurrency' | 'clock'>
-    > &
-      Pick<ContentBackupOptions, 'copy'>,
+    private readonly opts: Options,
     private readonly started: number,
+    private readonly time: Date,
   ) {
+    this.generation = generationName(time, policy.timezone);
     this.src = contentSource(cfg);
   }
 
@@ -171,118 +311,323 @@ class SourceRun {
     return this.policy.vault.bucket;
   }
 
-  /** Runs or continues the generation; returns true when its manifest exists. */
-  async run(time: Date, outcome: TargetOutcome): Promise<boolean> {
-    const { policy, port, vault, cfg } = this;
-    const generation = generationName(time, policy.timezone);
-    const manifestKey = vaultLayout.manifestKey(policy, cfg.name, generation);
+  private budgetLeft(): boolean {
+    return this.opts.clock() - this.started < this.opts.budgetMs;
+  }
+
+  private async isComplete(): Promise<boolean> {
+    return Boolean(
+      await this.port.head({
+        bucket: this.vault,
+        key: vaultLayout.indexKey(this.policy, this.cfg.name, this.generation),
+      }),
+    );
+  }
+
+  private async alreadyComplete(outcome: TargetOutcome): Promise<void> {
+    outcome.status = 'skipped';
+    outcome.actions.push(`generation ${this.generation} is already complete`);
+    outcome.complete = true;
+    // A run that stopped after the index but before pruning prunes now (idempotent).
+    const pruned = await this.prune(await listGenerations(this.port, this.policy, this.cfg.name));
+    if (pruned.length) outcome.pruned = pruned;
+  }
+
+  /** True (and the outcome says so, after pruning) when the generation is listed as complete. */
+  async completedEarlier(outcome: TargetOutcome): Promise<boolean> {
+    outcome.generation = this.generation;
+    if (!(await listGenerations(this.port, this.policy, this.cfg.name)).includes(this.generation))
+      return false;
+    await this.alreadyComplete(outcome);
+    return true;
+  }
+
+  async readPlan(): Promise<{ plan: GenerationPlan; etag: string } | undefined> {
+    const saved = await this.port.getWithEtag({
+      bucket: this.vault,
+      key: vaultLayout.planKey(this.policy, this.cfg.name, this.generation),
+    });
+    return saved ? { plan: json(saved.body) as GenerationPlan, etag: saved.etag } : undefined;
+  }
+
+  /** The generation's plan, made or continued; undefined when the generation is already complete. */
+  async plan(outcome: TargetOutcome): Promise<GenerationPlan | undefined> {
+    const { policy, port, cfg, generation } = this;
     outcome.generation = generation;
-    if (await port.head({ bucket: vault, key: manifestKey })) {
-      outcome.status = 'skipped';
-      outcome.actions.push(`generation ${generation} is already complete`);
-      outcome.complete = true;
-      // A run that stopped after the manifest but before pruning prunes now (idempotent).
-      const pruned = await this.prune(time);
-      if (pruned.length) outcome.pruned = pruned;
-      return true;
-    }
-    const cpKey = checkpointKey(policy, cfg.name, generation);
-    const saved = await port.getWithEtag({ bucket: vault, key: cpKey });
-    let cp = saved ? (JSON.parse(saved.body.toString('utf8')) as Checkpoint) : undefined;
-    this.checkpointEtag = saved?.etag ?? '';
-    const resumed = cp !== undefined;
-    if (!cp) {
-      const previous = (await listGenerations(port, policy, cfg.name)).find((g) => g < generation);
-      cp = {
+    const planKey = vaultLayout.planKey(policy, cfg.name, generation);
+    const saved = await this.readPlan();
+    let plan: GenerationPlan;
+    if (saved) {
+      plan = saved.plan;
+      if (plan.complete) {
+        if (await this.isComplete()) {
+          await this.alreadyComplete(outcome);
+          return undefined;
+        }
+        return plan;
+      }
+    } else {
+      const kept = await listGenerations(port, policy, cfg.name);
+      if (kept.includes(generation)) {
+        await this.alreadyComplete(outcome);
+        return undefined;
+      }
+      plan = {
+        format: 'kura-content-plan/1',
+        source: cfg.name,
         generation,
         startedAt: new Date(this.opts.clock()).toISOString(),
+        previous: kept.find((g) => g < generation),
+        previousShards: [],
+        boundaries: [],
+        complete: false,
+      };
+      if (plan.previous) await this.planFromPrevious(plan, plan.previous);
+    }
+    if (!plan.complete) await this.planByListing(plan);
+    // Saved before the first copy; a plan made by another invocation meanwhile is never replaced.
+    await conditionalPut(
+      port,
+      `generation ${generation} was planned by another run`,
+      this.vault,
+      planKey,
+      JSON.stringify(plan),
+      {
+        contentType: 'application/json',
+        ...(saved ? { ifMatch: saved.etag } : { ifNoneMatch: '*' as const }),
+      },
+    );
+    outcome.shards = plan.boundaries.length + 1;
+    outcome.actions.push(
+      plan.complete
+        ? `generation ${generation}: ${plan.boundaries.length + 1} shard(s)${plan.previous ? ` against ${plan.previous}` : ''}`
+        : `generation ${generation}: planning, ${plan.listing?.seen ?? 0} keys listed so far`,
+    );
+    return plan;
+  }
+
+  /** The previous generation's plan, carried over; a shard that grew past 2 x shardKeys is split. */
+  private async planFromPrevious(plan: GenerationPlan, previous: string): Promise<void> {
+    const { policy, port, cfg, opts } = this;
+    const index = await readIndex(port, policy, cfg.name, previous);
+    if (!index) {
+      // A generation written as one manifest (before sharding): the plan comes from its keys.
+      const key = vaultLayout.manifestKey(policy, cfg.name, previous);
+      plan.previousShards = [{ key }];
+      const picker = new BoundaryPicker(opts.shardKeys);
+      for await (const e of manifestEntries(port.read({ bucket: this.vault, key }))) picker.add(e.key);
+      plan.boundaries = picker.boundaries;
+      plan.complete = true;
+      return;
+    }
+    plan.previousShards = index.shards.map(({ key, after, upTo }) => ({
+      key,
+      ...(after === undefined ? {} : { after }),
+      ...(upTo === undefined ? {} : { upTo }),
+    }));
+    const boundaries: string[] = [];
+    for (const s of index.shards) {
+      if (s.objects > 2 * opts.shardKeys) {
+        const picker = new BoundaryPicker(opts.shardKeys);
+        for await (const e of manifestEntries(port.read({ bucket: this.vault, key: s.key })))
+          picker.add(e.key);
+        boundaries.push(...picker.boundaries);
+      }
+      if (s.upTo !== undefined) boundaries.push(s.upTo);
+    }
+    plan.boundaries = boundaries;
+    plan.complete = true;
+  }
+
+  /** A first generation: one listing of the source places a boundary every shardKeys keys. */
+  private async planByListing(plan: GenerationPlan): Promise<void> {
+    const { port, src } = this;
+    const picker = new BoundaryPicker(this.opts.shardKeys, plan.boundaries, plan.listing?.seen ?? 0);
+    picker.restoreWaiting(plan.listing?.waiting);
+    let after = plan.listing?.after;
+    for (let first = true; ; first = false) {
+      if (!first && !this.budgetLeft()) {
+        plan.boundaries = [...picker.boundaries];
+        plan.listing = { seen: picker.seen, ...(after === undefined ? {} : { after }) };
+        if (picker.waiting !== undefined) plan.listing.waiting = picker.waiting;
+        return;
+      }
+      const page = await port.listPage(
+        src.bucket,
+        src.prefix,
+        after === undefined ? undefined : src.prefix + after,
+        1000,
+      );
+      for (const o of page.objects) {
+        const rel = o.key.slice(src.prefix.length);
+        if (isContent(rel, o.size)) picker.add(rel);
+      }
+      const last = page.objects.at(-1)?.key;
+      if (last !== undefined) after = last.slice(src.prefix.length);
+      if (!page.truncated || last === undefined) break;
+    }
+    plan.boundaries = [...picker.boundaries];
+    plan.complete = true;
+    delete plan.listing;
+  }
+
+  /** Runs or continues one shard; true when its shard manifest exists. */
+  async shard(plan: GenerationPlan, n: number, outcome: TargetOutcome): Promise<boolean> {
+    const { policy, port, cfg, generation } = this;
+    const range = shardRanges(plan.boundaries)[n];
+    if (!range)
+      throw new InputError([
+        `item.shard: ${n} is not a shard of generation ${generation} of ${cfg.name}; expected 0 to ${plan.boundaries.length}`,
+      ]);
+    const cpKey = vaultLayout.shardCheckpointKey(policy, cfg.name, generation, n);
+    const saved = await port.getWithEtag({ bucket: this.vault, key: cpKey });
+    let etag = saved?.etag ?? '';
+    let cp: ShardCheckpoint;
+    if (saved) {
+      cp = json(saved.body) as ShardCheckpoint;
+      if (cp.done) return true;
+      outcome.actions.push(
+        `continued ${shardLabel(n)} of ${generation} after ${cp.after ?? range.after ?? '(start)'} (${cp.parts} parts done)`,
+      );
+    } else {
+      cp = {
+        shard: n,
+        startedAt: new Date(this.opts.clock()).toISOString(),
         parts: 0,
-        previous,
         listed: 0,
         copied: 0,
         copiedBytes: 0,
         reused: 0,
         unchanged: 0,
         deleted: 0,
+        archivedCount: 0,
+        deletedKeys: [],
+        archived: [],
       };
       // Saved before the first copy, so that a crash in the first chunk is
       // recognised on retry (copies made after startedAt are reused). Only if
-      // no other invocation started this generation meanwhile.
+      // no other invocation started this shard meanwhile.
       const first = JSON.stringify(cp);
-      const written = await conditional(`generation ${generation} was started by another run`, () =>
-        port.put(vault, cpKey, first, { contentType: 'application/json', ifNoneMatch: '*' }),
-      );
-      this.checkpointEtag = written.etag ?? '';
-    } else {
-      outcome.actions.push(
-        `continued generation ${generation} after ${cp.after ?? '(start)'} (${cp.parts} parts done)`,
-      );
+      etag =
+        (
+          await conditionalPut(
+            port,
+            `generation ${generation} was started by another run`,
+            this.vault,
+            cpKey,
+            first,
+            { contentType: 'application/json', ifNoneMatch: '*' },
+          )
+        ).etag ?? '';
     }
-    if (cp.previous) {
-      const prev = await readManifest(port, policy, cfg.name, cp.previous);
-      if (!prev)
-        throw new Error(`the manifest of the previous generation ${cp.previous} disappeared during the run`);
-      this.previous = new Map(prev.map((e) => [e.key, e]));
-      this.previousKeys = prev.map((e) => e.key).sort(compareKeys);
+    const saveCheckpoint = async () => {
+      // Only if the checkpoint is still the one this run read: a second invocation of the
+      // same shard (a duplicate delivery) that moved it on keeps going, this one stops.
+      const body = JSON.stringify(cp);
+      etag =
+        (
+          await conditionalPut(
+            port,
+            `generation ${generation} was continued by another run`,
+            this.vault,
+            cpKey,
+            body,
+            { contentType: 'application/json', ifMatch: etag },
+          )
+        ).etag ?? '';
+    };
+    // A slice that stopped at its budget said so: nothing of its next chunk was copied. Any
+    // other checkpoint may be followed by a crashed chunk, whose copies are looked for.
+    let atRisk = saved !== undefined && !cp.stopped;
+    if (cp.stopped) {
+      delete cp.stopped;
+      await saveCheckpoint();
     }
-
-    let firstChunk = true;
-    let finished = false;
-    while (!finished) {
-      if (!firstChunk && this.opts.clock() - this.started >= this.opts.budgetMs) break;
-      const part = await this.chunk(cp, firstChunk && resumed);
-      firstChunk = false;
-      finished = part.finished;
+    const resumeAfter = cp.after ?? range.after;
+    const cursor = new PreviousCursor(this.previousEntries(plan, range), resumeAfter, range.upTo);
+    try {
+      for (let first = true; ; first = false) {
+        if (!first && !this.budgetLeft()) {
+          cp.stopped = true;
+          await saveCheckpoint();
+          outcome.actions.push(
+            `${shardLabel(n)}: time budget reached after ${cp.parts} parts; continues after ${cp.after}`,
+          );
+          return false;
+        }
+        const chunk = await this.chunk(cp, range, cursor, atRisk);
+        atRisk = false;
+        if (chunk.finished) {
+          cp.done = await this.writeShardManifest(cp, chunk.entries);
+          await saveCheckpoint();
+          return true;
+        }
+        const seq = cp.parts + 1;
+        await port.put(
+          this.vault,
+          vaultLayout.partKey(policy, cfg.name, generation, n, seq),
+          encodeManifest(chunk.entries),
+          { contentType: 'application/gzip' },
+        );
+        cp.parts = seq;
+        cp.after = chunk.last;
+        await saveCheckpoint();
+      }
+    } finally {
+      await cursor.close();
     }
-    Object.assign(outcome, {
-      listed: cp.listed,
-      copied: cp.copied,
-      copiedBytes: cp.copiedBytes,
-      deleted: cp.deleted,
-      unchanged: cp.unchanged,
-      reused: cp.reused,
-      archivedSkipped: cp.archivedCount ?? 0,
-    });
-    if (cp.archivedCount) {
-      outcome.warnings.push(
-        `${cp.archivedCount} source object(s) in an archive storage class were not copied (first: ${(cp.archived ?? []).slice(0, 5).join(', ')}); the previous generation's copy stays where there is one: restore them in the source, or move them out of ${cfg.source}`,
-      );
-    }
-    if (!finished) {
-      outcome.complete = false;
-      outcome.actions.push(`time budget reached after ${cp.parts} parts; continues after ${cp.after}`);
-      return false;
-    }
-    await this.finish(time, cp, outcome);
-    return true;
   }
 
-  /** Lists up to chunkKeys objects after the checkpoint, copies what changed, records a part. */
-  private async chunk(cp: Checkpoint, atRisk: boolean): Promise<{ finished: boolean }> {
+  /** The previous generation's entries that may fall in `range`, in key order. */
+  private async *previousEntries(plan: GenerationPlan, range: ShardRange): AsyncGenerator<ManifestEntry> {
+    for (const p of plan.previousShards) {
+      if (!rangesOverlap({ shard: 0, ...p }, range)) continue;
+      yield* manifestEntries(this.port.read({ bucket: this.vault, key: p.key }));
+    }
+  }
+
+  /** Lists up to chunkKeys objects of the shard after the checkpoint, copies what changed. */
+  private async chunk(
+    cp: ShardCheckpoint,
+    range: ShardRange,
+    previous: PreviousCursor,
+    atRisk: boolean,
+  ): Promise<Chunk> {
     const { port, src, vault } = this;
     const listed: ListedObject[] = [];
     let truncated = true;
-    let startAfter = cp.after === undefined ? undefined : src.prefix + cp.after;
-    while (truncated && listed.length < this.opts.chunkKeys) {
+    let pastEnd = false;
+    let last = cp.after ?? range.after;
+    while (truncated && !pastEnd && listed.length < this.opts.chunkKeys) {
       const page = await port.listPage(
         src.bucket,
         src.prefix,
-        startAfter,
+        last === undefined ? undefined : src.prefix + last,
         Math.min(1000, this.opts.chunkKeys - listed.length),
       );
-      truncated = page.truncated;
+      truncated = page.truncated && page.objects.length > 0;
       for (const o of page.objects) {
         const rel = o.key.slice(src.prefix.length);
-        // "Folder" placeholder objects carry no content.
-        if (rel === '' || (rel.endsWith('/') && o.size === 0)) continue;
-        listed.push({ ...o, key: rel });
+        if (range.upTo !== undefined && compareKeys(rel, range.upTo) > 0) {
+          pastEnd = true;
+          break;
+        }
+        last = rel;
+        if (isContent(rel, o.size)) listed.push({ ...o, key: rel });
       }
-      startAfter = page.objects.at(-1)?.key ?? startAfter;
-      if (page.objects.length === 0) truncated = false;
+      // The shard's last key listed: its end is known without another page.
+      if (range.upTo !== undefined && last === range.upTo) pastEnd = true;
     }
-    const lastListed = startAfter === undefined ? undefined : startAfter.slice(src.prefix.length);
-    const upTo = truncated ? lastListed : undefined;
-    const diff = diffChunk(listed, this.previous, this.previousKeys, cp.after, upTo);
+    const finished = pastEnd || !truncated;
+    const prevEntries = await previous.upTo(finished ? undefined : last);
+    const prevMap = new Map(prevEntries.map((e) => [e.key, e]));
+    const diff = diffChunk(
+      listed,
+      prevMap,
+      prevEntries.map((e) => e.key),
+      undefined,
+      undefined,
+    );
 
     const copied: ManifestEntry[] = [];
     let copiedBytes = 0;
@@ -298,7 +643,7 @@ class SourceRun {
       const dst = { bucket: vault, key: vaultLayout.objectKey(this.cfg.name, o.key) };
       if (atRisk) {
         // This chunk may have been half done by an attempt that crashed: a
-        // vault version written since the generation started is that copy.
+        // vault version written since the shard started is that copy.
         const h = await port.head(dst);
         if (h?.sha256 && h.lastModified.getTime() >= startedAt - 1000 && h.size === o.size) {
           copied.push({
@@ -350,165 +695,251 @@ class SourceRun {
       await port.deleteMarker(vault, key);
     });
 
-    const kept = [...archived].map((k) => this.previous.get(k)).filter((e): e is ManifestEntry => Boolean(e));
-    cp.archived = [...(cp.archived ?? []), ...[...archived].sort(compareKeys)].slice(
-      0,
-      DELETED_KEYS_RECORDED,
-    );
-    cp.archivedCount = (cp.archivedCount ?? 0) + archived.size;
-    const entries = [...diff.unchanged, ...copied, ...kept].sort((a, b) => compareKeys(a.key, b.key));
-    const seq = cp.parts + 1;
-    const part: Part = { entries, deleted: diff.deleted };
-    await port.put(
-      vault,
-      vaultLayout.partKey(this.policy, this.cfg.name, cp.generation, seq),
-      gzipSync(JSON.stringify(part)),
-      {
-        contentType: 'application/gzip',
-      },
-    );
-    cp.parts = seq;
-    cp.after = upTo ?? lastListed ?? cp.after;
+    const archivedKeys = [...archived].sort(compareKeys);
+    const kept = archivedKeys.map((k) => prevMap.get(k)).filter((e): e is ManifestEntry => Boolean(e));
+    cp.archived = [...cp.archived, ...archivedKeys].slice(0, KEYS_RECORDED_PER_SHARD);
+    cp.archivedCount += archived.size;
+    cp.deletedKeys = [...cp.deletedKeys, ...diff.deleted].slice(0, KEYS_RECORDED_PER_SHARD);
     cp.listed += listed.length;
     cp.copied += copied.length - reused;
     cp.reused += reused;
     cp.copiedBytes += copiedBytes;
     cp.unchanged += diff.unchanged.length;
     cp.deleted += diff.deleted.length;
-    // Only if the checkpoint is still the one this run read: a second invocation of the
-    // same generation (a duplicate delivery) that moved it on keeps going, this one stops.
-    const written = await conditional(`generation ${cp.generation} was continued by another run`, () =>
-      port.put(vault, checkpointKey(this.policy, this.cfg.name, cp.generation), JSON.stringify(cp), {
-        contentType: 'application/json',
-        ifMatch: this.checkpointEtag,
-      }),
-    );
-    this.checkpointEtag = written.etag ?? '';
-    return { finished: !truncated };
+    const entries = [...diff.unchanged, ...copied, ...kept].sort((a, b) => compareKeys(a.key, b.key));
+    return { finished, entries, ...(last === undefined ? {} : { last }) };
   }
 
-  private async readPart(generation: string, seq: number): Promise<Part> {
-    const key = vaultLayout.partKey(this.policy, this.cfg.name, generation, seq);
-    const body = await this.port.get({ bucket: this.vault, key });
-    if (!body)
-      throw new Error(
-        `checkpoint part ${seq} of generation ${generation} is missing (s3://${this.vault}/${key})`,
-      );
-    return JSON.parse(gunzipSync(body).toString('utf8')) as Part;
-  }
-
-  private async finish(time: Date, cp: Checkpoint, outcome: TargetOutcome): Promise<void> {
-    const { policy, port, vault, cfg } = this;
-    const entries: ManifestEntry[] = [];
-    const deletedKeys: string[] = [];
+  /**
+   * The shard manifest: its parts in order, then the last chunk (still in
+   * memory), as one gzip JSON-lines object. Only the compressed bytes of one
+   * shard are held, however large the source.
+   */
+  private async writeShardManifest(
+    cp: ShardCheckpoint,
+    lastChunk: ManifestEntry[],
+  ): Promise<NonNullable<ShardCheckpoint['done']>> {
+    const { policy, port, cfg, generation } = this;
+    const lines: string[] = [];
+    const gz: Buffer[] = [];
+    let objects = 0;
+    let bytes = 0;
+    let previousKey: string | undefined;
+    const add = (e: ManifestEntry) => {
+      // Parts are disjoint key ranges in order; a duplicate would mean a bug, never a silent double.
+      if (previousKey !== undefined && compareKeys(previousKey, e.key) >= 0)
+        throw new Error(`generation ${generation}: parts overlap at ${e.key}; not writing a manifest`);
+      previousKey = e.key;
+      objects++;
+      bytes += e.size;
+      lines.push(JSON.stringify(e));
+    };
+    // Each part is its own gzip member: concatenated members are one valid gzip stream.
+    const flush = () => {
+      if (lines.length) gz.push(gzipSync(`${lines.join('\n')}\n`));
+      lines.length = 0;
+    };
     for (let seq = 1; seq <= cp.parts; seq++) {
-      const part = await this.readPart(cp.generation, seq);
-      entries.push(...part.entries);
-      for (const k of part.deleted) if (deletedKeys.length < DELETED_KEYS_RECORDED) deletedKeys.push(k);
+      const key = vaultLayout.partKey(policy, cfg.name, generation, cp.shard, seq);
+      for await (const e of manifestEntries(port.read({ bucket: this.vault, key }))) add(e);
+      flush();
     }
-    // Parts are disjoint key ranges in order; a duplicate would mean a bug, never a silent double.
-    for (let i = 1; i < entries.length; i++) {
-      if (compareKeys((entries[i - 1] as ManifestEntry).key, (entries[i] as ManifestEntry).key) >= 0) {
+    for (const e of lastChunk) add(e);
+    flush();
+    const body = Buffer.concat(gz);
+    const key = vaultLayout.shardKey(policy, cfg.name, generation, cp.shard);
+    await port.put(this.vault, key, body, { contentType: 'application/gzip' });
+    return { key, objects, bytes, sha256: createHash('sha256').update(body).digest('base64') };
+  }
+
+  /** Writes the summary and then the index (last); prunes. */
+  async finish(plan: GenerationPlan, outcome: TargetOutcome, planChecked = false): Promise<void> {
+    const { policy, port, cfg, generation, vault } = this;
+    outcome.generation = generation;
+    // A separate finish step may be a retry after the index was written; right after
+    // planning in the same invocation the plan step has just looked.
+    if (!planChecked && (await this.isComplete())) {
+      await this.alreadyComplete(outcome);
+      return;
+    }
+    const ranges = shardRanges(plan.boundaries);
+    const cps: ShardCheckpoint[] = [];
+    await inParallel(ranges, 16, async (r) => {
+      const body = await port.get({
+        bucket: vault,
+        key: vaultLayout.shardCheckpointKey(policy, cfg.name, generation, r.shard),
+      });
+      const cp = body ? (json(body) as ShardCheckpoint) : undefined;
+      if (!cp?.done)
         throw new Error(
-          `generation ${cp.generation}: parts overlap at ${(entries[i] as ManifestEntry).key}; not writing a manifest`,
+          `generation ${generation} of ${cfg.name}: ${shardLabel(r.shard)} of ${ranges.length} is not complete; not writing the index`,
         );
-      }
-    }
-    const manifest = vaultLayout.manifestKey(policy, cfg.name, cp.generation);
-    const { after: _a, parts: _p, ...counts } = cp;
+      cps[r.shard] = cp;
+    });
+    const shards: IndexedShard[] = ranges.map((r) => ({ ...r, ...(cps[r.shard]?.done as IndexedShard) }));
+    const sum = (k: keyof ShardCounts) => cps.reduce((n, c) => n + c[k], 0);
+    const counts = {
+      listed: sum('listed'),
+      copied: sum('copied'),
+      copiedBytes: sum('copiedBytes'),
+      reused: sum('reused'),
+      unchanged: sum('unchanged'),
+      deleted: sum('deleted'),
+    };
+    const archivedCount = sum('archivedCount');
+    const archived = cps.flatMap((c) => c.archived).slice(0, DELETED_KEYS_RECORDED);
+    const objects = shards.reduce((n, s) => n + s.objects, 0);
+    const bytes = shards.reduce((n, s) => n + s.bytes, 0);
+    const indexKey = vaultLayout.indexKey(policy, cfg.name, generation);
     const summary: GenerationSummary = {
+      generation,
+      startedAt: plan.startedAt,
+      ...(plan.previous ? { previous: plan.previous } : {}),
       ...counts,
+      ...(archivedCount ? { archivedCount, archived } : {}),
       source: cfg.name,
-      time: time.toISOString(),
+      time: this.time.toISOString(),
       sourceUrl: cfg.source,
       finishedAt: new Date(this.opts.clock()).toISOString(),
-      objects: entries.length,
-      bytes: entries.reduce((n, e) => n + e.size, 0),
-      deletedKeys,
-      manifest,
+      objects,
+      bytes,
+      shards: shards.length,
+      deletedKeys: cps.flatMap((c) => c.deletedKeys).slice(0, DELETED_KEYS_RECORDED),
+      manifest: indexKey,
     };
-    const tags = managedTags({ backupClass: 'content', source: cfg.name, time, createdBy: FUNCTION_NAME });
+    const index: GenerationIndex = {
+      format: 'kura-content-index/1',
+      source: cfg.name,
+      generation,
+      ...(plan.previous ? { previous: plan.previous } : {}),
+      boundaries: plan.boundaries,
+      shards,
+      objects,
+      bytes,
+    };
+    const tags = managedTags({
+      backupClass: 'content',
+      source: cfg.name,
+      time: this.time,
+      createdBy: FUNCTION_NAME,
+    });
     await port.put(
       vault,
-      vaultLayout.summaryKey(policy, cfg.name, cp.generation),
+      vaultLayout.summaryKey(policy, cfg.name, generation),
       JSON.stringify(summary, null, 1),
       {
         contentType: 'application/json',
         tags,
       },
     );
-    // Last: the manifest is the generation, written once (another run's manifest is never replaced).
-    await conditional(`generation ${cp.generation} was completed by another run`, () =>
-      port.put(vault, manifest, encodeManifest(entries), {
-        contentType: 'application/gzip',
+    // Last: the index is the generation, written once (another run's index is never replaced).
+    await conditionalPut(
+      port,
+      `generation ${generation} was completed by another run`,
+      vault,
+      indexKey,
+      JSON.stringify(index),
+      {
+        contentType: 'application/json',
         tags,
         ifNoneMatch: '*',
-      }),
+      },
     );
     outcome.actions.push(
-      `generation ${cp.generation}: ${entries.length} objects, ${cp.copied} copied (${cp.copiedBytes} bytes), ${cp.unchanged} unchanged, ${cp.deleted} deleted in the source`,
+      `generation ${generation}: ${objects} objects in ${shards.length} shard(s), ${counts.copied} copied (${counts.copiedBytes} bytes), ${counts.unchanged} unchanged, ${counts.deleted} deleted in the source`,
     );
     Object.assign(outcome, {
+      ...counts,
+      archivedSkipped: archivedCount,
       complete: true,
-      objects: entries.length,
-      manifest: `s3://${vault}/${manifest}`,
+      objects,
+      shards: shards.length,
+      manifest: `s3://${vault}/${indexKey}`,
     });
-    outcome.pruned = await this.prune(time);
+    if (archivedCount) {
+      outcome.warnings.push(
+        `${archivedCount} source object(s) in an archive storage class were not copied (first: ${archived.slice(0, 5).join(', ')}); the previous generation's copy stays where there is one: restore them in the source, or move them out of ${cfg.source}`,
+      );
+    }
+    // Listed now, not when planning: a plan may be days old (a replayed event), and pruning
+    // among the generations it knew would miss newer ones.
+    outcome.pruned = await this.prune(await listGenerations(port, policy, cfg.name));
   }
 
-  /** Keeps the newest `generations` manifests; older ones get a delete marker (Object Lock keeps the bytes for its term). */
-  private async prune(now: Date): Promise<string[]> {
-    const gens = await listGenerations(this.port, this.policy, this.cfg.name);
+  /**
+   * Keeps the newest `generations`; an older one loses its shard manifests and
+   * then its index to delete markers (Object Lock keeps the bytes for its term).
+   */
+  private async prune(generations: string[]): Promise<string[]> {
+    const { policy, port, cfg, vault } = this;
     const plan = planPruning(
-      gens.map((g) => ({
+      [...new Set(generations)].map((g) => ({
         id: g,
         time: new Date(`${g}T00:00:00Z`),
         managed: GENERATION_NAME.test(g),
         complete: true,
       })),
-      { minGenerations: this.cfg.generations, maxGenerations: this.cfg.generations },
+      { minGenerations: cfg.generations, maxGenerations: cfg.generations },
       // Generations are dates (UTC midnight above), so "now" is this run's own
       // generation date on the same scale: compared with the run's instant,
       // its own generation would look newer than the run (planPruning never
       // prunes what is newer than "now", a guard against replays and skew).
-      new Date(`${generationName(now, this.policy.timezone)}T00:00:00Z`),
+      new Date(`${this.generation}T00:00:00Z`),
     );
     for (const p of plan.prune) {
-      await this.port.deleteMarker(this.vault, vaultLayout.manifestKey(this.policy, this.cfg.name, p.id));
+      const index = await readIndex(port, policy, cfg.name, p.id);
+      if (index) {
+        // Shards first: a prune interrupted here is finished by the next run, which still sees the index.
+        await port.deleteKeys(
+          vault,
+          index.shards.map((s) => s.key),
+        );
+        await port.deleteMarker(vault, vaultLayout.indexKey(policy, cfg.name, p.id));
+      } else await port.deleteMarker(vault, vaultLayout.manifestKey(policy, cfg.name, p.id));
     }
     return plan.prune.map((p) => p.id);
   }
 }
 
-export async function contentBackup(
-  time: Date,
-  policy: Policy,
-  port: ContentPort,
-  options: ContentBackupOptions = {},
-): Promise<ContentRunResult> {
-  const opts = {
+/** "Folder" placeholder objects carry no content. */
+function isContent(rel: string, size: number): boolean {
+  return !(rel === '' || (rel.endsWith('/') && size === 0));
+}
+
+function resolveOptions(options: ContentBackupOptions): Options {
+  return {
     budgetMs: options.budgetMs ?? DEFAULTS.budgetMs,
     chunkKeys: options.chunkKeys ?? DEFAULTS.chunkKeys,
     concurrency: options.concurrency ?? DEFAULTS.concurrency,
+    shardKeys: options.shardKeys ?? DEFAULTS.shardKeys,
+    shardConcurrency: options.shardConcurrency ?? DEFAULTS.shardConcurrency,
     clock: options.clock ?? Date.now,
     copy: options.copy,
   };
-  const started = opts.clock();
-  const unknown = (options.sources ?? []).filter((s) => !policy.content.some((c) => c.name === s));
+}
+
+function selectSources(policy: Policy, names: string[] | undefined): ContentSourcePolicy[] {
+  const unknown = (names ?? []).filter((s) => !policy.content.some((c) => c.name === s));
   if (unknown.length) {
     throw new InputError([
       `detail.sources: unknown content source(s) ${unknown.join(', ')}; expected names from the policy's content[]`,
     ]);
   }
-  const sources = policy.content.filter((c) => !options.sources || options.sources.includes(c.name));
+  return policy.content.filter((c) => !names || names.includes(c.name));
+}
+
+/** Runs `work` for every source; a duplicate run that lost a race is `skipped`, not failed. */
+async function eachSource(
+  sources: ContentSourcePolicy[],
+  work: (c: ContentSourcePolicy, outcome: TargetOutcome) => Promise<boolean>,
+): Promise<{ targets: TargetOutcome[]; complete: boolean }> {
   let complete = true;
   const targets = await forEachTarget(
     sources,
     (c) => c.name,
     async (c, outcome) => {
       try {
-        const done = await new SourceRun(policy, c, port, opts, started).run(time, outcome);
-        if (!done) complete = false;
+        if (!(await work(c, outcome))) complete = false;
       } catch (err) {
         if (!(err instanceof ConcurrentRunError)) throw err;
         // Not a failure: the other invocation carries the generation on; the next one here resumes after it.
@@ -519,6 +950,15 @@ export async function contentBackup(
     },
   );
   if (targets.some((t) => t.status === 'failed')) complete = false;
+  return { targets, complete };
+}
+
+function runResult(
+  time: Date,
+  policy: Policy,
+  targets: TargetOutcome[],
+  complete: boolean,
+): ContentRunResult {
   const metrics: MetricPoint[] = targets.flatMap((t) => [
     {
       name: 'ContentObjectsCopied',
@@ -549,4 +989,114 @@ export async function contentBackup(
     warnings: [],
     metrics,
   };
+}
+
+/** Runs `work` on every selected source's job for this time; one result for the run. */
+async function eachJob(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  options: ContentBackupOptions,
+  sources: ContentSourcePolicy[],
+  work: (job: SourceJob, outcome: TargetOutcome, opts: Options) => Promise<boolean>,
+): Promise<ContentRunResult> {
+  const opts = resolveOptions(options);
+  const started = opts.clock();
+  const { targets, complete } = await eachSource(sources, (c, outcome) =>
+    work(new SourceJob(policy, c, port, opts, started, time), outcome, opts),
+  );
+  return runResult(time, policy, targets, complete);
+}
+
+/** The three steps in one invocation, shards in parallel: `kura invoke`, the tests and benchmarks. */
+export async function contentBackup(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  options: ContentBackupOptions = {},
+): Promise<ContentRunResult> {
+  const sources = selectSources(policy, options.sources);
+  return eachJob(time, policy, port, options, sources, async (job, outcome, opts) => {
+    const plan = await job.plan(outcome);
+    if (!plan) return true;
+    if (!plan.complete) {
+      outcome.complete = false;
+      return false;
+    }
+    const ranges = shardRanges(plan.boundaries);
+    let done = 0;
+    await inParallel(ranges, opts.shardConcurrency, async (r) => {
+      if (await job.shard(plan, r.shard, outcome)) done++;
+    });
+    if (done < ranges.length) {
+      outcome.complete = false;
+      outcome.actions.push(`${done} of ${ranges.length} shard(s) complete; the next invocation continues`);
+      return false;
+    }
+    await job.finish(plan, outcome, true);
+    return true;
+  });
+}
+
+/** Plan: every selected source's shard plan; `items` are the Map's children once all are planned. */
+export async function planContentBackup(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  options: ContentBackupOptions = {},
+): Promise<ContentPlanResult> {
+  const items: ShardItem[] = [];
+  const sources = selectSources(policy, options.sources);
+  const result = await eachJob(time, policy, port, options, sources, async (job, outcome) => {
+    const plan = await job.plan(outcome);
+    if (!plan) return true;
+    outcome.complete = false;
+    if (!plan.complete) return false;
+    for (const r of shardRanges(plan.boundaries)) items.push({ source: plan.source, shard: r.shard });
+    return true;
+  });
+  return { ...result, items: result.complete ? items : [] };
+}
+
+/** One Map child: one slice of one shard (`complete` when its shard manifest exists). */
+export async function runContentShard(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  item: ShardItem,
+  options: ContentBackupOptions = {},
+): Promise<ContentRunResult> {
+  const sources = [findSource(policy, item.source)];
+  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
+    const saved = await job.readPlan();
+    if (!saved?.plan.complete)
+      throw new Error(
+        `generation ${job.generation} of ${item.source} has no complete shard plan (s3://${policy.vault.bucket}/${vaultLayout.planKey(policy, item.source, job.generation)}); the plan step makes it first`,
+      );
+    outcome.generation = job.generation;
+    outcome.shard = item.shard;
+    const done = await job.shard(saved.plan, item.shard, outcome);
+    outcome.complete = done;
+    return done;
+  });
+}
+
+/** Finish: the index of every selected source whose shards are all complete, then pruning. */
+export async function finishContentBackup(
+  time: Date,
+  policy: Policy,
+  port: ContentPort,
+  options: ContentBackupOptions = {},
+): Promise<ContentRunResult> {
+  const sources = selectSources(policy, options.sources);
+  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
+    const saved = await job.readPlan();
+    if (!saved) {
+      // No plan left (its work files expire) for a generation completed days ago: a replay.
+      if (await job.completedEarlier(outcome)) return true;
+      throw new Error(`generation ${job.generation} of ${outcome.target} was not planned before finishing`);
+    }
+    await job.finish(saved.plan, outcome);
+    return true;
+  });
 }

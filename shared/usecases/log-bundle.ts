@@ -16,8 +16,15 @@
 // A crash before 5 leaves the originals and an uncommitted bundle (redone
 // next run); a crash after 5 leaves originals that step 2 removes. Nothing is
 // lost, nothing bundled twice. Files of a bundled month that arrive late go
-// into the next part.
+// into the next part. Multipart uploads of a group's bundles that a crashed
+// run left incomplete are aborted when the group is next bundled (and by the
+// vault's AbortIncompleteMultipartUpload lifecycle rule).
+//
+// The log-bundle state machine fans the groups out: a plan step lists the due
+// (class, host, month) groups, and a Distributed Map bundles each group in its
+// own invocation (`bundleLogGroup`). `logBundle` does all groups in one.
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
+import { InputError } from '../runtime/errors.ts';
 import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
 import { isAwsError } from '../aws/errors.ts';
 import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
@@ -113,6 +120,33 @@ export async function dueGroups(
   );
 }
 
+/** One child of the log-bundle state machine's Map. */
+export interface GroupItem {
+  logClass: string;
+  host: string;
+  month: string;
+}
+
+/** A multipart upload older than this belongs to no live invocation (Lambda runs 15 minutes at most). */
+export const STALE_UPLOAD_MS = 30 * 60_000;
+
+/** Aborts the group's multipart uploads that a crashed run left behind (their parts are billed until then). */
+async function abortStaleUploads(
+  store: LogStorePort,
+  bucket: string,
+  g: GroupItem,
+  clock: () => Date,
+  outcome: TargetOutcome,
+): Promise<void> {
+  const uploads = await store.incompleteUploads(bucket, bundleMonthPrefix(g.logClass, g.host, g.month));
+  const stale = uploads.filter((u) => clock().getTime() - u.initiated.getTime() > STALE_UPLOAD_MS);
+  for (const u of stale) await store.abortUpload(bucket, u.key, u.uploadId);
+  if (stale.length)
+    outcome.actions.push(
+      `aborted ${stale.length} incomplete multipart upload(s) an earlier run left: ${[...new Set(stale.map((u) => u.key))].join(', ')}`,
+    );
+}
+
 async function removeOriginals(
   store: LogStorePort,
   bucket: string,
@@ -142,6 +176,7 @@ async function bundleGroup(
   metrics: MetricPoint[],
 ) {
   const bucket = policy.vault.bucket;
+  await abortStaleUploads(store, bucket, g, clock, outcome);
   const committed = await committedManifests(store, bucket, g.logClass, g.host, g.month);
 
   // 2. leftovers of a committed part: their bundle was verified before its manifest was written.
@@ -308,5 +343,61 @@ export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts
   const failed = result.targets.filter((t) => t.status === 'failed').length;
   result.metrics.push({ name: 'TargetFailures', value: failed, unit: 'Count' });
   result.ok = failed === 0;
+  return result;
+}
+
+/** The plan step: the due groups, as the Map's items (no bundling). */
+export async function planLogBundle(
+  now: Date,
+  policy: Policy,
+  ports: LogBundlePorts,
+): Promise<RunResult & { items: GroupItem[]; complete: boolean }> {
+  const result = newRunResult(FUNCTION_NAME, now);
+  const logs = policy.logs;
+  if (!logs) {
+    result.warnings.push('the policy has no logs section: nothing to do');
+    return { ...result, items: [], complete: true };
+  }
+  const cutoff = bundleCutoff(now, policy.timezone, logs.keepMonths);
+  result.bundlesBefore = cutoff;
+  const groups = await dueGroups(ports.store, policy, cutoff, result.warnings);
+  const items = groups.map(({ logClass, host, month }) => ({ logClass, host, month }));
+  return { ...result, items, complete: true };
+}
+
+/** One Map child: bundles one (class, host, month) group, listing only that month of that host. */
+export async function bundleLogGroup(
+  now: Date,
+  policy: Policy,
+  ports: LogBundlePorts,
+  item: GroupItem,
+): Promise<RunResult> {
+  const result = newRunResult(FUNCTION_NAME, now);
+  const logs = policy.logs;
+  if (!logs?.classes[item.logClass])
+    throw new InputError([
+      `item.logClass: "${item.logClass}" is not a log class of the policy; expected one of ${Object.keys(logs?.classes ?? {}).join(', ') || '(none)'}`,
+    ]);
+  const cutoff = bundleCutoff(now, policy.timezone, logs.keepMonths);
+  // Never bundle a month the policy still keeps loose, whatever the item says.
+  if (!isBundleDue(item.month, cutoff))
+    throw new InputError([
+      `item.month: ${item.month} is not due for bundling at ${now.toISOString()}; expected a month before ${cutoff}`,
+    ]);
+  const files: Group['files'] = [];
+  for (const obj of await ports.store.list(
+    policy.vault.bucket,
+    loosePrefix(item.logClass, item.host, `${item.month}-`),
+  )) {
+    const ref = parseLooseKey(obj.key);
+    if (ref && ref.host === item.host && ref.day.startsWith(`${item.month}-`)) files.push({ ...ref, obj });
+  }
+  const clock = ports.clock ?? (() => new Date());
+  result.targets = await forEachTarget(
+    [{ ...item, files }],
+    (g) => `${g.logClass}/${g.host}/${g.month}`,
+    (g, outcome) => bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics),
+  );
+  result.ok = result.targets.every((t) => t.status !== 'failed');
   return result;
 }

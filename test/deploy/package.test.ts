@@ -165,20 +165,44 @@ describe('the packaged CloudFormation template', () => {
     expect(code.stdout).toContain(JSON.stringify(policy));
   });
 
-  it('runs one content, log-archive and log-bundle invocation at a time, and lets a content slice time out in Lambda first', () => {
+  it("runs one log-archive invocation at a time, content shards and log groups up to their Map's concurrency, and lets every content step time out in Lambda first", () => {
     // Scheduler delivers at least once: a duplicate run waits instead of racing the first.
-    for (const fn of ['content-backup', 'log-archive', 'log-bundle']) {
-      const [, r] = ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId(fn)) ?? [];
-      expect(r?.Properties?.ReservedConcurrentExecutions, fn).toBe(1);
-    }
+    const [, archive] =
+      ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('log-archive')) ?? [];
+    expect(archive?.Properties?.ReservedConcurrentExecutions).toBe(1);
+    const [, bundle] =
+      ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('log-bundle')) ?? [];
+    const groups = parseCfnYaml(
+      readFileSync(join(ROOT, 'statemachines/log-bundle.asl.yml'), 'utf8'),
+    ) as unknown as {
+      States: Record<
+        string,
+        { MaxConcurrency?: number; ItemProcessor?: { ProcessorConfig?: { Mode?: string } } }
+      >;
+    };
+    expect(groups.States.Groups?.ItemProcessor?.ProcessorConfig?.Mode).toBe('DISTRIBUTED');
+    expect(Number(bundle?.Properties?.ReservedConcurrentExecutions)).toBeGreaterThan(
+      Number(groups.States.Groups?.MaxConcurrency),
+    );
     const [, content] =
       ofType('AWS::Lambda::Function').find(([id]) => id === lambdaLogicalId('content-backup')) ?? [];
+    type State = {
+      TimeoutSeconds?: number;
+      MaxConcurrency?: number;
+      ItemProcessor?: { ProcessorConfig?: { Mode?: string }; States: Record<string, State> };
+    };
     const asl = parseCfnYaml(
       readFileSync(join(ROOT, 'statemachines/content-backup.asl.yml'), 'utf8'),
-    ) as unknown as {
-      States: Record<string, { TimeoutSeconds?: number }>;
-    };
-    expect(asl.States.BackupSlice?.TimeoutSeconds).toBeGreaterThan(Number(content?.Properties?.Timeout));
+    ) as unknown as { States: Record<string, State> };
+    const map = asl.States.Shards;
+    expect(map?.ItemProcessor?.ProcessorConfig?.Mode).toBe('DISTRIBUTED');
+    // Every shard may run at once, with room for a plan or finish step: none is throttled forever.
+    expect(Number(content?.Properties?.ReservedConcurrentExecutions)).toBeGreaterThan(
+      Number(map?.MaxConcurrency),
+    );
+    const timeout = Number(content?.Properties?.Timeout);
+    for (const t of [asl.States.Plan, asl.States.Finish, map?.ItemProcessor?.States.Shard])
+      expect(t?.TimeoutSeconds).toBeGreaterThan(timeout);
   });
 
   it('schedules each deployed target from the policy, in the policy time zone', () => {

@@ -292,6 +292,7 @@ describe('the packaged template as a stack in the emulator', () => {
     const machines = logicalOf('AWS::StepFunctions::StateMachine');
     expect(machines.sort()).toEqual([
       'ContentBackupStateMachine',
+      'LogBundleStateMachine',
       'RestoreStateMachine',
       'ValidationStateMachine',
     ]);

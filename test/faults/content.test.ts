@@ -29,15 +29,15 @@ describe('content class under faults', () => {
   it('reports the interrupted generation after a crash between copy and manifest, and the rerun completes it', async () => {
     const r = await crashAndRerun(content, reference, point('between copy and manifest: mid-copies'));
     expect(r.orphansAfterCrash.map((o) => o.kind)).toEqual(['checkpoint']);
-    expect(r.orphansAfterCrash[0]?.reason).toContain('has no manifest');
+    expect(r.orphansAfterCrash[0]?.reason).toContain('has no index');
   });
 
-  it('reports a half-written generation (summary, no manifest), and the rerun writes the manifest', async () => {
-    const r = await crashAndRerun(content, reference, point('summary written, manifest not'));
+  it('reports a half-written generation (summary, no index), and the rerun writes the index', async () => {
+    const r = await crashAndRerun(content, reference, point('summary written, index not'));
     expect(r.orphansAfterCrash.map((o) => o.kind).sort()).toEqual(['checkpoint', 'manifest']);
   });
 
-  it('prunes on the rerun when the crash came after the manifest but before pruning', async () => {
+  it('prunes on the rerun when the crash came after the index but before pruning', async () => {
     const r = await crashAndRerun(content, reference, point('mid-prune'));
     expect(r.orphansAfterCrash).toEqual([]);
   });

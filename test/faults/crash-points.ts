@@ -25,18 +25,16 @@ export const CRASH_POINTS: Record<ClassName, CrashPoint[]> = {
     { name: 'between copy and manifest: first copy done', step: 0, when: 'after', at: op('s3:CopyObject') },
     { name: 'between copy and manifest: mid-copies', step: 1, when: 'after', at: op('s3:CopyObject', 2) },
     {
-      name: 'summary written, manifest not',
+      name: 'summary written, index not',
       step: 1,
       when: 'before',
-      at: (r) =>
-        r.operation === 's3:PutObject' && r.path.endsWith('.jsonl.gz') && r.path.includes('/generations/'),
+      at: (r) => r.operation === 's3:PutObject' && r.path.endsWith('.index.json'),
     },
     {
-      name: 'mid-prune: manifest written, older generation not pruned',
+      name: 'mid-prune: index written, older generation not pruned',
       step: 2,
       when: 'after',
-      at: (r) =>
-        r.operation === 's3:PutObject' && r.path.endsWith('.jsonl.gz') && r.path.includes('/generations/'),
+      at: (r) => r.operation === 's3:PutObject' && r.path.endsWith('.index.json'),
     },
   ],
   logs: [

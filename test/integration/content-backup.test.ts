@@ -253,7 +253,7 @@ describe('content backup', () => {
     });
     const opts = { chunkKeys: 3, concurrency: 1 };
     const a = contentBackup(day(0), f.policy, stalling, opts);
-    const checkpoint = `${vaultLayout.workPrefix(f.policy, f.name)}2026-11-02/checkpoint.json`;
+    const checkpoint = vaultLayout.shardCheckpointKey(f.policy, f.name, '2026-11-02', 0);
     while (!stalled || !(await real.head({ bucket: f.policy.vault.bucket, key: checkpoint })))
       await new Promise((r) => setTimeout(r, 20));
 
@@ -268,7 +268,7 @@ describe('content backup', () => {
     expect(first.targets[0]?.actions).toContainEqual(
       'generation 2026-11-02 was continued by another run: this invocation stopped, nothing was overwritten',
     );
-    const manifestKey = vaultLayout.manifestKey(f.policy, f.name, '2026-11-02');
+    const manifestKey = vaultLayout.indexKey(f.policy, f.name, '2026-11-02');
     const manifestVersions = await clients
       .get(S3Client)
       .send(new ListObjectVersionsCommand({ Bucket: f.policy.vault.bucket, Prefix: manifestKey }));

@@ -1,9 +1,9 @@
 // Orphan finder (content class): generations that were started and never
-// finished (a checkpoint, or a summary, without the generation's manifest).
-// The manifest is the generation: without it the copies already in the vault
+// finished (a plan, or a summary, without the generation's index).
+// The index is the generation: without it the copies already in the vault
 // belong to no recovery point. A rerun for the same day continues it. Only
 // generations newer than the newest complete one count: older work files
-// belong to pruned generations (their manifests carry a delete marker) or to
+// belong to pruned generations (their indexes carry a delete marker) or to
 // a day that a later complete generation superseded.
 
 import type { Deps } from '../../aws/deps.ts';
@@ -22,15 +22,17 @@ export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[
     const summaries = new Map<string, Date>();
     for (const o of await tolerate(['notFound'], () => store.list(bucket, generations), [])) {
       const rest = o.key.slice(generations.length);
-      const m = /^(\d{4}-\d{2}-\d{2})\.(jsonl\.gz|summary\.json)$/.exec(rest);
+      // A generation is complete with its index (or, written before sharding, its single manifest).
+      const m = /^(\d{4}-\d{2}-\d{2})\.(jsonl\.gz|index\.json|summary\.json)$/.exec(rest);
       if (!m) continue;
-      if (m[2] === 'jsonl.gz') done.add(m[1] as string);
+      if (m[2] !== 'summary.json') done.add(m[1] as string);
       else summaries.set(m[1] as string, o.lastModified);
     }
     const work = vaultLayout.workPrefix(policy, c.name);
     const started = new Map<string, Date>();
     for (const o of await tolerate(['notFound'], () => store.list(bucket, work), [])) {
-      const m = /^(\d{4}-\d{2}-\d{2})\/checkpoint\.json$/.exec(o.key.slice(work.length));
+      // The plan is written before the first copy of a generation.
+      const m = /^(\d{4}-\d{2}-\d{2})\/plan\.json$/.exec(o.key.slice(work.length));
       if (m) started.set(m[1] as string, o.lastModified);
     }
     const newest = [...done].sort().at(-1) ?? '';
@@ -39,9 +41,9 @@ export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[
       out.push({
         class: 'content',
         kind: 'checkpoint',
-        id: `s3://${bucket}/${work}${g}/checkpoint.json`,
+        id: `s3://${bucket}/${work}${g}/plan.json`,
         region: policy.region,
-        reason: `generation ${g} of ${c.name} was started but has no manifest (a run in progress, or one that stopped): a content-backup run for ${g} continues it; until then its copies belong to no generation`,
+        reason: `generation ${g} of ${c.name} was started but has no index (a run in progress, or one that stopped): a content-backup run for ${g} continues it; until then its copies belong to no generation`,
         time: at.toISOString(),
       });
     }
@@ -52,7 +54,7 @@ export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[
         kind: 'manifest',
         id: `s3://${bucket}/${generations}${g}.summary.json`,
         region: policy.region,
-        reason: `half-written generation ${g} of ${c.name}: its summary exists but not its manifest; a content-backup run for ${g} writes the manifest`,
+        reason: `half-written generation ${g} of ${c.name}: its summary exists but not its index; a content-backup run for ${g} writes the index`,
         time: at.toISOString(),
       });
     }
