@@ -10,7 +10,7 @@ import {
   parseTarget,
   resolveGeneration,
   restoreGeneration,
-} from '../../shared/usecases/content-restore.ts';
+} from '../../shared/restore/content-generation.ts';
 import { commandDeps, confirmChange, printJson } from '../support/context.ts';
 
 interface Opts {

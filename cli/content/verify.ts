@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { InputError, KuraError } from '../../shared/runtime/errors.ts';
-import { resolveGeneration, verifyGeneration } from '../../shared/usecases/content-restore.ts';
+import { resolveGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { commandDeps, printJson } from '../support/context.ts';
 
 interface Opts {

@@ -11,7 +11,7 @@ import {
   executeLogRestore,
   planLogRestore,
   validateRestoreRequest,
-} from '../../shared/usecases/log-restore.ts';
+} from '../../shared/restore/log-files.ts';
 import { commandDeps, confirmChange, printJson } from '../support/context.ts';
 
 interface Opts {

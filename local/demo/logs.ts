@@ -18,7 +18,7 @@ import { addMonths } from '../../shared/domain/logs/months.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { addDays, localDate } from '../../shared/policy/calendar.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
-import { executeLogRestore, planLogRestore } from '../../shared/usecases/log-restore.ts';
+import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { ensureVault } from '../vault.ts';
 import type { DemoStep } from './types.ts';
 

@@ -208,3 +208,35 @@ export async function* concatEntries(
 ): AsyncGenerator<ManifestEntry> {
   for (const s of sources) yield* s();
 }
+
+/** What a shard (and, summed, a generation) listed, copied and kept. */
+export interface ShardCounts {
+  listed: number;
+  copied: number;
+  copiedBytes: number;
+  reused: number;
+  unchanged: number;
+  deleted: number;
+  archivedCount: number;
+}
+
+/** The summary a finished generation writes beside its index. */
+export interface GenerationSummary extends Omit<ShardCounts, 'archivedCount'> {
+  generation: string;
+  startedAt: string;
+  previous?: string;
+  archivedCount?: number;
+  archived?: string[];
+  source: string;
+  /** The scheduled time of the run (ISO). */
+  time: string;
+  sourceUrl: string;
+  finishedAt: string;
+  objects: number;
+  bytes: number;
+  shards: number;
+  /** Keys deleted in the source since the previous generation (first 10,000). */
+  deletedKeys: string[];
+  /** The generation's index (its shard manifests). */
+  manifest: string;
+}

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { localDate } from '../policy/calendar.ts';
 import type { ContentSourcePolicy, Policy } from '../policy/schema.ts';
+import { InputError } from '../runtime/errors.ts';
 import type { LifecycleRule } from './lifecycle/index.ts';
 
 /** One object of a generation: a line of the manifest. */
@@ -331,4 +332,16 @@ export function contentLifecycleRules(policy: Policy): LifecycleRule[] {
       Why: `content ${c.name}: checkpoint parts of runs in progress are needed only until their manifest is written`,
     },
   ]);
+}
+
+/** A content source of the policy by name, or an InputError naming the known ones. */
+export function findSource(policy: Policy, name: string): ContentSourcePolicy {
+  const c = policy.content.find((s) => s.name === name);
+  if (!c) {
+    const known = policy.content.map((s) => s.name).join(', ') || '(none)';
+    throw new InputError([
+      `--source: no content source named "${name}" in the policy; expected one of ${known}`,
+    ]);
+  }
+  return c;
 }

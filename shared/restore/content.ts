@@ -8,8 +8,9 @@ import { S3ContentAdapter } from '../aws/content.ts';
 import { parseS3Url, vaultLayout } from '../domain/content.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
-import { type GenerationSummary, listGenerations } from '../usecases/content-backup.ts';
-import { restoreGeneration } from '../usecases/content-restore.ts';
+import { listGenerations } from '../aws/content-generations.ts';
+import type { GenerationSummary } from '../domain/content-shards.ts';
+import { restoreGeneration } from './content-generation.ts';
 import type {
   CreatedResource,
   IsolatedTarget,

@@ -21,7 +21,7 @@ import { compareWithManifest, parseManifest } from '../domain/logs/manifest.ts';
 import { lastDayOfMonth, monthsBetween } from '../domain/logs/months.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
-import { executeLogRestore, planLogRestore } from '../usecases/log-restore.ts';
+import { executeLogRestore, planLogRestore } from './log-files.ts';
 import type {
   CreatedResource,
   IsolatedTarget,

@@ -18,12 +18,14 @@ import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
 import { inParallel } from '../aws/content.ts';
+import { listGenerations, readIndex } from '../aws/content-generations.ts';
 import { isAwsError } from '../aws/errors.ts';
 import {
   ARCHIVE_CLASSES,
   type ContentSource,
   compareKeys,
   contentSource,
+  findSource,
   diffChunk,
   encodeManifest,
   GENERATION_NAME,
@@ -36,10 +38,12 @@ import {
 import {
   BoundaryPicker,
   type GenerationIndex,
+  type GenerationSummary,
   type IndexedShard,
   manifestEntries,
   PreviousCursor,
   rangesOverlap,
+  type ShardCounts,
   type ShardRange,
   shardRanges,
 } from '../domain/content-shards.ts';
@@ -93,16 +97,6 @@ export interface GenerationPlan {
   listing?: { after?: string; seen: number; waiting?: string };
 }
 
-interface ShardCounts {
-  listed: number;
-  copied: number;
-  copiedBytes: number;
-  reused: number;
-  unchanged: number;
-  deleted: number;
-  archivedCount: number;
-}
-
 /** Saved in the vault after every chunk of a shard; read back by the next invocation and by finish. */
 export interface ShardCheckpoint extends ShardCounts {
   shard: number;
@@ -118,26 +112,6 @@ export interface ShardCheckpoint extends ShardCounts {
   stopped?: boolean;
   /** Set when the shard manifest is written. */
   done?: Omit<IndexedShard, 'shard' | 'after' | 'upTo'>;
-}
-
-export interface GenerationSummary extends Omit<ShardCounts, 'archivedCount'> {
-  generation: string;
-  startedAt: string;
-  previous?: string;
-  archivedCount?: number;
-  archived?: string[];
-  source: string;
-  /** The scheduled time of the run (ISO). */
-  time: string;
-  sourceUrl: string;
-  finishedAt: string;
-  objects: number;
-  bytes: number;
-  shards: number;
-  /** Keys deleted in the source since the previous generation (first 10,000). */
-  deletedKeys: string[];
-  /** The generation's index (its shard manifests). */
-  manifest: string;
 }
 
 export interface ContentRunResult extends RunResult {
@@ -168,87 +142,15 @@ const DELETED_KEYS_RECORDED = 10_000;
 /** Per shard, in its checkpoint (the summary takes the first 10,000 over all shards). */
 const KEYS_RECORDED_PER_SHARD = 1_000;
 
-/** Complete generations of a source, newest first (from the indexes and single manifests in the vault). */
-export async function listGenerations(port: ContentPort, policy: Policy, name: string): Promise<string[]> {
-  const keys = await port.listKeys(policy.vault.bucket, vaultLayout.generationsPrefix(policy, name));
-  const gens = new Set(keys.map(generationOfManifestKey).filter((g): g is string => g !== undefined));
-  return [...gens].sort().reverse();
-}
-
-export async function readIndex(
-  port: ContentPort,
-  policy: Policy,
-  name: string,
-  generation: string,
-): Promise<GenerationIndex | undefined> {
-  const body = await port.get({
-    bucket: policy.vault.bucket,
-    key: vaultLayout.indexKey(policy, name, generation),
-  });
-  return body ? (JSON.parse(body.toString('utf8')) as GenerationIndex) : undefined;
-}
-
-/** The manifests that hold a generation's entries, in key order (undefined when it does not exist). */
-export async function generationManifests(
-  port: ContentPort,
-  policy: Policy,
-  name: string,
-  generation: string,
-): Promise<{ key: string; sha256?: string; objects?: number }[] | undefined> {
-  const index = await readIndex(port, policy, name, generation);
-  if (index) return index.shards.map((s) => ({ key: s.key, sha256: s.sha256, objects: s.objects }));
-  const single = vaultLayout.manifestKey(policy, name, generation);
-  return (await port.head({ bucket: policy.vault.bucket, key: single })) ? [{ key: single }] : undefined;
-}
-
-/**
- * A generation's entries in key order, streamed shard by shard (never the
- * whole generation in memory). A shard manifest whose bytes do not match the
- * SHA-256 its index records is an error, not a silent partial generation.
- */
-export async function* streamManifests(
-  port: ContentPort,
-  bucket: string,
-  manifests: readonly { key: string; sha256?: string }[],
-): AsyncGenerator<ManifestEntry> {
-  for (const m of manifests) {
-    const hash = createHash('sha256');
-    async function* hashed(): AsyncGenerator<Uint8Array> {
-      for await (const c of port.read({ bucket, key: m.key })) {
-        hash.update(c);
-        yield c;
-      }
-    }
-    yield* manifestEntries(hashed());
-    if (m.sha256 && hash.digest('base64') !== m.sha256)
-      throw new Error(`s3://${bucket}/${m.key}: its SHA-256 does not match the generation's index`);
-  }
-}
-
-/** All entries of a generation (for callers that need them at once), or undefined when it does not exist. */
-export async function readManifest(
-  port: ContentPort,
-  policy: Policy,
-  name: string,
-  generation: string,
-): Promise<ManifestEntry[] | undefined> {
-  const manifests = await generationManifests(port, policy, name, generation);
-  if (!manifests) return undefined;
-  const out: ManifestEntry[] = [];
-  for await (const e of streamManifests(port, policy.vault.bucket, manifests)) out.push(e);
-  return out;
-}
-
-export function findSource(policy: Policy, name: string): ContentSourcePolicy {
-  const c = policy.content.find((s) => s.name === name);
-  if (!c) {
-    const known = policy.content.map((s) => s.name).join(', ') || '(none)';
-    throw new InputError([
-      `--source: no content source named "${name}" in the policy; expected one of ${known}`,
-    ]);
-  }
-  return c;
-}
+export {
+  generationManifests,
+  listGenerations,
+  readIndex,
+  readManifest,
+  streamManifests,
+} from '../aws/content-generations.ts';
+export { findSource } from '../domain/content.ts';
+export type { GenerationSummary } from '../domain/content-shards.ts';
 
 /** Another invocation wrote the checkpoint, plan or index this one was about to write (a duplicate delivery). */
 class ConcurrentRunError extends Error {

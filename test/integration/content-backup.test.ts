@@ -6,7 +6,7 @@ import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
-import { verifyGeneration } from '../../shared/usecases/content-restore.ts';
+import { verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { contentBackup, listGenerations, readManifest } from '../../shared/usecases/content-backup.ts';
 import {
   type ContentFixture,

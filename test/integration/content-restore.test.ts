@@ -11,7 +11,7 @@ import {
   resolveGeneration,
   restoreGeneration,
   verifyGeneration,
-} from '../../shared/usecases/content-restore.ts';
+} from '../../shared/restore/content-generation.ts';
 import {
   type ContentFixture,
   contentFixture,

@@ -17,7 +17,7 @@ import {
   readManifest,
   runContentShard,
 } from '../../shared/usecases/content-backup.ts';
-import { restoreGeneration, verifyGeneration } from '../../shared/usecases/content-restore.ts';
+import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { type ContentFixture, contentFixture, deleteSource, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 

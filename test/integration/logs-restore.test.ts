@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { logsRestoreStep } from '../../shared/restore/logs.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
-import { executeLogRestore, planLogRestore } from '../../shared/usecases/log-restore.ts';
+import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { accessLog, bytesOf, keys, type LogsWorld, logsWorld, putLoose } from '../support/logs.ts';

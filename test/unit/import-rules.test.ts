@@ -118,9 +118,15 @@ describe('import rules (docs/architecture.md)', () => {
     expect(show(bad)).toEqual([]);
   });
 
-  it('only shared/aws talks to AWS: use cases, validation checks, policy, runtime and the edge import no SDK client', () => {
-    // shared/restore is on its way (its SDK calls move into shared/aws on another branch); add it here then.
-    const layers = ['shared/usecases', 'shared/validation', 'shared/policy', 'shared/runtime', 'shared/edge'];
+  it('only shared/aws talks to AWS: use cases, restore steps, validation checks, policy, runtime and the edge import no SDK client', () => {
+    const layers = [
+      'shared/usecases',
+      'shared/restore',
+      'shared/validation',
+      'shared/policy',
+      'shared/runtime',
+      'shared/edge',
+    ];
     const bad = layers.flatMap(inGroup).filter((i) => i.to.startsWith('@aws-sdk/client-'));
     expect(show(bad)).toEqual([]);
   });

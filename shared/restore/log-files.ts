@@ -1,4 +1,4 @@
-// Use case (logs, restore): bring back the logs of one (class, host) for a
+// Restore (logs, restore): bring back the logs of one (class, host) for a
 // day range, from loose files and from committed bundles alike, to a sink (a
 // local folder or an S3 prefix). Every file written is checked against the
 // SHA-256 S3 or the bundle's manifest holds for it; a mismatch fails the

@@ -1,4 +1,4 @@
-// Use cases (content class): put a generation back (all of it, or a sample)
+// Restore (content class): put a generation back (all of it, or a sample)
 // under a prefix of any bucket, and verify a generation by re-reading the
 // vault's bytes and comparing them with the manifest's S3-computed SHA-256.
 // A whole generation is streamed shard by shard in batches (never the whole
@@ -9,6 +9,7 @@ import { inParallel } from '../aws/content.ts';
 import { isAwsError, isUnknownVersion } from '../aws/errors.ts';
 import {
   compareKeys,
+  findSource,
   GENERATION_NAME,
   type ListedObject,
   type ManifestEntry,
@@ -20,13 +21,7 @@ import {
 import type { Policy } from '../policy/schema.ts';
 import { assertInsideTarget } from '../domain/restore-paths.ts';
 import { InputError } from '../runtime/errors.ts';
-import {
-  findSource,
-  generationManifests,
-  listGenerations,
-  readManifest,
-  streamManifests,
-} from './content-backup.ts';
+import { generationManifests, listGenerations, readManifest, streamManifests } from '../aws/content-generations.ts';
 
 /** Entries restored or verified at once: the memory bound of a whole-generation run. */
 const BATCH = 1_000;
