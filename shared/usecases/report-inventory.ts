@@ -2,12 +2,15 @@
 // the day-by-day presence of logs, the databases the selector picks (so a
 // source with no point at all still shows as a gap), their PITR state, the
 // validation reports and the orphans, and hands them to the pure report.
+import { S3FirstPointLedger } from '../aws/first-points.ts';
+import type { FirstPoint } from '../domain/first-points.ts';
 import { RdsAdapter } from '../aws/rds.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
+import { pitrWindow } from '../restore/database-pitr.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
@@ -62,6 +65,20 @@ async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<P
   return [...days.values()];
 }
 
+/** The vault's first-point records; none yet (or no vault) is an empty map, a failed read a note. */
+export async function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<string, FirstPoint>> {
+  try {
+    return await new S3FirstPointLedger(deps.clients, deps.policy).readAll();
+  } catch (err) {
+    const e = err as Error;
+    if (e.name !== 'NoSuchBucket')
+      notes.push(
+        `first-point records could not be read (${e.name}: ${e.message}); gaps are counted from the oldest point present`,
+      );
+    return new Map();
+  }
+}
+
 export interface InventoryReportOptions {
   at: Date;
   days: number;
@@ -73,7 +90,7 @@ export async function buildInventoryReport(
 ): Promise<InventoryReport> {
   const { policy, clients } = deps;
   const notes: string[] = [];
-  const [items, databases, reports, orphans] = await Promise.all([
+  const [items, databases, reports, orphans, firstPoints] = await Promise.all([
     inventory(deps),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
     listReports(deps).catch((e: Error) => {
@@ -82,6 +99,7 @@ export async function buildInventoryReport(
       return [];
     }),
     findOrphans(deps),
+    readFirstPoints(deps, notes),
   ]);
   const validations: ValidationReport[] = [];
   for (const r of reports) {
@@ -95,6 +113,14 @@ export async function buildInventoryReport(
   const logItems = items.filter((p) => p.class === 'logs');
   const series = [...items.filter((p) => p.class !== 'logs'), ...(await logDayPoints(deps, logItems, from))];
   const mine = databases.filter((d) => selected(d, policy));
+  const windows = await Promise.all(mine.map((d) => pitrWindow(clients, d.id)));
+  const unrecorded = [...new Set(series.map((p) => `${p.class} ${p.source}`))].filter(
+    (k) => !firstPoints.has(k),
+  );
+  if (unrecorded.length)
+    notes.push(
+      `no first-point record in the vault for ${unrecorded.join(', ')}: their expected points are counted from the oldest point present until a backup run records one (ledger/first-points/)`,
+    );
   notes.push(
     'a point answers the scheduled run whose interval [run, next run) holds its kura:time; logs answer per day (a loose file or a committed bundle of that month)',
   );
@@ -109,7 +135,13 @@ export async function buildInventoryReport(
       ...policy.content.map((c) => ({ class: 'content' as const, source: c.name })),
       ...mine.map((d) => ({ class: 'database' as const, source: d.id })),
     ],
-    pitr: mine.map((d) => ({ source: d.id, latestRestorableTime: d.latestRestorableTime?.toISOString() })),
+    pitr: mine.map((d, n) => ({
+      source: d.id,
+      latestRestorableTime: d.latestRestorableTime?.toISOString(),
+      earliestRestorableTime: windows[n]?.earliest?.toISOString(),
+      backupRetentionDays: d.backupRetentionDays,
+    })),
+    firstRecorded: firstPoints,
     validations,
     orphans,
     notes,

@@ -193,6 +193,28 @@ describe('series coverage', () => {
     ]);
   });
 
+  it('counts expected points from the recorded first point, so deleted oldest points are gaps', () => {
+    // The two oldest of 7 daily points are gone; the vault recorded the first one.
+    const pts = days(16, 21).map((d) => dbPoint(d)); // points of 11-16..11-21 answer the 11-17..11-22 runs
+    const without = sourceCoverage(policy(), 'database', 'shop-db', pts.slice(2), { at: AT, days: 7 });
+    const withRecord = sourceCoverage(policy(), 'database', 'shop-db', pts.slice(2), {
+      at: AT,
+      days: 7,
+      firstRecorded: '2026-11-16T19:00:00.000Z',
+    });
+    expect(without?.gaps).toEqual([]);
+    expect(without?.countedFrom?.basis).toBe('oldest point present');
+    expect(withRecord?.gaps).toEqual([
+      {
+        from: '2026-11-16T19:00:00.000Z',
+        to: '2026-11-17T19:00:00.000Z',
+        local: '2026-11-17 04:00 Asia/Tokyo .. 2026-11-18 04:00 Asia/Tokyo',
+        missed: 2,
+      },
+    ]);
+    expect(withRecord?.countedFrom).toEqual({ time: '2026-11-16T19:00:00.000Z', basis: 'vault record' });
+  });
+
   it('does not call points pruned by the retention gaps', () => {
     // 7 days kept, 30-day window: the older 23 days are expired, not missing.
     const pts = days(15, 21).map((d) => dbPoint(d));
@@ -310,7 +332,17 @@ describe('inventory report', () => {
     });
     const db = r.classes.find((c) => c.class === 'database');
     expect(db?.achievedRpoMinutes).toBe(300);
-    expect(db?.pitr).toEqual([{ source: 'shop-db', lagMinutes: 3, targetMinutes: 5 }]);
+    expect(db?.pitr).toEqual([
+      {
+        source: 'shop-db',
+        retentionDays: 7,
+        latest: '2026-11-21T23:57:00.000Z',
+        targetDays: 7,
+        lagMinutes: 3,
+        targetMinutes: 5,
+        drift: [],
+      },
+    ]);
     expect(db?.rto).toEqual({ runId: '202611210000', measuredMinutes: 12, targetMinutes: 30, within: true });
     expect(db?.newestValidated?.id).toBe('kura-shop-db-202611191900');
     expect(db?.gaps).toBe(1);

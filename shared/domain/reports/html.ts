@@ -33,7 +33,8 @@ th{background:#f6f8fa}tr.bad td{background:#ffebe9}tr.warn td{background:#fff8c5
 .b-ok{background:${COLOURS.ok}}.b-bad{background:${COLOURS.missing}}.b-warn{background:${COLOURS.warn}}
 code,small{color:#57606a}svg{display:block;max-width:100%;height:auto;margin:6px 0}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border:1px solid #8c959f}
-.note{background:#f6f8fa;border-left:4px solid #8c959f;padding:6px 10px;margin:8px 0}`;
+.note{background:#f6f8fa;border-left:4px solid #8c959f;padding:6px 10px;margin:8px 0}
+li.gap{color:${COLOURS.missing};font-weight:600}`;
 
 /** The whole page. `body` is trusted HTML built with this module's helpers. */
 export function page(title: string, subtitle: string, body: string): string {
