@@ -79,6 +79,12 @@ export async function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<
   }
 }
 
+/** When kura first recorded a backup of anything: months before it are not missed validations. */
+export function earliestBackup(firstPoints: Map<string, FirstPoint>): Date | undefined {
+  const times = [...firstPoints.values()].map((f) => Date.parse(f.time)).sort((a, b) => a - b);
+  return times[0] === undefined ? undefined : new Date(times[0]);
+}
+
 export interface InventoryReportOptions {
   at: Date;
   days: number;

@@ -571,6 +571,7 @@ export async function reportValidation(
     leftovers,
     problems,
     previous: null,
+    ...(deps.clients.endpoint ? { emulatorEndpoint: deps.clients.endpoint } : {}),
   });
   // Passed recovery points are tagged before the report is sealed, so the report can say so.
   for (const it of report.items) {

@@ -224,6 +224,14 @@ export function driftFindings(rep: LifecycleReport): string[] {
   ];
 }
 
+/** Every drift counted, protections and rules alike: the badge an auditor reads first. */
+export function driftSummary(rep: LifecycleReport): string {
+  const protections = (rep.drift ?? []).filter((d) => !d.ok).length;
+  const rules = driftFindings(rep).length - protections;
+  if (protections + rules === 0) return 'No drift: the vault carries every protection and rule the policy asks for.';
+  return `${protections + rules} drift(s): ${protections} vault protection(s) and ${rules} lifecycle rule(s) differ from the policy.`;
+}
+
 const DRIFT_HEAD = ['check', 'expected (policy)', 'actual (bucket)', 'result', 'from'];
 const driftCells = (d: DriftCheck) => [d.check, d.expected, d.actual, d.ok ? 'ok' : 'DRIFT', d.source];
 const COST_HEAD = [
@@ -252,6 +260,8 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
     `# Vault lifecycle: ${rep.bucket}`,
     '',
     `Generated ${rep.generatedAt}. Vault: ${rep.vault}.`,
+    '',
+    `**${driftSummary(rep)}**`,
     '',
   ];
   if (rep.drift) {
@@ -381,7 +391,10 @@ function costChart(c: CostReport): string {
 }
 
 export function lifecycleHtml(rep: LifecycleReport): string {
-  const parts: string[] = [];
+  const total = driftFindings(rep).length;
+  const parts: string[] = [
+    `<p>${badge(total ? `${total} drift(s)` : 'no drift', total ? 'bad' : 'ok')} ${esc(driftSummary(rep))}</p>`,
+  ];
   if (rep.drift) {
     const bad = rep.drift.filter((d) => !d.ok).length;
     parts.push(
@@ -425,8 +438,9 @@ export function lifecycleHtml(rep: LifecycleReport): string {
   for (const c of rep.classes) {
     const state = (r: RuleRow) =>
       r.onBucket === 'match' ? 'good' : r.onBucket === 'not checked' ? undefined : 'bad';
+    const off = c.rules.filter((r) => r.onBucket === 'missing' || r.onBucket === 'differs').length;
     parts.push(
-      `<h2>${esc(c.name)}</h2><p>Policy: ${esc(c.policy)}</p>`,
+      `<h2>${esc(c.name)}${off ? ` ${badge(`${off} drift(s)`, 'bad')}` : ''}</h2><p>Policy: ${esc(c.policy)}</p>`,
       table(HEAD, c.rules.map(rowCells), (i) => {
         const r = c.rules[i];
         return r ? state(r) : undefined;
