@@ -29,7 +29,7 @@ function daysOf(month: string): string[] {
  * committed bundle of D's month, is D's point. Inventory lists logs per
  * bundle and per host, so the days are read here.
  */
-async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
+export async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
   if (!deps.policy.logs) return [];
   const days = new Map<string, Point>();
   const add = (source: string, day: string, id: string, status: string) => {
@@ -79,6 +79,15 @@ export async function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<
   }
 }
 
+/** The validation reports in the vault; none (or no vault) is an empty list, a failed read a note. */
+export function readReports(deps: Deps, notes: string[]): Promise<{ key: string; body: string }[]> {
+  return listReports(deps).catch((e: Error) => {
+    if (e.name !== 'NoSuchBucket')
+      notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
+    return [];
+  });
+}
+
 /** When kura first recorded a backup of anything: months before it are not missed validations. */
 export function earliestBackup(firstPoints: Map<string, FirstPoint>): Date | undefined {
   const times = [...firstPoints.values()].map((f) => Date.parse(f.time)).sort((a, b) => a - b);
@@ -88,6 +97,8 @@ export function earliestBackup(firstPoints: Map<string, FirstPoint>): Date | und
 export interface InventoryReportOptions {
   at: Date;
   days: number;
+  /** What the caller has read already (the compliance report reads them too). */
+  read?: { firstPoints: Map<string, FirstPoint>; reports: { key: string; body: string }[] };
 }
 
 export async function buildInventoryReport(
@@ -99,13 +110,9 @@ export async function buildInventoryReport(
   const [items, databases, reports, orphans, firstPoints] = await Promise.all([
     inventory(deps),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
-    listReports(deps).catch((e: Error) => {
-      if (e.name !== 'NoSuchBucket')
-        notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
-      return [];
-    }),
+    opts.read?.reports ?? readReports(deps, notes),
     findOrphans(deps),
-    readFirstPoints(deps, notes),
+    opts.read?.firstPoints ?? readFirstPoints(deps, notes),
   ]);
   const validations: ValidationReport[] = [];
   for (const r of reports) {

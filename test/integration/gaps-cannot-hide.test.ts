@@ -15,13 +15,14 @@ import type { Clients } from '../../shared/aws/clients.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { ensureVault } from '../../shared/aws/vault.ts';
 import { firstPointKey } from '../../shared/domain/first-points.ts';
+import type { ComplianceReport } from '../../shared/domain/reports/compliance.ts';
 import type { InventoryReport } from '../../shared/domain/reports/inventory.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { runKura } from '../support/kura-cli.ts';
+import { type Ran, runKura } from '../support/kura-cli.ts';
 import { createDatabase } from '../support/rds.ts';
 
 // rds-snapshot fires at 04:00 Asia/Tokyo = 19:00 UTC the day before.
@@ -79,20 +80,27 @@ beforeAll(async () => {
   writeFileSync(policyFile, stringify(policy));
 });
 
-const inventory = () =>
-  runKura([
-    '--policy',
-    policyFile,
-    'report',
-    'inventory',
-    '--format',
-    'json',
-    '--check',
-    '--at',
-    AT,
-    '--days',
-    '10',
-  ]);
+const kura = (...args: string[]) => runKura(['--policy', policyFile, 'report', ...args]);
+const inventoryArgs = ['inventory', '--at', AT, '--days', '10'];
+const complianceArgs = ['compliance', '--from', '2026-11-01', '--to', AT];
+const controlOf = (rep: ComplianceReport, id: string) => rep.controls.find((c) => c.id === id);
+
+/** The reports of one state of the estate, each run once through the real command (they take seconds). */
+function reports(state: string) {
+  const runs = new Map<string, Promise<Ran>>();
+  const once = (key: string, args: string[]) => {
+    if (!runs.has(`${state} ${key}`)) runs.set(`${state} ${key}`, kura(...args));
+    return runs.get(`${state} ${key}`) as Promise<Ran>;
+  };
+  return {
+    inventory: () => once('inventory', [...inventoryArgs, '--format', 'json', '--check']),
+    inventoryTable: () => once('inventory table', inventoryArgs),
+    compliance: () => once('compliance', [...complianceArgs, '--format', 'json', '--check']),
+    complianceCsv: () => once('compliance csv', [...complianceArgs, '--format', 'csv']),
+  };
+}
+const intact = reports('intact');
+const deleted = reports('oldest deleted');
 
 describe('first recovery point of each source, kept in the vault', () => {
   it('is written by the first backup run and not moved by later runs or a re-run', async () => {
@@ -124,14 +132,12 @@ describe('first recovery point of each source, kept in the vault', () => {
     };
     await ledger.note(point, 'test', new Date('2026-11-01T19:05:00Z'));
     // Act
-    await clients
-      .get(S3Client)
-      .send(
-        new DeleteObjectCommand({
-          Bucket: deps.policy.vault.bucket,
-          Key: firstPointKey('database', point.source),
-        }),
-      );
+    await clients.get(S3Client).send(
+      new DeleteObjectCommand({
+        Bucket: deps.policy.vault.bucket,
+        Key: firstPointKey('database', point.source),
+      }),
+    );
     const afterDelete = (await ledger.readAll()).get(`database ${point.source}`);
     await ledger.note({ ...point, id: 'kura-v-2', time: '2026-11-20T19:00:00.000Z' }, 'test', new Date());
     const afterRewrite = (await ledger.readAll()).get(`database ${point.source}`);
@@ -143,7 +149,7 @@ describe('first recovery point of each source, kept in the vault', () => {
 
 describe('deleted oldest points are red gaps with their dates', () => {
   it('passes --check while every point is there, with expected points counted from the vault record', async () => {
-    const r = await inventory();
+    const r = await intact.inventory();
     const rep = JSON.parse(r.stdout) as InventoryReport;
     const s = rep.series.find((x) => x.source === db);
     expect(s).toMatchObject({ expected: 7, present: 7, gaps: [] });
@@ -151,6 +157,10 @@ describe('deleted oldest points are red gaps with their dates', () => {
     // Only the short point-in-time window of the other database fails the check.
     expect(r.code, r.stderr).toBe(1);
     expect(rep.series.find((x) => x.source === shortDb)?.gaps).toEqual([]);
+    const c = JSON.parse((await intact.compliance()).stdout) as ComplianceReport;
+    expect(controlOf(c, `database/${db}/schedule`)?.status).toBe('PASS');
+    expect(controlOf(c, `database/${db}/retention`)?.status).toBe('PASS');
+    expect(controlOf(c, `database/${db}/dr-copy`)?.status).toBe('PASS');
   });
 
   it('fails --check naming the dates once the two oldest snapshots are deleted in both regions', async () => {
@@ -160,8 +170,8 @@ describe('deleted oldest points are red gaps with their dates', () => {
         await clients.get(RDSClient, region).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: id }));
     expect(await snapshotIds()).toHaveLength(5);
     // Act
-    const r = await inventory();
-    const table = await runKura(['--policy', policyFile, 'report', 'inventory', '--at', AT, '--days', '10']);
+    const r = await deleted.inventory();
+    const table = await deleted.inventoryTable();
     // Assess
     expect(r.code, r.stderr).toBe(1);
     const s = (JSON.parse(r.stdout) as InventoryReport).series.find((x) => x.source === db);
@@ -182,12 +192,35 @@ describe('deleted oldest points are red gaps with their dates', () => {
       `database ${db}: 2026-11-15 04:00 Asia/Tokyo .. 2026-11-16 04:00 Asia/Tokyo (2 runs missed; 2026-11-14T19:00:00.000Z .. 2026-11-15T19:00:00.000Z)`,
     );
   });
+
+  it('fails the compliance schedule and retention controls, naming the dates', async () => {
+    // Act
+    const r = await deleted.compliance();
+    const csv = await deleted.complianceCsv();
+    // Assess
+    expect(r.code, r.stderr).toBe(1);
+    const rep = JSON.parse(r.stdout) as ComplianceReport;
+    expect(controlOf(rep, `database/${db}/schedule`)).toMatchObject({
+      status: 'FAIL',
+      policyKey: 'schedules.rds-snapshot',
+      finding:
+        '2 run(s) without a recovery point: 2026-11-15 04:00 Asia/Tokyo .. 2026-11-16 04:00 Asia/Tokyo (2 runs missed; 2026-11-14T19:00:00.000Z .. 2026-11-15T19:00:00.000Z)',
+    });
+    expect(controlOf(rep, `database/${db}/retention`)).toMatchObject({
+      status: 'FAIL',
+      finding:
+        'the oldest point is from 2026-11-17 04:00 Asia/Tokyo (2026-11-16 19:00 UTC); the policy keeps a point from 2026-11-15 04:00 Asia/Tokyo (2026-11-14 19:00 UTC)',
+    });
+    expect(csv.stdout).toContain(
+      `database/${db}/schedule,FAIL,database,${db},schedule met,schedules.rds-snapshot`,
+    );
+  });
 });
 
 describe('a point-in-time window shorter than the policy', () => {
   it('is a DRIFT column and fails --check', async () => {
-    const r = await inventory();
-    const table = await runKura(['--policy', policyFile, 'report', 'inventory', '--at', AT, '--days', '10']);
+    const r = await deleted.inventory();
+    const table = await deleted.inventoryTable();
     const s = (JSON.parse(r.stdout) as InventoryReport).series.find((x) => x.source === shortDb);
     expect(r.code).toBe(1);
     expect(s?.pitr).toMatchObject({ retentionDays: 3, targetDays: 7 });
@@ -195,5 +228,15 @@ describe('a point-in-time window shorter than the policy', () => {
     expect(table.stdout).toContain(
       `DRIFT database ${shortDb}: automated backup retention is 3 days; the policy needs at least 7`,
     );
+  });
+
+  it('fails the compliance point-in-time control while the other database passes it', async () => {
+    const rep = JSON.parse((await deleted.compliance()).stdout) as ComplianceReport;
+    expect(controlOf(rep, `database/${shortDb}/point-in-time`)).toMatchObject({
+      status: 'FAIL',
+      policyKey: 'database.retainDays, database.rpoMinutes',
+      finding: 'automated backup retention is 3 days; the policy needs at least 7',
+    });
+    expect(controlOf(rep, `database/${db}/point-in-time`)?.status).toBe('PASS');
   });
 });

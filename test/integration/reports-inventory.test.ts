@@ -12,11 +12,13 @@ import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { lifecycleHtml, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { projectCosts, STATED_PRICES } from '../../shared/domain/reports/cost.ts';
+import { complianceHtml } from '../../shared/domain/reports/compliance.ts';
 import { type InventoryReport, inventoryHtml } from '../../shared/domain/reports/inventory.ts';
 import { historyHtml, validationHistory } from '../../shared/domain/reports/validation-history.ts';
 import { managedTags } from '../../shared/domain/tags.ts';
 import { buildReport, serializeReport } from '../../shared/domain/validation-report.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
+import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
@@ -162,6 +164,28 @@ describe('report HTML in headless Chromium', () => {
     expect(dom).toContain('<svg id="cost"');
     expect(dom).toContain('Stated prices, not fetched.');
     expect(dom).toContain('logs-access-bundles-transition');
+  });
+
+  it('renders the compliance report on one printable page with its charts, controls and evidence', async () => {
+    // Prepare: the same estate (a database with one missed day, no first-point record, no vault).
+    const rep = await buildComplianceReport(
+      { policy, clients },
+      { from: new Date('2026-11-01T00:00:00Z'), to: AT, now: AT },
+    );
+    // Act
+    const dom = renderedDom(complianceHtml(rep), 'compliance');
+    // Assess
+    expect(dom).toContain('<svg id="controls"');
+    expect(dom).toContain('<svg id="months"');
+    expect(dom).toContain('<svg id="coverage"');
+    expect(dom).toMatch(/<rect class="cell FAIL"/);
+    expect(dom).toContain('@media print');
+    expect(dom).toContain(`database/${db}/schedule: FAIL`);
+    expect(dom).toContain('2026-11-19 04:00 Asia/Tokyo (1 run missed; 2026-11-18T19:00:00.000Z)');
+    expect(dom).toContain('schedules.rds-snapshot');
+    expect(dom).toContain('Read from an emulator');
+    // Self-contained: no script, nothing fetched.
+    expect(dom).not.toMatch(/<script|(src|href)=["']?https?:/);
   });
 
   it('renders the validation history with its chart and chain status', () => {

@@ -228,7 +228,8 @@ export function driftFindings(rep: LifecycleReport): string[] {
 export function driftSummary(rep: LifecycleReport): string {
   const protections = (rep.drift ?? []).filter((d) => !d.ok).length;
   const rules = driftFindings(rep).length - protections;
-  if (protections + rules === 0) return 'No drift: the vault carries every protection and rule the policy asks for.';
+  if (protections + rules === 0)
+    return 'No drift: the vault carries every protection and rule the policy asks for.';
   return `${protections + rules} drift(s): ${protections} vault protection(s) and ${rules} lifecycle rule(s) differ from the policy.`;
 }
 

@@ -331,7 +331,7 @@ export function inventoryMarkdown(r: InventoryReport): string {
   ].join('\n');
 }
 
-const STATE_COLOURS: Record<string, string> = {
+export const STATE_COLOURS: Record<string, string> = {
   validated: COLOURS.validated,
   present: COLOURS.present,
   missing: COLOURS.missing,

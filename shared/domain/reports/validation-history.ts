@@ -2,7 +2,7 @@
 // with its verdict, counts, SHA-256 and whether it links to the report before
 // it (the hash chain of validation-report.ts). Pure.
 import type { Policy } from '../../policy/schema.ts';
-import { addDays, bothZones } from '../calendar.ts';
+import { addDays, bothZones, localDate } from '../calendar.ts';
 import { occurrences } from '../schedule-occurrences.ts';
 import {
   type ChainEntry,
@@ -54,8 +54,7 @@ export interface ValidationHistory {
   months?: MonthCell[];
 }
 
-const monthOf = (d: Date, tz: string) =>
-  new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit' }).format(d);
+const monthOf = (d: Date, tz: string) => localDate(d, tz).slice(0, 7);
 
 /**
  * Month by month: the months in which `schedules.validation` fired in the
