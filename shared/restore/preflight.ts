@@ -13,7 +13,7 @@ import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-ser
 import type { Clients } from '../aws/clients.ts';
 import { type KeyPort, keyAllowsAccount } from '../aws/kms.ts';
 import { InputError } from '../runtime/errors.ts';
-import { type PitrWindow, pitrProblem } from './database-pitr.ts';
+import { type NearestSnapshots, type PitrWindow, pitrProblem } from './database-pitr.ts';
 import { isolationFindings, NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
 import type { PlanItem } from './plan.ts';
 
@@ -63,7 +63,13 @@ function kmsKeysOf(item: PlanItem): string[] {
 
 export async function preflight(
   items: PlanItem[],
-  ctx: { target: Clients | undefined; targetError?: string; targetAccountId: string; sourceRegion: string },
+  ctx: {
+    target: Clients | undefined;
+    targetError?: string;
+    targetAccountId: string;
+    sourceRegion: string;
+    timeZone?: string;
+  },
   ports: PreflightPorts,
 ): Promise<PreflightResult> {
   const blockers: string[] = [];
@@ -76,6 +82,8 @@ export async function preflight(
       item.source,
       await ports.pitrWindow(item.source),
       new Date(item.pitr?.time ?? ''),
+      item.recoveryPoint.details?.nearest as NearestSnapshots | undefined,
+      ctx.timeZone,
     );
     if (problem) blockers.push(problem);
     else checks.push(`database ${item.source}: ${item.pitr?.time} is inside the point-in-time window`);
@@ -161,13 +169,22 @@ async function rdsQuotas(target: Clients): Promise<{ quotas: Quota[]; unreadable
     return { quotas, unreadable: [] };
   } catch (err) {
     // moto 5.2 does not implement RDS DescribeAccountAttributes: the real path stays, the check becomes a warning.
-    return {
-      quotas: [],
-      unreadable: [
-        `RDS account quotas (${(err as Error).name}: ${(err as Error).message.replace(/\s+/g, ' ').slice(0, 60)})`,
-      ],
-    };
+    return { quotas: [], unreadable: [`RDS account quotas (${unreadableBecause(err)})`] };
   }
+}
+
+/**
+ * Why a quota could not be read, in words: an endpoint that does not
+ * implement the API answers with something that is not an AWS response, and
+ * the SDK's parser error ("XML parse error: mismatched tags …") means nothing
+ * to an on-call engineer.
+ */
+export function unreadableBecause(err: unknown): string {
+  const e = err as Error & { $metadata?: { httpStatusCode?: number }; $response?: { statusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  if (/Deserialization error|XML parse error|is not expected|Unexpected token/.test(e.message ?? ''))
+    return `the endpoint did not answer with an AWS response${status ? ` (HTTP ${status})` : ''}: the API is not implemented there`;
+  return `${e.name}: ${(e.message ?? '').replace(/\s+/g, ' ').slice(0, 120)}`;
 }
 
 const vcpuCache = new Map<string, number>();
@@ -192,7 +209,7 @@ async function ec2Quota(target: Clients, need: number): Promise<{ quotas: Quota[
     max = q.Quota?.Value ?? Number.NaN;
   } catch (err) {
     // moto 5.2 serves Service Quotas for "vpc" only: the real path stays, the check becomes a warning.
-    return { quotas: [], unreadable: [`EC2 on-demand vCPU quota (${(err as Error).name})`] };
+    return { quotas: [], unreadable: [`EC2 on-demand vCPU quota (${unreadableBecause(err)})`] };
   }
   const ec2 = target.get(EC2Client);
   const running = await ec2.send(

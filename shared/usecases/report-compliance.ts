@@ -4,7 +4,7 @@
 // report asks: whether the isolated account can use each recovery point, and
 // the orchestrated restores that count as rehearsals. The pure report joins
 // them into controls (shared/domain/reports/compliance.ts).
-import { RdsAdapter } from '../aws/rds.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
 import { recoveryPointAccess } from '../aws/recovery-point-access.ts';
 import { S3RestoreStore } from '../aws/restore-store.ts';
 import { addDays } from '../domain/calendar.ts';
@@ -18,7 +18,6 @@ import { validationHistory } from '../domain/reports/validation-history.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
 import type { RestoreReport } from '../restore/plan.ts';
 import type { Deps } from '../runtime/lambda.ts';
-import { selected } from './rds-snapshot.ts';
 import { lifecycleAudit } from './report-lifecycle.ts';
 import {
   buildInventoryReport,
@@ -97,9 +96,8 @@ export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions)
   }
   const since = earliestBackup(firstPoints);
   const history = validationHistory(entries, now, { policy, from: opts.from, to: opts.to, since });
-  const databases = policy.database
-    ? (await new RdsAdapter(clients).listDatabases()).filter((d) => selected(d, policy))
-    : [];
+  const recorded = [...firstPoints.values()].filter((f) => f.class === 'database').map((f) => f.source);
+  const databases = policy.database ? await backedUpDatabases(clients, policy, recorded) : [];
   const copies = await recoveryPointAccess(clients, policy, databases);
   const longestLogs = Math.max(0, ...Object.values(policy.logs?.classes ?? {}).map((c) => c.retainDays));
   const logDays = policy.logs

@@ -107,12 +107,15 @@ export async function buildInventoryReport(
 ): Promise<InventoryReport> {
   const { policy, clients } = deps;
   const notes: string[] = [];
-  const [items, databases, reports, orphans, firstPoints] = await Promise.all([
-    inventory(deps),
+  const firstPoints = await (opts.read?.firstPoints ?? readFirstPoints(deps, notes));
+  const recordedDatabases = [...firstPoints.values()]
+    .filter((f) => f.class === 'database')
+    .map((f) => f.source);
+  const [items, databases, reports, orphans] = await Promise.all([
+    inventory(deps, { databases: recordedDatabases }),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
     opts.read?.reports ?? readReports(deps, notes),
     findOrphans(deps),
-    opts.read?.firstPoints ?? readFirstPoints(deps, notes),
   ]);
   const validations: ValidationReport[] = [];
   for (const r of reports) {
