@@ -291,8 +291,11 @@ export function accessLines(r: RestoreReport): string[] {
     const a = i.access;
     if (!a) continue;
     out.push(`${a.item}:`);
+    const s3 = a.endpoint?.startsWith('s3://');
     if (a.endpoint)
-      out.push(`  endpoint: ${a.endpoint}${a.port ? ` port ${a.port}` : ''} (inside the isolated VPC)`);
+      out.push(
+        `  ${s3 ? 'where' : 'endpoint'}: ${a.endpoint}${a.port ? ` port ${a.port}` : ''} (${s3 ? 'in the isolated account' : 'inside the isolated VPC'})`,
+      );
     if (a.user) out.push(`  user: ${a.user}`);
     if (a.secret)
       out.push(

@@ -11,6 +11,7 @@ import {
 import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { Clients } from '../aws/clients.ts';
+import { bothZones } from '../domain/calendar.ts';
 import { type KeyPort, keyAllowsAccount } from '../aws/kms.ts';
 import { InputError } from '../runtime/errors.ts';
 import { type NearestSnapshots, type PitrWindow, pitrProblem } from './database-pitr.ts';
@@ -86,7 +87,10 @@ export async function preflight(
       ctx.timeZone,
     );
     if (problem) blockers.push(problem);
-    else checks.push(`database ${item.source}: ${item.pitr?.time} is inside the point-in-time window`);
+    else
+      checks.push(
+        `database ${item.source}: ${bothZones(item.pitr?.time ?? '', ctx.timeZone ?? 'UTC')} is inside the point-in-time window`,
+      );
   }
 
   // 2. The KMS keys can be used by the target account.

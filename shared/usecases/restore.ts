@@ -2,8 +2,11 @@
 // restore state machine (plan, approval, item, report) and is safe to call
 // again: progress lives in the vault under restores/<request-id>/, so a
 // re-run of the same request resumes and never duplicates.
+import { S3FirstPointLedger } from '../aws/first-points.ts';
 import { KmsAdapter } from '../aws/kms.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
 import { bothZones } from '../domain/calendar.ts';
+import type { FirstPoint } from '../domain/first-points.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { advancePitr, cleanupPitr, pitrWindow } from '../restore/database-pitr.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
@@ -89,12 +92,24 @@ export function unavailableClasses(): { class: RestoreClass; message: string }[]
   }));
 }
 
-/** Sources of a class that have recovery points (to name when a requested one has none). */
+/**
+ * Sources of a class that have recovery points (to name when a requested one
+ * has none): for databases also those that are gone but whose snapshots
+ * remain, known from the vault's first-point records.
+ */
 async function sourcesWithPoints(step: RestoreStep | undefined, deps: Deps): Promise<string> {
   if (!step) return '';
   const all = await step.list(deps).catch(() => []);
-  const names = [...new Set(all.map((p) => p.source))].sort();
-  return names.length ? names.join(', ') : '(none)';
+  const names = new Set(all.map((p) => p.source));
+  if (step.class === 'database') {
+    const ledger = new S3FirstPointLedger(deps.clients, deps.policy);
+    const recorded = [...(await ledger.readAll().catch(() => new Map<string, FirstPoint>())).values()]
+      .filter((f) => f.class === 'database')
+      .map((f) => f.source);
+    for (const d of await backedUpDatabases(deps.clients, deps.policy, recorded).catch(() => []))
+      if (!d.exists) names.add(d.id);
+  }
+  return names.size ? [...names].sort().join(', ') : '(none)';
 }
 
 async function resolveItem(
