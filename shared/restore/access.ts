@@ -19,17 +19,14 @@ import {
   AssociateIamInstanceProfileCommand,
   AuthorizeSecurityGroupEgressCommand,
   AuthorizeSecurityGroupIngressCommand,
-  CreateSecurityGroupCommand,
   CreateVpcEndpointCommand,
   DescribeIamInstanceProfileAssociationsCommand,
   DescribeImagesCommand,
   DescribeInstancesCommand,
-  DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   DescribeVpcsCommand,
   EC2Client,
   ModifyInstanceAttributeCommand,
-  RevokeSecurityGroupEgressCommand,
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import {
@@ -42,7 +39,8 @@ import {
 import { TAG } from '../domain/tags.ts';
 import { NotReadyError } from '../runtime/errors.ts';
 import { RUN_TAG } from './database.ts';
-import { type IsolatedNetwork, NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
+import { ensureSecurityGroup, type IsolatedNetwork, NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
+import { resource as instanceResource } from './image.ts';
 import type { CreatedResource, IsolatedTarget, RestoredItem } from './types.ts';
 
 /** The instance profile deploy/isolated-account.yml creates for the jump host and restored servers. */
@@ -100,6 +98,7 @@ async function vpcCidr(ec2: EC2Client, vpcId: string): Promise<string> {
   return v.Vpcs?.[0]?.CidrBlock ?? '10.213.0.0/16';
 }
 
+/** A group of the route: found by name, or created (no egress, tagged as access) with exactly its rules. */
 async function ensureGroup(
   ec2: EC2Client,
   vpcId: string,
@@ -107,34 +106,9 @@ async function ensureGroup(
   description: string,
   rules: (id: string) => Promise<void>,
 ): Promise<string> {
-  const found = await ec2.send(
-    new DescribeSecurityGroupsCommand({
-      Filters: [
-        { Name: 'vpc-id', Values: [vpcId] },
-        { Name: 'group-name', Values: [name] },
-      ],
-    }),
-  );
-  const id = found.SecurityGroups?.[0]?.GroupId;
-  if (id) return id;
-  const g = await ec2.send(
-    new CreateSecurityGroupCommand({
-      VpcId: vpcId,
-      GroupName: name,
-      Description: description,
-      TagSpecifications: [{ ResourceType: 'security-group', Tags: accessTags(name) }],
-    }),
-  );
-  const gid = g.GroupId ?? '';
-  // A new group allows all egress: replaced by exactly what the route needs.
-  await ec2.send(
-    new RevokeSecurityGroupEgressCommand({
-      GroupId: gid,
-      IpPermissions: [{ IpProtocol: '-1', IpRanges: [{ CidrIp: '0.0.0.0/0' }] }],
-    }),
-  );
-  await rules(gid);
-  return gid;
+  const g = await ensureSecurityGroup(ec2, vpcId, name, description, [{ Key: PURPOSE_TAG, Value: 'access' }]);
+  if (g.created) await rules(g.id);
+  return g.id;
 }
 
 /**
@@ -216,41 +190,23 @@ async function managedPassword(
     .DBInstances?.[0];
   if (!inst) throw new Error(`${db.instance} does not exist in the isolated account`);
   const where = { endpoint: inst.Endpoint?.Address, port: inst.Endpoint?.Port, database: inst.DBName };
-  if (db.cluster) {
-    const c = (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: db.cluster })))
-      .DBClusters?.[0];
-    if (c?.MasterUserSecret?.SecretArn)
-      return { user: c.MasterUsername ?? 'admin', secretArn: c.MasterUserSecret.SecretArn, ...where };
-    if (c?.Status !== 'available') throw new NotReadyError(`cluster ${db.cluster} is ${c?.Status}`);
-    const m = await rds.send(
-      new ModifyDBClusterCommand({
-        DBClusterIdentifier: db.cluster,
-        ManageMasterUserPassword: true,
-        ApplyImmediately: true,
-      }),
-    );
-    return {
-      user: c.MasterUsername ?? 'admin',
-      secretArn: m.DBCluster?.MasterUserSecret?.SecretArn ?? '',
-      ...where,
-    };
-  }
-  if (inst.MasterUserSecret?.SecretArn)
-    return { user: inst.MasterUsername ?? 'admin', secretArn: inst.MasterUserSecret.SecretArn, ...where };
-  if (inst.DBInstanceStatus !== 'available')
-    throw new NotReadyError(`${db.instance} is ${inst.DBInstanceStatus}`);
-  const m = await rds.send(
-    new ModifyDBInstanceCommand({
-      DBInstanceIdentifier: db.instance,
-      ManageMasterUserPassword: true,
-      ApplyImmediately: true,
-    }),
-  );
-  return {
-    user: inst.MasterUsername ?? 'admin',
-    secretArn: m.DBInstance?.MasterUserSecret?.SecretArn ?? '',
-    ...where,
-  };
+  // An Aurora member has no password of its own: its cluster's is the one.
+  const cluster = db.cluster
+    ? (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: db.cluster }))).DBClusters?.[0]
+    : undefined;
+  const owner = cluster ?? inst;
+  const user = owner.MasterUsername ?? 'admin';
+  if (owner.MasterUserSecret?.SecretArn)
+    return { user, secretArn: owner.MasterUserSecret.SecretArn, ...where };
+  const status = cluster ? cluster.Status : inst.DBInstanceStatus;
+  if (status !== 'available') throw new NotReadyError(`${db.cluster ?? db.instance} is ${status}`);
+  const managed = { ManageMasterUserPassword: true, ApplyImmediately: true };
+  const secret = db.cluster
+    ? (await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: db.cluster, ...managed }))).DBCluster
+        ?.MasterUserSecret
+    : (await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: db.instance, ...managed })))
+        .DBInstance?.MasterUserSecret;
+  return { user, secretArn: secret?.SecretArn ?? '', ...where };
 }
 
 async function jumpImage(ec2: EC2Client): Promise<string | undefined> {
@@ -268,16 +224,6 @@ async function jumpImage(ec2: EC2Client): Promise<string | undefined> {
       (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') ||
       (b.Name ?? '').localeCompare(a.Name ?? ''),
   )[0]?.ImageId;
-}
-
-function instanceResource(target: IsolatedTarget, id: string): CreatedResource {
-  return {
-    type: 'AWS::EC2::Instance',
-    id,
-    account: target.accountId,
-    region: target.region,
-    cleanup: `aws ec2 terminate-instances --instance-ids ${id} --region ${target.region}`,
-  };
 }
 
 /** The run's jump host: found by its tags (a resumed restore reuses it), else launched. */
@@ -461,7 +407,7 @@ export async function prepareAccess(
         },
         export: exportCmd,
       },
-      resources: [instanceResource(target, host.id)],
+      resources: [instanceResource(host.id, target)],
     };
   }
   if (restored.class === 'image') {

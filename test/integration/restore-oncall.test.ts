@@ -28,7 +28,7 @@ import type { CleanupResult } from '../../shared/usecases/restore-cleanup.ts';
 import type { ExportResult } from '../../shared/usecases/restore-export.ts';
 import { emulatorClients } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
-import { type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
+import { addReader, type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
 import { databaseWithSnapshots, ISOLATED_ROLE, restorePolicy } from '../support/restore.ts';
 
 const noMariaDb = mariadbUnavailable();
@@ -153,23 +153,11 @@ describe('kura restore export', () => {
       username: string;
       password: string;
     };
-    const mysql = await import('mysql2/promise');
-    const c = await mysql.createConnection({
-      host: maria.host,
-      port: maria.port,
-      user: maria.user,
-      password: maria.password,
-    });
-    await c.query(
-      `CREATE USER IF NOT EXISTS '${username}'@'%' IDENTIFIED BY '${password.replace(/'/g, "''")}'`,
-    );
-    await c.query(`GRANT SELECT ON *.* TO '${username}'@'%'`);
-    await c.query('CREATE DATABASE shop');
-    await c.query('CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40), placed DATETIME)');
-    await c.query(
+    await addReader(maria, username, password, [
+      'CREATE DATABASE shop',
+      'CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40), placed DATETIME)',
       "INSERT INTO shop.orders VALUES (1, 'tea', '2026-11-22 03:00:00'), (2, 'it''s \"rice\"', '2026-11-22 03:05:00'), (3, 'miso', '2026-11-20 10:00:00')",
-    );
-    await c.end();
+    ]);
     // Act
     const r = await kura(
       'restore',

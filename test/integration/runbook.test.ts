@@ -22,7 +22,7 @@ import { loadPolicy } from '../../shared/policy/load.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import { type Ran, runKura } from '../support/kura-cli.ts';
-import { type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
+import { addReader, type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
 import { ROOT } from '../support/packaged-template.ts';
 
 interface Block {
@@ -181,21 +181,11 @@ describe('the on-call runbook, end to end on the emulator', () => {
         password: string;
       };
       maria = await startMariaDb();
-      const mysql = await import('mysql2/promise');
-      const c = await mysql.createConnection({
-        host: maria.host,
-        port: maria.port,
-        user: maria.user,
-        password: maria.password,
-      });
-      await c.query(`CREATE USER '${username}'@'%' IDENTIFIED BY '${password.replace(/'/g, "''")}'`);
-      await c.query(`GRANT SELECT ON *.* TO '${username}'@'%'`);
-      await c.query('CREATE DATABASE shop');
-      await c.query('CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40), created_at DATETIME)');
-      await c.query(
+      await addReader(maria, username, password, [
+        'CREATE DATABASE shop',
+        'CREATE TABLE shop.orders (id INT PRIMARY KEY, item VARCHAR(40), created_at DATETIME)',
         "INSERT INTO shop.orders VALUES (1, 'green tea', '2026-11-21 18:00:00'), (2, 'rice', '2026-11-22 03:01:00'), (3, 'miso', '2026-11-22 03:05:00')",
-      );
-      await c.end();
+      ]);
       overrides.VIA = `127.0.0.1:${maria.port}`;
     } else throw new Error(`unknown runbook-test hook "${name}"`);
   }
