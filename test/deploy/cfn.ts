@@ -340,7 +340,12 @@ export async function replaySkipped(
               IpProtocol: e.IpProtocol,
               FromPort: e.FromPort,
               ToPort: e.ToPort,
-              IpRanges: [{ CidrIp: e.CidrIp, Description: e.Description }],
+              // A rule to another group (the access route's egress to the database group), resolved above.
+              ...(e.DestinationSecurityGroupId
+                ? {
+                    UserIdGroupPairs: [{ GroupId: e.DestinationSecurityGroupId, Description: e.Description }],
+                  }
+                : { IpRanges: [{ CidrIp: e.CidrIp, Description: e.Description }] }),
             })),
           }),
         );

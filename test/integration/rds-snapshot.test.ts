@@ -334,6 +334,10 @@ describe('rds-snapshot', () => {
 
     const result = await invoke(day0, policy);
 
-    expect(result.warnings).toEqual([expect.stringMatching(/^manual snapshots: \d+ of the quota of 3/)]);
+    expect(result.warnings).toContainEqual(expect.stringMatching(/^manual snapshots: \d+ of the quota of 3/));
+    // Nothing else but, with no vault in this test, the first-point record that could not be written.
+    expect(
+      result.warnings.filter((w) => !/^(manual snapshots|first-point record of database)/.test(w)),
+    ).toEqual([]);
   });
 });

@@ -5,6 +5,7 @@
 // made still exists; `restore status` reads live state; `restore export`
 // dumps chosen rows to the vault through the port forward; `restore cleanup`
 // removes everything, in every account, and refuses to resume afterwards.
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,7 @@ import type { ExportResult } from '../../shared/usecases/restore-export.ts';
 import { emulatorClients } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { addReader, type MariaDb, mariadbUnavailable, startMariaDb } from '../support/mariadb.ts';
-import { databaseWithSnapshots, ISOLATED_ROLE, restorePolicy } from '../support/restore.ts';
+import { databaseWithSnapshots, restorePolicy } from '../support/restore.ts';
 
 const noMariaDb = mariadbUnavailable();
 const hoursAgo = (h: number) => new Date(Math.floor((Date.now() - h * 3600_000) / 60_000) * 60_000);
@@ -45,6 +46,7 @@ const request = () => ({
   reason: 'INC-4711: orders deleted by mistake',
   database: { instance: db, snapshot: 'latest' },
 });
+const iso = () => deps.policy.isolatedAccount?.accountId ?? '';
 const kura = (...args: string[]) => runKura(['--policy', policyFile, ...args]);
 const report = () =>
   new S3RestoreStore(clients, deps.policy.vault.bucket).get<RestoreReport>(ID, 'report.json');
@@ -56,8 +58,20 @@ const instanceOf = async (id: string) =>
 beforeAll(async () => {
   if (noMariaDb) throw new Error(`the export test needs MariaDB: ${noMariaDb}`);
   clients = emulatorClients();
-  deps = { policy: await restorePolicy(clients), clients };
-  isolated = await clients.assumeRole(ISOLATED_ROLE, { externalId: 'kura-isolated-restore' });
+  // An isolated account of its own: the access route's instance profile has a fixed name (kura-access).
+  const account = `2${String(randomInt(10 ** 10, 10 ** 11 - 1))}`;
+  const policy = await restorePolicy(clients, (p) => {
+    p.isolatedAccount = {
+      accountId: account,
+      roleArn: `arn:aws:iam::${account}:role/kura-restore`,
+      externalId: 'kura-isolated-restore',
+      region: p.region,
+    };
+  });
+  deps = { policy, clients };
+  isolated = await clients.assumeRole(policy.isolatedAccount?.roleArn ?? '', {
+    externalId: 'kura-isolated-restore',
+  });
   await provisionIsolatedAccount(deps);
   db = await databaseWithSnapshots(deps, [hoursAgo(5)]);
   policyFile = join(tmpdir(), `kura-oncall-${ID}.yml`);
@@ -71,7 +85,9 @@ describe('the restore result says how to reach what was restored', () => {
     const r = await report();
     const a = r?.items[0]?.access;
     expect(a).toMatchObject({ item: `database ${db}`, user: 'admin', port: 3306 });
-    expect(a?.secret?.arn).toMatch(/^arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:rds!db-/);
+    expect(a?.secret?.arn).toMatch(
+      new RegExp(`^arn:aws:secretsmanager:ap-northeast-1:${iso()}:secret:rds!db-`),
+    );
     expect(a?.route.kind).toBe('session-manager');
     const route = a?.route as { via: string; commands: string[] };
     expect(route.via).toMatch(/^i-/);
@@ -128,7 +144,7 @@ describe('a restore whose resources are gone', () => {
     const resumed = await runRestoreLocally(request(), { deps });
     // Assess
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toMatch(new RegExp(`AWS::RDS::DBInstance ${restored}\\s+210987654321\\s+gone`));
+    expect(status.stdout).toMatch(new RegExp(`AWS::RDS::DBInstance ${restored}\\s+${iso()}\\s+gone`));
     expect(resumed.status).toBe('SUCCEEDED');
     expect(await instanceOf(restored)).toBeDefined();
     const r = await report();
@@ -226,7 +242,7 @@ describe('kura restore cleanup', () => {
     expect(removed).toEqual(
       expect.arrayContaining(['AWS::RDS::DBInstance', 'AWS::RDS::DBSnapshot', 'AWS::EC2::Instance']),
     );
-    const target = { clients: isolated, accountId: '210987654321', region: 'ap-northeast-1' };
+    const target = { clients: isolated, accountId: iso(), region: 'ap-northeast-1' };
     expect(
       (await listManagedInIsolated(target, ID)).filter(
         (l) => !/terminated|deleting|deleted/.test(l.state ?? ''),

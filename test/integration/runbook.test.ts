@@ -288,6 +288,6 @@ describe('the on-call runbook, end to end on the emulator', () => {
     await runSection('When something goes wrong');
     // Every command shown is either run or one a person runs by hand (Session Manager, mysql, moto).
     expect([...new Set(skipped)].sort()).toEqual(['aws', 'moto_server', 'mysql']);
-    expect(ran.filter((r) => r === 'restore start').length).toBe(7);
+    expect(ran.filter((r) => r === 'restore start').length).toBe(6);
   });
 });

@@ -230,8 +230,8 @@ function retentionControl(i: ComplianceInput, s: InventoryReport['series'][numbe
       why: `${base.policyKey}: not set`,
       evidence: [],
     });
-  const longest = Math.max(...retentionDaysOf(policy)) + 40;
-  const firings = occurrences(expr, tz, addDays(to, -longest), to);
+  // Far enough back for what this class keeps (a schedule is stepped through slowly, firing by firing).
+  const firings = occurrences(expr, tz, addDays(to, -(keptDays(policy, cls, s.source) + 40)), to);
   const kept = keptSince(policy, cls, s.source, firings, to, mine);
   const start = s.countedFrom ? new Date(s.countedFrom.time) : undefined;
   const keptFirings = firings.filter(
@@ -286,14 +286,13 @@ function retentionControl(i: ComplianceInput, s: InventoryReport['series'][numbe
   });
 }
 
-function retentionDaysOf(policy: Policy): number[] {
-  return [
-    policy.database?.retainDays ?? 0,
-    ...Object.values(policy.logs?.classes ?? {}).map((c) => c.retainDays),
-    (policy.images?.generations ?? 0) * 7,
-    ...policy.content.map((c) => c.generations),
-    35,
-  ];
+/** How many days back a class's retention can reach (generations counted as monthly at worst). */
+function keptDays(policy: Policy, cls: CoverageClass, source: string): number {
+  if (cls === 'database')
+    return Math.max(policy.database?.retainDays ?? 0, (policy.database?.minGenerations ?? 0) * 31);
+  if (cls === 'content') return (policy.content.find((c) => c.name === source)?.generations ?? 0) * 31;
+  if (cls === 'image') return (policy.images?.generations ?? 0) * 31;
+  return policy.logs?.classes[source.split('/')[0] ?? '']?.retainDays ?? 0;
 }
 
 function retentionRule(

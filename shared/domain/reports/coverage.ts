@@ -177,12 +177,21 @@ export function sourceCoverage(
   }
 
   const rank: CellState[] = ['missing', 'pending', 'validated', 'present', 'before', 'expired', 'none'];
+  // Each firing's and point's local day, once (a window of a year has hundreds of each).
+  const slotsByDay = new Map<string, Slot[]>();
+  for (const s of inWindow) {
+    const d = localDate(s.at, tz);
+    slotsByDay.set(d, [...(slotsByDay.get(d) ?? []), s]);
+  }
+  const pointsByDay = new Map<string, Point[]>();
+  for (const p of mine) {
+    const d = localDate(new Date(p.time), tz);
+    pointsByDay.set(d, [...(pointsByDay.get(d) ?? []), p]);
+  }
   const cells = windowDays(opts.at, opts.days, tz).map((day) => {
-    const today = inWindow.filter((s) => localDate(s.at, tz) === day);
+    const today = slotsByDay.get(day) ?? [];
     // Points made that day outside any firing in the window (e.g. an on-demand image).
-    const extra = mine.filter(
-      (p) => localDate(new Date(p.time), tz) === day && !today.some((s) => s.points.includes(p)),
-    );
+    const extra = (pointsByDay.get(day) ?? []).filter((p) => !today.some((s) => s.points.includes(p)));
     let state: CellState = 'none';
     for (const s of today) if (rank.indexOf(s.state) < rank.indexOf(state)) state = s.state;
     if (state === 'none' && extra.length) state = extra.some(isValidated) ? 'validated' : 'present';
