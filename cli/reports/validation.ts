@@ -20,6 +20,7 @@ import {
   monthWord,
   validationHistory,
 } from '../../shared/domain/reports/validation-history.ts';
+import { bothZones } from '../../shared/domain/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { earliestBackup, readFirstPoints } from '../../shared/usecases/report-inventory.ts';
 import { listReports } from '../../shared/usecases/validation.ts';
@@ -96,11 +97,17 @@ export function registerValidationReport(report: Command): void {
         const r = JSON.parse(pick.body) as ValidationReport;
         if (opts.format !== 'table') {
           process.stdout.write(
-            opts.format === 'json' ? pick.body : opts.format === 'md' ? renderMarkdown(r) : renderHtml(r),
+            opts.format === 'json'
+              ? pick.body
+              : opts.format === 'md'
+                ? renderMarkdown(r, deps.policy.timezone)
+                : renderHtml(r, deps.policy.timezone),
           );
           return;
         }
-        console.log(`${r.runId}: ${verdictText(r)} — ${r.summary}`);
+        console.log(
+          `${r.runId} (${bothZones(r.time, deps.policy.timezone)}): ${verdictText(r)} — ${r.summary}`,
+        );
         console.log(
           formatTable(
             r.items.map((i) => ({

@@ -4,6 +4,7 @@
 // the one before by the previous report's SHA-256 (a hash chain an auditor can
 // verify without trusting kura).
 import { createHash } from 'node:crypto';
+import { bothZones } from './calendar.ts';
 import { esc } from './reports/html.ts';
 
 export type ValidatedClass = 'database' | 'image' | 'content' | 'logs';
@@ -317,11 +318,11 @@ function restoreCell(i: ItemOutcome, r?: Pick<ValidationReport, 'measuredOn'>): 
   return `${(i.restore.durationSeconds / 60).toFixed(1)} min / RTO ${i.restore.rtoMinutes} min${i.restore.withinRto ? '' : ' (over)'}${r?.measuredOn ? ' (emulator: not an AWS figure)' : ''}`;
 }
 
-export function renderMarkdown(r: ValidationReport): string {
+export function renderMarkdown(r: ValidationReport, timeZone = 'UTC'): string {
   const lines = [
     `# kura validation ${r.runId}: ${verdictText(r)}`,
     '',
-    `Scheduled ${r.time}, generated ${r.generatedAt}; region ${r.region}, isolated account ${r.isolatedAccount ?? '-'}.`,
+    `Scheduled ${bothZones(r.time, timeZone)}, generated ${bothZones(r.generatedAt, timeZone)}; region ${r.region}, isolated account ${r.isolatedAccount ?? '-'}.`,
     '',
     r.summary,
     '',
@@ -347,7 +348,7 @@ export function renderMarkdown(r: ValidationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderHtml(r: ValidationReport): string {
+export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
   const colour = r.verdict === 'PASS' ? '#1a7f37' : '#cf222e';
   const rows = r.items
     .map((i) => {
@@ -373,7 +374,7 @@ export function renderHtml(r: ValidationReport): string {
 <body>
 <h1>kura monthly validation <code>${esc(r.runId)}</code>: <span>${esc(verdictText(r))}</span></h1>
 <p>${esc(r.summary)}</p>
-<p>Scheduled ${esc(r.time)} · generated ${esc(r.generatedAt)} · region ${esc(r.region)} · source account ${esc(r.sourceAccount ?? '-')} · restored into isolated account ${esc(r.isolatedAccount ?? '-')}</p>
+<p>Scheduled ${esc(bothZones(r.time, timeZone))} · generated ${esc(bothZones(r.generatedAt, timeZone))} · region ${esc(r.region)} · source account ${esc(r.sourceAccount ?? '-')} · restored into isolated account ${esc(r.isolatedAccount ?? '-')}</p>
 <ul>${classes}</ul>
 <table><thead><tr><th>class</th><th>source</th><th>recovery point</th><th>result</th><th>restore vs RTO</th><th>achieved RPO (min)</th><th>checks</th><th>cleanup</th></tr></thead>
 <tbody>

@@ -590,7 +590,7 @@ export async function reportValidation(
   report.previous = await previousReport(store, policy, key);
   await store.put(key, serializeReport(report), 'application/json');
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await store.put(htmlKey, renderHtml(report), 'text/html; charset=utf-8');
+  await store.put(htmlKey, renderHtml(report, policy.timezone), 'text/html; charset=utf-8');
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
   const where = `s3://${policy.vault.bucket}/${htmlKey}`;
   return {

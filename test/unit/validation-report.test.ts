@@ -83,6 +83,16 @@ describe('validation report', () => {
     expect(renderHtml(r)).toContain('PASS (infrastructure only: no data checked)');
   });
 
+  it('shows its times in the policy zone next to UTC', () => {
+    const r = buildReport(input([passing]));
+    expect(renderMarkdown(r, 'Asia/Tokyo')).toContain(
+      'Scheduled 2026-11-01 09:00 Asia/Tokyo (2026-11-01 00:00 UTC), generated 2026-11-01 09:20 Asia/Tokyo (2026-11-01 00:20 UTC)',
+    );
+    expect(renderHtml(r, 'Asia/Tokyo')).toContain(
+      'Scheduled 2026-11-01 09:00 Asia/Tokyo (2026-11-01 00:00 UTC)',
+    );
+  });
+
   it('labels restore times measured on an emulator as not AWS figures', () => {
     const r = buildReport(input([passing], { emulatorEndpoint: 'http://127.0.0.1:5000' }));
     expect(r.measuredOn).toEqual({ kind: 'emulator', endpoint: 'http://127.0.0.1:5000' });

@@ -2,6 +2,7 @@
 // generates and, when the vault exists, whether the bucket really carries
 // them. Pure: the bucket's rules come in already read (S3 API shape).
 import type { Policy } from '../../policy/schema.ts';
+import { bothZones } from '../calendar.ts';
 import { type CostReport, fmtBytes, fmtMoney } from '../reports/cost.ts';
 import { COLOURS, badge, esc, legend, list, page, stackedBars, table } from '../reports/html.ts';
 import type { DriftCheck } from '../reports/vault-drift.ts';
@@ -46,6 +47,8 @@ export interface RuleRow extends CanonicalRule {
 export interface LifecycleReport {
   bucket: string;
   generatedAt: string;
+  /** The policy's zone, for times a person reads. */
+  timezone?: string;
   vault: 'present' | 'absent' | 'not checked';
   classes: { name: string; policy: string; rules: RuleRow[] }[];
   /** Enabled rules on the bucket that the policy does not generate. */
@@ -170,6 +173,7 @@ export function lifecycleReport(
   return {
     bucket: policy.vault.bucket,
     generatedAt: now.toISOString(),
+    timezone: policy.timezone,
     vault: bucket === undefined ? 'not checked' : bucket.exists ? 'present' : 'absent',
     classes: [...classes.entries()].map(([name, rules]) => ({
       name,
@@ -260,7 +264,7 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
   const lines = [
     `# Vault lifecycle: ${rep.bucket}`,
     '',
-    `Generated ${rep.generatedAt}. Vault: ${rep.vault}.`,
+    `Generated ${bothZones(rep.generatedAt, rep.timezone ?? 'UTC')}. Vault: ${rep.vault}.`,
     '',
     `**${driftSummary(rep)}**`,
     '',
@@ -459,7 +463,7 @@ export function lifecycleHtml(rep: LifecycleReport): string {
   );
   return page(
     `Vault lifecycle: ${rep.bucket}`,
-    `Generated ${rep.generatedAt} · vault ${rep.vault}`,
+    `Generated ${bothZones(rep.generatedAt, rep.timezone ?? 'UTC')} · vault ${rep.vault}`,
     parts.join('\n'),
   );
 }

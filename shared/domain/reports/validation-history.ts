@@ -234,7 +234,7 @@ export function historyMarkdown(h: ValidationHistory): string {
   return [
     '# kura validation history',
     '',
-    `Generated ${h.generatedAt}. ${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : 'BROKEN'}.`,
+    `Generated ${h.timezone ? bothZones(h.generatedAt, h.timezone) : h.generatedAt}. ${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : 'BROKEN'}.`,
     '',
     `| ${cols.join(' | ')} |`,
     `|${cols.map(() => '---').join('|')}|`,
@@ -297,5 +297,9 @@ export function historyHtml(h: ValidationHistory): string {
     h.problems.length ? `<h2>Chain problems</h2>${list(h.problems)}` : '',
     `<p class="meta">Full SHA-256 per report: ${h.runs.map((r) => `<br><code>${esc(r.key)}</code> ${esc(r.sha256)}`).join('')}</p>`,
   ].join('\n');
-  return page('kura validation history', `Generated ${h.generatedAt}`, body);
+  return page(
+    'kura validation history',
+    `Generated ${h.timezone ? bothZones(h.generatedAt, h.timezone) : h.generatedAt}`,
+    body,
+  );
 }
