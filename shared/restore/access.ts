@@ -369,20 +369,17 @@ export async function prepareAccess(
       region: target.region,
       read: `aws secretsmanager get-secret-value --secret-id '${pw.secretArn}' --query SecretString --output text ${p}`,
     };
-    const exportCmd = `npx kura restore export ${ctx.requestId} --database ${restored.source} --via 127.0.0.1:${LOCAL_PORT} --table <table> --yes`;
+    const base = {
+      item,
+      endpoint,
+      port,
+      user: pw.user,
+      ...(pw.database ? { database: pw.database } : {}),
+      secret,
+      export: `npx kura restore export ${ctx.requestId} --database ${restored.source} --via 127.0.0.1:${LOCAL_PORT} --table <table> --yes`,
+    };
     if (!host.id)
-      return {
-        access: {
-          item,
-          endpoint,
-          port,
-          user: pw.user,
-          secret,
-          route: { kind: 'none', why: host.why ?? 'no jump host' },
-          export: exportCmd,
-        },
-        resources: [],
-      };
+      return { access: { ...base, route: { kind: 'none', why: host.why ?? 'no jump host' } }, resources: [] };
     const params = JSON.stringify({
       host: [endpoint],
       portNumber: [String(port)],
@@ -390,12 +387,7 @@ export async function prepareAccess(
     });
     return {
       access: {
-        item,
-        endpoint,
-        port,
-        user: pw.user,
-        ...(pw.database ? { database: pw.database } : {}),
-        secret,
+        ...base,
         route: {
           kind: 'session-manager',
           via: host.id,
@@ -405,7 +397,6 @@ export async function prepareAccess(
           ],
           note: 'the endpoints and the jump host need a few minutes after the restore before Session Manager answers',
         },
-        export: exportCmd,
       },
       resources: [instanceResource(host.id, target)],
     };

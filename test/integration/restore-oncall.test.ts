@@ -157,6 +157,23 @@ describe('a restore whose resources are gone', () => {
 describe('kura restore export', () => {
   let maria: MariaDb;
   afterAll(async () => maria?.stop());
+  /** The documented export, through the stand-in for the port forward. */
+  const exportOrders = (table: string, ...extra: string[]) =>
+    kura(
+      'restore',
+      'export',
+      ID,
+      '--database',
+      db,
+      '--schema',
+      'shop',
+      '--table',
+      table,
+      '--via',
+      `127.0.0.1:${maria.port}`,
+      '--yes',
+      ...extra,
+    );
 
   it('dumps the chosen rows through the port forward to the vault, with the password read from the secret', async () => {
     // Prepare: a local MariaDB stands in for the forwarded port, with the restored copy's user and password.
@@ -175,23 +192,7 @@ describe('kura restore export', () => {
       "INSERT INTO shop.orders VALUES (1, 'tea', '2026-11-22 03:00:00'), (2, 'it''s \"rice\"', '2026-11-22 03:05:00'), (3, 'miso', '2026-11-20 10:00:00')",
     ]);
     // Act
-    const r = await kura(
-      'restore',
-      'export',
-      ID,
-      '--database',
-      db,
-      '--schema',
-      'shop',
-      '--table',
-      'orders',
-      '--where',
-      "placed >= '2026-11-22 00:00:00'",
-      '--via',
-      `127.0.0.1:${maria.port}`,
-      '--yes',
-      '--json',
-    );
+    const r = await exportOrders('orders', '--where', "placed >= '2026-11-22 00:00:00'", '--json');
     // Assess
     expect(r.code, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout) as ExportResult;
@@ -211,20 +212,7 @@ describe('kura restore export', () => {
   });
 
   it('refuses, before anything is written, a table that is not there, naming those that are', async () => {
-    const r = await kura(
-      'restore',
-      'export',
-      ID,
-      '--database',
-      db,
-      '--schema',
-      'shop',
-      '--table',
-      'ordes',
-      '--via',
-      `127.0.0.1:${maria.port}`,
-      '--yes',
-    );
+    const r = await exportOrders('ordes');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('--table: "ordes" not in shop; tables there: orders');
   });
