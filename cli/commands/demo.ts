@@ -5,6 +5,7 @@ import { DEMO_STEPS } from '../../local/demo/index.ts';
 import { formatTable } from '../../local/demo/format.ts';
 import { SimulatedClock } from '../../local/simulated-time.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import type { DemoStep } from '../../local/demo/types.ts';
 import { addDays } from '../../shared/domain/calendar.ts';
@@ -58,6 +59,9 @@ export function registerDemo(program: Command): void {
       };
       const summary: Record<string, unknown>[] = [];
       try {
+        // The vault exists before the first backup, as on AWS (the stack creates it): the
+        // backups record their sources' first points there from the first run on.
+        await ensureVault(deps.clients, policy);
         for (const [i, step] of steps.entries()) {
           console.log(`\n== ${i + 1}/${steps.length} ${step.title}`);
           const started = Date.now();

@@ -1,6 +1,7 @@
-// `kura report lifecycle|inventory|validation [--format json|md|html]`:
+// `kura report lifecycle|inventory|validation|compliance [--format json|md|html]`:
 // evidence for auditors. Each report adds its subcommand here.
 import type { Command } from 'commander';
+import { registerComplianceReport } from '../reports/compliance.ts';
 import { registerInventoryReport } from '../reports/inventory.ts';
 import { registerLifecycleReport } from '../reports/lifecycle.ts';
 import { registerValidationReport } from '../reports/validation.ts';
@@ -9,6 +10,7 @@ const SUBCOMMANDS: Array<(report: Command) => void> = [
   registerInventoryReport,
   registerLifecycleReport,
   registerValidationReport,
+  registerComplianceReport,
 ];
 
 export function registerReport(program: Command): void {

@@ -7,6 +7,7 @@ import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import { type Deps, lambdaHandler } from '../../shared/runtime/lambda.ts';
 import { type ContentRunResult, contentBackup } from '../../shared/usecases/content-backup.ts';
+import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 
 const detailSchema = z.looseObject({
   budgetSeconds: z.optional(z.number().check(z.nonnegative('expected seconds >= 0'))),
@@ -15,18 +16,21 @@ const detailSchema = z.looseObject({
 });
 
 /** The plain function tests, `kura invoke` and the local state machine runner call. */
-export async function run(event: unknown, { policy, clients }: Deps): Promise<ContentRunResult> {
+export async function run(event: unknown, deps: Deps): Promise<ContentRunResult> {
+  const { policy, clients } = deps;
   const { time, detail } = parseScheduledEvent(event);
   const d = detailSchema.safeParse(detail);
   if (!d.success)
     throw new InputError(
       d.error.issues.map((i) => `event.detail.${i.path.map(String).join('.')}: ${i.message}`),
     );
-  return contentBackup(new Date(time), policy, new S3ContentAdapter(clients), {
+  const result = await contentBackup(new Date(time), policy, new S3ContentAdapter(clients), {
     budgetMs: d.data.budgetSeconds === undefined ? undefined : d.data.budgetSeconds * 1000,
     chunkKeys: d.data.chunkKeys,
     sources: d.data.sources,
   });
+  await recordFirstPoints(deps, result);
+  return result;
 }
 
 // The state machine's later slices carry the previous slice's `result` and the

@@ -29,6 +29,7 @@ import {
 import type { Clients } from '../aws/clients.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { type DatabaseKind, RdsAdapter, type Snapshot } from '../aws/rds.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
 import {
   fromTagList,
   isManaged,
@@ -41,7 +42,6 @@ import {
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Timer } from '../runtime/timer.ts';
 import type { Deps } from '../runtime/lambda.ts';
-import { selected } from '../usecases/rds-snapshot.ts';
 import { removeEach } from './cleanup.ts';
 import { ensureIsolatedKey, ensureIsolatedNetwork } from './isolated-network.ts';
 import type {
@@ -227,8 +227,9 @@ async function listDatabase(
   const adapter = new RdsAdapter(clients);
   const rds = clients.get(RDSClient);
   const out: RecoveryPointRef[] = [];
-  const dbs = (await adapter.listDatabases()).filter(
-    (d) => selected(d, policy) && (!opts.source || d.id === opts.source),
+  // A deleted database named by the request is found by its snapshots.
+  const dbs = (await backedUpDatabases(clients, policy, opts.source ? [opts.source] : [])).filter(
+    (d) => !opts.source || d.id === opts.source,
   );
   for (const db of dbs) {
     const points = (await adapter.listSnapshots(db.kind, db.id))

@@ -12,9 +12,10 @@ import { DescribeAccountAttributesCommand, RDSClient } from '@aws-sdk/client-rds
 import { GetServiceQuotaCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import type { Clients } from '../aws/clients.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { bothZones } from '../domain/calendar.ts';
 import { type KeyPort, keyAllowsAccount } from '../aws/kms.ts';
 import { InputError } from '../runtime/errors.ts';
-import { type PitrWindow, pitrProblem } from './database-pitr.ts';
+import { type NearestSnapshots, type PitrWindow, pitrProblem } from './database-pitr.ts';
 import { isolationFindings, NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
 import type { PlanItem } from './plan.ts';
 
@@ -64,7 +65,13 @@ function kmsKeysOf(item: PlanItem): string[] {
 
 export async function preflight(
   items: PlanItem[],
-  ctx: { target: Clients | undefined; targetError?: string; targetAccountId: string; sourceRegion: string },
+  ctx: {
+    target: Clients | undefined;
+    targetError?: string;
+    targetAccountId: string;
+    sourceRegion: string;
+    timeZone?: string;
+  },
   ports: PreflightPorts,
 ): Promise<PreflightResult> {
   const blockers: string[] = [];
@@ -77,9 +84,14 @@ export async function preflight(
       item.source,
       await ports.pitrWindow(item.source),
       new Date(item.pitr?.time ?? ''),
+      item.recoveryPoint.details?.nearest as NearestSnapshots | undefined,
+      ctx.timeZone,
     );
     if (problem) blockers.push(problem);
-    else checks.push(`database ${item.source}: ${item.pitr?.time} is inside the point-in-time window`);
+    else
+      checks.push(
+        `database ${item.source}: ${bothZones(item.pitr?.time ?? '', ctx.timeZone ?? 'UTC')} is inside the point-in-time window`,
+      );
   }
 
   // 2. The KMS keys can be used by the target account.

@@ -549,6 +549,7 @@ export async function reportValidation(
     leftovers,
     problems,
     previous: null,
+    ...(deps.clients.endpoint ? { emulatorEndpoint: deps.clients.endpoint } : {}),
   });
   // Passed recovery points are tagged before the report is sealed, so the report can say so.
   for (const it of report.items) {
@@ -567,7 +568,7 @@ export async function reportValidation(
   report.previous = await previousReport(store, policy, key);
   await store.put(key, serializeReport(report), 'application/json');
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await store.put(htmlKey, renderHtml(report), 'text/html; charset=utf-8');
+  await store.put(htmlKey, renderHtml(report, policy.timezone), 'text/html; charset=utf-8');
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
   const where = `s3://${policy.vault.bucket}/${htmlKey}`;
   return {

@@ -90,3 +90,32 @@ export async function startMariaDb(password = 'probe-password-1'): Promise<Maria
       }),
   };
 }
+
+/**
+ * A reader on the stand-in server with the user and password a restored copy
+ * has (as the access port or the secret names them), then `statements` run as
+ * root (a schema and rows to read).
+ */
+export async function addReader(
+  db: MariaDb,
+  user: string,
+  password: string,
+  statements: string[] = [],
+): Promise<void> {
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+  });
+  try {
+    const quoted = password.replace(/'/g, "''");
+    await c.query(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${quoted}'`);
+    await c.query(`ALTER USER '${user}'@'%' IDENTIFIED BY '${quoted}'`);
+    await c.query(`GRANT SELECT ON *.* TO '${user}'@'%'`);
+    for (const s of statements) await c.query(s);
+  } finally {
+    await c.end();
+  }
+}

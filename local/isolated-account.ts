@@ -1,0 +1,43 @@
+// Local runtime: what deploy/isolated-account.yml deploys in the isolated
+// account and kura only looks up, played on the emulator: the `kura-access`
+// role and instance profile (Session Manager on the restore's jump host and
+// restored servers). On AWS the template creates it; moto, like AWS, refuses
+// to launch an instance with a profile that does not exist.
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { ACCESS_PROFILE } from '../shared/restore/access.ts';
+import { connectIsolated } from '../shared/restore/isolated-network.ts';
+import type { Deps } from '../shared/runtime/lambda.ts';
+
+export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
+  const target = await connectIsolated(deps);
+  const iam = target.clients.get(IAMClient);
+  const exists = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE })).then(
+    () => true,
+    (e: Error) =>
+      e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity' ? false : Promise.reject(e),
+  );
+  if (exists) return;
+  await iam
+    .send(
+      new CreateRoleCommand({
+        RoleName: ACCESS_PROFILE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    )
+    .catch((e: Error) => (e.name === 'EntityAlreadyExistsException' ? undefined : Promise.reject(e)));
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }));
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE, RoleName: ACCESS_PROFILE }),
+  );
+}
