@@ -18,6 +18,7 @@ import {
 } from '../domain/first-points.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
+import { isAwsError } from './errors.ts';
 
 export interface FirstPointLedger {
   /** Writes the record unless one is current; 'kept' when one already was. */
@@ -73,8 +74,8 @@ export class S3FirstPointLedger implements FirstPointLedger {
       );
       return 'recorded';
     } catch (err) {
-      const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-      if (e.name === 'PreconditionFailed' || e.$metadata?.httpStatusCode === 412) return 'kept';
+      // Another record is current (this source's first point is known): keep it.
+      if (isAwsError(err, 'preconditionFailed')) return 'kept';
       throw err;
     }
   }

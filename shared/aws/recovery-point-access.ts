@@ -8,11 +8,16 @@ import type { CopyEvidence } from '../domain/reports/compliance.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
+import { describeAwsError, isAwsError } from './errors.ts';
 import { Ec2ImageAdapter } from './ec2-images.ts';
 import { type KeyInfo, KmsAdapter, keyAllowsAccount } from './kms.ts';
 import { RdsAdapter } from './rds.ts';
 
-const message = (err: unknown) => `${(err as Error).name}: ${(err as Error).message}`;
+/** A read AWS refused (denied, throttled, the key or point gone or disabled) is recorded on the point; anything else is a fault. */
+function refusal(err: unknown): string {
+  if (!isAwsError(err, 'accessDenied', 'throttled', 'notFound', 'invalidState')) throw err;
+  return describeAwsError(err);
+}
 
 export async function recoveryPointAccess(
   clients: Clients,
@@ -45,7 +50,7 @@ export async function recoveryPointAccess(
           e.keyAllowsIsolated = key.manager === 'AWS' ? 'aws-managed' : keyAllowsAccount(key, iso);
         }
       } catch (err) {
-        e.error = message(err);
+        e.error = refusal(err);
       }
       out.push(e);
     }
@@ -79,7 +84,7 @@ export async function recoveryPointAccess(
           if (e.keyAllowsIsolated !== true) break;
         }
       } catch (err) {
-        e.error = message(err);
+        e.error = refusal(err);
       }
       out.push(e);
     }

@@ -2,7 +2,8 @@
 // account each lives in (the isolated account through its role, the source
 // account with kura's own credentials). `restore status` and `restore
 // cleanup` show this, never the record alone.
-import { connectIsolated } from './isolated-network.ts';
+import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { connectIsolated, IsolatedAccessError } from './isolated-network.ts';
 import { stillExists } from './leftovers.ts';
 import type { CreatedResource, IsolatedTarget } from './types.ts';
 import type { Deps } from '../runtime/lambda.ts';
@@ -25,10 +26,12 @@ export async function liveState(
     try {
       target = await connectIsolated(deps);
     } catch (err) {
-      problem = (err as Error).message;
+      // The role cannot be assumed: every resource there is unknown, and says why.
+      if (!(err instanceof IsolatedAccessError)) throw err;
+      problem = err.message;
     }
   }
-  const source = await deps.clients.accountId().catch(() => '');
+  const source = await deps.clients.accountId();
   const out: LiveResource[] = [];
   for (const r of resources) {
     const where: IsolatedTarget | undefined =
@@ -44,7 +47,9 @@ export async function liveState(
     try {
       out.push({ ...r, exists: await stillExists(where, r) });
     } catch (err) {
-      out.push({ ...r, error: `${(err as Error).name}: ${(err as Error).message}` });
+      // A read refused or throttled leaves this one unknown, named; any other error is a fault.
+      if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+      out.push({ ...r, error: describeAwsError(err) });
     }
   }
   return { resources: out, isolated: target, problem };

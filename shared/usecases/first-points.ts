@@ -1,7 +1,10 @@
 // Use case: after a scheduled backup run, record in the vault the first
 // recovery point of every source that has none yet (shared/domain/first-points.ts).
-// Called from the four backup handlers with their run's result; it never fails
-// a backup: a record that cannot be written is a warning in the result.
+// Called from the four backup handlers with their run's result. A record the
+// vault refuses (no vault yet, access denied, throttled) does not fail the
+// backup: it is a warning in the result, and the next run writes it. Any
+// other error is a fault and fails the run.
+import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { type FirstPointLedger, S3FirstPointLedger } from '../aws/first-points.ts';
 import type { LedgerClass } from '../domain/first-points.ts';
 import type { Deps } from '../runtime/lambda.ts';
@@ -43,7 +46,7 @@ export async function recordFirstPoints(
   deps: Deps,
   result: RunResult,
   ledger: FirstPointLedger = new S3FirstPointLedger(deps.clients, deps.policy),
-  now = new Date(),
+  now = new Date(deps.clients.timer.now()),
 ): Promise<void> {
   const recorded: string[] = [];
   for (const p of pointsOfRun(result)) {
@@ -51,9 +54,9 @@ export async function recordFirstPoints(
       if ((await ledger.note(p, result.function, now)) === 'recorded')
         recorded.push(`${p.class} ${p.source}: ${p.id}`);
     } catch (err) {
-      const e = err as Error;
+      if (!isAwsError(err, 'notFound', 'accessDenied', 'throttled')) throw err;
       result.warnings.push(
-        `first-point record of ${p.class} ${p.source} not written (${e.name}: ${e.message}); reports count its expected points from the oldest point present until it is`,
+        `first-point record of ${p.class} ${p.source} not written (${describeAwsError(err)}); reports count its expected points from the oldest point present until it is`,
       );
     }
   }

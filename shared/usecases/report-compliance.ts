@@ -24,6 +24,7 @@ import {
   earliestBackup,
   logDayPoints,
   readFirstPoints,
+  readForReport,
   readReports,
 } from './report-inventory.ts';
 import type { RestoreState } from './restore.ts';
@@ -37,14 +38,7 @@ export interface ComplianceOptions {
 /** Orchestrated restores recorded in the vault, as rehearsal and restore-time evidence. */
 async function rehearsals(deps: Deps, notes: string[]): Promise<RehearsalEvidence[]> {
   const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
-  let ids: string[];
-  try {
-    ids = await store.list();
-  } catch (err) {
-    if ((err as Error).name !== 'NoSuchBucket')
-      notes.push(`restores could not be read: ${(err as Error).name}: ${(err as Error).message}`);
-    return [];
-  }
+  const ids = await readForReport(notes, 'restores', '', () => store.list(), [] as string[]);
   const out: RehearsalEvidence[] = [];
   for (const id of ids) {
     const state = await store.get<RestoreState>(id, 'state.json');
@@ -81,10 +75,13 @@ export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions)
     read: { firstPoints, reports: entries },
   });
   notes.push(...inventory.notes);
-  const lifecycle = await lifecycleAudit(deps, { now, prices: STATED_PRICES }).catch((err: Error) => {
-    notes.push(`the vault's configuration could not be read: ${err.name}: ${err.message}`);
-    return undefined;
-  });
+  const lifecycle = await readForReport(
+    notes,
+    "the vault's configuration",
+    '',
+    () => lifecycleAudit(deps, { now, prices: STATED_PRICES }),
+    undefined,
+  );
   if (lifecycle) notes.push(...lifecycle.notes.filter((n) => !notes.includes(n)));
   const validations: ValidationReport[] = [];
   for (const e of entries) {

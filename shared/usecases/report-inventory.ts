@@ -2,6 +2,7 @@
 // the day-by-day presence of logs, the databases the selector picks (so a
 // source with no point at all still shows as a gap), their PITR state, the
 // validation reports and the orphans, and hands them to the pure report.
+import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
 import { S3FirstPointLedger } from '../aws/first-points.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
 import { RdsAdapter } from '../aws/rds.ts';
@@ -65,27 +66,42 @@ export async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Pr
   return [...days.values()];
 }
 
-/** The vault's first-point records; none yet (or no vault) is an empty map, a failed read a note. */
-export async function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<string, FirstPoint>> {
+/**
+ * A read of the vault for a report: no vault yet gives `empty`; a read that
+ * is refused or throttled gives `empty` and a note that names it (`what`,
+ * then `consequence`); any other error is a fault.
+ */
+export async function readForReport<T>(
+  notes: string[],
+  what: string,
+  consequence: string,
+  read: () => Promise<T>,
+  empty: T,
+): Promise<T> {
   try {
-    return await new S3FirstPointLedger(deps.clients, deps.policy).readAll();
+    return await read();
   } catch (err) {
-    const e = err as Error;
-    if (e.name !== 'NoSuchBucket')
-      notes.push(
-        `first-point records could not be read (${e.name}: ${e.message}); gaps are counted from the oldest point present`,
-      );
-    return new Map();
+    if (awsErrorName(err) === 'NoSuchBucket') return empty;
+    if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+    notes.push(`${what} could not be read (${describeAwsError(err)})${consequence}`);
+    return empty;
   }
 }
 
-/** The validation reports in the vault; none (or no vault) is an empty list, a failed read a note. */
+/** The vault's first-point records; none yet (or no vault) is an empty map, a refused read a note. */
+export function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<string, FirstPoint>> {
+  return readForReport(
+    notes,
+    'first-point records',
+    '; gaps are counted from the oldest point present',
+    () => new S3FirstPointLedger(deps.clients, deps.policy).readAll(),
+    new Map<string, FirstPoint>(),
+  );
+}
+
+/** The validation reports in the vault; none (or no vault) is an empty list, a refused read a note. */
 export function readReports(deps: Deps, notes: string[]): Promise<{ key: string; body: string }[]> {
-  return listReports(deps).catch((e: Error) => {
-    if (e.name !== 'NoSuchBucket')
-      notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
-    return [];
-  });
+  return readForReport(notes, 'validation reports', '', () => listReports(deps), []);
 }
 
 /** When kura first recorded a backup of anything: months before it are not missed validations. */

@@ -7,6 +7,7 @@
 // account tagged with its id; only kura-managed resources are ever touched.
 // Then each one is read again, and the result says what was removed.
 import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { isAwsError } from '../aws/errors.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { fromTagList, isManaged } from '../domain/tags.ts';
 import { cleanupPitr } from '../restore/database-pitr.ts';
@@ -20,6 +21,7 @@ import type { CreatedResource, IsolatedTarget } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../runtime/lambda.ts';
 import { errorInfo } from '../runtime/result.ts';
+import type { Timer } from '../runtime/timer.ts';
 import { type RestoreState, readRecords } from './restore.ts';
 
 export const REQUEST_ID = /^[a-z0-9][a-z0-9-]{2,23}$/;
@@ -102,18 +104,20 @@ export async function planCleanup(
   return { requestId, state, target, records, resources: live.resources };
 }
 
+/** Calls `what` until AWS has finished what it waits for (NotReadyError), pausing on the Clients' timer. */
 async function withWaits(
   what: () => Promise<void>,
   onWait: (m: string) => void,
+  timer: Timer,
   deadline: number,
 ): Promise<void> {
   for (;;) {
     try {
       return await what();
     } catch (err) {
-      if (!(err instanceof NotReadyError) || Date.now() > deadline) throw err;
+      if (!(err instanceof NotReadyError) || timer.now() > deadline) throw err;
       onWait(err.message);
-      await new Promise((r) => setTimeout(r, 5000));
+      await timer.sleep((err.hint.waitSeconds ?? 15) * 1000);
     }
   }
 }
@@ -129,10 +133,11 @@ export async function runCleanup(
     store?: RestoreStorePort;
   } = {},
 ): Promise<CleanupResult> {
-  const now = opts.now ?? (() => new Date());
+  const timer = deps.clients.timer;
+  const now = opts.now ?? (() => new Date(timer.now()));
   const progress = opts.onProgress ?? (() => {});
   const store = opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
-  const deadline = Date.now() + (opts.maxWaitSeconds ?? 1800) * 1000;
+  const deadline = timer.now() + (opts.maxWaitSeconds ?? 1800) * 1000;
   const failures = new Map<string, string>();
   const there = plan.resources.filter((r) => r.exists !== false);
   const isolated = there.filter((r) => r.account === plan.target.accountId);
@@ -143,6 +148,7 @@ export async function runCleanup(
       await withWaits(
         () => step.cleanup(plan.target, isolated),
         (m) => progress(`  … ${m}`),
+        timer,
         deadline,
       );
     } catch (err) {
@@ -159,7 +165,7 @@ export async function runCleanup(
       if (d?.State === 'available' && isManaged(fromTagList(d.Tags)))
         await ec2.send(new DeleteVolumeCommand({ VolumeId: v.id }));
     } catch (err) {
-      if (!/NotFound/.test((err as Error).name)) failures.set(key(v), errorInfo(err).message);
+      if (!isAwsError(err, 'notFound')) failures.set(key(v), errorInfo(err).message);
     }
   }
   // The source account: temporary point-in-time resources and the shares of source snapshots.

@@ -19,6 +19,8 @@ import {
 } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Upload } from '@aws-sdk/lib-storage';
+import { S3ContentAdapter } from '../aws/content.ts';
+import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { stamp } from '../domain/calendar.ts';
 import { type ExportRequest, parseS3Prefix } from '../restore/export-request.ts';
@@ -192,11 +194,14 @@ async function planContent(
   const to = parseS3Prefix(req.to);
   const objects = await listAll(target.clients.get(S3Client, target.region), from.bucket, from.prefix);
   const s3 = deps.clients.get(S3Client);
-  await s3.send(new HeadBucketCommand({ Bucket: to.bucket })).catch((err: Error) => {
+  try {
+    await s3.send(new HeadBucketCommand({ Bucket: to.bucket }));
+  } catch (err) {
+    if (!isAwsError(err, 'notFound', 'accessDenied')) throw err;
     throw new InputError([
-      `--to ${req.to}: the bucket cannot be reached (${err.name}); expected an existing bucket`,
+      `--to ${req.to}: the bucket cannot be reached (${describeAwsError(err)}); expected an existing bucket kura's credentials can write to`,
     ]);
-  });
+  }
   const there = new Set((await listAll(s3, to.bucket, to.prefix)).map((o) => o.key));
   const rel = (k: string) => k.slice(from.prefix.length);
   return {
@@ -341,33 +346,33 @@ async function exportContent(
   c: ContentExportPlan,
 ): Promise<ExportResult['content'][number]> {
   const from = target.clients.get(S3Client, target.region);
-  const to = deps.clients.get(S3Client);
+  const to = new S3ContentAdapter(deps.clients);
   const skipped = new Set(c.existing);
   let copied = 0;
   let bytes = 0;
   for (const o of c.objects) {
     const dest = c.to.prefix + o.key.slice(c.from.prefix.length);
     if (skipped.has(dest)) continue;
-    // Read with the isolated account's role, write with kura's own credentials: no cross-account grant needed.
+    // Streamed: read with the isolated account's role, written with kura's own credentials
+    // (no cross-account grant needed). Type and metadata travel; the restore's tags do not.
     const got = await from.send(new GetObjectCommand({ Bucket: c.from.bucket, Key: o.key }));
-    const body = await got.Body?.transformToByteArray();
     try {
-      await to.send(
-        new PutObjectCommand({
-          Bucket: c.to.bucket,
-          Key: dest,
-          Body: body,
-          ContentType: got.ContentType,
-          Metadata: got.Metadata,
-          // Never overwrite: an object that appeared since the plan stays as it is.
-          IfNoneMatch: '*',
-        }),
+      await to.writeObject(
+        { bucket: c.to.bucket, key: dest },
+        {
+          body: got.Body as AsyncIterable<Uint8Array>,
+          size: got.ContentLength ?? o.size,
+          contentType: got.ContentType,
+          metadata: got.Metadata,
+          tags: {},
+        },
+        // Never overwrite: an object that appeared since the plan stays as it is.
+        { ifNoneMatch: '*' },
       );
       copied++;
       bytes += o.size;
     } catch (err) {
-      const e = err as Error & { $metadata?: { httpStatusCode?: number } };
-      if (e.name !== 'PreconditionFailed' && e.$metadata?.httpStatusCode !== 412) throw err;
+      if (!isAwsError(err, 'preconditionFailed')) throw err;
       skipped.add(dest);
     }
   }
@@ -383,7 +388,7 @@ async function exportContent(
 export async function runExport(
   deps: Deps,
   planned: { plan: ExportPlan; target: IsolatedTarget; source?: DumpSource },
-  now = new Date(),
+  now = new Date(deps.clients.timer.now()),
 ): Promise<ExportResult> {
   const { plan, target, source } = planned;
   const result: ExportResult = { requestId: plan.requestId, content: [] };

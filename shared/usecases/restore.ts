@@ -2,6 +2,7 @@
 // restore state machine (plan, approval, item, report) and is safe to call
 // again: progress lives in the vault under restores/<request-id>/, so a
 // re-run of the same request resumes and never duplicates.
+import { tolerate } from '../aws/errors.ts';
 import { S3FirstPointLedger } from '../aws/first-points.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { backedUpDatabases } from '../aws/rds-sources.ts';
@@ -87,14 +88,14 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
  * remain, known from the vault's first-point records.
  */
 async function sourcesWithPoints(step: RestoreStep, deps: Deps): Promise<string> {
-  const all = await step.list(deps).catch(() => []);
+  const all = await step.list(deps);
   const names = new Set(all.map((p) => p.source));
   if (step.class === 'database') {
+    // No vault yet means no records, nothing more; any other refusal is named by the caller's error.
     const ledger = new S3FirstPointLedger(deps.clients, deps.policy);
-    const recorded = [...(await ledger.readAll().catch(() => new Map<string, FirstPoint>())).values()]
-      .filter((f) => f.class === 'database')
-      .map((f) => f.source);
-    for (const d of await backedUpDatabases(deps.clients, deps.policy, recorded).catch(() => []))
+    const records = await tolerate(['notFound'], () => ledger.readAll(), new Map<string, FirstPoint>());
+    const recorded = [...records.values()].filter((f) => f.class === 'database').map((f) => f.source);
+    for (const d of await backedUpDatabases(deps.clients, deps.policy, recorded))
       if (!d.exists) names.add(d.id);
   }
   return names.size ? [...names].sort().join(', ') : '(none)';
@@ -111,7 +112,7 @@ async function resolveItem(
   if (item.selection.kind === 'pointInTime') {
     const time = item.selection.time;
     const w = await ports.preflight.pitrWindow(item.source);
-    const snapshots = await step.list(deps, { source: item.source }).catch(() => []);
+    const snapshots = await step.list(deps, { source: item.source });
     const nearest = nearestPoints(snapshots, time);
     if (!w) {
       // The database is gone (or the name is wrong): its snapshots, or the databases that have backups.
@@ -162,7 +163,7 @@ async function resolveItem(
     rp = points.find((p) => p.id === s.date || p.id.includes(s.date) || p.time.startsWith(s.date));
   if (rp) {
     if (s.kind !== 'before' || item.class === 'logs') return { recoveryPoint: rp };
-    const all = await step.list(deps, { source: item.source }).catch(() => points);
+    const all = await step.list(deps, { source: item.source });
     const after = nearestPoints(all, s.time).after;
     return { recoveryPoint: rp, warning: farFromPointWarning(label, s.time, rp, after, tz) };
   }
@@ -179,7 +180,7 @@ async function resolveItem(
     .map((p) => `${p.id} (${bothZones(p.time, tz)})`)
     .join(', ');
   // Nothing at all for this source: most likely a typo; name the sources that have backups.
-  const any = known ? [] : await step.list(deps, { source: item.source }).catch(() => []);
+  const any = known ? [] : await step.list(deps, { source: item.source });
   const others =
     !known && any.length === 0
       ? `; ${item.class} sources with backups: ${await sourcesWithPoints(step, deps)}`
