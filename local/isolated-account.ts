@@ -10,6 +10,7 @@ import {
   GetInstanceProfileCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import { tolerate } from '../shared/aws/errors.ts';
 import { ACCESS_PROFILE } from '../shared/restore/access.ts';
 import { connectIsolated } from '../shared/restore/isolated-network.ts';
 import type { Deps } from '../shared/runtime/lambda.ts';
@@ -17,14 +18,15 @@ import type { Deps } from '../shared/runtime/lambda.ts';
 export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
   const target = await connectIsolated(deps);
   const iam = target.clients.get(IAMClient);
-  const exists = await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE })).then(
-    () => true,
-    (e: Error) =>
-      e.name === 'NoSuchEntityException' || e.name === 'NoSuchEntity' ? false : Promise.reject(e),
+  const exists = await tolerate(
+    ['notFound'],
+    async () =>
+      Boolean(await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }))),
+    false,
   );
   if (exists) return;
-  await iam
-    .send(
+  await tolerate(['alreadyExists'], () =>
+    iam.send(
       new CreateRoleCommand({
         RoleName: ACCESS_PROFILE,
         AssumeRolePolicyDocument: JSON.stringify({
@@ -34,8 +36,8 @@ export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
           ],
         }),
       }),
-    )
-    .catch((e: Error) => (e.name === 'EntityAlreadyExistsException' ? undefined : Promise.reject(e)));
+    ),
+  );
   await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }));
   await iam.send(
     new AddRoleToInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE, RoleName: ACCESS_PROFILE }),

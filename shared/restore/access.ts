@@ -36,6 +36,7 @@ import {
   ModifyDBInstanceCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
+import { isAwsError } from '../aws/errors.ts';
 import { TAG } from '../domain/tags.ts';
 import { NotReadyError } from '../runtime/errors.ts';
 import { RUN_TAG } from './database.ts';
@@ -82,6 +83,10 @@ export interface AccessContext {
   /** How the isolated account's credentials are named in the commands (an AWS CLI profile). */
   profile: string;
 }
+
+/** EC2's answer to a launch or an association naming an instance profile that does not exist. */
+const profileMissing = (err: unknown) =>
+  isAwsError(err, 'invalidParameter') && /iamInstanceProfile/.test((err as Error).message);
 
 const accessTags = (name: string, extra: Record<string, string> = {}) =>
   Object.entries({
@@ -273,8 +278,7 @@ async function ensureJumpHost(
     );
     return { id: r.Instances?.[0]?.InstanceId };
   } catch (err) {
-    const e = err as Error;
-    if (/iamInstanceProfile|InstanceProfile|NoSuchEntity/i.test(`${e.name} ${e.message}`))
+    if (profileMissing(err))
       return {
         why: `the ${ACCESS_PROFILE} instance profile is missing in account ${target.accountId}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`,
       };
@@ -316,8 +320,8 @@ async function openServer(
       }),
     );
   } catch (err) {
-    const e = err as Error;
-    return `the ${ACCESS_PROFILE} instance profile could not be attached (${e.name}): deploy deploy/isolated-account.yml`;
+    if (!profileMissing(err)) throw err;
+    return `the ${ACCESS_PROFILE} instance profile is missing in account ${target.accountId}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`;
   }
   return undefined;
 }
