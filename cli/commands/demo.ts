@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { DEMO_STEPS } from '../../local/demo/index.ts';
 import { formatTable } from '../../local/demo/format.ts';
-import { SimulatedClock } from '../../local/simulated-time.ts';
+import { SimulatedClock, shareClockAtExit } from '../../local/simulated-time.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
@@ -53,6 +53,7 @@ export function registerDemo(program: Command): void {
       // Simulated time: each step sets it to the time of the run it makes, so the
       // emulator finishes snapshots, images and copies when AWS would.
       const clock = new SimulatedClock(from);
+      shareClockAtExit(clock);
       const deps = {
         policy,
         clients: new Clients({ region: policy.region, ...clock.clientOptions(endpoint) }),
