@@ -21,12 +21,24 @@ import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { ACCESS_SERVICES } from '../../shared/restore/access.ts';
-import { isolationFindings } from '../../shared/restore/isolated-network.ts';
+import {
+  connectIsolated,
+  isolationFindings,
+  prepareIsolatedTarget,
+} from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/runtime/lambda.ts';
-import type { CleanupResult } from '../../shared/usecases/restore-cleanup.ts';
+import {
+  awsRestorePorts,
+  type RestorePorts,
+  type RestoreState,
+  recordPlan,
+  restoreItem,
+} from '../../shared/usecases/restore.ts';
+import { type CleanupResult, planCleanup, runCleanup } from '../../shared/usecases/restore-cleanup.ts';
 import type { ExportResult } from '../../shared/usecases/restore-export.ts';
+import { recordCalls, roleActions } from '../support/calls.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { addReader, type MariaDb, startMariaDb } from '../support/mariadb.ts';
@@ -253,5 +265,44 @@ describe('kura restore cleanup', () => {
     expect(again.status).toBe('FAILED');
     expect(again.cause).toContain(`restore ${ID} was cleaned up at`);
     expect(again.cause).toContain(`--id ${ID}-2`);
+  });
+});
+
+describe("the isolated account's restore role", () => {
+  it('grants every call a restore makes there with it, the route in and the fresh password included', async () => {
+    // Prepare: the restore's calls in the isolated account recorded (its network made by the first restore,
+    // as deploy/isolated-account.yml makes it on AWS); the source account's calls are not its role's.
+    const granted = roleActions('deploy/isolated-account.yml', 'RestoreRole');
+    const { called, middleware } = recordCalls();
+    const recording = { ...deps, clients: emulatorClients('ap-northeast-1', undefined, middleware) };
+    const ports: RestorePorts = {
+      ...awsRestorePorts(deps),
+      connect: () => connectIsolated(recording),
+      prepareTarget: () => prepareIsolatedTarget(recording),
+    };
+    const id = `${ID}-r`;
+    // Act: the state machine's tasks, each item until done, waiting as its Wait state would.
+    await recordPlan({ ...request(), id }, deps, clock.now(), ports);
+    const state = await ports.store.get<RestoreState>(id, 'state.json');
+    for (const item of state?.plan.items ?? [])
+      for (;;) {
+        const out = await restoreItem({ requestId: id, key: item.key }, deps, () => clock.now(), ports);
+        if (out.done) break;
+        await clock.timer().sleep((out.waitSeconds ?? 30) * 1000);
+      }
+    // Assess
+    const inIsolated = [...called].filter((a) => !a.startsWith('sts:'));
+    expect(inIsolated).toEqual(
+      expect.arrayContaining([
+        'rds:RestoreDBInstanceFromDBSnapshot',
+        'rds:ModifyDBInstance',
+        'ec2:DescribeVpcEndpoints',
+        'ec2:RunInstances',
+      ]),
+    );
+    expect(inIsolated.filter((a) => !granted.has(a))).toEqual([]);
+    // Its copy goes with the others.
+    const cleaned = await runCleanup(deps, await planCleanup(deps, id));
+    expect(cleaned.remaining).toBe(0);
   });
 });

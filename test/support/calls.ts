@@ -7,6 +7,17 @@ import type { ClientMiddleware } from '../../shared/aws/clients.ts';
 import { parseCfnYaml } from '../deploy/cfn.ts';
 import { ROOT } from './packaged-template.ts';
 
+/** SDK commands whose IAM action has another name (Service Authorization Reference, Amazon S3). */
+const IAM_ACTION: Record<string, string> = {
+  's3:HeadBucket': 's3:ListBucket',
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:ListObjectVersions': 's3:ListBucketVersions',
+  's3:HeadObject': 's3:GetObject',
+  's3:CreateMultipartUpload': 's3:PutObject',
+  's3:UploadPart': 's3:PutObject',
+  's3:CompleteMultipartUpload': 's3:PutObject',
+};
+
 /** Records every call as `<service>:<Action>` (e.g. `rds:CopyDBSnapshot`), as IAM names it. */
 export function recordCalls(): { middleware: ClientMiddleware; called: Set<string> } {
   const called = new Set<string>();
@@ -18,7 +29,8 @@ export function recordCalls(): { middleware: ClientMiddleware; called: Set<strin
         const service = String(context.clientName ?? '')
           .replace(/Client$/, '')
           .toLowerCase();
-        called.add(`${service}:${String(context.commandName).replace(/Command$/, '')}`);
+        const call = `${service}:${String(context.commandName).replace(/Command$/, '')}`;
+        called.add(IAM_ACTION[call] ?? call);
         return next(args);
       },
     },
