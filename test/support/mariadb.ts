@@ -102,18 +102,26 @@ export async function addReader(
   password: string,
   statements: string[] = [],
 ): Promise<void> {
+  const quoted = password.replace(/'/g, "''");
+  await asRoot(db, [
+    `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${quoted}'`,
+    `ALTER USER '${user}'@'%' IDENTIFIED BY '${quoted}'`,
+    `GRANT SELECT ON *.* TO '${user}'@'%'`,
+    ...statements,
+  ]);
+}
+
+/** Runs `statements` in order as the server's root user (times in UTC). */
+export async function asRoot(db: MariaDb, statements: string[]): Promise<void> {
   const mysql = await import('mysql2/promise');
   const c = await mysql.createConnection({
     host: db.host,
     port: db.port,
     user: db.user,
     password: db.password,
+    timezone: 'Z',
   });
   try {
-    const quoted = password.replace(/'/g, "''");
-    await c.query(`CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${quoted}'`);
-    await c.query(`ALTER USER '${user}'@'%' IDENTIFIED BY '${quoted}'`);
-    await c.query(`GRANT SELECT ON *.* TO '${user}'@'%'`);
     for (const s of statements) await c.query(s);
   } finally {
     await c.end();
