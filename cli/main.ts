@@ -1,11 +1,12 @@
 // CLI entry: the `kura` command for on-call engineers, auditors and local runs.
 import { Command } from 'commander';
+import { DEFAULT_POLICY_PATH } from '../shared/policy/load.ts';
 import { KuraError } from '../shared/runtime/errors.ts';
 import { registerCommands } from './commands/index.ts';
 
 const program = new Command('kura')
   .description('kura: serverless backups for AWS, restorable, rehearsed and reported')
-  .option('--policy <file>', 'policy file (default: $KURA_POLICY or ./backup-policy.yml)')
+  .option('--policy <file>', `policy file (default: $KURA_POLICY, else ${DEFAULT_POLICY_PATH})`)
   .option('--debug', 'print stack traces')
   .showHelpAfterError();
 

@@ -6,6 +6,7 @@
 // state machine runner's Wait states and retries, and by in-process polls
 // (its timer sleeps by moving the clock, not by waiting). Production code
 // never sees it: it reaches the SDK as middleware and a Timer given to Clients.
+import { writeFileSync } from 'node:fs';
 import type { ClientMiddleware, ClientsOptions } from '../shared/aws/clients.ts';
 import type { Timer } from '../shared/runtime/timer.ts';
 
@@ -137,4 +138,28 @@ export function clockFromEnvironment(env: NodeJS.ProcessEnv = process.env): Simu
   if (Number.isNaN(t.getTime()))
     throw new Error(`KURA_SIMULATED_TIME: found "${raw}"; expected an ISO-8601 time`);
   return new SimulatedClock(t);
+}
+
+let commandClockOnce: { clock: SimulatedClock | undefined } | undefined;
+const sharedAtExit = new WeakSet<SimulatedClock>();
+
+/**
+ * When the parent names KURA_SIMULATED_TIME_FILE, the clock's time is written
+ * there as this process exits: the parent (a test) continues from where the
+ * command left the clock, since a restore's Wait states and polls move it by
+ * minutes or hours.
+ */
+export function shareClockAtExit(clock: SimulatedClock, env: NodeJS.ProcessEnv = process.env): void {
+  const file = env.KURA_SIMULATED_TIME_FILE;
+  if (!file || sharedAtExit.has(clock)) return;
+  sharedAtExit.add(clock);
+  process.on('exit', () => writeFileSync(file, clock.now().toISOString()));
+}
+
+/** The one clock of a `kura` command (KURA_SIMULATED_TIME), shared back to its parent at exit. */
+export function commandClock(env: NodeJS.ProcessEnv = process.env): SimulatedClock | undefined {
+  commandClockOnce ??= { clock: clockFromEnvironment(env) };
+  const { clock } = commandClockOnce;
+  if (clock) shareClockAtExit(clock, env);
+  return clock;
 }

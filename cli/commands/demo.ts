@@ -4,7 +4,8 @@ import { formatTable } from '../../local/demo/format.ts';
 import { DEMO_STEPS } from '../../local/demo/index.ts';
 import type { DemoStep } from '../../local/demo/types.ts';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
-import { SimulatedClock } from '../../local/simulated-time.ts';
+import { SimulatedClock, shareClockAtExit } from '../../local/simulated-time.ts';
+import { ensureVault } from '../../local/vault.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { addDays } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
@@ -71,12 +72,16 @@ export function registerDemo(program: Command): void {
       // Simulated time: each step sets it to the time of the run it makes, so the
       // emulator finishes snapshots, images and copies when AWS would.
       const clock = new SimulatedClock(from);
+      shareClockAtExit(clock);
       const deps = {
         policy,
         clients: new Clients({ region: policy.region, ...clock.clientOptions(endpoint) }),
       };
       const summary: Record<string, unknown>[] = [];
       try {
+        // The vault exists before the first backup, as on AWS (the stack creates it): the
+        // backups record their sources' first points there from the first run on.
+        await ensureVault(deps.clients, policy);
         for (const [i, step] of steps.entries()) {
           console.log(`\n== ${i + 1}/${steps.length} ${step.title}`);
           const started = Date.now();

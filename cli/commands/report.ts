@@ -1,6 +1,7 @@
-// `kura report lifecycle|inventory|validation|permissions [--format json|md|html]`:
+// `kura report lifecycle|inventory|validation|compliance|permissions [--format json|md|html]`:
 // evidence for auditors. Each report adds its subcommand here.
 import type { Command } from 'commander';
+import { registerComplianceReport } from '../reports/compliance.ts';
 import { registerInventoryReport } from '../reports/inventory.ts';
 import { registerLifecycleReport } from '../reports/lifecycle.ts';
 import { registerPermissionsReport } from '../reports/permissions.ts';
@@ -11,6 +12,7 @@ const SUBCOMMANDS: Array<(report: Command) => void> = [
   registerLifecycleReport,
   registerPermissionsReport,
   registerValidationReport,
+  registerComplianceReport,
 ];
 
 export function registerReport(program: Command): void {

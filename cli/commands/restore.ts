@@ -1,6 +1,8 @@
 // `kura restore …`: putting backups back. Each backup class adds its
 // subcommand here; the orchestrated restore (restore state machine) too.
 import type { Command } from 'commander';
+import { registerRestoreCleanup } from '../restore/cleanup.ts';
+import { registerRestoreExport } from '../restore/export.ts';
 import { registerOrchestratedRestore } from '../restore/orchestrated.ts';
 import { registerContentRestore } from '../content/restore.ts';
 import { registerLogsRestore } from '../logs/restore.ts';
@@ -10,6 +12,8 @@ const SUBCOMMANDS: Array<(restore: Command) => void> = [
   registerContentRestore,
   registerLogsRestore,
   registerOrchestratedRestore,
+  registerRestoreExport,
+  registerRestoreCleanup,
 ];
 
 export function registerRestore(program: Command): void {

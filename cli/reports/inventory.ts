@@ -10,8 +10,10 @@ import {
   inventoryHtml,
   inventoryMarkdown,
   orphanRows,
+  pitrDrift,
   pointRows,
 } from '../../shared/domain/reports/inventory.ts';
+import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, parseTime, printJson } from '../support/context.ts';
@@ -27,7 +29,10 @@ export function registerInventoryReport(report: Command): void {
     .option('--format <format>', FORMATS.join(', '), 'table')
     .option('--at <time>', 'the time ages and gaps are measured at (ISO-8601); default: now')
     .option('--days <n>', 'the window in which missed runs are looked for', '30')
-    .option('--check', 'exit with status 1 when a scheduled series has a gap')
+    .option(
+      '--check',
+      'exit with status 1 when a scheduled series has a gap or a point-in-time window falls short of the policy',
+    )
     .action(async (opts: { format: string; at?: string; days: string; check?: boolean }, cmd: Command) => {
       const problems: string[] = [];
       if (!FORMATS.includes(opts.format))
@@ -39,14 +44,19 @@ export function registerInventoryReport(report: Command): void {
       const at = opts.at ? parseTime(opts.at, '--at') : new Date();
       const rep = await buildInventoryReport(commandDeps(cmd), { at, days });
       const gaps = rep.series.flatMap((s) => s.gaps.map((g) => `${s.class} ${s.source}: ${gapText(g)}`));
-      if (opts.check && gaps.length) process.exitCode = 1;
+      const pitr = pitrDrift(rep);
+      if (opts.check && (gaps.length || pitr.length)) process.exitCode = 1;
       if (opts.format === 'json') return printJson(rep);
       if (opts.format === 'md') return console.log(inventoryMarkdown(rep));
       if (opts.format === 'html') return void process.stdout.write(inventoryHtml(rep));
-      console.log(`inventory of ${rep.bucket} at ${rep.at} (window ${rep.windowDays} days)\n`);
+      console.log(
+        `inventory of ${rep.bucket} at ${bothZones(rep.at, rep.timezone)} (window ${rep.windowDays} days)\n`,
+      );
       console.log(formatTable(classRows(rep)));
       console.log(`\ngaps in the scheduled series (${gaps.length}):`);
       console.log(gaps.length ? gaps.map((g) => `  ${g}`).join('\n') : '  none');
+      console.log(`\npoint-in-time windows short of the policy (${pitr.length}):`);
+      console.log(pitr.length ? pitr.map((p) => `  DRIFT ${p}`).join('\n') : '  none');
       console.log(`\norphans (${rep.orphans.length}):`);
       console.log(formatTable(orphanRows(rep)));
       console.log(`\nrecovery points (${rep.points.length}):`);

@@ -7,18 +7,23 @@ import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { listReports } from '../../shared/aws/validation-reports.ts';
 import {
-  historyHtml,
-  historyMarkdown,
-  historyRows,
-  validationHistory,
-} from '../../shared/domain/reports/validation-history.ts';
-import {
   renderHtml,
   renderMarkdown,
   type ValidationReport,
+  verdictText,
   verifyChain,
 } from '../../shared/domain/validation-report.ts';
+import {
+  historyHtml,
+  historyMarkdown,
+  historyRows,
+  missedMonths,
+  monthWord,
+  validationHistory,
+} from '../../shared/domain/reports/validation-history.ts';
+import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
+import { earliestBackup, readFirstPoints } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, printJson } from '../support/context.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];
@@ -63,12 +68,18 @@ export function registerValidationReport(report: Command): void {
           return;
         }
         if (!opts.run && !opts.latest) {
-          const h = validationHistory(all, new Date());
+          const since = earliestBackup(await readFirstPoints(deps, []));
+          const h = validationHistory(all, new Date(), { policy: deps.policy, since });
           if (opts.format === 'json') printJson(h);
           else if (opts.format === 'md') console.log(historyMarkdown(h));
           else if (opts.format === 'html') process.stdout.write(historyHtml(h));
           else {
             console.log(formatTable(historyRows(h)));
+            console.log(
+              `\nmonth by month (${h.timezone}): ${(h.months ?? []).map((m) => `${m.month} ${monthWord(m)}`).join(', ') || 'no validation schedule'}`,
+            );
+            const missed = missedMonths(h);
+            if (missed.length) console.log(`missed or failed: ${missed.map((m) => m.title).join('; ')}`);
             console.log(
               `\n${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : `BROKEN:\n  - ${h.problems.join('\n  - ')}`}`,
             );
@@ -86,11 +97,17 @@ export function registerValidationReport(report: Command): void {
         const r = JSON.parse(pick.body) as ValidationReport;
         if (opts.format !== 'table') {
           process.stdout.write(
-            opts.format === 'json' ? pick.body : opts.format === 'md' ? renderMarkdown(r) : renderHtml(r),
+            opts.format === 'json'
+              ? pick.body
+              : opts.format === 'md'
+                ? renderMarkdown(r, deps.policy.timezone)
+                : renderHtml(r, deps.policy.timezone),
           );
           return;
         }
-        console.log(`${r.runId}: ${r.verdict} — ${r.summary}`);
+        console.log(
+          `${r.runId} (${bothZones(r.time, deps.policy.timezone)}): ${verdictText(r)} — ${r.summary}`,
+        );
         console.log(
           formatTable(
             r.items.map((i) => ({
@@ -99,7 +116,7 @@ export function registerValidationReport(report: Command): void {
               recoveryPoint: i.recoveryPoint?.id ?? '-',
               status: i.status,
               restoreMin: i.restore ? (i.restore.durationSeconds / 60).toFixed(1) : '',
-              rtoMin: i.restore?.rtoMinutes ?? '',
+              rtoMin: i.restore ? `${i.restore.rtoMinutes}${r.measuredOn ? ' (emulator)' : ''}` : '',
               rpoMin: i.achievedRpoMinutes ?? '',
               cleanup: i.cleanup.status,
               reason: i.reason ?? '',
@@ -107,6 +124,7 @@ export function registerValidationReport(report: Command): void {
           ),
         );
         if (r.leftovers.length) console.log(`left behind: ${r.leftovers.join(', ')}`);
+        for (const w of r.warnings) console.log(`warning: ${w}`);
       },
     );
 }

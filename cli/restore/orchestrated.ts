@@ -15,11 +15,19 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
+import { provisionIsolatedAccount } from '../../local/isolated-account.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { describeSelection, type RestoreReport } from '../../shared/restore/plan.ts';
+import { bothZones } from '../../shared/policy/calendar.ts';
+import { existsText, liveState } from '../../shared/restore/live-state.ts';
+import {
+  accessLines,
+  cleanupLines,
+  describeSelection,
+  type RestoreReport,
+} from '../../shared/restore/plan.ts';
 import { parseRestoreRequest } from '../../shared/restore/request.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import {
@@ -108,23 +116,23 @@ export function buildRequest(
   return req;
 }
 
-function planRows(plan: RestoreState['plan']) {
+function planRows(plan: RestoreState['plan'], tz: string) {
   return plan.items.map((i) => ({
     phase: i.phase,
     item: `${i.class} ${i.source}`,
-    asked: describeSelection(i.selection),
-    'recovery point': i.pitr ? `temporary instance restored to ${i.pitr.time}` : i.recoveryPoint.id,
-    'taken at': i.recoveryPoint.time,
+    asked: describeSelection(i.selection, tz),
+    'recovery point': i.pitr ? 'temporary instance restored to that time' : i.recoveryPoint.id,
+    'taken at': bothZones(i.recoveryPoint.time, tz),
     RTO: `${i.rtoMinutes} min`,
   }));
 }
 
-function reportRows(r: RestoreReport) {
+function reportRows(r: RestoreReport, tz: string) {
   return r.items.map((i) => ({
     item: `${i.class} ${i.source}`,
     status: i.status,
     'recovery point': i.recoveryPoint.id,
-    'taken at': i.recoveryPoint.time,
+    'taken at': bothZones(i.recoveryPoint.time, tz),
     'endpoint / resources': i.endpoint ?? i.resources.map((x) => x.id).join(', '),
     took: i.durationSeconds === undefined ? '' : `${i.durationSeconds}s`,
     RTO: `${i.rtoMinutes} min${i.withinRto === false ? ' EXCEEDED' : ''}`,
@@ -150,10 +158,9 @@ async function runOnAws(
   deps: Deps,
   request: unknown,
   requestId: string,
-  stage: string,
+  arn: string,
 ): Promise<{ status: string; output?: unknown; cause?: string }> {
   const sfn = deps.clients.get(SFNClient);
-  const arn = await stateMachineArn(deps, stage);
   // A new execution name per attempt: re-running a request resumes from the vault records.
   const name = `${requestId}-${Date.now().toString(36)}`;
   const started = await sfn.send(
@@ -208,10 +215,16 @@ async function printOutcome(
   } else {
     process.stdout.write(`\nrestore ${requestId}: ${status}\n`);
     if (report) {
-      process.stdout.write(`${formatTable(reportRows(report))}\n`);
-      if (report.exists.length)
+      process.stdout.write(`${formatTable(reportRows(report, deps.policy.timezone))}\n`);
+      const access = accessLines(report);
+      if (access.length)
         process.stdout.write(
-          `\nTo clean up when no longer needed:\n${report.cleanup.map((c) => `  ${c}`).join('\n')}\n`,
+          `\nHow to reach what was restored:\n${access.map((l) => `  ${l}`).join('\n')}\n`,
+        );
+      const cleanup = cleanupLines(report, deps.policy.isolatedAccount?.roleArn);
+      if (cleanup.length)
+        process.stdout.write(
+          `\nTo clean up when no longer needed:\n${cleanup.map((c) => `  ${c}`).join('\n')}\n`,
         );
       for (const n of report.notes) process.stdout.write(`\n${n}`);
       process.stdout.write(`\nreport: ${store.location(requestId, 'report.md')} (and report.json)\n`);
@@ -265,6 +278,8 @@ function registerStart(restore: Command): void {
             () => false,
           );
         if (!exists) await ensureVault(deps.clients, deps.policy);
+        // What deploy/isolated-account.yml would have made there (the access route's instance profile).
+        await provisionIsolatedAccount(deps);
       }
       // Validation and pre-flight: read-only, every problem at once.
       const planned = await planRestore(request, deps, new Date(), awsRestorePorts(deps));
@@ -273,15 +288,17 @@ function registerStart(restore: Command): void {
         `restore ${p.requestId}${planned.resumed ? ' (resuming the recorded plan)' : ''} into account ${p.target.accountId} (${p.target.region})\n`,
       );
       process.stderr.write(
-        `reason: ${p.reason}${p.ticket ? ` [${p.ticket}]` : ''}${p.at ? `; consistent at ${p.at}` : ''}\n`,
+        `reason: ${p.reason}${p.ticket ? ` [${p.ticket}]` : ''}${p.at ? `; consistent at ${bothZones(p.at, deps.policy.timezone)}` : ''}\n`,
       );
-      process.stderr.write(`${formatTable(planRows(p))}\n`);
+      process.stderr.write(`${formatTable(planRows(p, deps.policy.timezone))}\n`);
       for (const c of planned.preflight.checks) process.stderr.write(`  ✓ ${c}\n`);
       for (const w of [
         ...planned.preflight.warnings,
         ...p.warnings.filter((w) => !planned.preflight.warnings.includes(w)),
       ])
         process.stderr.write(`  ! ${w}\n`);
+      // Everything that can refuse the restore is checked before the question: a deployed state machine too.
+      const arn = f.local ? undefined : await stateMachineArn(deps, f.stage);
       await confirmChange(
         `restore ${p.items.length} item(s) ${f.local ? 'locally' : 'on AWS'} into the isolated account ${p.target.accountId}`,
         f.yes,
@@ -315,7 +332,7 @@ function registerStart(restore: Command): void {
         await printOutcome(deps, p.requestId, outcome.status, outcome.cause, f.json);
         return;
       }
-      const out = await runOnAws(deps, request, p.requestId, f.stage);
+      const out = await runOnAws(deps, request, p.requestId, arn as string);
       await printOutcome(deps, p.requestId, out.status, out.cause, f.json);
     });
 }
@@ -323,11 +340,14 @@ function registerStart(restore: Command): void {
 function registerStatus(restore: Command): void {
   restore
     .command('status')
-    .description('where a restore stands: each item, its recovery point, time taken, what exists')
+    .description(
+      'where a restore stands: each item, its recovery point, time taken, and what exists now (read live)',
+    )
     .argument('<id>', 'request id')
     .option('--json', 'print as JSON')
     .action(async (id: string, f: { json?: boolean }, cmd: Command) => {
       const deps = commandDeps(cmd);
+      const tz = deps.policy.timezone;
       const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
       const state = await store.get<RestoreState>(id, 'state.json');
       if (!state)
@@ -336,8 +356,11 @@ function registerStatus(restore: Command): void {
         ]);
       const records = await readRecords(id, store);
       const report = await store.get<RestoreReport>(id, 'report.json');
+      // What exists is read now from each account, not taken from the record.
+      const live = await liveState(deps, report?.exists ?? []);
       const rows = state.plan.items.map((i) => {
         const r = records.find((x) => x.key === i.key);
+        const mine = live.resources.filter((x) => (r?.restored?.resources ?? []).some((y) => y.id === x.id));
         return {
           item: `${i.class} ${i.source}`,
           status: r?.status ?? 'not started',
@@ -346,21 +369,43 @@ function registerStatus(restore: Command): void {
           attempts: r?.attempts ?? 0,
           took: r?.durationSeconds === undefined ? '' : `${r.durationSeconds}s`,
           endpoint: r?.restored?.endpoint ?? '',
+          'exists now': mine.length
+            ? `${mine.filter((x) => x.exists !== false).length} of ${mine.length}`
+            : '-',
           error: r?.error ? `${r.error.name}: ${r.error.message}` : '',
         };
       });
-      if (f.json) return printJson({ state: { ...state, request: undefined }, items: records, report });
+      const existing = live.resources.filter((x) => x.exists !== false);
+      if (f.json)
+        return printJson({
+          state: { ...state, request: undefined },
+          items: records,
+          report,
+          live: live.resources,
+        });
       process.stdout.write(
-        `restore ${id}: ${state.status} (updated ${state.updatedAt}); reason: ${state.plan.reason}\n${formatTable(rows)}\n`,
+        `restore ${id}: ${state.status} (updated ${bothZones(state.updatedAt, tz)}); reason: ${state.plan.reason}\n${formatTable(rows)}\n`,
       );
-      if (report)
+      if (state.cleanup)
         process.stdout.write(
-          `report: ${store.location(id, 'report.md')}; ${report.exists.length} resource(s) exist\n`,
+          `cleaned up ${bothZones(state.cleanup.at, tz)}: ${state.cleanup.removed} resource(s) removed, ${state.cleanup.remaining} remaining\n`,
         );
+      if (live.resources.length)
+        process.stdout.write(
+          `\nresources now (read live): ${existing.length} of ${live.resources.length} exist\n${formatTable(
+            live.resources.map((x) => ({
+              resource: `${x.type} ${x.id}`,
+              account: x.account,
+              exists: existsText(x),
+            })),
+          )}\n`,
+        );
+      if (live.problem) process.stdout.write(`! ${live.problem}\n`);
+      if (report) process.stdout.write(`report: ${store.location(id, 'report.md')}\n`);
       const approval = await store.get<ApprovalRecord>(id, 'approval.json');
       if (approval?.status === 'pending')
         process.stdout.write(
-          `waiting for approval since ${approval.requestedAt}: kura restore approve ${id}\n`,
+          `waiting for approval since ${bothZones(approval.requestedAt, tz)}: kura restore approve ${id}\n`,
         );
     });
 }
@@ -387,7 +432,10 @@ function registerList(restore: Command): void {
       }
       rows.sort((a, b) => String(b.created).localeCompare(String(a.created)));
       if (f.json) return printJson(rows);
-      process.stdout.write(`${formatTable(rows)}\n`);
+      const tz = deps.policy.timezone;
+      process.stdout.write(
+        `${formatTable(rows.map((r) => ({ ...r, created: bothZones(String(r.created), tz) })))}\n`,
+      );
     });
 }
 
@@ -410,7 +458,7 @@ function registerApprove(restore: Command): void {
             `restore ${id}: no approval pending (${approval?.status ?? 'never requested'})`,
           ]);
         const state = await store.get<RestoreState>(id, 'state.json');
-        if (state) process.stderr.write(`${formatTable(planRows(state.plan))}\n`);
+        if (state) process.stderr.write(`${formatTable(planRows(state.plan, deps.policy.timezone))}\n`);
         await confirmChange(
           `${f.reject ? 'reject' : 'approve'} restore ${id} (${state?.plan.reason ?? ''})`,
           f.yes,

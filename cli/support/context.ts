@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { clockFromEnvironment } from '../../local/simulated-time.ts';
+import { commandClock } from '../../local/simulated-time.ts';
 import { Clients, type ClientsOptions } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { onCalendar } from '../../shared/policy/calendar.ts';
@@ -25,11 +25,12 @@ export function commandPolicy(cmd: Command): Policy {
  * The composition root of every command: the endpoint is the one the
  * environment names (AWS_ENDPOINT_URL, the CLI's contract), given to Clients
  * explicitly; KURA_SIMULATED_TIME (set by `kura demo`'s and the tests' harness)
- * puts the command's requests on that simulated clock of kura's emulator.
+ * puts the command's requests on that simulated clock of kura's emulator (one
+ * clock per command, its time handed back through KURA_SIMULATED_TIME_FILE).
  */
 export function commandClientsOptions(): ClientsOptions {
   const endpoint = process.env.AWS_ENDPOINT_URL || undefined;
-  const clock = clockFromEnvironment();
+  const clock = commandClock();
   if (clock && endpoint) return clock.clientOptions(endpoint);
   return endpoint ? { endpoint } : {};
 }

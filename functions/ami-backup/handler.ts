@@ -7,16 +7,20 @@ import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { amiBackup, amiBackupRequest } from '../../shared/usecases/ami-backup.ts';
+import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 
 /** The plain function tests and `kura invoke ami-backup [--instance i-…] [--reason "…"]` call. */
-export async function run(event: unknown, { policy, clients }: Deps): Promise<RunResult> {
+export async function run(event: unknown, deps: Deps): Promise<RunResult> {
+  const { policy, clients } = deps;
   const request = amiBackupRequest(parseScheduledEvent(event));
-  return amiBackup(request, policy, {
+  const result = await amiBackup(request, policy, {
     images: new Ec2ImageAdapter(clients),
     keys: new KmsAdapter(clients),
     records: new S3RecordStore(clients, policy.vault.bucket),
     clock: () => clients.timer.now(),
   });
+  await recordFirstPoints(deps, result);
+  return result;
 }
 
 export const handler = lambdaHandler('ami-backup', run);

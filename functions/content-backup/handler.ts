@@ -17,6 +17,7 @@ import {
   planContentBackup,
   runContentShard,
 } from '../../shared/usecases/content-backup.ts';
+import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 
 const detailSchema = z.looseObject({
   budgetSeconds: z.optional(z.number().check(z.nonnegative('expected seconds >= 0'))),
@@ -40,7 +41,8 @@ function issues(prefix: string, error: z.core.$ZodError): InputError {
 }
 
 /** The plain function tests, `kura invoke` and the local state machine runner call. */
-export async function run(event: unknown, { policy, clients }: Deps): Promise<ContentRunResult> {
+export async function run(event: unknown, deps: Deps): Promise<ContentRunResult> {
+  const { policy, clients } = deps;
   const { time, detail } = parseScheduledEvent(event);
   const d = detailSchema.safeParse(detail);
   if (!d.success) throw issues('event.detail.', d.error);
@@ -54,6 +56,8 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Co
     shardKeys: d.data.shardKeys,
     sources: d.data.sources,
   };
+  // A complete generation (the finish step's, or one invocation's) is a recovery point for the ledger.
+  let result: ContentRunResult;
   switch (s.data.step) {
     case 'plan':
       return planContentBackup(at, policy, port, opts);
@@ -61,10 +65,13 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Co
       if (!s.data.item) throw new InputError(['event.item: expected { source, shard } for step "shard"']);
       return runContentShard(at, policy, port, s.data.item, opts);
     case 'finish':
-      return finishContentBackup(at, policy, port, opts);
+      result = await finishContentBackup(at, policy, port, opts);
+      break;
     default:
-      return contentBackup(at, policy, port, opts);
+      result = await contentBackup(at, policy, port, opts);
   }
+  await recordFirstPoints(deps, result);
+  return result;
 }
 
 // Only the first call of a run is held to the edge's clock check: shards and

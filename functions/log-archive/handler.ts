@@ -5,12 +5,15 @@ import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
+import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 import { logArchive } from '../../shared/usecases/log-archive.ts';
 
 /** The plain function tests and `kura invoke` call. */
-export async function run(event: unknown, { policy, clients }: Deps): Promise<RunResult> {
+export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { time } = parseScheduledEvent(event);
-  return logArchive(new Date(time), policy, { store: new S3LogStore(clients) });
+  const result = await logArchive(new Date(time), deps.policy, { store: new S3LogStore(deps.clients) });
+  await recordFirstPoints(deps, result);
+  return result;
 }
 
 export const handler = lambdaHandler('log-archive', run);

@@ -6,12 +6,19 @@ import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
+import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 
 /** The plain function tests and `kura invoke` call. */
-export async function run(event: unknown, { policy, clients }: Deps): Promise<RunResult> {
+export async function run(event: unknown, deps: Deps): Promise<RunResult> {
+  const { policy, clients } = deps;
   const { time } = parseScheduledEvent(event);
-  return rdsSnapshot(new Date(time), policy, { db: new RdsAdapter(clients), keys: new KmsAdapter(clients) });
+  const result = await rdsSnapshot(new Date(time), policy, {
+    db: new RdsAdapter(clients),
+    keys: new KmsAdapter(clients),
+  });
+  await recordFirstPoints(deps, result);
+  return result;
 }
 
 export const handler = lambdaHandler('rds-snapshot', run);

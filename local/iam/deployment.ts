@@ -98,6 +98,56 @@ const AWS_MANAGED: Record<string, PolicyDocument> = {
       },
     ],
   },
+  // The isolated stack's access profile (jump host, restored servers): Session Manager's
+  // core, v2 as published in the AWS managed policy reference.
+  'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore': {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Action: [
+          'ssm:DescribeAssociation',
+          'ssm:GetDeployablePatchSnapshotForInstance',
+          'ssm:GetDocument',
+          'ssm:DescribeDocument',
+          'ssm:GetManifest',
+          'ssm:GetParameter',
+          'ssm:GetParameters',
+          'ssm:ListAssociations',
+          'ssm:ListInstanceAssociations',
+          'ssm:PutInventory',
+          'ssm:PutComplianceItems',
+          'ssm:PutConfigurePackageResult',
+          'ssm:UpdateAssociationStatus',
+          'ssm:UpdateInstanceAssociationStatus',
+          'ssm:UpdateInstanceInformation',
+        ],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ssmmessages:CreateControlChannel',
+          'ssmmessages:CreateDataChannel',
+          'ssmmessages:OpenControlChannel',
+          'ssmmessages:OpenDataChannel',
+        ],
+        Resource: '*',
+      },
+      {
+        Effect: 'Allow',
+        Action: [
+          'ec2messages:AcknowledgeMessage',
+          'ec2messages:DeleteMessage',
+          'ec2messages:FailMessage',
+          'ec2messages:GetEndpoint',
+          'ec2messages:GetMessages',
+          'ec2messages:SendReply',
+        ],
+        Resource: '*',
+      },
+    ],
+  },
   'arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess': {
     Version: '2012-10-17',
     Statement: [

@@ -118,8 +118,9 @@ export interface ContentPort {
   /**
    * Writes a stream with this port's credentials (multipart above one part,
    * memory bounded by part size x parts in flight); S3 computes its SHA-256.
+   * `ifNoneMatch: '*'` writes only when the key has no object yet (else PreconditionFailed).
    */
-  writeObject(dst: ObjectRef, obj: ObjectStream): Promise<{ versionId: string }>;
+  writeObject(dst: ObjectRef, obj: ObjectStream, opts?: { ifNoneMatch?: '*' }): Promise<{ versionId: string }>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
@@ -415,7 +416,11 @@ export class S3ContentAdapter implements ContentPort {
     };
   }
 
-  async writeObject(dst: ObjectRef, obj: ObjectStream): Promise<{ versionId: string }> {
+  async writeObject(
+    dst: ObjectRef,
+    obj: ObjectStream,
+    opts: { ifNoneMatch?: '*' } = {},
+  ): Promise<{ versionId: string }> {
     const upload = new Upload({
       client: this.s3,
       params: {
@@ -430,6 +435,8 @@ export class S3ContentAdapter implements ContentPort {
         Expires: obj.expires,
         Metadata: obj.metadata,
         ChecksumAlgorithm: 'SHA256',
+        // PutObject, or CompleteMultipartUpload for a multipart write, carries the condition.
+        ...(opts.ifNoneMatch ? { IfNoneMatch: opts.ifNoneMatch } : {}),
       },
       ...(Object.keys(obj.tags).length
         ? { tags: Object.entries(obj.tags).map(([Key, Value]) => ({ Key, Value })) }

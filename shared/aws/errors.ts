@@ -30,7 +30,9 @@ export type AwsErrorKind =
   /** An account or resource quota is reached. */
   | 'quotaExceeded'
   /** Work of that kind is already under way (an archive restore). */
-  | 'inProgress';
+  | 'inProgress'
+  /** A parameter names something the service refuses (EC2: an instance profile that does not exist). */
+  | 'invalidParameter';
 
 const EXACT: Record<string, AwsErrorKind[]> = {
   // S3 (S3 API Reference, "Error responses"); HEAD answers 404 with no body, named NotFound.
@@ -65,6 +67,7 @@ const EXACT: Record<string, AwsErrorKind[]> = {
   UnauthorizedOperation: ['accessDenied'],
   AuthFailure: ['accessDenied'],
   InstanceLimitExceeded: ['quotaExceeded'],
+  InvalidParameterValue: ['invalidParameter'],
   SnapshotLimitExceeded: ['quotaExceeded'],
   // RDS (RDS API Reference, per action "Errors").
   SnapshotQuotaExceeded: ['quotaExceeded'],
@@ -93,6 +96,7 @@ const EXACT: Record<string, AwsErrorKind[]> = {
   ServiceQuotaExceededException: ['quotaExceeded'],
   ResourceLimitExceeded: ['quotaExceeded'],
   NoSuchEntity: ['notFound'],
+  NoSuchEntityException: ['notFound'],
   EntityAlreadyExists: ['alreadyExists'],
 };
 

@@ -117,11 +117,12 @@ async function ensureSubnets(ec2: EC2Client, vpcId: string): Promise<string[]> {
   return ids;
 }
 
-async function ensureSecurityGroup(
+export async function ensureSecurityGroup(
   ec2: EC2Client,
   vpcId: string,
   name: string,
   description: string,
+  extraTags: { Key: string; Value: string }[] = [],
 ): Promise<{ id: string; created: boolean }> {
   const r = await ec2.send(
     new DescribeSecurityGroupsCommand({
@@ -138,7 +139,7 @@ async function ensureSecurityGroup(
       VpcId: vpcId,
       GroupName: name,
       Description: description,
-      TagSpecifications: [{ ResourceType: 'security-group', Tags: networkTags(name) }],
+      TagSpecifications: [{ ResourceType: 'security-group', Tags: [...networkTags(name), ...extraTags] }],
     }),
   );
   const id = g.GroupId ?? '';

@@ -10,8 +10,42 @@ function toStandardCron(expr: string): string {
   return [min, hour, dom === '?' ? '*' : dom, month, shiftDow].join(' ');
 }
 
+/**
+ * Fire times already computed per expression and zone: reports ask for the
+ * same schedule over overlapping ranges many times (each source, each
+ * control), and stepping a cron expression through a time zone costs about a
+ * millisecond per firing. Firings depend only on the time, so a range is
+ * extended by computing just the part that is missing.
+ */
+const computed = new Map<string, { from: number; to: number; times: number[] }>();
+
 /** Every fire time of `expr` in [from, to), evaluated in `timeZone`. */
 export function occurrences(expr: string, timeZone: string, from: Date, to: Date): Date[] {
+  if (!expr.startsWith('cron(') || to <= from) return compute(expr, timeZone, from, to);
+  const key = `${expr}\u0000${timeZone}`;
+  let c = computed.get(key);
+  if (!c) {
+    c = {
+      from: from.getTime(),
+      to: to.getTime(),
+      times: compute(expr, timeZone, from, to).map((d) => d.getTime()),
+    };
+    computed.set(key, c);
+  }
+  if (from.getTime() < c.from) {
+    const before = compute(expr, timeZone, from, new Date(c.from)).map((d) => d.getTime());
+    c.times = [...before, ...c.times];
+    c.from = from.getTime();
+  }
+  if (to.getTime() > c.to) {
+    const after = compute(expr, timeZone, new Date(c.to), to).map((d) => d.getTime());
+    c.times = [...c.times, ...after];
+    c.to = to.getTime();
+  }
+  return c.times.filter((t) => t >= from.getTime() && t < to.getTime()).map((t) => new Date(t));
+}
+
+function compute(expr: string, timeZone: string, from: Date, to: Date): Date[] {
   const rate = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expr);
   if (rate) {
     const unitMs = { minute: 60_000, hour: 3_600_000, day: 86_400_000 }[rate[2] as 'minute' | 'hour' | 'day'];

@@ -4,6 +4,7 @@
 // the one before by the previous report's SHA-256 (a hash chain an auditor can
 // verify without trusting kura).
 import { createHash } from 'node:crypto';
+import { bothZones } from '../policy/calendar.ts';
 import { esc } from './reports/html.ts';
 
 export type ValidatedClass = 'database' | 'image' | 'content' | 'logs';
@@ -73,6 +74,8 @@ export interface ValidationReport {
   warnings: string[];
   /** The report before this one: its key and the SHA-256 of its JSON bytes; null for the first. */
   previous: { key: string; sha256: string } | null;
+  /** Set when the run talked to an emulator: its restore times are not AWS's. */
+  measuredOn?: { kind: 'emulator'; endpoint: string };
 }
 
 export const CLASSES: ValidatedClass[] = ['database', 'image', 'content', 'logs'];
@@ -133,6 +136,8 @@ export interface ReportInput {
   leftovers: string[];
   problems: string[];
   previous: { key: string; sha256: string } | null;
+  /** The AWS endpoint the run used when it was not AWS (an emulator). */
+  emulatorEndpoint?: string;
 }
 
 export function buildReport(input: ReportInput): ValidationReport {
@@ -177,6 +182,15 @@ export function buildReport(input: ReportInput): ValidationReport {
     verdict === 'PASS'
       ? `PASS: ${passed} recovery point(s) restored in the isolated account, checked and cleaned up`
       : `FAIL: ${reasons.join(' | ')}`;
+  const data = dataCoverage(items);
+  if (data.unchecked.length)
+    warnings.push(
+      `no data was checked for ${data.unchecked.join(', ')}: only that the restore worked (infrastructure); add validation.sqlProbes for databases`,
+    );
+  if (input.emulatorEndpoint)
+    warnings.push(
+      `measured on an emulator (${input.emulatorEndpoint}): restore times are the emulator's, not AWS's, and say nothing about the RTO`,
+    );
   return {
     kind: 'kura.validation-report',
     version: 1,
@@ -194,7 +208,45 @@ export function buildReport(input: ReportInput): ValidationReport {
     problems: input.problems,
     warnings,
     previous: input.previous,
+    ...(input.emulatorEndpoint ? { measuredOn: { kind: 'emulator', endpoint: input.emulatorEndpoint } } : {}),
   };
+}
+
+/**
+ * Checks that looked at the data itself, not only at the restored
+ * infrastructure: SQL probes (database), SHA-256 of restored objects against
+ * the manifest (content), a bundle against its manifest (logs). A machine
+ * image has no data check of its own: it is infrastructure.
+ */
+export function isDataCheck(cls: ValidatedClass, check: string): boolean {
+  if (cls === 'database') return check.startsWith('sql:');
+  if (cls === 'content') return check === 'sha256';
+  if (cls === 'logs') return check === 'bundle vs manifest';
+  return false;
+}
+
+/** Which restored items had a passing data check, and which were checked only as infrastructure. */
+export function dataCoverage(items: Pick<ItemOutcome, 'class' | 'source' | 'checks' | 'status'>[]): {
+  checked: string[];
+  unchecked: string[];
+} {
+  const out = { checked: [] as string[], unchecked: [] as string[] };
+  for (const i of items) {
+    if (i.class === 'image' || i.status === 'skip') continue;
+    const ok = i.checks.some((c) => c.status === 'pass' && isDataCheck(i.class, c.name));
+    (ok ? out.checked : out.unchecked).push(`${i.class} ${i.source}`);
+  }
+  return out;
+}
+
+/** The verdict as a person must read it: a PASS that checked no data says so. */
+export function verdictText(r: Pick<ValidationReport, 'verdict' | 'items'>): string {
+  if (r.verdict !== 'PASS') return r.verdict;
+  const d = dataCoverage(r.items);
+  if (d.unchecked.length === 0) return 'PASS';
+  return d.checked.length === 0
+    ? 'PASS (infrastructure only: no data checked)'
+    : 'PASS (data not checked for some items)';
 }
 
 /** The exact bytes stored (and hashed): pretty JSON with a final newline. */
@@ -263,16 +315,16 @@ export function verifyChain(entries: ChainEntry[]): ChainCheck {
   return { ok: problems.length === 0, reports, problems };
 }
 
-function restoreCell(i: ItemOutcome): string {
+function restoreCell(i: ItemOutcome, r?: Pick<ValidationReport, 'measuredOn'>): string {
   if (!i.restore) return '';
-  return `${(i.restore.durationSeconds / 60).toFixed(1)} min / RTO ${i.restore.rtoMinutes} min${i.restore.withinRto ? '' : ' (over)'}`;
+  return `${(i.restore.durationSeconds / 60).toFixed(1)} min / RTO ${i.restore.rtoMinutes} min${i.restore.withinRto ? '' : ' (over)'}${r?.measuredOn ? ' (emulator: not an AWS figure)' : ''}`;
 }
 
-export function renderMarkdown(r: ValidationReport): string {
+export function renderMarkdown(r: ValidationReport, timeZone = 'UTC'): string {
   const lines = [
-    `# kura validation ${r.runId}: ${r.verdict}`,
+    `# kura validation ${r.runId}: ${verdictText(r)}`,
     '',
-    `Scheduled ${r.time}, generated ${r.generatedAt}; region ${r.region}, isolated account ${r.isolatedAccount ?? '-'}.`,
+    `Scheduled ${bothZones(r.time, timeZone)}, generated ${bothZones(r.generatedAt, timeZone)}; region ${r.region}, isolated account ${r.isolatedAccount ?? '-'}.`,
     '',
     r.summary,
     '',
@@ -280,7 +332,7 @@ export function renderMarkdown(r: ValidationReport): string {
     '|---|---|---|---|---|---|---|---|',
     ...r.items.map(
       (i) =>
-        `| ${i.class} | ${i.source} | ${i.recoveryPoint?.id ?? '-'} | ${i.status.toUpperCase()}${i.reason ? `: ${i.reason}` : ''} | ${restoreCell(i)} | ${i.achievedRpoMinutes ?? ''} | ${i.checks.map((c) => `${c.name} ${c.status}`).join('; ')} | ${i.cleanup.status} |`,
+        `| ${i.class} | ${i.source} | ${i.recoveryPoint?.id ?? '-'} | ${i.status.toUpperCase()}${i.reason ? `: ${i.reason}` : ''} | ${restoreCell(i, r)} | ${i.achievedRpoMinutes ?? ''} | ${i.checks.map((c) => `${c.name} ${c.status}`).join('; ')} | ${i.cleanup.status} |`,
     ),
     '',
     ...r.classes.map(
@@ -290,6 +342,7 @@ export function renderMarkdown(r: ValidationReport): string {
   ];
   if (r.problems.length) lines.push('', '## Problems', ...r.problems.map((p) => `- ${p}`));
   if (r.leftovers.length) lines.push('', '## Left behind', ...r.leftovers.map((p) => `- ${p}`));
+  if (r.warnings.length) lines.push('', '## Warnings', ...r.warnings.map((p) => `- ${p}`));
   lines.push(
     '',
     `Previous report: ${r.previous ? `${r.previous.key} (sha256 ${r.previous.sha256})` : 'none (first in the chain)'}`,
@@ -297,7 +350,7 @@ export function renderMarkdown(r: ValidationReport): string {
   return `${lines.join('\n')}\n`;
 }
 
-export function renderHtml(r: ValidationReport): string {
+export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
   const colour = r.verdict === 'PASS' ? '#1a7f37' : '#cf222e';
   const rows = r.items
     .map((i) => {
@@ -306,7 +359,7 @@ export function renderHtml(r: ValidationReport): string {
           (c) => `<li class="${esc(c.status)}"><b>${esc(c.name)}</b> ${esc(c.status)}: ${esc(c.detail)}</li>`,
         )
         .join('');
-      return `<tr class="${esc(i.status)}"><td>${esc(i.class)}</td><td>${esc(i.source)}</td><td>${esc(i.recoveryPoint?.id ?? '-')}<br><small>${esc(i.recoveryPoint?.time ?? '')}</small></td><td><b>${esc(i.status.toUpperCase())}</b>${i.reason ? `<br><small>${esc(i.reason)}</small>` : ''}</td><td>${esc(restoreCell(i))}</td><td>${esc(i.achievedRpoMinutes ?? '')}</td><td><ul>${checks}</ul></td><td>${esc(i.cleanup.status)}${i.cleanup.detail ? `<br><small>${esc(i.cleanup.detail)}</small>` : ''}</td></tr>`;
+      return `<tr class="${esc(i.status)}"><td>${esc(i.class)}</td><td>${esc(i.source)}</td><td>${esc(i.recoveryPoint?.id ?? '-')}<br><small>${esc(i.recoveryPoint?.time ?? '')}</small></td><td><b>${esc(i.status.toUpperCase())}</b>${i.reason ? `<br><small>${esc(i.reason)}</small>` : ''}</td><td>${esc(restoreCell(i, r))}</td><td>${esc(i.achievedRpoMinutes ?? '')}</td><td><ul>${checks}</ul></td><td>${esc(i.cleanup.status)}${i.cleanup.detail ? `<br><small>${esc(i.cleanup.detail)}</small>` : ''}</td></tr>`;
     })
     .join('\n');
   const classes = r.classes
@@ -321,9 +374,9 @@ export function renderHtml(r: ValidationReport): string {
 <html lang="en"><head><meta charset="utf-8"><title>kura validation ${esc(r.runId)}: ${esc(r.verdict)}</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}h1 span{color:${colour}}table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:6px;vertical-align:top;text-align:left}tr.fail td{background:#ffebe9}tr.skip td{background:#fff8c5}li.fail{color:#cf222e}ul{margin:0;padding-left:1.2em}small,code{color:#57606a}</style></head>
 <body>
-<h1>kura monthly validation <code>${esc(r.runId)}</code>: <span>${esc(r.verdict)}</span></h1>
+<h1>kura monthly validation <code>${esc(r.runId)}</code>: <span>${esc(verdictText(r))}</span></h1>
 <p>${esc(r.summary)}</p>
-<p>Scheduled ${esc(r.time)} · generated ${esc(r.generatedAt)} · region ${esc(r.region)} · source account ${esc(r.sourceAccount ?? '-')} · restored into isolated account ${esc(r.isolatedAccount ?? '-')}</p>
+<p>Scheduled ${esc(bothZones(r.time, timeZone))} · generated ${esc(bothZones(r.generatedAt, timeZone))} · region ${esc(r.region)} · source account ${esc(r.sourceAccount ?? '-')} · restored into isolated account ${esc(r.isolatedAccount ?? '-')}</p>
 <ul>${classes}</ul>
 <table><thead><tr><th>class</th><th>source</th><th>recovery point</th><th>result</th><th>restore vs RTO</th><th>achieved RPO (min)</th><th>checks</th><th>cleanup</th></tr></thead>
 <tbody>

@@ -17,16 +17,23 @@ interface Parts {
   minute: string;
 }
 
+// Making a DateTimeFormat costs far more than using one; reports format thousands of times per zone.
+const formats = new Map<string, Intl.DateTimeFormat>();
+
 function parts(date: Date, timeZone: string): Parts {
-  const fmt = new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
+  let fmt = formats.get(timeZone);
+  if (!fmt) {
+    fmt = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    formats.set(timeZone, fmt);
+  }
   const out: Record<string, string> = {};
   for (const p of fmt.formatToParts(date)) out[p.type] = p.value;
   return out as unknown as Parts;
@@ -62,4 +69,41 @@ export function onCalendar(s: string): boolean {
   const [y = 0, mo = 0, d = 0, h = 0, mi = 0, se = 0] = m.slice(1).map((v) => Number(v ?? 0));
   const day = new Date(Date.UTC(y, mo - 1, d));
   return day.getUTCMonth() === mo - 1 && day.getUTCDate() === d && h <= 23 && mi <= 59 && se <= 59;
+}
+
+/** yyyy-mm-dd HH:MM <zone>: a time as the policy's schedules are written. */
+export function zonedTime(date: Date, timeZone: string): string {
+  const p = parts(date, timeZone);
+  return `${p.year}-${p.month}-${p.day} ${p.hour}:${p.minute} ${timeZone}`;
+}
+
+/**
+ * A time as a person reads it: in the policy's zone first, UTC next to it, so
+ * that an on-call engineer and an auditor never have to convert in their head.
+ * Seconds are shown only when the time has them.
+ */
+export function bothZones(t: string | Date, timeZone: string): string {
+  const d = typeof t === 'string' ? new Date(t) : t;
+  if (Number.isNaN(d.getTime())) return String(t);
+  const end = d.getUTCSeconds() ? 19 : 16;
+  const iso = d.toISOString();
+  const local = zonedTime(d, timeZone).split(' ');
+  const clock = end === 19 ? `${local[1]}:${iso.slice(17, 19)}` : local[1];
+  return `${local[0]} ${clock} ${timeZone} (${iso.slice(0, 10)} ${iso.slice(11, end)} UTC)`;
+}
+
+/** The zone's UTC offset at `date`, as +hh:mm. */
+export function zoneOffset(date: Date, timeZone: string): string {
+  const p = parts(date, timeZone);
+  const asUtc = Date.UTC(
+    Number(p.year),
+    Number(p.month) - 1,
+    Number(p.day),
+    Number(p.hour),
+    Number(p.minute),
+  );
+  const minutes = Math.round((asUtc - Math.floor(date.getTime() / 60_000) * 60_000) / 60_000);
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
 }

@@ -12,7 +12,8 @@ export const DEFAULT_POLICY_PATH = resolve(
 );
 
 export function policyPath(explicit?: string): string {
-  return resolve(explicit ?? process.env.KURA_POLICY ?? DEFAULT_POLICY_PATH);
+  // An empty KURA_POLICY is unset, not the current directory.
+  return resolve(explicit ?? (process.env.KURA_POLICY || DEFAULT_POLICY_PATH));
 }
 
 export function readPolicyDocument(file: string): unknown {

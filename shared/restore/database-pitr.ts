@@ -11,6 +11,7 @@
 // and a re-run of the same request resumes at the stage it reached.
 import type { RdsPitrPort } from '../aws/rds-pitr.ts';
 import { isManaged, managedTags, TAG } from '../domain/tags.ts';
+import { bothZones } from '../policy/calendar.ts';
 import type { ItemRecord, PlanItem } from './plan.ts';
 import type { CreatedResource, RecoveryPointRef } from './types.ts';
 
@@ -20,14 +21,36 @@ import type { PitrWindow } from '../aws/rds-pitr.ts';
 export const PITR_CREATED_BY = 'restore-pitr';
 export const REQUEST_TAG = 'kura:restore-request';
 
+/** Snapshots on either side of a requested time, to name instead of a point in time that cannot be had. */
+export interface NearestSnapshots {
+  before?: { id: string; time: string };
+  after?: { id: string; time: string };
+}
+
+function instead(nearest: NearestSnapshots | undefined, timeZone: string): string {
+  const one = nearest?.before ?? nearest?.after;
+  if (!one) return '';
+  const list = [nearest?.before, nearest?.after]
+    .filter((s): s is { id: string; time: string } => Boolean(s))
+    .map((s) => `${s.id} (${bothZones(s.time, timeZone)})`)
+    .join(' and ');
+  return `; the nearest snapshot${nearest?.before && nearest.after ? 's are' : ' is'} ${list}: to restore one instead, use "snapshot": "${one.id}"`;
+}
+
 /** Why a time cannot be restored to, or undefined when it can. */
-export function pitrProblem(instance: string, w: PitrWindow | undefined, time: Date): string | undefined {
+export function pitrProblem(
+  instance: string,
+  w: PitrWindow | undefined,
+  time: Date,
+  nearest?: NearestSnapshots,
+  timeZone = 'UTC',
+): string | undefined {
   if (!w)
-    return `database ${instance}: not found in the source account; expected an existing RDS instance for a point-in-time restore`;
+    return `database ${instance}: not found in the source account; expected an existing RDS instance for a point-in-time restore${instead(nearest, timeZone)}`;
   if (!w.latest || !w.earliest)
-    return `database ${instance}: automated backups are off; no point-in-time restore is possible (use a snapshot id or "latest")`;
+    return `database ${instance}: automated backups are off; no point-in-time restore is possible (use a snapshot id or "latest")${instead(nearest, timeZone)}`;
   if (time < w.earliest || time > w.latest) {
-    return `database ${instance}: ${time.toISOString()} is outside the point-in-time window ${w.earliest.toISOString()} … ${w.latest.toISOString()}`;
+    return `database ${instance}: ${bothZones(time, timeZone)} is outside the point-in-time window ${bothZones(w.earliest, timeZone)} … ${bothZones(w.latest, timeZone)}${instead(nearest, timeZone)}`;
   }
   return undefined;
 }

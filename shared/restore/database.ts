@@ -9,12 +9,12 @@
 import type { Clients } from '../aws/clients.ts';
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
 import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
 import {
   awsDatabaseRestorePorts,
   type DatabaseRestorePorts,
   type SourceSnapshotPort,
 } from '../aws/restore-ports.ts';
-import { isSelected } from '../domain/selection.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -86,8 +86,9 @@ async function listDatabase(
   const { policy, clients } = deps;
   const adapter = ports.snapshots(clients);
   const out: RecoveryPointRef[] = [];
-  const dbs = (await adapter.listDatabases()).filter(
-    (d) => isSelected(d.tags, policy) && (!opts.source || d.id === opts.source),
+  // A deleted database named by the request is found by its snapshots.
+  const dbs = (await backedUpDatabases(clients, policy, opts.source ? [opts.source] : [])).filter(
+    (d) => !opts.source || d.id === opts.source,
   );
   for (const db of dbs) {
     const points = (await adapter.listSnapshots(db.kind, db.id))

@@ -106,7 +106,8 @@ async function listImages(
   );
 }
 
-function resource(id: string, target: IsolatedTarget): CreatedResource {
+/** A restored (or launched) instance in the isolated account, with the command that removes it. */
+export function resource(id: string, target: IsolatedTarget): CreatedResource {
   return {
     type: 'AWS::EC2::Instance',
     id,

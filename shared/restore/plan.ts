@@ -1,7 +1,9 @@
 // Restore (domain): the plan of an orchestrated restore, the record each item
 // leaves, and the report built from them. Pure: no AWS imports.
+import { bothZones } from '../policy/calendar.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { RequestedItem, RestoreRequest, Selection } from './request.ts';
+import type { ItemAccess } from './access.ts';
 import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from './types.ts';
 
 /** Dependency order: the database first, then servers, then content and logs side by side. */
@@ -29,6 +31,8 @@ export interface RestorePlan {
   at?: string;
   approval: boolean;
   createdAt: string;
+  /** The policy's zone, for times a person reads. */
+  timezone?: string;
   source: { region: string };
   target: { accountId: string; region: string };
   items: PlanItem[];
@@ -59,6 +63,10 @@ export interface ItemRecord {
   error?: { name: string; message: string };
   /** Resources a failed step reported as created before it failed. */
   leftovers?: CreatedResource[];
+  /** How to reach what was restored (route, user, where the secret is). */
+  access?: ItemAccess;
+  /** Re-checks of a finished item on resume that found its resources gone. */
+  rechecked?: { at: string; gone: string[]; note: string }[];
 }
 
 export function rtoMinutes(cls: RestoreClass, policy: Policy): number {
@@ -68,16 +76,16 @@ export function rtoMinutes(cls: RestoreClass, policy: Policy): number {
   return rto.dataMinutes;
 }
 
-export function describeSelection(s: Selection): string {
+export function describeSelection(s: Selection, timeZone = 'UTC'): string {
   switch (s.kind) {
     case 'latest':
       return 'latest';
     case 'id':
       return `id ${s.id}`;
     case 'before':
-      return `closest at or before ${s.time}`;
+      return `closest at or before ${bothZones(s.time, timeZone)}`;
     case 'pointInTime':
-      return `point in time ${s.time}`;
+      return `point in time ${bothZones(s.time, timeZone)}`;
     case 'generationDate':
       return `generation of ${s.date}`;
   }
@@ -106,6 +114,7 @@ export function buildPlan(
     ...(request.at ? { at: new Date(request.at).toISOString() } : {}),
     approval: request.approval,
     createdAt: now.toISOString(),
+    timezone: policy.timezone,
     source: { region: policy.region },
     target: { accountId: request.target.accountId, region: request.target.region },
     items,
@@ -131,6 +140,9 @@ export interface ReportItem {
   /** Data restored from an archive storage class: asked for at, ready by (ISO). */
   archive?: { requestedAt: string; readyBy: string };
   error?: string;
+  access?: ItemAccess;
+  /** Said when a resumed restore found this item's resources gone and restored it again. */
+  rechecked?: string[];
 }
 
 export interface RestoreReport {
@@ -138,6 +150,7 @@ export interface RestoreReport {
   reason: string;
   ticket?: string;
   status: 'SUCCEEDED' | 'FAILED' | 'RUNNING';
+  timezone?: string;
   at?: string;
   target: { accountId: string; region: string };
   startedAt: string;
@@ -190,6 +203,8 @@ export function buildReport(
       rtoMinutes: p.rtoMinutes,
       ...(r?.archive ? { archive: r.archive } : {}),
       ...(r?.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
+      ...(r?.access ? { access: r.access } : {}),
+      ...(r?.rechecked?.length ? { rechecked: r.rechecked.map((x) => x.note) } : {}),
     };
   });
   const phases = (['database', 'servers', 'content', 'logs'] as Phase[])
@@ -237,11 +252,14 @@ export function buildReport(
         : `${i.key}: part of its data is in an archive storage class; S3 was asked to restore it at ${a.requestedAt}: the data will be ready by about ${a.readyBy}, and the restore continues then.`,
     );
   }
+  for (const i of items)
+    for (const n of i.rechecked ?? []) notes.push(`${i.class} ${i.source}: resources ${n}.`);
   return {
     requestId: plan.requestId,
     reason: plan.reason,
     ...(plan.ticket ? { ticket: plan.ticket } : {}),
     status: finished,
+    ...(plan.timezone ? { timezone: plan.timezone } : {}),
     ...(plan.at ? { at: plan.at } : {}),
     target: plan.target,
     startedAt,
@@ -259,14 +277,70 @@ export function buildReport(
 const fmtDuration = (s?: number) =>
   s === undefined ? '-' : s < 120 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
 
+/** The clean-up commands, grouped by the account they must run in (kura's own command first). */
+export function cleanupLines(r: RestoreReport, isolatedRole?: string): string[] {
+  if (r.exists.length === 0) return [];
+  const lines = [
+    `npx kura restore cleanup ${r.requestId}    # removes all of it, in every account, with the right credentials (assumes ${isolatedRole ?? 'the isolated role'} itself)`,
+    '',
+    'or by hand, account by account:',
+  ];
+  const accounts = [...new Set(r.exists.map((x) => x.account))];
+  for (const a of accounts) {
+    const where =
+      a === r.target.accountId
+        ? `in the isolated account ${a} (credentials of that account, e.g. --profile kura-isolated)`
+        : `in account ${a} (the source account: kura's own credentials)`;
+    lines.push(`  # ${where}`);
+    for (const x of r.exists.filter((e) => e.account === a)) lines.push(`  ${x.cleanup}`);
+  }
+  return lines;
+}
+
+/** How to reach what was restored, one block per item: route, user, where the secret is, how to export. */
+export function accessLines(r: RestoreReport): string[] {
+  const out: string[] = [];
+  for (const i of r.items) {
+    const a = i.access;
+    if (!a) continue;
+    out.push(`${a.item}:`);
+    const s3 = a.endpoint?.startsWith('s3://');
+    if (a.endpoint)
+      out.push(
+        `  ${s3 ? 'where' : 'endpoint'}: ${a.endpoint}${a.port ? ` port ${a.port}` : ''} (${s3 ? 'in the isolated account' : 'inside the isolated VPC'})`,
+      );
+    if (a.user) out.push(`  user: ${a.user}`);
+    if (a.secret)
+      out.push(
+        `  password: in Secrets Manager of account ${a.secret.account} (${a.secret.region}), ${a.secret.arn}; a fresh one for this copy, never printed, not production's`,
+      );
+    if (a.route.kind === 'none') out.push(`  route in: none yet: ${a.route.why}`);
+    else {
+      out.push(
+        `  route in: ${a.route.kind === 'session-manager' ? `Session Manager via ${a.route.via}` : 'the AWS API'}`,
+      );
+      for (const c of a.route.commands) out.push(`    ${c}`);
+      if (a.route.note) out.push(`    (${a.route.note})`);
+    }
+    if (a.export) out.push(`  bring data back: ${a.export}`);
+  }
+  return out;
+}
+
 export function reportMarkdown(r: RestoreReport): string {
+  const tz = r.timezone ?? 'UTC';
   const lines: string[] = [];
   lines.push(`# Restore ${r.requestId}: ${r.status}`, '');
   lines.push(`- Reason: ${r.reason}${r.ticket ? ` (ticket ${r.ticket})` : ''}`);
   lines.push(`- Into: account ${r.target.accountId}, region ${r.target.region}`);
   if (r.at)
-    lines.push(`- Consistent point: every class from the recovery point closest at or before ${r.at}`);
-  lines.push(`- From ${r.startedAt} to ${r.finishedAt} (${fmtDuration(r.durationSeconds)})`, '');
+    lines.push(
+      `- Consistent point: every class from the recovery point closest at or before ${bothZones(r.at, tz)}`,
+    );
+  lines.push(
+    `- From ${bothZones(r.startedAt, tz)} to ${bothZones(r.finishedAt, tz)} (${fmtDuration(r.durationSeconds)})`,
+    '',
+  );
   if (r.failure) lines.push(`**Failed:** ${r.failure.error}: ${r.failure.cause}`, '');
   lines.push('## What was restored', '');
   lines.push('| item | status | recovery point | taken at | endpoint / where | took | RTO |');
@@ -275,7 +349,7 @@ export function reportMarkdown(r: RestoreReport): string {
     const where = i.endpoint ?? (i.resources.map((x) => `${x.type} ${x.id}`).join('<br>') || '-');
     const rto = `${i.rtoMinutes} min${i.withinRto === undefined ? '' : i.withinRto ? ' ✓' : ' ✗ exceeded'}`;
     lines.push(
-      `| ${i.class} ${i.source} | ${i.status}${i.error ? `: ${i.error}` : ''} | ${i.recoveryPoint.id} | ${i.recoveryPoint.time} | ${where} | ${fmtDuration(i.durationSeconds)} | ${rto} |`,
+      `| ${i.class} ${i.source} | ${i.status}${i.error ? `: ${i.error}` : ''} | ${i.recoveryPoint.id} | ${bothZones(i.recoveryPoint.time, tz)} | ${where} | ${fmtDuration(i.durationSeconds)} | ${rto} |`,
     );
   }
   lines.push('', '## Time per part against the RTO', '');
@@ -285,12 +359,15 @@ export function reportMarkdown(r: RestoreReport): string {
       `| ${p.phase} | ${p.items} | ${fmtDuration(p.durationSeconds)} | ${p.rtoMinutes} min | ${p.withinRto === undefined ? '-' : p.withinRto ? 'yes' : 'NO'} |`,
     );
   }
+  const access = accessLines(r);
+  if (access.length) lines.push('', '## How to reach what was restored', '', '```', ...access, '```');
   lines.push('', '## What exists now', '');
   if (r.exists.length === 0) lines.push('Nothing was created.');
   for (const x of r.exists) lines.push(`- ${x.type} \`${x.id}\` in account ${x.account}, ${x.region}`);
   lines.push('', '## Clean up (when the restored copies are no longer needed)', '');
-  if (r.cleanup.length === 0) lines.push('Nothing to clean up.');
-  else lines.push('```sh', ...r.cleanup, '```');
+  const cleanup = cleanupLines(r);
+  if (cleanup.length === 0) lines.push('Nothing to clean up.');
+  else lines.push('```sh', ...cleanup, '```');
   if (r.notes.length) lines.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return `${lines.join('\n')}\n`;
 }

@@ -4,8 +4,9 @@
 import type { Clients } from '../aws/clients.ts';
 import { keyAllowsAccount } from '../aws/kms.ts';
 import type { PreflightPorts } from '../aws/preflight.ts';
+import { bothZones } from '../policy/calendar.ts';
 import { InputError } from '../runtime/errors.ts';
-import { pitrProblem } from './database-pitr.ts';
+import { type NearestSnapshots, pitrProblem } from './database-pitr.ts';
 import type { PlanItem } from './plan.ts';
 
 export { awsPreflightPorts, isolationProblems, type PreflightPorts, type Quota } from '../aws/preflight.ts';
@@ -35,7 +36,13 @@ function kmsKeysOf(item: PlanItem): string[] {
 
 export async function preflight(
   items: PlanItem[],
-  ctx: { target: Clients | undefined; targetError?: string; targetAccountId: string; sourceRegion: string },
+  ctx: {
+    target: Clients | undefined;
+    targetError?: string;
+    targetAccountId: string;
+    sourceRegion: string;
+    timeZone?: string;
+  },
   ports: PreflightPorts,
 ): Promise<PreflightResult> {
   const blockers: string[] = [];
@@ -48,9 +55,14 @@ export async function preflight(
       item.source,
       await ports.pitrWindow(item.source),
       new Date(item.pitr?.time ?? ''),
+      item.recoveryPoint.details?.nearest as NearestSnapshots | undefined,
+      ctx.timeZone,
     );
     if (problem) blockers.push(problem);
-    else checks.push(`database ${item.source}: ${item.pitr?.time} is inside the point-in-time window`);
+    else
+      checks.push(
+        `database ${item.source}: ${bothZones(item.pitr?.time ?? '', ctx.timeZone ?? 'UTC')} is inside the point-in-time window`,
+      );
   }
 
   // 2. The KMS keys can be used by the target account.

@@ -3,23 +3,32 @@
 
 import type { Deps } from '../aws/deps.ts';
 import { RdsAdapter } from '../aws/rds.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
 import type { Point } from '../domain/reports/coverage.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
 import { contentGenerations } from './content-inventory.ts';
 import { imageInventory } from './image-inventory.ts';
 import { logInventory } from './log-inventory.ts';
-import { selected } from './rds-snapshot.ts';
 
 /** One recovery point: the shape the coverage report reads. */
 export type InventoryItem = Point;
 
-type Lister = (deps: Deps) => Promise<InventoryItem[]>;
+export interface InventoryOptions {
+  /** Databases kura recorded (the vault's first-point records): found by their snapshots when they are gone. */
+  databases?: string[];
+}
 
-async function databaseSnapshots({ policy, clients }: Deps): Promise<InventoryItem[]> {
+type Lister = (deps: Deps, opts: InventoryOptions) => Promise<InventoryItem[]>;
+
+async function databaseSnapshots(
+  { policy, clients }: Deps,
+  opts: InventoryOptions,
+): Promise<InventoryItem[]> {
   const adapter = new RdsAdapter(clients);
   const regions = [clients.region, ...(policy.database?.copy ? [policy.database.copy.region] : [])];
   const out: InventoryItem[] = [];
-  for (const db of (await adapter.listDatabases()).filter((d) => selected(d, policy))) {
+  // A deleted database's snapshots are recovery points too (the ones a restore needs most).
+  for (const db of await backedUpDatabases(clients, policy, opts.databases)) {
     for (const region of regions) {
       for (const s of await adapter.listSnapshots(db.kind, db.id, region)) {
         if (!isManaged(s.tags, 'database')) continue;
@@ -40,8 +49,8 @@ async function databaseSnapshots({ policy, clients }: Deps): Promise<InventoryIt
 
 const LISTERS: Lister[] = [databaseSnapshots, contentGenerations, logInventory, imageInventory];
 
-export async function inventory(deps: Deps): Promise<InventoryItem[]> {
-  const all = (await Promise.all(LISTERS.map((l) => l(deps)))).flat();
+export async function inventory(deps: Deps, opts: InventoryOptions = {}): Promise<InventoryItem[]> {
+  const all = (await Promise.all(LISTERS.map((l) => l(deps, opts)))).flat();
   return all.sort(
     (a, b) =>
       a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time),

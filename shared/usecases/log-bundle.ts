@@ -147,6 +147,18 @@ async function abortStaleUploads(
     );
 }
 
+/** True when a committed manifest's text names exactly this bundle (its key, checksum and version). */
+function sameBundle(text: string, bundle: Manifest['bundle']): boolean {
+  let committed: Partial<Manifest> | undefined;
+  try {
+    committed = JSON.parse(text) as Partial<Manifest>;
+  } catch {
+    return false; // not a manifest of this run, whatever it is
+  }
+  const b = committed?.bundle;
+  return b?.key === bundle.key && b.sha256 === bundle.sha256 && b.versionId === bundle.versionId;
+}
+
 async function removeOriginals(
   store: LogStorePort,
   bucket: string,
@@ -298,9 +310,15 @@ async function bundleGroup(
     );
   } catch (err) {
     if (!isAwsError(err, 'preconditionFailed')) throw err;
-    throw new Error(
-      `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
+    // This run's own commit when its answer was lost and the SDK retried the PUT: the
+    // manifest there names this run's bundle version. Anyone else's stops this run.
+    const there = await textOf(
+      (await store.read(bucket, manifestKey(g.logClass, g.host, g.month, part))).body,
     );
+    if (!sameBundle(there, manifest.bundle))
+      throw new Error(
+        `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
+      );
   }
 
   // 6. remove the originals.

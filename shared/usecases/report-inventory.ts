@@ -4,7 +4,9 @@
 // validation reports and the orphans, and hands them to the pure report.
 
 import type { Deps } from '../aws/deps.ts';
-import { isAwsError } from '../aws/errors.ts';
+import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
+import { S3FirstPointLedger } from '../aws/first-points.ts';
+import type { FirstPoint } from '../domain/first-points.ts';
 import { S3LogStore } from '../aws/log-store.ts';
 import { RdsAdapter } from '../aws/rds.ts';
 import { listReports } from '../aws/validation-reports.ts';
@@ -12,6 +14,7 @@ import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.t
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
+import { pitrWindow } from '../restore/database-pitr.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
 import { selected } from './rds-snapshot.ts';
@@ -28,7 +31,7 @@ function daysOf(month: string): string[] {
  * committed bundle of D's month, is D's point. Inventory lists logs per
  * bundle and per host, so the days are read here.
  */
-async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
+export async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
   if (!deps.policy.logs) return [];
   const days = new Map<string, Point>();
   const add = (source: string, day: string, id: string, status: string) => {
@@ -64,9 +67,55 @@ async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<P
   return [...days.values()];
 }
 
+/**
+ * A read of the vault for a report: no vault yet gives `empty`; a read that
+ * is refused or throttled gives `empty` and a note that names it (`what`,
+ * then `consequence`); any other error is a fault.
+ */
+export async function readForReport<T>(
+  notes: string[],
+  what: string,
+  consequence: string,
+  read: () => Promise<T>,
+  empty: T,
+): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (awsErrorName(err) === 'NoSuchBucket') return empty;
+    if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
+    notes.push(`${what} could not be read (${describeAwsError(err)})${consequence}`);
+    return empty;
+  }
+}
+
+/** The vault's first-point records; none yet (or no vault) is an empty map, a refused read a note. */
+export function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<string, FirstPoint>> {
+  return readForReport(
+    notes,
+    'first-point records',
+    '; gaps are counted from the oldest point present',
+    () => new S3FirstPointLedger(deps.clients, deps.policy).readAll(),
+    new Map<string, FirstPoint>(),
+  );
+}
+
+/** The validation reports in the vault; none (or no vault) is an empty list, a refused read a note. */
+export function readReports(deps: Deps, notes: string[]): Promise<{ key: string; body: string }[]> {
+  return readForReport(notes, 'validation reports', '', () => listReports(deps), []);
+}
+
+/** When kura first recorded a backup of anything: months before it are not missed validations. */
+export function earliestBackup(firstPoints: Map<string, FirstPoint>): Date | undefined {
+  const times = [...firstPoints.values()].map((f) => Date.parse(f.time)).sort((a, b) => a - b);
+  return times[0] === undefined ? undefined : new Date(times[0]);
+}
+
 export interface InventoryReportOptions {
   at: Date;
   days: number;
+  /** What the caller has read already (the compliance report reads them too). */
+  read?: { firstPoints: Map<string, FirstPoint>; reports: { key: string; body: string }[] };
 }
 
 export async function buildInventoryReport(
@@ -75,14 +124,14 @@ export async function buildInventoryReport(
 ): Promise<InventoryReport> {
   const { policy, clients } = deps;
   const notes: string[] = [];
+  const firstPoints = await (opts.read?.firstPoints ?? readFirstPoints(deps, notes));
+  const recordedDatabases = [...firstPoints.values()]
+    .filter((f) => f.class === 'database')
+    .map((f) => f.source);
   const [items, databases, reports, orphans] = await Promise.all([
-    inventory(deps),
+    inventory(deps, { databases: recordedDatabases }),
     policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
-    listReports(deps).catch((e: Error) => {
-      if (!isAwsError(e, 'notFound'))
-        notes.push(`validation reports could not be read: ${e.name}: ${e.message}`);
-      return [];
-    }),
+    opts.read?.reports ?? readReports(deps, notes),
     findOrphans(deps),
   ]);
   const validations: ValidationReport[] = [];
@@ -97,6 +146,14 @@ export async function buildInventoryReport(
   const logItems = items.filter((p) => p.class === 'logs');
   const series = [...items.filter((p) => p.class !== 'logs'), ...(await logDayPoints(deps, logItems, from))];
   const mine = databases.filter((d) => selected(d, policy));
+  const windows = await Promise.all(mine.map((d) => pitrWindow(clients, d.id)));
+  const unrecorded = [...new Set(series.map((p) => `${p.class} ${p.source}`))].filter(
+    (k) => !firstPoints.has(k),
+  );
+  if (unrecorded.length)
+    notes.push(
+      `no first-point record in the vault for ${unrecorded.join(', ')}: their expected points are counted from the oldest point present until a backup run records one (ledger/first-points/)`,
+    );
   notes.push(
     'a point answers the scheduled run whose interval [run, next run) holds its kura:time; logs answer per day (a loose file or a committed bundle of that month)',
   );
@@ -111,7 +168,13 @@ export async function buildInventoryReport(
       ...policy.content.map((c) => ({ class: 'content' as const, source: c.name })),
       ...mine.map((d) => ({ class: 'database' as const, source: d.id })),
     ],
-    pitr: mine.map((d) => ({ source: d.id, latestRestorableTime: d.latestRestorableTime?.toISOString() })),
+    pitr: mine.map((d, n) => ({
+      source: d.id,
+      latestRestorableTime: d.latestRestorableTime?.toISOString(),
+      earliestRestorableTime: windows[n]?.earliest?.toISOString(),
+      backupRetentionDays: d.backupRetentionDays,
+    })),
+    firstRecorded: firstPoints,
     validations,
     orphans,
     notes,

@@ -2,7 +2,12 @@
 // restore state machine (plan, approval, item, report) and is safe to call
 // again: progress lives in the vault under restores/<request-id>/, so a
 // re-run of the same request resumes and never duplicates.
+import { tolerate } from '../aws/errors.ts';
+import { S3FirstPointLedger } from '../aws/first-points.ts';
 import { KmsAdapter } from '../aws/kms.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
+import { bothZones } from '../policy/calendar.ts';
+import type { FirstPoint } from '../domain/first-points.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { pitrWindow, RdsPitrAdapter, type RdsPitrPort } from '../aws/rds-pitr.ts';
 import { advancePitr, cleanupPitr } from '../restore/database-pitr.ts';
@@ -29,6 +34,9 @@ import {
   type RequestedItem,
   type RestoreRequest,
 } from '../restore/request.ts';
+import { accessFor } from '../restore/access.ts';
+import { stillStands } from '../restore/recheck.ts';
+import { farFromPointWarning, nearestPoints, offsetWarning } from '../restore/requested-times.ts';
 import { restoreStep } from '../restore/run-steps.ts';
 import type {
   CreatedResource,
@@ -45,10 +53,12 @@ export interface RestoreState {
   requestId: string;
   request: unknown;
   plan: RestorePlan;
-  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED';
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CLEANED';
   updatedAt: string;
   runs: { startedAt: string; execution?: string }[];
   report?: { json: string; markdown: string };
+  /** Set by `kura restore cleanup`: when, and what it removed (cleanup.json holds the detail). */
+  cleanup?: { at: string; removed: number; remaining: number };
 }
 
 export interface RestorePorts {
@@ -76,29 +86,63 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
   };
 }
 
+/**
+ * Sources of a class that have recovery points (to name when a requested one
+ * has none): for databases also those that are gone but whose snapshots
+ * remain, known from the vault's first-point records.
+ */
+async function sourcesWithPoints(step: RestoreStep, deps: Deps): Promise<string> {
+  const all = await step.list(deps);
+  const names = new Set(all.map((p) => p.source));
+  if (step.class === 'database') {
+    // No vault yet means no records, nothing more; any other refusal is named by the caller's error.
+    const ledger = new S3FirstPointLedger(deps.clients, deps.policy);
+    const records = await tolerate(['notFound'], () => ledger.readAll(), new Map<string, FirstPoint>());
+    const recorded = [...records.values()].filter((f) => f.class === 'database').map((f) => f.source);
+    for (const d of await backedUpDatabases(deps.clients, deps.policy, recorded))
+      if (!d.exists) names.add(d.id);
+  }
+  return names.size ? [...names].sort().join(', ') : '(none)';
+}
+
 async function resolveItem(
   item: RequestedItem,
   deps: Deps,
   ports: RestorePorts,
-): Promise<{ recoveryPoint?: RecoveryPointRef; problem?: string }> {
+): Promise<{ recoveryPoint?: RecoveryPointRef; problem?: string; warning?: string }> {
   const label = `${item.class} ${item.source}`;
+  const tz = deps.policy.timezone;
+  const step = await ports.step(item.class);
   if (item.selection.kind === 'pointInTime') {
+    const time = item.selection.time;
     const w = await ports.preflight.pitrWindow(item.source);
+    const snapshots = await step.list(deps, { source: item.source });
+    const nearest = nearestPoints(snapshots, time);
+    if (!w) {
+      // The database is gone (or the name is wrong): its snapshots, or the databases that have backups.
+      const latest = snapshots[0];
+      return {
+        problem: latest
+          ? `${label}: the database no longer exists, so no point in time can be restored; its newest snapshot is ${latest.id}, taken ${bothZones(latest.time, tz)}: use "snapshot": "${latest.id}" or "latest"`
+          : `${label}: no such database in the source account and no kura-managed snapshot of it; databases with backups: ${await sourcesWithPoints(step, deps)}`,
+      };
+    }
+    const brief = (p?: RecoveryPointRef) => (p ? { id: p.id, time: p.time } : undefined);
     return {
       recoveryPoint: {
         class: 'database',
         source: item.source,
-        id: `point-in-time ${item.selection.time}`,
-        time: item.selection.time,
+        id: `point-in-time ${time}`,
+        time,
         region: deps.clients.region,
         details: {
           pointInTime: true,
-          ...(w?.encrypted && w.kmsKeyId ? { encrypted: true, kmsKeyId: w.kmsKeyId } : {}),
+          ...(w.encrypted && w.kmsKeyId ? { encrypted: true, kmsKeyId: w.kmsKeyId } : {}),
+          nearest: { before: brief(nearest.before), after: brief(nearest.after) },
         },
       },
     };
   }
-  const step = await ports.step(item.class);
   const s = item.selection;
   const before = s.kind === 'before' ? new Date(s.time) : undefined;
   let points: RecoveryPointRef[];
@@ -121,20 +165,31 @@ async function resolveItem(
   else if (s.kind === 'id') rp = points.find((p) => p.id === s.id);
   else if (s.kind === 'generationDate')
     rp = points.find((p) => p.id === s.date || p.id.includes(s.date) || p.time.startsWith(s.date));
-  if (rp) return { recoveryPoint: rp };
+  if (rp) {
+    if (s.kind !== 'before' || item.class === 'logs') return { recoveryPoint: rp };
+    const all = await step.list(deps, { source: item.source });
+    const after = nearestPoints(all, s.time).after;
+    return { recoveryPoint: rp, warning: farFromPointWarning(label, s.time, rp, after, tz) };
+  }
   const what =
     s.kind === 'latest'
       ? 'no kura-managed recovery point'
       : s.kind === 'before'
-        ? `no kura-managed recovery point at or before ${s.time}`
+        ? `no kura-managed recovery point at or before ${bothZones(s.time, tz)}`
         : s.kind === 'id'
           ? `recovery point ${s.id} not found among kura-managed ones`
           : `no generation of ${s.date}`;
   const known = points
     .slice(0, 3)
-    .map((p) => `${p.id} (${p.time})`)
+    .map((p) => `${p.id} (${bothZones(p.time, tz)})`)
     .join(', ');
-  return { problem: `${label}: ${what}${known ? `; newest available: ${known}` : ''}` };
+  // Nothing at all for this source: most likely a typo; name the sources that have backups.
+  const any = known ? [] : await step.list(deps, { source: item.source });
+  const others =
+    !known && any.length === 0
+      ? `; ${item.class} sources with backups: ${await sourcesWithPoints(step, deps)}`
+      : '';
+  return { problem: `${label}: ${what}${known ? `; newest available: ${known}` : ''}${others}` };
 }
 
 export interface PlannedRestore {
@@ -160,6 +215,11 @@ export async function planRestore(
 ): Promise<PlannedRestore> {
   const request = parseRestoreRequest(raw, deps.policy, now);
   const state = await ports.store.get<RestoreState>(request.id, 'state.json');
+  if (state?.cleanup) {
+    throw new InputError([
+      `restore ${request.id} was cleaned up at ${bothZones(state.cleanup.at, deps.policy.timezone)} (kura restore cleanup): nothing it restored exists any more; to restore the same again, give it a new id (--id ${request.id.slice(0, 21)}-2)`,
+    ]);
+  }
   if (state) {
     const before = canonicalJson(
       parseRestoreRequest(state.request, deps.policy, new Date(state.plan.createdAt)).items,
@@ -179,12 +239,22 @@ export async function planRestore(
   }
   const resolved: { item: RequestedItem; recoveryPoint: RecoveryPointRef }[] = [];
   const blockers: string[] = [];
+  const tz = deps.policy.timezone;
+  const warnings = [
+    offsetWarning('at', request.at, tz),
+    offsetWarning(
+      'database.snapshot',
+      /^\d{4}-/.test(request.database?.snapshot ?? '') ? request.database?.snapshot : undefined,
+      tz,
+    ),
+  ].filter((w): w is string => Boolean(w));
   for (const item of request.items) {
     const r = await resolveItem(item, deps, ports);
     if (r.recoveryPoint) resolved.push({ item, recoveryPoint: r.recoveryPoint });
     if (r.problem) blockers.push(r.problem);
+    if (r.warning) warnings.push(r.warning);
   }
-  const plan = buildPlan(request, resolved, deps.policy, now);
+  const plan = buildPlan(request, resolved, deps.policy, now, warnings);
   let target: IsolatedTarget | undefined;
   let targetError: string | undefined;
   try {
@@ -199,6 +269,7 @@ export async function planRestore(
       targetError,
       targetAccountId: request.target.accountId,
       sourceRegion: deps.policy.region,
+      timeZone: tz,
     },
     ports.preflight,
   );
@@ -284,7 +355,9 @@ export async function restoreItem(
   if (!item) throw new InputError([`restore ${input.requestId}: no item "${input.key}" in the plan`]);
   const name = `items/${item.key}.json`;
   const existing = await ports.store.get<ItemRecord>(input.requestId, name);
-  if (existing?.status === 'done') return { key: item.key, done: true, skipped: true };
+  // A finished item is skipped only while what it made still exists (a resumed restore re-checks).
+  if (existing?.status === 'done' && (await stillStands(await ports.connect(deps), existing, now())))
+    return { key: item.key, done: true, skipped: true };
   const t0 = now().toISOString();
   const record: ItemRecord = existing ?? {
     key: item.key,
@@ -335,6 +408,11 @@ export async function restoreItem(
       maxWaitSeconds: 300,
     });
     record.restored = restored;
+    await save();
+    // How to reach it: the route in, the user and where its (fresh) password is.
+    const reach = await accessFor(target, restored, input.requestId);
+    record.access = reach.access;
+    restored.resources.push(...reach.resources);
     if (item.pitr) await cleanupPitr(ports.pitr, record);
     const end = now();
     record.status = 'done';

@@ -450,7 +450,7 @@ describe('the isolated-account template', () => {
       expect(actions).not.toContain(a);
   });
 
-  it('builds a network with no way out: no gateway or route resources, private subnets, closed groups', () => {
+  it('builds a network with no way out: no gateway or route resources, private subnets, closed groups but the route in', () => {
     const types = Object.values(res).map((r) => r.Type);
     for (const t of [
       'AWS::EC2::InternetGateway',
@@ -466,10 +466,28 @@ describe('the isolated-account template', () => {
       expect(types).not.toContain(t);
     for (const [, s] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::Subnet'))
       expect(s.Properties?.MapPublicIpOnLaunch).toBe(false);
+    const vpcCidr = res.IsolatedVpc?.Properties?.CidrBlock;
+    const forAccess = (r: { Properties?: { Tags?: { Key: string; Value: string }[] } }) =>
+      (r.Properties?.Tags ?? []).some((t) => t.Key === 'kura:purpose' && t.Value === 'access');
     for (const [id, g] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')) {
-      expect(g.Properties?.SecurityGroupIngress, id).toBeUndefined();
+      // The route in (Session Manager): HTTPS inside the VPC, and the database ports to the database group.
+      const inside = (e: { CidrIp?: string; FromPort?: number; DestinationSecurityGroupId?: unknown }) =>
+        (e.CidrIp === vpcCidr && e.FromPort === 443) ||
+        JSON.stringify(e.DestinationSecurityGroupId) === JSON.stringify({ Ref: 'DatabaseSecurityGroup' });
+      for (const i of g.Properties?.SecurityGroupIngress ?? []) {
+        expect(forAccess(g), `${id} has ingress`).toBe(true);
+        expect(inside(i), id).toBe(true);
+      }
       for (const e of g.Properties?.SecurityGroupEgress ?? [])
-        expect(e.CidrIp, id).toBe('255.255.255.255/32');
+        if (!(forAccess(g) && inside(e))) expect(e.CidrIp, id).toBe('255.255.255.255/32');
+    }
+    // Its endpoints are interface endpoints (no route), tagged for the isolation check.
+    const endpoints = Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::VPCEndpoint');
+    expect(endpoints.length).toBe(3);
+    for (const [id, e] of endpoints) {
+      expect(e.Properties?.VpcEndpointType, id).toBe('Interface');
+      expect(forAccess(e), id).toBe(true);
+      expect(e.Properties?.SecurityGroupIds, id).toEqual([{ Ref: 'EndpointSecurityGroup' }]);
     }
     const ingress = Object.values(res).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress');
     for (const i of ingress) {

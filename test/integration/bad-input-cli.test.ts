@@ -282,6 +282,75 @@ describe('kura with malformed flags and event files', () => {
   });
 });
 
+describe('kura restore export, restore cleanup and report compliance with bad input', () => {
+  it('refuses each before any AWS call, naming what is wrong and what was expected', async () => {
+    const cases: [string[], RegExp][] = [
+      [
+        ['restore', 'export', 'RQ_1', '--database', 'shop-db', '--yes'],
+        /export: restore: found string "RQ_1"; expected a restore id/,
+      ],
+      [
+        ['restore', 'export', 'rq-1', '--yes'],
+        /export: nothing to export; expected --database .* or --content with --to/,
+      ],
+      [
+        [
+          'restore',
+          'export',
+          'rq-1',
+          '--content',
+          'app1-images',
+          '--to',
+          's3://kura-vault-123456789012-apne1/x/',
+          '--yes',
+        ],
+        /export: content\.0\.to: s3:\/\/kura-vault-123456789012-apne1\/x\/ is the vault; expected the bucket the images go back to/,
+      ],
+      [
+        [
+          'restore',
+          'export',
+          'rq-1',
+          '--content',
+          'app1-images',
+          '--to',
+          's3://app1-uploads/images',
+          '--yes',
+        ],
+        /export: content\.0\.to: found string "s3:\/\/app1-uploads\/images"; expected s3:\/\/bucket\/prefix\/ \(ending in "\/"\)/,
+      ],
+      [
+        ['restore', 'export', 'rq-1', '--content', 'app9-images', '--to', 's3://a-b/c/', '--yes'],
+        /content\.0\.source: found "app9-images"; expected one of app1-images, app2-images/,
+      ],
+      [
+        ['restore', 'export', 'rq-1', '--database', 'shop-db', '--where', 'x=1; DROP TABLE orders', '--yes'],
+        /export: database\.where: .*expected one condition, without ";"/,
+      ],
+      [
+        ['restore', 'export', 'rq-1', '--database', 'shop-db', '--via', 'localhost', '--yes'],
+        /database\.via: .*expected host:port/,
+      ],
+      [['restore', 'cleanup', 'Rq_1', '--yes'], /<id>: found "Rq_1"; expected a restore id/],
+      [['restore', 'cleanup', 'rq-1', '--wait', 'soon', '--yes'], /--wait: found "soon"; expected minutes/],
+      [
+        ['report', 'compliance', '--from', '2026-02-30'],
+        /--from: found "2026-02-30"; expected a date yyyy-mm-dd/,
+      ],
+      [
+        ['report', 'compliance', '--from', '2026-11-02', '--to', '2026-11-01'],
+        /--from: .* is not before --to/,
+      ],
+      [
+        ['report', 'compliance', '--format', 'pdf'],
+        /--format: found "pdf"; expected one of table, json, md, html, csv/,
+      ],
+    ];
+    for (const [args, what] of cases) expectRefused(await inProcess(args), what);
+    expect(aws.requests).toEqual([]);
+  });
+});
+
 describe('the counting endpoint (positive control)', () => {
   it('does see the AWS calls of a valid run, so zero above means zero', async () => {
     const badInputRequests = aws.requests.length;

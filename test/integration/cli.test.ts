@@ -6,9 +6,13 @@ import { join } from 'node:path';
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
+import { run as rdsSnapshot } from '../../functions/rds-snapshot/handler.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
+import { loadPolicy } from '../../shared/policy/load.ts';
+import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
+import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura as kura } from '../support/kura-cli.ts';
+import { ROOT } from '../support/packaged-template.ts';
 import { createDatabase } from '../support/rds.ts';
 
 let clients: Clients;
@@ -122,7 +126,47 @@ describe('kura invoke', () => {
   });
 });
 
+describe('kura restore start (on AWS, no --local)', () => {
+  it('runs every check that can refuse the restore, the deployed state machine too, before asking', async () => {
+    // Prepare: a database with a kura snapshot; no restore state machine is deployed in the emulator.
+    const { file, db } = await policyFile();
+    clock.set(new Date('2026-11-21T19:00:00Z'));
+    await rdsSnapshot(syntheticScheduledEvent(new Date('2026-11-21T19:00:00Z')), {
+      policy: loadPolicy(file),
+      clients,
+    });
+    // The restore is asked for now, after AWS finished the snapshot.
+    clock.set(new Date());
+    // Act: no --yes and no terminal: before the fix the question came first.
+    const r = await kura([
+      '--policy',
+      file,
+      'restore',
+      'start',
+      '--database',
+      db,
+      '--reason',
+      'confirm after the checks',
+    ]);
+    // Assess
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('state machine kura-restore-prod is not deployed in ap-northeast-1');
+    expect(r.stderr).not.toContain('re-run with --yes');
+    // The plan shows times in the policy's zone next to UTC.
+    expect(r.stderr).toContain('2026-11-22 04:00 Asia/Tokyo (2026-11-21 19:00 UTC)');
+  });
+});
+
 describe('kura --help', () => {
+  it('names as the default policy the file kura really reads', async () => {
+    const help = await kura(['--help'], { KURA_POLICY: '' });
+    const check = await kura(['policy', 'check'], { KURA_POLICY: '' });
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      `default: $KURA_POLICY, else ${join(ROOT, 'backup-policy.yml')}`,
+    );
+    expect(check.stdout).toBe(`${join(ROOT, 'backup-policy.yml')}: valid\n`);
+  });
+
   it.each([
     [[]],
     [['invoke']],

@@ -164,6 +164,26 @@ describe('log-bundle', () => {
     expect(await keys(w.s3, w.vault, 'logs/access/web-4/2025-09')).toHaveLength(12);
   });
 
+  it("finishes when its own commit's answer was lost and the retried PUT finds its manifest there", async () => {
+    // Prepare: the manifest PUT succeeds, its answer is lost, and the SDK's retry meets If-None-Match.
+    await seedMonth(w, 'access', 'web-5', '2025-09', 6);
+    const lostAnswer: LogStorePort = Object.assign(Object.create(w.store) as LogStorePort, {
+      putText: async (...args: Parameters<LogStorePort['putText']>) => {
+        if (!args[1].endsWith('.manifest.json')) return w.store.putText(...args);
+        await w.store.putText(...args);
+        return w.store.putText(...args);
+      },
+    });
+
+    // Act
+    const r = await logBundle(DEC_1, w.policy, { store: lostAnswer });
+
+    // Assess: committed once, then the originals removed as in a run without the fault.
+    const t = r.targets.find((x) => x.target === 'access/web-5/2025-09');
+    expect(t?.status, t?.error?.message).toBe('ok');
+    expect(await keys(w.s3, w.vault, 'logs/access/web-5/2025-09')).toHaveLength(0);
+  });
+
   it('removes the remaining originals without bundling them again when a crash stopped the deletes', async () => {
     // Prepare: a crash after the commit, when 10 of 30 originals are removed.
     const files = await seedMonth(w, 'access', 'web-3', '2025-09', 30);

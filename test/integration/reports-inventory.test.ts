@@ -13,6 +13,7 @@ import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { lifecycleHtml, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { projectCosts, STATED_PRICES } from '../../shared/domain/reports/cost.ts';
+import { complianceHtml } from '../../shared/domain/reports/compliance.ts';
 import { COLOURS } from '../../shared/domain/reports/html.ts';
 import { type InventoryReport, inventoryHtml } from '../../shared/domain/reports/inventory.ts';
 import { historyHtml, validationHistory } from '../../shared/domain/reports/validation-history.ts';
@@ -20,6 +21,7 @@ import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import { managedTags } from '../../shared/domain/tags.ts';
 import { buildReport, renderHtml, serializeReport } from '../../shared/domain/validation-report.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
+import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
@@ -121,7 +123,10 @@ function passedReport(sources: string[]) {
         rtoMinutes: 30,
         withinRto: true,
       },
-      checks: [{ name: 'available', status: 'pass' as const, detail: 'status available' }],
+      checks: [
+        { name: 'available', status: 'pass' as const, detail: 'status available' },
+        { name: 'sql:orders', status: 'pass' as const, detail: '3 rows' },
+      ],
       cleanup: { status: 'done' as const, resources: [] },
     })),
     leftovers: [],
@@ -225,6 +230,46 @@ describe('report HTML as a person sees it, in headless Chromium', () => {
     expect((await pixelsOf(page, 'svg#cost', { standard: COLOURS.STANDARD })).standard).toBeGreaterThan(100);
     expect((await layoutOf(page, 'p.note b')).text).toBe('Stated prices, not fetched.');
     expect((await layoutOf(page, 'text=logs-access-bundles-transition')).visible).toBe(true);
+  });
+
+  it('draws the compliance report on one printable page: the failed control in red, its evidence and policy key', async (ctx) => {
+    // Prepare: the same estate (a database with one missed day, no first-point record, no vault).
+    const rep = await buildComplianceReport(
+      { policy, clients },
+      { from: new Date('2026-06-01T00:00:00Z'), to: AT, now: AT },
+    );
+    const html = complianceHtml(rep);
+
+    // Act
+    const { page } = await openReport(await chromium(ctx), html, 'compliance');
+
+    // Assess: the three charts drawn; the failed schedule control a red cell and a red row.
+    for (const id of ['controls', 'months', 'coverage']) {
+      const chart = await layoutOf(page, `svg#${id}`);
+      expect(chart.visible, id).toBe(true);
+      expect(chart.width, id).toBeGreaterThan(300);
+    }
+    const failed = await layoutOf(page, 'svg#controls rect.cell.FAIL');
+    expect(failed.visible).toBe(true);
+    expect((await pixelsOf(page, 'svg#controls', { fail: COLOURS.missing })).fail).toBeGreaterThanOrEqual(
+      0.8 * failed.width * failed.height,
+    );
+    // A failed cell names its control (its tooltip).
+    expect(await page.locator('svg#controls rect.cell.FAIL title').allTextContents()).toContainEqual(
+      expect.stringMatching(
+        new RegExp(`^database/${db}/schedule: FAIL: 1 run\\(s\\) without a recovery point`),
+      ),
+    );
+    const evidence = await layoutOf(
+      page,
+      'li:text-is("gap: 2026-11-19 04:00 Asia/Tokyo (1 run missed; 2026-11-18T19:00:00.000Z)")',
+    );
+    expect(evidence.visible).toBe(true);
+    expect((await layoutOf(page, 'code:text-is("schedules.rds-snapshot")')).visible).toBe(true);
+    expect((await layoutOf(page, 'p.note b')).text).toBe('Read from an emulator');
+    // Printable and self-contained: a print stylesheet, no script, nothing fetched.
+    expect(html).toContain('@media print');
+    expect(html).not.toMatch(/<script|(src|href)=["']?https?:/);
   });
 
   it('draws the validation history with its passed items in green and the chain verdict', async (ctx) => {

@@ -8,6 +8,7 @@ import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { awsRestorePorts, planRestore } from '../../shared/usecases/restore.ts';
 import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { withoutGrant } from '../support/iam.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import {
   accountView,
@@ -21,12 +22,14 @@ let clients: Clients;
 let isolated: Clients;
 let deps: Deps;
 let db: string;
+const SNAPSHOT_TIME = new Date(Math.floor((Date.now() - 6 * 3600_000) / 60_000) * 60_000);
+const stampOf = (d: Date) => d.toISOString().replace(/[-:T]/g, '').slice(0, 12);
 
 beforeAll(async () => {
   clients = emulatorClients();
   deps = { policy: await restorePolicy(clients), clients };
   isolated = await operatorClients(ISOLATED_ROLE.split(':')[4] ?? '', clients);
-  db = await databaseWithSnapshots(deps, [new Date(Date.now() - 6 * 3600_000)]);
+  db = await databaseWithSnapshots(deps, [SNAPSHOT_TIME]);
   // Requests are made now: AWS has finished that snapshot.
   clock.set(new Date());
 });
@@ -103,13 +106,84 @@ describe('restore request validation', () => {
           `^database ${db}: recovery point kura-nope-202601010000 not found among kura-managed ones; newest available: kura-${db}-\\d{12} \\(`,
         ),
       ),
-      'image i-0123456789abcdef0: no kura-managed recovery point',
+      'image i-0123456789abcdef0: no kura-managed recovery point; image sources with backups: (none)',
     ]);
     const pitr = await refused({
       reason: 'before the database existed',
       database: { instance: db, snapshot: new Date(Date.now() - 3 * 86_400_000).toISOString() },
     });
     expect(pitr.problems.join('\n')).toContain('outside the point-in-time window');
+  });
+
+  it('names the nearest snapshot to use instead of a point in time outside the window', async () => {
+    const pitr = await refused({
+      reason: 'before the database existed',
+      database: { instance: db, snapshot: new Date(Date.now() - 3 * 86_400_000).toISOString() },
+    });
+    const snapshot = `kura-${db}-${stampOf(SNAPSHOT_TIME)}`;
+    expect(pitr.problems.join('\n')).toContain(`the nearest snapshot is ${snapshot} (`);
+    expect(pitr.problems.join('\n')).toContain(`use "snapshot": "${snapshot}"`);
+  });
+
+  it('lists the databases that have backups when the name has a typo', async () => {
+    const err = await refused({
+      reason: 'typo in the name',
+      database: { instance: `${db}x`, snapshot: 'latest' },
+    });
+    expect(err.problems).toEqual([
+      `database ${db}x: no kura-managed recovery point; database sources with backups: ${db}`,
+    ]);
+    const pitr = await refused({
+      reason: 'typo in the name',
+      database: { instance: `${db}x`, snapshot: new Date(Date.now() - 3600_000).toISOString() },
+    });
+    expect(pitr.problems.join('\n')).toContain(`databases with backups: ${db}`);
+  });
+
+  it('shows a time written with another offset than the policy zone, and a point hours away from the time asked', async () => {
+    // 1 h ago, written in UTC: the policy's zone is Asia/Tokyo (+09:00); the only snapshot is 5 h before it.
+    const at = new Date(Math.floor((Date.now() - 3600_000) / 60_000) * 60_000)
+      .toISOString()
+      .replace('.000Z', 'Z');
+    const planned = await planRestore(
+      { reason: 'offsets', at, database: { instance: db } },
+      deps,
+      new Date(),
+      awsRestorePorts(deps),
+    );
+    const text = planned.plan.warnings.join('\n');
+    expect(text).toContain(`at: ${at} is written with offset +00:00, not Asia/Tokyo's +09:00: it means `);
+    expect(text).toContain(`If you meant ${at.slice(11, 16)} in Asia/Tokyo, write ${at.slice(0, 19)}+09:00.`);
+    expect(text).toMatch(
+      new RegExp(
+        `database ${db}: the recovery point for .* is kura-${db}-\\d{12}, taken .*, 5 h earlier; there is none after it`,
+      ),
+    );
+    expect(await restoreKeys(clients, deps.policy.vault.bucket)).toEqual([]);
+  });
+
+  it('names a refused quota read in the warning, and checks the quotas it can read', async () => {
+    // Prepare: the roles without rds:DescribeAccountAttributes (the IAM front layer refuses it as AWS would).
+    // Act
+    const { result: planned } = await withoutGrant('rds:DescribeAccountAttributes', () =>
+      planRestore(
+        { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
+        deps,
+        new Date(),
+        awsRestorePorts(deps),
+      ),
+    );
+    // Assess
+    expect(planned?.preflight.warnings).toContainEqual(
+      expect.stringMatching(/^quota not checked: RDS account quotas \(AccessDenied.*rds:DescribeAccountAttributes/),
+    );
+    const all = await planRestore(
+      { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
+      deps,
+      new Date(),
+      awsRestorePorts(deps),
+    );
+    expect(all.preflight.warnings.filter((w) => w.startsWith('quota not checked'))).toEqual([]);
   });
 
   it('blocks when a quota in the target account would be exceeded', async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProbeConnection } from '../../shared/aws/db-access.ts';
 import { MysqlProbe, runProbes, type SqlProbe } from '../../shared/validation/checks/sql-probe.ts';
-import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
+import { asRoot, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 
 // Each check needs MariaDB: skipped with the reason without it, failed under CI.
@@ -17,24 +17,13 @@ describe('SQL probes against MariaDB', () => {
     if (!tool('mariadb').path) return;
     db = await startMariaDb();
     conn = { engine: 'mariadb', host: db.host, port: db.port, user: db.user, password: db.password };
-    const mysql = await import('mysql2/promise');
-    const c = await mysql.createConnection({
-      host: db.host,
-      port: db.port,
-      user: db.user,
-      password: db.password,
-      timezone: 'Z',
-    });
-    await c.query('CREATE DATABASE shop');
-    await c.query(
+    await asRoot(db, [
+      'CREATE DATABASE shop',
       'CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, created_at DATETIME NOT NULL)',
-    );
-    await c.query(
       "INSERT INTO shop.orders (created_at) VALUES ('2026-10-31 23:00:00'), ('2026-11-01 03:52:30'), ('2026-11-01 03:40:00')",
-    );
-    await c.query('CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)');
-    await c.query('INSERT INTO shop.schema_migrations VALUES (20261020), (20261028)');
-    await c.end();
+      'CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)',
+      'INSERT INTO shop.schema_migrations VALUES (20261020), (20261028)',
+    ]);
   });
 
   afterAll(async () => {

@@ -22,7 +22,7 @@ import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock } from '../support/emulator.ts';
-import { type MariaDb, startMariaDb } from '../support/mariadb.ts';
+import { asRoot, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 import {
   databaseWithSnapshot,
@@ -99,24 +99,13 @@ describe('validation state machine', () => {
     await databaseWithSnapshot(deps, DB, SNAPSHOT_TIME);
     if (withMariaDb) {
       maria = await startMariaDb();
-      const mysql = await import('mysql2/promise');
-      const c = await mysql.createConnection({
-        host: maria.host,
-        port: maria.port,
-        user: maria.user,
-        password: maria.password,
-        timezone: 'Z',
-      });
-      await c.query('CREATE DATABASE shop');
-      await c.query(
+      await asRoot(maria, [
+        'CREATE DATABASE shop',
         'CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, created_at DATETIME NOT NULL)',
-      );
-      await c.query(
         "INSERT INTO shop.orders (created_at) VALUES ('2026-10-31 18:55:00'), ('2026-10-31 18:58:00')",
-      );
-      await c.query('CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)');
-      await c.query('INSERT INTO shop.schema_migrations VALUES (42)');
-      await c.end();
+        'CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)',
+        'INSERT INTO shop.schema_migrations VALUES (42)',
+      ]);
       ports = mariadbPorts(maria);
     }
   });

@@ -2,6 +2,9 @@
 // scheduled job runs it, against the shared emulator (on this test file's
 // simulated clock) unless the caller's env names another endpoint.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
@@ -16,9 +19,14 @@ export interface Ran {
   stderr: string;
 }
 
-/** Runs bin/kura.mjs with `args`; a non-zero exit is a result to assert on, not a throw. */
-export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
-  return exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
+/**
+ * Runs bin/kura.mjs with `args`; a non-zero exit is a result to assert on, not
+ * a throw. The file's clock then continues from where the command left it
+ * (a restore's waits move the command's clock).
+ */
+export async function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
+  const clockFile = join(tmpdir(), `kura-clock-${randomBytes(6).toString('hex')}`);
+  const ran = await exec(process.execPath, [join(ROOT, 'bin/kura.mjs'), ...args], {
     cwd: ROOT,
     env: {
       ...process.env,
@@ -27,6 +35,7 @@ export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ra
       AWS_SECRET_ACCESS_KEY: 'testing',
       // The command's requests carry this test file's simulated time.
       KURA_SIMULATED_TIME: clock.now().toISOString(),
+      KURA_SIMULATED_TIME_FILE: clockFile,
       ...env,
     },
   }).then(
@@ -37,4 +46,12 @@ export function runKura(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ra
       stderr: e.stderr,
     }),
   );
+  try {
+    clock.advanceTo(new Date(readFileSync(clockFile, 'utf8')));
+    rmSync(clockFile);
+  } catch (err) {
+    // A command that made no AWS client (refused input) has no clock to hand back.
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return ran;
 }

@@ -90,3 +90,40 @@ export async function startMariaDb(password = 'probe-password-1'): Promise<Maria
       }),
   };
 }
+
+/**
+ * A reader on the stand-in server with the user and password a restored copy
+ * has (as the access port or the secret names them), then `statements` run as
+ * root (a schema and rows to read).
+ */
+export async function addReader(
+  db: MariaDb,
+  user: string,
+  password: string,
+  statements: string[] = [],
+): Promise<void> {
+  const quoted = password.replace(/'/g, "''");
+  await asRoot(db, [
+    `CREATE USER IF NOT EXISTS '${user}'@'%' IDENTIFIED BY '${quoted}'`,
+    `ALTER USER '${user}'@'%' IDENTIFIED BY '${quoted}'`,
+    `GRANT SELECT ON *.* TO '${user}'@'%'`,
+    ...statements,
+  ]);
+}
+
+/** Runs `statements` in order as the server's root user (times in UTC). */
+export async function asRoot(db: MariaDb, statements: string[]): Promise<void> {
+  const mysql = await import('mysql2/promise');
+  const c = await mysql.createConnection({
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    timezone: 'Z',
+  });
+  try {
+    for (const s of statements) await c.query(s);
+  } finally {
+    await c.end();
+  }
+}

@@ -15,7 +15,7 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock, emulatorClients, testPolicy, uniqueSuffix } from './emulator.ts';
-import type { MariaDb } from './mariadb.ts';
+import { addReader, type MariaDb } from './mariadb.ts';
 
 export function validationPolicy(overrides: (p: Policy) => void = () => {}): Policy {
   const suffix = uniqueSuffix();
@@ -81,17 +81,7 @@ export function mariadbPorts(db: MariaDb): CheckPorts {
   const dbAccess: DbAccessPort = {
     async connection(target, instance) {
       const conn = await real.connection(target, instance);
-      const mysql = await import('mysql2/promise');
-      const c = await mysql.createConnection({
-        host: db.host,
-        port: db.port,
-        user: db.user,
-        password: db.password,
-      });
-      await c.query(`CREATE USER IF NOT EXISTS '${conn.user}'@'%' IDENTIFIED BY '${conn.password}'`);
-      await c.query(`ALTER USER '${conn.user}'@'%' IDENTIFIED BY '${conn.password}'`);
-      await c.query(`GRANT SELECT ON *.* TO '${conn.user}'@'%'`);
-      await c.end();
+      await addReader(db, conn.user, conn.password);
       return { ...conn, host: db.host, port: db.port };
     },
   };

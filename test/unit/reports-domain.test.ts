@@ -1,11 +1,24 @@
 // The auditor reports' pure logic: vault drift, series gaps and RPO, cost
 // projection, validation history, and the HTML every report shares.
 import { describe, expect, it } from 'vitest';
+import { toS3LifecycleRule } from '../../shared/aws/vault.ts';
+import { lifecycleRules } from '../../shared/domain/lifecycle/index.ts';
+import {
+  type ApiRule,
+  driftSummary,
+  lifecycleHtml,
+  lifecycleMarkdown,
+  lifecycleReport,
+} from '../../shared/domain/lifecycle/report.ts';
 import { daysPerClass, parsePrices, projectCosts, STATED_PRICES } from '../../shared/domain/reports/cost.ts';
 import { type Point, sourceCoverage } from '../../shared/domain/reports/coverage.ts';
 import { esc, page } from '../../shared/domain/reports/html.ts';
 import { inventoryHtml, inventoryReport } from '../../shared/domain/reports/inventory.ts';
-import { historyHtml, validationHistory } from '../../shared/domain/reports/validation-history.ts';
+import {
+  historyHtml,
+  historyMarkdown,
+  validationHistory,
+} from '../../shared/domain/reports/validation-history.ts';
 import { type VaultConfig, vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import {
   buildReport,
@@ -193,6 +206,28 @@ describe('series coverage', () => {
     ]);
   });
 
+  it('counts expected points from the recorded first point, so deleted oldest points are gaps', () => {
+    // The two oldest of 7 daily points are gone; the vault recorded the first one.
+    const pts = days(16, 21).map((d) => dbPoint(d)); // points of 11-16..11-21 answer the 11-17..11-22 runs
+    const without = sourceCoverage(policy(), 'database', 'shop-db', pts.slice(2), { at: AT, days: 7 });
+    const withRecord = sourceCoverage(policy(), 'database', 'shop-db', pts.slice(2), {
+      at: AT,
+      days: 7,
+      firstRecorded: '2026-11-16T19:00:00.000Z',
+    });
+    expect(without?.gaps).toEqual([]);
+    expect(without?.countedFrom?.basis).toBe('oldest point present');
+    expect(withRecord?.gaps).toEqual([
+      {
+        from: '2026-11-16T19:00:00.000Z',
+        to: '2026-11-17T19:00:00.000Z',
+        local: '2026-11-17 04:00 Asia/Tokyo .. 2026-11-18 04:00 Asia/Tokyo',
+        missed: 2,
+      },
+    ]);
+    expect(withRecord?.countedFrom).toEqual({ time: '2026-11-16T19:00:00.000Z', basis: 'vault record' });
+  });
+
   it('does not call points pruned by the retention gaps', () => {
     // 7 days kept, 30-day window: the older 23 days are expired, not missing.
     const pts = days(15, 21).map((d) => dbPoint(d));
@@ -310,7 +345,17 @@ describe('inventory report', () => {
     });
     const db = r.classes.find((c) => c.class === 'database');
     expect(db?.achievedRpoMinutes).toBe(300);
-    expect(db?.pitr).toEqual([{ source: 'shop-db', lagMinutes: 3, targetMinutes: 5 }]);
+    expect(db?.pitr).toEqual([
+      {
+        source: 'shop-db',
+        retentionDays: 7,
+        latest: '2026-11-21T23:57:00.000Z',
+        targetDays: 7,
+        lagMinutes: 3,
+        targetMinutes: 5,
+        drift: [],
+      },
+    ]);
     expect(db?.rto).toEqual({ runId: '202611210000', measuredMinutes: 12, targetMinutes: 30, within: true });
     expect(db?.newestValidated?.id).toBe('kura-shop-db-202611191900');
     expect(db?.gaps).toBe(1);
@@ -414,6 +459,49 @@ describe('validation history', () => {
     const html = historyHtml(h);
     expect(html).toContain('<svg id="history"');
     expect(html).toContain('BROKEN');
+  });
+
+  it('keeps a month-by-month record in which a missed month shows', () => {
+    // Runs in September and November; none in October. The validation fires at 09:00 on the 1st (Tokyo).
+    const sep = { key: 'reports/validation/202609010000/report.json', body: one('202609010000', null) };
+    const nov = { key: 'reports/validation/202611010000/report.json', body: one('202611010000', null) };
+    const h = validationHistory([sep, nov], AT, {
+      policy: policy(),
+      from: new Date('2026-08-15T00:00:00Z'),
+      to: AT,
+      since: new Date('2026-08-20T00:00:00Z'),
+    });
+    expect(h.months?.map((m) => [m.month, m.state])).toEqual([
+      ['2026-09', 'passed'],
+      ['2026-10', 'missed'],
+      ['2026-11', 'passed'],
+    ]);
+    expect(h.months?.[1]?.title).toBe(
+      '2026-10: no validation run (scheduled 2026-10-01 09:00 Asia/Tokyo (2026-10-01 00:00 UTC))',
+    );
+    expect(historyMarkdown(h)).toContain('| 2026-10 | MISSED | - |');
+    expect(historyHtml(h)).toContain('<svg id="months"');
+  });
+});
+
+describe('lifecycle report badge', () => {
+  it('counts a differing rule as a drift even when every protection holds', () => {
+    // Prepare: the bucket carries the policy's rules, one of them with a shorter expiration.
+    const p = policy();
+    const rules = lifecycleRules(p).map(toS3LifecycleRule) as ApiRule[];
+    const bundle = rules.find((r) => r.ID === 'logs-access-bundles-expire');
+    if (bundle?.Expiration) bundle.Expiration.Days = 30;
+    const protections = [
+      { check: 'versioning', expected: 'Enabled', actual: 'Enabled', ok: true, source: 'x' },
+    ];
+    // Act
+    const rep = { ...lifecycleReport(p, AT, { exists: true, rules }), drift: protections };
+    // Assess
+    expect(driftSummary(rep)).toBe(
+      '1 drift(s): 0 vault protection(s) and 1 lifecycle rule(s) differ from the policy.',
+    );
+    expect(lifecycleHtml(rep)).toContain('<span class="badge b-bad">1 drift(s)</span>');
+    expect(lifecycleMarkdown(rep)).toContain('**1 drift(s): 0 vault protection(s)');
   });
 });
 

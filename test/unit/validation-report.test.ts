@@ -9,6 +9,7 @@ import {
   rtoMinutesFor,
   serializeReport,
   sha256Hex,
+  verdictText,
   verifyChain,
 } from '../../shared/domain/validation-report.ts';
 import { evaluateProbe } from '../../shared/validation/checks/sql-probe.ts';
@@ -29,7 +30,10 @@ const passing: ItemOutcome = {
     rtoMinutes: 30,
     withinRto: true,
   },
-  checks: [{ name: 'available', status: 'pass', detail: 'status available' }],
+  checks: [
+    { name: 'available', status: 'pass', detail: 'status available' },
+    { name: 'sql:orders', status: 'pass', detail: '12 rows (expected at least 1)', value: 12 },
+  ],
   cleanup: { status: 'done', resources: ['AWS::RDS::DBInstance kura-v-1-shop-db'] },
 };
 
@@ -55,6 +59,48 @@ describe('validation report', () => {
     expect(r.verdict).toBe('PASS');
     expect(r.warnings).toEqual(['content: nothing to validate: no kura-managed recovery point']);
     expect(r.classes.find((c) => c.class === 'image')?.note).toBe('not configured in the policy');
+  });
+
+  it('says a PASS that checked no data is infrastructure only, in its verdict, warnings and renderings', () => {
+    // Prepare: the same restore, with no SQL probe (only the instance was looked at).
+    const infraOnly: ItemOutcome = {
+      ...passing,
+      checks: [passing.checks[0] as ItemOutcome['checks'][number]],
+    };
+    // Act
+    const full = buildReport(input([passing]));
+    const r = buildReport(input([infraOnly]));
+    // Assess
+    expect(verdictText(full)).toBe('PASS');
+    expect(r.verdict).toBe('PASS');
+    expect(verdictText(r)).toBe('PASS (infrastructure only: no data checked)');
+    expect(r.warnings).toContain(
+      'no data was checked for database shop-db: only that the restore worked (infrastructure); add validation.sqlProbes for databases',
+    );
+    expect(renderMarkdown(r)).toContain(
+      '# kura validation 202611010000: PASS (infrastructure only: no data checked)',
+    );
+    expect(renderHtml(r)).toContain('PASS (infrastructure only: no data checked)');
+  });
+
+  it('shows its times in the policy zone next to UTC', () => {
+    const r = buildReport(input([passing]));
+    expect(renderMarkdown(r, 'Asia/Tokyo')).toContain(
+      'Scheduled 2026-11-01 09:00 Asia/Tokyo (2026-11-01 00:00 UTC), generated 2026-11-01 09:20 Asia/Tokyo (2026-11-01 00:20 UTC)',
+    );
+    expect(renderHtml(r, 'Asia/Tokyo')).toContain(
+      'Scheduled 2026-11-01 09:00 Asia/Tokyo (2026-11-01 00:00 UTC)',
+    );
+  });
+
+  it('labels restore times measured on an emulator as not AWS figures', () => {
+    const r = buildReport(input([passing], { emulatorEndpoint: 'http://127.0.0.1:5000' }));
+    expect(r.measuredOn).toEqual({ kind: 'emulator', endpoint: 'http://127.0.0.1:5000' });
+    expect(r.warnings).toContain(
+      "measured on an emulator (http://127.0.0.1:5000): restore times are the emulator's, not AWS's, and say nothing about the RTO",
+    );
+    expect(renderMarkdown(r)).toContain('12.0 min / RTO 30 min (emulator: not an AWS figure)');
+    expect(renderMarkdown(buildReport(input([passing])))).not.toContain('emulator');
   });
 
   it('fails an item over its RTO, a failed check, a failed cleanup and anything left behind, each with its reason', () => {

@@ -19,7 +19,10 @@ from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models.amis import Ami, AmiBackend
 from moto.ec2.models.elastic_block_store import EBSBackend, Snapshot
 from moto.ec2.models.instances import InstanceBackend
+from moto.ec2.models import iam_instance_profile as ec2_profile_model
+from moto.ec2.responses import instances as ec2_instance_response
 from moto.ec2.responses.amis import AmisResponse
+from moto.iam.exceptions import NotFoundException as IamNotFound
 from moto.servicequotas.models import ServiceQuotasBackend
 
 from . import simtime
@@ -199,6 +202,59 @@ def get_service_quota(original: Any, self: Any, service_code: str, quota_code: s
         arn = f"arn:aws:servicequotas:{self.region_name}:{self.account_id}:ec2/{quota_code}"
         return {**EC2_ON_DEMAND_STANDARD, "QuotaArn": arn}
     return original(self, service_code, quota_code)
+
+
+# --- Amazon's public images ---------------------------------------------------
+
+# The images of Amazon kura launches itself (the restore's jump host: Amazon
+# Linux 2023). The launcher turns moto's default images off (thousands of
+# them make every DescribeImages slow); AWS always shows Amazon's.
+AMAZON_IMAGE_PREFIXES = ("al2023-ami-2023.",)
+
+
+@patch(AmiBackend, "_load_amis")
+def load_amis(original: Any, self: Any) -> None:
+    """Amazon's public Amazon Linux 2023 images are visible in every account and region
+    (owner alias `amazon`, DescribeImages Owners=amazon), as on AWS, even when moto's
+    default images are not loaded (MOTO_EC2_LOAD_DEFAULT_AMIS=false)."""
+    original(self)
+    from moto.core.parse import default_timestamp_parser
+    from moto.utilities.utils import load_resource
+
+    try:
+        latest = load_resource("moto.ec2.models.amis", f"../resources/latest_amis/{self.region_name}.json")
+    except FileNotFoundError:
+        return
+    for ami in latest:
+        if ami["ami_id"] in self.amis or not str(ami.get("name") or "").startswith(AMAZON_IMAGE_PREFIXES):
+            continue
+        ami = {**ami, "owner_alias": "amazon"}
+        if ami.get("creation_date"):
+            ami["creation_date"] = default_timestamp_parser(ami["creation_date"])
+        self.amis[ami["ami_id"]] = Ami(self, **ami)
+
+
+# --- instance profiles ------------------------------------------------------
+
+
+@patch(ec2_instance_response, "filter_iam_instance_profiles")
+@patch(ec2_profile_model, "filter_iam_instance_profiles")
+def filter_iam_instance_profiles(original: Any, *args: Any, **kwargs: Any) -> Any:
+    """RunInstances and AssociateIamInstanceProfile name a profile that does not exist:
+    EC2 answers InvalidParameterValue ("Value (…) for parameter iamInstanceProfile.name is
+    invalid. Invalid IAM Instance Profile name"), not IAM's NoSuchEntity (EC2 API Reference,
+    RunInstances, IamInstanceProfile; EC2 error codes)."""
+    try:
+        return original(*args, **kwargs)
+    except IamNotFound:
+        a = arguments(original, args, kwargs)
+        by_arn = bool(a.get("iam_instance_profile_arn"))
+        value = a.get("iam_instance_profile_arn") if by_arn else a.get("iam_instance_profile_name")
+        field = "arn" if by_arn else "name"
+        raise EC2ClientError(
+            "InvalidParameterValue",
+            f"Value ({value}) for parameter iamInstanceProfile.{field} is invalid. Invalid IAM Instance Profile {field}",
+        ) from None
 
 
 # --- images and snapshots shared by another account --------------------------

@@ -2,6 +2,7 @@
 // generates and, when the vault exists, whether the bucket really carries
 // them. Pure: the bucket's rules come in already read (S3 API shape).
 import type { Policy } from '../../policy/schema.ts';
+import { bothZones } from '../../policy/calendar.ts';
 import { type CostReport, fmtBytes, fmtMoney } from '../reports/cost.ts';
 import { COLOURS, badge, esc, legend, list, page, stackedBars, table } from '../reports/html.ts';
 import type { DriftCheck } from '../reports/vault-drift.ts';
@@ -51,6 +52,8 @@ export interface RuleRow extends CanonicalRule {
 export interface LifecycleReport {
   bucket: string;
   generatedAt: string;
+  /** The policy's zone, for times a person reads. */
+  timezone?: string;
   vault: 'present' | 'absent' | 'not checked';
   classes: { name: string; policy: string; rules: RuleRow[] }[];
   /** Enabled rules on the bucket that the policy does not generate. */
@@ -186,6 +189,7 @@ export function lifecycleReport(
   return {
     bucket: policy.vault.bucket,
     generatedAt: now.toISOString(),
+    timezone: policy.timezone,
     vault: bucket === undefined ? 'not checked' : bucket.exists ? 'present' : 'absent',
     classes: [...classes.entries()].map(([name, rules]) => ({
       name,
@@ -240,6 +244,15 @@ export function driftFindings(rep: LifecycleReport): string[] {
   ];
 }
 
+/** Every drift counted, protections and rules alike: the badge an auditor reads first. */
+export function driftSummary(rep: LifecycleReport): string {
+  const protections = (rep.drift ?? []).filter((d) => !d.ok).length;
+  const rules = driftFindings(rep).length - protections;
+  if (protections + rules === 0)
+    return 'No drift: the vault carries every protection and rule the policy asks for.';
+  return `${protections + rules} drift(s): ${protections} vault protection(s) and ${rules} lifecycle rule(s) differ from the policy.`;
+}
+
 const DRIFT_HEAD = ['check', 'expected (policy)', 'actual (bucket)', 'result', 'from'];
 const driftCells = (d: DriftCheck) => [d.check, d.expected, d.actual, d.ok ? 'ok' : 'DRIFT', d.source];
 const COST_HEAD = [
@@ -267,7 +280,9 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
   const lines = [
     `# Vault lifecycle: ${rep.bucket}`,
     '',
-    `Generated ${rep.generatedAt}. Vault: ${rep.vault}.`,
+    `Generated ${bothZones(rep.generatedAt, rep.timezone ?? 'UTC')}. Vault: ${rep.vault}.`,
+    '',
+    `**${driftSummary(rep)}**`,
     '',
   ];
   if (rep.drift) {
@@ -397,7 +412,10 @@ function costChart(c: CostReport): string {
 }
 
 export function lifecycleHtml(rep: LifecycleReport): string {
-  const parts: string[] = [];
+  const total = driftFindings(rep).length;
+  const parts: string[] = [
+    `<p>${badge(total ? `${total} drift(s)` : 'no drift', total ? 'bad' : 'ok')} ${esc(driftSummary(rep))}</p>`,
+  ];
   if (rep.drift) {
     const bad = rep.drift.filter((d) => !d.ok).length;
     parts.push(
@@ -441,8 +459,9 @@ export function lifecycleHtml(rep: LifecycleReport): string {
   for (const c of rep.classes) {
     const state = (r: RuleRow) =>
       r.onBucket === 'match' ? 'good' : r.onBucket === 'not checked' ? undefined : 'bad';
+    const off = c.rules.filter((r) => r.onBucket === 'missing' || r.onBucket === 'differs').length;
     parts.push(
-      `<h2>${esc(c.name)}</h2><p>Policy: ${esc(c.policy)}</p>`,
+      `<h2>${esc(c.name)}${off ? ` ${badge(`${off} drift(s)`, 'bad')}` : ''}</h2><p>Policy: ${esc(c.policy)}</p>`,
       table(HEAD, c.rules.map(rowCells), (i) => {
         const r = c.rules[i];
         return r ? state(r) : undefined;
@@ -460,7 +479,7 @@ export function lifecycleHtml(rep: LifecycleReport): string {
   );
   return page(
     `Vault lifecycle: ${rep.bucket}`,
-    `Generated ${rep.generatedAt} · vault ${rep.vault}`,
+    `Generated ${bothZones(rep.generatedAt, rep.timezone ?? 'UTC')} · vault ${rep.vault}`,
     parts.join('\n'),
   );
 }

@@ -3,8 +3,9 @@
 // present, so that a missed or failed run is a listed gap, never silent; plus
 // the achieved RPO (age of the newest point) per class. Pure.
 
-import { addDays, localDate } from '../../policy/calendar.ts';
+import { addDays, localDate, zonedTime } from '../../policy/calendar.ts';
 import type { Policy, ScheduledTarget } from '../../policy/schema.ts';
+import { countFrom } from '../first-points.ts';
 import { occurrences } from '../schedule-occurrences.ts';
 
 export type CoverageClass = 'database' | 'content' | 'logs' | 'image';
@@ -58,20 +59,18 @@ export interface SourceCoverage {
   newestValidated?: Point;
   /** Minutes from the newest point to the report's time. */
   rpoMinutes?: number;
+  /**
+   * Where expected points start: the first point kura recorded for the source
+   * in the vault, or (no record yet) the oldest point present, which deleting
+   * the oldest points would move: the report says which.
+   */
+  countedFrom?: { time: string; basis: 'vault record' | 'oldest point present' };
 }
 
 const PENDING_MS = 60 * 60_000;
 
 /** yyyy-mm-dd HH:MM <zone>: how the policy's schedules are written. */
-export function localTime(d: Date, timeZone: string): string {
-  const t = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
-  return `${localDate(d, timeZone)} ${t.format(d)} ${timeZone}`;
-}
+export const localTime = zonedTime;
 
 /**
  * How far back the policy keeps points of a class and source: older firings
@@ -128,7 +127,7 @@ export function sourceCoverage(
   cls: CoverageClass,
   source: string,
   points: Point[],
-  opts: { at: Date; days: number; validatedIds?: Set<string> },
+  opts: { at: Date; days: number; validatedIds?: Set<string>; firstRecorded?: string },
 ): SourceCoverage | undefined {
   const expr = policy.schedules[CADENCE[cls]];
   if (!expr) return undefined;
@@ -140,7 +139,8 @@ export function sourceCoverage(
     .filter((p) => p.class === cls && p.source === source && !Number.isNaN(Date.parse(p.time)))
     .sort((a, b) => a.time.localeCompare(b.time));
   const kept = keptSince(policy, cls, source, firings, opts.at, mine);
-  const first = mine[0] ? new Date(mine[0].time) : undefined;
+  const from0 = countFrom(opts.firstRecorded, mine[0]?.time);
+  const first = from0 ? new Date(from0) : undefined;
   const isValidated = (p: Point) => Boolean(p.validated) || Boolean(opts.validatedIds?.has(p.id));
 
   type Slot = { at: Date; state: CellState; points: Point[] };
@@ -178,12 +178,21 @@ export function sourceCoverage(
   }
 
   const rank: CellState[] = ['missing', 'pending', 'validated', 'present', 'before', 'expired', 'none'];
+  // Each firing's and point's local day, once (a window of a year has hundreds of each).
+  const slotsByDay = new Map<string, Slot[]>();
+  for (const s of inWindow) {
+    const d = localDate(s.at, tz);
+    slotsByDay.set(d, [...(slotsByDay.get(d) ?? []), s]);
+  }
+  const pointsByDay = new Map<string, Point[]>();
+  for (const p of mine) {
+    const d = localDate(new Date(p.time), tz);
+    pointsByDay.set(d, [...(pointsByDay.get(d) ?? []), p]);
+  }
   const cells = windowDays(opts.at, opts.days, tz).map((day) => {
-    const today = inWindow.filter((s) => localDate(s.at, tz) === day);
+    const today = slotsByDay.get(day) ?? [];
     // Points made that day outside any firing in the window (e.g. an on-demand image).
-    const extra = mine.filter(
-      (p) => localDate(new Date(p.time), tz) === day && !today.some((s) => s.points.includes(p)),
-    );
+    const extra = (pointsByDay.get(day) ?? []).filter((p) => !today.some((s) => s.points.includes(p)));
     let state: CellState = 'none';
     for (const s of today) if (rank.indexOf(s.state) < rank.indexOf(state)) state = s.state;
     if (state === 'none' && extra.length) state = extra.some(isValidated) ? 'validated' : 'present';
@@ -205,6 +214,17 @@ export function sourceCoverage(
     newest,
     newestValidated,
     rpoMinutes: newest ? Math.round((opts.at.getTime() - Date.parse(newest.time)) / 6_000) / 10 : undefined,
+    ...(from0
+      ? {
+          countedFrom: {
+            time: new Date(from0).toISOString(),
+            basis:
+              opts.firstRecorded && Date.parse(opts.firstRecorded) <= Date.parse(from0)
+                ? 'vault record'
+                : 'oldest point present',
+          },
+        }
+      : {}),
   };
 }
 

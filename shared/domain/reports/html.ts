@@ -33,7 +33,11 @@ th{background:#f6f8fa}tr.bad td{background:#ffebe9}tr.warn td{background:#fff8c5
 .b-ok{background:${COLOURS.ok}}.b-bad{background:${COLOURS.missing}}.b-warn{background:${COLOURS.warn}}
 code,small{color:#57606a}svg{display:block;max-width:100%;height:auto;margin:6px 0}
 .legend span{display:inline-block;margin-right:14px}.legend i{display:inline-block;width:11px;height:11px;margin-right:4px;vertical-align:-1px;border:1px solid #8c959f}
-.note{background:#f6f8fa;border-left:4px solid #8c959f;padding:6px 10px;margin:8px 0}`;
+.note{background:#f6f8fa;border-left:4px solid #8c959f;padding:6px 10px;margin:8px 0}
+li.gap{color:${COLOURS.missing};font-weight:600}
+table.controls td ul{margin:0;padding-left:1.1em}
+@media print{@page{size:A4 landscape;margin:12mm}body{max-width:none;margin:0;padding:0;font-size:11px}
+h2{break-after:avoid}tr,svg,.legend{break-inside:avoid}tr.bad td,tr.warn td,tr.good td,.badge,svg rect{-webkit-print-color-adjust:exact;print-color-adjust:exact}}`;
 
 /** The whole page. `body` is trusted HTML built with this module's helpers. */
 export function page(title: string, subtitle: string, body: string): string {
@@ -92,14 +96,21 @@ export function gridChart(opts: {
   colours: Record<string, string>;
   /** Show every n-th column label. */
   labelEvery?: number;
+  /** Minimum cell width, for columns whose labels are words rather than dates. */
+  minCell?: number;
 }): string {
   const labelW = Math.min(260, Math.max(80, ...opts.rows.map((r) => r.label.length * 6.6 + 12)));
   const cols = Math.max(1, opts.columns.length);
-  const cell = Math.max(8, Math.min(22, Math.floor((1100 - labelW) / cols)));
-  const top = 44;
+  const cell = Math.max(
+    opts.minCell ?? 8,
+    Math.min(Math.max(22, opts.minCell ?? 0), Math.floor((1100 - labelW) / cols)),
+  );
+  // Room above the cells for the longest column label, written at 45 degrees.
+  const top = Math.max(44, Math.ceil(Math.max(0, ...opts.columns.map((c) => c.length)) * 6.6 * 0.72) + 12);
   // Rows keep a readable height for their label however narrow the day columns get.
   const rowH = Math.max(14, cell);
-  const w = labelW + cols * cell + 8;
+  const longest = Math.max(0, ...opts.columns.map((c) => c.length)) * 6.6 * 0.72;
+  const w = labelW + cols * cell + 8 + Math.ceil(longest);
   const h = top + opts.rows.length * (rowH + 2) + 6;
   const every = opts.labelEvery ?? Math.max(1, Math.ceil(36 / cell));
   const parts: string[] = [

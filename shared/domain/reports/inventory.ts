@@ -3,6 +3,8 @@
 // newest validated point, achieved RPO and last measured RTO per class, and
 // what crashed runs left behind. Pure: the use case hands in what it read.
 import type { Policy } from '../../policy/schema.ts';
+import { bothZones } from '../../policy/calendar.ts';
+import { type PitrStatus, pitrStatus } from '../pitr.ts';
 import type { ValidationReport } from '../validation-report.ts';
 import {
   type CoverageClass,
@@ -32,8 +34,8 @@ export interface ClassSummary {
   /** The worst source's age of its newest point, in minutes. */
   achievedRpoMinutes?: number;
   worstSource?: string;
-  /** Databases: point-in-time restore lag per source (now minus latest restorable time). */
-  pitr?: { source: string; lagMinutes?: number; targetMinutes: number }[];
+  /** Databases: the point-in-time window and its lag per source, with DRIFT lines when short. */
+  pitr?: PitrStatus[];
   /** From the newest validation report that restored this class. */
   rto?: { runId: string; measuredMinutes: number; targetMinutes: number; within: boolean };
 }
@@ -47,7 +49,7 @@ export interface InventoryReport {
   bucket: string;
   days: string[];
   classes: ClassSummary[];
-  series: SourceCoverage[];
+  series: (SourceCoverage & { pitr?: PitrStatus })[];
   points: (Point & { ageHours: number })[];
   orphans: OrphanRow[];
   notes: string[];
@@ -63,8 +65,15 @@ export interface InventoryInput {
   seriesPoints?: Point[];
   /** Sources the policy or the estate says exist, even with no point at all. */
   expectedSources: { class: CoverageClass; source: string }[];
-  /** Point-in-time restore state of each selected database. */
-  pitr: { source: string; latestRestorableTime?: string }[];
+  /** Point-in-time restore state of each selected database, as RDS reports it. */
+  pitr: {
+    source: string;
+    latestRestorableTime?: string;
+    earliestRestorableTime?: string;
+    backupRetentionDays?: number;
+  }[];
+  /** The first recovery point kura recorded per source in the vault, keyed `<class> <source>`. */
+  firstRecorded?: Map<string, { time: string }>;
   /** Validation reports, oldest first. */
   validations: ValidationReport[];
   orphans: OrphanRow[];
@@ -72,9 +81,23 @@ export interface InventoryInput {
 }
 
 const CLASSES: CoverageClass[] = ['database', 'content', 'logs', 'image'];
-const minutes = (from: string, to: Date) => Math.round((to.getTime() - Date.parse(from)) / 6_000) / 10;
 
 export function inventoryReport(i: InventoryInput): InventoryReport {
+  const db = i.policy.database;
+  const pitr = db
+    ? i.pitr.map((d) =>
+        pitrStatus(
+          {
+            source: d.source,
+            backupRetentionDays: d.backupRetentionDays ?? db.retainDays,
+            latestRestorableTime: d.latestRestorableTime ? new Date(d.latestRestorableTime) : undefined,
+            earliestRestorableTime: d.earliestRestorableTime ? new Date(d.earliestRestorableTime) : undefined,
+          },
+          db,
+          i.at,
+        ),
+      )
+    : [];
   const validatedIds = new Set(
     i.validations.flatMap((r) =>
       r.items.filter((x) => x.status === 'pass' && x.recoveryPoint).map((x) => x.recoveryPoint?.id ?? ''),
@@ -90,17 +113,32 @@ export function inventoryReport(i: InventoryInput): InventoryReport {
   }));
   const seriesPoints = (i.seriesPoints ?? i.points).map(mark);
   const keys = new Map<string, { class: CoverageClass; source: string }>();
+  // A source the vault recorded stays in the report even when every one of its points is gone.
+  const recorded = [...(i.firstRecorded?.keys() ?? [])].map((k) => {
+    const at = k.indexOf(' ');
+    return { class: k.slice(0, at) as CoverageClass, source: k.slice(at + 1) };
+  });
   for (const s of [
     ...i.expectedSources,
+    ...recorded,
     ...seriesPoints.map((p) => ({ class: p.class as CoverageClass, source: p.source })),
   ])
     if (CLASSES.includes(s.class)) keys.set(`${s.class}\u0000${s.source}`, s);
   const series = [...keys.values()]
     .sort((a, b) => CLASSES.indexOf(a.class) - CLASSES.indexOf(b.class) || a.source.localeCompare(b.source))
     .map((k) =>
-      sourceCoverage(i.policy, k.class, k.source, seriesPoints, { at: i.at, days: i.days, validatedIds }),
+      sourceCoverage(i.policy, k.class, k.source, seriesPoints, {
+        at: i.at,
+        days: i.days,
+        validatedIds,
+        firstRecorded: i.firstRecorded?.get(`${k.class} ${k.source}`)?.time,
+      }),
     )
-    .filter((s): s is SourceCoverage => s !== undefined);
+    .filter((s): s is SourceCoverage => s !== undefined)
+    .map((s) => {
+      const p = pitr.find((x) => s.class === 'database' && x.source === s.source);
+      return p ? { ...s, pitr: p } : s;
+    });
 
   const classes = CLASSES.map((cls): ClassSummary => {
     const mine = points.filter((p) => p.class === cls).sort((a, b) => a.time.localeCompare(b.time));
@@ -117,14 +155,7 @@ export function inventoryReport(i: InventoryInput): InventoryReport {
       achievedRpoMinutes: worst?.rpoMinutes,
       worstSource: worst?.source,
     };
-    if (cls === 'database' && i.policy.database) {
-      const target = i.policy.database.rpoMinutes;
-      summary.pitr = i.pitr.map((d) => ({
-        source: d.source,
-        lagMinutes: d.latestRestorableTime ? Math.max(0, minutes(d.latestRestorableTime, i.at)) : undefined,
-        targetMinutes: target,
-      }));
-    }
+    if (cls === 'database' && i.policy.database) summary.pitr = pitr;
     const vclass = cls === 'image' ? 'image' : cls;
     for (const r of [...i.validations].reverse()) {
       const restored = r.items.filter((x) => x.class === vclass && x.restore);
@@ -180,13 +211,23 @@ export function classRows(r: InventoryReport): Record<string, string | number>[]
     newestValidated: c.newestValidated ? `${c.newestValidated.source} ${c.newestValidated.id}` : 'none',
     achievedRpo:
       c.achievedRpoMinutes !== undefined ? `${fmtMin(c.achievedRpoMinutes)} (${c.worstSource})` : '-',
-    pitrLag: c.pitr?.length
-      ? c.pitr.map((p) => `${p.source} ${fmtMin(p.lagMinutes)} (≤ ${p.targetMinutes} min)`).join('; ')
-      : '',
+    pitr: c.pitr?.length ? c.pitr.map((p) => `${p.source}: ${pitrText(p)}`).join('; ') : '',
     lastRto: c.rto
       ? `${fmtMin(c.rto.measuredMinutes)} / ${c.rto.targetMinutes} min${c.rto.within ? '' : ' OVER'} (run ${c.rto.runId})`
       : 'not measured',
   }));
+}
+
+/** Window and lag of a database's point-in-time restore, with DRIFT when either falls short. */
+export function pitrText(p: PitrStatus): string {
+  const window = `window ${p.retentionDays} d${p.windowDays !== undefined ? ` (spans ${fmtNumber(p.windowDays)} d)` : ''} of ${p.targetDays} d`;
+  const lag = `lag ${fmtMin(p.lagMinutes)} of ${p.targetMinutes} min`;
+  return `${window}, ${lag}${p.drift.length ? ' DRIFT' : ''}`;
+}
+
+/** Point-in-time windows that fall short of the policy, one line each: what `--check` fails on. */
+export function pitrDrift(r: InventoryReport): string[] {
+  return r.series.flatMap((s) => (s.pitr?.drift ?? []).map((d) => `database ${s.source}: ${d}`));
 }
 
 export function seriesRows(r: InventoryReport): Record<string, string | number>[] {
@@ -197,8 +238,17 @@ export function seriesRows(r: InventoryReport): Record<string, string | number>[
     expected: s.expected,
     present: s.present,
     gaps: s.gaps.length ? s.gaps.map(gapText).join('; ') : 'none',
+    countedFrom: s.countedFrom
+      ? `${bothZones(s.countedFrom.time, r.timezone)} (${s.countedFrom.basis})`
+      : '-',
     newest: s.newest?.id ?? '-',
     rpo: fmtMin(s.rpoMinutes),
+    pitrWindow: s.pitr
+      ? `${s.pitr.retentionDays} d of ${s.pitr.targetDays}${s.pitr.retentionDays < s.pitr.targetDays || s.pitr.retentionDays === 0 ? ' DRIFT' : ''}`
+      : '',
+    pitrLag: s.pitr
+      ? `${fmtMin(s.pitr.lagMinutes)} of ${s.pitr.targetMinutes} min${s.pitr.lagMinutes === undefined || s.pitr.lagMinutes > s.pitr.targetMinutes ? ' DRIFT' : ''}`
+      : '',
   }));
 }
 
@@ -210,7 +260,7 @@ export function pointRows(r: InventoryReport): Record<string, string | number>[]
     class: p.class,
     source: p.source,
     id: p.id,
-    time: p.time,
+    time: p.time ? bothZones(p.time, r.timezone) : '-',
     ageHours: Number.isNaN(p.ageHours) ? '-' : p.ageHours,
     region: p.region,
     status: p.status,
@@ -224,7 +274,7 @@ export function orphanRows(r: InventoryReport): Record<string, string>[] {
     kind: o.kind,
     id: o.id,
     region: o.region,
-    time: o.time ?? '',
+    time: o.time ? bothZones(o.time, r.timezone) : '',
     reason: o.reason,
   }));
 }
@@ -245,10 +295,11 @@ function mdTable(rows: Record<string, unknown>[]): string {
 
 export function inventoryMarkdown(r: InventoryReport): string {
   const gaps = r.series.flatMap((s) => s.gaps.map((g) => `- ${s.class} ${s.source}: ${gapText(g)}`));
+  const pitr = pitrDrift(r);
   return [
     `# kura inventory: ${r.bucket}`,
     '',
-    `At ${r.at} (generated ${r.generatedAt}); window ${r.windowDays} days, days in ${r.timezone}.`,
+    `At ${bothZones(r.at, r.timezone)} (generated ${bothZones(r.generatedAt, r.timezone)}); window ${r.windowDays} days, days in ${r.timezone}.`,
     '',
     '## Per class',
     '',
@@ -257,6 +308,12 @@ export function inventoryMarkdown(r: InventoryReport): string {
     '## Gaps in the scheduled series',
     '',
     ...(gaps.length ? gaps : ['none: every expected run left a recovery point']),
+    '',
+    '## Point-in-time windows',
+    '',
+    ...(pitr.length
+      ? pitr.map((p) => `- DRIFT ${p}`)
+      : ['every selected database keeps its point-in-time window and lag within the policy']),
     '',
     '## Series',
     '',
@@ -274,7 +331,7 @@ export function inventoryMarkdown(r: InventoryReport): string {
   ].join('\n');
 }
 
-const STATE_COLOURS: Record<string, string> = {
+export const STATE_COLOURS: Record<string, string> = {
   validated: COLOURS.validated,
   present: COLOURS.present,
   missing: COLOURS.missing,
@@ -305,6 +362,7 @@ export function inventoryHtml(r: InventoryReport): string {
   const pts = pointRows(r);
   const orph = orphanRows(r);
   const gaps = r.series.flatMap((s) => s.gaps.map((g) => `${s.class} ${s.source}: ${gapText(g)}`));
+  const pitr = pitrDrift(r);
   const chart = gridChart({
     id: 'coverage',
     columns: r.days.map((d) => d.slice(5)),
@@ -322,8 +380,14 @@ export function inventoryHtml(r: InventoryReport): string {
     gaps.length
       ? `<ul>${gaps.map((g) => `<li class="gap">${esc(g)}</li>`).join('')}</ul>`
       : '<p>none: every expected run left a recovery point</p>',
+    `<h2>Point-in-time windows (${pitr.length} drift)</h2>`,
+    pitr.length
+      ? `<ul>${pitr.map((p) => `<li class="gap">DRIFT ${esc(p)}</li>`).join('')}</ul>`
+      : '<p>every selected database keeps its point-in-time window and lag within the policy</p>',
     '<h2>Series</h2>',
-    table(head(ser, []), objRows(ser), (i) => (r.series[i]?.gaps.length ? 'bad' : undefined)),
+    table(head(ser, []), objRows(ser), (i) =>
+      r.series[i]?.gaps.length || r.series[i]?.pitr?.drift.length ? 'bad' : undefined,
+    ),
     `<h2>Orphans: what interrupted runs left behind (${orph.length})</h2>`,
     table(head(orph, []), objRows(orph), () => 'warn'),
     `<h2>Recovery points (${pts.length})</h2>`,
@@ -332,7 +396,7 @@ export function inventoryHtml(r: InventoryReport): string {
   ].join('\n');
   return page(
     `kura inventory: ${r.bucket}`,
-    `At ${r.at} · generated ${r.generatedAt} · window ${r.windowDays} days`,
+    `At ${bothZones(r.at, r.timezone)} · generated ${bothZones(r.generatedAt, r.timezone)} · window ${r.windowDays} days`,
     body,
   );
 }

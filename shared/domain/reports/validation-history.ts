@@ -1,8 +1,17 @@
 // Domain (reports): the history of monthly validation runs, one row per report
 // with its verdict, counts, SHA-256 and whether it links to the report before
 // it (the hash chain of validation-report.ts). Pure.
-import { type ChainEntry, type ValidationReport, verifyChain } from '../validation-report.ts';
-import { COLOURS, badge, esc, legend, list, page, stackedBars, table } from './html.ts';
+import type { Policy } from '../../policy/schema.ts';
+import { addDays, bothZones, localDate } from '../../policy/calendar.ts';
+import { occurrences } from '../schedule-occurrences.ts';
+import {
+  type ChainEntry,
+  dataCoverage,
+  type ValidationReport,
+  verdictText,
+  verifyChain,
+} from '../validation-report.ts';
+import { COLOURS, badge, esc, gridChart, legend, list, page, stackedBars, table } from './html.ts';
 
 export interface HistoryRow {
   runId: string;
@@ -16,6 +25,22 @@ export interface HistoryRow {
   linked: boolean;
   problem?: string;
   key: string;
+  /** The verdict as it must be read: a PASS that checked no data says so. */
+  verdictText: string;
+  /** Restored items whose data was checked (SQL probes, SHA-256), of those that have data. */
+  dataChecked: { items: number; of: number };
+  /** The run talked to an emulator: its restore times are not AWS figures. */
+  emulator: boolean;
+  /** Slowest restore of the run, minutes, against the RTO of that item. */
+  slowestRestore?: { item: string; minutes: number; rtoMinutes: number };
+}
+
+/** One month of the period: did the monthly validation run, and how did it end? */
+export interface MonthCell {
+  month: string;
+  state: 'passed' | 'passed-infra' | 'failed' | 'missed' | 'not-due' | 'before';
+  runs: string[];
+  title: string;
 }
 
 export interface ValidationHistory {
@@ -24,9 +49,60 @@ export interface ValidationHistory {
   chainOk: boolean;
   problems: string[];
   runs: HistoryRow[];
+  timezone?: string;
+  /** Month by month over the period (when the policy's schedule is known). */
+  months?: MonthCell[];
 }
 
-export function validationHistory(entries: ChainEntry[], now: Date): ValidationHistory {
+const monthOf = (d: Date, tz: string) => localDate(d, tz).slice(0, 7);
+
+/**
+ * Month by month: the months in which `schedules.validation` fired in the
+ * period, each with the runs scheduled in it. A month without a run is missed;
+ * months before `since` (kura's first recorded backup) are before it ran.
+ */
+export function validationMonths(
+  runs: HistoryRow[],
+  opts: { policy: Policy; from: Date; to: Date; since?: Date },
+): MonthCell[] {
+  const tz = opts.policy.timezone;
+  const expr = opts.policy.schedules.validation;
+  if (!expr) return [];
+  const firings = occurrences(expr, tz, opts.from, opts.to);
+  const months = new Map<string, Date>();
+  for (const f of firings) if (!months.has(monthOf(f, tz))) months.set(monthOf(f, tz), f);
+  return [...months.entries()].map(([month, firing]) => {
+    const mine = runs.filter((r) => r.time && monthOf(new Date(r.time), tz) === month);
+    const last = mine.at(-1);
+    let state: MonthCell['state'];
+    if (last)
+      state =
+        last.verdict !== 'PASS'
+          ? 'failed'
+          : last.dataChecked.items < last.dataChecked.of
+            ? 'passed-infra'
+            : 'passed';
+    // The run of this month's firing may still be going.
+    else if (opts.to.getTime() - firing.getTime() < 6 * 3600_000) state = 'not-due';
+    else if (opts.since && firing < opts.since) state = 'before';
+    else state = 'missed';
+    const what =
+      state === 'missed'
+        ? `no validation run (scheduled ${bothZones(firing, tz)})`
+        : state === 'before'
+          ? 'before kura recorded its first backup'
+          : state === 'not-due'
+            ? `scheduled ${bothZones(firing, tz)}, may still be running`
+            : mine.map((r) => `${r.runId} ${r.verdictText}`).join('; ');
+    return { month, state, runs: mine.map((r) => r.runId), title: `${month}: ${what}` };
+  });
+}
+
+export function validationHistory(
+  entries: ChainEntry[],
+  now: Date,
+  period?: { policy: Policy; from?: Date; to?: Date; since?: Date },
+): ValidationHistory {
   const chain = verifyChain(entries);
   const runs = entries.map((e, i): HistoryRow => {
     const c = chain.reports[i];
@@ -37,6 +113,10 @@ export function validationHistory(entries: ChainEntry[], now: Date): ValidationH
       // the chain check already names it
     }
     const items = r.items ?? [];
+    const data = dataCoverage(items);
+    const slowest = items
+      .filter((x) => x.restore)
+      .sort((a, b) => (b.restore?.durationSeconds ?? 0) - (a.restore?.durationSeconds ?? 0))[0];
     return {
       runId: r.runId ?? '?',
       time: r.time ?? '',
@@ -49,22 +129,80 @@ export function validationHistory(entries: ChainEntry[], now: Date): ValidationH
       linked: c?.linked ?? false,
       problem: c?.problem,
       key: e.key,
+      verdictText: r.verdict ? verdictText({ verdict: r.verdict, items }) : 'unreadable',
+      dataChecked: { items: data.checked.length, of: data.checked.length + data.unchecked.length },
+      emulator: Boolean(r.measuredOn),
+      ...(slowest?.restore
+        ? {
+            slowestRestore: {
+              item: `${slowest.class} ${slowest.source}`,
+              minutes: Math.round(slowest.restore.durationSeconds / 0.6) / 100,
+              rtoMinutes: slowest.restore.rtoMinutes,
+            },
+          }
+        : {}),
     };
   });
+  const to = period?.to ?? now;
   return {
     kind: 'kura.validation-history',
     generatedAt: now.toISOString(),
     chainOk: chain.ok,
     problems: chain.problems,
     runs,
+    ...(period
+      ? {
+          timezone: period.policy.timezone,
+          months: validationMonths(runs, {
+            policy: period.policy,
+            from: period.from ?? addDays(to, -365),
+            to,
+            since: period.since,
+          }),
+        }
+      : {}),
   };
+}
+
+export const MONTH_COLOURS: Record<MonthCell['state'], string> = {
+  passed: COLOURS.ok,
+  'passed-infra': COLOURS.warn,
+  failed: COLOURS.missing,
+  missed: COLOURS.missing,
+  'not-due': COLOURS.none,
+  before: '#eaeef2',
+};
+
+export function monthLegend(): string {
+  return legend([
+    [MONTH_COLOURS.passed, 'passed, data checked'],
+    [MONTH_COLOURS['passed-infra'], 'passed, infrastructure only (no data checked)'],
+    [MONTH_COLOURS.failed, 'failed or missed'],
+    [MONTH_COLOURS.before, 'before kura ran'],
+    [MONTH_COLOURS['not-due'], 'not due yet'],
+  ]);
+}
+
+/** The month-by-month chart: one row, one cell per month. */
+export function monthsChart(id: string, months: MonthCell[]): string {
+  return gridChart({
+    id,
+    columns: months.map((m) => m.month),
+    rows: [{ label: 'monthly validation', cells: months.map((m) => ({ state: m.state, title: m.title })) }],
+    colours: MONTH_COLOURS,
+    labelEvery: 1,
+  });
 }
 
 export function historyRows(h: ValidationHistory): Record<string, string | number>[] {
   return h.runs.map((r) => ({
     run: r.runId,
-    scheduled: r.time,
-    verdict: r.verdict,
+    scheduled: h.timezone && r.time ? bothZones(r.time, h.timezone) : r.time,
+    verdict: r.verdictText,
+    dataChecked: r.dataChecked.of ? `${r.dataChecked.items} of ${r.dataChecked.of}` : 'n/a',
+    slowestRestore: r.slowestRestore
+      ? `${r.slowestRestore.minutes} min / RTO ${r.slowestRestore.rtoMinutes} min${r.emulator ? ' (emulator: not an AWS figure)' : ''}`
+      : '',
     passed: r.passed,
     failed: r.failed,
     skipped: r.skipped,
@@ -74,18 +212,44 @@ export function historyRows(h: ValidationHistory): Record<string, string | numbe
   }));
 }
 
+export function monthWord(m: MonthCell): string {
+  return {
+    passed: 'passed',
+    'passed-infra': 'PASSED, INFRASTRUCTURE ONLY',
+    failed: 'FAILED',
+    missed: 'MISSED',
+    'not-due': 'not due yet',
+    before: 'before kura ran',
+  }[m.state];
+}
+
+/** Months whose validation was missed or failed: each a failed control. */
+export function missedMonths(h: ValidationHistory): MonthCell[] {
+  return (h.months ?? []).filter((m) => m.state === 'missed' || m.state === 'failed');
+}
+
 export function historyMarkdown(h: ValidationHistory): string {
   const rows = historyRows(h);
   const cols = Object.keys(rows[0] ?? { run: '' });
   return [
     '# kura validation history',
     '',
-    `Generated ${h.generatedAt}. ${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : 'BROKEN'}.`,
+    `Generated ${h.timezone ? bothZones(h.generatedAt, h.timezone) : h.generatedAt}. ${h.runs.length} run(s); hash chain ${h.chainOk ? 'intact' : 'BROKEN'}.`,
     '',
     `| ${cols.join(' | ')} |`,
     `|${cols.map(() => '---').join('|')}|`,
     ...rows.map((r) => `| ${cols.map((c) => String(r[c] ?? '').replace(/\|/g, '\\|')).join(' | ')} |`),
     '',
+    ...(h.months?.length
+      ? [
+          `## Month by month (${h.timezone})`,
+          '',
+          '| month | state | runs |',
+          '|---|---|---|',
+          ...h.months.map((m) => `| ${m.month} | ${monthWord(m)} | ${m.runs.join(', ') || '-'} |`),
+          '',
+        ]
+      : []),
     ...(h.problems.length ? ['## Chain problems', '', ...h.problems.map((p) => `- ${p}`), ''] : []),
   ].join('\n');
 }
@@ -107,6 +271,13 @@ export function historyHtml(h: ValidationHistory): string {
   });
   const body = [
     `<p>Hash chain: ${h.chainOk ? badge('intact', 'ok') : badge('BROKEN', 'bad')} over ${h.runs.length} report(s). Each report names the SHA-256 of the one before; verify with <code>kura report validation --verify</code>.</p>`,
+    ...(h.months?.length
+      ? [
+          `<h2>Month by month (${esc(h.timezone)}): ${missedMonths(h).length ? badge(`${missedMonths(h).length} month(s) missed or failed`, 'bad') : badge('every month', 'ok')}</h2>`,
+          monthsChart('months', h.months),
+          monthLegend(),
+        ]
+      : []),
     '<h2>Items per run</h2>',
     chart,
     legend([
@@ -126,5 +297,9 @@ export function historyHtml(h: ValidationHistory): string {
     h.problems.length ? `<h2>Chain problems</h2>${list(h.problems)}` : '',
     `<p class="meta">Full SHA-256 per report: ${h.runs.map((r) => `<br><code>${esc(r.key)}</code> ${esc(r.sha256)}`).join('')}</p>`,
   ].join('\n');
-  return page('kura validation history', `Generated ${h.generatedAt}`, body);
+  return page(
+    'kura validation history',
+    `Generated ${h.timezone ? bothZones(h.generatedAt, h.timezone) : h.generatedAt}`,
+    body,
+  );
 }

@@ -178,6 +178,7 @@ export async function reportValidation(
     leftovers,
     problems,
     previous: null,
+    ...(deps.clients.endpoint ? { emulatorEndpoint: deps.clients.endpoint } : {}),
   });
   // Passed recovery points are tagged before the report is sealed, so the report can say so.
   for (const it of report.items) {
@@ -196,7 +197,7 @@ export async function reportValidation(
   report.previous = await previousReport(ports.vault, policy, key);
   await ports.vault.put(key, serializeReport(report), { contentType: 'application/json' });
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await ports.vault.put(htmlKey, renderHtml(report), { contentType: 'text/html; charset=utf-8' });
+  await ports.vault.put(htmlKey, renderHtml(report, policy.timezone), { contentType: 'text/html; charset=utf-8' });
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
   const where = ports.vault.location(htmlKey);
   return {

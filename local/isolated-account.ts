@@ -1,0 +1,45 @@
+// Local runtime: what deploy/isolated-account.yml deploys in the isolated
+// account and kura only looks up, played on the emulator: the `kura-access`
+// role and instance profile (Session Manager on the restore's jump host and
+// restored servers). On AWS the template creates it; moto, like AWS, refuses
+// to launch an instance with a profile that does not exist.
+import {
+  AddRoleToInstanceProfileCommand,
+  CreateInstanceProfileCommand,
+  CreateRoleCommand,
+  GetInstanceProfileCommand,
+  IAMClient,
+} from '@aws-sdk/client-iam';
+import { tolerate } from '../shared/aws/errors.ts';
+import { ACCESS_PROFILE } from '../shared/restore/access.ts';
+import { connectIsolated } from '../shared/restore/isolated-network.ts';
+import type { Deps } from '../shared/aws/deps.ts';
+
+export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
+  const target = await connectIsolated(deps);
+  const iam = target.clients.get(IAMClient);
+  const exists = await tolerate(
+    ['notFound'],
+    async () =>
+      Boolean(await iam.send(new GetInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }))),
+    false,
+  );
+  if (exists) return;
+  await tolerate(['alreadyExists'], () =>
+    iam.send(
+      new CreateRoleCommand({
+        RoleName: ACCESS_PROFILE,
+        AssumeRolePolicyDocument: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [
+            { Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' },
+          ],
+        }),
+      }),
+    ),
+  );
+  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }));
+  await iam.send(
+    new AddRoleToInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE, RoleName: ACCESS_PROFILE }),
+  );
+}

@@ -1,0 +1,123 @@
+// Use case: the compliance report. Reads what the other reports read (the
+// inventory with its coverage and point-in-time windows, the lifecycle audit
+// of the vault, the validation history month by month) plus what only this
+// report asks: whether the isolated account can use each recovery point, and
+// the orchestrated restores that count as rehearsals. The pure report joins
+// them into controls (shared/domain/reports/compliance.ts).
+import { backedUpDatabases } from '../aws/rds-sources.ts';
+import { recoveryPointAccess } from '../aws/recovery-point-access.ts';
+import { S3RestoreStore } from '../aws/restore-store.ts';
+import { addDays } from '../policy/calendar.ts';
+import {
+  type ComplianceReport,
+  complianceReport,
+  type RehearsalEvidence,
+} from '../domain/reports/compliance.ts';
+import { STATED_PRICES } from '../domain/reports/cost.ts';
+import { validationHistory } from '../domain/reports/validation-history.ts';
+import type { ValidationReport } from '../domain/validation-report.ts';
+import type { RestoreReport } from '../restore/plan.ts';
+import type { Deps } from '../aws/deps.ts';
+import { lifecycleAudit } from './report-lifecycle.ts';
+import {
+  buildInventoryReport,
+  earliestBackup,
+  logDayPoints,
+  readFirstPoints,
+  readForReport,
+  readReports,
+} from './report-inventory.ts';
+import type { RestoreState } from './restore.ts';
+
+export interface ComplianceOptions {
+  from: Date;
+  to: Date;
+  now?: Date;
+}
+
+/** Orchestrated restores recorded in the vault, as rehearsal and restore-time evidence. */
+async function rehearsals(deps: Deps, notes: string[]): Promise<RehearsalEvidence[]> {
+  const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+  const ids = await readForReport(notes, 'restores', '', () => store.list(), [] as string[]);
+  const out: RehearsalEvidence[] = [];
+  for (const id of ids) {
+    const state = await store.get<RestoreState>(id, 'state.json');
+    const report = await store.get<RestoreReport>(id, 'report.json');
+    if (!state || !report) continue;
+    out.push({
+      requestId: id,
+      reason: state.plan.reason,
+      status: report.status,
+      startedAt: report.startedAt,
+      finishedAt: report.finishedAt,
+      classes: [...new Set(report.items.filter((i) => i.status === 'done').map((i) => i.class))],
+      durationSeconds: report.durationSeconds,
+      items: report.items.map((i) => ({
+        class: i.class,
+        source: i.source,
+        durationSeconds: i.durationSeconds,
+        rtoMinutes: i.rtoMinutes,
+      })),
+    });
+  }
+  return out;
+}
+
+export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions): Promise<ComplianceReport> {
+  const { policy, clients } = deps;
+  const now = opts.now ?? new Date();
+  const notes: string[] = [];
+  const [firstPoints, entries] = await Promise.all([readFirstPoints(deps, notes), readReports(deps, notes)]);
+  const days = Math.max(1, Math.ceil((opts.to.getTime() - opts.from.getTime()) / 86_400_000));
+  const inventory = await buildInventoryReport(deps, {
+    at: opts.to,
+    days,
+    read: { firstPoints, reports: entries },
+  });
+  notes.push(...inventory.notes);
+  const lifecycle = await readForReport(
+    notes,
+    "the vault's configuration",
+    '',
+    () => lifecycleAudit(deps, { now, prices: STATED_PRICES }),
+    undefined,
+  );
+  if (lifecycle) notes.push(...lifecycle.notes.filter((n) => !notes.includes(n)));
+  const validations: ValidationReport[] = [];
+  for (const e of entries) {
+    try {
+      validations.push(JSON.parse(e.body) as ValidationReport);
+    } catch {
+      // the history names it (and `kura report validation --verify`)
+    }
+  }
+  const since = earliestBackup(firstPoints);
+  const history = validationHistory(entries, now, { policy, from: opts.from, to: opts.to, since });
+  const recorded = [...firstPoints.values()].filter((f) => f.class === 'database').map((f) => f.source);
+  const databases = policy.database ? await backedUpDatabases(clients, policy, recorded) : [];
+  const copies = await recoveryPointAccess(clients, policy, databases);
+  const longestLogs = Math.max(0, ...Object.values(policy.logs?.classes ?? {}).map((c) => c.retainDays));
+  const logDays = policy.logs
+    ? await logDayPoints(
+        deps,
+        inventory.points.filter((p) => p.class === 'logs'),
+        addDays(opts.to, -(longestLogs + 40)),
+      )
+    : [];
+  return complianceReport({
+    policy,
+    from: opts.from,
+    to: opts.to,
+    generatedAt: now,
+    inventory,
+    lifecycle,
+    history,
+    validations,
+    copies,
+    rehearsals: await rehearsals(deps, notes),
+    logDays,
+    since,
+    ...(clients.endpoint ? { emulatorEndpoint: clients.endpoint } : {}),
+    notes,
+  });
+}
