@@ -22,9 +22,7 @@ import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { ACCESS_SERVICES } from '../../shared/restore/access.ts';
 import {
-  connectIsolated,
   isolationFindings,
-  prepareIsolatedTarget,
 } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
