@@ -16,6 +16,7 @@ from moto.core.common_models import CloudFormationModel
 from moto.ec2.models import ec2_backends
 from moto.ec2.models.security_groups import SecurityGroup
 from moto.ec2.models.subnets import Subnet
+from moto.ec2.models.vpcs import VPCEndPoint
 from moto.s3.models import FakeBucket, s3_backends
 from moto.scheduler.models import scheduler_backends
 from moto.sns.models import sns_backends
@@ -300,6 +301,13 @@ def _subnet_public_ip(subnet, p, account_id, region_name):
         )
 
 
+def _vpc_endpoint_tags(endpoint, p, account_id, region_name):
+    """Tags: AWS applies an AWS::EC2::VPCEndpoint's Tags; moto's CloudFormation drops them."""
+    tags = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
+    if tags:
+        ec2_backends[account_id][region_name].create_tags([endpoint.id], tags)
+
+
 def _after_create(model, then):
     """Wraps a moto model's create_from_cloudformation_json to finish what it leaves out."""
     create = model.__dict__["create_from_cloudformation_json"].__func__
@@ -317,6 +325,7 @@ def apply() -> list[str]:
     _after_create(FakeBucket, _bucket_properties)
     _after_create(SecurityGroup, _security_group_egress)
     _after_create(Subnet, _subnet_public_ip)
+    _after_create(VPCEndPoint, _vpc_endpoint_tags)
     # The model lists are cached on first use; make sure they include the classes above.
     from moto.cloudformation import parsing
 
@@ -325,5 +334,5 @@ def apply() -> list[str]:
     made = sorted(c.cloudformation_type() for c in _Made.__subclasses__())
     return [
         f"cloudformation: creates {', '.join(made)} (moto skips them)",
-        "cloudformation: applies bucket lifecycle, policy and encryption, security group egress and subnet MapPublicIpOnLaunch from the template",
+        "cloudformation: applies bucket lifecycle, policy and encryption, security group egress, subnet MapPublicIpOnLaunch and VPC endpoint tags from the template",
     ]
