@@ -10,14 +10,16 @@ import {
   GetInstanceProfileCommand,
   IAMClient,
 } from '@aws-sdk/client-iam';
+import type { Clients } from '../shared/aws/clients.ts';
+import type { Deps } from '../shared/aws/deps.ts';
 import { tolerate } from '../shared/aws/errors.ts';
 import { ACCESS_PROFILE } from '../shared/restore/access.ts';
 import { connectIsolated } from '../shared/restore/isolated-network.ts';
-import type { Deps } from '../shared/aws/deps.ts';
+import { controlEndpoint, operatorClients } from './iam/principals.ts';
 
-export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
-  const target = await connectIsolated(deps);
-  const iam = target.clients.get(IAMClient);
+/** The kura-access role and instance profile, made by the isolated account's administrator (`admin`). */
+export async function ensureAccessProfile(admin: Clients): Promise<void> {
+  const iam = admin.get(IAMClient);
   const exists = await tolerate(
     ['notFound'],
     async () =>
@@ -38,8 +40,25 @@ export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
       }),
     ),
   );
-  await iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE }));
+  await tolerate(['alreadyExists'], () =>
+    iam.send(new CreateInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE })),
+  );
   await iam.send(
     new AddRoleToInstanceProfileCommand({ InstanceProfileName: ACCESS_PROFILE, RoleName: ACCESS_PROFILE }),
   );
+}
+
+/**
+ * The policy's isolated account as its stack leaves it. Behind the IAM front
+ * layer its administrator makes it (kura-restore trusts only kura's function
+ * roles, not the operator); on a bare emulator, through the isolated role.
+ */
+export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
+  const iso = deps.policy.isolatedAccount;
+  if (!iso) return;
+  const region = iso.region ?? deps.policy.region;
+  const admin = controlEndpoint()
+    ? await operatorClients(iso.accountId, deps.clients, region)
+    : (await connectIsolated(deps)).clients;
+  await ensureAccessProfile(admin);
 }

@@ -235,6 +235,7 @@ export function buildDeployment(
     PrivateSubnetB: subnetIds[1] || 'subnet-isolated-b',
     NoIngressSecurityGroup: isolated.securityGroups?.[0] || 'sg-isolated-no-ingress',
     DatabaseSecurityGroup: isolated.securityGroups?.[1] || 'sg-isolated-db',
+    AccessSecurityGroup: isolated.securityGroups?.[2] || 'sg-isolated-access',
     DatabaseSubnetGroup: 'kura-isolated',
   };
   const isoResolver = new CfnResolver(

@@ -48,6 +48,8 @@ import {
   ensureIsolatedKey,
   ensureIsolatedNetwork,
 } from '../../shared/restore/isolated-network.ts';
+import { ensureAccessRoute } from '../../shared/restore/access.ts';
+import { ensureAccessProfile } from '../isolated-account.ts';
 import { cannedError, forwardRequest, listenOnLoopback, readBody, relay } from '../fault-proxy.ts';
 import { needsOf, type Need, UnmappedCommandError } from './actions.ts';
 import type { CfnTemplate } from './cfn.ts';
@@ -206,7 +208,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   /**
    * The isolated account is deployed before kura (deploy/isolated-account.yml,
    * by that account's administrator): the network, key and bucket kura-restore
-   * uses but may not create. Played once per account, as its administrator.
+   * uses but may not create, and the on-call route in. Played once per account, as its administrator.
    */
   const isolatedDeployed = new Map<string, Promise<void>>();
   const deployIsolatedAccount = (account: string, reg: string): Promise<void> => {
@@ -219,7 +221,10 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
           credentials: await credsFor(account),
           label: `${account} administrator`,
         });
-        await ensureIsolatedNetwork(clients, reg);
+        const network = await ensureIsolatedNetwork(clients, reg);
+        // The route in (Session Manager endpoints, their groups, the kura-access profile): the stack's too.
+        await ensureAccessRoute({ clients, accountId: account, region: reg }, network);
+        await ensureAccessProfile(clients);
         await ensureIsolatedKey(clients, reg);
         await ensureIsolatedBucket(clients, account, reg);
       })();
@@ -245,11 +250,20 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       subnets = (sn.Subnets ?? []).map((s) => s.SubnetId ?? '').sort();
       const sg = await ec2.send(
         new DescribeSecurityGroupsCommand({
-          Filters: [{ Name: 'group-name', Values: ['kura-isolated-no-ingress', 'kura-isolated-db'] }],
+          Filters: [
+            {
+              Name: 'group-name',
+              Values: ['kura-isolated-no-ingress', 'kura-isolated-db', 'kura-isolated-access'],
+            },
+          ],
         }),
       );
       const id = (n: string) => sg.SecurityGroups?.find((g) => g.GroupName === n)?.GroupId;
-      securityGroups = [id('kura-isolated-no-ingress') ?? '', id('kura-isolated-db') ?? ''];
+      securityGroups = [
+        id('kura-isolated-no-ingress') ?? '',
+        id('kura-isolated-db') ?? '',
+        id('kura-isolated-access') ?? '',
+      ];
     }
     const d = buildDeployment(opts.packaged, opts.packagedFor, policy, { subnets, securityGroups });
     // Not kept until the isolated stack exists: its subnets are part of the role's policy.
@@ -557,7 +571,9 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         const out = await ec2
           .send(new DescribeImagesCommand({ ImageIds: [need.imageOwner] }))
           .catch(() => undefined);
-        owner = out?.Images?.[0]?.OwnerId;
+        // AWS presents an Amazon-owned image's owner as "amazon", not as an account id.
+        const image = out?.Images?.[0];
+        owner = image?.ImageOwnerAlias === 'amazon' ? 'amazon' : image?.OwnerId;
         if (owner) break;
       }
       if (owner) context['ec2:Owner'] = owner;
