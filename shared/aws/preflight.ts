@@ -52,7 +52,8 @@ async function rdsQuotas(target: Clients): Promise<{ quotas: Quota[]; unreadable
   } catch (err) {
     // A refused or throttled read is a warning that names it; anything else is a fault.
     if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
-    return { quotas: [], unreadable: [`RDS account quotas (${describeAwsError(err).slice(0, 120)})`] };
+    // Long enough to keep the refused action, which an AccessDenied names after the caller's ARN.
+    return { quotas: [], unreadable: [`RDS account quotas (${describeAwsError(err).slice(0, 300)})`] };
   }
 }
 

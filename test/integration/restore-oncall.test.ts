@@ -16,7 +16,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { stringify } from 'yaml';
-import { provisionIsolatedAccount } from '../../local/isolated-account.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
@@ -78,10 +78,9 @@ beforeAll(async () => {
     };
   });
   deps = { policy, clients };
-  isolated = await clients.assumeRole(policy.isolatedAccount?.roleArn ?? '', {
-    externalId: 'kura-isolated-restore',
-  });
-  await provisionIsolatedAccount(deps);
+  // Looked into as its administrator: kura-restore trusts only kura's restore and validation roles.
+  // Its stack (network, route in, kura-access profile) is played when the restore's role first acts there.
+  isolated = await operatorClients(account, clients, policy.region);
   db = await databaseWithSnapshots(deps, [hoursAgo(5)]);
   policyFile = join(tmpdir(), `kura-oncall-${ID}.yml`);
   writeFileSync(policyFile, stringify(deps.policy));
@@ -271,14 +270,16 @@ describe("the isolated account's restore role", () => {
     // Prepare: the restore's requests recorded by the IAM front layer, which authorizes each against
     // deploy/isolated-account.yml (its network made by the first restore, as the stack makes it on AWS).
     const id = `${ID}-r`;
-    const ports: RestorePorts = awsRestorePorts(deps);
+    // The state machine's tasks run as the restore function's role, which assumes kura-restore.
+    const fn = await asFunction('restore', deps);
+    const ports: RestorePorts = awsRestorePorts(fn);
     // Act: the state machine's tasks, each item until done, waiting as its Wait state would.
     const { requests } = await requestsOf(async () => {
-      await recordPlan({ ...request(), id }, deps, clock.now(), ports);
+      await recordPlan({ ...request(), id }, fn, clock.now(), ports);
       const state = await ports.store.get<RestoreState>(id, 'state.json');
       for (const item of state?.plan.items ?? [])
         for (;;) {
-          const out = await restoreItem({ requestId: id, key: item.key }, deps, () => clock.now(), ports);
+          const out = await restoreItem({ requestId: id, key: item.key }, fn, () => clock.now(), ports);
           if (out.done) break;
           await clock.timer().sleep((out.waitSeconds ?? 30) * 1000);
         }
@@ -295,7 +296,7 @@ describe("the isolated account's restore role", () => {
     );
     expect(requests.filter((r) => r.principal === 'kura-restore (isolated)' && r.needs.some((n) => !n.allowed))).toEqual([]);
     // Its copy goes with the others.
-    const cleaned = await runCleanup(deps, await planCleanup(deps, id));
+    const cleaned = await runCleanup(fn, await planCleanup(fn, id));
     expect(cleaned.remaining).toBe(0);
   });
 });

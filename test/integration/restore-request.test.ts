@@ -145,11 +145,12 @@ describe('restore request validation', () => {
     const at = new Date(Math.floor((Date.now() - 3600_000) / 60_000) * 60_000)
       .toISOString()
       .replace('.000Z', 'Z');
+    const fn = await asFunction('restore', deps);
     const planned = await planRestore(
       { reason: 'offsets', at, database: { instance: db } },
-      deps,
+      fn,
       new Date(),
-      awsRestorePorts(deps),
+      awsRestorePorts(fn),
     );
     const text = planned.plan.warnings.join('\n');
     expect(text).toContain(`at: ${at} is written with offset +00:00, not Asia/Tokyo's +09:00: it means `);
@@ -164,13 +165,14 @@ describe('restore request validation', () => {
 
   it('names a refused quota read in the warning, and checks the quotas it can read', async () => {
     // Prepare: the roles without rds:DescribeAccountAttributes (the IAM front layer refuses it as AWS would).
+    const fn = await asFunction('restore', deps);
     // Act
     const { result: planned } = await withoutGrant('rds:DescribeAccountAttributes', () =>
       planRestore(
         { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
-        deps,
+        fn,
         new Date(),
-        awsRestorePorts(deps),
+        awsRestorePorts(fn),
       ),
     );
     // Assess
@@ -179,9 +181,9 @@ describe('restore request validation', () => {
     );
     const all = await planRestore(
       { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
-      deps,
+      fn,
       new Date(),
-      awsRestorePorts(deps),
+      awsRestorePorts(fn),
     );
     expect(all.preflight.warnings.filter((w) => w.startsWith('quota not checked'))).toEqual([]);
   });
