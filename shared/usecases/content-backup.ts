@@ -30,7 +30,6 @@ import {
   encodeManifest,
   GENERATION_NAME,
   generationName,
-  generationOfManifestKey,
   type ListedObject,
   type ManifestEntry,
   vaultLayout,
