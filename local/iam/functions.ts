@@ -29,6 +29,7 @@ export const rdsSnapshot = asRole('rds-snapshot', rdsSnapshotRun, true);
 export const amiBackup = asRole('ami-backup', amiBackupRun, true);
 export const contentBackup = asRole('content-backup', contentBackupRun, false);
 export const logArchive = asRole('log-archive', logArchiveRun, true);
-export const logBundle = asRole('log-bundle', logBundleRun, true);
+// Started by its state machine (statemachines/log-bundle.asl.yml), which the schedule starts, as content-backup is.
+export const logBundle = asRole('log-bundle', logBundleRun, false);
 export const restore = asRole('restore', restoreRun, false);
 export const validationStep = asRole('validation-step', validationStepRun, false);
