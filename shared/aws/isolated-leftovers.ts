@@ -11,10 +11,6 @@ import {
   paginateDescribeVolumes,
 } from '@aws-sdk/client-ec2';
 import {
-  DescribeDBClusterSnapshotsCommand,
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  DescribeDBSnapshotsCommand,
   paginateDescribeDBClusterSnapshots,
   paginateDescribeDBClusters,
   paginateDescribeDBInstances,
@@ -26,6 +22,8 @@ import { fromTagList, TAG, type TagMap } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
 import { NETWORK_ROLE, ROLE_TAG, RUN_TAG } from './isolated-network.ts';
+import { RdsAdapter } from './rds.ts';
+import { describeDbCluster, describeDbInstance } from './rds-restore.ts';
 
 /** The isolated account as these reads need it (a restore's IsolatedTarget). */
 interface Isolated {
@@ -182,37 +180,15 @@ async function untaggedLaunchVolumes(target: Isolated): Promise<Leftover[]> {
 export async function stillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
   try {
     switch (r.type) {
-      case 'AWS::RDS::DBInstance': {
-        const i = (
-          await target.clients
-            .get(RDSClient, r.region)
-            .send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: r.id }))
-        ).DBInstances?.[0];
-        return i !== undefined;
-      }
-      case 'AWS::RDS::DBSnapshot': {
-        const s = (
-          await target.clients
-            .get(RDSClient, r.region)
-            .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: r.id }))
-        ).DBSnapshots?.[0];
-        return s !== undefined;
-      }
-      case 'AWS::RDS::DBCluster': {
-        const c = (
-          await target.clients
-            .get(RDSClient, r.region)
-            .send(new DescribeDBClustersCommand({ DBClusterIdentifier: r.id }))
-        ).DBClusters?.[0];
-        return c !== undefined;
-      }
+      // RDS reads as the restore adapters make them (not found is undefined there).
+      case 'AWS::RDS::DBInstance':
+        return (await describeDbInstance(target.clients, r.id, r.region)) !== undefined;
+      case 'AWS::RDS::DBCluster':
+        return (await describeDbCluster(target.clients, r.id, r.region)) !== undefined;
+      case 'AWS::RDS::DBSnapshot':
       case 'AWS::RDS::DBClusterSnapshot': {
-        const s = (
-          await target.clients
-            .get(RDSClient, r.region)
-            .send(new DescribeDBClusterSnapshotsCommand({ DBClusterSnapshotIdentifier: r.id }))
-        ).DBClusterSnapshots?.[0];
-        return s !== undefined;
+        const kind = r.type === 'AWS::RDS::DBSnapshot' ? 'instance' : 'cluster';
+        return (await new RdsAdapter(target.clients).getSnapshot(kind, r.id, r.region)) !== undefined;
       }
       case 'AWS::EC2::Instance': {
         const d = await target.clients
