@@ -7,6 +7,10 @@ import { registerCommands } from './commands/index.ts';
 const program = new Command('kura')
   .description('kura: serverless backups for AWS, restorable, rehearsed and reported')
   .option('--policy <file>', `policy file (default: $KURA_POLICY, else ${DEFAULT_POLICY_PATH})`)
+  .option(
+    '--isolated-profile <profile>',
+    "AWS profile of the isolated account's administrator, for the on-call commands that look or act there (restore start/status/export/cleanup); default: $KURA_ISOLATED_PROFILE",
+  )
   .option('--debug', 'print stack traces')
   .showHelpAfterError();
 

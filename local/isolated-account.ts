@@ -57,8 +57,11 @@ export async function provisionIsolatedAccount(deps: Deps): Promise<void> {
   const iso = deps.policy.isolatedAccount;
   if (!iso) return;
   const region = iso.region ?? deps.policy.region;
-  const admin = controlEndpoint()
-    ? await operatorClients(iso.accountId, deps.clients, region)
-    : (await connectIsolated(deps)).clients;
+  // The operator's own credentials for it when given (the CLI's --isolated-profile).
+  const admin =
+    deps.isolated ??
+    (controlEndpoint()
+      ? await operatorClients(iso.accountId, deps.clients, region)
+      : (await connectIsolated(deps)).clients);
   await ensureAccessProfile(admin);
 }

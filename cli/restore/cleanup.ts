@@ -1,8 +1,7 @@
 // `kura restore cleanup <id> [--yes] [--json]`: removes everything one
 // orchestrated restore made, in every account, and says what it removed.
-// kura assumes the isolated account's restore role itself (the policy's
-// isolatedAccount.roleArn with its external id): the command works with the
-// same credentials as the restore, whoever pastes it.
+// In the isolated account it acts with that account's administrator profile
+// (--isolated-profile): the restore role there trusts only kura's functions.
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { existsText } from '../../shared/restore/live-state.ts';
@@ -14,7 +13,7 @@ export function registerRestoreCleanup(restore: Command): void {
   restore
     .command('cleanup')
     .description(
-      'remove everything a restore made (isolated account through its role, source account with kura’s credentials) and report what was removed',
+      'remove everything a restore made (the isolated account with --isolated-profile, the source account with your default credentials) and report what was removed',
     )
     .argument('<id>', 'restore id (kura restore list)')
     .option('--wait <minutes>', 'how long to wait for resources still being deleted', '30')
@@ -33,7 +32,6 @@ export function registerRestoreCleanup(restore: Command): void {
       const deps = commandDeps(cmd);
       const plan = await planCleanup(deps, id);
       const there = plan.resources.filter((r) => r.exists !== false);
-      const role = deps.policy.isolatedAccount?.roleArn ?? '';
       process.stderr.write(
         `restore ${id} (${plan.state.plan.reason}): ${plan.resources.length} resource(s) recorded, ${there.length} still exist\n`,
       );
@@ -42,7 +40,7 @@ export function registerRestoreCleanup(restore: Command): void {
           `${formatTable(plan.resources.map((r) => ({ resource: `${r.type} ${r.id}`, account: r.account, region: r.region, exists: existsText(r) })))}\n`,
         );
       const accounts = [...new Set(there.map((r) => r.account))]
-        .map((a) => (a === plan.target.accountId ? `${a} (isolated, through ${role})` : `${a} (source)`))
+        .map((a) => (a === plan.target.accountId ? `${a} (isolated, as ${deps.isolated?.label ?? 'the restore role'})` : `${a} (source)`))
         .join(' and ');
       if (there.length)
         await confirmChange(

@@ -221,7 +221,7 @@ async function printOutcome(
         process.stdout.write(
           `\nHow to reach what was restored:\n${access.map((l) => `  ${l}`).join('\n')}\n`,
         );
-      const cleanup = cleanupLines(report, deps.policy.isolatedAccount?.roleArn);
+      const cleanup = cleanupLines(report);
       if (cleanup.length)
         process.stdout.write(
           `\nTo clean up when no longer needed:\n${cleanup.map((c) => `  ${c}`).join('\n')}\n`,
@@ -282,7 +282,10 @@ function registerStart(restore: Command): void {
         await provisionIsolatedAccount(deps);
       }
       // Validation and pre-flight: read-only, every problem at once.
-      const planned = await planRestore(request, deps, new Date(), awsRestorePorts(deps));
+      // On AWS the isolated side is checked here only with the operator's own credentials for it.
+      const planned = await planRestore(request, deps, new Date(), awsRestorePorts(deps), {
+        ...(f.local || deps.isolated ? {} : { targetDeferred: 'give --isolated-profile, the isolated account administrator’s profile, to check them here' }),
+      });
       const p = planned.plan;
       process.stderr.write(
         `restore ${p.requestId}${planned.resumed ? ' (resuming the recorded plan)' : ''} into account ${p.target.accountId} (${p.target.region})\n`,

@@ -2,6 +2,7 @@
 // every command that changes something goes through.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { fromIni } from '@aws-sdk/credential-provider-ini';
 import type { Command } from 'commander';
 import { commandClock } from '../../local/simulated-time.ts';
 import { Clients, type ClientsOptions } from '../../shared/aws/clients.ts';
@@ -11,7 +12,7 @@ import { loadPolicy } from '../../shared/policy/load.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 
-export function globalOpts(cmd: Command): { policy?: string; debug?: boolean } {
+export function globalOpts(cmd: Command): { policy?: string; debug?: boolean; isolatedProfile?: string } {
   let root = cmd;
   while (root.parent) root = root.parent;
   return root.opts();
@@ -35,9 +36,34 @@ export function commandClientsOptions(): ClientsOptions {
   return endpoint ? { endpoint } : {};
 }
 
+/**
+ * The isolated account as the operator holds it: a named profile (flag, else
+ * KURA_ISOLATED_PROFILE) read from the shared AWS config and credentials
+ * files. kura's restore role there trusts only kura's functions, so a person
+ * enters with the isolated account's own credentials, never through it.
+ */
+export function isolatedProfile(cmd: Command): string | undefined {
+  return globalOpts(cmd).isolatedProfile || process.env.KURA_ISOLATED_PROFILE || undefined;
+}
+
 export function commandDeps(cmd: Command): Deps {
   const policy = commandPolicy(cmd);
-  return { policy, clients: new Clients({ region: policy.region, ...commandClientsOptions() }) };
+  const options = commandClientsOptions();
+  const profile = isolatedProfile(cmd);
+  return {
+    policy,
+    clients: new Clients({ region: policy.region, ...options }),
+    ...(profile
+      ? {
+          isolated: new Clients({
+            ...options,
+            region: policy.isolatedAccount?.region ?? policy.region,
+            credentials: fromIni({ profile }),
+            label: `profile ${profile}`,
+          }),
+        }
+      : {}),
+  };
 }
 
 /**

@@ -112,11 +112,16 @@ export async function serviceInvokes(
 }
 
 /** Clients of an account's administrator (the operator), like `like` otherwise, e.g. to look into the isolated account. */
+/** The credentials of an account's administrator (what an operator's profile for that account holds). */
+export async function operatorCredentials(account: string): Promise<Creds> {
+  return callControl<Creds>('session', { kind: 'operator', account });
+}
+
 export async function operatorClients(
   account: string,
   like: Clients,
   region = like.region,
 ): Promise<Clients> {
-  const creds = await callControl<Creds>('session', { kind: 'operator', account });
+  const creds = await operatorCredentials(account);
   return clientsWith(like, creds, `${account} administrator`, region);
 }

@@ -12,7 +12,12 @@
 // Clients are asked for by constructor (`clients.get(RDSClient)`) so that a
 // Lambda bundle contains only the service clients its code imports.
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { AwsCredentialIdentity, BuildMiddleware, MiddlewareStack } from '@aws-sdk/types';
+import type {
+  AwsCredentialIdentity,
+  AwsCredentialIdentityProvider,
+  BuildMiddleware,
+  MiddlewareStack,
+} from '@aws-sdk/types';
 import { realTimer, type Timer } from '../runtime/timer.ts';
 
 /** An SDK middleware added to every client, at the build step (before signing) unless `step` says otherwise. */
@@ -26,7 +31,8 @@ export interface ClientMiddleware {
 
 export interface ClientsOptions {
   region?: string;
-  credentials?: AwsCredentialIdentity;
+  /** Fixed credentials or a provider (an operator's named profile); absent: the SDK's default chain. */
+  credentials?: AwsCredentialIdentity | AwsCredentialIdentityProvider;
   /** The service endpoint (an emulator); absent means AWS's own endpoints. */
   endpoint?: string;
   /** Which account these clients act in, for logs and reports. */

@@ -8,4 +8,10 @@ import type { Clients } from './clients.ts';
 export interface Deps {
   policy: Policy;
   clients: Clients;
+  /**
+   * The isolated account's own credentials, when an operator holds them (the CLI's
+   * --isolated-profile). Absent: kura enters the isolated account by assuming its
+   * restore role, which trusts only kura's restore and validation functions.
+   */
+  isolated?: Clients;
 }

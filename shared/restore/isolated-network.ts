@@ -32,10 +32,15 @@ export class IsolatedAccessError extends KuraError {
   override name = 'IsolatedAccessError';
 }
 
+/** How an operator without the isolated account's credentials is told to enter it. */
+export const ISOLATED_PROFILE_HINT =
+  "kura's functions assume the restore role; an operator enters the isolated account with its own administrator credentials: --isolated-profile <profile> (the runbook's kura-isolated) or KURA_ISOLATED_PROFILE";
+
 /**
- * Clients acting in the isolated account, checked: AssumeRole with the policy's
- * external id, then GetCallerIdentity must name the policy's account. Fails with
- * IsolatedAccessError before anything is created.
+ * Clients acting in the isolated account, checked: the operator's own
+ * credentials for it when given (Deps.isolated), else AssumeRole with the
+ * policy's external id; then GetCallerIdentity must name the policy's account.
+ * Fails with IsolatedAccessError before anything is created.
  */
 export async function connectIsolated(deps: Deps): Promise<IsolatedTarget> {
   const iso = deps.policy.isolatedAccount;
@@ -46,23 +51,28 @@ export async function connectIsolated(deps: Deps): Promise<IsolatedTarget> {
   const region = iso.region ?? deps.policy.region;
   let clients: Clients;
   let account: string;
+  const via = deps.isolated ? `the isolated account's credentials (${deps.isolated.label})` : iso.roleArn;
   try {
-    clients = await deps.clients.assumeRole(iso.roleArn, {
-      externalId: iso.externalId,
-      region,
-      sessionName: 'kura-isolated',
-    });
+    clients =
+      deps.isolated ??
+      (await deps.clients.assumeRole(iso.roleArn, {
+        externalId: iso.externalId,
+        region,
+        sessionName: 'kura-isolated',
+      }));
     account = await clients.accountId();
   } catch (err) {
     const e = err as Error;
     throw new IsolatedAccessError(
-      `cannot assume ${iso.roleArn}${iso.externalId ? ` with external id "${iso.externalId}"` : ''}: ${e.name}: ${e.message}. ` +
-        'Nothing was created. Check that the role exists in the isolated account and trusts this account (and the external id).',
+      deps.isolated
+        ? `cannot use ${via}: ${e.name}: ${e.message}. Nothing was created. Check the profile's credentials.`
+        : `cannot assume ${iso.roleArn}${iso.externalId ? ` with external id "${iso.externalId}"` : ''}: ${e.name}: ${e.message}. ` +
+            `Nothing was created. Check that the role exists in the isolated account and trusts this account (and the external id); ${ISOLATED_PROFILE_HINT}.`,
     );
   }
   if (account !== iso.accountId) {
     throw new IsolatedAccessError(
-      `${iso.roleArn} answered as account ${account}; expected the isolated account ${iso.accountId}. Nothing was created.`,
+      `${via} answered as account ${account}; expected the isolated account ${iso.accountId}. Nothing was created.`,
     );
   }
   return { clients, accountId: account, region };

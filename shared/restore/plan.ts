@@ -278,10 +278,10 @@ const fmtDuration = (s?: number) =>
   s === undefined ? '-' : s < 120 ? `${s.toFixed(1)} s` : `${(s / 60).toFixed(1)} min`;
 
 /** The clean-up commands, grouped by the account they must run in (kura's own command first). */
-export function cleanupLines(r: RestoreReport, isolatedRole?: string): string[] {
+export function cleanupLines(r: RestoreReport): string[] {
   if (r.exists.length === 0) return [];
   const lines = [
-    `npx kura restore cleanup ${r.requestId}    # removes all of it, in every account, with the right credentials (assumes ${isolatedRole ?? 'the isolated role'} itself)`,
+    `npx kura restore cleanup ${r.requestId} --isolated-profile kura-isolated    # removes all of it, in every account: the isolated one with that profile (docs/runbook.md), the source with your default credentials`,
     '',
     'or by hand, account by account:',
   ];

@@ -39,6 +39,8 @@ export async function preflight(
   ctx: {
     target: Clients | undefined;
     targetError?: string;
+    /** Why the target is not checked here; its checks run in the state machine's Plan step. */
+    targetDeferred?: string;
     targetAccountId: string;
     sourceRegion: string;
     timeZone?: string;
@@ -90,6 +92,12 @@ export async function preflight(
 
   // 3. The target account can be reached.
   const target = ctx.target;
+  if (ctx.targetDeferred) {
+    warnings.push(
+      `target account ${ctx.targetAccountId}: quotas and isolation not checked here (${ctx.targetDeferred}); the state machine's Plan step checks them before anything is created`,
+    );
+    return { blockers, warnings, checks };
+  }
   if (!target) {
     blockers.push(
       `target account ${ctx.targetAccountId}: cannot assume the restore role: ${ctx.targetError ?? 'unknown error'}`,

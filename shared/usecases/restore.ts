@@ -212,6 +212,14 @@ export async function planRestore(
   deps: Deps,
   now: Date,
   ports: RestorePorts,
+  opts: {
+    /**
+     * Why the isolated account is not looked into here (an operator without its
+     * credentials): its checks are left to the state machine's Plan step, which
+     * runs them before anything is created.
+     */
+    targetDeferred?: string;
+  } = {},
 ): Promise<PlannedRestore> {
   const request = parseRestoreRequest(raw, deps.policy, now);
   const state = await ports.store.get<RestoreState>(request.id, 'state.json');
@@ -257,16 +265,19 @@ export async function planRestore(
   const plan = buildPlan(request, resolved, deps.policy, now, warnings);
   let target: IsolatedTarget | undefined;
   let targetError: string | undefined;
-  try {
-    target = await ports.connect(deps);
-  } catch (err) {
-    targetError = (err as Error).message;
+  if (!opts.targetDeferred) {
+    try {
+      target = await ports.connect(deps);
+    } catch (err) {
+      targetError = (err as Error).message;
+    }
   }
   const pre = await preflight(
     plan.items,
     {
       target: target?.clients,
       targetError,
+      targetDeferred: opts.targetDeferred,
       targetAccountId: request.target.accountId,
       sourceRegion: deps.policy.region,
       timeZone: tz,

@@ -152,6 +152,8 @@ describe('kura restore start (on AWS, no --local)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('state machine kura-restore-prod is not deployed in ap-northeast-1');
     expect(r.stderr).not.toContain('re-run with --yes');
+    // Without the isolated account's profile its checks are left to the Plan step, and it says so.
+    expect(r.stderr).toContain('quotas and isolation not checked here (give --isolated-profile');
     // The plan shows times in the policy's zone next to UTC.
     expect(r.stderr).toContain('2026-11-22 04:00 Asia/Tokyo (2026-11-21 19:00 UTC)');
   });

@@ -36,7 +36,7 @@ import {
 } from '../../shared/usecases/restore.ts';
 import { type CleanupResult, planCleanup, runCleanup } from '../../shared/usecases/restore-cleanup.ts';
 import type { ExportResult } from '../../shared/usecases/restore-export.ts';
-import { allowedActions, requestsOf } from '../support/iam.ts';
+import { allowedActions, operatorProfileEnv, requestsOf } from '../support/iam.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { addReader, type MariaDb, startMariaDb } from '../support/mariadb.ts';
@@ -57,7 +57,10 @@ const request = () => ({
   database: { instance: db, snapshot: 'latest' },
 });
 const iso = () => deps.policy.isolatedAccount?.accountId ?? '';
-const kura = (...args: string[]) => runKura(['--policy', policyFile, ...args]);
+/** The CLI as the on-call engineer runs it: default credentials, plus the isolated account's profile. */
+let profileEnv: Record<string, string> = {};
+const kura = (...args: string[]) =>
+  runKura(['--policy', policyFile, ...args], { ...profileEnv, KURA_ISOLATED_PROFILE: 'kura-isolated' });
 const report = () =>
   new S3RestoreStore(clients, deps.policy.vault.bucket).get<RestoreReport>(ID, 'report.json');
 const instanceOf = async (id: string) =>
@@ -81,6 +84,7 @@ beforeAll(async () => {
   // Looked into as its administrator: kura-restore trusts only kura's restore and validation roles.
   // Its stack (network, route in, kura-access profile) is played when the restore's role first acts there.
   isolated = await operatorClients(account, clients, policy.region);
+  profileEnv = await operatorProfileEnv(account);
   db = await databaseWithSnapshots(deps, [hoursAgo(5)]);
   policyFile = join(tmpdir(), `kura-oncall-${ID}.yml`);
   writeFileSync(policyFile, stringify(deps.policy));
@@ -112,7 +116,7 @@ describe('the restore result says how to reach what was restored', () => {
     expect(password).not.toBe('password-123');
     const markdown = await new S3RestoreStore(clients, deps.policy.vault.bucket).get<string>(ID, 'report.md');
     expect(markdown).toContain('## How to reach what was restored');
-    expect(markdown).toContain(`npx kura restore cleanup ${ID}`);
+    expect(markdown).toContain(`npx kura restore cleanup ${ID} --isolated-profile kura-isolated`);
     expect(`${markdown}${JSON.stringify(r)}`).not.toContain(password);
   });
 
@@ -161,6 +165,24 @@ describe('a restore whose resources are gone', () => {
     expect(r?.items[0]?.rechecked?.[0]).toContain(
       `gone when the restore was resumed: AWS::RDS::DBInstance ${restored}`,
     );
+  });
+});
+
+describe('kura restore status with the wrong profile', () => {
+  it('names the account the profile answers for and the one expected, reading nothing there', async () => {
+    // Prepare: a profile of another account (a mix-up of ~/.aws/config entries).
+    const other = `3${String(randomInt(10 ** 10, 10 ** 11 - 1))}`;
+    const wrong = await operatorProfileEnv(other);
+    // Act
+    const r = await runKura(['--policy', policyFile, 'restore', 'status', ID], {
+      ...wrong,
+      KURA_ISOLATED_PROFILE: 'kura-isolated',
+    });
+    // Assess
+    expect(`${r.stdout}${r.stderr}`).toContain(
+      `answered as account ${other}; expected the isolated account ${iso()}`,
+    );
+    expect(r.stdout).not.toMatch(new RegExp(`${iso()}\\s+(yes|gone)`));
   });
 });
 
@@ -238,8 +260,8 @@ describe('kura restore export', () => {
 });
 
 describe('kura restore cleanup', () => {
-  it('removes everything the restore made, assuming the isolated role itself, and says what it removed', async () => {
-    // Act: with the default (production) credentials; kura assumes the policy's role with its external id.
+  it('removes everything the restore made, in the isolated account as its administrator, and says what it removed', async () => {
+    // Act: default (production) credentials for the source, the isolated account's profile there.
     const r = await kura('restore', 'cleanup', ID, '--yes', '--json');
     // Assess
     expect(r.code, r.stderr).toBe(0);

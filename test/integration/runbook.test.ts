@@ -10,10 +10,12 @@
 // waits move the time the next command starts at, as they would on AWS. `<!-- runbook-test: … -->` comments mark what
 // the incident itself does (a database deleted, images deleted) and where a
 // local MariaDB stands in for the Session Manager port forward.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DeleteDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { AssumeRoleCommand } from '@aws-sdk/client-sts';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
@@ -138,6 +140,7 @@ describe('the on-call runbook, end to end on the emulator', () => {
   const overrides: Record<string, string> = {};
   const skipped: string[] = [];
   const ran: string[] = [];
+  let credentialsFile = '';
 
   beforeAll(async () => {
     emulator = await startEmulator();
@@ -149,6 +152,19 @@ describe('the on-call runbook, end to end on the emulator', () => {
       ...clock.clientOptions(emulator.endpoint),
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     });
+    // The runbook's kura-isolated profile: the isolated account's administrator (a role of that
+    // account's stack), in a credentials file of this test's own, never the user's.
+    const { Credentials: c } = await clients.sts().send(
+      new AssumeRoleCommand({
+        RoleArn: `arn:aws:iam::${policy.isolatedAccount?.accountId}:role/kura-admin`,
+        RoleSessionName: 'on-call',
+      }),
+    );
+    credentialsFile = join(mkdtempSync(join(tmpdir(), 'kura-runbook-')), 'credentials');
+    writeFileSync(
+      credentialsFile,
+      `[kura-isolated]\naws_access_key_id = ${c?.AccessKeyId}\naws_secret_access_key = ${c?.SecretAccessKey}\naws_session_token = ${c?.SessionToken}\n`,
+    );
   });
   afterAll(async () => {
     await maria?.stop();
@@ -222,6 +238,11 @@ describe('the on-call runbook, end to end on the emulator', () => {
         AWS_SECRET_ACCESS_KEY: 'testing',
         AWS_REGION: policy.region,
         KURA_POLICY: vars.KURA_POLICY ? join(ROOT, vars.KURA_POLICY) : '',
+        KURA_ISOLATED_PROFILE: vars.KURA_ISOLATED_PROFILE ?? '',
+        // This emulator has no IAM front layer: the suite's control endpoint (the shared emulator's) must not leak in.
+        KURA_IAM_CONTROL: '',
+        AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
+        AWS_CONFIG_FILE: `${credentialsFile}.config`,
       };
       const r = await runKura(kura, env);
       ran.push(kura.slice(0, 2).join(' '));

@@ -6,8 +6,11 @@
 // deployed policies, or withhold one grant from its requests to see how the
 // code behaves for a role without it: the refusal then comes from the layer,
 // in the service's own AccessDenied shape, as AWS would answer it.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { RequestRecord } from '../../local/iam/front.ts';
-import { callControl } from '../../local/iam/principals.ts';
+import { callControl, operatorCredentials } from '../../local/iam/principals.ts';
 
 const mark = async () => (await callControl<{ seq: number }>('mark', {})).seq;
 
@@ -63,4 +66,23 @@ export function allowedActions(requests: RequestRecord[], principal: string): Se
       .filter((r) => r.principal === principal)
       .flatMap((r) => r.needs.filter((n) => n.allowed).map((n) => n.action)),
   );
+}
+
+/**
+ * A shared credentials file of the test's own with one profile: the account's
+ * administrator, as an operator's `kura-isolated` profile holds it. Give the
+ * CLI `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` from it.
+ */
+export async function operatorProfileEnv(
+  account: string,
+  profile = 'kura-isolated',
+): Promise<Record<string, string>> {
+  const c = await operatorCredentials(account);
+  const dir = mkdtempSync(join(tmpdir(), 'kura-profile-'));
+  const file = join(dir, 'credentials');
+  writeFileSync(
+    file,
+    `[${profile}]\naws_access_key_id = ${c.accessKeyId}\naws_secret_access_key = ${c.secretAccessKey}\n${c.sessionToken ? `aws_session_token = ${c.sessionToken}\n` : ''}`,
+  );
+  return { AWS_SHARED_CREDENTIALS_FILE: file, AWS_CONFIG_FILE: join(dir, 'config') };
 }
