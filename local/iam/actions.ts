@@ -504,6 +504,10 @@ export const COMMANDS: Record<string, Mapper> = {
     for (const b of formList(r.form, 'BlockDeviceMapping')) out.push(...launchVolume(r, c, b));
     return [...out, ...ec2TagsOnCreate(r, c, 'RunInstances', {})];
   },
+  'ec2:DescribeIamInstanceProfileAssociations': any,
+  'ec2:AssociateIamInstanceProfile': (r, c) => [
+    { action: r.operation, resource: ec2(c, 'instance', f(r, 'InstanceId')), tags: true },
+  ],
   'ec2:TerminateInstances': (r, c) =>
     formList(r.form, 'InstanceId').map((x) => ({
       action: r.operation,
