@@ -176,7 +176,7 @@ function adaptersBuilt(file: string): string[] {
   return built;
 }
 
-describe('use cases receive their adapters (docs/architecture.md)', () => {
+describe('use cases and restore steps receive their adapters (docs/architecture.md)', () => {
   it('no use case builds an adapter of shared/aws itself', () => {
     const built = sources('shared/usecases').flatMap(adaptersBuilt);
     // Still open: the orchestrated restore's port builder (awsRestorePorts) lives in its use case
@@ -189,5 +189,9 @@ describe('use cases receive their adapters (docs/architecture.md)', () => {
     ];
     expect(built.filter((b) => !pending.some((f) => b.startsWith(`${f}:`)))).toEqual([]);
     expect(pending.filter((f) => !built.some((b) => b.startsWith(`${f}:`)))).toEqual([]);
+  });
+
+  it('no restore step builds an adapter of shared/aws itself: each takes its ports (shared/aws/restore-ports.ts)', () => {
+    expect(sources('shared/restore').flatMap(adaptersBuilt)).toEqual([]);
   });
 });
