@@ -6,6 +6,7 @@ import type { Clients } from './clients.ts';
 import { S3RecordStore, type RecordStore } from './config-records.ts';
 import { type ContentPort, S3ContentAdapter } from './content.ts';
 import { Ec2ImageAdapter, type ImagePort } from './ec2-images.ts';
+import { AwsIsolatedAccess, type IsolatedAccessPort } from './isolated-access.ts';
 import {
   describeIsolatedInstance,
   findInstancesByTags,
@@ -118,3 +119,7 @@ export const awsLogsRestorePorts: LogsRestorePorts = {
   logs: (clients) => new S3LogStore(clients),
   sink: (clients, bucket, prefix) => new S3Sink(clients, bucket, prefix),
 };
+
+/** The on-call route into the isolated account where `clients` act (shared/restore/access.ts). */
+export const awsIsolatedAccess = (clients: Clients, region: string): IsolatedAccessPort =>
+  new AwsIsolatedAccess(clients, region);
