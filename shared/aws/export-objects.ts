@@ -14,6 +14,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Clients } from './clients.ts';
+import { S3ContentAdapter } from './content.ts';
 
 export interface ListedKey {
   key: string;
@@ -42,6 +43,13 @@ export interface ExportObjectsPort {
     opts: { contentType: string; contentEncoding?: string },
   ): Promise<void>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
+  /** Writes a streamed object, its type and metadata kept, no tags; `ifNoneMatch: '*'`: never over an object (PreconditionFailed). */
+  write(
+    bucket: string,
+    key: string,
+    obj: ReadObject & { size: number },
+    opts?: { ifNoneMatch?: '*' },
+  ): Promise<void>;
   /** The `password` field of a Secrets Manager secret (RDS's managed master password). */
   secretPassword(arn: string): Promise<string>;
 }
@@ -113,6 +121,19 @@ export class AwsExportObjects implements ExportObjectsPort {
         ContentType: contentType,
         ChecksumAlgorithm: 'SHA256',
       }),
+    );
+  }
+
+  async write(
+    bucket: string,
+    key: string,
+    obj: ReadObject & { size: number },
+    opts: { ifNoneMatch?: '*' } = {},
+  ): Promise<void> {
+    await new S3ContentAdapter(this.clients, this.region).writeObject(
+      { bucket, key },
+      { body: obj.body, size: obj.size, contentType: obj.contentType, metadata: obj.metadata, tags: {} },
+      opts,
     );
   }
 

@@ -11,7 +11,6 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Clients } from '../aws/clients.ts';
-import { S3ContentAdapter } from '../aws/content.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { AwsExportObjects, type ExportObjectsPort } from '../aws/export-objects.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
@@ -311,7 +310,7 @@ async function exportContent(
   ports: ExportPorts,
 ): Promise<ExportResult['content'][number]> {
   const from = ports.objects(target.clients, target.region);
-  const to = new S3ContentAdapter(deps.clients);
+  const to = ports.objects(deps.clients);
   const skipped = new Set(c.existing);
   let copied = 0;
   let bytes = 0;
@@ -322,15 +321,10 @@ async function exportContent(
     // (no cross-account grant needed). Type and metadata travel; the restore's tags do not.
     const got = await from.read(c.from.bucket, o.key);
     try {
-      await to.writeObject(
-        { bucket: c.to.bucket, key: dest },
-        {
-          body: got.body,
-          size: got.size ?? o.size,
-          contentType: got.contentType,
-          metadata: got.metadata,
-          tags: {},
-        },
+      await to.write(
+        c.to.bucket,
+        dest,
+        { body: got.body, size: got.size ?? o.size, contentType: got.contentType, metadata: got.metadata },
         // Never overwrite: an object that appeared since the plan stays as it is.
         { ifNoneMatch: '*' },
       );
