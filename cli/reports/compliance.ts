@@ -15,6 +15,7 @@ import {
 import { InputError } from '../../shared/runtime/errors.ts';
 import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { commandDeps, commandPolicy, printJson } from '../support/context.ts';
+import { reportPorts } from '../support/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html', 'csv'];
 const MAX_DAYS = 1100;
@@ -73,7 +74,8 @@ export function registerComplianceReport(report: Command): void {
           );
       }
       if (problems.length || !(to instanceof Date) || !(from instanceof Date)) throw new InputError(problems);
-      const rep = await buildComplianceReport(commandDeps(cmd), { from, to, now });
+      const deps = commandDeps(cmd);
+      const rep = await buildComplianceReport(deps, reportPorts(deps), { from, to, now });
       const failed = failedControls(rep);
       if (opts.check && failed.length) process.exitCode = 1;
       if (opts.format === 'json') return printJson(rep);

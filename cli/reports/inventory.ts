@@ -17,6 +17,7 @@ import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, parseTime, printJson } from '../support/context.ts';
+import { reportPorts } from '../support/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];
 
@@ -42,7 +43,8 @@ export function registerInventoryReport(report: Command): void {
         problems.push(`--days: found "${opts.days}"; expected a whole number from 1 to 400`);
       if (problems.length) throw new InputError(problems);
       const at = opts.at ? parseTime(opts.at, '--at') : new Date();
-      const rep = await buildInventoryReport(commandDeps(cmd), { at, days });
+      const deps = commandDeps(cmd);
+      const rep = await buildInventoryReport(deps, reportPorts(deps), { at, days });
       const gaps = rep.series.flatMap((s) => s.gaps.map((g) => `${s.class} ${s.source}: ${gapText(g)}`));
       const pitr = pitrDrift(rep);
       if (opts.check && (gaps.length || pitr.length)) process.exitCode = 1;

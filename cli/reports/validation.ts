@@ -25,6 +25,7 @@ import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { earliestBackup, readFirstPoints } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, printJson } from '../support/context.ts';
+import { reportPorts } from '../support/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];
 
@@ -68,7 +69,7 @@ export function registerValidationReport(report: Command): void {
           return;
         }
         if (!opts.run && !opts.latest) {
-          const since = earliestBackup(await readFirstPoints(deps, []));
+          const since = earliestBackup(await readFirstPoints(reportPorts(deps), []));
           const h = validationHistory(all, new Date(), { policy: deps.policy, since });
           if (opts.format === 'json') printJson(h);
           else if (opts.format === 'md') console.log(historyMarkdown(h));

@@ -1,6 +1,7 @@
 // Lambda edge for `ami-backup`: parse the scheduled (or on-demand) event, run the use case.
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
@@ -19,7 +20,7 @@ export async function run(event: unknown, deps: Deps): Promise<RunResult> {
     records: new S3RecordStore(clients, policy.vault.bucket),
     clock: () => clients.timer.now(),
   });
-  await recordFirstPoints(deps, result);
+  await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;
 }
 

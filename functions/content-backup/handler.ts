@@ -7,6 +7,7 @@
 import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
@@ -70,7 +71,7 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
     default:
       result = await contentBackup(at, policy, port, opts);
   }
-  await recordFirstPoints(deps, result);
+  await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;
 }
 

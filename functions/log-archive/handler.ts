@@ -1,6 +1,7 @@
 // Lambda edge for `log-archive`: parse the scheduled event, run the daily move.
 
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
@@ -12,7 +13,7 @@ import { logArchive } from '../../shared/usecases/log-archive.ts';
 export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { time } = parseScheduledEvent(event);
   const result = await logArchive(new Date(time), deps.policy, { store: new S3LogStore(deps.clients) });
-  await recordFirstPoints(deps, result);
+  await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;
 }
 

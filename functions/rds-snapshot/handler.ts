@@ -1,6 +1,7 @@
 // Lambda edge for `rds-snapshot`: parse the scheduled event, run the use case.
 
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
@@ -17,7 +18,7 @@ export async function run(event: unknown, deps: Deps): Promise<RunResult> {
     db: new RdsAdapter(clients),
     keys: new KmsAdapter(clients),
   });
-  await recordFirstPoints(deps, result);
+  await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;
 }
 

@@ -1,7 +1,8 @@
-// AWS adapter (image class): EC2 instances, their machine images (AMIs) and
-// the images' EBS snapshots, behind the ImagePort the ami-backup use case
-// needs. Decides nothing about policy. (What a restore does in the isolated
-// account is in isolated-instances.ts.)
+// AWS adapter (image class): kura's machine images (AMIs) and their EBS
+// snapshots: create, tag, copy to the DR region, share, deregister, delete,
+// behind the ImagePort the ami-backup use case needs (with the instance reads
+// of ec2-instances.ts). Decides nothing about policy. (What a restore does in
+// the isolated account is in isolated-instances.ts.)
 import {
   CopyImageCommand,
   CreateImageCommand,
@@ -9,83 +10,22 @@ import {
   DeleteSnapshotCommand,
   DeregisterImageCommand,
   DescribeImageAttributeCommand,
-  DescribeInstanceAttributeCommand,
-  DescribeInstancesCommand,
-  DescribeVolumesCommand,
-  EC2Client,
   type Filter,
   ModifyImageAttributeCommand,
   ModifySnapshotAttributeCommand,
-  paginateDescribeImages,
-  paginateDescribeInstances,
-  paginateDescribeLaunchTemplates,
-  paginateDescribeLaunchTemplateVersions,
   paginateDescribeSnapshots,
-  type Image as SdkImage,
-  type Instance as SdkInstance,
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
-import { type InstanceConfiguration, userDataSha256 } from '../domain/config-record.ts';
 import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
+import { describeImages, type ImageSnapshot, type MachineImage } from './ec2-image-reads.ts';
+import { Ec2Instances, type InstancePort } from './ec2-instances.ts';
 import { isAwsError } from './errors.ts';
 
-export type ImageState =
-  | 'pending'
-  | 'available'
-  | 'failed'
-  | 'invalid'
-  | 'deregistered'
-  | 'transient'
-  | 'error'
-  | 'disabled'
-  | string;
+export type { ImageBlockDevice, ImageSnapshot, ImageState, MachineImage } from './ec2-image-reads.ts';
+export type { InstancePort, InstanceSummary } from './ec2-instances.ts';
 
-export interface ImageSnapshot {
-  id: string;
-  tags: TagMap;
-  encrypted: boolean;
-  kmsKeyId?: string;
-}
-
-export interface ImageBlockDevice {
-  device: string;
-  snapshotId?: string;
-  sizeGiB?: number;
-  volumeType?: string;
-}
-
-export interface MachineImage {
-  id: string;
-  name: string;
-  region: string;
-  state: ImageState;
-  stateReason?: string;
-  tags: TagMap;
-  sourceInstanceId?: string;
-  description?: string;
-  /** When EC2 created the image (for a copy: when it was copied). */
-  createdAt?: Date;
-  /** Snapshot ids named in the image's block device mappings. */
-  snapshotIds: string[];
-  /** The image's EBS block device mappings (what a launch from it creates). */
-  blockDevices: ImageBlockDevice[];
-  /** Those snapshots as describe finds them (a missing one is left out). */
-  snapshots: ImageSnapshot[];
-}
-
-export interface InstanceSummary {
-  id: string;
-  state: string;
-  tags: TagMap;
-}
-
-export interface ImagePort {
-  /** Instances that are not terminated (the caller selects by tag). */
-  listInstances(): Promise<InstanceSummary[]>;
-  getInstance(id: string): Promise<InstanceSummary | undefined>;
-  /** Everything the configuration record holds; user data only as its hash. */
-  getConfiguration(instanceId: string): Promise<InstanceConfiguration>;
+export interface ImagePort extends InstancePort {
   findImageByName(name: string, region?: string): Promise<MachineImage | undefined>;
   getImage(id: string, region?: string): Promise<MachineImage | undefined>;
   /** Own images tagged with this kura:source, and own images named like kura's for it (lookalikes included). */
@@ -104,8 +44,6 @@ export interface ImagePort {
   copyImage(image: MachineImage, toRegion: string, tags: TagMap, kmsKeyId?: string): Promise<MachineImage>;
   /** Launch permission on the image and create-volume permission on its snapshots; true when something was added. */
   shareImage(image: MachineImage, accountId: string, region?: string): Promise<boolean>;
-  /** Image id → why it is in use (a launch template version, a non-terminated instance). */
-  imagesInUse(region?: string): Promise<Map<string, string>>;
   deregisterImage(id: string, region?: string): Promise<void>;
   deleteSnapshot(id: string, region?: string): Promise<void>;
   /** kura's image snapshots of one source (by tags), for the orphan sweep. */
@@ -121,157 +59,16 @@ function tagSpecs(tags: TagMap, types: ('image' | 'snapshot')[]): TagSpecificati
   return types.map((ResourceType) => ({ ResourceType, Tags: toTagList(tags) }));
 }
 
-export class Ec2ImageAdapter implements ImagePort {
+export class Ec2ImageAdapter extends Ec2Instances implements ImagePort {
   constructor(
-    private readonly clients: Clients,
+    clients: Clients,
     private readonly opts: { pollMs?: number } = {},
-  ) {}
-
-  private ec2(region?: string): EC2Client {
-    return this.clients.get(EC2Client, region);
+  ) {
+    super(clients);
   }
 
-  private async toImages(raw: SdkImage[], region: string): Promise<MachineImage[]> {
-    const ids = raw.flatMap((i) =>
-      (i.BlockDeviceMappings ?? []).map((b) => b.Ebs?.SnapshotId).filter((s): s is string => Boolean(s)),
-    );
-    const snaps = new Map<string, ImageSnapshot>();
-    // A filter, not SnapshotIds: a snapshot that is already gone must not fail the whole call.
-    for (let i = 0; i < ids.length; i += 200) {
-      const chunk = ids.slice(i, i + 200);
-      for await (const page of paginateDescribeSnapshots(
-        { client: this.ec2(region) },
-        { OwnerIds: ['self'], Filters: [{ Name: 'snapshot-id', Values: chunk }] },
-      )) {
-        for (const s of page.Snapshots ?? []) {
-          if (s.SnapshotId)
-            snaps.set(s.SnapshotId, {
-              id: s.SnapshotId,
-              tags: fromTagList(s.Tags),
-              encrypted: Boolean(s.Encrypted),
-              kmsKeyId: s.KmsKeyId,
-            });
-        }
-      }
-    }
-    return raw.map((i) => {
-      const snapshotIds = (i.BlockDeviceMappings ?? [])
-        .map((b) => b.Ebs?.SnapshotId)
-        .filter((s): s is string => Boolean(s));
-      return {
-        id: i.ImageId ?? '',
-        name: i.Name ?? '',
-        region,
-        state: i.State ?? 'unknown',
-        stateReason: i.StateReason?.Message,
-        tags: fromTagList(i.Tags),
-        sourceInstanceId: i.SourceInstanceId,
-        description: i.Description,
-        createdAt: i.CreationDate ? new Date(i.CreationDate) : undefined,
-        snapshotIds,
-        blockDevices: (i.BlockDeviceMappings ?? [])
-          .filter((b) => b.Ebs && b.DeviceName)
-          .map((b) => ({
-            device: b.DeviceName ?? '',
-            snapshotId: b.Ebs?.SnapshotId,
-            sizeGiB: b.Ebs?.VolumeSize,
-            volumeType: b.Ebs?.VolumeType,
-          })),
-        snapshots: snapshotIds.map((id) => snaps.get(id)).filter((s): s is ImageSnapshot => Boolean(s)),
-      };
-    });
-  }
-
-  private async describeImages(filters: Filter[], region?: string): Promise<MachineImage[]> {
-    const raw: SdkImage[] = [];
-    for await (const page of paginateDescribeImages(
-      { client: this.ec2(region) },
-      { Owners: ['self'], Filters: filters },
-    )) {
-      raw.push(...(page.Images ?? []));
-    }
-    return this.toImages(raw, region ?? this.clients.region);
-  }
-
-  async listInstances(): Promise<InstanceSummary[]> {
-    const out: InstanceSummary[] = [];
-    const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
-    for await (const page of paginateDescribeInstances({ client: this.ec2() }, { Filters: filters })) {
-      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(summary(i));
-    }
-    return out;
-  }
-
-  private async rawInstance(id: string): Promise<SdkInstance | undefined> {
-    try {
-      const r = await this.ec2().send(new DescribeInstancesCommand({ InstanceIds: [id] }));
-      return r.Reservations?.[0]?.Instances?.[0];
-    } catch (err) {
-      if (isAwsError(err, 'notFound')) return undefined;
-      throw err;
-    }
-  }
-
-  async getInstance(id: string): Promise<InstanceSummary | undefined> {
-    const i = await this.rawInstance(id);
-    return i ? summary(i) : undefined;
-  }
-
-  async getConfiguration(instanceId: string): Promise<InstanceConfiguration> {
-    const i = await this.rawInstance(instanceId);
-    if (!i) throw new Error(`instance ${instanceId} not found`);
-    const ud = await this.ec2().send(
-      new DescribeInstanceAttributeCommand({ InstanceId: instanceId, Attribute: 'userData' }),
-    );
-    const volumeIds = (i.BlockDeviceMappings ?? [])
-      .map((b) => b.Ebs?.VolumeId)
-      .filter((v): v is string => Boolean(v));
-    const volumes = new Map<
-      string,
-      { size?: number; type?: string; encrypted?: boolean; kmsKeyId?: string }
-    >();
-    if (volumeIds.length > 0) {
-      const v = await this.ec2().send(new DescribeVolumesCommand({ VolumeIds: volumeIds }));
-      for (const vol of v.Volumes ?? []) {
-        if (vol.VolumeId)
-          volumes.set(vol.VolumeId, {
-            size: vol.Size,
-            type: vol.VolumeType,
-            encrypted: vol.Encrypted,
-            kmsKeyId: vol.KmsKeyId,
-          });
-      }
-    }
-    return {
-      instanceId,
-      state: i.State?.Name ?? 'unknown',
-      instanceType: i.InstanceType ?? 'unknown',
-      sourceImageId: i.ImageId ?? 'unknown',
-      architecture: i.Architecture,
-      platform: i.PlatformDetails ?? i.Platform,
-      vpcId: i.VpcId,
-      subnetId: i.SubnetId,
-      availabilityZone: i.Placement?.AvailabilityZone,
-      securityGroups: (i.SecurityGroups ?? [])
-        .map((g) => ({ id: g.GroupId ?? '', name: g.GroupName }))
-        .sort((a, b) => a.id.localeCompare(b.id)),
-      iamInstanceProfile: i.IamInstanceProfile?.Arn,
-      keyName: i.KeyName,
-      blockDevices: (i.BlockDeviceMappings ?? []).map((b) => {
-        const vol = b.Ebs?.VolumeId ? volumes.get(b.Ebs.VolumeId) : undefined;
-        return {
-          device: b.DeviceName ?? '',
-          volumeId: b.Ebs?.VolumeId,
-          sizeGiB: vol?.size,
-          volumeType: vol?.type,
-          encrypted: vol?.encrypted,
-          kmsKeyId: vol?.kmsKeyId,
-          deleteOnTermination: b.Ebs?.DeleteOnTermination,
-        };
-      }),
-      tags: fromTagList(i.Tags),
-      userDataSha256: userDataSha256(ud.UserData?.Value),
-    };
+  private describeImages(filters: Filter[], region?: string): Promise<MachineImage[]> {
+    return describeImages(this.clients, filters, region);
   }
 
   async findImageByName(name: string, region?: string): Promise<MachineImage | undefined> {
@@ -422,40 +219,6 @@ export class Ec2ImageAdapter implements ImagePort {
     return added;
   }
 
-  async imagesInUse(region?: string): Promise<Map<string, string>> {
-    const used = new Map<string, string>();
-    const client = this.ec2(region);
-    // Every version, not only $Default/$Latest: Auto Scaling groups may pin an old one.
-    for await (const page of paginateDescribeLaunchTemplates({ client }, {})) {
-      for (const lt of page.LaunchTemplates ?? []) {
-        for await (const vp of paginateDescribeLaunchTemplateVersions(
-          { client },
-          { LaunchTemplateId: lt.LaunchTemplateId },
-        )) {
-          for (const v of vp.LaunchTemplateVersions ?? []) {
-            const id = v.LaunchTemplateData?.ImageId;
-            if (id?.startsWith('ami-') && !used.has(id)) {
-              used.set(
-                id,
-                `referenced by launch template ${lt.LaunchTemplateName ?? lt.LaunchTemplateId} version ${v.VersionNumber}`,
-              );
-            }
-          }
-        }
-      }
-    }
-    const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
-    for await (const page of paginateDescribeInstances({ client }, { Filters: filters })) {
-      for (const r of page.Reservations ?? []) {
-        for (const i of r.Instances ?? []) {
-          if (i.ImageId && !used.has(i.ImageId))
-            used.set(i.ImageId, `in use by instance ${i.InstanceId} (${i.State?.Name})`);
-        }
-      }
-    }
-    return used;
-  }
-
   async deregisterImage(id: string, region?: string): Promise<void> {
     try {
       await this.ec2(region).send(new DeregisterImageCommand({ ImageId: id }));
@@ -508,8 +271,4 @@ export class Ec2ImageAdapter implements ImagePort {
     }
     return out;
   }
-}
-
-function summary(i: SdkInstance): InstanceSummary {
-  return { id: i.InstanceId ?? '', state: i.State?.Name ?? 'unknown', tags: fromTagList(i.Tags) };
 }

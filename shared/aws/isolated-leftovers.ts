@@ -4,6 +4,7 @@
 // resource still exists. The validation report's "nothing left behind" comes
 // from here.
 import {
+  DeleteVolumeCommand,
   DescribeInstancesCommand,
   DescribeVolumesCommand,
   EC2Client,
@@ -18,7 +19,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { fromTagList, TAG, type TagMap } from '../domain/tags.ts';
+import { fromTagList, isManaged, TAG, type TagMap } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
 import { NETWORK_ROLE, ROLE_TAG, RUN_TAG } from './isolated-network.ts';
@@ -225,6 +226,27 @@ export async function stillExists(target: Isolated, r: Recorded): Promise<boolea
     }
   } catch (err) {
     if (isAwsError(err, 'notFound')) return false;
+    throw err;
+  }
+}
+
+/**
+ * Deletes a volume a terminated instance left behind, when it is detached
+ * (`available`) and kura-managed; 'gone' when it no longer exists, 'kept'
+ * when it is attached or not kura's.
+ */
+export async function deleteLeftoverVolume(
+  target: Isolated,
+  id: string,
+): Promise<'removed' | 'kept' | 'gone'> {
+  const ec2 = target.clients.get(EC2Client, target.region);
+  try {
+    const d = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0];
+    if (d?.State !== 'available' || !isManaged(fromTagList(d.Tags))) return d ? 'kept' : 'gone';
+    await ec2.send(new DeleteVolumeCommand({ VolumeId: id }));
+    return 'removed';
+  } catch (err) {
+    if (isAwsError(err, 'notFound')) return 'gone';
     throw err;
   }
 }

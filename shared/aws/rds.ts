@@ -1,6 +1,8 @@
-// AWS adapter: RDS instances, Aurora clusters and their manual snapshots,
-// behind the DatabasePort that the rds-snapshot use case needs. Decides
-// nothing about policy.
+// AWS adapter (database class): kura's manual snapshots of RDS instances and
+// Aurora clusters (create, copy to the DR region, list, tag, delete), behind
+// the DatabasePort that the rds-snapshot use case needs, with the databases
+// (rds-databases.ts), the snapshot quotas (rds-snapshot-quotas.ts) and who a
+// snapshot is shared with (rds-snapshot-sharing.ts). Decides nothing about policy.
 import {
   AddTagsToResourceCommand,
   CopyDBClusterSnapshotCommand,
@@ -9,39 +11,21 @@ import {
   CreateDBSnapshotCommand,
   DeleteDBClusterSnapshotCommand,
   DeleteDBSnapshotCommand,
-  DescribeAccountAttributesCommand,
-  DescribeDBClusterSnapshotAttributesCommand,
   DescribeDBClusterSnapshotsCommand,
-  DescribeDBSnapshotAttributesCommand,
   DescribeDBSnapshotsCommand,
-  ModifyDBClusterCommand,
-  ModifyDBClusterSnapshotAttributeCommand,
-  ModifyDBInstanceCommand,
-  ModifyDBSnapshotAttributeCommand,
   paginateDescribeDBClusterSnapshots,
-  paginateDescribeDBClusters,
-  paginateDescribeDBInstances,
   paginateDescribeDBSnapshots,
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
-import { describeAwsError, isAwsError } from './errors.ts';
+import { isAwsError } from './errors.ts';
+import { type Database, type DatabaseKind, listDatabases, setBackupRetention } from './rds-databases.ts';
+import { type SnapshotQuota, snapshotQuotas } from './rds-snapshot-quotas.ts';
+import { sharedWith, shareSnapshot, unshareSnapshot } from './rds-snapshot-sharing.ts';
 
-export type DatabaseKind = 'instance' | 'cluster';
-
-export interface Database {
-  id: string;
-  kind: DatabaseKind;
-  arn: string;
-  engine: string;
-  status: string;
-  tags: TagMap;
-  backupRetentionDays: number;
-  latestRestorableTime?: Date;
-  encrypted: boolean;
-  kmsKeyId?: string;
-}
+export type { Database, DatabaseKind } from './rds-databases.ts';
+export type { SnapshotQuota } from './rds-snapshot-quotas.ts';
 
 export interface Snapshot {
   id: string;
@@ -81,20 +65,6 @@ export interface DatabasePort {
   setBackupRetention(db: Database, days: number): Promise<void>;
   tagSnapshot(snapshot: Snapshot, tags: TagMap, region?: string): Promise<void>;
 }
-
-export interface SnapshotQuota {
-  kind: DatabaseKind;
-  used: number;
-  max?: number;
-  /** Why the quota could not be read (the error, by name). */
-  unreadable?: string;
-}
-
-/** RDS account quota names (DescribeAccountAttributes) of manual snapshots, per kind. */
-const QUOTA_NAMES: Record<DatabaseKind, string> = {
-  instance: 'ManualSnapshots',
-  cluster: 'ManualClusterSnapshots',
-};
 
 type RawSnapshot = {
   DBSnapshotIdentifier?: string;
@@ -152,43 +122,28 @@ export class RdsAdapter implements DatabasePort {
     return this.clients.get(RDSClient, region);
   }
 
-  async listDatabases(): Promise<Database[]> {
-    const out: Database[] = [];
-    for await (const page of paginateDescribeDBInstances({ client: this.rds() }, {})) {
-      for (const i of page.DBInstances ?? []) {
-        // Aurora members are backed up through their cluster.
-        if (i.DBClusterIdentifier) continue;
-        out.push({
-          id: i.DBInstanceIdentifier ?? '',
-          kind: 'instance',
-          arn: i.DBInstanceArn ?? '',
-          engine: i.Engine ?? '',
-          status: i.DBInstanceStatus ?? 'unknown',
-          tags: fromTagList(i.TagList),
-          backupRetentionDays: i.BackupRetentionPeriod ?? 0,
-          latestRestorableTime: i.LatestRestorableTime,
-          encrypted: Boolean(i.StorageEncrypted),
-          kmsKeyId: i.KmsKeyId,
-        });
-      }
-    }
-    for await (const page of paginateDescribeDBClusters({ client: this.rds() }, {})) {
-      for (const c of page.DBClusters ?? []) {
-        out.push({
-          id: c.DBClusterIdentifier ?? '',
-          kind: 'cluster',
-          arn: c.DBClusterArn ?? '',
-          engine: c.Engine ?? '',
-          status: c.Status ?? 'unknown',
-          tags: fromTagList(c.TagList),
-          backupRetentionDays: c.BackupRetentionPeriod ?? 0,
-          latestRestorableTime: c.LatestRestorableTime,
-          encrypted: Boolean(c.StorageEncrypted),
-          kmsKeyId: c.KmsKeyId,
-        });
-      }
-    }
-    return out;
+  listDatabases(): Promise<Database[]> {
+    return listDatabases(this.clients);
+  }
+
+  setBackupRetention(db: Database, days: number): Promise<void> {
+    return setBackupRetention(this.clients, db, days);
+  }
+
+  snapshotQuotas(region?: string): Promise<SnapshotQuota[]> {
+    return snapshotQuotas(this.clients, region);
+  }
+
+  shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void> {
+    return shareSnapshot(this.clients, snapshot, accountId);
+  }
+
+  sharedWith(snapshot: Snapshot, region?: string): Promise<string[]> {
+    return sharedWith(this.clients, snapshot, region);
+  }
+
+  unshareSnapshot(snapshot: Snapshot, accountId: string, region?: string): Promise<void> {
+    return unshareSnapshot(this.clients, snapshot, accountId, region);
   }
 
   async getSnapshot(kind: DatabaseKind, id: string, region?: string): Promise<Snapshot | undefined> {
@@ -269,48 +224,6 @@ export class RdsAdapter implements DatabasePort {
     return out.filter((s) => s.source === source);
   }
 
-  async snapshotQuotas(region?: string): Promise<SnapshotQuota[]> {
-    let attrs: { AccountQuotaName?: string; Used?: number; Max?: number }[] | undefined;
-    let unreadable: string | undefined;
-    try {
-      attrs = (await this.rds(region).send(new DescribeAccountAttributesCommand({}))).AccountQuotas;
-    } catch (err) {
-      // Refused or throttled: say so by name and count instead; anything else is a fault.
-      if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
-      unreadable = describeAwsError(err);
-    }
-    const out: SnapshotQuota[] = [];
-    for (const kind of ['instance', 'cluster'] as const) {
-      const q = attrs?.find((a) => a.AccountQuotaName === QUOTA_NAMES[kind]);
-      if (q?.Used !== undefined && q.Max !== undefined) out.push({ kind, used: q.Used, max: q.Max });
-      else
-        out.push({
-          kind,
-          used: await this.countManual(kind, region),
-          unreadable: unreadable ?? `DescribeAccountAttributes has no ${QUOTA_NAMES[kind]}`,
-        });
-    }
-    return out;
-  }
-
-  private async countManual(kind: DatabaseKind, region?: string): Promise<number> {
-    let n = 0;
-    if (kind === 'instance') {
-      for await (const page of paginateDescribeDBSnapshots(
-        { client: this.rds(region) },
-        { SnapshotType: 'manual' },
-      ))
-        n += page.DBSnapshots?.length ?? 0;
-    } else {
-      for await (const page of paginateDescribeDBClusterSnapshots(
-        { client: this.rds(region) },
-        { SnapshotType: 'manual' },
-      ))
-        n += page.DBClusterSnapshots?.length ?? 0;
-    }
-    return n;
-  }
-
   async deleteSnapshot(snapshot: Snapshot, region?: string): Promise<void> {
     try {
       if (snapshot.kind === 'instance') {
@@ -364,69 +277,6 @@ export class RdsAdapter implements DatabasePort {
       }),
     );
     return toSnapshot('cluster', r.DBClusterSnapshot ?? {});
-  }
-
-  async shareSnapshot(snapshot: Snapshot, accountId: string): Promise<void> {
-    const attr = { AttributeName: 'restore', ValuesToAdd: [accountId] };
-    if (snapshot.kind === 'instance') {
-      await this.rds().send(
-        new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, ...attr }),
-      );
-    } else {
-      await this.rds().send(
-        new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }),
-      );
-    }
-  }
-
-  /** Accounts in the snapshot's `restore` attribute (those it is shared with; "all" when public). */
-  async sharedWith(snapshot: Snapshot, region?: string): Promise<string[]> {
-    if (snapshot.kind === 'instance') {
-      const r = await this.rds(region).send(
-        new DescribeDBSnapshotAttributesCommand({ DBSnapshotIdentifier: snapshot.id }),
-      );
-      const attrs = r.DBSnapshotAttributesResult?.DBSnapshotAttributes ?? [];
-      return attrs.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
-    }
-    const r = await this.rds(region).send(
-      new DescribeDBClusterSnapshotAttributesCommand({ DBClusterSnapshotIdentifier: snapshot.id }),
-    );
-    const attrs = r.DBClusterSnapshotAttributesResult?.DBClusterSnapshotAttributes ?? [];
-    return attrs.find((a) => a.AttributeName === 'restore')?.AttributeValues ?? [];
-  }
-
-  /** Removes an account from the snapshot's `restore` attribute. */
-  async unshareSnapshot(snapshot: Snapshot, accountId: string, region?: string): Promise<void> {
-    const attr = { AttributeName: 'restore', ValuesToRemove: [accountId] };
-    if (snapshot.kind === 'instance') {
-      await this.rds(region).send(
-        new ModifyDBSnapshotAttributeCommand({ DBSnapshotIdentifier: snapshot.id, ...attr }),
-      );
-    } else {
-      await this.rds(region).send(
-        new ModifyDBClusterSnapshotAttributeCommand({ DBClusterSnapshotIdentifier: snapshot.id, ...attr }),
-      );
-    }
-  }
-
-  async setBackupRetention(db: Database, days: number): Promise<void> {
-    if (db.kind === 'instance') {
-      await this.rds().send(
-        new ModifyDBInstanceCommand({
-          DBInstanceIdentifier: db.id,
-          BackupRetentionPeriod: days,
-          ApplyImmediately: true,
-        }),
-      );
-    } else {
-      await this.rds().send(
-        new ModifyDBClusterCommand({
-          DBClusterIdentifier: db.id,
-          BackupRetentionPeriod: days,
-          ApplyImmediately: true,
-        }),
-      );
-    }
   }
 
   async tagSnapshot(snapshot: Snapshot, tags: TagMap, region?: string): Promise<void> {

@@ -3,8 +3,23 @@
 // of the account it acts in: the source account's for snapshots and images,
 // the isolated account's (AssumeRole) for what a restore creates.
 import type { Clients } from './clients.ts';
-import { ensureIsolatedKey, ensureIsolatedNetwork } from './isolated-network.ts';
+import { S3RecordStore, type RecordStore } from './config-records.ts';
+import { type ContentPort, S3ContentAdapter } from './content.ts';
+import { Ec2ImageAdapter, type ImagePort } from './ec2-images.ts';
+import { AwsIsolatedAccess, type IsolatedAccessPort } from './isolated-access.ts';
+import {
+  describeIsolatedInstance,
+  findInstancesByTags,
+  type IsolatedInstance,
+  type IsolatedLaunch,
+  ingressRuleCount,
+  launchIsolated,
+  terminateInstance,
+} from './isolated-instances.ts';
+import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
 import { type KeyPort, KmsAdapter } from './kms.ts';
+import { type LogSink, S3Sink } from './log-sinks.ts';
+import { type LogStorePort, S3LogStore } from './log-store.ts';
 import { RdsAdapter } from './rds.ts';
 import { RdsRestoreAdapter, type RdsRestorePort } from './rds-restore.ts';
 
@@ -46,3 +61,65 @@ export const awsDatabaseRestorePorts: DatabaseRestorePorts = {
   keys: (clients) => new KmsAdapter(clients),
   rds: (clients, region) => new RdsRestoreAdapter(clients, region),
 };
+
+/** The isolated account's instances and network, as the image step checks, launches and removes them. */
+export interface IsolatedInstancesPort {
+  /** What makes the VPC not isolated (a route out, an internet gateway, …); empty when it is. */
+  isolationFindings(vpcId: string, region?: string): Promise<string[]>;
+  ingressRuleCount(securityGroupId: string, region?: string): Promise<number>;
+  findByTags(tags: Record<string, string>, region?: string): Promise<IsolatedInstance[]>;
+  describe(id: string, region?: string): Promise<IsolatedInstance | undefined>;
+  launch(launch: IsolatedLaunch, region?: string): Promise<string>;
+  terminate(id: string, region?: string): Promise<void>;
+}
+
+export interface ImageRestorePorts extends IsolatedInfraPort {
+  /** The source account's images (listed, checked, shared with the isolated account). */
+  images(
+    clients: Clients,
+  ): Pick<ImagePort, 'listInstances' | 'listManagedImages' | 'getImage' | 'shareImage'>;
+  keys(clients: Clients): KeyPort;
+  /** The configuration records in the vault. */
+  records(clients: Clients, bucket: string): Pick<RecordStore, 'get'>;
+  instances(clients: Clients): IsolatedInstancesPort;
+}
+
+export const awsImageRestorePorts: ImageRestorePorts = {
+  ...isolatedInfra,
+  images: (clients) => new Ec2ImageAdapter(clients),
+  keys: (clients) => new KmsAdapter(clients),
+  records: (clients, bucket) => new S3RecordStore(clients, bucket),
+  instances: (clients) => ({
+    isolationFindings: (vpcId, region) => isolationFindings(clients, vpcId, region),
+    ingressRuleCount: (group, region) => ingressRuleCount(clients, group, region),
+    findByTags: (tags, region) => findInstancesByTags(clients, tags, region),
+    describe: (id, region) => describeIsolatedInstance(clients, id, region),
+    launch: (launch, region) => launchIsolated(clients, launch, region),
+    terminate: (id, region) => terminateInstance(clients, id, region),
+  }),
+};
+
+export interface ContentRestorePorts {
+  /** Content objects where `clients` act: the vault (source account) or the isolated bucket. */
+  content(clients: Clients, region?: string): ContentPort;
+}
+
+export const awsContentRestorePorts: ContentRestorePorts = {
+  content: (clients, region) => new S3ContentAdapter(clients, region),
+};
+
+export interface LogsRestorePorts {
+  /** Log objects where `clients` act: the vault (source account) or the isolated bucket. */
+  logs(clients: Clients): LogStorePort;
+  /** Where a day range's restored files are written in the isolated bucket. */
+  sink(clients: Clients, bucket: string, prefix: string): LogSink;
+}
+
+export const awsLogsRestorePorts: LogsRestorePorts = {
+  logs: (clients) => new S3LogStore(clients),
+  sink: (clients, bucket, prefix) => new S3Sink(clients, bucket, prefix),
+};
+
+/** The on-call route into the isolated account where `clients` act (shared/restore/access.ts). */
+export const awsIsolatedAccess = (clients: Clients, region: string): IsolatedAccessPort =>
+  new AwsIsolatedAccess(clients, region);

@@ -14,47 +14,21 @@
 //     that `aws ssm start-session --target <instance>` opens a shell on it.
 // The restored database gets a fresh master password managed by RDS in
 // Secrets Manager in the isolated account (never production's, never printed):
-// the result names the user and the secret's ARN.
+// the result names the user and the secret's ARN. The EC2 and RDS calls are
+// in shared/aws/isolated-access.ts, behind IsolatedAccessPort.
 import {
-  AssociateIamInstanceProfileCommand,
-  AuthorizeSecurityGroupEgressCommand,
-  AuthorizeSecurityGroupIngressCommand,
-  CreateVpcEndpointCommand,
-  DescribeIamInstanceProfileAssociationsCommand,
-  DescribeImagesCommand,
-  DescribeInstancesCommand,
-  DescribeVpcEndpointsCommand,
-  DescribeVpcsCommand,
-  EC2Client,
-  ModifyInstanceAttributeCommand,
-  RunInstancesCommand,
-} from '@aws-sdk/client-ec2';
-import {
-  DescribeDBClustersCommand,
-  DescribeDBInstancesCommand,
-  ModifyDBClusterCommand,
-  ModifyDBInstanceCommand,
-  RDSClient,
-} from '@aws-sdk/client-rds';
-import { isAwsError } from '../aws/errors.ts';
-import { TAG } from '../domain/tags.ts';
-import { NotReadyError } from '../runtime/errors.ts';
-import { RUN_TAG } from './database.ts';
-import { ensureSecurityGroup } from '../aws/isolated-network.ts';
-import { type IsolatedNetwork, NETWORK_ROLE, ROLE_TAG } from './isolated-network.ts';
+  ACCESS_PROFILE,
+  type AccessNetwork,
+  type IsolatedAccessPort,
+  JUMP_IMAGE_NAME,
+} from '../aws/isolated-access.ts';
+import { awsIsolatedAccess } from '../aws/restore-ports.ts';
 import { resource as instanceResource } from './image.ts';
+import type { IsolatedNetwork } from './isolated-network.ts';
 import type { CreatedResource, IsolatedTarget, RestoredItem } from './types.ts';
 
-/** The instance profile deploy/isolated-account.yml creates for the jump host and restored servers. */
-export const ACCESS_PROFILE = 'kura-access';
-export const PURPOSE_TAG = 'kura:purpose';
-export const ACCESS_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'];
-const ENDPOINTS_GROUP = 'kura-isolated-endpoints';
-const ACCESS_GROUP = 'kura-isolated-access';
-const DB_PORTS = [3306, 5432];
-/** Amazon Linux 2023 (Session Manager agent preinstalled), arm64 for the smallest instance. */
-const JUMP_IMAGE_NAME = 'al2023-ami-2023.*-kernel-6.1-arm64';
-const JUMP_TYPE = 't4g.nano';
+export { ACCESS_PROFILE, ACCESS_SERVICES, PURPOSE_TAG } from '../aws/isolated-access.ts';
+
 /** The local port the documented port-forwarding command uses. */
 export const LOCAL_PORT = 13306;
 /** How the commands name the isolated account's credentials: an AWS CLI profile (docs/restore.md). */
@@ -85,246 +59,12 @@ export interface AccessContext {
   profile: string;
 }
 
-/** EC2's answer to a launch or an association naming an instance profile that does not exist. */
-const profileMissing = (err: unknown) =>
-  isAwsError(err, 'invalidParameter') && /iamInstanceProfile/.test((err as Error).message);
+const profileMissingWhy = (account: string) =>
+  `the ${ACCESS_PROFILE} instance profile is missing in account ${account}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`;
 
-const accessTags = (name: string, extra: Record<string, string> = {}) =>
-  Object.entries({
-    Name: name,
-    [TAG.managed]: 'true',
-    [TAG.class]: 'restore',
-    [ROLE_TAG]: NETWORK_ROLE,
-    [PURPOSE_TAG]: 'access',
-    ...extra,
-  }).map(([Key, Value]) => ({ Key, Value }));
-
-async function vpcCidr(ec2: EC2Client, vpcId: string): Promise<string> {
-  const v = await ec2.send(new DescribeVpcsCommand({ VpcIds: [vpcId] }));
-  return v.Vpcs?.[0]?.CidrBlock ?? '10.213.0.0/16';
-}
-
-/** A group of the route: found by name, or created (no egress, tagged as access) with exactly its rules. */
-async function ensureGroup(
-  ec2: EC2Client,
-  vpcId: string,
-  name: string,
-  description: string,
-  rules: (id: string) => Promise<void>,
-): Promise<string> {
-  const g = await ensureSecurityGroup(ec2, vpcId, name, description, [{ Key: PURPOSE_TAG, Value: 'access' }]);
-  if (g.created) await rules(g.id);
-  return g.id;
-}
-
-/**
- * The Session Manager endpoints in the isolated VPC and the two groups of the
- * route (long-lived, like the network: found first, created once). Returns
- * the access group, for the jump host and restored servers.
- */
-export async function ensureAccessRoute(target: IsolatedTarget, network: IsolatedNetwork): Promise<string> {
-  const ec2 = target.clients.get(EC2Client, target.region);
-  const cidr = await vpcCidr(ec2, network.vpcId);
-  const endpointsGroup = await ensureGroup(
-    ec2,
-    network.vpcId,
-    ENDPOINTS_GROUP,
-    'kura isolated access: Session Manager endpoints, 443 from inside the VPC only',
-    async (id) => {
-      await ec2.send(
-        new AuthorizeSecurityGroupIngressCommand({
-          GroupId: id,
-          IpPermissions: [{ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: cidr }] }],
-        }),
-      );
-    },
-  );
-  const accessGroup = await ensureGroup(
-    ec2,
-    network.vpcId,
-    ACCESS_GROUP,
-    'kura isolated access: to the Session Manager endpoints and the databases, nothing else',
-    async (id) => {
-      await ec2.send(
-        new AuthorizeSecurityGroupEgressCommand({
-          GroupId: id,
-          IpPermissions: [
-            { IpProtocol: 'tcp', FromPort: 443, ToPort: 443, IpRanges: [{ CidrIp: cidr }] },
-            ...DB_PORTS.map((p) => ({
-              IpProtocol: 'tcp',
-              FromPort: p,
-              ToPort: p,
-              UserIdGroupPairs: [{ GroupId: network.dbSecurityGroupId }],
-            })),
-          ],
-        }),
-      );
-    },
-  );
-  const existing = await ec2.send(
-    new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [network.vpcId] }] }),
-  );
-  for (const service of ACCESS_SERVICES) {
-    const name = `com.amazonaws.${target.region}.${service}`;
-    const there = (existing.VpcEndpoints ?? []).some(
-      (e) => e.ServiceName === name && !/^delet/i.test(e.State ?? ''),
-    );
-    if (there) continue;
-    await ec2.send(
-      new CreateVpcEndpointCommand({
-        VpcId: network.vpcId,
-        ServiceName: name,
-        VpcEndpointType: 'Interface',
-        // One zone: the route is for people, not for availability, and each zone is billed.
-        SubnetIds: network.subnetIds.slice(0, 1),
-        SecurityGroupIds: [endpointsGroup],
-        PrivateDnsEnabled: true,
-        TagSpecifications: [{ ResourceType: 'vpc-endpoint', Tags: accessTags(`kura-isolated-${service}`) }],
-      }),
-    );
-  }
-  return accessGroup;
-}
-
-/** RDS keeps a fresh master password for the restored copy in Secrets Manager (never production's). */
-async function managedPassword(
-  target: IsolatedTarget,
-  db: { instance: string; cluster?: string },
-): Promise<{ user: string; secretArn: string; endpoint?: string; port?: number; database?: string }> {
-  const rds = target.clients.get(RDSClient, target.region);
-  const inst = (await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: db.instance })))
-    .DBInstances?.[0];
-  if (!inst) throw new Error(`${db.instance} does not exist in the isolated account`);
-  const where = { endpoint: inst.Endpoint?.Address, port: inst.Endpoint?.Port, database: inst.DBName };
-  // An Aurora member has no password of its own: its cluster's is the one.
-  const cluster = db.cluster
-    ? (await rds.send(new DescribeDBClustersCommand({ DBClusterIdentifier: db.cluster }))).DBClusters?.[0]
-    : undefined;
-  const owner = cluster ?? inst;
-  const user = owner.MasterUsername ?? 'admin';
-  if (owner.MasterUserSecret?.SecretArn)
-    return { user, secretArn: owner.MasterUserSecret.SecretArn, ...where };
-  const status = cluster ? cluster.Status : inst.DBInstanceStatus;
-  if (status !== 'available') throw new NotReadyError(`${db.cluster ?? db.instance} is ${status}`);
-  const managed = { ManageMasterUserPassword: true, ApplyImmediately: true };
-  const secret = db.cluster
-    ? (await rds.send(new ModifyDBClusterCommand({ DBClusterIdentifier: db.cluster, ...managed }))).DBCluster
-        ?.MasterUserSecret
-    : (await rds.send(new ModifyDBInstanceCommand({ DBInstanceIdentifier: db.instance, ...managed })))
-        .DBInstance?.MasterUserSecret;
-  return { user, secretArn: secret?.SecretArn ?? '', ...where };
-}
-
-async function jumpImage(ec2: EC2Client): Promise<string | undefined> {
-  const r = await ec2.send(
-    new DescribeImagesCommand({
-      Owners: ['amazon'],
-      Filters: [
-        { Name: 'name', Values: [JUMP_IMAGE_NAME] },
-        { Name: 'state', Values: ['available'] },
-      ],
-    }),
-  );
-  return (r.Images ?? []).sort(
-    (a, b) =>
-      (b.CreationDate ?? '').localeCompare(a.CreationDate ?? '') ||
-      (b.Name ?? '').localeCompare(a.Name ?? ''),
-  )[0]?.ImageId;
-}
-
-/** The run's jump host: found by its tags (a resumed restore reuses it), else launched. */
-async function ensureJumpHost(
-  target: IsolatedTarget,
-  network: IsolatedNetwork,
-  accessGroup: string,
-  requestId: string,
-): Promise<{ id?: string; why?: string }> {
-  const ec2 = target.clients.get(EC2Client, target.region);
-  const found = await ec2.send(
-    new DescribeInstancesCommand({
-      Filters: [
-        { Name: `tag:${RUN_TAG}`, Values: [requestId] },
-        { Name: `tag:${PURPOSE_TAG}`, Values: ['access-host'] },
-        { Name: 'instance-state-name', Values: ['pending', 'running'] },
-      ],
-    }),
-  );
-  const there = found.Reservations?.flatMap((r) => r.Instances ?? [])[0]?.InstanceId;
-  if (there) return { id: there };
-  const image = await jumpImage(ec2);
-  if (!image)
-    return { why: `no Amazon Linux 2023 image (${JUMP_IMAGE_NAME}) is visible in ${target.region}` };
-  const tags = [
-    ...accessTags(`kura-access-${requestId}`, { [RUN_TAG]: requestId, [PURPOSE_TAG]: 'access-host' }).filter(
-      (t) => t.Key !== ROLE_TAG,
-    ),
-  ];
-  try {
-    const r = await ec2.send(
-      new RunInstancesCommand({
-        ImageId: image,
-        InstanceType: JUMP_TYPE,
-        MinCount: 1,
-        MaxCount: 1,
-        SubnetId: network.subnetIds[0],
-        SecurityGroupIds: [network.dbSecurityGroupId, accessGroup],
-        IamInstanceProfile: { Name: ACCESS_PROFILE },
-        MetadataOptions: { HttpTokens: 'required' },
-        ClientToken: `kura-access-${requestId}`.slice(0, 64),
-        TagSpecifications: [
-          { ResourceType: 'instance', Tags: tags },
-          { ResourceType: 'volume', Tags: tags },
-        ],
-      }),
-    );
-    return { id: r.Instances?.[0]?.InstanceId };
-  } catch (err) {
-    if (profileMissing(err))
-      return {
-        why: `the ${ACCESS_PROFILE} instance profile is missing in account ${target.accountId}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`,
-      };
-    throw err;
-  }
-}
-
-/** A restored server joins the route: the access profile, and egress to the endpoints only. */
-async function openServer(
-  target: IsolatedTarget,
-  instanceId: string,
-  accessGroup: string,
-): Promise<string | undefined> {
-  const ec2 = target.clients.get(EC2Client, target.region);
-  const inst = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }))).Reservations?.[0]
-    ?.Instances?.[0];
-  if (!inst) return `${instanceId} does not exist in the isolated account`;
-  const groups = (inst.SecurityGroups ?? []).map((g) => g.GroupId ?? '');
-  if (!groups.includes(accessGroup))
-    await ec2.send(
-      new ModifyInstanceAttributeCommand({ InstanceId: instanceId, Groups: [...groups, accessGroup] }),
-    );
-  const assoc = await ec2.send(
-    new DescribeIamInstanceProfileAssociationsCommand({
-      Filters: [{ Name: 'instance-id', Values: [instanceId] }],
-    }),
-  );
-  if (
-    (assoc.IamInstanceProfileAssociations ?? []).some(
-      (a) => a.State === 'associated' || a.State === 'associating',
-    )
-  )
-    return undefined;
-  try {
-    await ec2.send(
-      new AssociateIamInstanceProfileCommand({
-        InstanceId: instanceId,
-        IamInstanceProfile: { Name: ACCESS_PROFILE },
-      }),
-    );
-  } catch (err) {
-    if (!profileMissing(err)) throw err;
-    return `the ${ACCESS_PROFILE} instance profile is missing in account ${target.accountId}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`;
-  }
-  return undefined;
+/** The Session Manager route into the isolated VPC (long-lived, like the network); the access group's id. */
+export function ensureAccessRoute(target: IsolatedTarget, network: AccessNetwork): Promise<string> {
+  return awsIsolatedAccess(target.clients, target.region).ensureRoute(network);
 }
 
 /** The access of an item, or why there is none (no isolated network: a stand-in target in a test). */
@@ -332,6 +72,7 @@ export async function accessFor(
   target: IsolatedTarget,
   restored: RestoredItem,
   requestId: string,
+  route: IsolatedAccessPort = awsIsolatedAccess(target.clients, target.region),
 ): Promise<{ access: ItemAccess; resources: CreatedResource[] }> {
   const item = `${restored.class} ${restored.source}`;
   const network = target.network as IsolatedNetwork | undefined;
@@ -340,7 +81,7 @@ export async function accessFor(
       access: { item, route: { kind: 'none', why: 'the target has no isolated network' } },
       resources: [],
     };
-  return prepareAccess({ ...target, network }, restored, { requestId, profile: ISOLATED_PROFILE });
+  return prepareAccess({ ...target, network }, restored, { requestId, profile: ISOLATED_PROFILE }, route);
 }
 
 /**
@@ -352,6 +93,7 @@ export async function prepareAccess(
   target: IsolatedTarget & { network: IsolatedNetwork },
   restored: RestoredItem,
   ctx: AccessContext,
+  route: IsolatedAccessPort = awsIsolatedAccess(target.clients, target.region),
 ): Promise<{ access: ItemAccess; resources: CreatedResource[] }> {
   const item = `${restored.class} ${restored.source}`;
   const p = `--region ${target.region} --profile ${ctx.profile}`;
@@ -363,9 +105,9 @@ export async function prepareAccess(
         access: { item, route: { kind: 'none', why: 'the restore reported no DB instance' } },
         resources: [],
       };
-    const pw = await managedPassword(target, { instance, cluster });
-    const accessGroup = await ensureAccessRoute(target, target.network);
-    const host = await ensureJumpHost(target, target.network, accessGroup, ctx.requestId);
+    const pw = await route.managedPassword({ instance, cluster });
+    const accessGroup = await route.ensureRoute(target.network);
+    const host = await route.ensureJumpHost(target.network, accessGroup, ctx.requestId);
     const port = pw.port ?? 3306;
     const endpoint = pw.endpoint ?? restored.endpoint?.split(':')[0];
     const secret = {
@@ -383,8 +125,13 @@ export async function prepareAccess(
       secret,
       export: `npx kura restore export ${ctx.requestId} --database ${restored.source} --via 127.0.0.1:${LOCAL_PORT} --table <table> --yes`,
     };
-    if (!host.id)
-      return { access: { ...base, route: { kind: 'none', why: host.why ?? 'no jump host' } }, resources: [] };
+    if (!('id' in host)) {
+      const why =
+        host.missing === 'image'
+          ? `no Amazon Linux 2023 image (${JUMP_IMAGE_NAME}) is visible in ${target.region}`
+          : profileMissingWhy(target.accountId);
+      return { access: { ...base, route: { kind: 'none', why } }, resources: [] };
+    }
     const params = JSON.stringify({
       host: [endpoint],
       portNumber: [String(port)],
@@ -413,8 +160,14 @@ export async function prepareAccess(
         access: { item, route: { kind: 'none', why: 'the restore reported no instance' } },
         resources: [],
       };
-    const accessGroup = await ensureAccessRoute(target, target.network);
-    const why = await openServer(target, instance, accessGroup);
+    const accessGroup = await route.ensureRoute(target.network);
+    const opened = await route.openServer(instance, accessGroup);
+    const why =
+      opened === 'gone'
+        ? `${instance} does not exist in the isolated account`
+        : opened === 'profile-missing'
+          ? profileMissingWhy(target.accountId)
+          : undefined;
     return {
       access: {
         item,

@@ -4,11 +4,11 @@
 // generation. Cleanup deletes only what the step wrote (the prefix was empty
 // before: restore refuses a non-empty one).
 import { createHash } from 'node:crypto';
-import { S3ContentAdapter } from '../aws/content.ts';
 import { parseS3Url, vaultLayout } from '../domain/content.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { listGenerations } from '../aws/content-generations.ts';
+import { awsContentRestorePorts, type ContentRestorePorts } from '../aws/restore-ports.ts';
 import type { GenerationSummary } from '../domain/content-shards.ts';
 import { restoreGeneration } from './content-generation.ts';
 import type {
@@ -48,11 +48,12 @@ function options(opts: Record<string, unknown> | undefined): ContentRestoreOptio
   return o;
 }
 
-export const contentRestoreStep: RestoreStep = {
+/** The content restore step over the given adapters. */
+export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
   class: 'content',
 
   async list(deps: Deps, opts = {}): Promise<RecoveryPointRef[]> {
-    const port = new S3ContentAdapter(deps.clients);
+    const port = ports.content(deps.clients);
     const { policy } = deps;
     const out: RecoveryPointRef[] = [];
     for (const c of policy.content.filter((s) => !opts.source || s.name === opts.source)) {
@@ -99,8 +100,8 @@ export const contentRestoreStep: RestoreStep = {
     const prefix =
       opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}${part}/`;
     const outcome = await restoreGeneration(
-      new S3ContentAdapter(deps.clients),
-      new S3ContentAdapter(target.clients, target.region),
+      ports.content(deps.clients),
+      ports.content(target.clients, target.region),
       deps.policy,
       {
         source: rp.source,
@@ -134,7 +135,7 @@ export const contentRestoreStep: RestoreStep = {
   },
 
   async cleanup(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
-    const port = new S3ContentAdapter(target.clients, target.region);
+    const port = ports.content(target.clients, target.region);
     for (const r of resources.filter((x) => x.type === RESTORED_PREFIX_TYPE)) {
       const { bucket, prefix } = parseS3Url(r.id);
       // Never a whole bucket: restore always writes under a prefix of its own.
@@ -142,4 +143,6 @@ export const contentRestoreStep: RestoreStep = {
       await port.deleteKeys(bucket, await port.listKeys(bucket, prefix));
     }
   },
-};
+});
+
+export const contentRestoreStep: RestoreStep = contentStep(awsContentRestorePorts);

@@ -8,16 +8,8 @@
 // Resumable: the instance carries the run id, so a retried invocation finds it
 // and waits on. Cleanup terminates only kura-managed instances.
 
-import { S3RecordStore } from '../aws/config-records.ts';
-import { Ec2ImageAdapter, type MachineImage } from '../aws/ec2-images.ts';
-import {
-  describeIsolatedInstance,
-  findInstancesByTags,
-  ingressRuleCount,
-  launchIsolated,
-  terminateInstance,
-} from '../aws/isolated-instances.ts';
-import { KmsAdapter } from '../aws/kms.ts';
+import type { MachineImage } from '../aws/ec2-images.ts';
+import { awsImageRestorePorts, type ImageRestorePorts } from '../aws/restore-ports.ts';
 import { configRecordKey, parseConfigurationRecord } from '../domain/config-record.ts';
 import { sharingBlockers } from '../domain/image-sharing.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
@@ -26,7 +18,6 @@ import type { Deps } from '../aws/deps.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
-import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
 import type {
   CreatedResource,
   IsolatedTarget,
@@ -74,10 +65,11 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
 }
 
 async function listImages(
+  ports: ImageRestorePorts,
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {
-  const adapter = new Ec2ImageAdapter(deps.clients);
+  const adapter = ports.images(deps.clients);
   // Images of a server that no longer exists are the ones a rebuild needs: list by tags, not by instances.
   const regions = [deps.policy.region];
   const dr = deps.policy.images?.copyToDrRegion ? drTarget(deps.policy)?.region : undefined;
@@ -118,6 +110,7 @@ export function resource(id: string, target: IsolatedTarget): CreatedResource {
 }
 
 async function restoreImage(
+  ports: ImageRestorePorts,
   deps: Deps,
   target: IsolatedTarget,
   rp: RecoveryPointRef,
@@ -132,12 +125,13 @@ async function restoreImage(
     ]);
   }
   // 1. Where it goes: checked isolated before anything is shared or launched.
-  const network = target.network ?? (await ensureIsolatedNetwork(target.clients, target.region));
+  const isolated = ports.instances(target.clients);
+  const network = target.network ?? (await ports.network(target.clients, target.region));
   const subnetId = network.subnetIds[0];
   if (!subnetId)
     throw new InputError(['target.network.subnetIds: empty; expected at least one subnet with no route out']);
-  const problems = await isolationFindings(target.clients, network.vpcId, target.region);
-  const ingress = await ingressRuleCount(target.clients, network.securityGroupId, target.region);
+  const problems = await isolated.isolationFindings(network.vpcId, target.region);
+  const ingress = await isolated.ingressRuleCount(network.securityGroupId, target.region);
   if (ingress > 0)
     problems.push(`security group ${network.securityGroupId} has ${ingress} ingress rule(s); expected none`);
   if (problems.length > 0) throw new InputError(problems.map((p) => `target.network: ${p}`));
@@ -145,14 +139,14 @@ async function restoreImage(
   const created: CreatedResource[] = [];
   try {
     // 2. The image: still there, kura's own, shareable; shared with its snapshots.
-    const source = new Ec2ImageAdapter(deps.clients);
+    const source = ports.images(deps.clients);
     const image = await source.getImage(rp.id, rp.region);
     if (!image || !isManaged(image.tags, 'image') || image.state !== 'available') {
       throw new Error(
         `image ${rp.id} of ${rp.source} is gone, not kura-managed or not available (${image?.state ?? 'missing'})`,
       );
     }
-    const keys = new KmsAdapter(deps.clients);
+    const keys = ports.keys(deps.clients);
     const facts = [];
     for (const keyId of new Set(
       image.snapshots.map((s) => s.kmsKeyId).filter((k): k is string => Boolean(k)),
@@ -168,9 +162,7 @@ async function restoreImage(
     // 3. The server, launched in the isolated network (or found again on a retry).
     const record = parseConfigurationRecord(
       // A missing record is undefined already; a refused read is an error, not "no record".
-      await new S3RecordStore(deps.clients, deps.policy.vault.bucket).get(
-        configRecordKey(rp.source, image.name),
-      ),
+      await ports.records(deps.clients, deps.policy.vault.bucket).get(configRecordKey(rp.source, image.name)),
     );
     const tags: TagMap = {
       Name: restoredName(purpose, opts.runId, rp.source),
@@ -183,15 +175,13 @@ async function restoreImage(
       [RUN_TAG]: opts.runId,
       [TAG.copyOf]: `${rp.region}:${rp.id}`,
     };
-    const [existing] = await findInstancesByTags(
-      target.clients,
+    const [existing] = await isolated.findByTags(
       { [RUN_TAG]: opts.runId, [TAG.copyOf]: tags[TAG.copyOf] as string },
       target.region,
     );
     const instanceId =
       existing?.id ??
-      (await launchIsolated(
-        target.clients,
+      (await isolated.launch(
         {
           imageId: image.id,
           instanceType: opts.instanceType ?? record?.configuration.instanceType ?? 't3.micro',
@@ -200,8 +190,7 @@ async function restoreImage(
           tags,
           blockDevices: image.blockDevices,
           kmsKeyId:
-            (rawOpts?.kmsKeyArn as string | undefined) ??
-            (await ensureIsolatedKey(target.clients, target.region)),
+            (rawOpts?.kmsKeyArn as string | undefined) ?? (await ports.key(target.clients, target.region)),
         },
         target.region,
       ));
@@ -210,7 +199,7 @@ async function restoreImage(
     const timer = target.clients.timer;
     const deadline = timer.now() + (opts.maxWaitSeconds ?? 600) * 1000;
     for (;;) {
-      const inst = await describeIsolatedInstance(target.clients, instanceId, target.region);
+      const inst = await isolated.describe(instanceId, target.region);
       if (!inst) throw new Error(`instance ${instanceId} disappeared while waiting for it`);
       if (inst.state === 'running') {
         const finished = new Date(deps.clients.timer.now());
@@ -240,21 +229,31 @@ async function restoreImage(
   }
 }
 
-async function cleanupImage(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
+async function cleanupImage(
+  ports: ImageRestorePorts,
+  target: IsolatedTarget,
+  resources: CreatedResource[],
+): Promise<void> {
+  const isolated = ports.instances(target.clients);
   await removeEach(
     resources.filter((r) => r.type === 'AWS::EC2::Instance'),
     async (r) => {
-      const inst = await describeIsolatedInstance(target.clients, r.id, r.region);
+      const inst = await isolated.describe(r.id, r.region);
       if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') return;
       if (!isManaged(inst.tags)) throw new Error(`refusing to terminate ${r.id}: not kura-managed`);
-      await terminateInstance(target.clients, r.id, r.region);
+      await isolated.terminate(r.id, r.region);
     },
   );
 }
 
-export const imageRestoreStep: RestoreStep = {
-  class: 'image',
-  list: listImages,
-  restore: restoreImage,
-  cleanup: cleanupImage,
-};
+/** The image restore step over the given adapters. */
+export function imageStep(ports: ImageRestorePorts): RestoreStep {
+  return {
+    class: 'image',
+    list: (deps, opts) => listImages(ports, deps, opts),
+    restore: (deps, target, rp, opts) => restoreImage(ports, deps, target, rp, opts),
+    cleanup: (target, resources) => cleanupImage(ports, target, resources),
+  };
+}
+
+export const imageRestoreStep: RestoreStep = imageStep(awsImageRestorePorts);

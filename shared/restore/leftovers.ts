@@ -11,3 +11,7 @@ export const listManagedInIsolated = (target: IsolatedTarget, runId?: string) =>
 
 /** Whether a resource a restore recorded still exists (undefined: kura cannot tell for this type). */
 export const stillExists = (target: IsolatedTarget, r: CreatedResource) => isolated.stillExists(target, r);
+
+/** Deletes a detached kura-managed volume a terminated instance left behind ('kept': attached or not kura's). */
+export const deleteLeftoverVolume = (target: IsolatedTarget, id: string) =>
+  isolated.deleteLeftoverVolume(target, id);

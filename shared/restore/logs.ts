@@ -5,9 +5,8 @@
 // (validation); given a day range (options from/to) it restores every file of
 // the range, loose or bundled, verified, under kura-restore/logs/.
 import { Readable } from 'node:stream';
-import { S3Sink } from '../aws/log-sinks.ts';
 import { isAwsError } from '../aws/errors.ts';
-import { S3LogStore } from '../aws/log-store.ts';
+import { awsLogsRestorePorts, type LogsRestorePorts } from '../aws/restore-ports.ts';
 import { localDate } from '../policy/calendar.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';
 import {
@@ -54,12 +53,13 @@ function s3Resource(target: IsolatedTarget, bucket: string, key: string): Create
  * September 10th"), not by when it was made (months later).
  */
 async function list(
+  ports: LogsRestorePorts,
   deps: Deps,
   opts: { source?: string; before?: Date; range?: { from: string; to: string } } = {},
 ): Promise<RecoveryPointRef[]> {
-  if (opts.range && opts.source) return listRange(deps, opts.source, opts.range, opts.before);
+  if (opts.range && opts.source) return listRange(ports, deps, opts.source, opts.range, opts.before);
   const { policy, clients } = deps;
-  const store = new S3LogStore(clients);
+  const store = ports.logs(clients);
   const prefix = opts.source ? `${BUNDLE_ROOT}${opts.source.replace(/\/?$/, '/')}` : BUNDLE_ROOT;
   const beforeMonth = opts.before?.toISOString().slice(0, 7);
   const out: RecoveryPointRef[] = [];
@@ -115,6 +115,7 @@ function startOfLocalDay(day: string, timeZone: string): string {
  * `before` selects, as for the other classes, what covers the time asked for.
  */
 async function listRange(
+  ports: LogsRestorePorts,
   deps: Deps,
   source: string,
   range: { from: string; to: string },
@@ -124,7 +125,7 @@ async function listRange(
   const [logClass, host] = source.split('/') as [string, string];
   const beforeDay = before ? localDate(before, policy.timezone) : undefined;
   const last = beforeDay && beforeDay < range.to ? beforeDay : range.to;
-  const store = new S3LogStore(clients);
+  const store = ports.logs(clients);
   const vault = policy.vault.bucket;
   const days = new Map<string, { files: number; bytes: number }>();
   const out: RecoveryPointRef[] = [];
@@ -171,6 +172,7 @@ async function listRange(
 }
 
 async function restoreRange(
+  ports: LogsRestorePorts,
   deps: Deps,
   target: IsolatedTarget,
   bucket: string,
@@ -180,11 +182,11 @@ async function restoreRange(
   runId?: string,
 ) {
   const [logClass, host] = (rp.source ?? '').split('/') as [string, string];
-  const store = new S3LogStore(deps.clients);
+  const store = ports.logs(deps.clients);
   const plan = await planLogRestore(deps.policy, store, { logClass, host, from, to });
   // A run's own prefix: two restores of the same host never mix, and cleanup removes only its own.
   const base = runId ? `${RESTORE_PREFIX}${runId}/` : RESTORE_PREFIX;
-  const sink = new S3Sink(target.clients, bucket, base);
+  const sink = ports.sink(target.clients, bucket, base);
   // Bundles in an archive class are asked back from S3 (hours): the state machine waits and calls again.
   const summary = await executeLogRestore(deps.policy, store, plan, sink, {
     requestArchiveRestore: true,
@@ -194,10 +196,16 @@ async function restoreRange(
   return { resources: [s3Resource(target, bucket, where)], summary, where };
 }
 
-async function restoreBundle(deps: Deps, target: IsolatedTarget, bucket: string, rp: RecoveryPointRef) {
+async function restoreBundle(
+  ports: LogsRestorePorts,
+  deps: Deps,
+  target: IsolatedTarget,
+  bucket: string,
+  rp: RecoveryPointRef,
+) {
   const vault = deps.policy.vault.bucket;
-  const store = new S3LogStore(deps.clients);
-  const there = new S3LogStore(target.clients);
+  const store = ports.logs(deps.clients);
+  const there = ports.logs(target.clients);
   const manifestKey = String(rp.details?.manifestKey ?? rp.id.replace(/\.tar\.gz$/, '.manifest.json'));
   const manifestText = await textOf((await store.read(vault, manifestKey)).body);
   const manifest = parseManifest(manifestText, `s3://${vault}/${manifestKey}`);
@@ -230,9 +238,10 @@ async function restoreBundle(deps: Deps, target: IsolatedTarget, bucket: string,
   };
 }
 
-export const logsRestoreStep: RestoreStep = {
+/** The logs restore step over the given adapters. */
+export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
   class: 'logs',
-  list,
+  list: (deps, opts) => list(ports, deps, opts),
 
   async restore(deps, target, rp, opts = {}): Promise<RestoredItem> {
     const bucket = target.bucket;
@@ -250,8 +259,8 @@ export const logsRestoreStep: RestoreStep = {
       throw new InputError([`logs restore options: runId "${runId}": expected 1-40 characters a-z, 0-9, -`]);
     const out: { resources: CreatedResource[]; summary: unknown; where?: string } =
       from && to
-        ? await restoreRange(deps, target, bucket, rp, from, to, runId)
-        : await restoreBundle(deps, target, bucket, rp);
+        ? await restoreRange(ports, deps, target, bucket, rp, from, to, runId)
+        : await restoreBundle(ports, deps, target, bucket, rp);
     const finished = new Date(deps.clients.timer.now());
     const item: RestoredItem = {
       class: 'logs',
@@ -272,7 +281,7 @@ export const logsRestoreStep: RestoreStep = {
       const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(r.id);
       if (r.type !== 'AWS::S3::Object' || !m) continue;
       const [, bucket, key] = m as unknown as [string, string, string];
-      const store = new S3LogStore(target.clients);
+      const store = ports.logs(target.clients);
       const keys = key.endsWith('/') ? (await store.list(bucket, key)).map((o) => o.key) : [key];
       for (const k of keys) {
         try {
@@ -283,4 +292,6 @@ export const logsRestoreStep: RestoreStep = {
       }
     }
   },
-};
+});
+
+export const logsRestoreStep: RestoreStep = logsStep(awsLogsRestorePorts);

@@ -5,7 +5,7 @@
 // backup: it is a warning in the result, and the next run writes it. Any
 // other error is a fault and fails the run.
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
-import { type FirstPointLedger, S3FirstPointLedger } from '../aws/first-points.ts';
+import type { FirstPointLedger } from '../aws/first-points.ts';
 import type { LedgerClass } from '../domain/first-points.ts';
 import type { Deps } from '../aws/deps.ts';
 import type { RunResult } from '../runtime/result.ts';
@@ -45,7 +45,7 @@ export function pointsOfRun(
 export async function recordFirstPoints(
   deps: Deps,
   result: RunResult,
-  ledger: FirstPointLedger = new S3FirstPointLedger(deps.clients, deps.policy),
+  ledger: FirstPointLedger,
   now = new Date(deps.clients.timer.now()),
 ): Promise<void> {
   const recorded: string[] = [];

@@ -3,21 +3,20 @@
 // images of a server that is gone are the ones a rebuild needs).
 
 import type { Deps } from '../aws/deps.ts';
-import { Ec2ImageAdapter } from '../aws/ec2-images.ts';
+import type { EstatePorts } from '../aws/report-ports.ts';
 import { TAG } from '../domain/tags.ts';
 import { drTarget } from './ami-backup.ts';
 import type { InventoryItem } from './inventory.ts';
 
-export async function imageInventory({ policy, clients }: Deps): Promise<InventoryItem[]> {
+export async function imageInventory({ policy }: Deps, { images }: EstatePorts): Promise<InventoryItem[]> {
   if (!policy.images) return [];
-  const adapter = new Ec2ImageAdapter(clients);
   const regions = [
     policy.region,
     ...(policy.images.copyToDrRegion ? [drTarget(policy)?.region ?? policy.region] : []),
   ];
   const out: InventoryItem[] = [];
   for (const region of [...new Set(regions)]) {
-    for (const img of await adapter.listManagedImages(region)) {
+    for (const img of await images.listManagedImages(region)) {
       out.push({
         class: 'image',
         source: img.tags[TAG.source] ?? '',

@@ -2,8 +2,7 @@
 // contributes a lister; the validation planner and reports read the same list.
 
 import type { Deps } from '../aws/deps.ts';
-import { RdsAdapter } from '../aws/rds.ts';
-import { backedUpDatabases } from '../aws/rds-sources.ts';
+import type { EstatePorts } from '../aws/report-ports.ts';
 import type { Point } from '../domain/reports/coverage.ts';
 import { isManaged, TAG } from '../domain/tags.ts';
 import { contentGenerations } from './content-inventory.ts';
@@ -18,19 +17,19 @@ export interface InventoryOptions {
   databases?: string[];
 }
 
-type Lister = (deps: Deps, opts: InventoryOptions) => Promise<InventoryItem[]>;
+type Lister = (deps: Deps, estate: EstatePorts, opts: InventoryOptions) => Promise<InventoryItem[]>;
 
 async function databaseSnapshots(
   { policy, clients }: Deps,
+  estate: EstatePorts,
   opts: InventoryOptions,
 ): Promise<InventoryItem[]> {
-  const adapter = new RdsAdapter(clients);
   const regions = [clients.region, ...(policy.database?.copy ? [policy.database.copy.region] : [])];
   const out: InventoryItem[] = [];
   // A deleted database's snapshots are recovery points too (the ones a restore needs most).
-  for (const db of await backedUpDatabases(clients, policy, opts.databases)) {
+  for (const db of await estate.backedUpDatabases(opts.databases)) {
     for (const region of regions) {
-      for (const s of await adapter.listSnapshots(db.kind, db.id, region)) {
+      for (const s of await estate.databases.listSnapshots(db.kind, db.id, region)) {
         if (!isManaged(s.tags, 'database')) continue;
         out.push({
           class: 'database',
@@ -49,8 +48,12 @@ async function databaseSnapshots(
 
 const LISTERS: Lister[] = [databaseSnapshots, contentGenerations, logInventory, imageInventory];
 
-export async function inventory(deps: Deps, opts: InventoryOptions = {}): Promise<InventoryItem[]> {
-  const all = (await Promise.all(LISTERS.map((l) => l(deps, opts)))).flat();
+export async function inventory(
+  deps: Deps,
+  estate: EstatePorts,
+  opts: InventoryOptions = {},
+): Promise<InventoryItem[]> {
+  const all = (await Promise.all(LISTERS.map((l) => l(deps, estate, opts)))).flat();
   return all.sort(
     (a, b) =>
       a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time),

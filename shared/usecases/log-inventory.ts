@@ -4,13 +4,15 @@
 
 import type { Deps } from '../aws/deps.ts';
 import { tolerate } from '../aws/errors.ts';
-import { S3LogStore } from '../aws/log-store.ts';
+import type { EstatePorts } from '../aws/report-ports.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import type { InventoryItem } from './inventory.ts';
 
-export async function logInventory({ policy, clients }: Deps): Promise<InventoryItem[]> {
+export async function logInventory(
+  { policy, clients }: Deps,
+  { objects: store }: EstatePorts,
+): Promise<InventoryItem[]> {
   if (!policy.logs) return [];
-  const store = new S3LogStore(clients);
   const bucket = policy.vault.bucket;
   // No vault yet: nothing archived.
   const exists = await tolerate(['notFound'], () => store.list(bucket, BUNDLE_ROOT));

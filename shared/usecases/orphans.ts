@@ -2,6 +2,7 @@
 // a finder; `kura report inventory` lists the findings so that an interrupted
 // run is visible, never silent. Finders only read: nothing here deletes.
 import type { Deps } from '../aws/deps.ts';
+import type { EstatePorts } from '../aws/report-ports.ts';
 import { errorInfo } from '../runtime/result.ts';
 import { contentOrphans } from './orphans/content.ts';
 import { databaseOrphans } from './orphans/database.ts';
@@ -21,7 +22,7 @@ export interface Orphan {
   time?: string;
 }
 
-export type OrphanFinder = (deps: Deps) => Promise<Orphan[]>;
+export type OrphanFinder = (deps: Deps, estate: EstatePorts) => Promise<Orphan[]>;
 
 const FINDERS: Record<Orphan['class'], OrphanFinder> = {
   database: databaseOrphans,
@@ -30,12 +31,12 @@ const FINDERS: Record<Orphan['class'], OrphanFinder> = {
   image: imageOrphans,
 };
 
-export async function findOrphans(deps: Deps, finders = FINDERS): Promise<Orphan[]> {
+export async function findOrphans(deps: Deps, estate: EstatePorts, finders = FINDERS): Promise<Orphan[]> {
   const found = await Promise.all(
     Object.entries(finders).map(([cls, find]) =>
       // One class that cannot be searched must not hide what the others found,
       // nor pass for "nothing left behind": it becomes a row of its own.
-      find(deps).catch((err: unknown): Orphan[] => [
+      find(deps, estate).catch((err: unknown): Orphan[] => [
         {
           class: cls as Orphan['class'],
           kind: 'search failed',

@@ -4,9 +4,7 @@
 // report asks: whether the isolated account can use each recovery point, and
 // the orchestrated restores that count as rehearsals. The pure report joins
 // them into controls (shared/domain/reports/compliance.ts).
-import { backedUpDatabases } from '../aws/rds-sources.ts';
-import { recoveryPointAccess } from '../aws/recovery-point-access.ts';
-import { S3RestoreStore } from '../aws/restore-store.ts';
+import type { ComplianceReportPorts } from '../aws/report-ports.ts';
 import { addDays } from '../policy/calendar.ts';
 import {
   type ComplianceReport,
@@ -36,8 +34,10 @@ export interface ComplianceOptions {
 }
 
 /** Orchestrated restores recorded in the vault, as rehearsal and restore-time evidence. */
-async function rehearsals(deps: Deps, notes: string[]): Promise<RehearsalEvidence[]> {
-  const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+async function rehearsals(
+  store: ComplianceReportPorts['restores'],
+  notes: string[],
+): Promise<RehearsalEvidence[]> {
   const ids = await readForReport(notes, 'restores', '', () => store.list(), [] as string[]);
   const out: RehearsalEvidence[] = [];
   for (const id of ids) {
@@ -63,13 +63,20 @@ async function rehearsals(deps: Deps, notes: string[]): Promise<RehearsalEvidenc
   return out;
 }
 
-export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions): Promise<ComplianceReport> {
+export async function buildComplianceReport(
+  deps: Deps,
+  ports: ComplianceReportPorts,
+  opts: ComplianceOptions,
+): Promise<ComplianceReport> {
   const { policy, clients } = deps;
   const now = opts.now ?? new Date();
   const notes: string[] = [];
-  const [firstPoints, entries] = await Promise.all([readFirstPoints(deps, notes), readReports(deps, notes)]);
+  const [firstPoints, entries] = await Promise.all([
+    readFirstPoints(ports, notes),
+    readReports(ports, notes),
+  ]);
   const days = Math.max(1, Math.ceil((opts.to.getTime() - opts.from.getTime()) / 86_400_000));
-  const inventory = await buildInventoryReport(deps, {
+  const inventory = await buildInventoryReport(deps, ports, {
     at: opts.to,
     days,
     read: { firstPoints, reports: entries },
@@ -94,12 +101,13 @@ export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions)
   const since = earliestBackup(firstPoints);
   const history = validationHistory(entries, now, { policy, from: opts.from, to: opts.to, since });
   const recorded = [...firstPoints.values()].filter((f) => f.class === 'database').map((f) => f.source);
-  const databases = policy.database ? await backedUpDatabases(clients, policy, recorded) : [];
-  const copies = await recoveryPointAccess(clients, policy, databases);
+  const databases = policy.database ? await ports.backedUpDatabases(recorded) : [];
+  const copies = await ports.recoveryPointAccess(databases);
   const longestLogs = Math.max(0, ...Object.values(policy.logs?.classes ?? {}).map((c) => c.retainDays));
   const logDays = policy.logs
     ? await logDayPoints(
         deps,
+        ports,
         inventory.points.filter((p) => p.class === 'logs'),
         addDays(opts.to, -(longestLogs + 40)),
       )
@@ -114,7 +122,7 @@ export async function buildComplianceReport(deps: Deps, opts: ComplianceOptions)
     history,
     validations,
     copies,
-    rehearsals: await rehearsals(deps, notes),
+    rehearsals: await rehearsals(ports.restores, notes),
     logDays,
     since,
     ...(clients.endpoint ? { emulatorEndpoint: clients.endpoint } : {}),

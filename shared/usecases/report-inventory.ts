@@ -5,16 +5,12 @@
 
 import type { Deps } from '../aws/deps.ts';
 import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
-import { S3FirstPointLedger } from '../aws/first-points.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
-import { S3LogStore } from '../aws/log-store.ts';
-import { RdsAdapter } from '../aws/rds.ts';
-import { listReports } from '../aws/validation-reports.ts';
+import type { EstatePorts, InventoryReportPorts } from '../aws/report-ports.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { logDayFiring, type Point } from '../domain/reports/coverage.ts';
 import { type InventoryReport, inventoryReport } from '../domain/reports/inventory.ts';
 import type { ValidationReport } from '../domain/validation-report.ts';
-import { pitrWindow } from '../restore/database-pitr.ts';
 import { inventory } from './inventory.ts';
 import { findOrphans } from './orphans.ts';
 import { selected } from './rds-snapshot.ts';
@@ -31,7 +27,12 @@ function daysOf(month: string): string[] {
  * committed bundle of D's month, is D's point. Inventory lists logs per
  * bundle and per host, so the days are read here.
  */
-export async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Promise<Point[]> {
+export async function logDayPoints(
+  deps: Deps,
+  estate: Pick<EstatePorts, 'objects'>,
+  bundles: Point[],
+  from: Date,
+): Promise<Point[]> {
   if (!deps.policy.logs) return [];
   const days = new Map<string, Point>();
   const add = (source: string, day: string, id: string, status: string) => {
@@ -46,7 +47,7 @@ export async function logDayPoints(deps: Deps, bundles: Point[], from: Date): Pr
       status,
     });
   };
-  const loose = await new S3LogStore(deps.clients)
+  const loose = await estate.objects
     .list(deps.policy.vault.bucket, LOOSE_ROOT)
     .catch((e: unknown) => (isAwsError(e, 'notFound') ? [] : Promise.reject(e)));
   for (const o of loose) {
@@ -90,19 +91,25 @@ export async function readForReport<T>(
 }
 
 /** The vault's first-point records; none yet (or no vault) is an empty map, a refused read a note. */
-export function readFirstPoints(deps: Deps, notes: string[]): Promise<Map<string, FirstPoint>> {
+export function readFirstPoints(
+  ports: Pick<InventoryReportPorts, 'firstPoints'>,
+  notes: string[],
+): Promise<Map<string, FirstPoint>> {
   return readForReport(
     notes,
     'first-point records',
     '; gaps are counted from the oldest point present',
-    () => new S3FirstPointLedger(deps.clients, deps.policy).readAll(),
+    () => ports.firstPoints.readAll(),
     new Map<string, FirstPoint>(),
   );
 }
 
 /** The validation reports in the vault; none (or no vault) is an empty list, a refused read a note. */
-export function readReports(deps: Deps, notes: string[]): Promise<{ key: string; body: string }[]> {
-  return readForReport(notes, 'validation reports', '', () => listReports(deps), []);
+export function readReports(
+  ports: Pick<InventoryReportPorts, 'validationReports'>,
+  notes: string[],
+): Promise<{ key: string; body: string }[]> {
+  return readForReport(notes, 'validation reports', '', () => ports.validationReports(), []);
 }
 
 /** When kura first recorded a backup of anything: months before it are not missed validations. */
@@ -120,19 +127,20 @@ export interface InventoryReportOptions {
 
 export async function buildInventoryReport(
   deps: Deps,
+  ports: InventoryReportPorts,
   opts: InventoryReportOptions,
 ): Promise<InventoryReport> {
-  const { policy, clients } = deps;
+  const { policy } = deps;
   const notes: string[] = [];
-  const firstPoints = await (opts.read?.firstPoints ?? readFirstPoints(deps, notes));
+  const firstPoints = await (opts.read?.firstPoints ?? readFirstPoints(ports, notes));
   const recordedDatabases = [...firstPoints.values()]
     .filter((f) => f.class === 'database')
     .map((f) => f.source);
   const [items, databases, reports, orphans] = await Promise.all([
-    inventory(deps, { databases: recordedDatabases }),
-    policy.database ? new RdsAdapter(clients).listDatabases() : Promise.resolve([]),
-    opts.read?.reports ?? readReports(deps, notes),
-    findOrphans(deps),
+    inventory(deps, ports, { databases: recordedDatabases }),
+    policy.database ? ports.databases.listDatabases() : Promise.resolve([]),
+    opts.read?.reports ?? readReports(ports, notes),
+    findOrphans(deps, ports),
   ]);
   const validations: ValidationReport[] = [];
   for (const r of reports) {
@@ -144,9 +152,12 @@ export async function buildInventoryReport(
   }
   const from = new Date(opts.at.getTime() - (opts.days + 35) * 86_400_000);
   const logItems = items.filter((p) => p.class === 'logs');
-  const series = [...items.filter((p) => p.class !== 'logs'), ...(await logDayPoints(deps, logItems, from))];
+  const series = [
+    ...items.filter((p) => p.class !== 'logs'),
+    ...(await logDayPoints(deps, ports, logItems, from)),
+  ];
   const mine = databases.filter((d) => selected(d, policy));
-  const windows = await Promise.all(mine.map((d) => pitrWindow(clients, d.id)));
+  const windows = await Promise.all(mine.map((d) => ports.pitrWindow(d.id)));
   const unrecorded = [...new Set(series.map((p) => `${p.class} ${p.source}`))].filter(
     (k) => !firstPoints.has(k),
   );

@@ -7,14 +7,11 @@
 // account tagged with its id; only kura-managed resources are ever touched.
 // Then each one is read again, and the result says what was removed.
 import { RdsPitrAdapter } from '../aws/rds-pitr.ts';
-import { DeleteVolumeCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { isAwsError } from '../aws/errors.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
-import { fromTagList, isManaged } from '../domain/tags.ts';
 import { cleanupPitr } from '../restore/database-pitr.ts';
 import { SHARE_TYPES, unshareAfterRun } from '../restore/database.ts';
 import { connectIsolated } from '../restore/isolated-network.ts';
-import { listManagedInIsolated } from '../restore/leftovers.ts';
+import { deleteLeftoverVolume, listManagedInIsolated } from '../restore/leftovers.ts';
 import { type LiveResource, liveState } from '../restore/live-state.ts';
 import type { ItemRecord, RestoreReport } from '../restore/plan.ts';
 import { RESTORE_STEPS, restoreStep } from '../restore/run-steps.ts';
@@ -159,14 +156,11 @@ export async function runCleanup(
     }
   }
   // Volumes left by an instance that did not delete them on termination.
-  const ec2 = plan.target.clients.get(EC2Client, plan.target.region);
   for (const v of isolated.filter((r) => r.type === 'AWS::EC2::Volume')) {
     try {
-      const d = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [v.id] }))).Volumes?.[0];
-      if (d?.State === 'available' && isManaged(fromTagList(d.Tags)))
-        await ec2.send(new DeleteVolumeCommand({ VolumeId: v.id }));
+      await deleteLeftoverVolume(plan.target, v.id);
     } catch (err) {
-      if (!isAwsError(err, 'notFound')) failures.set(key(v), errorInfo(err).message);
+      failures.set(key(v), errorInfo(err).message);
     }
   }
   // The source account: temporary point-in-time resources and the shares of source snapshots.

@@ -10,17 +10,9 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
-import {
-  GetObjectCommand,
-  HeadBucketCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { Upload } from '@aws-sdk/lib-storage';
-import { S3ContentAdapter } from '../aws/content.ts';
+import type { Clients } from '../aws/clients.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { AwsExportObjects, type ExportObjectsPort } from '../aws/export-objects.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { stamp } from '../policy/calendar.ts';
 import { type ExportRequest, parseS3Prefix } from '../restore/export-request.ts';
@@ -68,9 +60,14 @@ export interface ExportPlan {
 export interface ExportPorts {
   /** The dump's source; tests point it at a stand-in database. */
   openDatabase(conn: { host: string; port: number; user: string; password: string }): Promise<DumpSource>;
+  /** Objects and secrets where `clients` act (kura's own credentials, or the isolated account's role). */
+  objects(clients: Clients, region?: string): ExportObjectsPort;
 }
 
-export const awsExportPorts: ExportPorts = { openDatabase: mysqlSource };
+export const awsExportPorts: ExportPorts = {
+  openDatabase: mysqlSource,
+  objects: (clients, region) => new AwsExportObjects(clients, region),
+};
 
 function doneItem(records: ItemRecord[], cls: string, source: string, requestId: string): ItemRecord {
   const rec = records.find((r) => r.class === cls && r.source === source);
@@ -82,32 +79,6 @@ function doneItem(records: ItemRecord[], cls: string, source: string, requestId:
       `restore ${requestId}: ${cls} ${source} is ${rec.status}, not restored yet; see kura restore status ${requestId}`,
     ]);
   return rec;
-}
-
-async function readPassword(target: IsolatedTarget, arn: string): Promise<string> {
-  const s = await target.clients
-    .get(SecretsManagerClient, target.region)
-    .send(new GetSecretValueCommand({ SecretId: arn }));
-  const parsed = JSON.parse(s.SecretString ?? '{}') as { password?: string };
-  if (!parsed.password) throw new Error(`the secret ${arn} holds no password`);
-  return parsed.password;
-}
-
-async function listAll(
-  s3: S3Client,
-  bucket: string,
-  prefix: string,
-): Promise<{ key: string; size: number }[]> {
-  const out: { key: string; size: number }[] = [];
-  let token: string | undefined;
-  do {
-    const r = await s3.send(
-      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }),
-    );
-    for (const o of r.Contents ?? []) if (o.Key) out.push({ key: o.Key, size: o.Size ?? 0 });
-    token = r.NextContinuationToken;
-  } while (token);
-  return out;
 }
 
 async function planDatabase(
@@ -134,7 +105,7 @@ async function planDatabase(
   if (!via)
     throw new InputError([`--via: missing; expected host:port of the port forward, such as 127.0.0.1:13306`]);
   const [host, port] = [via.slice(0, via.lastIndexOf(':')), Number(via.slice(via.lastIndexOf(':') + 1))];
-  const password = await readPassword(target, a.secret.arn);
+  const password = await ports.objects(target.clients, target.region).secretPassword(a.secret.arn);
   let source: DumpSource;
   try {
     source = await ports.openDatabase({ host, port, user: a.user, password });
@@ -187,22 +158,23 @@ async function planContent(
   req: ExportRequest['content'][number],
   rec: ItemRecord,
   target: IsolatedTarget,
+  ports: ExportPorts,
 ): Promise<ContentExportPlan> {
   const prefixRes = rec.restored?.resources.find((r) => r.type === 'kura::S3::Prefix');
   if (!prefixRes) throw new InputError([`content ${req.source}: the restore recorded no restored prefix`]);
   const from = parseS3Prefix(prefixRes.id.endsWith('/') ? prefixRes.id : `${prefixRes.id}/`);
   const to = parseS3Prefix(req.to);
-  const objects = await listAll(target.clients.get(S3Client, target.region), from.bucket, from.prefix);
-  const s3 = deps.clients.get(S3Client);
+  const objects = await ports.objects(target.clients, target.region).list(from.bucket, from.prefix);
+  const mine = ports.objects(deps.clients);
   try {
-    await s3.send(new HeadBucketCommand({ Bucket: to.bucket }));
+    await mine.headBucket(to.bucket);
   } catch (err) {
     if (!isAwsError(err, 'notFound', 'accessDenied')) throw err;
     throw new InputError([
       `--to ${req.to}: the bucket cannot be reached (${describeAwsError(err)}); expected an existing bucket kura's credentials can write to`,
     ]);
   }
-  const there = new Set((await listAll(s3, to.bucket, to.prefix)).map((o) => o.key));
+  const there = new Set((await mine.list(to.bucket, to.prefix)).map((o) => o.key));
   const rel = (k: string) => k.slice(from.prefix.length);
   return {
     source: req.source,
@@ -238,7 +210,9 @@ export async function planExport(
   const content: ContentExportPlan[] = [];
   try {
     for (const c of req.content)
-      content.push(await planContent(deps, c, doneItem(records, 'content', c.source, req.restore), target));
+      content.push(
+        await planContent(deps, c, doneItem(records, 'content', c.source, req.restore), target, ports),
+      );
   } catch (err) {
     await database?.source.close();
     throw err;
@@ -274,6 +248,7 @@ async function exportDatabase(
   db: DatabaseExportPlan,
   source: DumpSource,
   now: Date,
+  objects: ExportObjectsPort,
 ): Promise<NonNullable<ExportResult['database']>> {
   const key = `${EXPORTS_PREFIX}${plan.requestId}/database/${db.instance}/${stamp(now)}-${db.schema}.sql.gz`;
   const gzip = createGzip();
@@ -285,20 +260,11 @@ async function exportDatabase(
     bytes += chunk.length;
   });
   gzip.pipe(body);
-  const upload = new Upload({
-    client: deps.clients.get(S3Client),
-    params: {
-      Bucket: deps.policy.vault.bucket,
-      Key: key,
-      Body: body,
-      ContentType: 'application/sql',
-      ContentEncoding: 'gzip',
-      // The vault has Object Lock: every write carries a checksum.
-      ChecksumAlgorithm: 'SHA256',
-    },
-    leavePartsOnError: false,
+  // Streamed into the vault while the dump is read (the upload carries a SHA-256: Object Lock).
+  const done = objects.upload(deps.policy.vault.bucket, key, body, {
+    contentType: 'application/sql',
+    contentEncoding: 'gzip',
   });
-  const done = upload.done();
   const tables: { table: string; rows: number }[] = [];
   try {
     const header = [
@@ -320,14 +286,11 @@ async function exportDatabase(
   await done;
   const sha256 = hash.digest('hex');
   const manifest = `${key}.json`;
-  await deps.clients.get(S3Client).send(
-    new PutObjectCommand({
-      Bucket: deps.policy.vault.bucket,
-      Key: manifest,
-      Body: `${JSON.stringify({ kind: 'kura.export', requestId: plan.requestId, reason: plan.reason, database: db.instance, schema: db.schema, recoveryPoint: db.recoveryPoint, where: db.where, tables, bytes, sha256, madeAt: now.toISOString() }, null, 2)}\n`,
-      ContentType: 'application/json',
-      ChecksumAlgorithm: 'SHA256',
-    }),
+  await objects.putText(
+    deps.policy.vault.bucket,
+    manifest,
+    `${JSON.stringify({ kind: 'kura.export', requestId: plan.requestId, reason: plan.reason, database: db.instance, schema: db.schema, recoveryPoint: db.recoveryPoint, where: db.where, tables, bytes, sha256, madeAt: now.toISOString() }, null, 2)}\n`,
+    'application/json',
   );
   const location = `s3://${deps.policy.vault.bucket}/${key}`;
   return {
@@ -344,9 +307,10 @@ async function exportContent(
   deps: Deps,
   target: IsolatedTarget,
   c: ContentExportPlan,
+  ports: ExportPorts,
 ): Promise<ExportResult['content'][number]> {
-  const from = target.clients.get(S3Client, target.region);
-  const to = new S3ContentAdapter(deps.clients);
+  const from = ports.objects(target.clients, target.region);
+  const to = ports.objects(deps.clients);
   const skipped = new Set(c.existing);
   let copied = 0;
   let bytes = 0;
@@ -355,17 +319,12 @@ async function exportContent(
     if (skipped.has(dest)) continue;
     // Streamed: read with the isolated account's role, written with kura's own credentials
     // (no cross-account grant needed). Type and metadata travel; the restore's tags do not.
-    const got = await from.send(new GetObjectCommand({ Bucket: c.from.bucket, Key: o.key }));
+    const got = await from.read(c.from.bucket, o.key);
     try {
-      await to.writeObject(
-        { bucket: c.to.bucket, key: dest },
-        {
-          body: got.Body as AsyncIterable<Uint8Array>,
-          size: got.ContentLength ?? o.size,
-          contentType: got.ContentType,
-          metadata: got.Metadata,
-          tags: {},
-        },
+      await to.write(
+        c.to.bucket,
+        dest,
+        { body: got.body, size: got.size ?? o.size, contentType: got.contentType, metadata: got.metadata },
         // Never overwrite: an object that appeared since the plan stays as it is.
         { ifNoneMatch: '*' },
       );
@@ -389,10 +348,19 @@ export async function runExport(
   deps: Deps,
   planned: { plan: ExportPlan; target: IsolatedTarget; source?: DumpSource },
   now = new Date(deps.clients.timer.now()),
+  ports: ExportPorts = awsExportPorts,
 ): Promise<ExportResult> {
   const { plan, target, source } = planned;
   const result: ExportResult = { requestId: plan.requestId, content: [] };
-  if (plan.database && source) result.database = await exportDatabase(deps, plan, plan.database, source, now);
-  for (const c of plan.content) result.content.push(await exportContent(deps, target, c));
+  if (plan.database && source)
+    result.database = await exportDatabase(
+      deps,
+      plan,
+      plan.database,
+      source,
+      now,
+      ports.objects(deps.clients),
+    );
+  for (const c of plan.content) result.content.push(await exportContent(deps, target, c, ports));
   return result;
 }

@@ -4,10 +4,12 @@
 // re-run of the same request resumes and never duplicates.
 import { tolerate } from '../aws/errors.ts';
 import { S3FirstPointLedger } from '../aws/first-points.ts';
+import type { IsolatedAccessPort } from '../aws/isolated-access.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { backedUpDatabases } from '../aws/rds-sources.ts';
 import { bothZones } from '../policy/calendar.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
+import { awsIsolatedAccess } from '../aws/restore-ports.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { pitrWindow, RdsPitrAdapter, type RdsPitrPort } from '../aws/rds-pitr.ts';
 import { advancePitr, cleanupPitr } from '../restore/database-pitr.ts';
@@ -71,6 +73,8 @@ export interface RestorePorts {
   connect(deps: Deps): Promise<IsolatedTarget>;
   /** The target with its isolated network and key made ready (creates them on first use). */
   prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
+  /** The on-call route into the target (Session Manager endpoints, jump host, managed password). */
+  access(target: IsolatedTarget): IsolatedAccessPort;
 }
 
 export function awsRestorePorts(deps: Deps): RestorePorts {
@@ -83,6 +87,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
     pitr: new RdsPitrAdapter(deps.clients),
     connect: connectIsolated,
     prepareTarget: prepareIsolatedTarget,
+    access: (target) => awsIsolatedAccess(target.clients, target.region),
   };
 }
 
@@ -421,7 +426,7 @@ export async function restoreItem(
     record.restored = restored;
     await save();
     // How to reach it: the route in, the user and where its (fresh) password is.
-    const reach = await accessFor(target, restored, input.requestId);
+    const reach = await accessFor(target, restored, input.requestId, ports.access(target));
     record.access = reach.access;
     restored.resources.push(...reach.resources);
     if (item.pitr) await cleanupPitr(ports.pitr, record);

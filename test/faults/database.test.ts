@@ -4,6 +4,7 @@
 // snapshot and copy, mid-prune). Reduced form of bench/faults/run.ts.
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { estatePorts } from '../../cli/support/report-ports.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
 import { CRASH_POINTS } from './crash-points.ts';
 import { closeProxies, runWorld, type WorldRun } from './harness.ts';
@@ -61,7 +62,9 @@ describe('database class under faults', () => {
         DBSnapshotIdentifier: `kura-${db}-202610011900`,
       }),
     );
-    const orphans = (await findOrphans({ policy, clients: admin })).filter((o) => o.class === 'database');
+    const orphans = (
+      await findOrphans({ policy, clients: admin }, estatePorts({ policy, clients: admin }))
+    ).filter((o) => o.class === 'database');
     expect(orphans).toHaveLength(1);
     expect(orphans[0]).toMatchObject({ kind: 'snapshot', region: 'ap-northeast-1' });
     expect(orphans[0]?.id).toContain(`kura-${db}-202610011900`);

@@ -14,7 +14,11 @@ import {
 } from '../../local/fault-proxy.ts';
 import { SimulatedClock } from '../../local/simulated-time.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
+import { estatePorts } from '../../cli/support/report-ports.ts';
+import type { Deps } from '../../shared/aws/deps.ts';
 import { findOrphans, type Orphan } from '../../shared/usecases/orphans.ts';
+
+const orphansOf = (deps: Deps) => findOrphans(deps, estatePorts(deps));
 import {
   clientsAt,
   invoke,
@@ -192,7 +196,7 @@ export async function runWithCrash(
       if (proxy.stats.crashedAt) {
         const r = proxy.stats.crashedAt;
         crashedAt = { operation: r.operation, stepSeq: r.seq - first, when: opts.when };
-        orphansAfterCrash = await findOrphans({ policy: world.policy, clients: admin });
+        orphansAfterCrash = await orphansOf({ policy: world.policy, clients: admin });
       }
       proxy.revive();
       rerun = await invoke(step, world.policy, clients);
@@ -204,7 +208,7 @@ export async function runWithCrash(
         errors: rerun.error ? [rerun.error] : [],
       });
     }
-    const orphansAtEnd = await findOrphans({ policy: world.policy, clients: admin });
+    const orphansAtEnd = await orphansOf({ policy: world.policy, clients: admin });
     const state = normalise(await world.state(admin), world);
     return {
       world,

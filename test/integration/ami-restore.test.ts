@@ -29,6 +29,7 @@ import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
+import { estatePorts } from '../../cli/support/report-ports.ts';
 import { imageInventory } from '../../shared/usecases/image-inventory.ts';
 import {
   createEstate,
@@ -330,7 +331,7 @@ describe('image restore step', () => {
 
 describe('image inventory', () => {
   it('lists kura images with their source, time and state', async () => {
-    const items = (await imageInventory(deps())).filter((i) => i.source === web);
+    const items = (await imageInventory(deps(), estatePorts(deps()))).filter((i) => i.source === web);
 
     expect(items.map((i) => [i.class, i.time, i.status])).toEqual(
       expect.arrayContaining([

@@ -6,6 +6,7 @@ import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts'
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
 import { contentRestoreStep } from '../../shared/restore/content.ts';
 import { contentBackup, readManifest } from '../../shared/usecases/content-backup.ts';
+import { estatePorts } from '../../cli/support/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import {
   resolveGeneration,
@@ -217,7 +218,9 @@ describe('content restore and verify', () => {
 
     // Assess
     expect(points.map((p) => p.id)).toEqual(['2026-11-03', '2026-11-02']);
-    const listed = (await inventory(deps)).filter((i) => i.class === 'content' && i.source === f.name);
+    const listed = (await inventory(deps, estatePorts(deps))).filter(
+      (i) => i.class === 'content' && i.source === f.name,
+    );
     expect(listed.map((i) => i.id)).toEqual(['2026-11-02', '2026-11-03']);
     expect(points[0]?.time).toBe(day(1).toISOString());
     expect(written).toHaveLength(3);

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { pitrWindow } from '../../shared/restore/database-pitr.ts';
 import { ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
+import { estatePorts } from '../../cli/support/report-ports.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { withoutGrant } from '../support/iam.ts';
@@ -37,7 +38,10 @@ describe('refusals are named, never read as "none"', () => {
     });
 
     const { result: found } = await withoutGrant('s3:ListBucket', () =>
-      findOrphans({ policy, clients: emulatorClients() }),
+      findOrphans(
+        { policy, clients: emulatorClients() },
+        estatePorts({ policy, clients: emulatorClients() }),
+      ),
     );
 
     expect(found?.filter((o) => o.kind === 'search failed').map((o) => [o.class, o.reason])).toEqual([

@@ -21,6 +21,7 @@ import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import { managedTags } from '../../shared/domain/tags.ts';
 import { buildReport, renderHtml, serializeReport } from '../../shared/domain/validation-report.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
+import { reportPorts } from '../../cli/support/report-ports.ts';
 import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
@@ -62,7 +63,10 @@ beforeAll(async () => {
       }),
     );
   }
-  report = await buildInventoryReport({ policy, clients }, { at: AT, days: 7 });
+  report = await buildInventoryReport({ policy, clients }, reportPorts({ policy, clients }), {
+    at: AT,
+    days: 7,
+  });
 });
 
 describe('kura report inventory', () => {
@@ -234,10 +238,11 @@ describe('report HTML as a person sees it, in headless Chromium', () => {
 
   it('draws the compliance report on one printable page: the failed control in red, its evidence and policy key', async (ctx) => {
     // Prepare: the same estate (a database with one missed day, no first-point record, no vault).
-    const rep = await buildComplianceReport(
-      { policy, clients },
-      { from: new Date('2026-06-01T00:00:00Z'), to: AT, now: AT },
-    );
+    const rep = await buildComplianceReport({ policy, clients }, reportPorts({ policy, clients }), {
+      from: new Date('2026-06-01T00:00:00Z'),
+      to: AT,
+      now: AT,
+    });
     const html = complianceHtml(rep);
 
     // Act

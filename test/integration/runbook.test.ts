@@ -24,6 +24,7 @@ import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { zoneOffset } from '../../shared/policy/calendar.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
+import { estatePorts } from '../../cli/support/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import { clock } from '../support/emulator.ts';
 import { type Ran, runKura } from '../support/kura-cli.ts';
@@ -282,7 +283,7 @@ describe('the on-call runbook, end to end on the emulator', () => {
     await runSection('Try it first, on the emulator');
     await runSection('Before you start');
     // The demo's servers have random ids: the runbook's example id stands for the first of them.
-    const images = (await inventory({ policy, clients })).filter(
+    const images = (await inventory({ policy, clients }, estatePorts({ policy, clients }))).filter(
       (p) => p.class === 'image' && p.region === policy.region,
     );
     overrides.INSTANCE = images[0]?.source ?? '';

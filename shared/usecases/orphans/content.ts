@@ -8,12 +8,11 @@
 
 import type { Deps } from '../../aws/deps.ts';
 import { tolerate } from '../../aws/errors.ts';
-import { S3LogStore } from '../../aws/log-store.ts';
+import type { EstatePorts } from '../../aws/report-ports.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import type { Orphan } from '../orphans.ts';
 
-export async function contentOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
-  const store = new S3LogStore(clients);
+export async function contentOrphans({ policy }: Deps, { objects: store }: EstatePorts): Promise<Orphan[]> {
   const bucket = policy.vault.bucket;
   const out: Orphan[] = [];
   for (const c of policy.content) {

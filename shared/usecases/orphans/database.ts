@@ -5,15 +5,17 @@
 // (measured on the Clients' timer: real time on AWS, simulated time locally).
 
 import type { Deps } from '../../aws/deps.ts';
-import { RdsAdapter } from '../../aws/rds.ts';
+import type { EstatePorts } from '../../aws/report-ports.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged } from '../../domain/tags.ts';
 import type { Orphan } from '../orphans.ts';
 
-export async function databaseOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
+export async function databaseOrphans(
+  { policy, clients }: Deps,
+  { databases: rds }: EstatePorts,
+): Promise<Orphan[]> {
   const cfg = policy.database;
   if (!cfg) return [];
-  const rds = new RdsAdapter(clients);
   const dbs = (await rds.listDatabases()).filter(
     (d) => d.tags[policy.selector.tagKey] === policy.selector.tagValue,
   );

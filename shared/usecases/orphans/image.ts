@@ -4,7 +4,8 @@
 // kura's snapshots whose image is gone (the classic cost leak).
 
 import type { Deps } from '../../aws/deps.ts';
-import { copyDescription, Ec2ImageAdapter, type MachineImage } from '../../aws/ec2-images.ts';
+import { copyDescription, type MachineImage } from '../../aws/ec2-images.ts';
+import type { EstatePorts } from '../../aws/report-ports.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged, TAG } from '../../domain/tags.ts';
 import type { Orphan } from '../orphans.ts';
@@ -16,10 +17,9 @@ function madeByKura(img: MachineImage, all: MachineImage[]): boolean {
   );
 }
 
-export async function imageOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
+export async function imageOrphans({ policy }: Deps, { images: ec2 }: EstatePorts): Promise<Orphan[]> {
   const cfg = policy.images;
   if (!cfg) return [];
-  const ec2 = new Ec2ImageAdapter(clients);
   const regions = [policy.region];
   const dr = cfg.drRegion ?? policy.database?.copy?.region;
   if (cfg.copyToDrRegion && dr && dr !== policy.region) regions.push(dr);

@@ -6,7 +6,8 @@
 
 import type { Deps } from '../../aws/deps.ts';
 import { tolerate } from '../../aws/errors.ts';
-import { S3LogStore, type StoredObject } from '../../aws/log-store.ts';
+import type { StoredObject } from '../../aws/log-store.ts';
+import type { EstatePorts } from '../../aws/report-ports.ts';
 import {
   BUNDLE_ROOT,
   dayOfFile,
@@ -27,10 +28,9 @@ async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function logOrphans({ policy, clients }: Deps): Promise<Orphan[]> {
+export async function logOrphans({ policy }: Deps, { objects: store }: EstatePorts): Promise<Orphan[]> {
   const logs = policy.logs;
   if (!logs) return [];
-  const store = new S3LogStore(clients);
   const vault = policy.vault.bucket;
   const out: Orphan[] = [];
   const orphan = (kind: string, bucket: string, o: StoredObject, reason: string) =>

@@ -1,0 +1,36 @@
+// CLI composition: the adapters behind the reports' ports, built from a
+// command's Deps. The use cases (inventory, orphans, the inventory and
+// compliance reports) receive these and construct no adapter themselves.
+import type { Deps } from '../../shared/aws/deps.ts';
+import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
+import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
+import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { RdsAdapter } from '../../shared/aws/rds.ts';
+import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
+import { backedUpDatabases } from '../../shared/aws/rds-sources.ts';
+import { recoveryPointAccess } from '../../shared/aws/recovery-point-access.ts';
+import type { ComplianceReportPorts, EstatePorts } from '../../shared/aws/report-ports.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { listReports } from '../../shared/aws/validation-reports.ts';
+
+export function estatePorts({ policy, clients }: Deps): EstatePorts {
+  return {
+    databases: new RdsAdapter(clients),
+    backedUpDatabases: (gone) => backedUpDatabases(clients, policy, gone),
+    images: new Ec2ImageAdapter(clients),
+    objects: new S3LogStore(clients),
+  };
+}
+
+/** Every report's ports (the compliance report's are a superset of the inventory report's). */
+export function reportPorts(deps: Deps): ComplianceReportPorts {
+  const { policy, clients } = deps;
+  return {
+    ...estatePorts(deps),
+    pitrWindow: (instance) => pitrWindow(clients, instance),
+    firstPoints: new S3FirstPointLedger(clients, policy),
+    validationReports: () => listReports(deps),
+    recoveryPointAccess: (databases) => recoveryPointAccess(clients, policy, databases),
+    restores: new S3RestoreStore(clients, policy.vault.bucket),
+  };
+}

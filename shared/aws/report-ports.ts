@@ -1,0 +1,39 @@
+// AWS ports: what the inventory, the orphan finders and the reports read.
+// Read only. The use cases receive them; the CLI (cli/support/report-ports.ts)
+// and the tests build them from a run's Deps (the adapters named beside each).
+import type { CopyEvidence } from '../domain/reports/compliance.ts';
+import type { ImagePort } from './ec2-images.ts';
+import type { FirstPointLedger } from './first-points.ts';
+import type { LogStorePort } from './log-store.ts';
+import type { DatabasePort } from './rds.ts';
+import type { PitrWindow } from './rds-pitr.ts';
+import type { BackedUpDatabase } from './rds-sources.ts';
+import type { RestoreStorePort } from './restore-store.ts';
+
+/** The source account's estate and kura's recovery points in it (RdsAdapter, Ec2ImageAdapter, S3LogStore). */
+export interface EstatePorts {
+  databases: Pick<DatabasePort, 'listDatabases' | 'listSnapshots'>;
+  /** The selected databases, and those named in `gone` that only their kura snapshots remember (rds-sources.ts). */
+  backedUpDatabases(gone?: string[]): Promise<BackedUpDatabase[]>;
+  images: Pick<ImagePort, 'listInstances' | 'listImages' | 'listManagedImages' | 'listManagedSnapshots'>;
+  /** Objects in the vault and the log landing bucket. */
+  objects: Pick<LogStorePort, 'list' | 'read' | 'head'>;
+}
+
+/** The inventory report's reads: the estate plus the vault's records. */
+export interface InventoryReportPorts extends EstatePorts {
+  /** A database instance's point-in-time window (rds-pitr.ts). */
+  pitrWindow(instance: string): Promise<PitrWindow | undefined>;
+  /** The first-point records (S3FirstPointLedger). */
+  firstPoints: Pick<FirstPointLedger, 'readAll'>;
+  /** The validation reports in the vault, in run order (validation-reports.ts). */
+  validationReports(): Promise<{ key: string; body: string }[]>;
+}
+
+/** The compliance report's reads: the inventory report's plus the isolated account's access and the restores. */
+export interface ComplianceReportPorts extends InventoryReportPorts {
+  /** Whether the isolated account can use each recovery point (recovery-point-access.ts). */
+  recoveryPointAccess(databases: { id: string; kind: 'instance' | 'cluster' }[]): Promise<CopyEvidence[]>;
+  /** The orchestrated restores recorded in the vault (S3RestoreStore). */
+  restores: Pick<RestoreStorePort, 'list' | 'get'>;
+}
