@@ -19,6 +19,8 @@ export interface EmulatorOptions {
   durations?: Partial<Record<DurationKind, number>>;
   /** Manual DB (and DB cluster) snapshots per account and region: AWS's default quota, 100, unless set. */
   snapshotQuota?: number;
+  /** Benchmarks only: a launcher that prepares state in moto's backends, then serves as serve.py does. */
+  launcher?: { script: string; env: Record<string, string> };
 }
 
 const SERVE = fileURLToPath(new URL('./moto/serve.py', import.meta.url));
@@ -78,7 +80,8 @@ async function waitUntilUp(
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulator> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn(emulatorPython(), [SERVE, '-H', '127.0.0.1', '-p', String(port)], {
+  const script = opts.launcher?.script ?? SERVE;
+  const child = spawn(emulatorPython(), [script, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: {
       ...process.env,
@@ -88,6 +91,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
       MOTO_EC2_LOAD_DEFAULT_AMIS: 'false',
       KURA_EMULATOR_DURATIONS: opts.durations ? JSON.stringify(opts.durations) : undefined,
       MOTO_RDS_SNAPSHOT_LIMIT: String(opts.snapshotQuota ?? 100),
+      ...opts.launcher?.env,
     } as NodeJS.ProcessEnv,
   });
   let stderr = '';
@@ -100,7 +104,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     stderr = (stderr + d.toString()).slice(-4000);
   });
   try {
-    await waitUntilUp(endpoint, child, 30_000, () => spawnError);
+    await waitUntilUp(endpoint, child, opts.launcher ? 600_000 : 30_000, () => spawnError);
   } catch (err) {
     child.kill('SIGKILL');
     if (spawnError)

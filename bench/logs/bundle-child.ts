@@ -15,14 +15,17 @@ const store = new S3LogStore(new Clients({ region: policy.region }));
 const marks: Record<string, number> = {};
 // Time the phases by wrapping the port: pack+upload, then the read-back verification.
 const timed: LogStorePort = Object.assign(Object.create(store) as LogStorePort, {
-  upload: async (...a: Parameters<LogStorePort['upload']>) => {
+  beginUpload: async (...a: Parameters<LogStorePort['beginUpload']>) => {
     marks.uploadStart = performance.now();
-    const out = await store.upload(...a);
+    return store.beginUpload(...a);
+  },
+  completeUpload: async (...a: Parameters<LogStorePort['completeUpload']>) => {
+    const out = await store.completeUpload(...a);
     marks.uploadEnd = performance.now();
     return out;
   },
   putText: async (...a: Parameters<LogStorePort['putText']>) => {
-    marks.verifyEnd = performance.now();
+    if (a[1].endsWith('.manifest.json')) marks.verifyEnd = performance.now();
     return store.putText(...a);
   },
 });

@@ -2,10 +2,13 @@
 // LogStorePort that the log use cases use (and that tests wrap to inject
 // faults). Checksums are S3's own SHA-256 (x-amz-checksum-sha256), asked for
 // on every write and returned on every read. Decides nothing about policy.
+import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
@@ -14,6 +17,7 @@ import {
   paginateListObjectsV2,
   RestoreObjectCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { base64ToHex } from '../domain/logs/manifest.ts';
@@ -91,6 +95,27 @@ export interface LogStorePort {
   incompleteUploads(bucket: string, prefix: string): Promise<IncompleteUpload[]>;
   /** Aborts one (its parts are freed); one already gone is no error. */
   abortUpload(bucket: string, key: string, uploadId: string): Promise<void>;
+  /**
+   * A multipart upload driven part by part, so that it can outlive one
+   * invocation: begun here, its parts sent (each with its SHA-256, which S3
+   * checks), completed with the parts' list.
+   */
+  beginUpload(bucket: string, key: string, opts: { tags: TagMap; contentType: string }): Promise<string>;
+  uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+  ): Promise<{ etag: string }>;
+  completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string; sha256: string }[],
+  ): Promise<{ versionId?: string }>;
+  /** Whole bytes (a bundle's pending tail), with S3's SHA-256 asked for. */
+  putBytes(bucket: string, key: string, body: Buffer): Promise<void>;
 }
 
 export interface IncompleteUpload {
@@ -106,7 +131,6 @@ export const UPLOAD_QUEUE_SIZE = 2;
 export function tagString(tags: TagMap): string {
   return new URLSearchParams(Object.entries(tags)).toString();
 }
-
 
 export class S3LogStore implements LogStorePort {
   constructor(private readonly clients: Clients) {}
@@ -292,6 +316,80 @@ export class S3LogStore implements LogStorePort {
       keyMarker = page.NextKeyMarker;
       uploadIdMarker = page.NextUploadIdMarker;
     }
+  }
+
+  async beginUpload(
+    bucket: string,
+    key: string,
+    opts: { tags: TagMap; contentType: string },
+  ): Promise<string> {
+    const out = await this.s3().send(
+      new CreateMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        ContentType: opts.contentType,
+        ChecksumAlgorithm: 'SHA256',
+        Tagging: tagString(opts.tags),
+      }),
+    );
+    if (!out.UploadId) throw new Error(`s3://${bucket}/${key}: CreateMultipartUpload returned no UploadId`);
+    return out.UploadId;
+  }
+
+  async uploadPart(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    body: Buffer,
+  ): Promise<{ etag: string }> {
+    const out = await this.s3().send(
+      new UploadPartCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        PartNumber: partNumber,
+        Body: body,
+        // Computed here and checked by S3: a part corrupted on the way is refused.
+        ChecksumSHA256: createHash('sha256').update(body).digest('base64'),
+      }),
+    );
+    return { etag: out.ETag ?? '' };
+  }
+
+  async completeUpload(
+    bucket: string,
+    key: string,
+    uploadId: string,
+    parts: { partNumber: number; etag: string; sha256: string }[],
+  ): Promise<{ versionId?: string }> {
+    const out = await this.s3().send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: {
+          Parts: parts.map((p) => ({
+            PartNumber: p.partNumber,
+            ETag: p.etag,
+            ChecksumSHA256: Buffer.from(p.sha256, 'hex').toString('base64'),
+          })),
+        },
+      }),
+    );
+    return { versionId: out.VersionId };
+  }
+
+  async putBytes(bucket: string, key: string, body: Buffer): Promise<void> {
+    await this.s3().send(
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: key,
+        Body: body,
+        ContentType: 'application/octet-stream',
+        ChecksumAlgorithm: 'SHA256',
+      }),
+    );
   }
 
   async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {

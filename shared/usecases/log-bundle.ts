@@ -23,11 +23,11 @@
 // The log-bundle state machine fans the groups out: a plan step lists the due
 // (class, host, month) groups, and a Distributed Map bundles each group in its
 // own invocation (`bundleLogGroup`). `logBundle` does all groups in one.
-import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
-import { InputError } from '../runtime/errors.ts';
-import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
+
 import { isAwsError } from '../aws/errors.ts';
-import { type MemberSource, packBundle, readBundle } from '../domain/logs/bundle-codec.ts';
+import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
+import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
+import { readBundle } from '../domain/logs/bundle-codec.ts';
 import {
   bundleKey,
   bundleMonthPrefix,
@@ -42,6 +42,7 @@ import { bundleCutoff, isBundleDue } from '../domain/logs/months.ts';
 import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
 import type { Policy } from '../policy/schema.ts';
+import { InputError } from '../runtime/errors.ts';
 import {
   forEachTarget,
   type MetricPoint,
@@ -49,6 +50,19 @@ import {
   type RunResult,
   type TargetOutcome,
 } from '../runtime/result.ts';
+import {
+  BUNDLE_SLICE_DEFAULTS,
+  type BundleSliceOptions,
+  beginPending,
+  continuePending,
+  PartHasher,
+  type PendingBundle,
+  pendingStateKey,
+  readPending,
+  removePending,
+  type SliceResult,
+  sameFiles,
+} from './log-bundle-upload.ts';
 
 export const FUNCTION_NAME = 'log-bundle';
 
@@ -137,9 +151,13 @@ async function abortStaleUploads(
   g: GroupItem,
   clock: () => Date,
   outcome: TargetOutcome,
+  /** The upload a pending bundle continues: old, but not abandoned. */
+  keep?: string,
 ): Promise<void> {
   const uploads = await store.incompleteUploads(bucket, bundleMonthPrefix(g.logClass, g.host, g.month));
-  const stale = uploads.filter((u) => clock().getTime() - u.initiated.getTime() > STALE_UPLOAD_MS);
+  const stale = uploads.filter(
+    (u) => u.uploadId !== keep && clock().getTime() - u.initiated.getTime() > STALE_UPLOAD_MS,
+  );
   for (const u of stale) await store.abortUpload(bucket, u.key, u.uploadId);
   if (stale.length)
     outcome.actions.push(
@@ -178,6 +196,10 @@ async function removeOriginals(
   return removed;
 }
 
+/** How one invocation bundles a group (tests and benchmarks force small slices). */
+export interface GroupOptions extends Partial<Omit<BundleSliceOptions, 'started'>> {}
+
+/** Bundles a group, or the next slice of it; false when the group continues in another invocation. */
 async function bundleGroup(
   store: LogStorePort,
   policy: Policy,
@@ -186,10 +208,15 @@ async function bundleGroup(
   clock: () => Date,
   outcome: TargetOutcome,
   metrics: MetricPoint[],
-) {
+  options: GroupOptions = {},
+): Promise<boolean> {
   const bucket = policy.vault.bucket;
-  await abortStaleUploads(store, bucket, g, clock, outcome);
   const committed = await committedManifests(store, bucket, g.logClass, g.host, g.month);
+  const part = Math.max(0, ...committed.map((m) => m.part)) + 1;
+  const key = bundleKey(g.logClass, g.host, g.month, part);
+  const ref = { logClass: g.logClass, host: g.host, month: g.month, part, key };
+  let state = await readPending(store, bucket, pendingStateKey(g.logClass, g.host, g.month, part));
+  await abortStaleUploads(store, bucket, g, clock, outcome, state?.uploadId);
 
   // 2. leftovers of a committed part: their bundle was verified before its manifest was written.
   const inManifest = new Map<string, { etag?: string; manifest: Manifest }>();
@@ -218,57 +245,79 @@ async function bundleGroup(
     .sort((a, b) => a.member.localeCompare(b.member));
   if (pending.length === 0) {
     if (!leftovers.length) outcome.status = 'skipped';
-    return;
+    return true;
   }
-  const part = Math.max(0, ...committed.map((m) => m.part)) + 1;
-  const key = bundleKey(g.logClass, g.host, g.month, part);
   const tags = managedTags({
     backupClass: 'logs',
     source: `${g.logClass}/${g.host}`,
     time: now,
     createdBy: FUNCTION_NAME,
   });
+  const opts: BundleSliceOptions = {
+    ...BUNDLE_SLICE_DEFAULTS,
+    clock: () => clock().getTime(),
+    ...options,
+    started: (options.clock ?? (() => clock().getTime()))(),
+  };
+  // Only the bundle carries kura:object=bundle: the lifecycle moves it to colder classes, never its manifest.
+  const upload = { tags: { ...tags, [BUNDLE_TAG.Key]: BUNDLE_TAG.Value }, contentType: 'application/gzip' };
+  const restart = async (why: string) => {
+    if (state) {
+      await store.abortUpload(bucket, state.key, state.uploadId);
+      await removePending(store, bucket, ref);
+      outcome.actions.push(`${key}: ${why}; started again`);
+    }
+    state = await beginPending(store, bucket, ref, pending, opts, upload);
+  };
+  if (!state) await restart('');
+  else if (state.key !== key || !sameFiles(state, pending))
+    await restart("the month's loose files changed since this bundle began");
+  else
+    outcome.actions.push(
+      `continued ${key} from its multipart upload: ${state.parts.length} part(s) and ${state.membersDone} of ${state.files.length} file(s) done`,
+    );
 
-  // 3. pack and upload in one stream.
-  const versions = new Map<string, string | undefined>();
-  const members: MemberSource[] = pending.map((f) => {
-    let stored: string | undefined;
-    return {
-      name: f.member,
-      size: f.obj.size,
-      mtime: f.obj.lastModified,
-      open: async () => {
-        const body = await store.read(bucket, f.key, { etag: f.obj.etag });
-        versions.set(f.key, body.versionId);
-        stored = body.sha256;
-        return body.body;
-      },
-      // The bytes read must be the bytes S3 checksummed when the file was archived.
-      check: (read) => {
-        if (stored && stored !== read.sha256)
-          throw new Error(`${f.key}: read SHA-256 ${read.sha256}, S3 holds ${stored}`);
-      },
-    };
-  });
-  const packed = packBundle(members);
-  const [uploaded, digest] = await Promise.all([
-    // Only the bundle carries kura:object=bundle: the lifecycle moves it to colder classes, never its manifest.
-    store.upload(bucket, key, packed.stream, {
-      tags: { ...tags, [BUNDLE_TAG.Key]: BUNDLE_TAG.Value },
-      contentType: 'application/gzip',
-    }),
-    packed.done,
-  ]);
+  // 3. pack and upload, segment by segment, until done or out of budget.
+  let slice: SliceResult;
+  try {
+    slice = await continuePending(store, bucket, ref, state as PendingBundle, opts);
+  } catch (err) {
+    // The upload is gone (completed by a run that crashed before its manifest, or aborted):
+    // this bundle starts again under a new upload; the originals were never touched.
+    if (!isAwsError(err, 'notFound')) throw err;
+    await restart('its multipart upload is gone');
+    slice = await continuePending(store, bucket, ref, state as unknown as PendingBundle, opts);
+  }
+  const done = slice.state;
+  if (!slice.done) {
+    outcome.complete = false;
+    outcome.actions.push(
+      `${key}: budget reached after ${done.membersDone} of ${done.files.length} file(s), ${done.parts.length} part(s) uploaded; the next invocation continues`,
+    );
+    return false;
+  }
 
-  // 4. read back exactly that version and compare.
-  const back = await store.read(bucket, key, { versionId: uploaded.versionId });
-  const read = await readBundle(back.body);
-  const problems = compareWithManifest(digest.members, read.members, {
-    expected: digest.bundle,
-    read: read.bundle,
-  });
-  if (problems.length)
+  // 4. read back exactly that version: every part's SHA-256 as sent, every member as packed.
+  const back = await store.read(bucket, key, { versionId: slice.versionId });
+  const hasher = new PartHasher(done.partSize);
+  const read = await readBundle(
+    (async function* () {
+      for await (const c of back.body) {
+        hasher.update(c);
+        yield c;
+      }
+    })(),
+  );
+  const readParts = hasher.finish();
+  const problems = compareWithManifest(done.members, read.members);
+  if (read.bundle.size !== slice.size)
+    problems.push(`bundle size ${read.bundle.size}, parts sent ${slice.size}`);
+  if (readParts.length !== done.parts.length || done.parts.some((p, i) => readParts[i] !== p.sha256))
+    problems.push(`the bundle read back is not the ${done.parts.length} part(s) sent (SHA-256 per part)`);
+  if (problems.length) {
+    await removePending(store, bucket, ref);
     throw new Error(`${key} failed verification, originals kept: ${problems.slice(0, 3).join('; ')}`);
+  }
 
   // 5. commit.
   const manifest: Manifest = {
@@ -280,21 +329,21 @@ async function bundleGroup(
     part,
     bundle: {
       key,
-      size: digest.bundle.size,
-      sha256: digest.bundle.sha256,
-      ...(uploaded.versionId ? { versionId: uploaded.versionId } : {}),
+      size: read.bundle.size,
+      sha256: read.bundle.sha256,
+      ...(slice.versionId ? { versionId: slice.versionId } : {}),
     },
     createdAt: now.toISOString(),
     createdBy: FUNCTION_NAME,
     verifiedAt: clock().toISOString(),
-    members: pending.map((f, i) => {
-      const versionId = versions.get(f.key);
+    members: done.files.map((f, i) => {
+      const versionId = done.versions[f.key];
       return {
         name: f.member,
-        size: digest.members[i]?.size ?? f.obj.size,
-        sha256: digest.members[i]?.sha256 ?? '',
+        size: done.members[i]?.size ?? f.size,
+        sha256: done.members[i]?.sha256 ?? '',
         sourceKey: f.key,
-        sourceEtag: f.obj.etag,
+        sourceEtag: f.etag,
         ...(versionId ? { sourceVersionId: versionId } : {}),
       };
     }),
@@ -320,26 +369,30 @@ async function bundleGroup(
         `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
       );
   }
+  await removePending(store, bucket, ref);
 
   // 6. remove the originals.
   const removed = await removeOriginals(
     store,
     bucket,
-    pending.map((f) => ({ key: f.key, etag: f.obj.etag })),
+    done.files.map((f) => ({ key: f.key, etag: f.etag })),
     outcome,
   );
-  const inBytes = pending.reduce((n, f) => n + f.obj.size, 0);
+  const inBytes = done.files.reduce((n, f) => n + f.size, 0);
   outcome.bundle = key;
-  outcome.members = pending.length;
+  outcome.members = done.files.length;
   outcome.bytesIn = inBytes;
-  outcome.bytesOut = digest.bundle.size;
+  outcome.bytesOut = read.bundle.size;
+  outcome.complete = true;
+  if (done.invocations > 1) outcome.invocations = done.invocations;
   outcome.actions.push(
-    `bundled ${pending.length} file(s), ${inBytes} bytes into ${key} (${digest.bundle.size} bytes), verified against its manifest; removed ${removed} original(s)`,
+    `bundled ${done.files.length} file(s), ${inBytes} bytes into ${key} (${read.bundle.size} bytes${done.invocations > 1 ? `, over ${done.invocations} invocations` : ''}), verified against its manifest; removed ${removed} original(s)`,
   );
   metrics.push(
     { name: 'LogBundlesWritten', value: 1, unit: 'Count', dimensions: { class: g.logClass } },
     { name: 'LogBytesBundled', value: inBytes, unit: 'Bytes', dimensions: { class: g.logClass } },
   );
+  return true;
 }
 
 export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts): Promise<RunResult> {
@@ -356,7 +409,12 @@ export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts
   result.targets = await forEachTarget(
     groups,
     (g) => `${g.logClass}/${g.host}/${g.month}`,
-    (g, outcome) => bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics),
+    // In one invocation (kura invoke, the demo): every group to the end, whatever it takes.
+    async (g, outcome) => {
+      await bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics, {
+        budgetMs: Number.POSITIVE_INFINITY,
+      });
+    },
   );
   const failed = result.targets.filter((t) => t.status === 'failed').length;
   result.metrics.push({ name: 'TargetFailures', value: failed, unit: 'Count' });
@@ -383,13 +441,18 @@ export async function planLogBundle(
   return { ...result, items, complete: true };
 }
 
-/** One Map child: bundles one (class, host, month) group, listing only that month of that host. */
+/**
+ * One Map child: bundles one (class, host, month) group, listing only that
+ * month of that host, or the next slice of it: `complete` false means the
+ * state machine invokes it again and it continues from its multipart upload.
+ */
 export async function bundleLogGroup(
   now: Date,
   policy: Policy,
   ports: LogBundlePorts,
   item: GroupItem,
-): Promise<RunResult> {
+  options: GroupOptions = {},
+): Promise<RunResult & { complete: boolean }> {
   const result = newRunResult(FUNCTION_NAME, now);
   const logs = policy.logs;
   if (!logs?.classes[item.logClass])
@@ -411,11 +474,15 @@ export async function bundleLogGroup(
     if (ref && ref.host === item.host && ref.day.startsWith(`${item.month}-`)) files.push({ ...ref, obj });
   }
   const clock = ports.clock ?? (() => new Date());
+  let complete = true;
   result.targets = await forEachTarget(
     [{ ...item, files }],
     (g) => `${g.logClass}/${g.host}/${g.month}`,
-    (g, outcome) => bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics),
+    async (g, outcome) => {
+      complete = await bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics, options);
+    },
   );
   result.ok = result.targets.every((t) => t.status !== 'failed');
-  return result;
+  // A failed group is not continued: it fails the Map child (after its retries).
+  return { ...result, complete: complete || !result.ok };
 }

@@ -135,6 +135,8 @@ const EXPECTED_LIFECYCLE = [
     ...noncurrent(30),
   },
   { Id: 'logs-system-bundles-transition', Prefix: 'log-bundles/system/', ...BUNDLE_TRANSITIONS },
+  // A bundle written across invocations: its pending state, until its manifest is written.
+  { Id: 'logs-bundle-work', Prefix: 'log-bundles-work/', ExpirationInDays: 14, ...noncurrent(1) },
 ].map((r) => ({ Status: 'Enabled', ...r }));
 
 describe('the packaged CloudFormation template', () => {

@@ -114,8 +114,9 @@ describe('log-bundle', () => {
     // Prepare: a crash after the bundle is uploaded and verified, before its manifest is written.
     const files = await seedMonth(w, 'access', 'web-2', '2025-09', 40);
     const crashBeforeCommit: LogStorePort = Object.assign(Object.create(w.store) as LogStorePort, {
-      putText: async () => {
-        throw new Error('injected crash before the manifest');
+      putText: async (...args: Parameters<LogStorePort['putText']>) => {
+        if (args[1].endsWith('.manifest.json')) throw new Error('injected crash before the manifest');
+        return w.store.putText(...args);
       },
     });
     const crashed = await logBundle(DEC_1, w.policy, { store: crashBeforeCommit });
@@ -190,7 +191,8 @@ describe('log-bundle', () => {
     let removes = 0;
     const crashMidDelete: LogStorePort = Object.assign(Object.create(w.store) as LogStorePort, {
       remove: async (...args: Parameters<LogStorePort['remove']>) => {
-        if (++removes > 10) throw new Error('injected crash while removing originals');
+        if (args[1].startsWith('logs/') && ++removes > 10)
+          throw new Error('injected crash while removing originals');
         return w.store.remove(...args);
       },
     });

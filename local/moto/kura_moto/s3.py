@@ -22,7 +22,7 @@ import threading
 from typing import Any
 
 import xmltodict
-from moto.s3.exceptions import S3ClientError
+from moto.s3.exceptions import NoSuchUpload, S3ClientError
 from moto.s3.models import FakeBucket, FakeKey, S3Backend
 from moto.s3.responses import S3Response
 from werkzeug.datastructures import Headers
@@ -178,6 +178,14 @@ def upload_part_copy(original: Any, self: S3Response) -> Any:
         return original(self)
     finally:
         self.serialized = real  # type: ignore[method-assign]
+
+
+@patch(S3Backend, "upload_part")
+def upload_part(original: Any, self: S3Backend, bucket_name: str, multipart_id: str, *args: Any, **kwargs: Any) -> Any:
+    """UploadPart to an upload that was completed or aborted answers 404 NoSuchUpload (UploadPart, Errors)."""
+    if multipart_id not in self.get_bucket(bucket_name).multiparts:
+        raise NoSuchUpload(upload_id=multipart_id)
+    return original(self, bucket_name, multipart_id, *args, **kwargs)
 
 
 @patch(S3Backend, "complete_multipart_upload")

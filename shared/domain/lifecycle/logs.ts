@@ -17,9 +17,9 @@
 //     go NONCURRENT_DAYS after removal; Object Lock holds them meanwhile.
 import type { LogsPolicy, Policy } from '../../policy/schema.ts';
 import { PolicyError } from '../../runtime/errors.ts';
-import { BUNDLE_ROOT, LOOSE_ROOT } from '../logs/keys.ts';
-import { TAG } from '../tags.ts';
+import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from '../logs/keys.ts';
 import { minimumAgeAtBundling } from '../logs/months.ts';
+import { TAG } from '../tags.ts';
 import type { LifecycleRule } from './index.ts';
 
 /** The tag that lets a bundle, and never its manifest, move to colder storage classes. */
@@ -100,5 +100,13 @@ export function logLifecycleRules(policy: Policy): LifecycleRule[] {
       });
     }
   }
+  rules.push({
+    Id: 'logs-bundle-work',
+    Status: 'Enabled',
+    Prefix: BUNDLE_WORK_ROOT,
+    ExpirationInDays: 14,
+    NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+    Why: 'logs: the pending state of a bundle written across invocations is needed only until its manifest is written (kura removes it then; this catches a group abandoned halfway)',
+  });
   return rules;
 }

@@ -1,10 +1,11 @@
 // Domain: the lifecycle report for auditors: per class, the rules the policy
 // generates and, when the vault exists, whether the bucket really carries
 // them. Pure: the bucket's rules come in already read (S3 API shape).
-import type { Policy } from '../../policy/schema.ts';
+
 import { bothZones } from '../../policy/calendar.ts';
+import type { Policy } from '../../policy/schema.ts';
 import { type CostReport, fmtBytes, fmtMoney } from '../reports/cost.ts';
-import { COLOURS, badge, esc, legend, list, page, stackedBars, table } from '../reports/html.ts';
+import { badge, COLOURS, esc, legend, list, page, stackedBars, table } from '../reports/html.ts';
 import type { DriftCheck } from '../reports/vault-drift.ts';
 import { type LifecycleRule, lifecycleRules } from './index.ts';
 import { RETRIEVAL } from './logs.ts';

@@ -80,6 +80,38 @@ async function writeEntry(
  * member's mtime), so the same members give the same bytes.
  */
 export function packBundle(members: MemberSource[], gzipLevel = 6): PackedBundle {
+  return packSegment(members, true, gzipLevel);
+}
+
+/**
+ * Where a bundle may stop and continue (another invocation): the member
+ * indexes that end a segment, one segment every `segmentBytes` of input or
+ * so, the last one at `sizes.length`. Each segment is its own gzip member
+ * (concatenated members are one gzip stream), so the bundle's bytes depend on
+ * its members only, never on where an invocation stopped.
+ */
+export function segmentEnds(sizes: number[], segmentBytes: number): number[] {
+  const ends: number[] = [];
+  let acc = 0;
+  for (const [i, size] of sizes.entries()) {
+    acc += size;
+    if (acc >= segmentBytes || i === sizes.length - 1) {
+      ends.push(i + 1);
+      acc = 0;
+    }
+  }
+  return ends.length ? ends : [0];
+}
+
+/** tar's end-of-archive: two zero blocks, written once after the last member. */
+const TAR_END = 1024;
+
+/**
+ * One segment of a bundle: these members' tar entries as one gzip member.
+ * Only the `last` segment ends the tar archive; the others stop after their
+ * last entry, where the next segment's entries follow.
+ */
+export function packSegment(members: MemberSource[], last: boolean, gzipLevel = 6): PackedBundle {
   const pack = tar.pack();
   pack.on('error', () => {}); // surfaces through the iterator below
   const gzip = createGzip({ level: gzipLevel });
@@ -109,9 +141,21 @@ export function packBundle(members: MemberSource[], gzipLevel = 6): PackedBundle
   feed.catch((err) => pack.destroy(err as Error));
 
   // tar-stream's streams are streamx streams: bridge them to Node streams by iteration.
+  // A segment that is not the last holds back the end-of-archive blocks and drops them.
   const source = Readable.from(
     (async function* () {
-      for await (const chunk of pack as AsyncIterable<Uint8Array>) yield chunk;
+      let held = Buffer.alloc(0);
+      for await (const chunk of pack as AsyncIterable<Uint8Array>) {
+        if (last) {
+          yield chunk;
+          continue;
+        }
+        held = Buffer.concat([held, chunk]);
+        if (held.length > TAR_END) {
+          yield held.subarray(0, held.length - TAR_END);
+          held = held.subarray(held.length - TAR_END);
+        }
+      }
     })(),
     { objectMode: false },
   );

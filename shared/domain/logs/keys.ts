@@ -11,6 +11,8 @@
 
 export const LOOSE_ROOT = 'logs/';
 export const BUNDLE_ROOT = 'log-bundles/';
+/** A bundle still being written across invocations: its pending state and carried-over bytes. */
+export const BUNDLE_WORK_ROOT = 'log-bundles-work/';
 
 const HOST = /^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$/;
 const CLASS = /^[a-z][a-z0-9-]*$/;
@@ -140,6 +142,11 @@ export function bundleKey(logClass: string, host: string, month: string, part: n
 
 export function manifestKey(logClass: string, host: string, month: string, part: number): string {
   return `${bundleMonthPrefix(logClass, host, month)}part-${String(part).padStart(3, '0')}.manifest.json`;
+}
+
+/** Where the pending state of one bundle part lives until its manifest is written. */
+export function bundleWorkPrefix(logClass: string, host: string, month: string, part: number): string {
+  return `${BUNDLE_WORK_ROOT}${logClass}/${host}/${month}/part-${String(part).padStart(3, '0')}/`;
 }
 
 export interface BundleRef {
