@@ -240,6 +240,10 @@ export const policySchema = z
             ),
         ),
         region: z.optional(region),
+        /** The probe runner the isolated-account template deploys (its ProbeRunnerName; default kura-probe-runner). */
+        probeRunner: z.optional(
+          z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a Lambda function name')),
+        ),
       }),
     ),
     validation: z.optional(

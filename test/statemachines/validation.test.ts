@@ -26,7 +26,7 @@ import { asRoot, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 import {
   databaseWithSnapshot,
-  mariadbPorts,
+  standInDatabases,
   validationDeps,
   validationPolicy,
 } from '../support/validation-fixture.ts';
@@ -106,7 +106,7 @@ describe('validation state machine', () => {
         'CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)',
         'INSERT INTO shop.schema_migrations VALUES (42)',
       ]);
-      ports = mariadbPorts(maria);
+      ports = await standInDatabases({ mariadb: maria });
     }
   });
 

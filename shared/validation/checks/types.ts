@@ -4,16 +4,17 @@
 // only through its adapters (CheckAdapters), which the edge builds.
 
 import type { DbAccessPort } from '../../aws/db-access.ts';
+import type { ProbeRunnerPort } from '../../aws/probe-invoke.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { InstanceView } from '../../aws/isolated-account.ts';
 import type { ManifestEntry } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
-import type { SqlProbePort } from './sql-probe.ts';
 
 /** Everything the checks read AWS (and the restored databases) through. */
 export interface CheckAdapters {
-  sqlProbe: SqlProbePort;
+  /** The probe runner inside the isolated network (invoked through the isolated role). */
+  probeRunner: ProbeRunnerPort;
   dbAccess: DbAccessPort;
   /** Streams an object's bytes from the isolated account (content and logs checks). */
   readObject: (target: IsolatedTarget, bucket: string, key: string) => AsyncIterable<Uint8Array>;
