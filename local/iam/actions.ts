@@ -610,6 +610,7 @@ export const COMMANDS: Record<string, Mapper> = {
   'secretsmanager:GetSecretValue': (r, c) => [
     { action: r.operation, resource: secretArn(c, j(r, 'SecretId')), tags: true },
   ],
+  'secretsmanager:ListSecrets': any,
   'secretsmanager:DescribeSecret': (r, c) => [
     { action: r.operation, resource: secretArn(c, j(r, 'SecretId')), tags: true },
   ],

@@ -52,14 +52,18 @@ export async function validationDeps(policy: Policy): Promise<Deps & { topicArn:
   return { policy, clients, topicArn: topic.TopicArn ?? '' };
 }
 
-/** A tagged MySQL database and one kura-managed snapshot of it, taken at `time` (the clock is left there). */
-export async function databaseWithSnapshot(deps: Deps, name: string, time: Date): Promise<void> {
+/** A tagged database (MySQL unless `engine` says) and one kura-managed snapshot of it, taken at `time` (the clock is left there). */
+export async function databaseWithSnapshot(
+  deps: Deps,
+  name: string,
+  time: Date,
+  engine: { Engine: string; EngineVersion: string } = { Engine: 'mysql', EngineVersion: '8.0.39' },
+): Promise<void> {
   const sel = deps.policy.selector;
   await deps.clients.get(RDSClient).send(
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: name,
-      Engine: 'mysql',
-      EngineVersion: '8.0.39',
+      ...engine,
       DBInstanceClass: 'db.t4g.micro',
       AllocatedStorage: 20,
       MasterUsername: 'admin',
