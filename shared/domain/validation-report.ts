@@ -5,6 +5,7 @@
 // verify without trusting kura).
 import { createHash } from 'node:crypto';
 import { bothZones } from '../policy/calendar.ts';
+import type { Objective } from './recovery-objectives.ts';
 import { esc } from './reports/html.ts';
 
 export type ValidatedClass = 'database' | 'image' | 'content' | 'logs';
@@ -37,6 +38,8 @@ export interface ItemOutcome {
   recoveryPointAgeMinutes?: number;
   /** Data the recovery point does not hold: backup time minus the newest row (database with a latestRowAge probe) or the point's age. */
   achievedRpoMinutes?: number;
+  /** Recovery objectives measured from the real sources, each with its target and pass or fail. */
+  objectives?: Objective[];
   checks: CheckResult[];
   cleanup: { status: 'done' | 'failed' | 'not-needed'; detail?: string; resources: string[] };
   /** The recovery point was tagged kura:validated. */
@@ -187,6 +190,9 @@ export function buildReport(input: ReportInput): ValidationReport {
     warnings.push(
       `no data was checked for ${data.unchecked.join(', ')}: only that the restore worked (infrastructure); add validation.sqlProbes for databases`,
     );
+  for (const i of items)
+    for (const o of i.objectives ?? [])
+      if (o.status === 'fail' && o.objective === 'RPO') warnings.push(`${i.class} ${i.source}: RPO ${o.detail}`);
   if (input.emulatorEndpoint)
     warnings.push(
       `measured on an emulator (${input.emulatorEndpoint}): restore times are the emulator's, not AWS's, and say nothing about the RTO`,
@@ -340,6 +346,21 @@ export function renderMarkdown(r: ValidationReport, timeZone = 'UTC'): string {
         `- ${c.class}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.note ? ` (${c.note})` : ''}`,
     ),
   ];
+  const objectives = r.items.flatMap((i) =>
+    (i.objectives ?? []).map(
+      (o) =>
+        `| ${i.class} | ${i.source} | ${o.objective} | ${o.basis} | ${o.achievedMinutes ?? '-'} | ${o.targetMinutes ?? '-'} | ${o.status.toUpperCase()} |`,
+    ),
+  );
+  if (objectives.length)
+    lines.push(
+      '',
+      '## Recovery objectives',
+      '',
+      '| class | source | objective | measured as | achieved (min) | target (min) | result |',
+      '|---|---|---|---|---|---|---|',
+      ...objectives,
+    );
   if (r.problems.length) lines.push('', '## Problems', ...r.problems.map((p) => `- ${p}`));
   if (r.leftovers.length) lines.push('', '## Left behind', ...r.leftovers.map((p) => `- ${p}`));
   if (r.warnings.length) lines.push('', '## Warnings', ...r.warnings.map((p) => `- ${p}`));
@@ -368,6 +389,17 @@ export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
         `<li><b>${esc(c.class)}</b>: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.note ? ` — ${esc(c.note)}` : ''}</li>`,
     )
     .join('');
+  const objectiveRows = r.items
+    .flatMap((i) =>
+      (i.objectives ?? []).map(
+        (o) =>
+          `<tr class="${o.status === 'fail' ? 'fail' : ''}"><td>${esc(i.class)}</td><td>${esc(i.source)}</td><td>${esc(o.objective)}</td><td>${esc(o.basis)}</td><td>${esc(o.achievedMinutes ?? '-')}</td><td>${esc(o.targetMinutes ?? '-')}</td><td><b>${esc(o.status.toUpperCase())}</b></td></tr>`,
+      ),
+    )
+    .join('\n');
+  const objectives = objectiveRows
+    ? `<h2>Recovery objectives</h2><table><thead><tr><th>class</th><th>source</th><th>objective</th><th>measured as</th><th>achieved (min)</th><th>target (min)</th><th>result</th></tr></thead><tbody>\n${objectiveRows}\n</tbody></table>`
+    : '';
   const list = (title: string, xs: string[]) =>
     xs.length ? `<h2>${esc(title)}</h2><ul>${xs.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '';
   return `<!doctype html>
@@ -382,6 +414,7 @@ export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
 <tbody>
 ${rows}
 </tbody></table>
+${objectives}
 ${list('Problems', r.problems)}${list('Left behind in the isolated account', r.leftovers)}${list('Warnings', r.warnings)}
 <p><small>Hash chain: previous report ${r.previous ? `<code>${esc(r.previous.key)}</code> sha256 <code>${esc(r.previous.sha256)}</code>` : 'none (first in the chain)'}. Verify with <code>kura report validation --verify</code>.</small></p>
 </body></html>

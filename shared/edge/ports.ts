@@ -6,6 +6,7 @@ import { S3ContentAdapter } from '../aws/content.ts';
 import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
 import { LambdaProbeRunner } from '../aws/probe-invoke.ts';
+import { latestRestorableTime } from '../aws/rds-pitr.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
@@ -31,6 +32,7 @@ export function validationPorts(deps: Deps, overrides: CheckPorts = {}): Validat
   return {
     vault: new VaultStore(deps.clients, deps.policy),
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
+    latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
     checks: checkAdapters(deps, overrides),
   };
 }

@@ -7,6 +7,7 @@ import { occurrences } from '../schedule-occurrences.ts';
 import {
   type ChainEntry,
   dataCoverage,
+  type ValidatedClass,
   type ValidationReport,
   verdictText,
   verifyChain,
@@ -31,6 +32,11 @@ export interface HistoryRow {
   dataChecked: { items: number; of: number };
   /** The run talked to an emulator: its restore times are not AWS figures. */
   emulator: boolean;
+  /**
+   * Per class, the worst of the run: achieved RPO (database: from point-in-time
+   * recovery when measured) and restore time, minutes.
+   */
+  perClass: Partial<Record<ValidatedClass, { rpoMinutes?: number; restoreMinutes?: number }>>;
   /** Slowest restore of the run, minutes, against the RTO of that item. */
   slowestRestore?: { item: string; minutes: number; rtoMinutes: number };
 }
@@ -117,8 +123,22 @@ export function validationHistory(
     const slowest = items
       .filter((x) => x.restore)
       .sort((a, b) => (b.restore?.durationSeconds ?? 0) - (a.restore?.durationSeconds ?? 0))[0];
+    const perClass: HistoryRow['perClass'] = {};
+    for (const x of items) {
+      if (x.status === 'skip') continue;
+      const pitr = x.objectives?.find((o) => o.objective === 'RPO' && o.achievedMinutes !== undefined);
+      const rpo = pitr?.achievedMinutes ?? x.achievedRpoMinutes;
+      const restore = x.restore ? Math.round((x.restore.durationSeconds / 60) * 10) / 10 : undefined;
+      const seen = perClass[x.class] ?? {};
+      perClass[x.class] = {
+        rpoMinutes: rpo === undefined ? seen.rpoMinutes : Math.max(seen.rpoMinutes ?? rpo, rpo),
+        restoreMinutes:
+          restore === undefined ? seen.restoreMinutes : Math.max(seen.restoreMinutes ?? restore, restore),
+      };
+    }
     return {
       runId: r.runId ?? '?',
+      perClass,
       time: r.time ?? '',
       verdict: r.verdict ?? 'unreadable',
       passed: items.filter((x) => x.status === 'pass').length,
@@ -254,6 +274,40 @@ export function historyMarkdown(h: ValidationHistory): string {
   ].join('\n');
 }
 
+const CLASS_COLOURS: Record<ValidatedClass, string> = {
+  database: '#0969da',
+  image: '#8250df',
+  content: '#1a7f37',
+  logs: '#bf8700',
+};
+
+/** One bar per run and class (log scale: minutes span 1 to tens of thousands), coloured by class. */
+function perClassChart(
+  id: string,
+  h: ValidationHistory,
+  pick: (v: { rpoMinutes?: number; restoreMinutes?: number }) => number | undefined,
+  what: string,
+): string {
+  const rows = h.runs.flatMap((r) =>
+    (Object.keys(CLASS_COLOURS) as ValidatedClass[]).flatMap((cls) => {
+      const v = r.perClass[cls] ? pick(r.perClass[cls]) : undefined;
+      return v === undefined
+        ? []
+        : [
+            {
+              label: `${r.runId} ${cls}`,
+              segments: [{ key: cls, value: v, title: `${r.runId} ${cls}: ${what} ${v} min` }],
+            },
+          ];
+    }),
+  );
+  if (!rows.length) return `<p>No ${esc(what)} measured yet.</p>`;
+  return [
+    stackedBars({ id, rows, colours: CLASS_COLOURS, scale: (v) => Math.log10(1 + v), unit: 'min' }),
+    legend(Object.entries(CLASS_COLOURS).map(([k, c]) => [c, k])),
+  ].join('\n');
+}
+
 export function historyHtml(h: ValidationHistory): string {
   const rows = historyRows(h);
   const chart = stackedBars({
@@ -278,6 +332,10 @@ export function historyHtml(h: ValidationHistory): string {
           monthLegend(),
         ]
       : []),
+    '<h2>Achieved RPO per class (minutes, log scale; database: point-in-time recovery)</h2>',
+    perClassChart('rpo', h, (v) => v.rpoMinutes, 'achieved RPO'),
+    `<h2>Restore time per class (minutes, log scale)${h.runs.some((r) => r.emulator) ? ': emulator runs are not AWS figures' : ''}</h2>`,
+    perClassChart('restore-time', h, (v) => v.restoreMinutes, 'restore time'),
     '<h2>Items per run</h2>',
     chart,
     legend([

@@ -47,7 +47,15 @@ export async function planValidation(
         reason: `no kura-managed ${cls} recovery point at or before ${time.toISOString()}`,
       });
     for (const rp of [...newest.values()].sort((a, b) => a.source.localeCompare(b.source))) {
-      items.push({ index: items.length, class: cls, source: rp.source, recoveryPoint: rp });
+      // The PITR RPO is read from the source now, at the run: what a restore now could reach.
+      const latest = cls === 'database' ? await ports.latestRestorableTime(rp) : undefined;
+      items.push({
+        index: items.length,
+        class: cls,
+        source: rp.source,
+        recoveryPoint: rp,
+        ...(latest ? { latestRestorableTime: latest.toISOString() } : {}),
+      });
     }
   }
   const plan: ValidationPlan = {
@@ -68,6 +76,7 @@ export async function planValidation(
       class: it.class,
       source: it.source,
       recoveryPoint: it.recoveryPoint,
+      ...(it.latestRestorableTime ? { latestRestorableTime: it.latestRestorableTime } : {}),
       attempts: 0,
     };
     await ports.vault.put(itemKey(deps.policy, runId, it.index), rec);

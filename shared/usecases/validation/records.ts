@@ -17,6 +17,8 @@ export interface ValidationPorts {
   vault: VaultObjects;
   /** Tags a passed recovery point kura:validated (false: that class has nothing to tag). */
   markValidated: (rp: RecoveryPointRef, at: string) => Promise<boolean>;
+  /** A database's LatestRestorableTime (point-in-time recovery), undefined when it has none. */
+  latestRestorableTime: (rp: RecoveryPointRef) => Promise<Date | undefined>;
   checks: CheckAdapters;
 }
 
@@ -25,6 +27,8 @@ export interface PlannedItem {
   class: RestoreClass;
   source: string;
   recoveryPoint: RecoveryPointRef;
+  /** Database: the source's LatestRestorableTime when the plan was made (the PITR RPO). */
+  latestRestorableTime?: string;
 }
 
 export interface ValidationPlan {
@@ -46,6 +50,7 @@ export interface ItemRecord {
   class: RestoreClass;
   source: string;
   recoveryPoint: RecoveryPointRef;
+  latestRestorableTime?: string;
   startedAt?: string;
   attempts: number;
   restored?: RestoredItem;

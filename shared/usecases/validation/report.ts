@@ -15,6 +15,7 @@ import {
   type ValidationReport,
   validationPrefix,
 } from '../../domain/validation-report.ts';
+import { itemObjectives } from '../../domain/recovery-objectives.ts';
 import type { Policy } from '../../policy/schema.ts';
 import { connectIsolated } from '../../restore/isolated-network.ts';
 import { listManagedInIsolated, stillExists } from '../../restore/leftovers.ts';
@@ -62,6 +63,13 @@ function outcomeOf(rec: ItemRecord, plan: ValidationPlan, policy: Policy): ItemO
     };
   }
   out.achievedRpoMinutes = rec.check?.achievedRpoMinutes ?? out.recoveryPointAgeMinutes;
+  out.objectives = itemObjectives(policy, {
+    class: rec.class,
+    runTime: plan.time,
+    recoveryPointAgeMinutes: out.recoveryPointAgeMinutes,
+    latestRestorableTime: rec.latestRestorableTime,
+    restore: out.restore,
+  });
   if (rec.restoreError) {
     out.status = 'fail';
     out.reason = `restore failed: ${rec.restoreError.name}: ${rec.restoreError.message}`;
