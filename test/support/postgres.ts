@@ -46,7 +46,6 @@ export async function startPostgres(password = 'probe-admin-1'): Promise<Postgre
   );
   if (init.status !== 0) throw new Error(`${initdb} failed: ${init.stderr || init.stdout}`);
   const port = await freePort();
-  const log = join(dir, 'server.log');
   const child: ChildProcess = spawn(
     server,
     [
