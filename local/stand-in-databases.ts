@@ -62,7 +62,10 @@ async function admit(db: StandInDatabase, user: string, password: string): Promi
 }
 
 /** The SQL port the in-process runner uses: the restored endpoint routed to its stand-in. */
-export function standInProbe(databases: StandInDatabase[], inner: SqlProbePort = new EngineProbe()): SqlProbePort {
+export function standInProbe(
+  databases: StandInDatabase[],
+  inner: SqlProbePort = new EngineProbe(),
+): SqlProbePort {
   const admitted = new Set<string>();
   return {
     async queryValue(conn: ProbeConnection, sql: string): Promise<unknown> {

@@ -619,7 +619,9 @@ export const COMMANDS: Record<string, Mapper> = {
 /** The function a Lambda REST path names (name, partial or full ARN), as its ARN. */
 function lambdaFunction(r: AwsRequest, c: Ctx): string {
   const ref = decodeURIComponent(r.path.split('/')[3] ?? '');
-  return ref.startsWith('arn:') ? ref.replace(/:\$LATEST$/, '') : `arn:aws:lambda:${c.region}:${c.account}:function:${ref}`;
+  return ref.startsWith('arn:')
+    ? ref.replace(/:\$LATEST$/, '')
+    : `arn:aws:lambda:${c.region}:${c.account}:function:${ref}`;
 }
 
 const secretArn = (c: Ctx, id: string) =>

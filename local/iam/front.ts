@@ -898,7 +898,8 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         return;
       }
       record(rec);
-      const runner = r.operation === 'lambda:Invoke' ? probeRunnerOf(rec.needs[0]?.resource ?? '', d) : undefined;
+      const runner =
+        r.operation === 'lambda:Invoke' ? probeRunnerOf(rec.needs[0]?.resource ?? '', d) : undefined;
       if (runner) {
         // Lambda cannot run a function in the emulator's VPC: the runner is played in-process,
         // as its own role (assumed by Lambda under the role's trust policy), through this layer.
@@ -966,7 +967,8 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     const [, , , reg = '', account = '', , name = ''] = fnArn.split(':');
     const iso = d.policy.isolatedAccount;
     const runnerName = iso?.probeRunner ?? 'kura-probe-runner';
-    if (!iso || account !== iso.accountId || name !== runnerName || !isolatedDeployed.has(account)) return undefined;
+    if (!iso || account !== iso.accountId || name !== runnerName || !isolatedDeployed.has(account))
+      return undefined;
     return { account, region: reg, name, roleArn: `arn:aws:iam::${account}:role/${runnerName}` };
   }
 

@@ -24,7 +24,9 @@ export class LambdaProbeRunner implements ProbeRunnerPort {
     const text = out.Payload ? new TextDecoder().decode(out.Payload) : '';
     if (out.FunctionError) {
       const e = JSON.parse(text || '{}') as { errorType?: string; errorMessage?: string };
-      const err = new Error(`the probe runner ${arn} failed: ${e.errorType ?? out.FunctionError}: ${e.errorMessage ?? text}`);
+      const err = new Error(
+        `the probe runner ${arn} failed: ${e.errorType ?? out.FunctionError}: ${e.errorMessage ?? text}`,
+      );
       err.name = 'ProbeRunnerError';
       throw err;
     }

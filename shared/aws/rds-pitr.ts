@@ -11,7 +11,12 @@ import { type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { tolerate } from './errors.ts';
 import { type Snapshot, toSnapshot } from './rds.ts';
-import { describeDbCluster, describeDbInstance, RdsRestoreAdapter, type RdsRestorePort } from './rds-restore.ts';
+import {
+  describeDbCluster,
+  describeDbInstance,
+  RdsRestoreAdapter,
+  type RdsRestorePort,
+} from './rds-restore.ts';
 
 export interface PitrWindow {
   earliest?: Date;

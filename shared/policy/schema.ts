@@ -60,6 +60,7 @@ export const SCHEDULED_TARGETS = [
   'log-bundle',
   'ami-backup',
   'validation',
+  'rehearsal',
 ] as const;
 export type ScheduledTarget = (typeof SCHEDULED_TARGETS)[number];
 
@@ -70,6 +71,8 @@ const schedules = z.strictObject({
   'log-bundle': z.optional(scheduleExpression),
   'ami-backup': z.optional(scheduleExpression),
   validation: z.optional(scheduleExpression),
+  /** The yearly full rehearsal (the validation state machine in rehearsal mode); default: once a year. */
+  rehearsal: z.optional(scheduleExpression),
 });
 
 const database = z

@@ -118,7 +118,9 @@ describe('SQL probes against MariaDB', () => {
     expect(out.checks).toHaveLength(1);
     expect(out.checks[0]?.name).toBe('sql probes');
     expect(out.checks[0]?.status).toBe('fail');
-    expect(out.checks[0]?.detail).toMatch(/cannot connect to mariadb at 127\.0\.0\.1:\d+ as root: ER_ACCESS_DENIED/);
+    expect(out.checks[0]?.detail).toMatch(
+      /cannot connect to mariadb at 127\.0\.0\.1:\d+ as root: ER_ACCESS_DENIED/,
+    );
   });
 });
 
@@ -162,9 +164,19 @@ describe('SQL probes against PostgreSQL', () => {
     // Prepare
     const probes: SqlProbe[] = [
       { name: 'orders', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM orders', min: 3 },
-      { name: 'orders-fresh', kind: 'latestRowAge', sql: 'SELECT MAX(created_at) FROM orders', maxAgeMinutes: 60 },
+      {
+        name: 'orders-fresh',
+        kind: 'latestRowAge',
+        sql: 'SELECT MAX(created_at) FROM orders',
+        maxAgeMinutes: 60,
+      },
       { name: 'events-fresh', kind: 'latestRowAge', sql: 'SELECT MAX(at) FROM events' },
-      { name: 'schema', kind: 'migrationVersion', sql: 'SELECT MAX(version) FROM schema_migrations', min: 20261028 },
+      {
+        name: 'schema',
+        kind: 'migrationVersion',
+        sql: 'SELECT MAX(version) FROM schema_migrations',
+        min: 20261028,
+      },
     ];
 
     // Act
@@ -184,7 +196,7 @@ describe('SQL probes against PostgreSQL', () => {
     expect(out.checks[3]?.detail).toContain('20261028');
   });
 
-  it('fails a wrong query with PostgreSQL\'s own error, and a wrong password as one failed connection', async (ctx) => {
+  it("fails a wrong query with PostgreSQL's own error, and a wrong password as one failed connection", async (ctx) => {
     toolOrSkip(ctx, 'postgresql');
     // Act
     const wrongSql = await runProbes(
@@ -207,7 +219,9 @@ describe('SQL probes against PostgreSQL', () => {
       expect.objectContaining({
         name: 'sql probes',
         status: 'fail',
-        detail: expect.stringMatching(/cannot connect to postgres at 127\.0\.0\.1:\d+ as kura_admin: 28P01: password authentication failed/),
+        detail: expect.stringMatching(
+          /cannot connect to postgres at 127\.0\.0\.1:\d+ as kura_admin: 28P01: password authentication failed/,
+        ),
       }),
     ]);
   });

@@ -93,7 +93,7 @@ describe('validation of a PostgreSQL database through the probe runner', () => {
     );
   };
 
-  it('runs the probes inside the isolated account as the runner role, and RDS removes the copy\'s secret at cleanup', async (ctx) => {
+  it("runs the probes inside the isolated account as the runner role, and RDS removes the copy's secret at cleanup", async (ctx) => {
     toolOrSkip(ctx, 'postgresql');
     // Prepare
     ports = await standInDatabases({ postgres: pg });
@@ -114,11 +114,13 @@ describe('validation of a PostgreSQL database through the probe runner', () => {
     expect(invoke?.needs[0]?.resource).toMatch(/^arn:aws:lambda:[^:]+:\d{12}:function:kura-probe-runner$/);
     const read = requests.find((r) => r.operation === 'secretsmanager:GetSecretValue');
     expect(read?.principal).toBe('ProbeRunnerRole');
-    expect(read?.needs[0]?.deciding).toEqual(['ProbeRunnerRole/kura-probe-runner#ReadTheSecretOfARestoredCopy']);
-    // The validation function never reads the password: only the runner does.
-    expect(requests.filter((r) => r.operation === 'secretsmanager:GetSecretValue').map((r) => r.principal)).toEqual([
-      'ProbeRunnerRole',
+    expect(read?.needs[0]?.deciding).toEqual([
+      'ProbeRunnerRole/kura-probe-runner#ReadTheSecretOfARestoredCopy',
     ]);
+    // The validation function never reads the password: only the runner does.
+    expect(
+      requests.filter((r) => r.operation === 'secretsmanager:GetSecretValue').map((r) => r.principal),
+    ).toEqual(['ProbeRunnerRole']);
     expect(await secretsLeft(deps)).toEqual([]);
   });
 

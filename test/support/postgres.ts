@@ -24,7 +24,9 @@ function runAs(): { uid?: number; gid?: number } {
   const uid = id('-u');
   const gid = id('-g');
   if (uid.status !== 0)
-    throw new Error('PostgreSQL does not run as root and there is no postgres user: apt-get install postgresql');
+    throw new Error(
+      'PostgreSQL does not run as root and there is no postgres user: apt-get install postgresql',
+    );
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
@@ -107,7 +109,11 @@ export async function startPostgres(password = 'probe-admin-1'): Promise<Postgre
 }
 
 /** Runs `statements` in order as the server's administrator, in `database` (default postgres). */
-export async function asPostgresAdmin(db: Postgres, statements: string[], database = 'postgres'): Promise<void> {
+export async function asPostgresAdmin(
+  db: Postgres,
+  statements: string[],
+  database = 'postgres',
+): Promise<void> {
   const { default: pg } = await import('pg');
   const c = new pg.Client({ host: db.host, port: db.port, user: db.user, password: db.password, database });
   await c.connect();

@@ -37,6 +37,8 @@ export interface HistoryRow {
    * recovery when measured) and restore time, minutes.
    */
   perClass: Partial<Record<ValidatedClass, { rpoMinutes?: number; restoreMinutes?: number }>>;
+  /** A yearly rehearsal: the whole system's restore time against the system RTO. */
+  system?: { minutes: number; targetMinutes: number; withinTarget: boolean };
   /** Slowest restore of the run, minutes, against the RTO of that item. */
   slowestRestore?: { item: string; minutes: number; rtoMinutes: number };
 }
@@ -139,6 +141,15 @@ export function validationHistory(
     return {
       runId: r.runId ?? '?',
       perClass,
+      ...(r.rehearsal?.system
+        ? {
+            system: {
+              minutes: r.rehearsal.system.minutes,
+              targetMinutes: r.rehearsal.system.targetMinutes,
+              withinTarget: r.rehearsal.system.withinTarget,
+            },
+          }
+        : {}),
       time: r.time ?? '',
       verdict: r.verdict ?? 'unreadable',
       passed: items.filter((x) => x.status === 'pass').length,
@@ -220,6 +231,11 @@ export function historyRows(h: ValidationHistory): Record<string, string | numbe
     scheduled: h.timezone && r.time ? bothZones(r.time, h.timezone) : r.time,
     verdict: r.verdictText,
     dataChecked: r.dataChecked.of ? `${r.dataChecked.items} of ${r.dataChecked.of}` : 'n/a',
+    ...(r.system
+      ? {
+          wholeSystem: `${r.system.minutes} min / system RTO ${r.system.targetMinutes} min${r.system.withinTarget ? '' : ' (OVER)'}`,
+        }
+      : {}),
     slowestRestore: r.slowestRestore
       ? `${r.slowestRestore.minutes} min / RTO ${r.slowestRestore.rtoMinutes} min${r.emulator ? ' (emulator: not an AWS figure)' : ''}`
       : '',
@@ -248,7 +264,25 @@ export function missedMonths(h: ValidationHistory): MonthCell[] {
   return (h.months ?? []).filter((m) => m.state === 'missed' || m.state === 'failed');
 }
 
-export function historyMarkdown(h: ValidationHistory): string {
+/** The yearly rehearsals' own history (their hash chain), as a section of the validation history. */
+function rehearsalsMarkdown(r: ValidationHistory): string[] {
+  const rows = historyRows(r);
+  const cols = Object.keys(rows[0] ?? { run: '' });
+  return [
+    `## Yearly rehearsals (${r.runs.length}; hash chain ${r.chainOk ? 'intact' : 'BROKEN'})`,
+    '',
+    ...(rows.length
+      ? [
+          `| ${cols.join(' | ')} |`,
+          `|${cols.map(() => '---').join('|')}|`,
+          ...rows.map((x) => `| ${cols.map((c) => String(x[c] ?? '').replace(/\|/g, '\\|')).join(' | ')} |`),
+        ]
+      : ['No rehearsal yet.']),
+    '',
+  ];
+}
+
+export function historyMarkdown(h: ValidationHistory, rehearsals?: ValidationHistory): string {
   const rows = historyRows(h);
   const cols = Object.keys(rows[0] ?? { run: '' });
   return [
@@ -270,6 +304,7 @@ export function historyMarkdown(h: ValidationHistory): string {
           '',
         ]
       : []),
+    ...(rehearsals ? rehearsalsMarkdown(rehearsals) : []),
     ...(h.problems.length ? ['## Chain problems', '', ...h.problems.map((p) => `- ${p}`), ''] : []),
   ].join('\n');
 }
@@ -308,7 +343,7 @@ function perClassChart(
   ].join('\n');
 }
 
-export function historyHtml(h: ValidationHistory): string {
+export function historyHtml(h: ValidationHistory, rehearsals?: ValidationHistory): string {
   const rows = historyRows(h);
   const chart = stackedBars({
     id: 'history',
@@ -352,6 +387,26 @@ export function historyHtml(h: ValidationHistory): string {
         return !r?.linked || r.verdict !== 'PASS' ? 'bad' : undefined;
       },
     ),
+    ...(rehearsals
+      ? [
+          `<h2>Yearly rehearsals: ${rehearsals.runs.length ? (rehearsals.chainOk ? badge('hash chain intact', 'ok') : badge('hash chain BROKEN', 'bad')) : badge('none yet', 'warn')}</h2>`,
+          rehearsals.runs.length
+            ? table(
+                Object.keys(historyRows(rehearsals)[0] ?? { run: '' }),
+                historyRows(rehearsals).map((r) => Object.values(r)),
+                (i) => {
+                  const r = rehearsals.runs[i];
+                  return !r?.linked || r.verdict !== 'PASS' ? 'bad' : undefined;
+                },
+              )
+            : '<p>No yearly rehearsal report in the vault yet (schedules.rehearsal).</p>',
+          rehearsals.problems.length ? list(rehearsals.problems) : '',
+          '<h2>Rehearsals: achieved RPO per class (minutes, log scale)</h2>',
+          perClassChart('rehearsal-rpo', rehearsals, (v) => v.rpoMinutes, 'achieved RPO'),
+          '<h2>Rehearsals: restore time per class (minutes, log scale)</h2>',
+          perClassChart('rehearsal-restore-time', rehearsals, (v) => v.restoreMinutes, 'restore time'),
+        ]
+      : []),
     h.problems.length ? `<h2>Chain problems</h2>${list(h.problems)}` : '',
     `<p class="meta">Full SHA-256 per report: ${h.runs.map((r) => `<br><code>${esc(r.key)}</code> ${esc(r.sha256)}`).join('')}</p>`,
   ].join('\n');
