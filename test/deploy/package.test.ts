@@ -219,6 +219,19 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('schedules the yearly rehearsal as the validation state machine in rehearsal mode', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule').map(([, r]) => r.Properties as Record<string, any>);
+    const rehearsal = schedules.find((x) => String(x.Description).startsWith('kura rehearsal:'));
+    const validation = schedules.find((x) => String(x.Description).startsWith('kura validation:'));
+    expect(rehearsal?.ScheduleExpression).toBe(policy.schedules.rehearsal);
+    expect(rehearsal?.Target.Arn).toEqual(validation?.Target.Arn);
+    expect(JSON.parse(rehearsal?.Target.Input)).toMatchObject({
+      time: '<aws.scheduler.scheduled-time>',
+      rehearsal: true,
+    });
+    expect(JSON.parse(validation?.Target.Input).rehearsal).toBeUndefined();
+  });
+
   it('declares the vault versioned, locked, KMS-encrypted, private and TLS-only, with the policy lifecycle', () => {
     const bucket = template.Resources.VaultBucket?.Properties as Record<string, any>;
     expect(bucket.BucketName).toBe(policy.vault.bucket);
