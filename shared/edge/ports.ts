@@ -5,7 +5,7 @@
 import { S3ContentAdapter } from '../aws/content.ts';
 import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
-import { LambdaProbeRunner } from '../aws/probe-invoke.ts';
+import { invokeInIsolated } from '../aws/probe-invoke.ts';
 import { latestRestorableTime } from '../aws/rds-pitr.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
@@ -13,11 +13,19 @@ import { VaultStore } from '../aws/vault-objects.ts';
 import { readManifest } from '../usecases/content-backup.ts';
 import type { ValidationPorts } from '../usecases/validation.ts';
 import type { CheckAdapters, CheckPorts } from '../validation/checks/types.ts';
+import type { ProbeResponse } from '../validation/probe-runner.ts';
 
 /** The validation checks' adapters; `overrides` replaces some (tests: a stand-in database, an injected fault). */
 export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdapters {
   return {
-    probeRunner: new LambdaProbeRunner(deps.policy.isolatedAccount?.probeRunner ?? 'kura-probe-runner'),
+    probeRunner: {
+      run: async (target, request) =>
+        (await invokeInIsolated(
+          target,
+          deps.policy.isolatedAccount?.probeRunner ?? 'kura-probe-runner',
+          request,
+        )) as ProbeResponse,
+    },
     dbAccess: new ManagedSecretAccess(),
     readObject: readFromIsolated,
     listKeys: listIsolatedKeys,

@@ -450,8 +450,23 @@ describe('the isolated-account template', () => {
         .some((a) => /:(Delete|Deregister|Terminate|Modify)/.test(a) && a !== 's3:DeleteObject'),
     );
     expect(destructive.length).toBeGreaterThan(0);
-    for (const { where, st } of destructive)
+    // The probe runner's Lambda manages its own network interfaces in the isolated subnets:
+    // exactly the actions of AWS's AWSLambdaVPCAccessExecutionRole (the interfaces carry no tag).
+    const LAMBDA_VPC = [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ];
+    for (const { where, st } of destructive) {
+      if (where === 'ProbeRunnerRole NetworkInterfacesInTheIsolatedVpc') {
+        expect([st.Action].flat().sort()).toEqual([...LAMBDA_VPC].sort());
+        continue;
+      }
       expect(JSON.stringify(st.Condition ?? {}), where).toContain('kura:managed');
+    }
     // The network is the stack's: the role cannot build a way out.
     const actions = statements.flatMap(({ st }) => [st.Action].flat());
     for (const a of [
@@ -482,29 +497,46 @@ describe('the isolated-account template', () => {
     const vpcCidr = res.IsolatedVpc?.Properties?.CidrBlock;
     const forAccess = (r: { Properties?: { Tags?: { Key: string; Value: string }[] } }) =>
       (r.Properties?.Tags ?? []).some((t) => t.Key === 'kura:purpose' && t.Value === 'access');
+    const forProbes = (r: { Properties?: { Tags?: { Key: string; Value: string }[] } }) =>
+      (r.Properties?.Tags ?? []).some((t) => t.Key === 'kura:purpose' && t.Value === 'probes');
     for (const [id, g] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')) {
       // The route in (Session Manager): HTTPS inside the VPC, and the database ports to the database group.
       const inside = (e: { CidrIp?: string; FromPort?: number; DestinationSecurityGroupId?: unknown }) =>
         (e.CidrIp === vpcCidr && e.FromPort === 443) ||
         JSON.stringify(e.DestinationSecurityGroupId) === JSON.stringify({ Ref: 'DatabaseSecurityGroup' });
+      // The probe runner: database ports of the database group, 443 of the Secrets Manager endpoint's group.
+      const probeEgress = (e: { FromPort?: number; DestinationSecurityGroupId?: unknown }) =>
+        JSON.stringify(e.DestinationSecurityGroupId) === JSON.stringify({ Ref: 'DatabaseSecurityGroup' }) ||
+        (e.FromPort === 443 &&
+          JSON.stringify(e.DestinationSecurityGroupId) ===
+            JSON.stringify({ Ref: 'SecretsEndpointSecurityGroup' }));
       for (const i of g.Properties?.SecurityGroupIngress ?? []) {
         expect(forAccess(g), `${id} has ingress`).toBe(true);
         expect(inside(i), id).toBe(true);
       }
       for (const e of g.Properties?.SecurityGroupEgress ?? [])
-        if (!(forAccess(g) && inside(e))) expect(e.CidrIp, id).toBe('255.255.255.255/32');
+        if (!(forAccess(g) && inside(e)) && !(forProbes(g) && probeEgress(e)))
+          expect(e.CidrIp, id).toBe('255.255.255.255/32');
     }
-    // Its endpoints are interface endpoints (no route), tagged for the isolation check.
+    // Its endpoints are interface endpoints (no route), tagged for the isolation check: the
+    // route in (three), and the probe runner's Secrets Manager endpoint behind its own group.
     const endpoints = Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::VPCEndpoint');
-    expect(endpoints.length).toBe(3);
+    expect(endpoints.length).toBe(4);
     for (const [id, e] of endpoints) {
       expect(e.Properties?.VpcEndpointType, id).toBe('Interface');
+      if (forProbes(e)) {
+        expect(JSON.stringify(e.Properties?.ServiceName), id).toContain('.secretsmanager');
+        expect(e.Properties?.SecurityGroupIds, id).toEqual([{ Ref: 'SecretsEndpointSecurityGroup' }]);
+        continue;
+      }
       expect(forAccess(e), id).toBe(true);
       expect(e.Properties?.SecurityGroupIds, id).toEqual([{ Ref: 'EndpointSecurityGroup' }]);
     }
-    const ingress = Object.values(res).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress');
-    for (const i of ingress) {
-      expect(i.Properties?.SourceSecurityGroupId).toEqual({ Ref: 'DatabaseSecurityGroup' });
+    const ingress = Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroupIngress');
+    for (const [id, i] of ingress) {
+      expect(i.Properties?.SourceSecurityGroupId, id).toEqual({
+        Ref: id === 'SecretsEndpointFromProbeRunner' ? 'ProbeRunnerSecurityGroup' : 'DatabaseSecurityGroup',
+      });
       expect(i.Properties?.CidrIp).toBeUndefined();
     }
   });

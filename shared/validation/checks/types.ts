@@ -4,12 +4,17 @@
 // only through its adapters (CheckAdapters), which the edge builds.
 
 import type { DbAccessPort } from '../../aws/db-access.ts';
-import type { ProbeRunnerPort } from '../../aws/probe-invoke.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { InstanceView } from '../../aws/isolated-account.ts';
 import type { ManifestEntry } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
+import type { ProbeRequest, ProbeResponse } from '../probe-runner.ts';
+
+/** The SQL probe runner inside the isolated network (the isolated account's function). */
+export interface ProbeRunnerPort {
+  run(target: IsolatedTarget, request: ProbeRequest): Promise<ProbeResponse>;
+}
 
 /** Everything the checks read AWS (and the restored databases) through. */
 export interface CheckAdapters {
