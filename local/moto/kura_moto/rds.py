@@ -12,7 +12,6 @@ InvalidDBInstanceState, InvalidDBClusterStateFault), and the RDS user guide
 
 from __future__ import annotations
 
-import datetime
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -356,23 +355,3 @@ def describe_account_attributes(self: RDSResponse) -> ActionResult:
     quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in limits.items()]
     return ActionResult({"AccountQuotas": quotas})
 
-
-# --- point-in-time recovery ---------------------------------------------------
-
-def _latest_restorable(_original: property) -> property:
-    """LatestRestorableTime: RDS uploads the transaction logs to S3 every 5 minutes, so the
-    latest restorable time trails the current time by up to 5 minutes (RDS user guide,
-    "Restoring a DB instance to a specified time"); moto answers the wall clock, which a
-    simulated run would see in its future. None without automated backups (retention 0)."""
-
-    def latest(self: Any) -> Any:
-        if not getattr(self, "backup_retention_period", 0):
-            return None
-        t = simtime.now()
-        return datetime.datetime.fromtimestamp(t - (t % 300), datetime.timezone.utc).replace(tzinfo=None)
-
-    return property(latest)
-
-
-patch(DBInstance, "latest_restorable_time")(_latest_restorable)
-patch(DBCluster, "latest_restorable_time")(_latest_restorable)
