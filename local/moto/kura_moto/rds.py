@@ -354,4 +354,3 @@ def describe_account_attributes(self: RDSResponse) -> ActionResult:
     limits = {**DEFAULT_QUOTAS, "ManualSnapshots": _snapshot_limit(), "ManualClusterSnapshots": _snapshot_limit()}
     quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in limits.items()]
     return ActionResult({"AccountQuotas": quotas})
-
