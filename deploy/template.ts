@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { FUNCTIONS } from '../functions/registry.ts';
 import { lambdaLogicalId, stateMachineLogicalId } from './logical-ids.ts';
 import { cloudFormationRules } from '../shared/domain/lifecycle/index.ts';
-import { schedulesFromPolicy } from '../shared/domain/schedules.ts';
+import { scheduleTarget, schedulesFromPolicy } from '../shared/domain/schedules.ts';
 import { loadPolicy } from '../shared/policy/load.ts';
 import type { Policy } from '../shared/policy/schema.ts';
 
@@ -88,10 +88,11 @@ export function scheduleResources(policy: Policy): Resources {
   const targets: unknown[] = [];
   for (const s of schedulesFromPolicy(policy)) {
     const isFn = s.kind === 'function';
-    if (isFn ? !FUNCTIONS[s.target] : !stateMachineExists(s.target)) continue;
+    const { machine, input } = scheduleTarget(s.target);
+    if (isFn ? !FUNCTIONS[s.target] : !stateMachineExists(machine)) continue;
     const arn = isFn
       ? { 'Fn::GetAtt': [lambdaLogicalId(s.target), 'Arn'] }
-      : { Ref: stateMachineLogicalId(s.target) };
+      : { Ref: stateMachineLogicalId(machine) };
     targets.push(arn);
     out[`${pascal(s.target)}Schedule`] = {
       Type: 'AWS::Scheduler::Schedule',
@@ -111,6 +112,7 @@ export function scheduleResources(policy: Policy): Resources {
             'detail-type': 'Scheduled Event',
             time: '<aws.scheduler.scheduled-time>',
             detail: {},
+            ...input,
           }),
           RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
           // A run that could not be started after the retries lands here (and raises the DLQ alarm).

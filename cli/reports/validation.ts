@@ -5,7 +5,7 @@
 // SHA-256 of the one before).
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
-import { listReports } from '../../shared/aws/validation-reports.ts';
+import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
 import {
   renderHtml,
   renderMarkdown,
@@ -33,9 +33,12 @@ export function registerValidationReport(report: Command): void {
   report
     .command('validation')
     .description(
-      'monthly validation runs: the history of all of them, one with --run or --latest; --verify checks the hash chain',
+      'monthly validation runs and yearly rehearsals: the history of all of them, one with --run or --latest; --verify checks the hash chain',
     )
-    .option('--run <id>', 'one run by its id (yyyymmddHHMM of the scheduled time)')
+    .option(
+      '--run <id>',
+      'one run by its id (yyyymmddHHMM of the scheduled time; rehearsal-yyyymmddHHMM for a rehearsal)',
+    )
     .option('--latest', 'the newest run')
     .option('--verify', 'verify the hash chain over every report; exits non-zero when it is broken')
     .option('--format <format>', `${FORMATS.join(', ')}`, 'table')
@@ -45,37 +48,44 @@ export function registerValidationReport(report: Command): void {
           throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
         const deps = commandDeps(cmd);
         const all = await listReports(deps);
+        const rehearsalReports = await listRehearsalReports(deps);
         if (opts.verify) {
+          // Two chains: the monthly runs, and the yearly rehearsals beside them.
           const chain = verifyChain(all);
-          if (opts.format === 'json') printJson(chain);
+          const rehearsalChain = verifyChain(rehearsalReports);
+          if (opts.format === 'json') printJson({ ...chain, rehearsals: rehearsalChain });
           else {
+            const rows = [...chain.reports, ...rehearsalChain.reports].map((r) => ({
+              report: r.key,
+              verdict: r.verdict,
+              sha256: r.sha256,
+              linked: r.linked ? 'yes' : `NO: ${r.problem}`,
+            }));
+            console.log(formatTable(rows));
+            const problems = [...chain.problems, ...rehearsalChain.problems];
             console.log(
-              formatTable(
-                chain.reports.map((r) => ({
-                  report: r.key,
-                  verdict: r.verdict,
-                  sha256: r.sha256,
-                  linked: r.linked ? 'yes' : `NO: ${r.problem}`,
-                })),
-              ),
-            );
-            console.log(
-              chain.ok
-                ? `\nchain intact: ${all.length} report(s)`
-                : `\nchain BROKEN:\n  - ${chain.problems.join('\n  - ')}`,
+              problems.length === 0
+                ? `\nchain intact: ${all.length} report(s), ${rehearsalReports.length} rehearsal report(s)`
+                : `\nchain BROKEN:\n  - ${problems.join('\n  - ')}`,
             );
           }
-          if (!chain.ok) process.exitCode = 1;
+          if (!chain.ok || !rehearsalChain.ok) process.exitCode = 1;
           return;
         }
         if (!opts.run && !opts.latest) {
           const since = earliestBackup(await readFirstPoints(reportPorts(deps), []));
           const h = validationHistory(all, new Date(), { policy: deps.policy, since });
-          if (opts.format === 'json') printJson(h);
-          else if (opts.format === 'md') console.log(historyMarkdown(h));
-          else if (opts.format === 'html') process.stdout.write(historyHtml(h));
+          const rh = validationHistory(rehearsalReports, new Date());
+          if (opts.format === 'json') printJson({ ...h, rehearsals: rh });
+          else if (opts.format === 'md') console.log(historyMarkdown(h, rh));
+          else if (opts.format === 'html') process.stdout.write(historyHtml(h, rh));
           else {
             console.log(formatTable(historyRows(h)));
+            console.log(
+              rh.runs.length
+                ? `\nyearly rehearsals (hash chain ${rh.chainOk ? 'intact' : 'BROKEN'}):\n${formatTable(historyRows(rh))}`
+                : '\nyearly rehearsals: none yet (schedules.rehearsal)',
+            );
             console.log(
               `\nmonth by month (${h.timezone}): ${(h.months ?? []).map((m) => `${m.month} ${monthWord(m)}`).join(', ') || 'no validation schedule'}`,
             );
@@ -87,7 +97,9 @@ export function registerValidationReport(report: Command): void {
           }
           return;
         }
-        const pick = opts.run ? all.find((r) => r.key.endsWith(`/${opts.run}/report.json`)) : all.at(-1);
+        const pick = opts.run
+          ? [...all, ...rehearsalReports].find((r) => r.key.endsWith(`/${opts.run}/report.json`))
+          : all.at(-1);
         if (!pick) {
           throw new InputError([
             opts.run

@@ -29,7 +29,12 @@ const pointer = z.strictObject({
 const eventSchema = z.discriminatedUnion('step', [
   z.strictObject({
     step: z.literal('plan'),
-    input: z.looseObject({ time: z.iso.datetime({ offset: true }), runId: z.optional(z.string()) }),
+    input: z.looseObject({
+      time: z.iso.datetime({ offset: true }),
+      runId: z.optional(z.string()),
+      /** The yearly rehearsal (schedules.rehearsal): its own run id, records and report chain. */
+      rehearsal: z.optional(z.boolean()),
+    }),
   }),
   z.strictObject({
     step: z.enum(['restore', 'check', 'cleanup']),
@@ -40,6 +45,7 @@ const eventSchema = z.discriminatedUnion('step', [
     input: z.looseObject({
       time: z.iso.datetime({ offset: true }),
       runId: z.optional(z.string()),
+      rehearsal: z.optional(z.boolean()),
       plan: z.optional(z.looseObject({ runId: z.string() })),
       planError: failure,
       mapError: failure,
@@ -63,7 +69,13 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
   const ports = validationPorts(deps, opts.ports);
   switch (e.step) {
     case 'plan': {
-      const { plan, pointers } = await planValidation(deps, ports, new Date(e.input.time), e.input.runId);
+      const { plan, pointers } = await planValidation(
+        deps,
+        ports,
+        new Date(e.input.time),
+        e.input.runId,
+        e.input.rehearsal === true,
+      );
       return { runId: plan.runId, items: pointers, nothing: plan.nothing.map((n) => n.class) };
     }
     case 'restore':
@@ -73,7 +85,8 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
     case 'cleanup':
       return cleanupItem(deps, ports, e.input.item, e.input.error ?? undefined);
     case 'report': {
-      const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
+      const runId =
+        e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId, e.input.rehearsal === true);
       const { result } = await reportValidation(deps, ports, {
         runId,
         time: new Date(e.input.time).toISOString(),

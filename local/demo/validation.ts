@@ -1,14 +1,15 @@
 // Demo step (validation): the monthly restore rehearsal over what the other
 // demo steps backed up: the validation state machine run locally (the same
 // ASL file), every latest recovery point restored into the isolated account,
-// checked, cleaned up; the report from the vault, and its hash chain.
+// checked, cleaned up; the report from the vault, and its hash chain; then
+// the yearly rehearsal (the same machine in rehearsal mode) and its report.
 
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
-import { listReports } from '../../shared/aws/validation-reports.ts';
+import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
-import { verifyChain } from '../../shared/domain/validation-report.ts';
+import { rehearsalLine, verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { asFunction } from '../iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
@@ -88,9 +89,36 @@ export const validationDemo: DemoStep = {
     ctx.log(
       `report: s3://${policy.vault.bucket}/${reportKey(policy, runId).replace(/json$/, 'html')} (chain of ${chain.reports.length}: ${chain.ok ? 'intact' : 'BROKEN'})`,
     );
+    // The yearly rehearsal (schedules.rehearsal): the same machine in rehearsal mode, an hour
+    // later, so its report joins the rehearsals' own chain beside the monthly ones.
+    const rehearsalTime = new Date(time.getTime() + 3600_000);
+    ctx.clock.set(rehearsalTime);
+    ctx.log(
+      `yearly rehearsal (${policy.schedules.rehearsal ?? 'not scheduled in the policy'}), run now for ${rehearsalTime.toISOString()} …`,
+    );
+    const rehearsed = await runStateMachine(
+      'validation',
+      { time: rehearsalTime.toISOString(), rehearsal: true },
+      { deps: ctx.deps },
+    );
+    const rehearsalBody = await new VaultStore(ctx.deps.clients, policy).getText(
+      reportKey(policy, runIdFor(rehearsalTime, undefined, true)),
+    );
+    const rehearsal = rehearsalBody ? (JSON.parse(rehearsalBody) as ValidationReport) : undefined;
+    ctx.log(
+      rehearsal?.rehearsal
+        ? `${rehearsal.runId}: ${rehearsal.verdict}. ${rehearsalLine(rehearsal.rehearsal)}`
+        : `no rehearsal report (${rehearsed.status} ${rehearsed.cause ?? ''})`,
+    );
+    const rehearsalChain = verifyChain(await listRehearsalReports(ctx.deps));
     return {
-      ok: report.verdict === 'PASS' && left.length === 0 && chain.ok,
-      summary: `${report.verdict}: ${report.items.filter((i) => i.status === 'pass').length} passed, ${report.items.filter((i) => i.status === 'fail').length} failed; state machine ${out.status} in ${seconds}s; nothing left behind: ${left.length === 0}`,
+      ok:
+        report.verdict === 'PASS' &&
+        left.length === 0 &&
+        chain.ok &&
+        rehearsal?.verdict === 'PASS' &&
+        rehearsalChain.ok,
+      summary: `${report.verdict}: ${report.items.filter((i) => i.status === 'pass').length} passed, ${report.items.filter((i) => i.status === 'fail').length} failed; state machine ${out.status} in ${seconds}s; nothing left behind: ${left.length === 0}; yearly rehearsal ${rehearsal?.verdict ?? 'missing'}`,
     };
   },
 };

@@ -411,8 +411,14 @@ export const COMMANDS: Record<string, Mapper> = {
   ],
   'rds:DeleteDBInstance': (r, c) => [rdsTagged(r.operation, rds(c, 'db', f(r, 'DBInstanceIdentifier')))],
   'rds:DeleteDBCluster': (r, c) => [rdsTagged(r.operation, rds(c, 'cluster', f(r, 'DBClusterIdentifier')))],
-  'rds:ModifyDBInstance': (r, c) => [rdsTagged(r.operation, rds(c, 'db', f(r, 'DBInstanceIdentifier')))],
-  'rds:ModifyDBCluster': (r, c) => [rdsTagged(r.operation, rds(c, 'cluster', f(r, 'DBClusterIdentifier')))],
+  'rds:ModifyDBInstance': (r, c) => [
+    rdsTagged(r.operation, rds(c, 'db', f(r, 'DBInstanceIdentifier'))),
+    ...managedMasterSecret(r, c, 'db'),
+  ],
+  'rds:ModifyDBCluster': (r, c) => [
+    rdsTagged(r.operation, rds(c, 'cluster', f(r, 'DBClusterIdentifier'))),
+    ...managedMasterSecret(r, c, 'cluster'),
+  ],
   'rds:CreateDBSubnetGroup': (r, c) => [same(r.operation, rds(c, 'subgrp', f(r, 'DBSubnetGroupName')))],
   // --- EC2 -----------------------------------------------------------------
   'ec2:DescribeInstances': any,
@@ -612,7 +618,39 @@ export const COMMANDS: Record<string, Mapper> = {
   'lambda:ListFunctions': any,
   'lambda:GetFunctionEventInvokeConfig': any,
   'lambda:PutFunctionEventInvokeConfig': any,
+  // The validation's probe runner in the isolated account, invoked through kura-restore.
+  'lambda:Invoke': (r, c) => [same('lambda:InvokeFunction', lambdaFunction(r, c))],
+  // The probe runner reads a restored copy's RDS-managed secret (tags: aws:rds:primaryDB…Arn).
+  'secretsmanager:GetSecretValue': (r, c) => [
+    { action: r.operation, resource: secretArn(c, j(r, 'SecretId')), tags: true },
+  ],
+  'secretsmanager:ListSecrets': any,
+  'secretsmanager:DescribeSecret': (r, c) => [
+    { action: r.operation, resource: secretArn(c, j(r, 'SecretId')), tags: true },
+  ],
 };
+
+/** The function a Lambda REST path names (name, partial or full ARN), as its ARN. */
+function lambdaFunction(r: AwsRequest, c: Ctx): string {
+  const ref = decodeURIComponent(r.path.split('/')[3] ?? '');
+  return ref.startsWith('arn:')
+    ? ref.replace(/:\$LATEST$/, '')
+    : `arn:aws:lambda:${c.region}:${c.account}:function:${ref}`;
+}
+
+const secretArn = (c: Ctx, id: string) =>
+  id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${c.region}:${c.account}:secret:${id}`;
+
+/**
+ * ManageMasterUserPassword: RDS creates the secret `rds!<db|cluster>-…` in the
+ * caller's account with the caller's permissions (RDS user guide, "Password
+ * management with Secrets Manager": secretsmanager:CreateSecret and TagResource).
+ */
+function managedMasterSecret(r: AwsRequest, c: Ctx, kind: 'db' | 'cluster'): Need[] {
+  if (f(r, 'ManageMasterUserPassword') !== 'true') return [];
+  const arn = `arn:aws:secretsmanager:${c.region}:${c.account}:secret:rds!${kind}-*`;
+  return [same('secretsmanager:CreateSecret', arn), same('secretsmanager:TagResource', arn)];
+}
 
 export class UnmappedCommandError extends Error {
   override name = 'UnmappedCommandError';

@@ -40,6 +40,7 @@ import {
   RDSClient,
 } from '@aws-sdk/client-rds';
 import { GetBucketEncryptionCommand, S3Client } from '@aws-sdk/client-s3';
+import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -50,6 +51,8 @@ import {
 } from '../../shared/restore/isolated-network.ts';
 import { ensureAccessRoute } from '../../shared/restore/access.ts';
 import { ensureAccessProfile } from '../isolated-account.ts';
+import { invokeProbeRunner, type ProbeRunnerInvocation } from '../probe-runner.ts';
+import type { StandInDatabase } from '../stand-in-databases.ts';
 import { cannedError, forwardRequest, listenOnLoopback, readBody, relay } from '../fault-proxy.ts';
 import { needsOf, type Need, UnmappedCommandError } from './actions.ts';
 import type { CfnTemplate } from './cfn.ts';
@@ -164,7 +167,14 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   const byBucket = new Map<string, Deployment>();
   let seq = 0;
   const region = opts.packagedFor.region;
-  const motoClients = new Map<string, { s3: S3Client; kms: KMSClient; rds: RDSClient; ec2: EC2Client }>();
+  const motoClients = new Map<
+    string,
+    { s3: S3Client; kms: KMSClient; rds: RDSClient; ec2: EC2Client; secrets: SecretsManagerClient }
+  >();
+  /** Databases standing in for restored endpoints, by worker (local/stand-in-databases.ts). */
+  const standIns = new Map<string, StandInDatabase[]>();
+  /** This layer's own endpoint: the in-process probe runner's requests come back through it. */
+  let self = '';
   const plain: Creds = { accessKeyId: 'testing', secretAccessKey: 'testing' };
   const sts = new STSClient({ region, endpoint: opts.target, credentials: plain });
   const accountCreds = new Map<string, Creds>([[BACKUP_ACCOUNT, plain]]);
@@ -199,6 +209,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         kms: new KMSClient(cfg),
         rds: new RDSClient(cfg),
         ec2: new EC2Client(cfg),
+        secrets: new SecretsManagerClient(cfg),
       };
       motoClients.set(k, c);
     }
@@ -451,8 +462,12 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         );
         return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
       }
+      if (arn.startsWith('arn:aws:secretsmanager:')) {
+        const out = await c.secrets.send(new DescribeSecretCommand({ SecretId: arn }));
+        return Object.fromEntries((out.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+      }
     } catch (err) {
-      if (gone(err)) return null;
+      if (gone(err) || /ResourceNotFound/.test(String((err as Error).name))) return null;
       throw err;
     }
     return {};
@@ -638,6 +653,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     d: Deployment,
     worker: string,
     sessionName: string,
+    sourceAccount = BACKUP_ACCOUNT,
   ): Promise<Session> => {
     const role = d.roles.get(roleArn);
     if (!role) throw new Error(`kura iam: ${roleArn} is not a role of the templates`);
@@ -648,7 +664,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         action: 'sts:AssumeRole',
         resource: roleArn,
         resourceAccount: role.account,
-        context: { 'aws:SourceAccount': BACKUP_ACCOUNT },
+        context: { 'aws:SourceAccount': sourceAccount },
       },
       { name: `${role.logicalId} trust policy`, policy: role.trust },
     );
@@ -761,6 +777,11 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       if (!rec.allowed) r.message = deniedMessage(principal, r.operation, [rec]);
       record(r);
       return { status: rec.allowed ? 200 : 403, json: r };
+    }
+    if (op === 'stand-in-databases') {
+      // The databases this worker's restored endpoints stand for (none: unreachable).
+      standIns.set(worker, (input.databases as StandInDatabase[] | undefined) ?? []);
+      return { status: 200, json: { databases: standIns.get(worker)?.length ?? 0 } };
     }
     if (op === 'mark') return { status: 200, json: { seq } };
     if (op === 'requests') {
@@ -877,6 +898,27 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         return;
       }
       record(rec);
+      const runner =
+        r.operation === 'lambda:Invoke' ? probeRunnerOf(rec.needs[0]?.resource ?? '', d) : undefined;
+      if (runner) {
+        // Lambda cannot run a function in the emulator's VPC: the runner is played in-process,
+        // as its own role (assumed by Lambda under the role's trust policy), through this layer.
+        const s = await issue(runner.roleArn, 'lambda.amazonaws.com', d, worker, runner.name, runner.account);
+        const out = await invokeProbeRunner({
+          ...runner,
+          endpoint: self,
+          credentials: s.creds,
+          payload: body,
+          databases: standIns.get(worker) ?? [],
+        });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'x-amz-executed-version': '$LATEST',
+          ...(out.functionError ? { 'x-amz-function-error': out.functionError } : {}),
+        });
+        res.end(out.payload);
+        return;
+      }
       const up = await forward(req, body);
       if (r.operation === 'sts:AssumeRole' && up.status === 200) {
         // Credentials AWS hands out for the role: requests signed with them are that role's.
@@ -920,6 +962,17 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       } else res.destroy();
     }
   });
+  /** The isolated stack's probe runner, when `fnArn` names it in an isolated account this layer deployed. */
+  function probeRunnerOf(fnArn: string, d: Deployment): ProbeRunnerInvocation | undefined {
+    const [, , , reg = '', account = '', , name = ''] = fnArn.split(':');
+    const iso = d.policy.isolatedAccount;
+    const runnerName = iso?.probeRunner ?? 'kura-probe-runner';
+    if (!iso || account !== iso.accountId || name !== runnerName || !isolatedDeployed.has(account))
+      return undefined;
+    return { account, region: reg, name, roleArn: `arn:aws:iam::${account}:role/${runnerName}` };
+  }
+
   const { endpoint, close } = await listenOnLoopback(server);
+  self = endpoint;
   return { endpoint, records, close };
 }

@@ -188,13 +188,21 @@ export async function isolationFindings(clients: Clients, vpcId: string, region?
   for (const g of nat.NatGateways ?? [])
     if (g.State !== 'deleted') findings.push(`NAT gateway ${g.NatGatewayId} exists`);
   // An endpoint is a way out that no route table shows (to S3, STS, SSM, …). Only the
-  // documented access route (tagged kura:purpose = access) is not a finding.
+  // documented access route (tagged kura:purpose = access) and the probe runner's
+  // Secrets Manager interface endpoint (kura:purpose = probes) are not findings.
   const endpoints = await ec2.send(
     new DescribeVpcEndpointsCommand({ Filters: [{ Name: 'vpc-id', Values: [vpcId] }] }),
   );
   for (const e of endpoints.VpcEndpoints ?? []) {
     if (e.State && ['deleted', 'deleting', 'rejected', 'failed'].includes(e.State.toLowerCase())) continue;
-    if (e.Tags?.some((t) => t.Key === 'kura:purpose' && t.Value === 'access')) continue;
+    const purpose = e.Tags?.find((t) => t.Key === 'kura:purpose')?.Value;
+    if (purpose === 'access') continue;
+    if (
+      purpose === 'probes' &&
+      e.VpcEndpointType === 'Interface' &&
+      /\.secretsmanager$/.test(e.ServiceName ?? '')
+    )
+      continue;
     findings.push(
       `VPC endpoint ${e.VpcEndpointId} (${e.VpcEndpointType ?? 'endpoint'} to ${e.ServiceName}) exists`,
     );

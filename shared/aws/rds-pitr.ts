@@ -11,7 +11,12 @@ import { type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { tolerate } from './errors.ts';
 import { type Snapshot, toSnapshot } from './rds.ts';
-import { describeDbInstance, RdsRestoreAdapter, type RdsRestorePort } from './rds-restore.ts';
+import {
+  describeDbCluster,
+  describeDbInstance,
+  RdsRestoreAdapter,
+  type RdsRestorePort,
+} from './rds-restore.ts';
 
 export interface PitrWindow {
   earliest?: Date;
@@ -103,4 +108,15 @@ export class RdsPitrAdapter extends RdsRestoreAdapter implements RdsPitrPort {
     );
     return toSnapshot('instance', out.DBSnapshot ?? {});
   }
+}
+
+/** A database's (instance, else Aurora cluster) LatestRestorableTime; undefined when it has none or is gone. Read-only. */
+export async function latestRestorableTime(
+  clients: Clients,
+  source: string,
+  region = clients.region,
+): Promise<Date | undefined> {
+  const i = await describeDbInstance(clients, source, region);
+  if (i) return i.LatestRestorableTime;
+  return (await describeDbCluster(clients, source, region))?.LatestRestorableTime;
 }

@@ -13,7 +13,22 @@ export interface ScheduleSpec {
 
 // content-backup and log-bundle: Distributed Maps of shards and groups (statemachines/*.asl.yml), so a
 // run is not one 15-minute function.
-const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>(['validation', 'content-backup', 'log-bundle']);
+const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>([
+  'validation',
+  'rehearsal',
+  'content-backup',
+  'log-bundle',
+]);
+
+/**
+ * The state machine a schedule starts and the input it adds to the scheduled
+ * time: the yearly rehearsal is the validation machine in rehearsal mode.
+ */
+export function scheduleTarget(target: ScheduledTarget): { machine: string; input: Record<string, unknown> } {
+  return target === 'rehearsal'
+    ? { machine: 'validation', input: { rehearsal: true } }
+    : { machine: target, input: {} };
+}
 
 export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {
   return SCHEDULED_TARGETS.flatMap((target) => {

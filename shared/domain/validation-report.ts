@@ -5,6 +5,7 @@
 // verify without trusting kura).
 import { createHash } from 'node:crypto';
 import { bothZones } from '../policy/calendar.ts';
+import type { Objective } from './recovery-objectives.ts';
 import { esc } from './reports/html.ts';
 
 export type ValidatedClass = 'database' | 'image' | 'content' | 'logs';
@@ -37,6 +38,8 @@ export interface ItemOutcome {
   recoveryPointAgeMinutes?: number;
   /** Data the recovery point does not hold: backup time minus the newest row (database with a latestRowAge probe) or the point's age. */
   achievedRpoMinutes?: number;
+  /** Recovery objectives measured from the real sources, each with its target and pass or fail. */
+  objectives?: Objective[];
   checks: CheckResult[];
   cleanup: { status: 'done' | 'failed' | 'not-needed'; detail?: string; resources: string[] };
   /** The recovery point was tagged kura:validated. */
@@ -76,6 +79,20 @@ export interface ValidationReport {
   previous: { key: string; sha256: string } | null;
   /** Set when the run talked to an emulator: its restore times are not AWS's. */
   measuredOn?: { kind: 'emulator'; endpoint: string };
+  /** A yearly rehearsal: the whole system restored at one point in time, and how long it took. */
+  rehearsal?: RehearsalOutcome;
+}
+
+export interface RehearsalOutcome {
+  reason: string;
+  /** The whole system: first restore started to last restore finished, against validation.rto.systemMinutes. */
+  system?: {
+    startedAt: string;
+    finishedAt: string;
+    minutes: number;
+    targetMinutes: number;
+    withinTarget: boolean;
+  };
 }
 
 export const CLASSES: ValidatedClass[] = ['database', 'image', 'content', 'logs'];
@@ -84,6 +101,16 @@ export const CLASSES: ValidatedClass[] = ['database', 'image', 'content', 'logs'
 export function validationPrefix(vault: { reportsPrefix: string }): string {
   return `${vault.reportsPrefix}validation/`;
 }
+
+/** The yearly rehearsals, beside the monthly runs and chained among themselves: <reportsPrefix>rehearsal/<runId>/. */
+export function rehearsalPrefix(vault: { reportsPrefix: string }): string {
+  return `${vault.reportsPrefix}rehearsal/`;
+}
+
+export const REHEARSAL_REASON = 'yearly rehearsal';
+
+/** A rehearsal's run id: `rehearsal-<yyyymmddHHMM>` (its records and report live under rehearsalPrefix). */
+export const isRehearsalRun = (runId: string): boolean => runId.startsWith('rehearsal-');
 
 export interface RtoTargets {
   dataMinutes: number;
@@ -187,6 +214,10 @@ export function buildReport(input: ReportInput): ValidationReport {
     warnings.push(
       `no data was checked for ${data.unchecked.join(', ')}: only that the restore worked (infrastructure); add validation.sqlProbes for databases`,
     );
+  for (const i of items)
+    for (const o of i.objectives ?? [])
+      if (o.status === 'fail' && o.objective === 'RPO')
+        warnings.push(`${i.class} ${i.source}: RPO ${o.detail}`);
   if (input.emulatorEndpoint)
     warnings.push(
       `measured on an emulator (${input.emulatorEndpoint}): restore times are the emulator's, not AWS's, and say nothing about the RTO`,
@@ -315,6 +346,12 @@ export function verifyChain(entries: ChainEntry[]): ChainCheck {
   return { ok: problems.length === 0, reports, problems };
 }
 
+/** The rehearsal in one sentence: why, and the whole system's restore time against its target. */
+export function rehearsalLine(x: RehearsalOutcome): string {
+  if (!x.system) return `Rehearsal (${x.reason}): nothing was restored.`;
+  return `Rehearsal (${x.reason}): the whole system restored in ${x.system.minutes} min (system RTO ${x.system.targetMinutes} min${x.system.withinTarget ? '' : ': OVER'}), ${x.system.startedAt} to ${x.system.finishedAt}.`;
+}
+
 function restoreCell(i: ItemOutcome, r?: Pick<ValidationReport, 'measuredOn'>): string {
   if (!i.restore) return '';
   return `${(i.restore.durationSeconds / 60).toFixed(1)} min / RTO ${i.restore.rtoMinutes} min${i.restore.withinRto ? '' : ' (over)'}${r?.measuredOn ? ' (emulator: not an AWS figure)' : ''}`;
@@ -322,8 +359,9 @@ function restoreCell(i: ItemOutcome, r?: Pick<ValidationReport, 'measuredOn'>): 
 
 export function renderMarkdown(r: ValidationReport, timeZone = 'UTC'): string {
   const lines = [
-    `# kura validation ${r.runId}: ${verdictText(r)}`,
+    `# kura ${r.rehearsal ? 'yearly rehearsal' : 'validation'} ${r.runId}: ${verdictText(r)}`,
     '',
+    ...(r.rehearsal ? [rehearsalLine(r.rehearsal), ''] : []),
     `Scheduled ${bothZones(r.time, timeZone)}, generated ${bothZones(r.generatedAt, timeZone)}; region ${r.region}, isolated account ${r.isolatedAccount ?? '-'}.`,
     '',
     r.summary,
@@ -340,6 +378,21 @@ export function renderMarkdown(r: ValidationReport, timeZone = 'UTC'): string {
         `- ${c.class}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.note ? ` (${c.note})` : ''}`,
     ),
   ];
+  const objectives = r.items.flatMap((i) =>
+    (i.objectives ?? []).map(
+      (o) =>
+        `| ${i.class} | ${i.source} | ${o.objective} | ${o.basis} | ${o.achievedMinutes ?? '-'} | ${o.targetMinutes ?? '-'} | ${o.status.toUpperCase()} |`,
+    ),
+  );
+  if (objectives.length)
+    lines.push(
+      '',
+      '## Recovery objectives',
+      '',
+      '| class | source | objective | measured as | achieved (min) | target (min) | result |',
+      '|---|---|---|---|---|---|---|',
+      ...objectives,
+    );
   if (r.problems.length) lines.push('', '## Problems', ...r.problems.map((p) => `- ${p}`));
   if (r.leftovers.length) lines.push('', '## Left behind', ...r.leftovers.map((p) => `- ${p}`));
   if (r.warnings.length) lines.push('', '## Warnings', ...r.warnings.map((p) => `- ${p}`));
@@ -368,13 +421,25 @@ export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
         `<li><b>${esc(c.class)}</b>: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.note ? ` — ${esc(c.note)}` : ''}</li>`,
     )
     .join('');
+  const objectiveRows = r.items
+    .flatMap((i) =>
+      (i.objectives ?? []).map(
+        (o) =>
+          `<tr class="${o.status === 'fail' ? 'fail' : ''}"><td>${esc(i.class)}</td><td>${esc(i.source)}</td><td>${esc(o.objective)}</td><td>${esc(o.basis)}</td><td>${esc(o.achievedMinutes ?? '-')}</td><td>${esc(o.targetMinutes ?? '-')}</td><td><b>${esc(o.status.toUpperCase())}</b></td></tr>`,
+      ),
+    )
+    .join('\n');
+  const objectives = objectiveRows
+    ? `<h2>Recovery objectives</h2><table><thead><tr><th>class</th><th>source</th><th>objective</th><th>measured as</th><th>achieved (min)</th><th>target (min)</th><th>result</th></tr></thead><tbody>\n${objectiveRows}\n</tbody></table>`
+    : '';
   const list = (title: string, xs: string[]) =>
     xs.length ? `<h2>${esc(title)}</h2><ul>${xs.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>kura validation ${esc(r.runId)}: ${esc(r.verdict)}</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;color:#1f2328}h1 span{color:${colour}}table{border-collapse:collapse;width:100%}td,th{border:1px solid #d0d7de;padding:6px;vertical-align:top;text-align:left}tr.fail td{background:#ffebe9}tr.skip td{background:#fff8c5}li.fail{color:#cf222e}ul{margin:0;padding-left:1.2em}small,code{color:#57606a}</style></head>
 <body>
-<h1>kura monthly validation <code>${esc(r.runId)}</code>: <span>${esc(verdictText(r))}</span></h1>
+<h1>kura ${r.rehearsal ? 'yearly rehearsal' : 'monthly validation'} <code>${esc(r.runId)}</code>: <span>${esc(verdictText(r))}</span></h1>
+${r.rehearsal ? `<p><b>${esc(rehearsalLine(r.rehearsal))}</b></p>` : ''}
 <p>${esc(r.summary)}</p>
 <p>Scheduled ${esc(bothZones(r.time, timeZone))} · generated ${esc(bothZones(r.generatedAt, timeZone))} · region ${esc(r.region)} · source account ${esc(r.sourceAccount ?? '-')} · restored into isolated account ${esc(r.isolatedAccount ?? '-')}</p>
 <ul>${classes}</ul>
@@ -382,6 +447,7 @@ export function renderHtml(r: ValidationReport, timeZone = 'UTC'): string {
 <tbody>
 ${rows}
 </tbody></table>
+${objectives}
 ${list('Problems', r.problems)}${list('Left behind in the isolated account', r.leftovers)}${list('Warnings', r.warnings)}
 <p><small>Hash chain: previous report ${r.previous ? `<code>${esc(r.previous.key)}</code> sha256 <code>${esc(r.previous.sha256)}</code>` : 'none (first in the chain)'}. Verify with <code>kura report validation --verify</code>.</small></p>
 </body></html>

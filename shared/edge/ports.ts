@@ -3,21 +3,30 @@
 // (cli/support/context.ts) and the local runner compose through here; use
 // cases receive what is built here and construct no adapter themselves.
 import { S3ContentAdapter } from '../aws/content.ts';
-import { MasterPasswordAccess } from '../aws/db-access.ts';
+import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
+import { invokeInIsolated } from '../aws/probe-invoke.ts';
+import { latestRestorableTime } from '../aws/rds-pitr.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
 import { readManifest } from '../usecases/content-backup.ts';
 import type { ValidationPorts } from '../usecases/validation.ts';
-import { MysqlProbe } from '../validation/checks/sql-probe.ts';
 import type { CheckAdapters, CheckPorts } from '../validation/checks/types.ts';
+import type { ProbeResponse } from '../validation/probe-runner.ts';
 
 /** The validation checks' adapters; `overrides` replaces some (tests: a stand-in database, an injected fault). */
 export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdapters {
   return {
-    sqlProbe: new MysqlProbe(),
-    dbAccess: new MasterPasswordAccess(),
+    probeRunner: {
+      run: async (target, request) =>
+        (await invokeInIsolated(
+          target,
+          deps.policy.isolatedAccount?.probeRunner ?? 'kura-probe-runner',
+          request,
+        )) as ProbeResponse,
+    },
+    dbAccess: new ManagedSecretAccess(),
     readObject: readFromIsolated,
     listKeys: listIsolatedKeys,
     contentManifest: (source, generation) =>
@@ -31,6 +40,7 @@ export function validationPorts(deps: Deps, overrides: CheckPorts = {}): Validat
   return {
     vault: new VaultStore(deps.clients, deps.policy),
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
+    latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
     checks: checkAdapters(deps, overrides),
   };
 }

@@ -60,6 +60,7 @@ export const SCHEDULED_TARGETS = [
   'log-bundle',
   'ami-backup',
   'validation',
+  'rehearsal',
 ] as const;
 export type ScheduledTarget = (typeof SCHEDULED_TARGETS)[number];
 
@@ -70,6 +71,8 @@ const schedules = z.strictObject({
   'log-bundle': z.optional(scheduleExpression),
   'ami-backup': z.optional(scheduleExpression),
   validation: z.optional(scheduleExpression),
+  /** The yearly full rehearsal (the validation state machine in rehearsal mode); default: once a year. */
+  rehearsal: z.optional(scheduleExpression),
 });
 
 const database = z
@@ -240,6 +243,10 @@ export const policySchema = z
             ),
         ),
         region: z.optional(region),
+        /** The probe runner the isolated-account template deploys (its ProbeRunnerName; default kura-probe-runner). */
+        probeRunner: z.optional(
+          z.string().check(z.regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a Lambda function name')),
+        ),
       }),
     ),
     validation: z.optional(

@@ -13,7 +13,8 @@ import {
 } from '../domain/reports/compliance.ts';
 import { STATED_PRICES } from '../domain/reports/cost.ts';
 import { validationHistory } from '../domain/reports/validation-history.ts';
-import type { ValidationReport } from '../domain/validation-report.ts';
+import { REHEARSAL_REASON, type ValidationReport } from '../domain/validation-report.ts';
+import { listRehearsalReports } from '../aws/validation-reports.ts';
 import type { RestoreReport } from '../restore/plan.ts';
 import type { Deps } from '../aws/deps.ts';
 import { lifecycleAudit } from './report-lifecycle.ts';
@@ -57,6 +58,27 @@ async function rehearsals(
         source: i.source,
         durationSeconds: i.durationSeconds,
         rtoMinutes: i.rtoMinutes,
+      })),
+    });
+  }
+  // The yearly rehearsals (schedules.rehearsal): the whole system restored, checked and cleaned up.
+  const reports = await readForReport(notes, 'rehearsal reports', '', () => listRehearsalReports(deps), []);
+  for (const { body } of reports) {
+    const r = JSON.parse(body) as ValidationReport;
+    const restored = r.items.filter((i) => i.restore);
+    out.push({
+      requestId: r.runId,
+      reason: r.rehearsal?.reason ?? REHEARSAL_REASON,
+      status: r.verdict === 'PASS' ? 'SUCCEEDED' : 'FAILED',
+      startedAt: r.rehearsal?.system?.startedAt ?? r.time,
+      finishedAt: r.rehearsal?.system?.finishedAt,
+      classes: [...new Set(r.items.filter((i) => i.status === 'pass').map((i) => i.class))],
+      durationSeconds: r.rehearsal?.system ? Math.round(r.rehearsal.system.minutes * 60) : undefined,
+      items: restored.map((i) => ({
+        class: i.class,
+        source: i.source,
+        durationSeconds: i.restore?.durationSeconds,
+        rtoMinutes: i.restore?.rtoMinutes ?? 0,
       })),
     });
   }

@@ -221,6 +221,19 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
+  it('schedules the yearly rehearsal as the validation state machine in rehearsal mode', () => {
+    const schedules = ofType('AWS::Scheduler::Schedule').map(([, r]) => r.Properties as Record<string, any>);
+    const rehearsal = schedules.find((x) => String(x.Description).startsWith('kura rehearsal:'));
+    const validation = schedules.find((x) => String(x.Description).startsWith('kura validation:'));
+    expect(rehearsal?.ScheduleExpression).toBe(policy.schedules.rehearsal);
+    expect(rehearsal?.Target.Arn).toEqual(validation?.Target.Arn);
+    expect(JSON.parse(rehearsal?.Target.Input)).toMatchObject({
+      time: '<aws.scheduler.scheduled-time>',
+      rehearsal: true,
+    });
+    expect(JSON.parse(validation?.Target.Input).rehearsal).toBeUndefined();
+  });
+
   it('declares the vault versioned, locked, KMS-encrypted, private and TLS-only, with the policy lifecycle', () => {
     const bucket = template.Resources.VaultBucket?.Properties as Record<string, any>;
     expect(bucket.BucketName).toBe(policy.vault.bucket);
@@ -439,8 +452,23 @@ describe('the isolated-account template', () => {
         .some((a) => /:(Delete|Deregister|Terminate|Modify)/.test(a) && a !== 's3:DeleteObject'),
     );
     expect(destructive.length).toBeGreaterThan(0);
-    for (const { where, st } of destructive)
+    // The probe runner's Lambda manages its own network interfaces in the isolated subnets:
+    // exactly the actions of AWS's AWSLambdaVPCAccessExecutionRole (the interfaces carry no tag).
+    const LAMBDA_VPC = [
+      'ec2:CreateNetworkInterface',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSubnets',
+      'ec2:DeleteNetworkInterface',
+      'ec2:AssignPrivateIpAddresses',
+      'ec2:UnassignPrivateIpAddresses',
+    ];
+    for (const { where, st } of destructive) {
+      if (where === 'ProbeRunnerRole NetworkInterfacesInTheIsolatedVpc') {
+        expect([st.Action].flat().sort()).toEqual([...LAMBDA_VPC].sort());
+        continue;
+      }
       expect(JSON.stringify(st.Condition ?? {}), where).toContain('kura:managed');
+    }
     // The network is the stack's: the role cannot build a way out.
     const actions = statements.flatMap(({ st }) => [st.Action].flat());
     for (const a of [
@@ -471,29 +499,46 @@ describe('the isolated-account template', () => {
     const vpcCidr = res.IsolatedVpc?.Properties?.CidrBlock;
     const forAccess = (r: { Properties?: { Tags?: { Key: string; Value: string }[] } }) =>
       (r.Properties?.Tags ?? []).some((t) => t.Key === 'kura:purpose' && t.Value === 'access');
+    const forProbes = (r: { Properties?: { Tags?: { Key: string; Value: string }[] } }) =>
+      (r.Properties?.Tags ?? []).some((t) => t.Key === 'kura:purpose' && t.Value === 'probes');
     for (const [id, g] of Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroup')) {
       // The route in (Session Manager): HTTPS inside the VPC, and the database ports to the database group.
       const inside = (e: { CidrIp?: string; FromPort?: number; DestinationSecurityGroupId?: unknown }) =>
         (e.CidrIp === vpcCidr && e.FromPort === 443) ||
         JSON.stringify(e.DestinationSecurityGroupId) === JSON.stringify({ Ref: 'DatabaseSecurityGroup' });
+      // The probe runner: database ports of the database group, 443 of the Secrets Manager endpoint's group.
+      const probeEgress = (e: { FromPort?: number; DestinationSecurityGroupId?: unknown }) =>
+        JSON.stringify(e.DestinationSecurityGroupId) === JSON.stringify({ Ref: 'DatabaseSecurityGroup' }) ||
+        (e.FromPort === 443 &&
+          JSON.stringify(e.DestinationSecurityGroupId) ===
+            JSON.stringify({ Ref: 'SecretsEndpointSecurityGroup' }));
       for (const i of g.Properties?.SecurityGroupIngress ?? []) {
         expect(forAccess(g), `${id} has ingress`).toBe(true);
         expect(inside(i), id).toBe(true);
       }
       for (const e of g.Properties?.SecurityGroupEgress ?? [])
-        if (!(forAccess(g) && inside(e))) expect(e.CidrIp, id).toBe('255.255.255.255/32');
+        if (!(forAccess(g) && inside(e)) && !(forProbes(g) && probeEgress(e)))
+          expect(e.CidrIp, id).toBe('255.255.255.255/32');
     }
-    // Its endpoints are interface endpoints (no route), tagged for the isolation check.
+    // Its endpoints are interface endpoints (no route), tagged for the isolation check: the
+    // route in (three), and the probe runner's Secrets Manager endpoint behind its own group.
     const endpoints = Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::VPCEndpoint');
-    expect(endpoints.length).toBe(3);
+    expect(endpoints.length).toBe(4);
     for (const [id, e] of endpoints) {
       expect(e.Properties?.VpcEndpointType, id).toBe('Interface');
+      if (forProbes(e)) {
+        expect(JSON.stringify(e.Properties?.ServiceName), id).toContain('.secretsmanager');
+        expect(e.Properties?.SecurityGroupIds, id).toEqual([{ Ref: 'SecretsEndpointSecurityGroup' }]);
+        continue;
+      }
       expect(forAccess(e), id).toBe(true);
       expect(e.Properties?.SecurityGroupIds, id).toEqual([{ Ref: 'EndpointSecurityGroup' }]);
     }
-    const ingress = Object.values(res).filter((r) => r.Type === 'AWS::EC2::SecurityGroupIngress');
-    for (const i of ingress) {
-      expect(i.Properties?.SourceSecurityGroupId).toEqual({ Ref: 'DatabaseSecurityGroup' });
+    const ingress = Object.entries(res).filter(([, r]) => r.Type === 'AWS::EC2::SecurityGroupIngress');
+    for (const [id, i] of ingress) {
+      expect(i.Properties?.SourceSecurityGroupId, id).toEqual({
+        Ref: id === 'SecretsEndpointFromProbeRunner' ? 'ProbeRunnerSecurityGroup' : 'DatabaseSecurityGroup',
+      });
       expect(i.Properties?.CidrIp).toBeUndefined();
     }
   });

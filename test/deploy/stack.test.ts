@@ -15,7 +15,8 @@
 // test's own and the template points at it.
 // The stack lives in eu-west-1 with names of its own, so it cannot meet the
 // resources of the integration tests (ap-northeast-1).
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DescribeAlarmsCommand, CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
@@ -42,6 +43,7 @@ import {
 import { DescribeKeyCommand, GetKeyRotationStatusCommand, KMSClient } from '@aws-sdk/client-kms';
 import {
   GetFunctionCommand,
+  GetFunctionConfigurationCommand,
   GetFunctionEventInvokeConfigCommand,
   LambdaClient,
 } from '@aws-sdk/client-lambda';
@@ -64,6 +66,7 @@ import { DescribeStateMachineCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { buildProbeRunner } from '../../deploy/probe-runner.ts';
 import { FUNCTION_ROLES } from '../../deploy/template.ts';
 import {
   ensureIsolatedBucket,
@@ -378,12 +381,34 @@ describe('the isolated-account template as a stack in the isolated account', () 
     });
     isoTemplate = parseCfnYaml(readFileSync(join(ROOT, 'deploy/isolated-account.yml'), 'utf8'));
     const stackName = `kura-isolated-st${suffix}`;
+    // The probe runner's bundle, built as docs/deploy.md says, in a bucket of the isolated account.
+    const artifacts = `kura-artifacts-st${suffix}`;
+    const bundle = await buildProbeRunner(
+      join(mkdtempSync(join(tmpdir(), 'kura-runner-')), 'probe-runner.zip'),
+    );
+    await iso.get(S3Client).send(
+      new CreateBucketCommand({
+        Bucket: artifacts,
+        CreateBucketConfiguration: { LocationConstraint: REGION },
+      }),
+    );
+    await iso
+      .get(S3Client)
+      .send(
+        new PutObjectCommand({
+          Bucket: artifacts,
+          Key: 'kura/probe-runner.zip',
+          Body: readFileSync(bundle.zip),
+        }),
+      );
     const parameters = {
       BackupAccountId: '123456789012',
       RestoreRoleName: roleName,
       ExternalId: 'kura-stack-test',
       TrustedRoleArns:
         'arn:aws:iam::123456789012:role/kura-prod-restore,arn:aws:iam::123456789012:role/kura-prod-validation',
+      ProbeRunnerCodeBucket: artifacts,
+      ProbeRunnerCodeKey: 'kura/probe-runner.zip',
     };
     await createStack(iso.get(CloudFormationClient), stackName, forMoto(isoTemplate), parameters);
     const ctx = { accountId: ISOLATED_ACCOUNT, region: REGION, stackName, parameters };
@@ -392,6 +417,20 @@ describe('the isolated-account template as a stack in the isolated account', () 
 
   it('creates every resource of the template', () => {
     expect(notCreated(isoTemplate, isoR)).toEqual([]);
+  });
+
+  it('deploys the probe runner in the isolated subnets, in its own group and the database group, as its own role', async () => {
+    const fn = await iso
+      .get(LambdaClient)
+      .send(new GetFunctionConfigurationCommand({ FunctionName: 'kura-probe-runner' }));
+    expect(fn.Role).toBe(`arn:aws:iam::${ISOLATED_ACCOUNT}:role/kura-probe-runner`);
+    expect(fn.Runtime).toBe('nodejs22.x');
+    expect(fn.VpcConfig?.SubnetIds?.sort()).toEqual(
+      [isoR.ref('PrivateSubnetA'), isoR.ref('PrivateSubnetB')].sort(),
+    );
+    expect(fn.VpcConfig?.SecurityGroupIds?.sort()).toEqual(
+      [isoR.ref('ProbeRunnerSecurityGroup'), isoR.ref('DatabaseSecurityGroup')].sort(),
+    );
   });
 
   it('creates the restore role trusting exactly the restore and validation roles, with the external id', async () => {

@@ -26,7 +26,7 @@ import { asRoot, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
 import {
   databaseWithSnapshot,
-  mariadbPorts,
+  standInDatabases,
   validationDeps,
   validationPolicy,
 } from '../support/validation-fixture.ts';
@@ -106,7 +106,7 @@ describe('validation state machine', () => {
         'CREATE TABLE shop.schema_migrations (version BIGINT NOT NULL)',
         'INSERT INTO shop.schema_migrations VALUES (42)',
       ]);
-      ports = mariadbPorts(maria);
+      ports = await standInDatabases({ mariadb: maria });
     }
   });
 
@@ -158,6 +158,13 @@ describe('validation state machine', () => {
     );
     expect(item?.cleanup.status).toBe('done');
     expect(item?.markedValidated).toBe(true);
+    // RPO from point-in-time recovery, read from the source at the run: within database.rpoMinutes.
+    const pitr = item?.objectives?.find((o) => o.basis.startsWith('point-in-time'));
+    expect(pitr?.status).toBe('pass');
+    expect(pitr?.achievedMinutes).toBeLessThanOrEqual(deps.policy.database?.rpoMinutes ?? 5);
+    expect(item?.objectives?.find((o) => o.basis === 'snapshot age')?.achievedMinutes).toBe(
+      (time.getTime() - SNAPSHOT_TIME.getTime()) / 60_000,
+    );
     const snaps = await deps.clients
       .get(RDSClient)
       .send(new DescribeDBSnapshotsCommand({ DBInstanceIdentifier: DB, SnapshotType: 'manual' }));

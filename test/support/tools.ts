@@ -1,5 +1,5 @@
 // Test support: the programs some checks need beyond Node and moto (cfn-lint,
-// headless Chromium, a MariaDB server), found on PATH, with what installs each.
+// headless Chromium, a MariaDB and a PostgreSQL server), found on PATH, with what installs each.
 //
 // - A required tool (cfn-lint) that is missing fails the check that needs it,
 //   with the install command: `requireTool('cfn-lint')`.
@@ -15,7 +15,7 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { TestContext } from 'vitest';
 
-export type ToolName = 'cfn-lint' | 'chromium' | 'mariadb';
+export type ToolName = 'cfn-lint' | 'chromium' | 'mariadb' | 'postgresql';
 
 interface ToolSpec {
   /** Programs that must all be found; the first one is the tool's path. */
@@ -25,6 +25,8 @@ interface ToolSpec {
   optional: boolean;
 }
 
+const PG_VERSIONS = [18, 17, 16, 15, 14];
+
 const TOOLS: Record<ToolName, ToolSpec> = {
   'cfn-lint': { programs: [['cfn-lint']], install: 'pip install cfn-lint', optional: false },
   chromium: { programs: [['chromium']], install: 'apt-get install chromium', optional: true },
@@ -32,6 +34,15 @@ const TOOLS: Record<ToolName, ToolSpec> = {
   mariadb: {
     programs: [['mariadbd', '/usr/sbin/mariadbd'], ['mariadb-install-db']],
     install: 'apt-get install mariadb-server',
+    optional: true,
+  },
+  // Debian keeps the server programs under /usr/lib/postgresql/<version>/bin, off PATH.
+  postgresql: {
+    programs: [
+      ['initdb', ...PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin/initdb`)],
+      ['postgres', ...PG_VERSIONS.map((v) => `/usr/lib/postgresql/${v}/bin/postgres`)],
+    ],
+    install: 'apt-get install postgresql',
     optional: true,
   },
 };

@@ -1,21 +1,24 @@
 // Test support for the validation machine: a policy whose isolated account is
 // unique to the test file (so "nothing left behind" can be asserted on the
 // whole account), a vault, an alert topic, a tagged database with a
-// kura-managed snapshot, and check ports that point the SQL probe at a local
-// MariaDB standing in for the restored endpoint.
+// kura-managed snapshot, and local databases (MariaDB, PostgreSQL) standing in
+// for the restored endpoints the probe runner reaches.
 import { randomInt } from 'node:crypto';
 import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { rdsSnapshot } from './functions.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { type DbAccessPort, MasterPasswordAccess } from '../../shared/aws/db-access.ts';
+import { ManagedSecretAccess } from '../../shared/aws/db-access.ts';
+import { callControl } from '../../local/iam/principals.ts';
+import type { StandInDatabase } from '../../local/stand-in-databases.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock, emulatorClients, testPolicy, uniqueSuffix } from './emulator.ts';
-import { addReader, type MariaDb } from './mariadb.ts';
+import type { MariaDb } from './mariadb.ts';
+import type { Postgres } from './postgres.ts';
 
 export function validationPolicy(overrides: (p: Policy) => void = () => {}): Policy {
   const suffix = uniqueSuffix();
@@ -49,14 +52,18 @@ export async function validationDeps(policy: Policy): Promise<Deps & { topicArn:
   return { policy, clients, topicArn: topic.TopicArn ?? '' };
 }
 
-/** A tagged MySQL database and one kura-managed snapshot of it, taken at `time` (the clock is left there). */
-export async function databaseWithSnapshot(deps: Deps, name: string, time: Date): Promise<void> {
+/** A tagged database (MySQL unless `engine` says) and one kura-managed snapshot of it, taken at `time` (the clock is left there). */
+export async function databaseWithSnapshot(
+  deps: Deps,
+  name: string,
+  time: Date,
+  engine: { Engine: string; EngineVersion: string } = { Engine: 'mysql', EngineVersion: '8.0.39' },
+): Promise<void> {
   const sel = deps.policy.selector;
   await deps.clients.get(RDSClient).send(
     new CreateDBInstanceCommand({
       DBInstanceIdentifier: name,
-      Engine: 'mysql',
-      EngineVersion: '8.0.39',
+      ...engine,
       DBInstanceClass: 'db.t4g.micro',
       AllocatedStorage: 20,
       MasterUsername: 'admin',
@@ -72,18 +79,30 @@ export async function databaseWithSnapshot(deps: Deps, name: string, time: Date)
 }
 
 /**
- * The real access port (a fresh master password set on the restored copy in
- * the isolated account), redirected to a local MariaDB that gets the same user
- * and password: the emulator's endpoints do not run a database.
+ * Local databases standing in for the restored endpoints of this worker's
+ * validations: the probe runner, played in-process behind the IAM front layer
+ * (local/probe-runner.ts), reaches them in place of the emulator's endpoints,
+ * with the user and password RDS put in the restored copy's managed secret.
+ * Returns the check ports to use: the real ones, polling the emulator quickly.
  */
-export function mariadbPorts(db: MariaDb): CheckPorts {
-  const real = new MasterPasswordAccess({ pollSeconds: 0.1 });
-  const dbAccess: DbAccessPort = {
-    async connection(target, instance) {
-      const conn = await real.connection(target, instance);
-      await addReader(db, conn.user, conn.password);
-      return { ...conn, host: db.host, port: db.port };
-    },
-  };
-  return { dbAccess };
+export async function standInDatabases(dbs: { mariadb?: MariaDb; postgres?: Postgres }): Promise<CheckPorts> {
+  const databases: StandInDatabase[] = [];
+  if (dbs.mariadb)
+    databases.push({
+      family: 'mysql',
+      host: dbs.mariadb.host,
+      port: dbs.mariadb.port,
+      adminUser: dbs.mariadb.user,
+      adminPassword: dbs.mariadb.password,
+    });
+  if (dbs.postgres)
+    databases.push({
+      family: 'postgres',
+      host: dbs.postgres.host,
+      port: dbs.postgres.port,
+      adminUser: dbs.postgres.user,
+      adminPassword: dbs.postgres.password,
+    });
+  await callControl('stand-in-databases', { databases });
+  return { dbAccess: new ManagedSecretAccess({ pollSeconds: 0.1 }) };
 }

@@ -7,6 +7,7 @@ import { occurrences } from '../schedule-occurrences.ts';
 import {
   type ChainEntry,
   dataCoverage,
+  type ValidatedClass,
   type ValidationReport,
   verdictText,
   verifyChain,
@@ -31,6 +32,13 @@ export interface HistoryRow {
   dataChecked: { items: number; of: number };
   /** The run talked to an emulator: its restore times are not AWS figures. */
   emulator: boolean;
+  /**
+   * Per class, the worst of the run: achieved RPO (database: from point-in-time
+   * recovery when measured) and restore time, minutes.
+   */
+  perClass: Partial<Record<ValidatedClass, { rpoMinutes?: number; restoreMinutes?: number }>>;
+  /** A yearly rehearsal: the whole system's restore time against the system RTO. */
+  system?: { minutes: number; targetMinutes: number; withinTarget: boolean };
   /** Slowest restore of the run, minutes, against the RTO of that item. */
   slowestRestore?: { item: string; minutes: number; rtoMinutes: number };
 }
@@ -117,8 +125,31 @@ export function validationHistory(
     const slowest = items
       .filter((x) => x.restore)
       .sort((a, b) => (b.restore?.durationSeconds ?? 0) - (a.restore?.durationSeconds ?? 0))[0];
+    const perClass: HistoryRow['perClass'] = {};
+    for (const x of items) {
+      if (x.status === 'skip') continue;
+      const pitr = x.objectives?.find((o) => o.objective === 'RPO' && o.achievedMinutes !== undefined);
+      const rpo = pitr?.achievedMinutes ?? x.achievedRpoMinutes;
+      const restore = x.restore ? Math.round((x.restore.durationSeconds / 60) * 10) / 10 : undefined;
+      const seen = perClass[x.class] ?? {};
+      perClass[x.class] = {
+        rpoMinutes: rpo === undefined ? seen.rpoMinutes : Math.max(seen.rpoMinutes ?? rpo, rpo),
+        restoreMinutes:
+          restore === undefined ? seen.restoreMinutes : Math.max(seen.restoreMinutes ?? restore, restore),
+      };
+    }
     return {
       runId: r.runId ?? '?',
+      perClass,
+      ...(r.rehearsal?.system
+        ? {
+            system: {
+              minutes: r.rehearsal.system.minutes,
+              targetMinutes: r.rehearsal.system.targetMinutes,
+              withinTarget: r.rehearsal.system.withinTarget,
+            },
+          }
+        : {}),
       time: r.time ?? '',
       verdict: r.verdict ?? 'unreadable',
       passed: items.filter((x) => x.status === 'pass').length,
@@ -200,6 +231,11 @@ export function historyRows(h: ValidationHistory): Record<string, string | numbe
     scheduled: h.timezone && r.time ? bothZones(r.time, h.timezone) : r.time,
     verdict: r.verdictText,
     dataChecked: r.dataChecked.of ? `${r.dataChecked.items} of ${r.dataChecked.of}` : 'n/a',
+    ...(r.system
+      ? {
+          wholeSystem: `${r.system.minutes} min / system RTO ${r.system.targetMinutes} min${r.system.withinTarget ? '' : ' (OVER)'}`,
+        }
+      : {}),
     slowestRestore: r.slowestRestore
       ? `${r.slowestRestore.minutes} min / RTO ${r.slowestRestore.rtoMinutes} min${r.emulator ? ' (emulator: not an AWS figure)' : ''}`
       : '',
@@ -228,7 +264,25 @@ export function missedMonths(h: ValidationHistory): MonthCell[] {
   return (h.months ?? []).filter((m) => m.state === 'missed' || m.state === 'failed');
 }
 
-export function historyMarkdown(h: ValidationHistory): string {
+/** The yearly rehearsals' own history (their hash chain), as a section of the validation history. */
+function rehearsalsMarkdown(r: ValidationHistory): string[] {
+  const rows = historyRows(r);
+  const cols = Object.keys(rows[0] ?? { run: '' });
+  return [
+    `## Yearly rehearsals (${r.runs.length}; hash chain ${r.chainOk ? 'intact' : 'BROKEN'})`,
+    '',
+    ...(rows.length
+      ? [
+          `| ${cols.join(' | ')} |`,
+          `|${cols.map(() => '---').join('|')}|`,
+          ...rows.map((x) => `| ${cols.map((c) => String(x[c] ?? '').replace(/\|/g, '\\|')).join(' | ')} |`),
+        ]
+      : ['No rehearsal yet.']),
+    '',
+  ];
+}
+
+export function historyMarkdown(h: ValidationHistory, rehearsals?: ValidationHistory): string {
   const rows = historyRows(h);
   const cols = Object.keys(rows[0] ?? { run: '' });
   return [
@@ -250,11 +304,46 @@ export function historyMarkdown(h: ValidationHistory): string {
           '',
         ]
       : []),
+    ...(rehearsals ? rehearsalsMarkdown(rehearsals) : []),
     ...(h.problems.length ? ['## Chain problems', '', ...h.problems.map((p) => `- ${p}`), ''] : []),
   ].join('\n');
 }
 
-export function historyHtml(h: ValidationHistory): string {
+const CLASS_COLOURS: Record<ValidatedClass, string> = {
+  database: '#0969da',
+  image: '#8250df',
+  content: '#1a7f37',
+  logs: '#bf8700',
+};
+
+/** One bar per run and class (log scale: minutes span 1 to tens of thousands), coloured by class. */
+function perClassChart(
+  id: string,
+  h: ValidationHistory,
+  pick: (v: { rpoMinutes?: number; restoreMinutes?: number }) => number | undefined,
+  what: string,
+): string {
+  const rows = h.runs.flatMap((r) =>
+    (Object.keys(CLASS_COLOURS) as ValidatedClass[]).flatMap((cls) => {
+      const v = r.perClass[cls] ? pick(r.perClass[cls]) : undefined;
+      return v === undefined
+        ? []
+        : [
+            {
+              label: `${r.runId} ${cls}`,
+              segments: [{ key: cls, value: v, title: `${r.runId} ${cls}: ${what} ${v} min` }],
+            },
+          ];
+    }),
+  );
+  if (!rows.length) return `<p>No ${esc(what)} measured yet.</p>`;
+  return [
+    stackedBars({ id, rows, colours: CLASS_COLOURS, scale: (v) => Math.log10(1 + v), unit: 'min' }),
+    legend(Object.entries(CLASS_COLOURS).map(([k, c]) => [c, k])),
+  ].join('\n');
+}
+
+export function historyHtml(h: ValidationHistory, rehearsals?: ValidationHistory): string {
   const rows = historyRows(h);
   const chart = stackedBars({
     id: 'history',
@@ -278,6 +367,10 @@ export function historyHtml(h: ValidationHistory): string {
           monthLegend(),
         ]
       : []),
+    '<h2>Achieved RPO per class (minutes, log scale; database: point-in-time recovery)</h2>',
+    perClassChart('rpo', h, (v) => v.rpoMinutes, 'achieved RPO'),
+    `<h2>Restore time per class (minutes, log scale)${h.runs.some((r) => r.emulator) ? ': emulator runs are not AWS figures' : ''}</h2>`,
+    perClassChart('restore-time', h, (v) => v.restoreMinutes, 'restore time'),
     '<h2>Items per run</h2>',
     chart,
     legend([
@@ -294,6 +387,26 @@ export function historyHtml(h: ValidationHistory): string {
         return !r?.linked || r.verdict !== 'PASS' ? 'bad' : undefined;
       },
     ),
+    ...(rehearsals
+      ? [
+          `<h2>Yearly rehearsals: ${rehearsals.runs.length ? (rehearsals.chainOk ? badge('hash chain intact', 'ok') : badge('hash chain BROKEN', 'bad')) : badge('none yet', 'warn')}</h2>`,
+          rehearsals.runs.length
+            ? table(
+                Object.keys(historyRows(rehearsals)[0] ?? { run: '' }),
+                historyRows(rehearsals).map((r) => Object.values(r)),
+                (i) => {
+                  const r = rehearsals.runs[i];
+                  return !r?.linked || r.verdict !== 'PASS' ? 'bad' : undefined;
+                },
+              )
+            : '<p>No yearly rehearsal report in the vault yet (schedules.rehearsal).</p>',
+          rehearsals.problems.length ? list(rehearsals.problems) : '',
+          '<h2>Rehearsals: achieved RPO per class (minutes, log scale)</h2>',
+          perClassChart('rehearsal-rpo', rehearsals, (v) => v.rpoMinutes, 'achieved RPO'),
+          '<h2>Rehearsals: restore time per class (minutes, log scale)</h2>',
+          perClassChart('rehearsal-restore-time', rehearsals, (v) => v.restoreMinutes, 'restore time'),
+        ]
+      : []),
     h.problems.length ? `<h2>Chain problems</h2>${list(h.problems)}` : '',
     `<p class="meta">Full SHA-256 per report: ${h.runs.map((r) => `<br><code>${esc(r.key)}</code> ${esc(r.sha256)}`).join('')}</p>`,
   ].join('\n');

@@ -1,8 +1,8 @@
 // Use case (validation), the plan state: the latest recovery point per class
-// and source, after the isolated account, its network, key and bucket are
+// and source (a yearly rehearsal: every class at the one point in time), after the isolated account, its network, key and bucket are
 // ready (nothing is created anywhere when it cannot be reached).
 import type { Deps } from '../../aws/deps.ts';
-import { CLASSES } from '../../domain/validation-report.ts';
+import { CLASSES, isRehearsalRun, REHEARSAL_REASON } from '../../domain/validation-report.ts';
 import { prepareIsolatedTarget } from '../../restore/isolated-network.ts';
 import { restoreStep } from '../../restore/run-steps.ts';
 import type { RecoveryPointRef } from '../../restore/types.ts';
@@ -24,8 +24,9 @@ export async function planValidation(
   ports: ValidationPorts,
   time: Date,
   runIdOverride?: string,
+  rehearsal = false,
 ): Promise<{ plan: ValidationPlan; pointers: ItemPointer[] }> {
-  const runId = runIdFor(time, runIdOverride);
+  const runId = runIdFor(time, runIdOverride, rehearsal);
   // The isolated account first: when it cannot be reached, nothing is created anywhere.
   // Then its network, key and bucket, once, before the restores fan out in parallel.
   const target = await prepareIsolatedTarget(deps);
@@ -47,7 +48,15 @@ export async function planValidation(
         reason: `no kura-managed ${cls} recovery point at or before ${time.toISOString()}`,
       });
     for (const rp of [...newest.values()].sort((a, b) => a.source.localeCompare(b.source))) {
-      items.push({ index: items.length, class: cls, source: rp.source, recoveryPoint: rp });
+      // The PITR RPO is read from the source now, at the run: what a restore now could reach.
+      const latest = cls === 'database' ? await ports.latestRestorableTime(rp) : undefined;
+      items.push({
+        index: items.length,
+        class: cls,
+        source: rp.source,
+        recoveryPoint: rp,
+        ...(latest ? { latestRestorableTime: latest.toISOString() } : {}),
+      });
     }
   }
   const plan: ValidationPlan = {
@@ -60,6 +69,7 @@ export async function planValidation(
     configured,
     items,
     nothing,
+    ...(isRehearsalRun(runId) ? { reason: REHEARSAL_REASON } : {}),
   };
   await ports.vault.put(planKey(deps.policy, runId), plan);
   for (const it of items) {
@@ -68,6 +78,7 @@ export async function planValidation(
       class: it.class,
       source: it.source,
       recoveryPoint: it.recoveryPoint,
+      ...(it.latestRestorableTime ? { latestRestorableTime: it.latestRestorableTime } : {}),
       attempts: 0,
     };
     await ports.vault.put(itemKey(deps.policy, runId, it.index), rec);

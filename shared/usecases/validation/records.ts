@@ -4,7 +4,13 @@
 // by every state that touches it.
 import type { Deps } from '../../aws/deps.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
-import { type CheckResult, type ValidatedClass, validationPrefix } from '../../domain/validation-report.ts';
+import {
+  type CheckResult,
+  isRehearsalRun,
+  rehearsalPrefix,
+  type ValidatedClass,
+  validationPrefix,
+} from '../../domain/validation-report.ts';
 import { stamp } from '../../policy/calendar.ts';
 import type { Policy } from '../../policy/schema.ts';
 import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from '../../restore/types.ts';
@@ -17,6 +23,8 @@ export interface ValidationPorts {
   vault: VaultObjects;
   /** Tags a passed recovery point kura:validated (false: that class has nothing to tag). */
   markValidated: (rp: RecoveryPointRef, at: string) => Promise<boolean>;
+  /** A database's LatestRestorableTime (point-in-time recovery), undefined when it has none. */
+  latestRestorableTime: (rp: RecoveryPointRef) => Promise<Date | undefined>;
   checks: CheckAdapters;
 }
 
@@ -25,6 +33,8 @@ export interface PlannedItem {
   class: RestoreClass;
   source: string;
   recoveryPoint: RecoveryPointRef;
+  /** Database: the source's LatestRestorableTime when the plan was made (the PITR RPO). */
+  latestRestorableTime?: string;
 }
 
 export interface ValidationPlan {
@@ -38,6 +48,8 @@ export interface ValidationPlan {
   items: PlannedItem[];
   /** Configured classes with nothing to validate, and why. */
   nothing: { class: RestoreClass; reason: string }[];
+  /** A rehearsal's reason ("yearly rehearsal"), recorded in its report. */
+  reason?: string;
 }
 
 /** One item's record, rewritten by each state that touches it. */
@@ -46,6 +58,7 @@ export interface ItemRecord {
   class: RestoreClass;
   source: string;
   recoveryPoint: RecoveryPointRef;
+  latestRestorableTime?: string;
   startedAt?: string;
   attempts: number;
   restored?: RestoredItem;
@@ -64,7 +77,8 @@ export interface ItemPointer {
   source: string;
 }
 
-export const runPrefix = (policy: Policy, runId: string) => `${validationPrefix(policy.vault)}${runId}/`;
+export const runPrefix = (policy: Policy, runId: string) =>
+  `${isRehearsalRun(runId) ? rehearsalPrefix(policy.vault) : validationPrefix(policy.vault)}${runId}/`;
 /** Restore durations and checks are timed on the Clients' timer (what polls wait on), not the wall clock. */
 export const timerNow = (deps: Deps) => new Date(deps.clients.timer.now());
 export const planKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}plan.json`;
@@ -73,8 +87,8 @@ export const itemKey = (policy: Policy, runId: string, index: number) =>
 export const reportKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.json`;
 export const reportHtmlKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.html`;
 
-export function runIdFor(time: Date, override?: string): string {
-  const id = override ?? stamp(time);
+export function runIdFor(time: Date, override?: string, rehearsal = false): string {
+  const id = override ?? `${rehearsal ? 'rehearsal-' : ''}${stamp(time)}`;
   if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(id))
     throw new InputError([
       `runId: found "${id}"; expected 1-24 characters a-z, 0-9, - (default: the run time as yyyymmddHHMM)`,

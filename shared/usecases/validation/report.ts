@@ -12,9 +12,12 @@ import {
   rtoMinutesFor,
   serializeReport,
   sha256Hex,
+  isRehearsalRun,
+  REHEARSAL_REASON,
+  type RehearsalOutcome,
   type ValidationReport,
-  validationPrefix,
 } from '../../domain/validation-report.ts';
+import { itemObjectives } from '../../domain/recovery-objectives.ts';
 import type { Policy } from '../../policy/schema.ts';
 import { connectIsolated } from '../../restore/isolated-network.ts';
 import { listManagedInIsolated, stillExists } from '../../restore/leftovers.ts';
@@ -62,6 +65,13 @@ function outcomeOf(rec: ItemRecord, plan: ValidationPlan, policy: Policy): ItemO
     };
   }
   out.achievedRpoMinutes = rec.check?.achievedRpoMinutes ?? out.recoveryPointAgeMinutes;
+  out.objectives = itemObjectives(policy, {
+    class: rec.class,
+    runTime: plan.time,
+    recoveryPointAgeMinutes: out.recoveryPointAgeMinutes,
+    latestRestorableTime: rec.latestRestorableTime,
+    restore: out.restore,
+  });
   if (rec.restoreError) {
     out.status = 'fail';
     out.reason = `restore failed: ${rec.restoreError.name}: ${rec.restoreError.message}`;
@@ -73,6 +83,24 @@ function outcomeOf(rec: ItemRecord, plan: ValidationPlan, policy: Policy): ItemO
     out.reason = 'the checks never ran';
   }
   return out;
+}
+
+/** The whole system's restore: from the first restore's start to the last one's end, against systemMinutes. */
+export function rehearsalOutcome(reason: string, items: ItemOutcome[], policy: Policy): RehearsalOutcome {
+  const restored = items.filter((i) => i.restore);
+  if (!restored.length) return { reason };
+  const startedAt = restored.map((i) => i.restore?.startedAt ?? '').sort()[0] ?? '';
+  const finishedAt =
+    restored
+      .map((i) => i.restore?.finishedAt ?? '')
+      .sort()
+      .at(-1) ?? '';
+  const minutes = minutesBetween(startedAt, finishedAt);
+  const targetMinutes = policy.validation?.rto.systemMinutes ?? 180;
+  return {
+    reason,
+    system: { startedAt, finishedAt, minutes, targetMinutes, withinTarget: minutes <= targetMinutes },
+  };
 }
 
 export function alertTopicArn(policy: Policy, account: string): string {
@@ -92,15 +120,13 @@ export interface ReportResult {
   alertTopicArn: string;
 }
 
-/** The newest report key before `key` (keys sort by run id), and its SHA-256. */
+/** The newest report key before `key` under the same prefix (monthly or rehearsal; keys sort by run id), and its SHA-256. */
 async function previousReport(
   vault: VaultObjects,
-  policy: Policy,
   key: string,
 ): Promise<{ key: string; sha256: string } | null> {
-  const keys = (await vault.list(validationPrefix(policy.vault))).filter(
-    (k) => k.endsWith('/report.json') && k < key,
-  );
+  const prefix = key.slice(0, key.lastIndexOf('/', key.lastIndexOf('/') - 1) + 1);
+  const keys = (await vault.list(prefix)).filter((k) => k.endsWith('/report.json') && k < key);
   const prev = keys.at(-1);
   if (!prev) return null;
   const body = await vault.getText(prev);
@@ -166,6 +192,15 @@ export async function reportValidation(
   } else if (!planFailure) {
     problems.push(`no plan found for run ${input.runId}`);
   }
+  const rehearsal = isRehearsalRun(input.runId)
+    ? rehearsalOutcome(plan?.reason ?? REHEARSAL_REASON, items, policy)
+    : undefined;
+  if (rehearsal?.system && !rehearsal.system.withinTarget)
+    problems.push(
+      `the whole system took ${rehearsal.system.minutes} min to restore, over the system RTO of ${rehearsal.system.targetMinutes} min`,
+    );
+  if (rehearsal && !rehearsal.system)
+    problems.push('the rehearsal restored nothing: no whole-system restore time to measure');
   const report = buildReport({
     runId: input.runId,
     time: input.time,
@@ -180,6 +215,7 @@ export async function reportValidation(
     previous: null,
     ...(deps.clients.endpoint ? { emulatorEndpoint: deps.clients.endpoint } : {}),
   });
+  if (rehearsal) report.rehearsal = rehearsal;
   // Passed recovery points are tagged before the report is sealed, so the report can say so.
   for (const it of report.items) {
     if (it.status !== 'pass' || !plan) continue;
@@ -194,10 +230,12 @@ export async function reportValidation(
     }
   }
   const key = reportKey(policy, input.runId);
-  report.previous = await previousReport(ports.vault, policy, key);
+  report.previous = await previousReport(ports.vault, key);
   await ports.vault.put(key, serializeReport(report), { contentType: 'application/json' });
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await ports.vault.put(htmlKey, renderHtml(report, policy.timezone), { contentType: 'text/html; charset=utf-8' });
+  await ports.vault.put(htmlKey, renderHtml(report, policy.timezone), {
+    contentType: 'text/html; charset=utf-8',
+  });
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
   const where = ports.vault.location(htmlKey);
   return {
@@ -205,7 +243,10 @@ export async function reportValidation(
     result: {
       runId: input.runId,
       verdict: report.verdict,
-      subject: `kura validation ${input.runId}: ${report.verdict}`.slice(0, 99),
+      subject: `kura ${rehearsal ? 'rehearsal' : 'validation'} ${input.runId}: ${report.verdict}`.slice(
+        0,
+        99,
+      ),
       message: `${report.summary}\n\nReport: ${where}\n`.slice(0, 200_000),
       reportKey: key,
       htmlKey,

@@ -1,10 +1,10 @@
 // Validation check (database): the restored instance is available, with the
 // engine and storage of the backup, not publicly accessible, encrypted, in the
-// isolated subnet group; then the policy's SQL probes run against it.
+// isolated subnet group; then the policy's SQL probes, run by the probe runner
+// inside the isolated network (shared/validation/probe-runner.ts).
 import type { CheckResult } from '../../domain/validation-report.ts';
 import { describeRestoredCluster, describeRestoredDatabase } from '../../restore/database.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import { runProbes } from './sql-probe.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
 
 export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
@@ -118,21 +118,26 @@ export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Prom
       checks.push({ name: 'sql probes', status: 'skip', detail: 'no sqlProbes in policy.validation' });
     return { checks };
   }
-  const access = ctx.ports.dbAccess;
-  const port = ctx.ports.sqlProbe;
   try {
-    const conn = await access.connection(ctx.target, inst);
-    const probed = await runProbes(port, conn, probes, new Date(item.recoveryPoint.time));
+    // The runner inside the isolated network connects; this function only says where and which secret.
+    const where = await ctx.ports.dbAccess.connection(ctx.target, inst);
+    const probed = await ctx.ports.probeRunner.run(ctx.target, {
+      engine: where.engine,
+      host: where.host,
+      port: where.port,
+      database: where.database,
+      secretArn: where.secretArn,
+      probes,
+      recoveryPointTime: new Date(item.recoveryPoint.time).toISOString(),
+    });
     return { checks: [...checks, ...probed.checks], achievedRpoMinutes: probed.achievedRpoMinutes };
   } catch (err) {
     const e = err as Error & { code?: string };
     checks.push({
       name: 'sql probes',
       status: 'fail',
-      detail: `cannot connect to ${item.endpoint ?? id}: ${e.code ?? e.name}: ${e.message}`,
+      detail: `cannot probe ${item.endpoint ?? id}: ${e.code ?? e.name}: ${e.message}`,
     });
     return { checks };
-  } finally {
-    await port.close?.();
   }
 }

@@ -20,20 +20,21 @@ export interface SqlProbePort {
 }
 
 const MYSQL_ENGINES = /^(mysql|mariadb|aurora-mysql|aurora)$/;
+const POSTGRES_ENGINES = /^(postgres|aurora-postgresql)$/;
+
+/** Which driver an RDS engine needs (undefined: none of kura's). */
+export function engineFamily(engine: string): 'mysql' | 'postgres' | undefined {
+  if (MYSQL_ENGINES.test(engine)) return 'mysql';
+  if (POSTGRES_ENGINES.test(engine)) return 'postgres';
+  return undefined;
+}
 
 /** MySQL and MariaDB engines through mysql2 (loaded on first use). */
 export class MysqlProbe implements SqlProbePort {
   async queryValue(conn: ProbeConnection, sql: string): Promise<unknown> {
-    if (!MYSQL_ENGINES.test(conn.engine))
-      throw new Error(`SQL probes support MySQL and MariaDB engines; found ${conn.engine}`);
-    // The deployed check Lambda is built without mysql2 (serverless.yml
-    // custom.esbuild.exclude): it cannot reach the isolated VPC anyway, and
-    // the driver is ~1 MB of its bundle. Probes run where the VPC is reachable.
-    const mysql = await import('mysql2/promise').catch((err: Error) => {
-      throw new Error(
-        `SQL probes need the mysql2 driver and a route into the isolated VPC; this runtime has neither (${err.message.split('\n')[0]}). Run the probes from a runner inside the isolated VPC (docs/validation.md).`,
-      );
-    });
+    if (engineFamily(conn.engine) !== 'mysql')
+      throw new Error(`the MySQL probe supports MySQL and MariaDB engines; found ${conn.engine}`);
+    const mysql = await import('mysql2/promise');
     const c = await mysql.createConnection({
       host: conn.host,
       port: conn.port,
@@ -45,6 +46,8 @@ export class MysqlProbe implements SqlProbePort {
       dateStrings: false,
       supportBigNumbers: true,
       bigNumberStrings: false,
+      // Verified TLS to RDS (the runner trusts the RDS CAs through NODE_EXTRA_CA_CERTS).
+      ssl: conn.tls ? { rejectUnauthorized: true } : undefined,
     });
     try {
       const [rows] = await c.query({ sql, rowsAsArray: true, timeout: 60_000 });
@@ -53,6 +56,55 @@ export class MysqlProbe implements SqlProbePort {
     } finally {
       await c.end();
     }
+  }
+}
+
+/** PostgreSQL engines (RDS and Aurora) through pg (loaded on first use). */
+export class PostgresProbe implements SqlProbePort {
+  async queryValue(conn: ProbeConnection, sql: string): Promise<unknown> {
+    if (engineFamily(conn.engine) !== 'postgres')
+      throw new Error(`the PostgreSQL probe supports postgres and aurora-postgresql; found ${conn.engine}`);
+    const { default: pg } = await import('pg');
+    const client = new pg.Client({
+      host: conn.host,
+      port: conn.port,
+      user: conn.user,
+      password: conn.password,
+      database: conn.database ?? 'postgres',
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 60_000,
+      statement_timeout: 60_000,
+      // RDS for PostgreSQL 15+ refuses clients without TLS (rds.force_ssl).
+      ssl: conn.tls ? { rejectUnauthorized: true } : false,
+      types: {
+        // timestamp without time zone holds UTC (as the probes' DATETIME does): not the runner's local time.
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 1114 && format !== 'binary'
+            ? (v: string) => new Date(`${v.replace(' ', 'T')}Z`)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    await client.connect();
+    try {
+      const r = await client.query({ text: sql, rowMode: 'array' });
+      return (r.rows as unknown[][])[0]?.[0];
+    } finally {
+      await client.end();
+    }
+  }
+}
+
+/** The probe for the connection's engine: MySQL/MariaDB or PostgreSQL. */
+export class EngineProbe implements SqlProbePort {
+  private readonly mysql = new MysqlProbe();
+  private readonly postgres = new PostgresProbe();
+  queryValue(conn: ProbeConnection, sql: string): Promise<unknown> {
+    const family = engineFamily(conn.engine);
+    if (family === 'mysql') return this.mysql.queryValue(conn, sql);
+    if (family === 'postgres') return this.postgres.queryValue(conn, sql);
+    return Promise.reject(
+      new Error(`SQL probes support MySQL, MariaDB and PostgreSQL engines; found ${conn.engine}`),
+    );
   }
 }
 
@@ -144,7 +196,10 @@ export function evaluateProbe(
   }
 }
 
-/** Runs every probe; a failing query fails its probe, not the others. */
+/**
+ * Runs every probe; a failing query fails its probe, not the others. A database
+ * it cannot connect to is one failed `sql probes` check naming why.
+ */
 export async function runProbes(
   port: SqlProbePort,
   conn: ProbeConnection,
@@ -153,6 +208,21 @@ export async function runProbes(
 ): Promise<{ checks: CheckResult[]; achievedRpoMinutes?: number }> {
   const checks: CheckResult[] = [];
   let achievedRpoMinutes: number | undefined;
+  try {
+    // One connection first: a database the runner cannot reach fails as that, with the reason.
+    await port.queryValue(conn, 'SELECT 1');
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    return {
+      checks: [
+        {
+          name: 'sql probes',
+          status: 'fail',
+          detail: `cannot connect to ${conn.engine} at ${conn.host}:${conn.port} as ${conn.user}: ${e.code ?? e.name}: ${e.message}`,
+        },
+      ],
+    };
+  }
   for (const probe of probes) {
     try {
       const r = evaluateProbe(probe, await port.queryValue(conn, probe.sql), recoveryPointTime);

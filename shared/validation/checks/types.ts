@@ -9,11 +9,17 @@ import type { InstanceView } from '../../aws/isolated-account.ts';
 import type { ManifestEntry } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
-import type { SqlProbePort } from './sql-probe.ts';
+import type { ProbeRequest, ProbeResponse } from '../probe-runner.ts';
+
+/** The SQL probe runner inside the isolated network (the isolated account's function). */
+export interface ProbeRunnerPort {
+  run(target: IsolatedTarget, request: ProbeRequest): Promise<ProbeResponse>;
+}
 
 /** Everything the checks read AWS (and the restored databases) through. */
 export interface CheckAdapters {
-  sqlProbe: SqlProbePort;
+  /** The probe runner inside the isolated network (invoked through the isolated role). */
+  probeRunner: ProbeRunnerPort;
   dbAccess: DbAccessPort;
   /** Streams an object's bytes from the isolated account (content and logs checks). */
   readObject: (target: IsolatedTarget, bucket: string, key: string) => AsyncIterable<Uint8Array>;

@@ -1,0 +1,49 @@
+// Builds the SQL probe runner's Lambda bundle for deploy/isolated-account.yml:
+// functions/probe-runner/handler.ts with its drivers (mysql2, pg) and the
+// Secrets Manager client, minified into one ESM file, zipped as index.mjs.
+//   npx tsx deploy/probe-runner.ts [out.zip]      (default .build/probe-runner.zip)
+// Upload it to a bucket of the isolated account and pass ProbeRunnerCodeBucket/Key.
+import { createWriteStream, mkdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import archiver from 'archiver';
+import { build } from 'esbuild';
+
+const root = join(import.meta.dirname, '..');
+
+export async function buildProbeRunner(out = join(root, '.build', 'probe-runner.zip')): Promise<{
+  zip: string;
+  bytes: number;
+  codeBytes: number;
+}> {
+  const result = await build({
+    entryPoints: [join(root, 'functions/probe-runner/handler.ts')],
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    write: false,
+    // pg's optional native binding is never used (pure JavaScript client).
+    external: ['pg-native'],
+    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
+  });
+  const code = result.outputFiles[0]?.contents ?? new Uint8Array();
+  mkdirSync(dirname(resolve(out)), { recursive: true });
+  await new Promise<void>((done, fail) => {
+    const zip = archiver('zip', { zlib: { level: 9 } });
+    const file = createWriteStream(out);
+    file.on('close', () => done());
+    zip.on('error', fail);
+    zip.pipe(file);
+    zip.append(Buffer.from(code), { name: 'index.mjs', date: new Date('2026-01-01T00:00:00Z') });
+    void zip.finalize();
+  });
+  return { zip: out, bytes: statSync(out).size, codeBytes: code.byteLength };
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
+  const r = await buildProbeRunner(process.argv[2]);
+  console.log(
+    `${r.zip}: index.mjs ${(r.codeBytes / 1024).toFixed(0)} KB, zip ${(r.bytes / 1024).toFixed(0)} KB`,
+  );
+}
