@@ -11,7 +11,7 @@ import { backedUpDatabases } from '../../shared/aws/rds-sources.ts';
 import { recoveryPointAccess } from '../../shared/aws/recovery-point-access.ts';
 import type { ComplianceReportPorts, EstatePorts } from '../../shared/aws/report-ports.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { listReports } from '../../shared/aws/validation-reports.ts';
+import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
 
 export function estatePorts({ policy, clients }: Deps): EstatePorts {
   return {
@@ -32,5 +32,6 @@ export function reportPorts(deps: Deps): ComplianceReportPorts {
     validationReports: () => listReports(deps),
     recoveryPointAccess: (databases) => recoveryPointAccess(clients, policy, databases),
     restores: new S3RestoreStore(clients, policy.vault.bucket),
+    rehearsalReports: () => listRehearsalReports(deps),
   };
 }

@@ -571,16 +571,6 @@ export const COMMANDS: Record<string, Mapper> = {
   // Scheduler, Lambda: the operator's and the deploy test's reads, and the
   // few writes a role makes (sns:Publish, states:StartExecution).
   'servicequotas:GetServiceQuota': any,
-  // SecretId is the ARN or the name; by name the ARN ends in a random 6-character suffix.
-  'secretsmanager:GetSecretValue': (r, c) => {
-    const id = j(r, 'SecretId');
-    return [
-      same(
-        r.operation,
-        id.startsWith('arn:') ? id : `arn:aws:secretsmanager:${c.region}:${c.account}:secret:${id}-??????`,
-      ),
-    ];
-  },
   'sns:Publish': (r) => [same('sns:Publish', f(r, 'TopicArn'))],
   'sns:CreateTopic': (r, c) => [
     same('sns:CreateTopic', `arn:aws:sns:${c.region}:${c.account}:${f(r, 'Name')}`),

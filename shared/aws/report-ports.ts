@@ -36,4 +36,6 @@ export interface ComplianceReportPorts extends InventoryReportPorts {
   recoveryPointAccess(databases: { id: string; kind: 'instance' | 'cluster' }[]): Promise<CopyEvidence[]>;
   /** The orchestrated restores recorded in the vault (S3RestoreStore). */
   restores: Pick<RestoreStorePort, 'list' | 'get'>;
+  /** The yearly rehearsal reports, their own hash chain beside the monthly one (validation-reports.ts). */
+  rehearsalReports(): Promise<{ key: string; body: string }[]>;
 }

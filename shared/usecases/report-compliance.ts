@@ -14,7 +14,6 @@ import {
 import { STATED_PRICES } from '../domain/reports/cost.ts';
 import { validationHistory } from '../domain/reports/validation-history.ts';
 import { REHEARSAL_REASON, type ValidationReport } from '../domain/validation-report.ts';
-import { listRehearsalReports } from '../aws/validation-reports.ts';
 import type { RestoreReport } from '../restore/plan.ts';
 import type { Deps } from '../aws/deps.ts';
 import { lifecycleAudit } from './report-lifecycle.ts';
@@ -37,6 +36,7 @@ export interface ComplianceOptions {
 /** Orchestrated restores recorded in the vault, as rehearsal and restore-time evidence. */
 async function rehearsals(
   store: ComplianceReportPorts['restores'],
+  rehearsalReports: ComplianceReportPorts['rehearsalReports'],
   notes: string[],
 ): Promise<RehearsalEvidence[]> {
   const ids = await readForReport(notes, 'restores', '', () => store.list(), [] as string[]);
@@ -62,7 +62,7 @@ async function rehearsals(
     });
   }
   // The yearly rehearsals (schedules.rehearsal): the whole system restored, checked and cleaned up.
-  const reports = await readForReport(notes, 'rehearsal reports', '', () => listRehearsalReports(deps), []);
+  const reports = await readForReport(notes, 'rehearsal reports', '', () => rehearsalReports(), []);
   for (const { body } of reports) {
     const r = JSON.parse(body) as ValidationReport;
     const restored = r.items.filter((i) => i.restore);
@@ -144,7 +144,7 @@ export async function buildComplianceReport(
     history,
     validations,
     copies,
-    rehearsals: await rehearsals(ports.restores, notes),
+    rehearsals: await rehearsals(ports.restores, () => ports.rehearsalReports(), notes),
     logDays,
     since,
     ...(clients.endpoint ? { emulatorEndpoint: clients.endpoint } : {}),
