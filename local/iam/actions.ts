@@ -590,6 +590,7 @@ export const COMMANDS: Record<string, Mapper> = {
   'sqs:GetQueueUrl': any,
   'sqs:GetQueueAttributes': any,
   'sqs:SetQueueAttributes': any,
+  'events:TestEventPattern': any,
   'scheduler:CreateSchedule': any,
   'scheduler:GetSchedule': any,
   'scheduler:ListSchedules': any,
