@@ -621,6 +621,7 @@ export function iamValues(policy: Policy) {
       ? [...new Set(sources.map((x) => `arn:aws:s3:::${x.bucket}/${x.prefix}*`))]
       : ['arn:aws:s3:::kura-no-content-source/*'],
     reportsPrefix: policy.vault.reportsPrefix,
+    objectLockMode: policy.vault.objectLock.mode,
     // AssumeRole exactly the configured isolated role, nothing else.
     isolatedRoleArn:
       policy.isolatedAccount?.roleArn ?? 'arn:aws:iam::000000000000:role/kura-no-isolated-account',

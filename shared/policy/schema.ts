@@ -215,13 +215,20 @@ export const policySchema = z
         z.array(administrator).check(z.minLength(1, 'expected at least one administrator')),
         ['kura-admin'],
       ),
+      /**
+       * The bucket's default retention, and the mode every write states with its
+       * class's retain-until date (shared/domain/vault-retention.ts). COMPLIANCE:
+       * no one, root included, can shorten or remove a locked version.
+       */
       objectLock: z._default(
         z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }),
         {
-          mode: 'GOVERNANCE' as const,
+          mode: 'COMPLIANCE' as const,
           days: 7,
         },
       ),
+      /** How long reports (validation, restores, image records) are locked. */
+      reportsRetainYears: z._default(positiveInt, 7),
     }),
     database: z.optional(database),
     content: z._default(z.array(contentSource), []),

@@ -21,6 +21,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { Upload } from '@aws-sdk/lib-storage';
 import { S3ContentAdapter } from '../aws/content.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { lockFor, vaultLock } from '../aws/vault-lock.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { stamp } from '../policy/calendar.ts';
 import { type ExportRequest, parseS3Prefix } from '../restore/export-request.ts';
@@ -219,7 +220,7 @@ export async function planExport(
   deps: Deps,
   req: ExportRequest,
   ports: ExportPorts = awsExportPorts,
-  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
+  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
 ): Promise<{ plan: ExportPlan; target: IsolatedTarget; source?: DumpSource }> {
   const state = await store.get<RestoreState>(req.restore, 'state.json');
   if (!state)
@@ -295,6 +296,7 @@ async function exportDatabase(
       ContentEncoding: 'gzip',
       // The vault has Object Lock: every write carries a checksum.
       ChecksumAlgorithm: 'SHA256',
+      ...lockFor(vaultLock(deps.policy), deps.policy.vault.bucket, key),
     },
     leavePartsOnError: false,
   });
@@ -327,6 +329,7 @@ async function exportDatabase(
       Body: `${JSON.stringify({ kind: 'kura.export', requestId: plan.requestId, reason: plan.reason, database: db.instance, schema: db.schema, recoveryPoint: db.recoveryPoint, where: db.where, tables, bytes, sha256, madeAt: now.toISOString() }, null, 2)}\n`,
       ContentType: 'application/json',
       ChecksumAlgorithm: 'SHA256',
+      ...lockFor(vaultLock(deps.policy), deps.policy.vault.bucket, manifest),
     }),
   );
   const location = `s3://${deps.policy.vault.bucket}/${key}`;
