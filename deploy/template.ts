@@ -453,18 +453,18 @@ export function failureResources(policy: Policy): Resources {
         Version: '2012-10-17',
         Statement: [
           {
-            // The detective controls (detectiveRules) alert here.
-            Sid: 'DetectiveRulesPublish',
+            Sid: 'CloudWatchAlarmsPublish',
             Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
             Action: 'sns:Publish',
             Resource: topic,
             Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
           },
           {
-            Sid: 'CloudWatchAlarmsPublish',
+            // The detective controls (detectiveRules) alert here.
+            Sid: 'DetectiveRulesPublish',
             Effect: 'Allow',
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Principal: { Service: 'events.amazonaws.com' },
             Action: 'sns:Publish',
             Resource: topic,
             Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },

@@ -70,7 +70,7 @@ describe('kura report lifecycle against a real vault', () => {
         Bucket,
         ObjectLockConfiguration: {
           ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
         },
       }),
     );
