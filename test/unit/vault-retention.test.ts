@@ -3,15 +3,20 @@
 // each prefix must be locked are written out here from the policy's own
 // numbers (not taken from the lifecycle generator), then every rule is held
 // against the retention the writers state for keys under its prefix.
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { configRecordKey } from '../../shared/domain/config-record.ts';
 import { vaultLayout } from '../../shared/domain/content.ts';
 import { firstPointKey } from '../../shared/domain/first-points.ts';
 import { lifecycleRules } from '../../shared/domain/lifecycle/index.ts';
+import { lifecycleHtml, lifecycleMarkdown, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { retentionPrefixes, vaultRetention } from '../../shared/domain/vault-retention.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
+import { parsePolicy } from '../../shared/policy/parse.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 
+const POLICY_FILE = new URL('../../backup-policy.yml', import.meta.url);
 const reference = loadPolicy();
 
 /** Keys kura writes, one of each kind, under the policy's layout. */
@@ -142,5 +147,26 @@ describe('no lifecycle rule removes a version before its lock ends', () => {
   it('lists each retention prefix once', () => {
     const prefixes = retentionPrefixes(reference).map((p) => p.prefix);
     expect(new Set(prefixes).size).toBe(prefixes.length);
+  });
+});
+
+describe('single-account mode', () => {
+  it('is flagged plainly by the lifecycle report, first, in every format', () => {
+    const rep = lifecycleReport(reference, new Date('2026-11-01T00:00:00Z'), undefined);
+    expect(rep.exposure).toEqual([
+      'vault in the production account: not protected against a compromised production account',
+    ]);
+    expect(lifecycleMarkdown(rep)).toContain(
+      '**Exposure: vault in the production account: not protected against a compromised production account.**',
+    );
+    expect(lifecycleHtml(rep)).toContain('not protected against a compromised production account');
+  });
+
+  it('refuses source accounts until kura can pull from them, rather than ignoring them', () => {
+    const raw = parse(readFileSync(POLICY_FILE, 'utf8')) as Record<string, unknown>;
+    raw.sources = [
+      { accountId: '333333333333', roleArn: 'arn:aws:iam::333333333333:role/kura-source', externalId: 'x-1' },
+    ];
+    expect(() => parsePolicy(raw, 'test.yml')).toThrow(/sources: .*not built yet.*single-account mode/);
   });
 });
