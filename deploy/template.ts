@@ -401,6 +401,14 @@ export function detectiveRules(): Resources {
 export function failureResources(policy: Policy): Resources {
   const out: Resources = {};
   const topic = { Ref: 'AlertTopic' };
+  const publishFrom = (Sid: string, service: string) => ({
+    Sid,
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sns:Publish',
+    Resource: topic,
+    Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+  });
   const queueArn = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
   const schedules = schedulesFromPolicy(policy);
   const hasSchedules = schedules.some((s) =>
@@ -452,23 +460,9 @@ export function failureResources(policy: Policy): Resources {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          {
-            Sid: 'CloudWatchAlarmsPublish',
-            Effect: 'Allow',
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: 'sns:Publish',
-            Resource: topic,
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
-          {
-            // The detective controls (detectiveRules) alert here.
-            Sid: 'DetectiveRulesPublish',
-            Effect: 'Allow',
-            Principal: { Service: 'events.amazonaws.com' },
-            Action: 'sns:Publish',
-            Resource: topic,
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
+          publishFrom('CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com'),
+          // The detective controls (detectiveRules) alert here.
+          publishFrom('DetectiveRulesPublish', 'events.amazonaws.com'),
         ],
       },
     },
