@@ -38,6 +38,7 @@ module.exports = {
       'contentSourcePrefixes',
       'contentSourceObjects',
       'reportsPrefix',
+      'objectLockMode',
       'isolatedRoleArn',
     ].map((k) => [k, () => render().iam[k]]),
   ),

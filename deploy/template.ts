@@ -2,7 +2,7 @@
 // vault, failed-run handling and alarms). serverless.yml reads them through
 // deploy/from-policy.cjs, so nothing the policy decides is hand-copied into
 // the template.
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { FUNCTIONS } from '../functions/registry.ts';
 import { lambdaLogicalId, stateMachineLogicalId } from './logical-ids.ts';
@@ -10,6 +10,7 @@ import { cloudFormationRules } from '../shared/domain/lifecycle/index.ts';
 import { scheduleTarget, schedulesFromPolicy } from '../shared/domain/schedules.ts';
 import { loadPolicy } from '../shared/policy/load.ts';
 import type { Policy } from '../shared/policy/schema.ts';
+import { parse as parseYaml } from 'yaml';
 
 type Resources = Record<string, { Type: string; [k: string]: unknown }>;
 
@@ -168,6 +169,28 @@ const KEY_USE = [
   'kms:CreateGrant',
 ];
 
+/** What only the break-glass role may do to the vault key. */
+export const KEY_DESTRUCTION = ['kms:ScheduleKeyDeletion', 'kms:DisableKey'];
+
+/** The stack parameter naming the break-glass role (a role of the stack's account). */
+export const BREAK_GLASS_PARAMETER = 'BreakGlassRoleName';
+const BREAK_GLASS_ROLE = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+  'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/${BreakGlassRoleName}',
+};
+
+export function stackParameters() {
+  return {
+    [BREAK_GLASS_PARAMETER]: {
+      Type: 'String',
+      Default: 'kura-break-glass',
+      AllowedPattern: '^[\\w+=,.@-]{1,64}$',
+      Description:
+        'The only role that may disable or schedule the deletion of the vault key (create it apart, under two-person control)',
+    },
+  };
+}
+
 /** Object-level (data) actions on the vault: what its bucket policy keeps to administrators and kura. */
 export const VAULT_DATA_ACTIONS = [
   's3:GetObject*',
@@ -187,6 +210,9 @@ export function vaultResources(policy: Policy): Resources {
   return {
     VaultKey: {
       Type: 'AWS::KMS::Key',
+      // Deleting the stack must not schedule the key's deletion (the Deny below refuses it anyway).
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
       Properties: {
         Description: 'kura vault key (customer managed: cross-account restores need a key policy and grants)',
         EnableKeyRotation: true,
@@ -212,6 +238,18 @@ export function vaultResources(policy: Policy): Resources {
                 ArnNotLike: { 'aws:PrincipalArn': [...admins, STACK_ROLES] },
                 Bool: { 'aws:PrincipalIsAWSService': 'false' },
               },
+            },
+            {
+              // A disabled or deleted key makes every backup unreadable: no one,
+              // the account's root and CloudFormation included, may do either but
+              // the break-glass role (a template parameter, used under two-person
+              // control). The detective controls alert on any attempt.
+              Sid: 'OnlyBreakGlassDisablesOrDeletesTheKey',
+              Effect: 'Deny',
+              Principal: '*',
+              Action: KEY_DESTRUCTION,
+              Resource: '*',
+              Condition: { ArnNotEquals: { 'aws:PrincipalArn': BREAK_GLASS_ROLE } },
             },
           ],
         },
@@ -349,9 +387,30 @@ function sendEncryptedPolicy(p: {
   };
 }
 
+/** The standalone detective controls template (source accounts deploy it as it is). */
+export const DETECTIVE_CONTROLS_TEMPLATE = fileURLToPath(new URL('./detective-controls.yml', import.meta.url));
+
+/**
+ * The detective controls' EventBridge rules, read from deploy/detective-controls.yml
+ * so that the kura stack and the source accounts alert on the same patterns.
+ * Their target is `AlertTopic`, which both templates define.
+ */
+export function detectiveRules(): Resources {
+  const t = parseYaml(readFileSync(DETECTIVE_CONTROLS_TEMPLATE, 'utf8')) as { Resources: Resources };
+  return Object.fromEntries(Object.entries(t.Resources).filter(([, r]) => r.Type === 'AWS::Events::Rule'));
+}
+
 export function failureResources(policy: Policy): Resources {
   const out: Resources = {};
   const topic = { Ref: 'AlertTopic' };
+  const publishFrom = (Sid: string, service: string) => ({
+    Sid,
+    Effect: 'Allow',
+    Principal: { Service: service },
+    Action: 'sns:Publish',
+    Resource: topic,
+    Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+  });
   const queueArn = { 'Fn::GetAtt': ['DeadLetterQueue', 'Arn'] };
   const schedules = schedulesFromPolicy(policy);
   const hasSchedules = schedules.some((s) =>
@@ -368,6 +427,13 @@ export function failureResources(policy: Policy): Resources {
         Version: '2012-10-17',
         Statement: [
           ACCOUNT_ADMINISTERS_KEY,
+          {
+            Sid: 'EventBridgePublishesToTheEncryptedTopic',
+            Effect: 'Allow',
+            Principal: { Service: 'events.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+            Resource: '*',
+          },
           {
             Sid: 'CloudWatchAlarmsPublishToTheEncryptedTopic',
             Effect: 'Allow',
@@ -396,18 +462,14 @@ export function failureResources(policy: Policy): Resources {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: [
-          {
-            Sid: 'CloudWatchAlarmsPublish',
-            Effect: 'Allow',
-            Principal: { Service: 'cloudwatch.amazonaws.com' },
-            Action: 'sns:Publish',
-            Resource: topic,
-            Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-          },
+          publishFrom('CloudWatchAlarmsPublish', 'cloudwatch.amazonaws.com'),
+          // The detective controls (detectiveRules) alert here.
+          publishFrom('DetectiveRulesPublish', 'events.amazonaws.com'),
         ],
       },
     },
   };
+  Object.assign(out, detectiveRules());
   out.DeadLetterQueue = {
     Type: 'AWS::SQS::Queue',
     Properties: {
@@ -555,6 +617,7 @@ export function iamValues(policy: Policy) {
       ? [...new Set(sources.map((x) => `arn:aws:s3:::${x.bucket}/${x.prefix}*`))]
       : ['arn:aws:s3:::kura-no-content-source/*'],
     reportsPrefix: policy.vault.reportsPrefix,
+    objectLockMode: policy.vault.objectLock.mode,
     // AssumeRole exactly the configured isolated role, nothing else.
     isolatedRoleArn:
       policy.isolatedAccount?.roleArn ?? 'arn:aws:iam::000000000000:role/kura-no-isolated-account',
@@ -567,6 +630,7 @@ export function renderFromPolicy(policy: Policy) {
     policyJson: JSON.stringify(policy),
     iam: iamValues(policy),
     resources: {
+      Parameters: stackParameters(),
       Resources: { ...scheduleResources(policy), ...vaultResources(policy), ...failureResources(policy) },
     },
   };

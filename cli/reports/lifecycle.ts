@@ -60,6 +60,7 @@ export function registerLifecycleReport(report: Command): void {
         if (opts.format === 'md') return console.log(lifecycleMarkdown(rep));
         if (opts.format === 'html') return void process.stdout.write(lifecycleHtml(rep));
         console.log(`vault ${rep.bucket}: ${rep.vault}\n`);
+        for (const e of rep.exposure) console.log(`EXPOSURE: ${e}\n`);
         if (rep.drift) {
           console.log(
             formatTable(

@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
+import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
@@ -49,7 +50,7 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
   if (!d.success) throw issues('event.detail.', d.error);
   const s = stepSchema.safeParse(event);
   if (!s.success) throw issues('event.', s.error);
-  const port = new S3ContentAdapter(clients);
+  const port = new S3ContentAdapter(clients, undefined, vaultLock(policy));
   const at = new Date(time);
   const opts = {
     budgetMs: d.data.budgetSeconds === undefined ? undefined : d.data.budgetSeconds * 1000,

@@ -3,6 +3,7 @@
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
@@ -12,7 +13,9 @@ import { logArchive } from '../../shared/usecases/log-archive.ts';
 /** The plain function tests and `kura invoke` call. */
 export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { time } = parseScheduledEvent(event);
-  const result = await logArchive(new Date(time), deps.policy, { store: new S3LogStore(deps.clients) });
+  const result = await logArchive(new Date(time), deps.policy, {
+    store: new S3LogStore(deps.clients, vaultLock(deps.policy)),
+  });
   await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;
 }

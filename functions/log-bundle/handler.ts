@@ -3,10 +3,11 @@
 // as Map items), then `step: group` with one `item` per Map child; without
 // `step` (kura invoke) every group is bundled in one invocation.
 import * as z from 'zod/mini';
-import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { InputError } from '../../shared/runtime/errors.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
+import { InputError } from '../../shared/runtime/errors.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { bundleLogGroup, logBundle, planLogBundle } from '../../shared/usecases/log-bundle.ts';
@@ -22,7 +23,7 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Ru
   const s = stepSchema.safeParse(event);
   if (!s.success)
     throw new InputError(s.error.issues.map((i) => `event.${i.path.map(String).join('.')}: ${i.message}`));
-  const ports = { store: new S3LogStore(clients) };
+  const ports = { store: new S3LogStore(clients, vaultLock(policy)) };
   const now = new Date(time);
   if (s.data.step === 'plan') return planLogBundle(now, policy, ports);
   if (s.data.step === 'group') {

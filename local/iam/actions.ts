@@ -81,11 +81,31 @@ const putObject = (r: AwsRequest): Need[] => [
   ...(r.headers['x-amz-tagging']
     ? [{ action: 's3:PutObjectTagging', resource: s3o(r.bucket, r.key), context: tagContext(objectTags(r)) }]
     : []),
-  ...(r.headers['x-amz-object-lock-mode']
-    ? [{ action: 's3:PutObjectRetention', resource: s3o(r.bucket, r.key) }]
-    : []),
+  ...retentionNeed(r),
   s3Kms(r, 'kms:GenerateDataKey'),
 ];
+/** A request that asks to bypass GOVERNANCE retention also needs s3:BypassGovernanceRetention. */
+const bypassNeed = (r: AwsRequest): Need[] =>
+  String(r.headers['x-amz-bypass-governance-retention'] ?? '').toLowerCase() === 'true'
+    ? [{ action: 's3:BypassGovernanceRetention', resource: s3o(r.bucket, r.key) }]
+    : [];
+/**
+ * A write that states a retention (x-amz-object-lock-mode and -retain-until-date)
+ * also needs s3:PutObjectRetention, with the mode as s3:object-lock-mode (S3's
+ * condition key; PutObject and CopyObject, Service Authorization Reference).
+ */
+const retentionNeed = (r: AwsRequest): Need[] => {
+  const mode = r.headers['x-amz-object-lock-mode'];
+  return mode
+    ? [
+        {
+          action: 's3:PutObjectRetention',
+          resource: s3o(r.bucket, r.key),
+          context: { 's3:object-lock-mode': String(mode) },
+        },
+      ]
+    : [];
+};
 const copySource = (r: AwsRequest) => {
   const raw = decodeURIComponent(String(r.headers['x-amz-copy-source'] ?? '')).replace(/^\//, '');
   const [path = '', version] = raw.split('?versionId=');
@@ -106,6 +126,7 @@ const copy = (r: AwsRequest, part: boolean): Need[] => {
     { action: 's3:PutObject', resource: s3o(r.bucket, r.key), context: sseContext(r) },
   ];
   if (part) return [...out, s3Kms(r, 'kms:GenerateDataKey')];
+  out.push(...retentionNeed(r));
   const directive = String(r.headers['x-amz-tagging-directive'] ?? 'COPY');
   if (directive === 'COPY')
     out.push({
@@ -246,7 +267,10 @@ export const COMMANDS: Record<string, Mapper> = {
   's3:AbortMultipartUpload': onObject('s3:AbortMultipartUpload'),
   's3:CopyObject': (r) => copy(r, false),
   's3:UploadPartCopy': (r) => copy(r, true),
-  's3:DeleteObject': onObject('s3:DeleteObject', 's3:DeleteObjectVersion'),
+  's3:DeleteObject': (r) => [
+    ...onObject('s3:DeleteObject', 's3:DeleteObjectVersion')(r),
+    ...bypassNeed(r),
+  ],
   's3:DeleteObjects': (r) => {
     // Each key of the batch is authorized as its own DeleteObject(Version).
     const body = r.body.toString('utf8');
@@ -266,8 +290,11 @@ export const COMMANDS: Record<string, Mapper> = {
       s3o(r.bucket, r.key),
     ),
   ],
-  's3:PutObjectRetention': onObject('s3:PutObjectRetention'),
+  's3:PutObjectRetention': (r) => [...onObject('s3:PutObjectRetention')(r), ...bypassNeed(r)],
   's3:GetObjectRetention': onObject('s3:GetObjectRetention'),
+  // The front layer names these by their subresource (?retention).
+  's3:PutRetention': (r) => [...onObject('s3:PutObjectRetention')(r), ...bypassNeed(r)],
+  's3:GetRetention': onObject('s3:GetObjectRetention'),
   's3:RestoreObject': onObject('s3:RestoreObject'),
   's3:PostRestoreObject': onObject('s3:RestoreObject'),
   // --- S3 (buckets) --------------------------------------------------------
@@ -600,6 +627,7 @@ export const COMMANDS: Record<string, Mapper> = {
   'sqs:GetQueueUrl': any,
   'sqs:GetQueueAttributes': any,
   'sqs:SetQueueAttributes': any,
+  'events:TestEventPattern': any,
   'scheduler:CreateSchedule': any,
   'scheduler:GetSchedule': any,
   'scheduler:ListSchedules': any,

@@ -209,7 +209,8 @@ export function buildDeployment(
   for (const [id, r] of Object.entries(packaged.Resources))
     if (!fromPolicyIds.has(id)) resources[id] = rebind(r, pairs) as CfnTemplate['Resources'][string];
   Object.assign(resources, rendered);
-  const template: CfnTemplate = { Resources: resources };
+  // Parameters at their defaults (the break-glass role's name), as a deploy without overrides.
+  const template: CfnTemplate = { Parameters: renderFromPolicy(policy).resources.Parameters, Resources: resources };
   const resolver = new CfnResolver(
     { accountId: BACKUP_ACCOUNT, region, stackName: STACK_NAME },
     template,

@@ -4,6 +4,7 @@
 // the same list. Each probe is one authorization that must be refused (or,
 // for the isolated role's trust, allowed exactly for the two roles).
 import type { Need } from './actions.ts';
+import { KEY_DESTRUCTION, stackParameters } from '../../deploy/template.ts';
 import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
 import { evaluate, type Principal } from './evaluate.ts';
 import { rolePrincipal } from './principal-of.ts';
@@ -33,6 +34,9 @@ export interface MustNeverResult {
   /** The principals the check was probed for (role logical ids). */
   roles: string[];
 }
+
+/** The break-glass role's name as deployed without overrides (the stack parameter's default). */
+const BREAK_GLASS_DEFAULT = Object.values(stackParameters())[0]?.Default as string;
 
 const kuraRoles = (d: Deployment) =>
   [...d.roles.values()].filter(
@@ -157,6 +161,31 @@ export const MUST_NEVER: MustNever[] = [
           expect: 'deny' as const,
         })),
       ),
+  },
+  {
+    id: 'only-break-glass-destroys-the-vault-key',
+    title:
+      'no one but the break-glass role, not even an account administrator, can disable the vault key or schedule its deletion',
+    probes: (d) => {
+      const account = BACKUP_ACCOUNT;
+      const role = (name: string) => `arn:aws:iam::${account}:role/${name}`;
+      const admins = [role('kura-admin'), role('kura-deployer'), ...kuraRoles(d).map((r) => r.arn)];
+      const key = keyArn(account, d.region, 'VaultKey');
+      return KEY_DESTRUCTION.flatMap((action) => [
+        ...admins.map((principal) => ({
+          principal,
+          need: { action, resource: key, account },
+          resourcePolicy: 'vault-key' as const,
+          expect: 'deny' as const,
+        })),
+        {
+          principal: role(BREAK_GLASS_DEFAULT),
+          need: { action, resource: key, account },
+          resourcePolicy: 'vault-key' as const,
+          expect: 'allow' as const,
+        },
+      ]);
+    },
   },
   {
     id: 'no-vault-key-destruction',

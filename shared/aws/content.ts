@@ -31,6 +31,7 @@ import {
 } from '../domain/content.ts';
 import type { Clients } from './clients.ts';
 import { describeAwsError, isAwsError, isMissingObject, tolerate } from './errors.ts';
+import { lockFor, type VaultLock } from './vault-lock.ts';
 
 /** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
 export const STREAM_PART_SIZE = 8 * 1024 * 1024;
@@ -120,7 +121,11 @@ export interface ContentPort {
    * memory bounded by part size x parts in flight); S3 computes its SHA-256.
    * `ifNoneMatch: '*'` writes only when the key has no object yet (else PreconditionFailed).
    */
-  writeObject(dst: ObjectRef, obj: ObjectStream, opts?: { ifNoneMatch?: '*' }): Promise<{ versionId: string }>;
+  writeObject(
+    dst: ObjectRef,
+    obj: ObjectStream,
+    opts?: { ifNoneMatch?: '*' },
+  ): Promise<{ versionId: string }>;
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
@@ -140,6 +145,8 @@ export class S3ContentAdapter implements ContentPort {
   constructor(
     private readonly clients: Clients,
     private readonly region?: string,
+    /** The vault's retention (vault-lock.ts), stated on every write into the vault. */
+    private readonly lock?: VaultLock,
   ) {}
 
   private get s3(): S3Client {
@@ -193,6 +200,7 @@ export class S3ContentAdapter implements ContentPort {
       MetadataDirective: 'COPY',
       TaggingDirective: 'COPY',
       ChecksumAlgorithm: 'SHA256',
+      ...lockFor(this.lock, dst.bucket, dst.key),
     });
     const out: CopyObjectCommandOutput = await this.s3.send(cmd);
     const sha256 = out.CopyObjectResult?.ChecksumSHA256;
@@ -232,6 +240,7 @@ export class S3ContentAdapter implements ContentPort {
         Bucket: dst.bucket,
         Key: dst.key,
         ChecksumAlgorithm: 'SHA256',
+        ...lockFor(this.lock, dst.bucket, dst.key),
         ContentType: head.ContentType,
         CacheControl: head.CacheControl,
         ContentDisposition: head.ContentDisposition,
@@ -363,6 +372,7 @@ export class S3ContentAdapter implements ContentPort {
         Tagging: opts.tags ? tagQuery(opts.tags) : undefined,
         IfMatch: opts.ifMatch,
         IfNoneMatch: opts.ifNoneMatch,
+        ...lockFor(this.lock, bucket, key),
       }),
     );
     return { versionId: out.VersionId, etag: out.ETag };
@@ -435,6 +445,7 @@ export class S3ContentAdapter implements ContentPort {
         Expires: obj.expires,
         Metadata: obj.metadata,
         ChecksumAlgorithm: 'SHA256',
+        ...lockFor(this.lock, dst.bucket, dst.key),
         // PutObject, or CompleteMultipartUpload for a multipart write, carries the condition.
         ...(opts.ifNoneMatch ? { IfNoneMatch: opts.ifNoneMatch } : {}),
       },

@@ -14,6 +14,7 @@ import {
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Clients } from './clients.ts';
+import { lockFor, type VaultLock } from './vault-lock.ts';
 import { S3ContentAdapter } from './content.ts';
 
 export interface ListedKey {
@@ -58,6 +59,8 @@ export class AwsExportObjects implements ExportObjectsPort {
   constructor(
     private readonly clients: Clients,
     private readonly region?: string,
+    /** The Object Lock a write into the vault states; none for other buckets. */
+    private readonly lock?: VaultLock,
   ) {}
 
   private get s3(): S3Client {
@@ -107,6 +110,7 @@ export class AwsExportObjects implements ExportObjectsPort {
         ContentType: opts.contentType,
         ...(opts.contentEncoding ? { ContentEncoding: opts.contentEncoding } : {}),
         ChecksumAlgorithm: 'SHA256',
+        ...lockFor(this.lock, bucket, key),
       },
       leavePartsOnError: false,
     }).done();
@@ -120,6 +124,7 @@ export class AwsExportObjects implements ExportObjectsPort {
         Body: text,
         ContentType: contentType,
         ChecksumAlgorithm: 'SHA256',
+        ...lockFor(this.lock, bucket, key),
       }),
     );
   }
@@ -130,7 +135,7 @@ export class AwsExportObjects implements ExportObjectsPort {
     obj: ReadObject & { size: number },
     opts: { ifNoneMatch?: '*' } = {},
   ): Promise<void> {
-    await new S3ContentAdapter(this.clients, this.region).writeObject(
+    await new S3ContentAdapter(this.clients, this.region, this.lock).writeObject(
       { bucket, key },
       { body: obj.body, size: obj.size, contentType: obj.contentType, metadata: obj.metadata, tags: {} },
       opts,

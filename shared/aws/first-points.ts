@@ -11,7 +11,6 @@ import {
   type FirstPoint,
   type FirstPointRecord,
   firstPointKey,
-  firstPointRetentionDays,
   type LedgerClass,
   parseFirstPointKey,
   parseFirstPointRecord,
@@ -19,6 +18,7 @@ import {
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
+import { lockFor, vaultLock } from './vault-lock.ts';
 
 export interface FirstPointLedger {
   /** Writes the record unless one is current; 'kept' when one already was. */
@@ -48,6 +48,7 @@ export class S3FirstPointLedger implements FirstPointLedger {
     recordedBy: string,
     now: Date,
   ): Promise<'recorded' | 'kept'> {
+    const key = firstPointKey(point.class, point.source);
     const record: FirstPointRecord = {
       kind: 'kura.first-point',
       class: point.class,
@@ -57,17 +58,15 @@ export class S3FirstPointLedger implements FirstPointLedger {
       recordedAt: now.toISOString(),
       recordedBy,
     };
-    const days = firstPointRetentionDays(this.policy);
     try {
       await this.s3.send(
         new PutObjectCommand({
           Bucket: this.policy.vault.bucket,
-          Key: firstPointKey(point.class, point.source),
+          Key: key,
           Body: `${JSON.stringify(record, null, 2)}\n`,
           ContentType: 'application/json',
           IfNoneMatch: '*',
-          ObjectLockMode: this.policy.vault.objectLock.mode,
-          ObjectLockRetainUntilDate: new Date(now.getTime() + days * 86_400_000),
+          ...lockFor(vaultLock(this.policy, () => now), this.policy.vault.bucket, key),
           // The vault has Object Lock: S3 needs a checksum on every write.
           ChecksumAlgorithm: 'SHA256',
         }),

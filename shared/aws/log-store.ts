@@ -24,6 +24,7 @@ import { base64ToHex } from '../domain/logs/manifest.ts';
 import type { TagMap } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
+import { lockFor, type VaultLock } from './vault-lock.ts';
 
 export interface StoredObject {
   key: string;
@@ -133,7 +134,11 @@ export function tagString(tags: TagMap): string {
 }
 
 export class S3LogStore implements LogStorePort {
-  constructor(private readonly clients: Clients) {}
+  constructor(
+    private readonly clients: Clients,
+    /** The vault's retention (vault-lock.ts), stated on every write into the vault. */
+    private readonly lock?: VaultLock,
+  ) {}
 
   private s3(): S3Client {
     return this.clients.get(S3Client);
@@ -203,6 +208,7 @@ export class S3LogStore implements LogStorePort {
       MetadataDirective: 'COPY',
       TaggingDirective: 'REPLACE',
       Tagging: tagString(tags),
+      ...lockFor(this.lock, to.bucket, to.key),
     });
     const out = await this.s3().send(command);
     const info = await this.head(to.bucket, to.key);
@@ -252,6 +258,7 @@ export class S3LogStore implements LogStorePort {
         Body: body,
         ContentType: opts.contentType,
         ChecksumAlgorithm: 'SHA256',
+        ...lockFor(this.lock, bucket, key),
       },
       ...(Object.keys(opts.tags).length
         ? { tags: Object.entries(opts.tags).map(([Key, Value]) => ({ Key, Value })) }
@@ -281,6 +288,7 @@ export class S3LogStore implements LogStorePort {
         // The algorithm header, not a precomputed value: Object Lock buckets require it (or Content-MD5).
         ChecksumAlgorithm: 'SHA256',
         Tagging: tagString(opts.tags),
+        ...lockFor(this.lock, bucket, key),
       }),
     );
     return { versionId: out.VersionId };
@@ -330,6 +338,8 @@ export class S3LogStore implements LogStorePort {
         ContentType: opts.contentType,
         ChecksumAlgorithm: 'SHA256',
         Tagging: tagString(opts.tags),
+        // A bundle written across invocations states its class's lock like every other bundle.
+        ...lockFor(this.lock, bucket, key),
       }),
     );
     if (!out.UploadId) throw new Error(`s3://${bucket}/${key}: CreateMultipartUpload returned no UploadId`);

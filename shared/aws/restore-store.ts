@@ -4,6 +4,7 @@
 // Every item has its own object: parallel branches never write the same key.
 // The objects themselves go through the one vault-objects store.
 import type { Clients } from './clients.ts';
+import type { VaultLock } from './vault-lock.ts';
 import { S3VaultObjects, type VaultObjects } from './vault-objects.ts';
 
 export const RESTORES_PREFIX = 'restores/';
@@ -22,8 +23,9 @@ export interface RestoreStorePort {
 export class S3RestoreStore implements RestoreStorePort {
   private readonly objects: VaultObjects;
 
-  constructor(clients: Clients, bucket: string) {
-    this.objects = new S3VaultObjects(clients, bucket);
+  /** `lock`: the vault's retention (vault-lock.ts), stated on every write. */
+  constructor(clients: Clients, bucket: string, lock?: VaultLock) {
+    this.objects = new S3VaultObjects(clients, bucket, lock);
   }
 
   private key(requestId: string, name: string): string {

@@ -2,12 +2,13 @@
 // item records and reports, restore progress, image configuration records).
 // One store for all of them: JSON or text bodies, a SHA-256 checksum on every
 // write (the vault has Object Lock, and S3 refuses a write to a locked bucket
-// without one), the vault's retention stated on evidence, and S3's
+// without one), each key's class retention stated (vault-lock.ts), and S3's
 // conditional writes for callers that must not overwrite another run's work.
 import { GetObjectCommand, PutObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
 import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
+import { lockFor, type VaultLock, vaultLock } from './vault-lock.ts';
 
 export interface PutOptions {
   /** Default application/json. */
@@ -33,17 +34,12 @@ export interface VaultObjects {
   listDirs(prefix: string): Promise<string[]>;
 }
 
-export interface ObjectLockSetting {
-  mode: 'GOVERNANCE' | 'COMPLIANCE';
-  days: number;
-}
-
 export class S3VaultObjects implements VaultObjects {
   constructor(
     protected readonly clients: Clients,
     readonly bucket: string,
-    /** States this retention on every write (evidence), rather than relying on the bucket default. */
-    private readonly lock?: ObjectLockSetting,
+    /** States each key's retention on every write, rather than relying on the bucket default. */
+    private readonly lock?: VaultLock,
   ) {}
 
   private get s3(): S3Client {
@@ -70,19 +66,13 @@ export class S3VaultObjects implements VaultObjects {
   }
 
   async put(key: string, body: unknown, opts: PutOptions = {}): Promise<{ etag?: string }> {
-    const lock = this.lock;
     const out = await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
         Body: typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`,
         ContentType: opts.contentType ?? 'application/json',
-        ...(lock
-          ? {
-              ObjectLockMode: lock.mode,
-              ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000),
-            }
-          : {}),
+        ...lockFor(this.lock, this.bucket, key),
         IfNoneMatch: opts.ifNoneMatch,
         IfMatch: opts.ifMatch,
         ChecksumAlgorithm: 'SHA256',
@@ -113,9 +103,9 @@ export class S3VaultObjects implements VaultObjects {
   }
 }
 
-/** The policy's vault, writing evidence with the vault's Object Lock retention stated. */
+/** The policy's vault, each write stating its key's Object Lock retention. */
 export class VaultStore extends S3VaultObjects {
   constructor(clients: Clients, policy: Policy) {
-    super(clients, policy.vault.bucket, policy.vault.objectLock);
+    super(clients, policy.vault.bucket, vaultLock(policy));
   }
 }

@@ -320,8 +320,9 @@ export function contentLifecycleRules(policy: Policy): LifecycleRule[] {
       Id: `content-${c.name}-pruned-manifests`,
       Status: 'Enabled' as const,
       Prefix: vaultLayout.generationsPrefix(policy, c.name),
-      NoncurrentVersionExpiration: { NoncurrentDays: 1 },
-      Why: `content ${c.name}: manifests of generations pruned beyond the ${c.generations} kept (Object Lock still holds them for its retention)`,
+      // Not sooner: each manifest is locked generations + 1 days from its write (vault-retention.ts).
+      NoncurrentVersionExpiration: { NoncurrentDays: c.generations + 1 },
+      Why: `content ${c.name}: manifests of generations pruned beyond the ${c.generations} kept go ${c.generations + 1} days later, when their Object Lock has ended`,
     },
     {
       Id: `content-${c.name}-work`,

@@ -218,13 +218,20 @@ export const policySchema = z
         z.array(administrator).check(z.minLength(1, 'expected at least one administrator')),
         ['kura-admin'],
       ),
+      /**
+       * The bucket's default retention, and the mode every write states with its
+       * class's retain-until date (shared/domain/vault-retention.ts). COMPLIANCE:
+       * no one, root included, can shorten or remove a locked version.
+       */
       objectLock: z._default(
         z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: positiveInt }),
         {
-          mode: 'GOVERNANCE' as const,
+          mode: 'COMPLIANCE' as const,
           days: 7,
         },
       ),
+      /** How long reports (validation, restores, image records) are locked. */
+      reportsRetainYears: z._default(positiveInt, 7),
     }),
     database: z.optional(database),
     content: z._default(z.array(contentSource), []),
@@ -260,6 +267,20 @@ export const policySchema = z
       }),
     ),
     notifications: z.optional(z.strictObject({ topicName: nonEmpty('an SNS topic name', 256) })),
+    /**
+     * The production accounts kura pulls from (DESIGN.md, **contract**); absent:
+     * kura's own account (single-account mode, the only one built so far).
+     */
+    sources: z.optional(
+      z.array(
+        z.strictObject({
+          accountId,
+          roleArn: z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN')),
+          externalId: z.string().check(z.minLength(2, 'expected an external id of at least 2 characters')),
+          regions: z.optional(z.array(region)),
+        }),
+      ),
+    ),
   })
   .check(
     z.superRefine((p, ctx) => {
@@ -275,6 +296,16 @@ export const policySchema = z
         }
         names.add(c.name);
       }
+      // Refused rather than ignored: an operator who lists source accounts must not
+      // believe backups are out of production's reach while kura still runs in one.
+      if (p.sources !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources'],
+          input: p.sources,
+          message:
+            'pulling from source accounts is not built yet (issue 16, the backup-account topology); remove sources to run in single-account mode',
+        });
       const iso = p.isolatedAccount;
       // Only a well-formed account id is compared (a bad one is reported by itself).
       if (iso && /^\d{12}$/.test(iso.accountId) && !iso.roleArn.includes(`::${iso.accountId}:`)) {

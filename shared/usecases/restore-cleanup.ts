@@ -8,6 +8,7 @@
 // Then each one is read again, and the result says what was removed.
 import { RdsPitrAdapter } from '../aws/rds-pitr.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
+import { vaultLock } from '../aws/vault-lock.ts';
 import { cleanupPitr } from '../restore/database-pitr.ts';
 import { SHARE_TYPES, unshareAfterRun } from '../restore/database.ts';
 import { connectIsolated } from '../restore/isolated-network.ts';
@@ -73,7 +74,7 @@ function commandFor(r: { type: string; id: string; region: string }): string {
 export async function planCleanup(
   deps: Deps,
   requestId: string,
-  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
+  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
 ): Promise<CleanupPlan> {
   if (!REQUEST_ID.test(requestId))
     throw new InputError([
@@ -134,7 +135,7 @@ export async function runCleanup(
   const timer = deps.clients.timer;
   const now = opts.now ?? (() => new Date(timer.now()));
   const progress = opts.onProgress ?? (() => {});
-  const store = opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+  const store = opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
   const deadline = timer.now() + (opts.maxWaitSeconds ?? 1800) * 1000;
   const failures = new Map<string, string>();
   const there = plan.resources.filter((r) => r.exists !== false);

@@ -13,6 +13,7 @@ import { createGzip } from 'node:zlib';
 import type { Clients } from '../aws/clients.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { AwsExportObjects, type ExportObjectsPort } from '../aws/export-objects.ts';
+import { type VaultLock, vaultLock } from '../aws/vault-lock.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { stamp } from '../policy/calendar.ts';
 import { type ExportRequest, parseS3Prefix } from '../restore/export-request.ts';
@@ -61,12 +62,13 @@ export interface ExportPorts {
   /** The dump's source; tests point it at a stand-in database. */
   openDatabase(conn: { host: string; port: number; user: string; password: string }): Promise<DumpSource>;
   /** Objects and secrets where `clients` act (kura's own credentials, or the isolated account's role). */
-  objects(clients: Clients, region?: string): ExportObjectsPort;
+  /** `lock`: the Object Lock every write into the vault states (vault-lock.ts). */
+  objects(clients: Clients, region?: string, lock?: VaultLock): ExportObjectsPort;
 }
 
 export const awsExportPorts: ExportPorts = {
   openDatabase: mysqlSource,
-  objects: (clients, region) => new AwsExportObjects(clients, region),
+  objects: (clients, region, lock) => new AwsExportObjects(clients, region, lock),
 };
 
 function doneItem(records: ItemRecord[], cls: string, source: string, requestId: string): ItemRecord {
@@ -165,7 +167,7 @@ async function planContent(
   const from = parseS3Prefix(prefixRes.id.endsWith('/') ? prefixRes.id : `${prefixRes.id}/`);
   const to = parseS3Prefix(req.to);
   const objects = await ports.objects(target.clients, target.region).list(from.bucket, from.prefix);
-  const mine = ports.objects(deps.clients);
+  const mine = ports.objects(deps.clients, undefined, vaultLock(deps.policy));
   try {
     await mine.headBucket(to.bucket);
   } catch (err) {
@@ -191,7 +193,7 @@ export async function planExport(
   deps: Deps,
   req: ExportRequest,
   ports: ExportPorts = awsExportPorts,
-  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
+  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
 ): Promise<{ plan: ExportPlan; target: IsolatedTarget; source?: DumpSource }> {
   const state = await store.get<RestoreState>(req.restore, 'state.json');
   if (!state)
@@ -310,7 +312,7 @@ async function exportContent(
   ports: ExportPorts,
 ): Promise<ExportResult['content'][number]> {
   const from = ports.objects(target.clients, target.region);
-  const to = ports.objects(deps.clients);
+  const to = ports.objects(deps.clients, undefined, vaultLock(deps.policy));
   const skipped = new Set(c.existing);
   let copied = 0;
   let bytes = 0;
@@ -359,7 +361,7 @@ export async function runExport(
       plan.database,
       source,
       now,
-      ports.objects(deps.clients),
+      ports.objects(deps.clients, undefined, vaultLock(deps.policy)),
     );
   for (const c of plan.content) result.content.push(await exportContent(deps, target, c, ports));
   return result;

@@ -11,6 +11,7 @@ import { bothZones } from '../policy/calendar.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
 import { awsIsolatedAccess } from '../aws/restore-ports.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
+import { vaultLock } from '../aws/vault-lock.ts';
 import { pitrWindow, RdsPitrAdapter, type RdsPitrPort } from '../aws/rds-pitr.ts';
 import { advancePitr, cleanupPitr } from '../restore/database-pitr.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
@@ -79,7 +80,7 @@ export interface RestorePorts {
 
 export function awsRestorePorts(deps: Deps): RestorePorts {
   return {
-    store: new S3RestoreStore(deps.clients, deps.policy.vault.bucket),
+    store: new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
     step: restoreStep,
     preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
       pitrWindow(deps.clients, i),

@@ -40,8 +40,19 @@ const WIDENINGS: Record<string, (d: Deployment) => void> = {
     grant(d, 'AmiBackupRole', { Effect: 'Allow', Action: 'ec2:CreateTags', Resource: '*' }),
   'no-vault-configuration-changes': (d) =>
     grant(d, 'LogBundleRole', { Effect: 'Allow', Action: 's3:PutLifecycleConfiguration', Resource: '*' }),
+  'only-break-glass-destroys-the-vault-key': (d) => {
+    const key = d.keyPolicies.get('VaultKey');
+    if (key)
+      key.policy = {
+        ...key.policy,
+        Statement: key.policy.Statement.filter(
+          (st: { Sid?: string }) => st.Sid !== 'OnlyBreakGlassDisablesOrDeletesTheKey',
+        ),
+      };
+  },
+  // Not ScheduleKeyDeletion or DisableKey: the key policy denies those to every role but break-glass.
   'no-vault-key-destruction': (d) =>
-    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 'kms:ScheduleKeyDeletion', Resource: '*' }),
+    grant(d, 'ContentBackupRole', { Effect: 'Allow', Action: 'kms:PutKeyPolicy', Resource: '*' }),
   'only-restore-and-validation-assume-the-isolated-role': (d) => {
     // The trust policy back to a name pattern, and a role allowed to assume anything.
     const iso = [...d.roles.values()].find((r) => r.source === 'isolated-template');

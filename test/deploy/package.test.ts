@@ -80,6 +80,10 @@ async function cfnLint(file: string): Promise<{ code: number; findings: string[]
  * STANDARD_IA at 30 days, GLACIER_IR at 90 and DEEP_ARCHIVE at 180, and
  * expire 57 days before the retention (the least age a log has when its
  * month is bundled, with keepMonths 2), so every line is kept its full term.
+ * A removed version goes no sooner than its Object Lock ends: pruned content
+ * manifests 8 days after pruning, originals replaced by a bundle 124 days
+ * (4 months of 31 days: until bundled, with a missed run), bundles as long as
+ * they are locked.
  */
 const noncurrent = (days: number) => ({ NoncurrentVersionExpiration: { NoncurrentDays: days } });
 const BUNDLE_TRANSITIONS = {
@@ -103,7 +107,7 @@ const EXPECTED_LIFECYCLE = [
       Prefix: `content/${c}/objects/`,
       NoncurrentVersionExpiration: { NoncurrentDays: 8, NewerNoncurrentVersions: 7 },
     },
-    { Id: `content-${c}-pruned-manifests`, Prefix: `manifests/content/${c}/generations/`, ...noncurrent(1) },
+    { Id: `content-${c}-pruned-manifests`, Prefix: `manifests/content/${c}/generations/`, ...noncurrent(8) },
     {
       Id: `content-${c}-work`,
       Prefix: `manifests/content/${c}/work/`,
@@ -111,28 +115,28 @@ const EXPECTED_LIFECYCLE = [
       ...noncurrent(1),
     },
   ]),
-  { Id: 'logs-access-loose', Prefix: 'logs/access/', ExpirationInDays: 2557, ...noncurrent(30) },
+  { Id: 'logs-access-loose', Prefix: 'logs/access/', ExpirationInDays: 2557, ...noncurrent(124) },
   {
     Id: 'logs-access-bundles-expire',
     Prefix: 'log-bundles/access/',
     ExpirationInDays: 2500,
-    ...noncurrent(30),
+    ...noncurrent(2500),
   },
   { Id: 'logs-access-bundles-transition', Prefix: 'log-bundles/access/', ...BUNDLE_TRANSITIONS },
-  { Id: 'logs-application-loose', Prefix: 'logs/application/', ExpirationInDays: 365, ...noncurrent(30) },
+  { Id: 'logs-application-loose', Prefix: 'logs/application/', ExpirationInDays: 365, ...noncurrent(124) },
   {
     Id: 'logs-application-bundles-expire',
     Prefix: 'log-bundles/application/',
     ExpirationInDays: 308,
-    ...noncurrent(30),
+    ...noncurrent(308),
   },
   { Id: 'logs-application-bundles-transition', Prefix: 'log-bundles/application/', ...BUNDLE_TRANSITIONS },
-  { Id: 'logs-system-loose', Prefix: 'logs/system/', ExpirationInDays: 365, ...noncurrent(30) },
+  { Id: 'logs-system-loose', Prefix: 'logs/system/', ExpirationInDays: 365, ...noncurrent(124) },
   {
     Id: 'logs-system-bundles-expire',
     Prefix: 'log-bundles/system/',
     ExpirationInDays: 308,
-    ...noncurrent(30),
+    ...noncurrent(308),
   },
   { Id: 'logs-system-bundles-transition', Prefix: 'log-bundles/system/', ...BUNDLE_TRANSITIONS },
   // A bundle written across invocations: its pending state, until its manifest is written.
@@ -238,7 +242,7 @@ describe('the packaged CloudFormation template', () => {
     const bucket = template.Resources.VaultBucket?.Properties as Record<string, any>;
     expect(bucket.BucketName).toBe(policy.vault.bucket);
     expect(bucket.VersioningConfiguration).toEqual({ Status: 'Enabled' });
-    expect(bucket.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'GOVERNANCE', Days: 7 });
+    expect(bucket.ObjectLockConfiguration.Rule.DefaultRetention).toEqual({ Mode: 'COMPLIANCE', Days: 7 });
     expect(
       bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm,
     ).toBe('aws:kms');

@@ -255,7 +255,7 @@ describe('the packaged template as a stack in the emulator', () => {
       id: 'logs-access-loose',
       prefix: 'logs/access/',
       expire: 2557,
-      noncurrent: 30,
+      noncurrent: 124,
       transitions: [],
     });
     expect(created.find((x) => x.id === 'logs-system-bundles-transition')?.transitions).toEqual([

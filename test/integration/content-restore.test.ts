@@ -120,8 +120,11 @@ describe('content restore and verify', () => {
   });
 
   it('reports a vault object whose bytes no longer match the manifest, and one whose version is gone', async () => {
-    // Prepare: a healthy generation of three objects.
-    const f = await contentFixture(clients);
+    // Prepare: a healthy generation of three objects, in a GOVERNANCE vault (a COMPLIANCE one,
+    // the default, lets no one destroy the version: test/integration/vault-lock.test.ts).
+    const f = await contentFixture(clients, 7, (p) => {
+      p.vault.objectLock.mode = 'GOVERNANCE';
+    });
     for (const k of ['one.png', 'two.png', 'three.png'])
       await putSource(clients, f, k, { body: `bytes of ${k}` });
     await contentBackup(day(0), f.policy, port);

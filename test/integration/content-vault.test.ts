@@ -37,7 +37,7 @@ describe('ensureVault', () => {
     expect((await s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
     const lock = await s3.send(new GetObjectLockConfigurationCommand({ Bucket }));
     expect(lock.ObjectLockConfiguration?.Rule?.DefaultRetention).toMatchObject({
-      Mode: 'GOVERNANCE',
+      Mode: 'COMPLIANCE',
       Days: 7,
     });
     const enc = await s3.send(new GetBucketEncryptionCommand({ Bucket }));

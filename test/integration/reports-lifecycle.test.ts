@@ -18,6 +18,7 @@ import { stringify } from 'yaml';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { readVaultConfig } from '../../shared/aws/vault-config.ts';
 import { ensureVault } from '../../local/vault.ts';
+import { SINGLE_ACCOUNT_EXPOSURE } from '../../shared/domain/lifecycle/report.ts';
 import { STATED_PRICES } from '../../shared/domain/reports/cost.ts';
 import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -70,7 +71,7 @@ describe('kura report lifecycle against a real vault', () => {
         Bucket,
         ObjectLockConfiguration: {
           ObjectLockEnabled: 'Enabled',
-          Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 1 } },
+          Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 1 } },
         },
       }),
     );
@@ -162,6 +163,16 @@ describe('kura report lifecycle against a real vault', () => {
     expect(rep.costs.prices.asOf).toBe(STATED_PRICES.asOf);
     expect(rep.drift.filter((d: { ok: boolean }) => !d.ok).map((d: { check: string }) => d.check)).toEqual(
       NO_POLICY_OVER_HTTP,
+    );
+    // Single-account mode (no sources): said plainly, in JSON as in the table.
+    expect(rep.exposure).toEqual([SINGLE_ACCOUNT_EXPOSURE]);
+    expect(rep.retention.find((x: { prefix: string }) => x.prefix === 'logs/access/')).toMatchObject({
+      mode: 'COMPLIANCE',
+      days: 124,
+    });
+    const table = await run(['--offline', '--format', 'table']);
+    expect(table.stdout).toContain(
+      'EXPOSURE: vault in the production account: not protected against a compromised production account',
     );
   });
 });

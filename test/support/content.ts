@@ -21,7 +21,12 @@ export interface ContentFixture {
   name: string;
 }
 
-export async function contentFixture(clients: Clients, generations = 7): Promise<ContentFixture> {
+/** `overrides` adjusts the fixture's policy (e.g. a GOVERNANCE vault a test may bypass). */
+export async function contentFixture(
+  clients: Clients,
+  generations = 7,
+  overrides: (p: Policy) => void = () => {},
+): Promise<ContentFixture> {
   const s = uniqueSuffix();
   const sourceBucket = `kura-src-${s}`;
   const prefix = 'images/';
@@ -30,6 +35,7 @@ export async function contentFixture(clients: Clients, generations = 7): Promise
     p.vault.bucket = `kura-vault-${s}`;
     p.vault.kmsKeyAlias = `alias/kura-vault-${s}`;
     p.content = [{ name, source: `s3://${sourceBucket}/${prefix}`, generations }];
+    overrides(p);
   });
   const s3 = clients.get(S3Client);
   await s3.send(

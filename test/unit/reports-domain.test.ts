@@ -63,7 +63,7 @@ const ADMINS = {
 const sound = (over: Partial<VaultConfig> = {}): VaultConfig => ({
   exists: true,
   versioning: 'Enabled',
-  objectLock: { enabled: true, mode: 'GOVERNANCE', days: 7 },
+  objectLock: { enabled: true, mode: 'COMPLIANCE', days: 7 },
   encryption: { algorithm: 'aws:kms', keyId: KEY, keyArn: KEY, bucketKey: true },
   policyKeyArn: KEY,
   publicAccessBlock: {
@@ -85,14 +85,14 @@ describe('vault drift', () => {
   });
 
   it('flags exactly the Object Lock retention when its default days drifted', () => {
-    const f = failing(sound({ objectLock: { enabled: true, mode: 'GOVERNANCE', days: 1 } }));
+    const f = failing(sound({ objectLock: { enabled: true, mode: 'COMPLIANCE', days: 1 } }));
     expect(f.map((d) => [d.check, d.expected, d.actual])).toEqual([
       ['Object Lock default retention (days)', '7', '1'],
     ]);
   });
 
   it('compares a retention stated in years in days', () => {
-    const f = failing(sound({ objectLock: { enabled: true, mode: 'COMPLIANCE', years: 1 } }));
+    const f = failing(sound({ objectLock: { enabled: true, mode: 'GOVERNANCE', years: 1 } }));
     expect(f.map((d) => d.check)).toEqual([
       'Object Lock default mode',
       'Object Lock default retention (days)',

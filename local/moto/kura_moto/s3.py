@@ -10,7 +10,10 @@ which CopyObject is not), LifecycleRuleFilter / LifecycleRuleAndOperator
 (ObjectSizeGreaterThan, ObjectSizeLessThan), RestoreObject (Tier; errors
 RestoreAlreadyInProgress, InvalidObjectState), and the S3 user guide
 "Archive retrieval options" (Expedited 1-5 min, Standard 3-5 h, Bulk 5-12 h;
-Deep Archive Standard within 12 h, Bulk within 48 h).
+Deep Archive Standard within 12 h, Bulk within 48 h); PutObjectRetention and
+the user guide "Object Lock: retention modes" (a COMPLIANCE retention cannot be
+shortened or its mode changed by anyone; a GOVERNANCE one only with
+s3:BypassGovernanceRetention and x-amz-bypass-governance-retention: true).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ import threading
 from typing import Any
 
 import xmltodict
-from moto.s3.exceptions import NoSuchUpload, S3ClientError
+from moto.s3.exceptions import AccessDeniedByLock, NoSuchUpload, S3ClientError
 from moto.s3.models import FakeBucket, FakeKey, S3Backend
 from moto.s3.responses import S3Response
 from werkzeug.datastructures import Headers
@@ -215,3 +218,34 @@ def complete_response(original: Any, self: S3Response, request: Any, body: Any, 
         return original(self, request, body, bucket_name, query, key_name)
     finally:
         self.serialized = real  # type: ignore[method-assign]
+
+
+def _lock_until(value: Any) -> datetime.datetime | None:
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%dT%H:%M:%S.%fZ"):
+        try:
+            return datetime.datetime.strptime(str(value), fmt)
+        except ValueError:
+            continue
+    return None
+
+
+@patch(S3Response, "put_object_retention")
+def put_object_retention(original: Any, self: S3Response) -> Any:
+    """PutObjectRetention never shortens nor changes the mode of a COMPLIANCE retention still
+    in force (AccessDenied, for every caller), and shortens or lifts a GOVERNANCE one only with
+    x-amz-bypass-governance-retention: true; lengthening is always allowed. moto applies any."""
+    key = self.backend.get_object(self.bucket_name, self.parse_key_name(), version_id=self._get_param("versionId"))
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    current = _lock_until(getattr(key, "lock_until", None)) if key else None
+    if key is not None and current is not None and current > now and key.lock_mode in ("COMPLIANCE", "GOVERNANCE"):
+        mode, until = self._mode_until_from_body()
+        wanted = _lock_until(until)
+        weaker = mode != key.lock_mode or wanted is None or wanted < current
+        if mode == "COMPLIANCE" and key.lock_mode == "GOVERNANCE":
+            weaker = wanted is None or wanted < current
+        bypass = self.headers.get("x-amz-bypass-governance-retention", "").lower() == "true"
+        if weaker and (key.lock_mode == "COMPLIANCE" or not bypass):
+            raise AccessDeniedByLock()
+    return original(self)

@@ -14,7 +14,9 @@
 //     the latest when its bundle is made, so every line is kept at least the
 //     retention (lifecycle counts from the bundle's creation).
 //   - removed versions (the originals a bundle replaced, overwritten attempts)
-//     go NONCURRENT_DAYS after removal; Object Lock holds them meanwhile.
+//     go once their Object Lock has surely ended: as many days after removal
+//     as the prefix's retention (vault-retention.ts), so no rule ever tries
+//     to remove a locked version.
 import type { LogsPolicy, Policy } from '../../policy/schema.ts';
 import { PolicyError } from '../../runtime/errors.ts';
 import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from '../logs/keys.ts';
@@ -24,9 +26,6 @@ import type { LifecycleRule } from './index.ts';
 
 /** The tag that lets a bundle, and never its manifest, move to colder storage classes. */
 export const BUNDLE_TAG = { Key: TAG.object, Value: 'bundle' } as const;
-
-/** Days a removed (noncurrent) version of a log object is kept before S3 deletes it. */
-export const NONCURRENT_DAYS = 30;
 
 /** How long a restore waits for objects in each storage class (for docs and the lifecycle report). */
 export const RETRIEVAL: Record<string, string> = {
@@ -39,6 +38,16 @@ export const RETRIEVAL: Record<string, string> = {
 
 export function bundleExpirationDays(retainDays: number, keepMonths: number): number {
   return Math.max(1, retainDays - minimumAgeAtBundling(keepMonths));
+}
+
+/**
+ * The longest a loose log file waits for its bundle: a month is bundled on the
+ * first run after keepMonths full months, so its first day is at most
+ * 31 x (keepMonths + 1) days old then; one more month covers a missed run.
+ * The bundle carries the class's retention from then on.
+ */
+export function looseLogLockDays(retainDays: number, keepMonths: number): number {
+  return Math.min(retainDays, 31 * (keepMonths + 2));
 }
 
 /** The colder classes a bundle moves through, in order, before it expires. */
@@ -71,20 +80,22 @@ export function logLifecycleRules(policy: Policy): LifecycleRule[] {
   const rules: LifecycleRule[] = [];
   for (const [name, cls] of Object.entries(logs.classes).sort(([a], [b]) => a.localeCompare(b))) {
     const expire = bundleExpirationDays(cls.retainDays, logs.keepMonths);
+    const looseLock = looseLogLockDays(cls.retainDays, logs.keepMonths);
     rules.push({
       Id: `logs-${name}-loose`,
       Status: 'Enabled',
       Prefix: `${LOOSE_ROOT}${name}/`,
       ExpirationInDays: cls.retainDays,
-      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS },
-      Why: `${name} logs: loose files are kept ${cls.retainDays} days at most (logs.classes.${name}.retainDays); normally bundled after ${logs.keepMonths} months, and removed originals go ${NONCURRENT_DAYS} days later`,
+      NoncurrentVersionExpiration: { NoncurrentDays: looseLock },
+      Why: `${name} logs: loose files are kept ${cls.retainDays} days at most (logs.classes.${name}.retainDays); normally bundled after ${logs.keepMonths} months, and removed originals go ${looseLock} days later, when their Object Lock (${looseLock} days from the write) has ended`,
     });
     rules.push({
       Id: `logs-${name}-bundles-expire`,
       Status: 'Enabled',
       Prefix: `${BUNDLE_ROOT}${name}/`,
       ExpirationInDays: expire,
-      NoncurrentVersionExpiration: { NoncurrentDays: NONCURRENT_DAYS },
+      // A bundle is written once; a version replaced by a retry stays as long as its lock.
+      NoncurrentVersionExpiration: { NoncurrentDays: expire },
       Why: `${name} logs: bundles expire ${expire} days after they are made = ${cls.retainDays} days retention - ${minimumAgeAtBundling(logs.keepMonths)} days, the least age a log has when its month is bundled; every line is kept at least ${cls.retainDays} days`,
     });
     const transitions = bundleTransitions(logs, expire);

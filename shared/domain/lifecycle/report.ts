@@ -9,6 +9,7 @@ import { badge, COLOURS, esc, legend, list, page, stackedBars, table } from '../
 import type { DriftCheck } from '../reports/vault-drift.ts';
 import { type LifecycleRule, lifecycleRules } from './index.ts';
 import { RETRIEVAL } from './logs.ts';
+import { retentionPrefixes } from '../vault-retention.ts';
 
 /** The comparable content of a rule, whichever shape it came in. */
 export interface CanonicalRule {
@@ -61,6 +62,13 @@ export interface LifecycleReport {
   extraOnBucket: CanonicalRule[];
   retrieval: Record<string, string>;
   notes: string[];
+  /**
+   * What the vault is not protected against, by where it lives (accountExposure):
+   * shown first, in every format.
+   */
+  exposure: string[];
+  /** The Object Lock retention every write states, per class (domain/vault-retention.ts). */
+  retention: { prefix: string; class: string; mode: string; days: number; why: string }[];
   /** The vault's protections against the policy (absent when the vault was not read). */
   drift?: DriftCheck[];
   /** Volume and projected monthly storage cost per class, at stated prices. */
@@ -200,7 +208,23 @@ export function lifecycleReport(
     extraOnBucket: [...onBucket.values()].filter((r) => !ids.has(r.id)),
     retrieval: RETRIEVAL,
     notes,
+    exposure: accountExposure(policy),
+    retention: retentionPrefixes(policy).map((r) => ({ ...r, mode: policy.vault.objectLock.mode })),
   };
+}
+
+/** The finding a single-account vault carries, word for word (docs/reports.md, README). */
+export const SINGLE_ACCOUNT_EXPOSURE =
+  'vault in the production account: not protected against a compromised production account';
+
+/**
+ * Where the vault lives against where production runs. Without `sources`
+ * (single-account mode), the vault, its key and every recovery point belong to
+ * the production account: its administrator can rewrite the bucket policy and
+ * lifecycle, and delete snapshots and images, whatever Object Lock holds.
+ */
+export function accountExposure(policy: Policy): string[] {
+  return policy.sources?.length ? [] : [SINGLE_ACCOUNT_EXPOSURE];
 }
 
 const cell = (v: unknown) => (v === undefined ? '' : Array.isArray(v) ? v.join(', ') : String(v));
@@ -254,6 +278,14 @@ export function driftSummary(rep: LifecycleReport): string {
   return `${protections + rules} drift(s): ${protections} vault protection(s) and ${rules} lifecycle rule(s) differ from the policy.`;
 }
 
+const RETENTION_HEAD = ['prefix', 'class', 'mode', 'locked (days)', 'why'];
+const retentionCells = (r: LifecycleReport['retention'][number]) => [
+  r.prefix,
+  r.class,
+  r.mode,
+  String(r.days),
+  r.why,
+];
 const DRIFT_HEAD = ['check', 'expected (policy)', 'actual (bucket)', 'result', 'from'];
 const driftCells = (d: DriftCheck) => [d.check, d.expected, d.actual, d.ok ? 'ok' : 'DRIFT', d.source];
 const COST_HEAD = [
@@ -285,6 +317,7 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
     '',
     `**${driftSummary(rep)}**`,
     '',
+    ...rep.exposure.flatMap((e) => [`**Exposure: ${e}.**`, '']),
   ];
   if (rep.drift) {
     const bad = rep.drift.filter((d) => !d.ok).length;
@@ -297,6 +330,16 @@ export function lifecycleMarkdown(rep: LifecycleReport): string {
       '',
     );
   }
+  lines.push(
+    '## Object Lock per class',
+    '',
+    'Every write states its retain-until date: the write time plus these days, in this mode. No lifecycle rule removes a version sooner.',
+    '',
+    mdRow(RETENTION_HEAD),
+    `|${RETENTION_HEAD.map(() => '---').join('|')}|`,
+    ...rep.retention.map((r) => mdRow(retentionCells(r))),
+    '',
+  );
   for (const c of rep.classes) {
     lines.push(
       `## ${c.name}`,
@@ -416,6 +459,7 @@ export function lifecycleHtml(rep: LifecycleReport): string {
   const total = driftFindings(rep).length;
   const parts: string[] = [
     `<p>${badge(total ? `${total} drift(s)` : 'no drift', total ? 'bad' : 'ok')} ${esc(driftSummary(rep))}</p>`,
+    ...rep.exposure.map((e) => `<p>${badge('exposure', 'bad')} ${esc(e)}</p>`),
   ];
   if (rep.drift) {
     const bad = rep.drift.filter((d) => !d.ok).length;
@@ -424,6 +468,11 @@ export function lifecycleHtml(rep: LifecycleReport): string {
       table(DRIFT_HEAD, rep.drift.map(driftCells), (i) => (rep.drift?.[i]?.ok ? 'good' : 'bad')),
     );
   }
+  parts.push(
+    '<h2>Object Lock per class</h2>',
+    '<p>Every write states its retain-until date: the write time plus these days, in this mode. No lifecycle rule removes a version sooner.</p>',
+    table(RETENTION_HEAD, rep.retention.map(retentionCells)),
+  );
   // Notes qualify the findings above (e.g. what an emulator cannot hold): shown next to them.
   for (const n of rep.notes) parts.push(`<p class="note">${esc(n)}</p>`);
   if (rep.costs) {
