@@ -19,7 +19,7 @@ import type { Policy } from '../policy/schema.ts';
 import { vaultLayout } from './content.ts';
 import { FIRST_POINTS_PREFIX, firstPointRetentionDays } from './first-points.ts';
 import { bundleExpirationDays, looseLogLockDays } from './lifecycle/logs.ts';
-import { BUNDLE_ROOT, LOOSE_ROOT } from './logs/keys.ts';
+import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from './logs/keys.ts';
 
 export interface VaultRetention {
   /** The retention class, for reports and messages. */
@@ -73,6 +73,13 @@ export function retentionPrefixes(policy: Policy): RetentionPrefix[] {
     );
   }
   const logs = policy.logs;
+  if (logs)
+    out.push({
+      prefix: BUNDLE_WORK_ROOT,
+      class: 'logs bundle work',
+      days: 1,
+      why: 'logs: the pending state of a bundle written across invocations, superseded at each save and removed once its manifest is written',
+    });
   for (const [name, cls] of Object.entries(logs?.classes ?? {})) {
     if (!logs) break;
     out.push(

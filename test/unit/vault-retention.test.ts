@@ -34,6 +34,7 @@ function sampleKeys(policy: Policy): string[] {
       `logs/${cls}/web-1/2026-11-01/access.log.gz`,
       `log-bundles/${cls}/web-1/2026-08/part-001.tar.gz`,
       `log-bundles/${cls}/web-1/2026-08/part-001.manifest.json`,
+      `log-bundles-work/${cls}/web-1/2026-08/part-001/state.json`,
     ]),
     `${policy.vault.reportsPrefix}validation/2026-11-01T0000/report.json`,
     'restores/req-1/report.json',
