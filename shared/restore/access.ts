@@ -29,10 +29,9 @@ import type { CreatedResource, IsolatedTarget, RestoredItem } from './types.ts';
 
 export { ACCESS_PROFILE, ACCESS_SERVICES, PURPOSE_TAG } from '../aws/isolated-access.ts';
 
-/** The local port the documented port-forwarding command uses. */
-export const LOCAL_PORT = 13306;
-/** How the commands name the isolated account's credentials: an AWS CLI profile (docs/restore.md). */
-export const ISOLATED_PROFILE = 'kura-isolated';
+export { ISOLATED_PROFILE, LOCAL_PORT } from './operator-names.ts';
+
+import { ISOLATED_PROFILE, LOCAL_PORT, PORT_FORWARD_ADDRESS } from './operator-names.ts';
 
 export interface ItemAccess {
   item: string;
@@ -123,7 +122,7 @@ export async function prepareAccess(
       user: pw.user,
       ...(pw.database ? { database: pw.database } : {}),
       secret,
-      export: `npx kura restore export ${ctx.requestId} --database ${restored.source} --via 127.0.0.1:${LOCAL_PORT} --table <table> --yes`,
+      export: `npx kura restore export ${ctx.requestId} --database ${restored.source} --via ${PORT_FORWARD_ADDRESS} --table <table> --yes`,
     };
     if (!('id' in host)) {
       const why =

@@ -6,6 +6,7 @@ import * as z from 'zod/mini';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
+import { PORT_FORWARD_ADDRESS } from './operator-names.ts';
 
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
 const S3_PREFIX = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/((?:[^\s]*\/)?)$/;
@@ -42,14 +43,14 @@ export const exportRequestSchema = z.strictObject({
           z.refine((s) => !s.includes(';'), 'expected one condition, without ";"'),
         ),
       ),
-      /** Where the database answers from here: a Session Manager port forward (127.0.0.1:13306). */
+      /** Where the database answers from here: a Session Manager port forward (PORT_FORWARD_ADDRESS). */
       via: z.optional(
         z
           .string()
           .check(
             z.regex(
               /^[A-Za-z0-9.-]+:\d{1,5}$/,
-              'expected host:port, such as 127.0.0.1:13306 (the port forward)',
+              `expected host:port, such as ${PORT_FORWARD_ADDRESS} (the port forward)`,
             ),
           ),
       ),

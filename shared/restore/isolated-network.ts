@@ -2,7 +2,9 @@
 // policy's external id) and makes its long-lived infrastructure ready (the
 // isolated network, key and bucket of aws/isolated-network.ts), shared by the
 // validation and restore machines.
+
 import type { Clients } from '../aws/clients.ts';
+import type { Deps } from '../aws/deps.ts';
 import {
   ensureIsolatedBucket,
   ensureIsolatedKey,
@@ -10,7 +12,7 @@ import {
   type IsolatedNetwork,
 } from '../aws/isolated-network.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
-import type { Deps } from '../aws/deps.ts';
+import { ISOLATED_PROFILE } from './operator-names.ts';
 import type { IsolatedTarget } from './types.ts';
 
 export {
@@ -33,8 +35,7 @@ export class IsolatedAccessError extends KuraError {
 }
 
 /** How an operator without the isolated account's credentials is told to enter it. */
-export const ISOLATED_PROFILE_HINT =
-  "kura's functions assume the restore role; an operator enters the isolated account with its own administrator credentials: --isolated-profile <profile> (the runbook's kura-isolated) or KURA_ISOLATED_PROFILE";
+export const ISOLATED_PROFILE_HINT = `kura's functions assume the restore role; an operator enters the isolated account with its own administrator credentials: --isolated-profile <profile> (the runbook's ${ISOLATED_PROFILE}) or KURA_ISOLATED_PROFILE`;
 
 /**
  * Clients acting in the isolated account, checked: the operator's own

@@ -2,8 +2,9 @@
 // leaves, and the report built from them. Pure: no AWS imports.
 import { bothZones } from '../policy/calendar.ts';
 import type { Policy } from '../policy/schema.ts';
-import type { RequestedItem, RestoreRequest, Selection } from './request.ts';
 import type { ItemAccess } from './access.ts';
+import { ISOLATED_PROFILE } from './operator-names.ts';
+import type { RequestedItem, RestoreRequest, Selection } from './request.ts';
 import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from './types.ts';
 
 /** Dependency order: the database first, then servers, then content and logs side by side. */
@@ -281,7 +282,7 @@ const fmtDuration = (s?: number) =>
 export function cleanupLines(r: RestoreReport): string[] {
   if (r.exists.length === 0) return [];
   const lines = [
-    `npx kura restore cleanup ${r.requestId} --isolated-profile kura-isolated    # removes all of it, in every account: the isolated one with that profile (docs/runbook.md), the source with your default credentials`,
+    `npx kura restore cleanup ${r.requestId} --isolated-profile ${ISOLATED_PROFILE}    # removes all of it, in every account: the isolated one with that profile (docs/runbook.md), the source with your default credentials`,
     '',
     'or by hand, account by account:',
   ];
@@ -289,7 +290,7 @@ export function cleanupLines(r: RestoreReport): string[] {
   for (const a of accounts) {
     const where =
       a === r.target.accountId
-        ? `in the isolated account ${a} (credentials of that account, e.g. --profile kura-isolated)`
+        ? `in the isolated account ${a} (credentials of that account, e.g. --profile ${ISOLATED_PROFILE})`
         : `in account ${a} (the source account: kura's own credentials)`;
     lines.push(`  # ${where}`);
     for (const x of r.exists.filter((e) => e.account === a)) lines.push(`  ${x.cleanup}`);

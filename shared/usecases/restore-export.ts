@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Clients } from '../aws/clients.ts';
+import type { Deps } from '../aws/deps.ts';
 import { describeAwsError, isAwsError } from '../aws/errors.ts';
 import { AwsExportObjects, type ExportObjectsPort } from '../aws/export-objects.ts';
 import { type VaultLock, vaultLock } from '../aws/vault-lock.ts';
@@ -18,12 +19,12 @@ import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { stamp } from '../policy/calendar.ts';
 import { type ExportRequest, parseS3Prefix } from '../restore/export-request.ts';
 import { connectIsolated } from '../restore/isolated-network.ts';
+import { PORT_FORWARD_ADDRESS } from '../restore/operator-names.ts';
 import type { ItemRecord } from '../restore/plan.ts';
 import { type DumpSource, dumpSql, mysqlSource } from '../restore/sql-dump.ts';
 import type { IsolatedTarget } from '../restore/types.ts';
 import { InputError } from '../runtime/errors.ts';
-import type { Deps } from '../aws/deps.ts';
-import { readRecords, type RestoreState } from './restore.ts';
+import { type RestoreState, readRecords } from './restore.ts';
 
 export const EXPORTS_PREFIX = 'exports/';
 const MYSQL = /^(mysql|mariadb|aurora-mysql|aurora)$/;
@@ -105,7 +106,9 @@ async function planDatabase(
     ]);
   const via = req.via ?? (a.endpoint ? `${a.endpoint}:${a.port ?? 3306}` : '');
   if (!via)
-    throw new InputError([`--via: missing; expected host:port of the port forward, such as 127.0.0.1:13306`]);
+    throw new InputError([
+      `--via: missing; expected host:port of the port forward, such as ${PORT_FORWARD_ADDRESS}`,
+    ]);
   const [host, port] = [via.slice(0, via.lastIndexOf(':')), Number(via.slice(via.lastIndexOf(':') + 1))];
   const password = await ports.objects(target.clients, target.region).secretPassword(a.secret.arn);
   let source: DumpSource;

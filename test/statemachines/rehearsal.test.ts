@@ -26,7 +26,7 @@ import {
   validationPolicy,
 } from '../support/validation-fixture.ts';
 
-const DB = 'orders-db';
+const DB = 'rehearsal-db';
 const withMariaDb = tool('mariadb').path !== undefined;
 
 describe('yearly rehearsal', () => {

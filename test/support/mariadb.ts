@@ -2,11 +2,12 @@
 // loopback port with its own data directory, standing in for a restored RDS
 // endpoint. The programs are found by test/support/tools.ts (tool 'mariadb').
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/emulator.ts';
 import { requireTool, tool } from './tools.ts';
+import { stopThrowawayServer } from './throwaway-server.ts';
 
 export interface MariaDb {
   host: string;
@@ -77,17 +78,7 @@ export async function startMariaDb(password = 'probe-password-1'): Promise<Maria
     port,
     user: 'root',
     password,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        child.once('exit', done);
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+    stop: () => stopThrowawayServer(child, dir, 'SIGTERM'),
   };
 }
 

@@ -4,11 +4,12 @@
 // (tool 'postgresql'). PostgreSQL refuses to run as root: as root, the server
 // runs as the `postgres` user the Debian package creates.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../local/emulator.ts';
 import { requireTool, tool } from './tools.ts';
+import { stopThrowawayServer } from './throwaway-server.ts';
 
 export interface Postgres {
   host: string;
@@ -93,18 +94,8 @@ export async function startPostgres(password = 'probe-admin-1'): Promise<Postgre
     port,
     user,
     password,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        const done = () => {
-          rmSync(dir, { recursive: true, force: true });
-          resolve();
-        };
-        if (child.exitCode !== null) return done();
-        child.once('exit', done);
-        // Fast shutdown: roll back open transactions and stop.
-        child.kill('SIGINT');
-        setTimeout(() => child.kill('SIGKILL'), 10_000).unref();
-      }),
+    // Fast shutdown: roll back open transactions and stop.
+    stop: () => stopThrowawayServer(child, dir, 'SIGINT'),
   };
 }
 
