@@ -28,6 +28,11 @@ export interface Need {
   imageOwner?: string;
   /** An EBS snapshot whose owner account AWS presents as ec2:Owner. */
   snapshotOwner?: string;
+  /**
+   * An instance profile (name or ARN) handed to an instance: AWS asks for iam:PassRole on the
+   * role inside it, with iam:PassedToService ec2.amazonaws.com (resolved by the front layer).
+   */
+  passRoleOfProfile?: string;
 }
 
 export interface Ctx {
@@ -48,6 +53,12 @@ const ec2 = (c: Ctx, type: string, id = '*', account = c.account) =>
     : `arn:aws:ec2:${c.region}:${account}:${type}/${id}`;
 const accountOfArn = (arn: string) => arn.split(':')[4] || undefined;
 const f = (r: AwsRequest, k: string) => r.form.get(k) ?? '';
+
+/** Giving an instance a profile passes the profile's role: AWS authorizes iam:PassRole on it. */
+const passProfile = (r: AwsRequest): Need[] => {
+  const profile = f(r, 'IamInstanceProfile.Arn') || f(r, 'IamInstanceProfile.Name');
+  return profile ? [{ action: 'iam:PassRole', resource: '*', passRoleOfProfile: profile }] : [];
+};
 const j = (r: AwsRequest, k: string) => String(r.json[k] ?? '');
 const same = (action: string, resource = '*'): Need => ({ action, resource });
 /** A read or write of no particular resource (Describe*, List*): the action on `*`. */
@@ -535,11 +546,13 @@ export const COMMANDS: Record<string, Mapper> = {
     for (const g of formList(r.form, 'SecurityGroupId'))
       out.push(same(r.operation, ec2(c, 'security-group', g.value ?? '')));
     for (const b of formList(r.form, 'BlockDeviceMapping')) out.push(...launchVolume(r, c, b));
+    out.push(...passProfile(r));
     return [...out, ...ec2TagsOnCreate(r, c, 'RunInstances', {})];
   },
   'ec2:DescribeIamInstanceProfileAssociations': any,
   'ec2:AssociateIamInstanceProfile': (r, c) => [
     { action: r.operation, resource: ec2(c, 'instance', f(r, 'InstanceId')), tags: true },
+    ...passProfile(r),
   ],
   'ec2:TerminateInstances': (r, c) =>
     formList(r.form, 'InstanceId').map((x) => ({

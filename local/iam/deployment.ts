@@ -174,6 +174,12 @@ function rebind(v: unknown, pairs: [unknown, unknown][]): unknown {
   return Object.fromEntries(Object.entries(v as Props).map(([k, x]) => [k, rebind(x, pairs)]));
 }
 
+function fixedRoleName(t: CfnTemplate, logical: string): string | undefined {
+  const r = t.Resources[logical];
+  const name = r?.Type === 'AWS::IAM::Role' ? r.Properties?.RoleName : undefined;
+  return typeof name === 'string' ? name : undefined;
+}
+
 function isolatedTemplateText(): string {
   return readFileSync(fileURLToPath(new URL('../../deploy/isolated-account.yml', import.meta.url)), 'utf8');
 }
@@ -252,7 +258,8 @@ export function buildDeployment(
       },
     },
     isoRaw,
-    (l) => isoPhysical[l] ?? `${l}-LOCAL`,
+    // A role the template names (RoleName: kura-access) is that name in the account, as in AWS.
+    (l) => isoPhysical[l] ?? fixedRoleName(isoRaw, l) ?? `${l}-LOCAL`,
   );
   const isolatedTemplate = isoResolver.resolve(isoRaw) as CfnTemplate;
 

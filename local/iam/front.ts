@@ -30,6 +30,7 @@ import {
   DescribeTagsCommand,
   EC2Client,
 } from '@aws-sdk/client-ec2';
+import { GetInstanceProfileCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetKeyPolicyCommand, KMSClient, ListAliasesCommand } from '@aws-sdk/client-kms';
 import {
   DescribeDBClusterSnapshotsCommand,
@@ -169,7 +170,14 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   const region = opts.packagedFor.region;
   const motoClients = new Map<
     string,
-    { s3: S3Client; kms: KMSClient; rds: RDSClient; ec2: EC2Client; secrets: SecretsManagerClient }
+    {
+      s3: S3Client;
+      kms: KMSClient;
+      rds: RDSClient;
+      ec2: EC2Client;
+      secrets: SecretsManagerClient;
+      iam: IAMClient;
+    }
   >();
   /** Databases standing in for restored endpoints, by worker (local/stand-in-databases.ts). */
   const standIns = new Map<string, StandInDatabase[]>();
@@ -210,6 +218,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         rds: new RDSClient(cfg),
         ec2: new EC2Client(cfg),
         secrets: new SecretsManagerClient(cfg),
+        iam: new IAMClient(cfg),
       };
       motoClients.set(k, c);
     }
@@ -521,6 +530,16 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return other ? { name: `${r.split(':').pop()} policy`, policy: other } : undefined;
   };
 
+  /** The role inside an instance profile, as the caller's account holds it. */
+  const profileRole = async (profile: string, caller: string, reg: string) => {
+    const { iam } = await moto(caller, reg);
+    const name = profile.split('/').pop() ?? profile;
+    const out = await iam
+      .send(new GetInstanceProfileCommand({ InstanceProfileName: name }))
+      .catch(() => undefined);
+    return out?.InstanceProfile?.Roles?.[0]?.Arn;
+  };
+
   const decide = async (
     principal: Principal,
     d: Deployment,
@@ -529,6 +548,22 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     reg: string,
   ): Promise<NeedRecord> => {
     let need = asked;
+    if (need.passRoleOfProfile !== undefined) {
+      const role = await profileRole(need.passRoleOfProfile, caller, reg);
+      if (!role)
+        return {
+          action: need.action,
+          resource: `no role (instance profile ${need.passRoleOfProfile}: none, or empty)`,
+          allowed: true,
+          reason: 'the service answers its own error for a profile that does not exist',
+          deciding: [],
+        };
+      need = {
+        ...need,
+        resource: role,
+        context: { ...need.context, 'iam:PassedToService': 'ec2.amazonaws.com' },
+      };
+    }
     let resource = need.resource;
     let account =
       need.account ??
@@ -597,7 +632,10 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       const owner = (await ebsSnapshot(need.snapshotOwner, caller, reg))?.owner;
       if (owner) context['ec2:Owner'] = owner;
     }
-    const rp = resourcePolicyFor({ resource }, d, kmsPolicy);
+    // A role's trust policy governs assuming it (sts:*), not passing or reading it: AWS does not
+    // weigh it for iam:PassRole, and the simulator would treat it as a policy that must allow.
+    const onRole = /^arn:aws:iam::\d*:role\//.test(resource) && !need.action.startsWith('sts:');
+    const rp = onRole ? undefined : resourcePolicyFor({ resource }, d, kmsPolicy);
     // Same account, no resource policy, an identity policy that allows everything and denies
     // nothing: IAM's answer is Allow without a simulation (most of the operator's fixture calls).
     const admin = principal.policies[0];

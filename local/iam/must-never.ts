@@ -255,7 +255,7 @@ export const MUST_NEVER: MustNever[] = [
   {
     id: 'isolated-role-stays-in-its-network',
     title:
-      'the isolated role creates databases only in the isolated subnet group and instances only in its subnets',
+      'the isolated role creates databases only in the isolated subnet group and instances only in its subnets, with no role but the access role',
     probes: (d) => {
       const iso = d.policy.isolatedAccount;
       if (!iso) return [];
@@ -271,6 +271,18 @@ export const MUST_NEVER: MustNever[] = [
         { action: 'ec2:CreateVpc', resource: `arn:aws:ec2:${r}:${a}:vpc/*` },
         { action: 'ec2:CreateInternetGateway', resource: `arn:aws:ec2:${r}:${a}:internet-gateway/*` },
         { action: 'ec2:CreateVpcEndpoint', resource: `arn:aws:ec2:${r}:${a}:vpc-endpoint/*` },
+        // A launched server gets the access role and nothing else: an administrator role passed
+        // to an instance in the isolated network would be a way round every other limit here.
+        {
+          action: 'iam:PassRole',
+          resource: `arn:aws:iam::${a}:role/kura-admin`,
+          context: { 'iam:PassedToService': 'ec2.amazonaws.com' },
+        },
+        {
+          action: 'iam:PassRole',
+          resource: `arn:aws:iam::${a}:role/kura-access`,
+          context: { 'iam:PassedToService': 'lambda.amazonaws.com' },
+        },
       ];
       return needs.map((need) => ({
         principal: role,
