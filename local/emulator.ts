@@ -104,7 +104,9 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     stderr = (stderr + d.toString()).slice(-4000);
   });
   try {
-    await waitUntilUp(endpoint, child, opts.launcher ? 600_000 : 30_000, () => spawnError);
+    // moto's imports take ~3 s idle but over 30 s on a shared machine under load; a server
+    // that fails to start exits, and that is reported at once, so the wait can be generous.
+    await waitUntilUp(endpoint, child, opts.launcher ? 600_000 : 120_000, () => spawnError);
   } catch (err) {
     child.kill('SIGKILL');
     if (spawnError)
