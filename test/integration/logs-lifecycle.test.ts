@@ -104,7 +104,8 @@ describe('vault lifecycle rules for logs', () => {
     delete env.AWS_ENDPOINT_URL;
 
     // Act
-    execFileSync('npx', ['sls', 'package'], { cwd: dir, env, stdio: 'pipe', timeout: 110_000 });
+    // A whole package build (every function bundled): ~30 s idle, over 110 s on a loaded machine.
+    execFileSync('npx', ['sls', 'package'], { cwd: dir, env, stdio: 'pipe', timeout: 290_000 });
 
     // Assess
     const template = JSON.parse(
@@ -116,7 +117,7 @@ describe('vault lifecycle rules for logs', () => {
       ScheduleExpression: 'cron(0 3 1 * ? *)',
       ScheduleExpressionTimezone: 'Asia/Tokyo',
     });
-  }, 120_000);
+  }, 300_000);
 
   it('reports the rules on a real vault as matching the policy, size filters included', async () => {
     // Prepare: ensureVault applies the policy's rules to the bucket.
