@@ -20,6 +20,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { type Emulator, startEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { zoneOffset } from '../../shared/policy/calendar.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
@@ -268,9 +269,9 @@ describe('the on-call runbook, end to end on the emulator', () => {
     for (const [n, b] of (section?.blocks ?? []).entries()) await runBlock(b, `${title}, block ${n + 1}`);
   }
 
-  /** A time a little before now, written with the policy zone's offset, as a person would. */
-  function localTimeAgo(seconds: number): string {
-    const t = new Date(Math.floor((Date.now() - seconds * 1000) / 1000) * 1000);
+  /** A time written with the policy zone's offset, as a person would. */
+  function localTime(at: Date): string {
+    const t = new Date(Math.ceil(at.getTime() / 1000) * 1000);
     const off = zoneOffset(t, policy.timezone);
     const sign = off.startsWith('-') ? -1 : 1;
     const [h, m] = off.slice(1).split(':').map(Number) as [number, number];
@@ -293,8 +294,10 @@ describe('the on-call runbook, end to end on the emulator', () => {
   it('scenario 1: rows deleted: a point in time, reached, exported and cleaned up', async (ctx: TestContext) => {
     // A local MariaDB stands in for the Session Manager port forward.
     toolOrSkip(ctx, 'mariadb');
-    // The demo made the database a moment ago: its point-in-time window starts then.
-    overrides.INCIDENT = localTimeAgo(15);
+    // The demo made the database a moment ago: its point-in-time window starts then, so the
+    // incident is a little before now but never before the window opened.
+    const opened = ((await pitrWindow(clients, 'shop-db'))?.earliest?.getTime() ?? 0) + 2_000;
+    overrides.INCIDENT = localTime(new Date(Math.max(Date.now() - 15_000, opened)));
     const started = clock.now().getTime();
     await runSection('Scenario 1: a database', async () => {});
     // On AWS's timing: the temporary instance, its snapshot, the copy and the restore each
@@ -320,7 +323,7 @@ describe('the on-call runbook, end to end on the emulator', () => {
   });
 
   it('scenario 4: the whole site at one point in time', async () => {
-    overrides.AT = localTimeAgo(60);
+    overrides.AT = localTime(new Date(Date.now() - 60_000));
     await runSection('Scenario 4: the whole site');
   });
 
