@@ -15,6 +15,7 @@ import {
   type DatabaseRestorePorts,
   type SourceSnapshotPort,
 } from '../aws/restore-ports.ts';
+import { restoredName } from '../domain/naming.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -63,14 +64,6 @@ function restoreOptions(opts: Record<string, unknown> | undefined): RestoreOptio
   return { ...(opts as Partial<RestoreOptions>), runId };
 }
 
-/** kura-<v|r>-<runId>-<source>, at most 63 characters (an RDS instance identifier). */
-export function restoredName(purpose: 'validation' | 'restore', runId: string, source: string): string {
-  const base = `kura-${purpose === 'validation' ? 'v' : 'r'}-${runId}-${source}`
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/-+/g, '-');
-  return base.slice(0, 63).replace(/-$/, '');
-}
 
 /** Resource types of a share of a source snapshot with the isolated account (they live in the source account). */
 export const SHARE_TYPES: Record<DatabaseKind, string> = {

@@ -24,7 +24,7 @@
 // (class, host, month) groups, and a Distributed Map bundles each group in its
 // own invocation (`bundleLogGroup`). `logBundle` does all groups in one.
 
-import { isAwsError } from '../aws/errors.ts';
+import { isAwsError } from '../runtime/aws-errors.ts';
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
 import { BUNDLE_TAG } from '../domain/lifecycle/logs.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';

@@ -12,7 +12,7 @@ import { PassThrough } from 'node:stream';
 import { createGzip } from 'node:zlib';
 import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
-import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
 import { AwsExportObjects, type ExportObjectsPort } from '../aws/export-objects.ts';
 import { type VaultLock, vaultLock } from '../aws/vault-lock.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
