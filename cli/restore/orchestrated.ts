@@ -28,11 +28,11 @@ import {
   describeSelection,
   type RestoreReport,
 } from '../../shared/restore/plan.ts';
+import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
 import { parseRestoreRequest } from '../../shared/restore/request.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import {
   type ApprovalRecord,
-  awsRestorePorts,
   planRestore,
   type RestoreState,
   readRecords,
