@@ -16,7 +16,8 @@ import {
   launchIsolated,
   terminateInstance,
 } from './isolated-instances.ts';
-import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import { ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import { ensureIsolatedKey } from './isolated-storage.ts';
 import { type KeyPort, KmsAdapter } from './kms.ts';
 import { type LogSink, S3Sink } from './log-sinks.ts';
 import { type LogStorePort, S3LogStore } from './log-store.ts';
