@@ -6,10 +6,7 @@
 // per kind is in database-kinds.ts. Resumable: names derive from the run id,
 // so a retried invocation finds its own earlier work and continues. Cleanup
 // deletes only kura-managed resources.
-import type { Clients } from '../aws/clients.ts';
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
-import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
-import { backedUpDatabases } from '../aws/rds-sources.ts';
 import {
   awsDatabaseRestorePorts,
   type DatabaseRestorePorts,
@@ -76,11 +73,11 @@ async function listDatabase(
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {
-  const { policy, clients } = deps;
+  const { clients } = deps;
   const adapter = ports.snapshots(clients);
   const out: RecoveryPointRef[] = [];
   // A deleted database named by the request is found by its snapshots.
-  const dbs = (await backedUpDatabases(clients, policy, opts.source ? [opts.source] : [])).filter(
+  const dbs = (await ports.backedUpDatabases(deps, opts.source ? [opts.source] : [])).filter(
     (d) => !opts.source || d.id === opts.source,
   );
   for (const db of dbs) {
@@ -277,11 +274,3 @@ export function databaseStep(ports: DatabaseRestorePorts) {
 const aws = databaseStep(awsDatabaseRestorePorts);
 export const databaseRestoreStep: RestoreStep = aws.step;
 export const unshareAfterRun = aws.unshareAfterRun;
-
-/** The restored instance as the checks see it. */
-export const describeRestoredDatabase = (clients: Clients, region: string, id: string) =>
-  describeDbInstance(clients, id, region);
-
-/** The restored Aurora cluster as the checks see it. */
-export const describeRestoredCluster = (clients: Clients, region: string, id: string) =>
-  describeDbCluster(clients, id, region);
