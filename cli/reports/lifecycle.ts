@@ -11,6 +11,7 @@ import { fmtBytes, fmtMoney, parsePrices, STATED_PRICES } from '../../shared/dom
 import { InputError } from '../../shared/runtime/errors.ts';
 import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { commandDeps, printJson } from '../support/context.ts';
+import { lifecyclePorts } from '../support/report-ports.ts';
 
 const FORMATS = ['md', 'table', 'json', 'html'];
 
@@ -42,7 +43,7 @@ export function registerLifecycleReport(report: Command): void {
           throw new InputError([`--format: found "${opts.format}"; expected one of ${FORMATS.join(', ')}`]);
         const deps = commandDeps(cmd);
         const endpoint = deps.clients.endpoint;
-        const rep = await lifecycleAudit(deps, {
+        const rep = await lifecycleAudit(deps, lifecyclePorts(deps), {
           now: new Date(),
           offline: opts.offline,
           prices: loadPrices(opts.prices),

@@ -4,6 +4,7 @@
 // (--isolated-profile): the restore role there trusts only kura's functions.
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
+import { awsCleanupPorts } from '../../shared/edge/restore-ports.ts';
 import { existsText } from '../../shared/restore/live-state.ts';
 import { planCleanup, REQUEST_ID, runCleanup } from '../../shared/usecases/restore-cleanup.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
@@ -30,7 +31,8 @@ export function registerRestoreCleanup(restore: Command): void {
         problems.push(`--wait: found "${f.wait}"; expected minutes from 0 to 240`);
       if (problems.length) throw new InputError(problems);
       const deps = commandDeps(cmd);
-      const plan = await planCleanup(deps, id);
+      const ports = awsCleanupPorts(deps);
+      const plan = await planCleanup(deps, id, ports);
       const there = plan.resources.filter((r) => r.exists !== false);
       process.stderr.write(
         `restore ${id} (${plan.state.plan.reason}): ${plan.resources.length} resource(s) recorded, ${there.length} still exist\n`,
@@ -47,7 +49,7 @@ export function registerRestoreCleanup(restore: Command): void {
           `remove ${there.length} resource(s) of restore ${id} in account ${accounts}`,
           f.yes,
         );
-      const result = await runCleanup(deps, plan, {
+      const result = await runCleanup(deps, plan, ports, {
         maxWaitSeconds: wait * 60,
         onProgress: (l) => process.stderr.write(`${l}\n`),
       });

@@ -8,6 +8,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { bothZones } from '../../shared/policy/calendar.ts';
+import { awsExportPorts } from '../../shared/edge/restore-ports.ts';
 import { parseExportRequest } from '../../shared/restore/export-request.ts';
 import { planExport, runExport } from '../../shared/usecases/restore-export.ts';
 import { commandDeps, commandPolicy, confirmChange, printJson, readJsonObject } from '../support/context.ts';
@@ -91,7 +92,8 @@ export function registerRestoreExport(restore: Command): void {
       const request = parseExportRequest(buildExportRequest(id, f), commandPolicy(cmd));
       const deps = commandDeps(cmd);
       const tz = deps.policy.timezone;
-      const planned = await planExport(deps, request);
+      const ports = awsExportPorts(deps);
+      const planned = await planExport(deps, request, ports);
       const { plan } = planned;
       const lines: string[] = [];
       const db = plan.database;
@@ -113,7 +115,7 @@ export function registerRestoreExport(restore: Command): void {
         await planned.source?.close();
         throw err;
       }
-      const result = await runExport(deps, planned);
+      const result = await runExport(deps, planned, new Date(deps.clients.timer.now()), ports);
       if (f.json) return printJson(result);
       if (result.database) {
         const d = result.database;

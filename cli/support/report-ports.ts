@@ -9,9 +9,20 @@ import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
 import { backedUpDatabases } from '../../shared/aws/rds-sources.ts';
 import { recoveryPointAccess } from '../../shared/aws/recovery-point-access.ts';
-import type { ComplianceReportPorts, EstatePorts } from '../../shared/aws/report-ports.ts';
+import { readBucketLifecycle } from '../../shared/aws/bucket-lifecycle.ts';
+import type {
+  ComplianceReportPorts,
+  EstatePorts,
+  LifecycleReportPorts,
+} from '../../shared/aws/report-ports.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
+import {
+  databaseSnapshotVolumes,
+  imageSnapshotVolumes,
+  readVaultConfig,
+  vaultVersions,
+} from '../../shared/aws/vault-config.ts';
 
 export function estatePorts({ policy, clients }: Deps): EstatePorts {
   return {
@@ -22,11 +33,23 @@ export function estatePorts({ policy, clients }: Deps): EstatePorts {
   };
 }
 
+/** The lifecycle report's reads of the vault and the snapshots. */
+export function lifecyclePorts({ policy, clients }: Deps): LifecycleReportPorts {
+  return {
+    bucketLifecycle: () => readBucketLifecycle(clients, policy.vault.bucket),
+    vaultConfig: () => readVaultConfig(clients, policy),
+    vaultVersions: () => vaultVersions(clients, policy.vault.bucket),
+    databaseSnapshotVolumes: (regions) => databaseSnapshotVolumes(clients, regions),
+    imageSnapshotVolumes: (regions) => imageSnapshotVolumes(clients, regions),
+  };
+}
+
 /** Every report's ports (the compliance report's are a superset of the inventory report's). */
 export function reportPorts(deps: Deps): ComplianceReportPorts {
   const { policy, clients } = deps;
   return {
     ...estatePorts(deps),
+    ...lifecyclePorts(deps),
     pitrWindow: (instance) => pitrWindow(clients, instance),
     firstPoints: new S3FirstPointLedger(clients, policy),
     validationReports: () => listReports(deps),

@@ -4,10 +4,9 @@
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
+import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import {
-  awsRestorePorts,
-  recordPlan,
+import { recordPlan,
   requestApproval,
   restoreItem,
   writeReport,

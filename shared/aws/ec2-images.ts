@@ -16,6 +16,7 @@ import {
   paginateDescribeSnapshots,
   type TagSpecification,
 } from '@aws-sdk/client-ec2';
+import { copyDescription } from '../domain/naming.ts';
 import { fromTagList, TAG, type TagMap, toTagList } from '../domain/tags.ts';
 import type { Clients } from './clients.ts';
 import { describeImages, type ImageSnapshot, type MachineImage } from './ec2-image-reads.ts';
@@ -51,9 +52,8 @@ export interface ImagePort extends InstancePort {
 }
 
 /** The description kura gives its DR copy of an image: names the exact source image. */
-export function copyDescription(image: Pick<MachineImage, 'region' | 'id'>): string {
-  return `kura copy of ${image.region}:${image.id}`;
-}
+// Re-exported for ami-backup.ts, which imports it from here (issue 16 owns that file today).
+export { copyDescription };
 
 function tagSpecs(tags: TagMap, types: ('image' | 'snapshot')[]): TagSpecification[] {
   return types.map((ResourceType) => ({ ResourceType, Tags: toTagList(tags) }));

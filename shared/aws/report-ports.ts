@@ -1,7 +1,9 @@
 // AWS ports: what the inventory, the orphan finders and the reports read.
 // Read only. The use cases receive them; the CLI (cli/support/report-ports.ts)
 // and the tests build them from a run's Deps (the adapters named beside each).
+import type { ApiRule } from '../domain/lifecycle/report.ts';
 import type { CopyEvidence } from '../domain/reports/compliance.ts';
+import type { VaultConfig } from '../domain/reports/vault-drift.ts';
 import type { ImagePort } from './ec2-images.ts';
 import type { FirstPointLedger } from './first-points.ts';
 import type { LogStorePort } from './log-store.ts';
@@ -9,6 +11,7 @@ import type { DatabasePort } from './rds.ts';
 import type { PitrWindow } from './rds-pitr.ts';
 import type { BackedUpDatabase } from './rds-sources.ts';
 import type { RestoreStorePort } from './restore-store.ts';
+import type { SnapshotVolume, StoredVersion } from './vault-config.ts';
 
 /** The source account's estate and kura's recovery points in it (RdsAdapter, Ec2ImageAdapter, S3LogStore). */
 export interface EstatePorts {
@@ -30,8 +33,22 @@ export interface InventoryReportPorts extends EstatePorts {
   validationReports(): Promise<{ key: string; body: string }[]>;
 }
 
-/** The compliance report's reads: the inventory report's plus the isolated account's access and the restores. */
-export interface ComplianceReportPorts extends InventoryReportPorts {
+/** The lifecycle report's reads: the vault's real configuration and volume, the snapshots' sizes (vault-config.ts). */
+export interface LifecycleReportPorts {
+  /** The rules S3 really applies to the vault (bucket-lifecycle.ts); `exists: false` when there is no vault. */
+  bucketLifecycle(): Promise<{ exists: boolean; rules?: ApiRule[] }>;
+  /** Versioning, Object Lock, encryption and the other protections as S3 reports them. */
+  vaultConfig(): Promise<VaultConfig>;
+  /** Every object version in the vault. */
+  vaultVersions(): AsyncIterable<StoredVersion>;
+  /** kura's database snapshots in the given regions, with their allocated storage. */
+  databaseSnapshotVolumes(regions: string[]): Promise<SnapshotVolume[]>;
+  /** kura's image snapshots in the given regions. */
+  imageSnapshotVolumes(regions: string[]): Promise<SnapshotVolume[]>;
+}
+
+/** The compliance report's reads: the inventory and lifecycle reports' plus the isolated account's access and the restores. */
+export interface ComplianceReportPorts extends InventoryReportPorts, LifecycleReportPorts {
   /** Whether the isolated account can use each recovery point (recovery-point-access.ts). */
   recoveryPointAccess(databases: { id: string; kind: 'instance' | 'cluster' }[]): Promise<CopyEvidence[]>;
   /** The orchestrated restores recorded in the vault (S3RestoreStore). */

@@ -3,6 +3,7 @@
 // of the account it acts in: the source account's for snapshots and images,
 // the isolated account's (AssumeRole) for what a restore creates.
 import type { Clients } from './clients.ts';
+import type { Deps } from './deps.ts';
 import { S3RecordStore, type RecordStore } from './config-records.ts';
 import { type ContentPort, S3ContentAdapter } from './content.ts';
 import { Ec2ImageAdapter, type ImagePort } from './ec2-images.ts';
@@ -16,12 +17,14 @@ import {
   launchIsolated,
   terminateInstance,
 } from './isolated-instances.ts';
-import { ensureIsolatedKey, ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import { ensureIsolatedNetwork, isolationFindings } from './isolated-network.ts';
+import { ensureIsolatedKey } from './isolated-storage.ts';
 import { type KeyPort, KmsAdapter } from './kms.ts';
 import { type LogSink, S3Sink } from './log-sinks.ts';
 import { type LogStorePort, S3LogStore } from './log-store.ts';
 import { RdsAdapter } from './rds.ts';
 import { RdsRestoreAdapter, type RdsRestorePort } from './rds-restore.ts';
+import { type BackedUpDatabase, backedUpDatabases } from './rds-sources.ts';
 
 /** The source account's snapshots and who they are shared with. */
 export type SourceSnapshotPort = Pick<
@@ -45,6 +48,8 @@ export interface IsolatedInfraPort {
 }
 
 export interface DatabaseRestorePorts extends IsolatedInfraPort {
+  /** The selected databases, and those named in `gone` that only their kura snapshots remember (rds-sources.ts). */
+  backedUpDatabases(deps: Deps, gone: string[]): Promise<BackedUpDatabase[]>;
   snapshots(clients: Clients): SourceSnapshotPort;
   keys(clients: Clients): KeyPort;
   rds(clients: Clients, region: string): RdsRestorePort;
@@ -57,6 +62,7 @@ const isolatedInfra: IsolatedInfraPort = {
 
 export const awsDatabaseRestorePorts: DatabaseRestorePorts = {
   ...isolatedInfra,
+  backedUpDatabases: (deps, gone) => backedUpDatabases(deps.clients, deps.policy, gone),
   snapshots: (clients) => new RdsAdapter(clients),
   keys: (clients) => new KmsAdapter(clients),
   rds: (clients, region) => new RdsRestoreAdapter(clients, region),

@@ -11,3 +11,17 @@ export function recoveryPointName(source: string, time: Date): string {
     .replace(/^-|-$/g, '');
   return `kura-${clean}-${stamp(time)}`;
 }
+
+/** The description of an image's cross-region copy: how a copy that lost its tags is still known as kura's. */
+export function copyDescription(image: { region: string; id: string }): string {
+  return `kura copy of ${image.region}:${image.id}`;
+}
+
+/** kura-<v|r>-<runId>-<source>, at most 63 characters (an RDS instance identifier). */
+export function restoredName(purpose: 'validation' | 'restore', runId: string, source: string): string {
+  const base = `kura-${purpose === 'validation' ? 'v' : 'r'}-${runId}-${source}`
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '-')
+    .replace(/-+/g, '-');
+  return base.slice(0, 63).replace(/-$/, '');
+}

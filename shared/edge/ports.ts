@@ -7,6 +7,7 @@ import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
 import { invokeInIsolated } from '../aws/probe-invoke.ts';
 import { latestRestorableTime } from '../aws/rds-pitr.ts';
+import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
@@ -32,6 +33,8 @@ export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdap
     contentManifest: (source, generation) =>
       readManifest(new S3ContentAdapter(deps.clients), deps.policy, source, generation),
     describeInstances,
+    describeDatabase: (target, id) => describeDbInstance(target.clients, id, target.region),
+    describeCluster: (target, id) => describeDbCluster(target.clients, id, target.region),
     ...overrides,
   };
 }

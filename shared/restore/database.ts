@@ -6,15 +6,13 @@
 // per kind is in database-kinds.ts. Resumable: names derive from the run id,
 // so a retried invocation finds its own earlier work and continues. Cleanup
 // deletes only kura-managed resources.
-import type { Clients } from '../aws/clients.ts';
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
-import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
-import { backedUpDatabases } from '../aws/rds-sources.ts';
 import {
   awsDatabaseRestorePorts,
   type DatabaseRestorePorts,
   type SourceSnapshotPort,
 } from '../aws/restore-ports.ts';
+import { restoredName } from '../domain/naming.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -63,14 +61,6 @@ function restoreOptions(opts: Record<string, unknown> | undefined): RestoreOptio
   return { ...(opts as Partial<RestoreOptions>), runId };
 }
 
-/** kura-<v|r>-<runId>-<source>, at most 63 characters (an RDS instance identifier). */
-export function restoredName(purpose: 'validation' | 'restore', runId: string, source: string): string {
-  const base = `kura-${purpose === 'validation' ? 'v' : 'r'}-${runId}-${source}`
-    .toLowerCase()
-    .replace(/[^a-z0-9-]/g, '-')
-    .replace(/-+/g, '-');
-  return base.slice(0, 63).replace(/-$/, '');
-}
 
 /** Resource types of a share of a source snapshot with the isolated account (they live in the source account). */
 export const SHARE_TYPES: Record<DatabaseKind, string> = {
@@ -83,11 +73,11 @@ async function listDatabase(
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {
-  const { policy, clients } = deps;
+  const { clients } = deps;
   const adapter = ports.snapshots(clients);
   const out: RecoveryPointRef[] = [];
   // A deleted database named by the request is found by its snapshots.
-  const dbs = (await backedUpDatabases(clients, policy, opts.source ? [opts.source] : [])).filter(
+  const dbs = (await ports.backedUpDatabases(deps, opts.source ? [opts.source] : [])).filter(
     (d) => !opts.source || d.id === opts.source,
   );
   for (const db of dbs) {
@@ -284,11 +274,3 @@ export function databaseStep(ports: DatabaseRestorePorts) {
 const aws = databaseStep(awsDatabaseRestorePorts);
 export const databaseRestoreStep: RestoreStep = aws.step;
 export const unshareAfterRun = aws.unshareAfterRun;
-
-/** The restored instance as the checks see it. */
-export const describeRestoredDatabase = (clients: Clients, region: string, id: string) =>
-  describeDbInstance(clients, id, region);
-
-/** The restored Aurora cluster as the checks see it. */
-export const describeRestoredCluster = (clients: Clients, region: string, id: string) =>
-  describeDbCluster(clients, id, region);

@@ -17,7 +17,8 @@ import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
-import { RestoreFailedError, RUN_TAG, restoredName } from './database.ts';
+import { restoredName } from '../domain/naming.ts';
+import { RestoreFailedError, RUN_TAG } from './database.ts';
 import type {
   CreatedResource,
   IsolatedTarget,

@@ -5,23 +5,17 @@
 
 import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
-import {
-  ensureIsolatedBucket,
-  ensureIsolatedKey,
-  ensureIsolatedNetwork,
-  type IsolatedNetwork,
-} from '../aws/isolated-network.ts';
+import { ensureIsolatedNetwork, type IsolatedNetwork } from '../aws/isolated-network.ts';
+import { ensureIsolatedBucket, ensureIsolatedKey } from '../aws/isolated-storage.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
 import { ISOLATED_PROFILE } from './operator-names.ts';
 import type { IsolatedTarget } from './types.ts';
 
+export { ensureIsolatedBucket, ensureIsolatedKey, isolatedBucketName } from '../aws/isolated-storage.ts';
 export {
-  ensureIsolatedBucket,
-  ensureIsolatedKey,
   ensureIsolatedNetwork,
   ISOLATED_KEY_ALIAS,
   type IsolatedNetwork,
-  isolatedBucketName,
   isolationFindings,
   NETWORK_NAME,
   NETWORK_ROLE,

@@ -2,7 +2,7 @@
 // inventory report and the validation planner (one item per generation).
 
 import type { Deps } from '../aws/deps.ts';
-import { isAwsError } from '../aws/errors.ts';
+import { isAwsError } from '../runtime/aws-errors.ts';
 import { contentRestoreStep } from '../restore/content.ts';
 import type { InventoryItem } from './inventory.ts';
 

@@ -4,7 +4,7 @@
 // vault refuses (no vault yet, access denied, throttled) does not fail the
 // backup: it is a warning in the result, and the next run writes it. Any
 // other error is a fault and fails the run.
-import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
 import type { FirstPointLedger } from '../aws/first-points.ts';
 import type { LedgerClass } from '../domain/first-points.ts';
 import type { Deps } from '../aws/deps.ts';

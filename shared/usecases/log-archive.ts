@@ -7,7 +7,7 @@
 // was copied (If-Match). Malformed keys and unknown classes are reported and
 // left in place. A re-run finds its earlier copies and only finishes them.
 import { createHash } from 'node:crypto';
-import { isAwsError } from '../aws/errors.ts';
+import { isAwsError } from '../runtime/aws-errors.ts';
 import type { LogStorePort, StoredObject } from '../aws/log-store.ts';
 import { dayOfFile, type LandingFile, looseKey, parseLandingKey, splitS3Url } from '../domain/logs/keys.ts';
 import { mapLimit } from '../domain/logs/pool.ts';

@@ -3,7 +3,7 @@
 // class and host, the loose files not yet bundled.
 
 import type { Deps } from '../aws/deps.ts';
-import { tolerate } from '../aws/errors.ts';
+import { tolerate } from '../runtime/aws-errors.ts';
 import type { EstatePorts } from '../aws/report-ports.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import type { InventoryItem } from './inventory.ts';

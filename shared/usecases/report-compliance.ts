@@ -108,7 +108,7 @@ export async function buildComplianceReport(
     notes,
     "the vault's configuration",
     '',
-    () => lifecycleAudit(deps, { now, prices: STATED_PRICES }),
+    () => lifecycleAudit(deps, ports, { now, prices: STATED_PRICES }),
     undefined,
   );
   if (lifecycle) notes.push(...lifecycle.notes.filter((n) => !notes.includes(n)));

@@ -4,7 +4,7 @@
 // validation reports and the orphans, and hands them to the pure report.
 
 import type { Deps } from '../aws/deps.ts';
-import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
+import { awsErrorName, describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
 import type { EstatePorts, InventoryReportPorts } from '../aws/report-ports.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';

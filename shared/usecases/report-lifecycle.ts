@@ -2,21 +2,15 @@
 // configuration and volume and the estate's snapshot sizes, then lets the
 // domain compare them with the policy (rules, protections) and project the
 // storage cost per class at stated prices.
-import { readBucketLifecycle } from '../aws/bucket-lifecycle.ts';
 import type { Deps } from '../aws/deps.ts';
-import {
-  databaseSnapshotVolumes,
-  imageSnapshotVolumes,
-  readVaultConfig,
-  type SnapshotVolume,
-  vaultVersions,
-} from '../aws/vault-config.ts';
+import type { LifecycleReportPorts } from '../aws/report-ports.ts';
+import type { SnapshotVolume } from '../aws/vault-config.ts';
 import { type ApiRule, type LifecycleReport, lifecycleReport } from '../domain/lifecycle/report.ts';
 import { BUNDLE_ROOT, LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
 import { type ClassVolume, type PriceTable, projectCosts } from '../domain/reports/cost.ts';
 import { vaultDrift } from '../domain/reports/vault-drift.ts';
 import type { Policy } from '../policy/schema.ts';
-import { drTarget } from './ami-backup.ts';
+import { drTarget } from '../domain/selection.ts';
 
 const GIB = 1024 ** 3;
 
@@ -36,11 +30,13 @@ export function vaultClassOf(policy: Policy, key: string): string {
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Sums every object version of the vault by class and storage class. */
-export async function measureVault(deps: Deps): Promise<ClassVolume[]> {
-  const { policy, clients } = deps;
+export async function measureVault(
+  policy: Policy,
+  ports: Pick<LifecycleReportPorts, 'vaultVersions'>,
+): Promise<ClassVolume[]> {
   const min = policy.logs?.transitions.minObjectSizeBytes ?? 0;
   const byClass = new Map<string, ClassVolume & { days: Set<string>; months: Set<string> }>();
-  for await (const v of vaultVersions(clients, policy.vault.bucket)) {
+  for await (const v of ports.vaultVersions()) {
     const name = vaultClassOf(policy, v.key);
     const kind = name.startsWith('logs: ') ? 'logs' : name.startsWith('content: ') ? 'content' : 'other';
     let c = byClass.get(name);
@@ -100,7 +96,11 @@ export interface LifecycleAuditOptions {
   notes?: string[];
 }
 
-export async function lifecycleAudit(deps: Deps, opts: LifecycleAuditOptions): Promise<LifecycleReport> {
+export async function lifecycleAudit(
+  deps: Deps,
+  ports: LifecycleReportPorts,
+  opts: LifecycleAuditOptions,
+): Promise<LifecycleReport> {
   const { policy, clients } = deps;
   const notes: string[] = [...(opts.notes ?? [])];
   if (opts.offline) {
@@ -109,25 +109,25 @@ export async function lifecycleAudit(deps: Deps, opts: LifecycleAuditOptions): P
   }
   let bucket: { exists: boolean; rules?: ApiRule[] } | undefined;
   try {
-    bucket = await readBucketLifecycle(clients, policy.vault.bucket);
+    bucket = await ports.bucketLifecycle();
   } catch (err) {
     notes.push(
       `the bucket could not be read (${(err as Error).name}: ${(err as Error).message}); rules not checked`,
     );
   }
   const config =
-    bucket?.exists === false ? { exists: false, unreadable: [] } : await readVaultConfig(clients, policy);
-  const volumes: ClassVolume[] = config.exists ? await measureVault(deps) : [];
+    bucket?.exists === false ? { exists: false, unreadable: [] } : await ports.vaultConfig();
+  const volumes: ClassVolume[] = config.exists ? await measureVault(policy, ports) : [];
   const dbRegions = [clients.region, ...(policy.database?.copy ? [policy.database.copy.region] : [])];
   const imgRegions = [
     ...new Set([clients.region, ...(policy.images ? [drTarget(policy)?.region ?? clients.region] : [])]),
   ];
   try {
     const db = policy.database
-      ? snapshotClass('database', await databaseSnapshotVolumes(clients, dbRegions))
+      ? snapshotClass('database', await ports.databaseSnapshotVolumes(dbRegions))
       : undefined;
     const img = policy.images
-      ? snapshotClass('image', await imageSnapshotVolumes(clients, imgRegions))
+      ? snapshotClass('image', await ports.imageSnapshotVolumes(imgRegions))
       : undefined;
     for (const v of [db, img]) if (v) volumes.push(v);
   } catch (err) {

@@ -6,22 +6,32 @@
 // is removed is what the restore recorded plus anything in the isolated
 // account tagged with its id; only kura-managed resources are ever touched.
 // Then each one is read again, and the result says what was removed.
-import { RdsPitrAdapter } from '../aws/rds-pitr.ts';
-import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
-import { vaultLock } from '../aws/vault-lock.ts';
+import type { RdsPitrPort } from '../aws/rds-pitr.ts';
+import type { RestoreStorePort } from '../aws/restore-store.ts';
 import { cleanupPitr } from '../restore/database-pitr.ts';
 import { SHARE_TYPES, unshareAfterRun } from '../restore/database.ts';
-import { connectIsolated } from '../restore/isolated-network.ts';
 import { deleteLeftoverVolume, listManagedInIsolated } from '../restore/leftovers.ts';
 import { type LiveResource, liveState } from '../restore/live-state.ts';
 import type { ItemRecord, RestoreReport } from '../restore/plan.ts';
-import { RESTORE_STEPS, restoreStep } from '../restore/run-steps.ts';
-import type { CreatedResource, IsolatedTarget } from '../restore/types.ts';
+import { RESTORE_STEPS } from '../restore/run-steps.ts';
+import type { CreatedResource, IsolatedTarget, RestoreClass, RestoreStep } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';
 import type { Timer } from '../runtime/timer.ts';
 import { type RestoreState, readRecords } from './restore.ts';
+
+/** What the cleanup receives (shared/edge/restore-ports.ts binds them to AWS). */
+export interface CleanupPorts {
+  /** The restores' records in the vault. */
+  store: RestoreStorePort;
+  /** Each class's restore step: it removes what it made. */
+  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** The point-in-time path's temporary resources in the source account. */
+  pitr: RdsPitrPort;
+  /** The isolated account, through the policy's restore role. */
+  connect(deps: Deps): Promise<IsolatedTarget>;
+}
 
 export const REQUEST_ID = /^[a-z0-9][a-z0-9-]{2,23}$/;
 
@@ -74,8 +84,9 @@ function commandFor(r: { type: string; id: string; region: string }): string {
 export async function planCleanup(
   deps: Deps,
   requestId: string,
-  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
+  ports: Pick<CleanupPorts, 'store' | 'connect'>,
 ): Promise<CleanupPlan> {
+  const { store } = ports;
   if (!REQUEST_ID.test(requestId))
     throw new InputError([
       `<id>: found "${requestId}"; expected a restore id (a-z, 0-9, -; 3 to 24 characters) as kura restore list shows it`,
@@ -87,7 +98,7 @@ export async function planCleanup(
     ]);
   const records = await readRecords(requestId, store);
   const report = await store.get<RestoreReport>(requestId, 'report.json');
-  const target = await connectIsolated(deps);
+  const target = await ports.connect(deps);
   const all = new Map<string, CreatedResource>();
   const add = (r: CreatedResource) => all.set(key(r), { ...r, cleanup: r.cleanup || commandFor(r) });
   for (const r of report?.exists ?? []) add(r);
@@ -125,24 +136,24 @@ async function withWaits(
 export async function runCleanup(
   deps: Deps,
   plan: CleanupPlan,
+  ports: CleanupPorts,
   opts: {
     now?: () => Date;
     onProgress?: (line: string) => void;
     maxWaitSeconds?: number;
-    store?: RestoreStorePort;
   } = {},
 ): Promise<CleanupResult> {
   const timer = deps.clients.timer;
   const now = opts.now ?? (() => new Date(timer.now()));
   const progress = opts.onProgress ?? (() => {});
-  const store = opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
+  const { store } = ports;
   const deadline = timer.now() + (opts.maxWaitSeconds ?? 1800) * 1000;
   const failures = new Map<string, string>();
   const there = plan.resources.filter((r) => r.exists !== false);
   const isolated = there.filter((r) => r.account === plan.target.accountId);
   // Each class's step removes the types it made (databases before their snapshots, instances, prefixes).
   for (const cls of Object.keys(RESTORE_STEPS)) {
-    const step = await restoreStep(cls);
+    const step = await ports.step(cls as RestoreClass);
     try {
       await withWaits(
         () => step.cleanup(plan.target, isolated),
@@ -167,7 +178,7 @@ export async function runCleanup(
   // The source account: temporary point-in-time resources and the shares of source snapshots.
   for (const rec of plan.records.filter((r) => r.temporary?.some((t) => !t.removed))) {
     try {
-      await cleanupPitr(new RdsPitrAdapter(deps.clients), rec);
+      await cleanupPitr(ports.pitr, rec);
     } catch (err) {
       for (const t of rec.temporary ?? []) failures.set(key(t), errorInfo(err).message);
     }

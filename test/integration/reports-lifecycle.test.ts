@@ -25,6 +25,7 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
+import { lifecyclePorts } from '../../cli/support/report-ports.ts';
 
 let clients: Clients;
 
@@ -137,7 +138,10 @@ describe('kura report lifecycle against a real vault', () => {
     );
 
     // Act
-    const rep = await lifecycleAudit({ policy, clients }, { now: new Date(), prices: STATED_PRICES });
+    const rep = await lifecycleAudit({ policy, clients }, lifecyclePorts({ policy, clients }), {
+      now: new Date(),
+      prices: STATED_PRICES,
+    });
 
     // Assess
     const rows = new Map(rep.costs?.rows.map((r) => [r.name, r]));

@@ -27,8 +27,8 @@ import {
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { awsCleanupPorts, awsRestorePorts } from '../../shared/edge/restore-ports.ts';
 import {
-  awsRestorePorts,
   type RestorePorts,
   type RestoreState,
   recordPlan,
@@ -318,7 +318,8 @@ describe("the isolated account's restore role", () => {
     );
     expect(requests.filter((r) => r.principal === 'kura-restore (isolated)' && r.needs.some((n) => !n.allowed))).toEqual([]);
     // Its copy goes with the others.
-    const cleaned = await runCleanup(fn, await planCleanup(fn, id));
+    const cleanup = awsCleanupPorts(fn);
+    const cleaned = await runCleanup(fn, await planCleanup(fn, id, cleanup), cleanup);
     expect(cleaned.remaining).toBe(0);
   });
 });

@@ -16,7 +16,7 @@ import { listReports } from '../../shared/aws/validation-reports.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
-import { restoredName } from '../../shared/restore/database.ts';
+import { restoredName } from '../../shared/domain/naming.ts';
 import { connectIsolated, ROLE_TAG } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';

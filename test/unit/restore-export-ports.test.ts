@@ -7,7 +7,9 @@ import type { Clients } from '../../shared/aws/clients.ts';
 import type { ExportObjectsPort, ListedKey } from '../../shared/aws/export-objects.ts';
 import type { RestoreStorePort } from '../../shared/aws/restore-store.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
+import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import type { ItemRecord } from '../../shared/restore/plan.ts';
+import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { planExport, runExport } from '../../shared/usecases/restore-export.ts';
 
 const policy = loadPolicy();
@@ -115,7 +117,10 @@ function objects() {
     seen,
     ports: {
       openDatabase: noSdk,
-      objects: (clients: Clients) => port(clients === isolated ? 'isolated' : 'kura'),
+      own: port('kura'),
+      isolated: (target: IsolatedTarget) => port(target.clients === isolated ? 'isolated' : 'unexpected'),
+      store,
+      connect: connectIsolated,
     },
   };
 }
@@ -124,7 +129,7 @@ describe('kura restore export of content, over its ports', () => {
   it('reads with the isolated account, writes with kura’s own, and keeps what is already there', async () => {
     const o = objects();
     const request = { restore: 'oncall-1', content: [{ source, to: 's3://shop-images/back/' }] };
-    const planned = await planExport(deps, request, o.ports, store);
+    const planned = await planExport(deps, request, o.ports);
     expect(planned.plan.content[0]).toMatchObject({ existing: ['back/b.jpg'], bytes: 7 });
     const result = await runExport(deps, planned, new Date('2026-11-02T00:00:00Z'), o.ports);
     expect(result.content).toEqual([
@@ -143,7 +148,7 @@ describe('kura restore export of content, over its ports', () => {
   it('refuses a target bucket kura cannot reach, before anything is written', async () => {
     const o = objects();
     const request = { restore: 'oncall-1', content: [{ source, to: 's3://no-such-bucket/back/' }] };
-    await expect(planExport(deps, request, o.ports, store)).rejects.toThrow(
+    await expect(planExport(deps, request, o.ports)).rejects.toThrow(
       /--to s3:\/\/no-such-bucket\/back\/: the bucket cannot be reached/,
     );
     expect(o.seen.some((s) => / write /.test(s))).toBe(false);

@@ -7,7 +7,7 @@
 // a day that a later complete generation superseded.
 
 import type { Deps } from '../../aws/deps.ts';
-import { tolerate } from '../../aws/errors.ts';
+import { tolerate } from '../../runtime/aws-errors.ts';
 import type { EstatePorts } from '../../aws/report-ports.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import type { Orphan } from '../orphans.ts';

@@ -4,7 +4,8 @@
 // kura's snapshots whose image is gone (the classic cost leak).
 
 import type { Deps } from '../../aws/deps.ts';
-import { copyDescription, type MachineImage } from '../../aws/ec2-images.ts';
+import type { MachineImage } from '../../aws/ec2-images.ts';
+import { copyDescription } from '../../domain/naming.ts';
 import type { EstatePorts } from '../../aws/report-ports.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import { isManaged, TAG } from '../../domain/tags.ts';

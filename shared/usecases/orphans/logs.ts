@@ -5,7 +5,7 @@
 // files that a committed bundle already holds (the next run removes them).
 
 import type { Deps } from '../../aws/deps.ts';
-import { tolerate } from '../../aws/errors.ts';
+import { tolerate } from '../../runtime/aws-errors.ts';
 import type { StoredObject } from '../../aws/log-store.ts';
 import type { EstatePorts } from '../../aws/report-ports.ts';
 import {

@@ -2,7 +2,8 @@
 // isolated account, through the class's RestoreStep), check (the class's
 // checks, through their adapters), cleanup (always; the Catch leads here).
 import type { Deps } from '../../aws/deps.ts';
-import { restoredName, unshareAfterRun } from '../../restore/database.ts';
+import { restoredName } from '../../domain/naming.ts';
+import { unshareAfterRun } from '../../restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../../restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../restore/leftovers.ts';
 import { restoreStep } from '../../restore/run-steps.ts';

@@ -3,7 +3,6 @@
 // isolated subnet group; then the policy's SQL probes, run by the probe runner
 // inside the isolated network (shared/validation/probe-runner.ts).
 import type { CheckResult } from '../../domain/validation-report.ts';
-import { describeRestoredCluster, describeRestoredDatabase } from '../../restore/database.ts';
 import type { RestoredItem } from '../../restore/types.ts';
 import type { CheckContext, CheckOutcome } from './types.ts';
 
@@ -11,7 +10,7 @@ export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Prom
   const id = item.resources.find((r) => r.type === 'AWS::RDS::DBInstance')?.id;
   if (!id)
     return { checks: [{ name: 'instance', status: 'fail', detail: 'the restore reported no DB instance' }] };
-  const inst = await describeRestoredDatabase(ctx.target.clients, ctx.target.region, id);
+  const inst = await ctx.ports.describeDatabase(ctx.target, id);
   if (!inst)
     return {
       checks: [{ name: 'instance', status: 'fail', detail: `${id} does not exist in the isolated account` }],
@@ -38,7 +37,7 @@ export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Prom
   if (clusterId) {
     // Aurora: the cluster is what was restored; the instance is its writer. Storage is not
     // allocated (the cluster volume grows with the data), so it is not compared.
-    const cluster = await describeRestoredCluster(ctx.target.clients, ctx.target.region, clusterId);
+    const cluster = await ctx.ports.describeCluster(ctx.target, clusterId);
     if (!cluster) {
       add('cluster', false, `${clusterId} does not exist in the isolated account`);
       return { checks };

@@ -6,6 +6,7 @@
 import type { DbAccessPort } from '../../aws/db-access.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { InstanceView } from '../../aws/isolated-account.ts';
+import type { describeDbCluster, describeDbInstance } from '../../aws/rds-restore.ts';
 import type { ManifestEntry } from '../../domain/content.ts';
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { IsolatedTarget, RestoredItem } from '../../restore/types.ts';
@@ -29,6 +30,10 @@ export interface CheckAdapters {
   contentManifest: (source: string, generation: string) => Promise<ManifestEntry[] | undefined>;
   /** State, status checks and placement of instances in the isolated account. */
   describeInstances: (target: IsolatedTarget, ids: string[]) => Promise<InstanceView[]>;
+  /** A restored DB instance in the isolated account (undefined when it does not exist). */
+  describeDatabase: (target: IsolatedTarget, id: string) => ReturnType<typeof describeDbInstance>;
+  /** A restored Aurora cluster in the isolated account (undefined when it does not exist). */
+  describeCluster: (target: IsolatedTarget, id: string) => ReturnType<typeof describeDbCluster>;
 }
 
 /** Adapters a caller replaces; tests point them at a stand-in or inject a fault. */

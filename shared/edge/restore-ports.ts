@@ -1,0 +1,65 @@
+// Edge: the orchestrated restore's ports (the restore state machine's tasks,
+// `kura restore` and its cleanup and export) bound to the AWS adapters, built
+// from a run's Deps. The restore Lambda (functions/restore) and the CLI
+// (cli/restore/*) compose through here; the use cases build no adapter.
+import type { Deps } from '../aws/deps.ts';
+import { AwsExportObjects } from '../aws/export-objects.ts';
+import { S3FirstPointLedger } from '../aws/first-points.ts';
+import { KmsAdapter } from '../aws/kms.ts';
+import { awsPreflightPorts } from '../aws/preflight.ts';
+import { pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
+import { awsIsolatedAccess } from '../aws/restore-ports.ts';
+import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
+import { vaultLock } from '../aws/vault-lock.ts';
+import { tolerate } from '../runtime/aws-errors.ts';
+import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
+import { restoreStep } from '../restore/run-steps.ts';
+import { mysqlSource } from '../restore/sql-dump.ts';
+import type { RestorePorts } from '../usecases/restore.ts';
+import type { CleanupPorts } from '../usecases/restore-cleanup.ts';
+import type { ExportPorts } from '../usecases/restore-export.ts';
+
+/** The restores' records in the vault (restores/<id>/), each write stating the vault's Object Lock. */
+export function restoreStore(deps: Deps): RestoreStorePort {
+  return new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
+}
+
+export function awsRestorePorts(deps: Deps): RestorePorts {
+  const ledger = new S3FirstPointLedger(deps.clients, deps.policy);
+  return {
+    store: restoreStore(deps),
+    step: restoreStep,
+    preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
+      pitrWindow(deps.clients, i),
+    ),
+    pitr: new RdsPitrAdapter(deps.clients),
+    connect: connectIsolated,
+    prepareTarget: prepareIsolatedTarget,
+    access: (target) => awsIsolatedAccess(target.clients, target.region),
+    // No vault yet means no records; any other refusal is named by the caller's error.
+    firstPoints: async () => [
+      ...(await tolerate(['notFound'], () => ledger.readAll(), new Map())).values(),
+    ],
+    backedUpDatabases: (gone) => backedUpDatabases(deps.clients, deps.policy, gone),
+  };
+}
+
+export function awsCleanupPorts(deps: Deps): CleanupPorts {
+  return {
+    store: restoreStore(deps),
+    step: restoreStep,
+    pitr: new RdsPitrAdapter(deps.clients),
+    connect: connectIsolated,
+  };
+}
+
+export function awsExportPorts(deps: Deps): ExportPorts {
+  return {
+    store: restoreStore(deps),
+    connect: connectIsolated,
+    openDatabase: mysqlSource,
+    own: new AwsExportObjects(deps.clients, undefined, vaultLock(deps.policy)),
+    isolated: (target) => new AwsExportObjects(target.clients, target.region),
+  };
+}

@@ -1,0 +1,29 @@
+// Use case (orchestrated restore): the ports it receives. The AWS binding is
+// built by the composition roots (shared/edge/restore-ports.ts, used by the
+// restore Lambda and the CLI); tests pass their own.
+import type { BackedUpDatabase } from '../../aws/rds-sources.ts';
+import type { Deps } from '../../aws/deps.ts';
+import type { IsolatedAccessPort } from '../../aws/isolated-access.ts';
+import type { RdsPitrPort } from '../../aws/rds-pitr.ts';
+import type { RestoreStorePort } from '../../aws/restore-store.ts';
+import type { FirstPoint } from '../../domain/first-points.ts';
+import type { PreflightPorts } from '../../restore/preflight.ts';
+import type { IsolatedTarget, RestoreClass, RestoreStep } from '../../restore/types.ts';
+
+export interface RestorePorts {
+  store: RestoreStorePort;
+  step(cls: RestoreClass): Promise<RestoreStep>;
+  preflight: PreflightPorts;
+  /** The point-in-time path's calls in the source account. */
+  pitr: RdsPitrPort;
+  /** Read-only connection to the target (pre-flight). */
+  connect(deps: Deps): Promise<IsolatedTarget>;
+  /** The target with its isolated network and key made ready (creates them on first use). */
+  prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
+  /** The on-call route into the target (Session Manager endpoints, jump host, managed password). */
+  access(target: IsolatedTarget): IsolatedAccessPort;
+  /** The vault's first-point records (none before the vault exists). */
+  firstPoints(): Promise<FirstPoint[]>;
+  /** The selected databases, and those named in `gone` that only their kura snapshots remember. */
+  backedUpDatabases(gone: string[]): Promise<BackedUpDatabase[]>;
+}
