@@ -1,4 +1,4 @@
-// Edge: the credential chain of kura's Lambda bundles. The packaging aliases
+// AWS adapter: the credential chain of kura's Lambda bundles. The packaging aliases
 // `@aws-sdk/credential-provider-node` (the SDK's default chain, which every
 // client's runtime config imports) to this module (serverless.yml,
 // custom.esbuild.alias), so that a function carries neither the SSO, SSO-OIDC
@@ -13,5 +13,17 @@ import type { AwsCredentialIdentityProvider } from '@aws-sdk/types';
 
 /** What the clients' runtime config calls for its default credentials: the environment's. */
 export function defaultProvider(init: Parameters<typeof fromEnv>[0] = {}): AwsCredentialIdentityProvider {
-  return fromEnv(init);
+  const fromEnvironment = fromEnv(init);
+  return async () => {
+    try {
+      return await fromEnvironment();
+    } catch (err) {
+      const e = new Error(
+        'no AWS credentials in the environment: a Lambda bundle of kura reads only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (where Lambda puts the role\'s credentials), no profile or config file',
+        { cause: err },
+      );
+      e.name = 'CredentialsProviderError';
+      throw e;
+    }
+  };
 }
