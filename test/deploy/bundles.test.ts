@@ -34,7 +34,17 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function bundle(fn: string, policy: 'packaged' | 'undefined' = 'packaged') {
+type Bundle = { file: string; code: string; metafile: Metafile };
+const built = new Map<string, Promise<Bundle>>();
+
+/** One function's bundle as the packaging builds it, built once per test file. */
+function bundle(fn: string, policy: 'packaged' | 'undefined' = 'packaged'): Promise<Bundle> {
+  const key = `${fn}-${policy}`;
+  if (!built.has(key)) built.set(key, buildBundle(fn, policy));
+  return built.get(key) as Promise<Bundle>;
+}
+
+async function buildBundle(fn: string, policy: 'packaged' | 'undefined'): Promise<Bundle> {
   const outfile = join(dir, `${fn}-${policy}.mjs`);
   const r = await build({
     ...lambdaBuildOptions(policy),
