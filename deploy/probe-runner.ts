@@ -1,14 +1,29 @@
 // Builds the SQL probe runner's Lambda bundle for deploy/isolated-account.yml:
 // functions/probe-runner/handler.ts with its drivers (mysql2, pg) and the
-// Secrets Manager client, minified into one ESM file, zipped as index.mjs.
+// Secrets Manager client, minified into one ESM file with the options of the
+// other functions (deploy/lambda-build.ts), zipped as index.mjs.
 //   npx tsx deploy/probe-runner.ts [out.zip]      (default .build/probe-runner.zip)
 // Upload it to a bucket of the isolated account and pass ProbeRunnerCodeBucket/Key.
 import { createWriteStream, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import archiver from 'archiver';
-import { build } from 'esbuild';
+import { type BuildOptions, build } from 'esbuild';
+import { lambdaBuildOptions } from './lambda-build.ts';
 
 const root = join(import.meta.dirname, '..');
+
+/**
+ * The packaging's options (deploy/lambda-build.ts: the SDK's ES module builds,
+ * the lean credential chain, the schema plugin) with the drivers bundled: the
+ * probe runner is the one function that carries them.
+ */
+export function probeRunnerBuildOptions(): BuildOptions {
+  return {
+    ...lambdaBuildOptions('undefined'),
+    // pg's optional native binding is never used (pure JavaScript client).
+    external: ['pg-native'],
+  };
+}
 
 export async function buildProbeRunner(out = join(root, '.build', 'probe-runner.zip')): Promise<{
   zip: string;
@@ -16,16 +31,9 @@ export async function buildProbeRunner(out = join(root, '.build', 'probe-runner.
   codeBytes: number;
 }> {
   const result = await build({
+    ...probeRunnerBuildOptions(),
     entryPoints: [join(root, 'functions/probe-runner/handler.ts')],
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node22',
-    format: 'esm',
     write: false,
-    // pg's optional native binding is never used (pure JavaScript client).
-    external: ['pg-native'],
-    banner: { js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);" },
   });
   const code = result.outputFiles[0]?.contents ?? new Uint8Array();
   mkdirSync(dirname(resolve(out)), { recursive: true });

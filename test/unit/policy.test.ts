@@ -129,6 +129,14 @@ describe('policy errors name the key path, what was found and what was expected'
     ]);
   });
 
+  it('accepts a canonical zone, UTC and the IANA aliases Intl knows (the aliases take the slower check)', () => {
+    for (const tz of ['Europe/Paris', 'UTC', 'Etc/UTC', 'Asia/Calcutta', 'US/Eastern']) {
+      const doc = reference();
+      doc.timezone = tz;
+      expect(problems(doc), tz).toEqual([]);
+    }
+  });
+
   it('reports a retention below the minimum generations', () => {
     const doc = reference();
     doc.database.retainDays = 2;
