@@ -19,7 +19,7 @@ import { provisionIsolatedAccount } from '../../local/isolated-account.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import { ensureVault } from '../../local/vault.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
-import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { vaultRestoreStore } from '../../shared/aws/restore-store.ts';
 import { bothZones } from '../../shared/policy/calendar.ts';
 import { existsText, liveState } from '../../shared/restore/live-state.ts';
 import {
@@ -208,7 +208,7 @@ async function printOutcome(
   cause: string | undefined,
   json: boolean | undefined,
 ): Promise<void> {
-  const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+  const store = vaultRestoreStore(deps.clients, deps.policy);
   const report = await store.get<RestoreReport>(requestId, 'report.json');
   if (json) {
     printJson({ requestId, status, ...(cause ? { cause } : {}), report });
@@ -351,7 +351,7 @@ function registerStatus(restore: Command): void {
     .action(async (id: string, f: { json?: boolean }, cmd: Command) => {
       const deps = commandDeps(cmd);
       const tz = deps.policy.timezone;
-      const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+      const store = vaultRestoreStore(deps.clients, deps.policy);
       const state = await store.get<RestoreState>(id, 'state.json');
       if (!state)
         throw new InputError([
@@ -420,7 +420,7 @@ function registerList(restore: Command): void {
     .option('--json', 'print as JSON')
     .action(async (f: { json?: boolean }, cmd: Command) => {
       const deps = commandDeps(cmd);
-      const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+      const store = vaultRestoreStore(deps.clients, deps.policy);
       const rows: Record<string, unknown>[] = [];
       for (const id of await store.list()) {
         const s = await store.get<RestoreState>(id, 'state.json');
@@ -454,7 +454,7 @@ function registerApprove(restore: Command): void {
     .action(
       async (id: string, f: { reject?: boolean; by: string; note?: string; yes?: boolean }, cmd: Command) => {
         const deps = commandDeps(cmd);
-        const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+        const store = vaultRestoreStore(deps.clients, deps.policy);
         const approval = await store.get<ApprovalRecord>(id, 'approval.json');
         if (approval?.status !== 'pending')
           throw new InputError([

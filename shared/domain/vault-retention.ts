@@ -15,11 +15,13 @@
 //   first-point ledger      ledger/first-points/                the longest retention of the policy (>= 400 days)
 //   exports                 exports/                            database.retainDays (the data they came from)
 //   anything else                                               vault.objectLock.days (the bucket default)
+//   seals                   seals/<key>/                        as <key> (written after it: its lock outlives the record's)
 import type { Policy } from '../policy/schema.ts';
 import { vaultLayout } from './content.ts';
 import { FIRST_POINTS_PREFIX, firstPointRetentionDays } from './first-points.ts';
 import { bundleExpirationDays, looseLogLockDays } from './lifecycle/logs.ts';
 import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from './logs/keys.ts';
+import { sealedKeyOf } from './seals.ts';
 
 export interface VaultRetention {
   /** The retention class, for reports and messages. */
@@ -126,6 +128,11 @@ export function retentionPrefixes(policy: Policy): RetentionPrefix[] {
 
 /** The retention a write of `key` into the vault states. */
 export function vaultRetention(policy: Policy, key: string): VaultRetention {
+  const sealed = sealedKeyOf(key);
+  if (sealed !== undefined) {
+    const r = vaultRetention(policy, sealed);
+    return { ...r, class: `${r.class} seals`, why: `a seal is kept as long as the record it seals: ${r.why}` };
+  }
   let best: RetentionPrefix | undefined;
   for (const p of retentionPrefixes(policy)) {
     if (key.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;

@@ -38,6 +38,7 @@ import {
   parseLooseKey,
 } from '../domain/logs/keys.ts';
 import { compareWithManifest, type Manifest, parseManifest } from '../domain/logs/manifest.ts';
+import { logSeals, sealOrCheck } from '../aws/seals.ts';
 import { bundleCutoff, isBundleDue } from '../domain/logs/months.ts';
 import { mapLimit } from '../domain/logs/pool.ts';
 import { managedTags } from '../domain/tags.ts';
@@ -99,7 +100,11 @@ export async function committedManifests(
     const ref = parseBundleKey(o.key);
     if (ref?.kind !== 'manifest') continue;
     const { body } = await store.read(bucket, o.key);
-    out.push(parseManifest(await textOf(body), `s3://${bucket}/${o.key}`));
+    const text = await textOf(body);
+    // Trusted only as sealed (it decides which originals go); a run that stopped between
+    // the manifest and its seal left it unsealed: sealed now.
+    await sealOrCheck(logSeals(store, bucket), o.key, text);
+    out.push(parseManifest(text, `s3://${bucket}/${o.key}`));
   }
   return out.sort((a, b) => a.part - b.part);
 }
@@ -350,24 +355,25 @@ async function bundleGroup(
   };
   // The commit: written once. A second run of the same month (a duplicate delivery) that
   // committed this part first is never overwritten; this one stops before deleting anything.
+  const mKey = manifestKey(g.logClass, g.host, g.month, part);
+  const mText = JSON.stringify(manifest, null, 1);
   try {
-    await store.putText(
-      bucket,
-      manifestKey(g.logClass, g.host, g.month, part),
-      JSON.stringify(manifest, null, 1),
-      { tags, contentType: 'application/json', ifNoneMatch: '*' },
-    );
+    const written = await store.putText(bucket, mKey, mText, {
+      tags,
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    });
+    await logSeals(store, bucket).seal(mKey, mText, written.versionId);
   } catch (err) {
     if (!isAwsError(err, 'preconditionFailed')) throw err;
     // This run's own commit when its answer was lost and the SDK retried the PUT: the
     // manifest there names this run's bundle version. Anyone else's stops this run.
-    const there = await textOf(
-      (await store.read(bucket, manifestKey(g.logClass, g.host, g.month, part))).body,
-    );
+    const there = await textOf((await store.read(bucket, mKey)).body);
     if (!sameBundle(there, manifest.bundle))
       throw new Error(
-        `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
+        `${mKey} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
       );
+    await sealOrCheck(logSeals(store, bucket), mKey, there);
   }
   await removePending(store, bucket, ref);
 

@@ -48,6 +48,7 @@ import type {
   RestoreClass,
   RestoreStep,
 } from '../restore/types.ts';
+import { SealError } from '../domain/seals.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';
@@ -235,6 +236,7 @@ export async function planRestore(
     ]);
   }
   if (state) {
+    state.plan = await sealedPlan(request.id, ports.store);
     const before = canonicalJson(
       parseRestoreRequest(state.request, deps.policy, new Date(state.plan.createdAt)).items,
     );
@@ -325,6 +327,9 @@ export async function recordPlan(
   state.status = 'RUNNING';
   state.updatedAt = now.toISOString();
   state.runs.push({ startedAt: now.toISOString(), ...(execution ? { execution } : {}) });
+  // The plan is sealed on its own (plan.json) before any progress is recorded: the tasks
+  // that follow run the sealed plan, not the copy in state.json.
+  if (!p.state) await ports.store.put(p.plan.requestId, 'plan.json', p.plan);
   await ports.store.put(p.plan.requestId, 'state.json', state);
   const records = await readRecords(p.plan.requestId, ports.store);
   const approval = await ports.store.get<ApprovalRecord>(p.plan.requestId, 'approval.json');
@@ -349,7 +354,20 @@ async function loadState(requestId: string, store: RestoreStorePort): Promise<Re
     throw new InputError([
       `restore ${requestId}: no recorded plan (restores/${requestId}/state.json); start it first`,
     ]);
+  state.plan = await sealedPlan(requestId, store);
   return state;
+}
+
+/** The recorded plan, as sealed (the store checks plan.json against its seal); a state without one was not planned by kura. */
+async function sealedPlan(requestId: string, store: RestoreStorePort): Promise<RestorePlan> {
+  const plan = await store.get<RestorePlan>(requestId, 'plan.json');
+  if (!plan)
+    throw new SealError(
+      `restores/${requestId}/plan.json`,
+      'unsealed',
+      'the restore has progress (state.json) but no sealed plan: not trusted',
+    );
+  return plan;
 }
 
 export interface ItemOutput {
