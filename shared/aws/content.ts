@@ -17,7 +17,9 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ObjectLockMode,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
@@ -129,6 +131,11 @@ export interface ContentPort {
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
+  /**
+   * Lengthens the Object Lock retention of these versions to `until` (PutObjectRetention:
+   * COMPLIANCE allows lengthening, never shortening), several in flight.
+   */
+  extendRetention(refs: ObjectRef[], mode: ObjectLockMode, until: Date): Promise<void>;
 }
 
 function copySource(ref: ObjectRef): string {
@@ -471,6 +478,19 @@ export class S3ContentAdapter implements ContentPort {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  async extendRetention(refs: ObjectRef[], mode: ObjectLockMode, until: Date): Promise<void> {
+    await inParallel(refs, 16, async (r) => {
+      await this.s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: r.bucket,
+          Key: r.key,
+          VersionId: r.versionId,
+          Retention: { Mode: mode, RetainUntilDate: until },
+        }),
+      );
+    });
   }
 
   async deleteKeys(bucket: string, keys: string[]): Promise<void> {

@@ -65,8 +65,8 @@ describe('the retention vault writes state', () => {
   it('locks each class of the reference policy as long as the policy keeps it, in COMPLIANCE mode', () => {
     const days = (key: string) => vaultRetention(reference, key).days;
     const year7 = Math.ceil(7 * 365.25);
-    // content: 7 daily generations, plus a day for a late run
-    expect(days('content/app1-images/objects/u1/a.png')).toBe(8);
+    // content: 7 daily generations, plus a day for a late run; objects two such terms (lengthened while referenced)
+    expect(days('content/app1-images/objects/u1/a.png')).toBe(16);
     expect(days('manifests/content/app1-images/generations/2026-11-01.index.json')).toBe(8);
     expect(days('manifests/content/app1-images/generations/2026-11-01/shard-00000.jsonl.gz')).toBe(8);
     expect(days('manifests/content/app1-images/work/2026-11-01/plan.json')).toBe(1);
