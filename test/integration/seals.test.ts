@@ -11,6 +11,9 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureVault } from '../../local/vault.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
@@ -33,6 +36,7 @@ import { planKey, reportKey } from '../../shared/usecases/validation/records.ts'
 import { reportValidation } from '../../shared/usecases/validation/report.ts';
 import type { ValidationPorts } from '../../shared/usecases/validation/records.ts';
 import { contentFixture, putSource } from '../support/content.ts';
+import { runKura } from '../support/kura-cli.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { accessLog, logsWorld, putLoose } from '../support/logs.ts';
 
@@ -244,6 +248,33 @@ describe('restore records', () => {
       name: 'SealError',
       key: 'restores/req-seal-1/plan.json',
       problem: 'mismatch',
+    });
+  });
+});
+
+describe('kura restore approve', () => {
+  it("records the decision with the restore records' lock (the reports' years), sealed after the pending request", async () => {
+    // Prepare: a restore waiting for a second person.
+    const policy = await lockedVault();
+    const store = vaultRestoreStore(clients, policy);
+    const id = 'req-approve-1';
+    await store.put(id, 'approval.json', { status: 'pending', requestedAt: '2026-11-02T00:00:00Z' });
+    const file = join(mkdtempSync(join(tmpdir(), 'kura-policy-')), 'policy.json');
+    writeFileSync(file, JSON.stringify(policy)); // JSON is YAML
+
+    // Act
+    const out = await runKura(['--policy', file, 'restore', 'approve', id, '--yes', '--by', 'second-engineer']);
+
+    // Assess
+    expect(out.code, out.stderr).toBe(0);
+    const key = `restores/${id}/approval.json`;
+    const lock = await retainUntil(policy.vault.bucket, key);
+    expect(lock.mode).toBe('COMPLIANCE');
+    expect(lock.until).toBeGreaterThan(Date.now() + 6 * 365 * 86_400_000);
+    expect(await store.get(id, 'approval.json')).toMatchObject({ status: 'approved', by: 'second-engineer' });
+    expect(JSON.parse(await text(policy.vault.bucket, sealKey(key, 2)))).toMatchObject({
+      seq: 2,
+      sha256: sha256Of(await text(policy.vault.bucket, key)),
     });
   });
 });
