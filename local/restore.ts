@@ -5,7 +5,7 @@
 // decision there (no task token exists locally).
 import { run as restoreTask } from '../functions/restore/handler.ts';
 import type { Deps } from '../shared/aws/deps.ts';
-import { S3RestoreStore } from '../shared/aws/restore-store.ts';
+import { vaultRestoreStore } from '../shared/aws/restore-store.ts';
 import { InputError } from '../shared/runtime/errors.ts';
 import type { ApprovalRecord } from '../shared/usecases/restore.ts';
 import { asFunction, serviceInvokes } from './iam/principals.ts';
@@ -30,7 +30,7 @@ export function localApproval(opts: LocalRestoreOptions): LocalTask {
     await restoreTask(p.Payload, deps);
     const requestId = p.Payload.requestId;
     opts.onApprovalPending?.(requestId);
-    const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+    const store = vaultRestoreStore(deps.clients, deps.policy);
     const deadline = Date.now() + (opts.approvalTimeoutMs ?? 24 * 3600_000);
     for (;;) {
       const a = await store.get<ApprovalRecord>(requestId, 'approval.json');

@@ -2,12 +2,17 @@
 // through the ContentPort: which exist, their index, and their entries
 // streamed shard by shard, each shard manifest checked against the SHA-256
 // its index records. Backup (the previous generation), restore and verify
-// read generations only through here, never a manifest key directly.
+// read generations only through here, never a manifest key directly. An index
+// is trusted only once it matches its seal (seals.ts); its shard manifests are
+// chained to it by the SHA-256 it records for each, so the one seal covers
+// the whole generation.
 import { createHash } from 'node:crypto';
 import { generationOfManifestKey, type ManifestEntry, vaultLayout } from '../domain/content.ts';
 import { type GenerationIndex, manifestEntries } from '../domain/content-shards.ts';
+import { SealError } from '../domain/seals.ts';
 import type { Policy } from '../policy/schema.ts';
 import type { ContentPort } from './content.ts';
+import { contentSeals } from './seals.ts';
 
 /** Complete generations of a source, newest first (from the indexes and single manifests in the vault). */
 export async function listGenerations(port: ContentPort, policy: Policy, name: string): Promise<string[]> {
@@ -16,17 +21,47 @@ export async function listGenerations(port: ContentPort, policy: Policy, name: s
   return [...gens].sort().reverse();
 }
 
+/**
+ * A generation's index, checked against its seal (a SealError when it changed
+ * after it was sealed, or was never sealed). `unchecked` only for pruning,
+ * which reads an index to mark the generation's own keys removed and trusts
+ * nothing in it.
+ */
 export async function readIndex(
   port: ContentPort,
   policy: Policy,
   name: string,
   generation: string,
+  opts: { unchecked?: boolean } = {},
 ): Promise<GenerationIndex | undefined> {
-  const body = await port.get({
-    bucket: policy.vault.bucket,
-    key: vaultLayout.indexKey(policy, name, generation),
-  });
-  return body ? (JSON.parse(body.toString('utf8')) as GenerationIndex) : undefined;
+  const key = vaultLayout.indexKey(policy, name, generation);
+  const body = await port.get({ bucket: policy.vault.bucket, key });
+  if (!body) return undefined;
+  if (!opts.unchecked) await contentSeals(port, policy.vault.bucket).check(key, body);
+  return JSON.parse(body.toString('utf8')) as GenerationIndex;
+}
+
+/**
+ * Seals a complete generation's index (after it is written). A run that
+ * stopped between the index and its seal seals it on its next pass: the index
+ * holds nothing a later run could change (its bytes follow from the shards).
+ */
+export async function sealIndex(
+  port: ContentPort,
+  policy: Policy,
+  name: string,
+  generation: string,
+  written?: { body: string; versionId?: string },
+): Promise<void> {
+  const key = vaultLayout.indexKey(policy, name, generation);
+  const seals = contentSeals(port, policy.vault.bucket);
+  if (written) {
+    await seals.seal(key, written.body, written.versionId);
+    return;
+  }
+  if (await seals.current(key)) return;
+  const body = await port.get({ bucket: policy.vault.bucket, key });
+  if (body) await seals.seal(key, body);
 }
 
 /** The manifests that hold a generation's entries, in key order (undefined when it does not exist). */
@@ -38,8 +73,13 @@ export async function generationManifests(
 ): Promise<{ key: string; sha256?: string; objects?: number }[] | undefined> {
   const index = await readIndex(port, policy, name, generation);
   if (index) return index.shards.map((s) => ({ key: s.key, sha256: s.sha256, objects: s.objects }));
+  // A generation written as one manifest (before sharding) is trusted only with a seal of its own.
   const single = vaultLayout.manifestKey(policy, name, generation);
-  return (await port.head({ bucket: policy.vault.bucket, key: single })) ? [{ key: single }] : undefined;
+  if (!(await port.head({ bucket: policy.vault.bucket, key: single }))) return undefined;
+  const seal = await contentSeals(port, policy.vault.bucket).current(single);
+  if (!seal)
+    throw new SealError(single, 'unsealed', 'a generation written as one manifest, with no seal under seals/: not trusted');
+  return [{ key: single, sha256: Buffer.from(seal.sha256, 'hex').toString('base64') }];
 }
 
 /**
@@ -61,10 +101,19 @@ export async function* streamManifests(
       }
     }
     yield* manifestEntries(hashed());
-    if (m.sha256 && hash.digest('base64') !== m.sha256)
-      throw new Error(`s3://${bucket}/${m.key}: its SHA-256 does not match the generation's index`);
+    const found = hash.digest('base64');
+    if (m.sha256 && found !== m.sha256)
+      throw new SealError(
+        m.key,
+        'mismatch',
+        `expected sha256 ${hex(m.sha256)} (recorded by its sealed generation index or seal), found ${hex(found)}: the manifest changed after it was written`,
+        hex(m.sha256),
+        hex(found),
+      );
   }
 }
+
+const hex = (base64: string) => Buffer.from(base64, 'base64').toString('hex');
 
 /** All entries of a generation (for callers that need them at once), or undefined when it does not exist. */
 export async function readManifest(

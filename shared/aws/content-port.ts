@@ -1,6 +1,7 @@
 // AWS port (content class): what the content backup, restore and verify use
 // cases ask of S3 (S3ContentAdapter in content.ts implements it), and the
 // shapes they exchange. No policy decisions here.
+import type { ObjectLockMode } from '@aws-sdk/client-s3';
 import type { ListedObject, PartLimits } from '../domain/content.ts';
 
 /** Part size of streamed writes (restores into another account): 8 MiB, two parts in flight per object. */
@@ -99,4 +100,9 @@ export interface ContentPort {
   listKeys(bucket: string, prefix: string): Promise<string[]>;
   /** Deletes current objects (unversioned buckets: permanently). For restore clean-up. */
   deleteKeys(bucket: string, keys: string[]): Promise<void>;
+  /**
+   * Lengthens the Object Lock retention of these versions to `until` (PutObjectRetention:
+   * COMPLIANCE allows lengthening, never shortening), several in flight.
+   */
+  extendRetention(refs: ObjectRef[], mode: ObjectLockMode, until: Date): Promise<void>;
 }

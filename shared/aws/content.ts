@@ -13,7 +13,9 @@ import {
   GetObjectTaggingCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
+  type ObjectLockMode,
   PutObjectCommand,
+  PutObjectRetentionCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -35,7 +37,8 @@ import { serverSideCopy, tagQuery } from './content-copy.ts';
 
 export * from './content-port.ts';
 // Re-exported for the content backup's modules, which import it from here (issue 16 owns them today).
-export { inParallel } from '../runtime/parallel.ts';
+import { inParallel } from '../runtime/parallel.ts';
+export { inParallel };
 
 export class S3ContentAdapter implements ContentPort {
   constructor(
@@ -223,6 +226,19 @@ export class S3ContentAdapter implements ContentPort {
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
     return keys;
+  }
+
+  async extendRetention(refs: ObjectRef[], mode: ObjectLockMode, until: Date): Promise<void> {
+    await inParallel(refs, 16, async (r) => {
+      await this.s3.send(
+        new PutObjectRetentionCommand({
+          Bucket: r.bucket,
+          Key: r.key,
+          VersionId: r.versionId,
+          Retention: { Mode: mode, RetainUntilDate: until },
+        }),
+      );
+    });
   }
 
   async deleteKeys(bucket: string, keys: string[]): Promise<void> {

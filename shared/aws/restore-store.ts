@@ -2,12 +2,21 @@
 // restores/<request-id>/ so that a re-run of the same request resumes, the CLI
 // can show status from anywhere, and the report stays next to the evidence.
 // Every item has its own object: parallel branches never write the same key.
-// The objects themselves go through the one vault-objects store.
+// The objects themselves go through the one vault-objects store. The records
+// an auditor or a later task trusts (the plan, the approval, the report) are
+// sealed when written and checked when read (seals.ts); progress (state.json,
+// items/) is not: it changes with every step.
+import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
-import type { VaultLock } from './vault-lock.ts';
+import { getSealedText, putSealed } from './seals.ts';
+import { type VaultLock, vaultLock } from './vault-lock.ts';
 import { S3VaultObjects, type VaultObjects } from './vault-objects.ts';
 
 export const RESTORES_PREFIX = 'restores/';
+
+/** The records of a restore that are sealed (domain/seals.ts: each a chain, a re-run writes them again). */
+export const SEALED_RESTORE_RECORDS = ['plan.json', 'approval.json', 'report.json', 'report.md'] as const;
+const sealed = (name: string) => (SEALED_RESTORE_RECORDS as readonly string[]).includes(name);
 
 export interface RestoreStorePort {
   get<T>(requestId: string, name: string): Promise<T | undefined>;
@@ -23,7 +32,7 @@ export interface RestoreStorePort {
 export class S3RestoreStore implements RestoreStorePort {
   private readonly objects: VaultObjects;
 
-  /** `lock`: the vault's retention (vault-lock.ts), stated on every write. */
+  /** `lock`: the vault's retention (vault-lock.ts), stated on every write (and on every seal). */
   constructor(clients: Clients, bucket: string, lock?: VaultLock) {
     this.objects = new S3VaultObjects(clients, bucket, lock);
   }
@@ -38,7 +47,9 @@ export class S3RestoreStore implements RestoreStorePort {
 
   async get<T>(requestId: string, name: string): Promise<T | undefined> {
     const key = this.key(requestId, name);
-    return name.endsWith('.json') ? this.objects.get<T>(key) : ((await this.objects.getText(key)) as T);
+    const text = sealed(name) ? await getSealedText(this.objects, key) : await this.objects.getText(key);
+    if (text === undefined) return undefined;
+    return name.endsWith('.json') ? (text ? (JSON.parse(text) as T) : undefined) : (text as T);
   }
 
   async put(
@@ -47,7 +58,9 @@ export class S3RestoreStore implements RestoreStorePort {
     body: unknown,
     contentType = 'application/json',
   ): Promise<string> {
-    await this.objects.put(this.key(requestId, name), body, { contentType });
+    const key = this.key(requestId, name);
+    if (sealed(name)) await putSealed(this.objects, key, body, { contentType });
+    else await this.objects.put(key, body, { contentType });
     return this.location(requestId, name);
   }
 
@@ -61,4 +74,9 @@ export class S3RestoreStore implements RestoreStorePort {
       .map((k) => k.slice(prefix.length))
       .filter((k) => k.endsWith('.json'));
   }
+}
+
+/** The policy's restore records, each write stating its class's Object Lock retention (restores/: the reports' years). */
+export function vaultRestoreStore(clients: Clients, policy: Policy): S3RestoreStore {
+  return new S3RestoreStore(clients, policy.vault.bucket, vaultLock(policy));
 }

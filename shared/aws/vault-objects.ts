@@ -26,12 +26,17 @@ export interface VaultObjects {
   getText(key: string): Promise<string | undefined>;
   /** The parsed JSON, or undefined when there is no object (or it is empty). */
   get<T = unknown>(key: string): Promise<T | undefined>;
-  /** A string is written as it is, anything else as indented JSON. Returns the new ETag. */
-  put(key: string, body: unknown, opts?: PutOptions): Promise<{ etag?: string }>;
+  /** A string is written as it is, anything else as indented JSON. Returns the new ETag and version. */
+  put(key: string, body: unknown, opts?: PutOptions): Promise<{ etag?: string; versionId?: string }>;
   /** Every key under the prefix, sorted. */
   list(prefix: string): Promise<string[]>;
   /** The "directories" right under the prefix (common prefixes at the next '/'), without the prefix. */
   listDirs(prefix: string): Promise<string[]>;
+}
+
+/** The bytes `put` stores for a body: a string as it is, anything else as indented JSON. */
+export function encodeVaultBody(body: unknown): string {
+  return typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`;
 }
 
 export class S3VaultObjects implements VaultObjects {
@@ -65,12 +70,12 @@ export class S3VaultObjects implements VaultObjects {
     return text ? (JSON.parse(text) as T) : undefined;
   }
 
-  async put(key: string, body: unknown, opts: PutOptions = {}): Promise<{ etag?: string }> {
+  async put(key: string, body: unknown, opts: PutOptions = {}): Promise<{ etag?: string; versionId?: string }> {
     const out = await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
-        Body: typeof body === 'string' ? body : `${JSON.stringify(body, null, 2)}\n`,
+        Body: encodeVaultBody(body),
         ContentType: opts.contentType ?? 'application/json',
         ...lockFor(this.lock, this.bucket, key),
         IfNoneMatch: opts.ifNoneMatch,
@@ -78,7 +83,7 @@ export class S3VaultObjects implements VaultObjects {
         ChecksumAlgorithm: 'SHA256',
       }),
     );
-    return { etag: out.ETag };
+    return { etag: out.ETag, versionId: out.VersionId };
   }
 
   private async listAll(prefix: string, delimiter?: string): Promise<{ keys: string[]; dirs: string[] }> {

@@ -218,6 +218,8 @@ export interface ShardCounts {
   unchanged: number;
   deleted: number;
   archivedCount: number;
+  /** Versions carried from older generations whose lock was lengthened (content-locks.ts). */
+  locksExtended?: number;
 }
 
 /** The summary a finished generation writes beside its index. */

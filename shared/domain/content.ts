@@ -1,6 +1,7 @@
 // Domain (content class): generations, manifests, the diff that makes each
 // daily generation cost only what changed, and multipart copy planning. Pure:
 // no AWS imports (node:zlib/crypto only for the manifest encoding and checksums).
+import { extendedLockDays } from './content-locks.ts';
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { localDate } from '../policy/calendar.ts';
@@ -23,6 +24,8 @@ export interface ManifestEntry {
   mtime: string;
   /** Part size for multipart copies (the composite checksum needs it). */
   partSize?: number;
+  /** The retain-until kura last stated on this version (ISO; content-locks.ts); absent in older manifests. */
+  lockedUntil?: string;
 }
 
 /** An object as the source listing shows it. */
@@ -310,11 +313,13 @@ export function contentLifecycleRules(policy: Policy): LifecycleRule[] {
       // Age alone is not enough: when runs fail for days, the generations kept grow old, and
       // their versions with them. A generation writes at most one version of a key, so the
       // kept generations reference none but the newest `generations` versions of any key.
+      // Not sooner than its lock ends: a version is locked up to two terms from its last
+      // statement (content-locks.ts), made while it was current.
       NoncurrentVersionExpiration: {
-        NoncurrentDays: c.generations + 1,
+        NoncurrentDays: extendedLockDays(c.generations),
         NewerNoncurrentVersions: c.generations,
       },
-      Why: `content ${c.name}: a replaced or deleted object's old version goes once it is older than ${c.generations + 1} days and ${c.generations} newer versions replaced it, so no kept generation (at most one version of a key each) can point at an expired one, however long runs failed`,
+      Why: `content ${c.name}: a replaced or deleted object's old version goes once it is older than ${extendedLockDays(c.generations)} days (when its Object Lock, lengthened while generations referenced it, has surely ended) and ${c.generations} newer versions replaced it, so no kept generation (at most one version of a key each) can point at an expired one, however long runs failed`,
     },
     {
       Id: `content-${c.name}-pruned-manifests`,

@@ -6,7 +6,7 @@
 // lifecycle rules (lifecycle/) never remove a version before its lock ends
 // (test/unit/vault-retention.test.ts holds the two against each other).
 //
-//   content objects         content/<name>/objects/             generations + 1 days
+//   content objects         content/<name>/objects/             2 x (generations + 1) days, lengthened while referenced
 //   content manifests       <manifests>content/<name>/generations/  generations + 1 days (as long as the generation)
 //   content work            <manifests>content/<name>/work/     1 day (a run in progress: superseded by the index)
 //   loose logs              logs/<class>/                       until bundled: min(retainDays, 31 x (keepMonths + 2))
@@ -15,11 +15,14 @@
 //   first-point ledger      ledger/first-points/                the longest retention of the policy (>= 400 days)
 //   exports                 exports/                            database.retainDays (the data they came from)
 //   anything else                                               vault.objectLock.days (the bucket default)
+//   seals                   seals/<key>/                        as <key> (written after it: its lock outlives the record's)
 import type { Policy } from '../policy/schema.ts';
 import { vaultLayout } from './content.ts';
+import { contentLockDays, extendedLockDays } from './content-locks.ts';
 import { FIRST_POINTS_PREFIX, firstPointRetentionDays } from './first-points.ts';
 import { bundleExpirationDays, looseLogLockDays } from './lifecycle/logs.ts';
 import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from './logs/keys.ts';
+import { sealedKeyOf } from './seals.ts';
 
 export interface VaultRetention {
   /** The retention class, for reports and messages. */
@@ -50,13 +53,13 @@ export function reportRetentionDays(policy: Policy): number {
 export function retentionPrefixes(policy: Policy): RetentionPrefix[] {
   const out: RetentionPrefix[] = [];
   for (const c of policy.content) {
-    const days = c.generations + 1;
+    const days = contentLockDays(c.generations);
     out.push(
       {
         prefix: vaultLayout.objectsPrefix(c.name),
         class: `content ${c.name}`,
-        days,
-        why: `content ${c.name}: a version is referenced by the ${c.generations} daily generations kept (content[].generations), plus a day for a late run`,
+        days: extendedLockDays(c.generations),
+        why: `content ${c.name}: a version is referenced by the ${c.generations} daily generations kept (content[].generations), plus a day for a late run; locked two such terms, and lengthened by a term whenever the newest generation still references it with less than one left (content-locks.ts)`,
       },
       {
         prefix: vaultLayout.generationsPrefix(policy, c.name),
@@ -126,6 +129,11 @@ export function retentionPrefixes(policy: Policy): RetentionPrefix[] {
 
 /** The retention a write of `key` into the vault states. */
 export function vaultRetention(policy: Policy, key: string): VaultRetention {
+  const sealed = sealedKeyOf(key);
+  if (sealed !== undefined) {
+    const r = vaultRetention(policy, sealed);
+    return { ...r, class: `${r.class} seals`, why: `a seal is kept as long as the record it seals: ${r.why}` };
+  }
   let best: RetentionPrefix | undefined;
   for (const p of retentionPrefixes(policy)) {
     if (key.startsWith(p.prefix) && (!best || p.prefix.length > best.prefix.length)) best = p;

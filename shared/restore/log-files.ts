@@ -16,6 +16,7 @@ import {
   parseBundleKey,
   parseLooseKey,
 } from '../domain/logs/keys.ts';
+import { readSealedText } from '../aws/seals.ts';
 import { type Manifest, type ManifestMember, parseManifest } from '../domain/logs/manifest.ts';
 import { daysBetween, monthsBetween } from '../domain/logs/months.ts';
 import type { Policy } from '../policy/schema.ts';
@@ -94,12 +95,6 @@ export function validateRestoreRequest(policy: Policy, r: LogRestoreRequest): vo
   if (problems.length) throw new InputError(problems);
 }
 
-async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8');
-}
-
 export async function planLogRestore(
   policy: Policy,
   store: LogStorePort,
@@ -122,10 +117,7 @@ export async function planLogRestore(
     for (const o of objects) {
       const ref = parseBundleKey(o.key);
       if (ref?.kind !== 'manifest') continue; // a bundle without a manifest is not committed
-      const manifest = parseManifest(
-        await textOf((await store.read(bucket, o.key)).body),
-        `s3://${bucket}/${o.key}`,
-      );
+      const manifest = parseManifest(await readSealedText(store, bucket, o.key), `s3://${bucket}/${o.key}`);
       const wanted = manifest.members.filter((m) => inRange(memberDay(m.name)) && !looseByMember.has(m.name));
       plan.duplicates.push(
         ...manifest.members

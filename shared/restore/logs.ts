@@ -16,6 +16,7 @@ import {
   parseBundleKey,
   parseLooseKey,
 } from '../domain/logs/keys.ts';
+import { readSealedText } from '../aws/seals.ts';
 import { compareWithManifest, parseManifest } from '../domain/logs/manifest.ts';
 import { lastDayOfMonth, monthsBetween } from '../domain/logs/months.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -30,12 +31,6 @@ import type {
 } from './types.ts';
 
 export const RESTORE_PREFIX = 'kura-restore/logs/';
-
-async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(Buffer.from(c));
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 function s3Resource(target: IsolatedTarget, bucket: string, key: string): CreatedResource {
   return {
@@ -207,7 +202,8 @@ async function restoreBundle(
   const store = ports.logs(deps.clients);
   const there = ports.logs(target.clients);
   const manifestKey = String(rp.details?.manifestKey ?? rp.id.replace(/\.tar\.gz$/, '.manifest.json'));
-  const manifestText = await textOf((await store.read(vault, manifestKey)).body);
+  // Trusted only as sealed: it names the bundle version and every member's hash.
+  const manifestText = await readSealedText(store, vault, manifestKey);
   const manifest = parseManifest(manifestText, `s3://${vault}/${manifestKey}`);
   const copyKey = `${RESTORE_PREFIX}bundles/${manifest.bundle.key}`;
   const copyManifestKey = `${RESTORE_PREFIX}bundles/${manifestKey}`;

@@ -13,7 +13,8 @@ import {
 } from '../domain/reports/compliance.ts';
 import { STATED_PRICES } from '../domain/reports/cost.ts';
 import { validationHistory } from '../domain/reports/validation-history.ts';
-import { REHEARSAL_REASON, type ValidationReport } from '../domain/validation-report.ts';
+import { type ChainEntry, REHEARSAL_REASON, type ValidationReport } from '../domain/validation-report.ts';
+import { SealError } from '../domain/seals.ts';
 import type { RestoreReport } from '../restore/plan.ts';
 import type { Deps } from '../aws/deps.ts';
 import { lifecycleAudit } from './report-lifecycle.ts';
@@ -43,7 +44,15 @@ async function rehearsals(
   const out: RehearsalEvidence[] = [];
   for (const id of ids) {
     const state = await store.get<RestoreState>(id, 'state.json');
-    const report = await store.get<RestoreReport>(id, 'report.json');
+    // The store holds the report against its seal: one that fails is named, never counted as evidence.
+    let report: RestoreReport | undefined;
+    try {
+      report = await store.get<RestoreReport>(id, 'report.json');
+    } catch (err) {
+      if (!(err instanceof SealError)) throw err;
+      notes.push(`restore ${id}: report not trusted: ${err.message}`);
+      continue;
+    }
     if (!state || !report) continue;
     out.push({
       requestId: id,
@@ -63,7 +72,11 @@ async function rehearsals(
   }
   // The yearly rehearsals (schedules.rehearsal): the whole system restored, checked and cleaned up.
   const reports = await readForReport(notes, 'rehearsal reports', '', () => rehearsalReports(), []);
-  for (const { body } of reports) {
+  for (const { key, body, sealProblem } of reports as ChainEntry[]) {
+    if (sealProblem) {
+      notes.push(`rehearsal report ${key} not trusted: ${sealProblem}`);
+      continue;
+    }
     const r = JSON.parse(body) as ValidationReport;
     const restored = r.items.filter((i) => i.restore);
     out.push({

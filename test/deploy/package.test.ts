@@ -80,8 +80,9 @@ async function cfnLint(file: string): Promise<{ code: number; findings: string[]
  * STANDARD_IA at 30 days, GLACIER_IR at 90 and DEEP_ARCHIVE at 180, and
  * expire 57 days before the retention (the least age a log has when its
  * month is bundled, with keepMonths 2), so every line is kept its full term.
- * A removed version goes no sooner than its Object Lock ends: pruned content
- * manifests 8 days after pruning, originals replaced by a bundle 124 days
+ * A removed version goes no sooner than its Object Lock ends: replaced content
+ * objects 16 days after (their lock is lengthened while generations reference
+ * them), pruned content manifests 8 days after pruning, originals replaced by a bundle 124 days
  * (4 months of 31 days: until bundled, with a missed run), bundles as long as
  * they are locked.
  */
@@ -105,7 +106,7 @@ const EXPECTED_LIFECYCLE = [
     {
       Id: `content-${c}-noncurrent`,
       Prefix: `content/${c}/objects/`,
-      NoncurrentVersionExpiration: { NoncurrentDays: 8, NewerNoncurrentVersions: 7 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 16, NewerNoncurrentVersions: 7 },
     },
     { Id: `content-${c}-pruned-manifests`, Prefix: `manifests/content/${c}/generations/`, ...noncurrent(8) },
     {
@@ -141,6 +142,22 @@ const EXPECTED_LIFECYCLE = [
   { Id: 'logs-system-bundles-transition', Prefix: 'log-bundles/system/', ...BUNDLE_TRANSITIONS },
   // A bundle written across invocations: its pending state, until its manifest is written.
   { Id: 'logs-bundle-work', Prefix: 'log-bundles-work/', ExpirationInDays: 14, ...noncurrent(1) },
+  // Seals go with the records they seal (pruned content indexes, expired bundle manifests).
+  ...['app1-images', 'app2-images'].map((c) => ({
+    Id: `seals-content-${c}-pruned-manifests`,
+    Prefix: `seals/manifests/content/${c}/generations/`,
+    ...noncurrent(8),
+  })),
+  ...[
+    ['access', 2500],
+    ['application', 308],
+    ['system', 308],
+  ].map(([c, days]) => ({
+    Id: `seals-logs-${c}-bundles-expire`,
+    Prefix: `seals/log-bundles/${c}/`,
+    ExpirationInDays: days,
+    ...noncurrent(days as number),
+  })),
 ].map((r) => ({ Status: 'Enabled', ...r }));
 
 describe('the packaged CloudFormation template', () => {

@@ -197,9 +197,12 @@ describe('content backup, sharded', () => {
     await port.put(f.policy.vault.bucket, shard.key, encodeManifest(entries.slice(2, 3)));
 
     // Assess
-    await expect(readManifest(port, f.policy, f.name, '2026-11-02')).rejects.toThrow(
-      /its SHA-256 does not match the generation's index/,
-    );
+    await expect(readManifest(port, f.policy, f.name, '2026-11-02')).rejects.toMatchObject({
+      name: 'SealError',
+      key: shard.key,
+      problem: 'mismatch',
+      expected: Buffer.from(shard.sha256, 'base64').toString('hex'),
+    });
   });
 
   it("costs a small source (one shard) the single loop's requests plus the plan and the previous index", async () => {
@@ -215,13 +218,14 @@ describe('content backup, sharded', () => {
     const r = await contentBackup(day(1), f.policy, port);
 
     // Assess: 1 listing page + 1 copy + manifest I/O; the single loop (before sharding) made 13
-    // calls here: the plan's PUT and the previous index's GET are the only ones added.
+    // calls here: the plan's PUT and the previous index's GET are added, and the seals (the
+    // previous index's seal read, this index's seal written).
     expect(r.targets[0]).toMatchObject({ complete: true, copied: 1, shards: 1 });
     expect(calls).toEqual({
       getWithEtag: 2, // plan (none yet), shard checkpoint (none yet)
       listKeys: 2, // generations (plan, then pruning)
-      get: 2, // previous index, shard checkpoints at finish
-      put: 6, // plan, checkpoint, shard manifest, checkpoint (done), summary, index
+      get: 3, // previous index and its seal, shard checkpoints at finish
+      put: 7, // plan, checkpoint, shard manifest, checkpoint (done), summary, index, its seal
       read: 1, // previous shard manifest
       listPage: 1,
       copy: 1,

@@ -147,7 +147,7 @@ describe('sampling and lifecycle', () => {
     const app1 = rules.find((r) => r.Id === 'content-app1-images-noncurrent');
     expect(app1).toMatchObject({
       Prefix: 'content/app1-images/objects/',
-      NoncurrentVersionExpiration: { NoncurrentDays: 8, NewerNoncurrentVersions: 7 },
+      NoncurrentVersionExpiration: { NoncurrentDays: 16, NewerNoncurrentVersions: 7 },
     });
     expect(
       rules.filter((r) => r.ExpirationInDays !== undefined).every((r) => r.Prefix?.includes('/work/')),

@@ -11,6 +11,7 @@ import { vaultLayout } from '../../shared/domain/content.ts';
 import { firstPointKey } from '../../shared/domain/first-points.ts';
 import { lifecycleRules } from '../../shared/domain/lifecycle/index.ts';
 import { lifecycleHtml, lifecycleMarkdown, lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
+import { sealKey } from '../../shared/domain/seals.ts';
 import { retentionPrefixes, vaultRetention } from '../../shared/domain/vault-retention.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { parsePolicy } from '../../shared/policy/parse.ts';
@@ -20,7 +21,7 @@ const POLICY_FILE = new URL('../../backup-policy.yml', import.meta.url);
 const reference = loadPolicy();
 
 /** Keys kura writes, one of each kind, under the policy's layout. */
-function sampleKeys(policy: Policy): string[] {
+function recordKeys(policy: Policy): string[] {
   return [
     ...policy.content.flatMap(({ name: c }) => [
       vaultLayout.objectKey(c, 'u1/photo.png'),
@@ -43,6 +44,20 @@ function sampleKeys(policy: Policy): string[] {
   ];
 }
 
+/** Keys kura writes, each sealed record's seals among them (seals.ts). */
+function sampleKeys(policy: Policy): string[] {
+  const keys = recordKeys(policy);
+  const sealed = [
+    ...policy.content.flatMap(({ name: c }) => [vaultLayout.indexKey(policy, c, '2026-11-01')]),
+    ...Object.keys(policy.logs?.classes ?? {}).map((cls) => `log-bundles/${cls}/web-1/2026-08/part-001.manifest.json`),
+    `${policy.vault.reportsPrefix}validation/2026-11-01T0000/report.json`,
+    `${policy.vault.reportsPrefix}validation/2026-11-01T0000/plan.json`,
+    'restores/req-1/plan.json',
+    'restores/req-1/report.json',
+  ];
+  return [...keys, ...sealed.map((k) => sealKey(k, 1)), ...sealed.map((k) => sealKey(k, 2))];
+}
+
 /** Whether a rule's prefix holds the key (S3 prefix filter). */
 const under = (prefix: string | undefined, key: string) => key.startsWith(prefix ?? '');
 
@@ -50,8 +65,8 @@ describe('the retention vault writes state', () => {
   it('locks each class of the reference policy as long as the policy keeps it, in COMPLIANCE mode', () => {
     const days = (key: string) => vaultRetention(reference, key).days;
     const year7 = Math.ceil(7 * 365.25);
-    // content: 7 daily generations, plus a day for a late run
-    expect(days('content/app1-images/objects/u1/a.png')).toBe(8);
+    // content: 7 daily generations, plus a day for a late run; objects two such terms (lengthened while referenced)
+    expect(days('content/app1-images/objects/u1/a.png')).toBe(16);
     expect(days('manifests/content/app1-images/generations/2026-11-01.index.json')).toBe(8);
     expect(days('manifests/content/app1-images/generations/2026-11-01/shard-00000.jsonl.gz')).toBe(8);
     expect(days('manifests/content/app1-images/work/2026-11-01/plan.json')).toBe(1);
@@ -69,6 +84,18 @@ describe('the retention vault writes state', () => {
     expect(days('ledger/first-points/database/db-1.json')).toBe(2557);
     expect(days('something/else.json')).toBe(reference.vault.objectLock.days);
     for (const key of sampleKeys(reference)) expect(vaultRetention(reference, key).mode).toBe('COMPLIANCE');
+  });
+
+  it('locks a seal at least as long as the record it seals (written later, the same days)', () => {
+    const days = (key: string) => vaultRetention(reference, key).days;
+    for (const record of recordKeys(reference)) {
+      for (const seq of [1, 2]) {
+        const seal = sealKey(record, seq);
+        expect(days(seal), seal).toBe(days(record));
+        expect(vaultRetention(reference, seal).class, seal).toBe(`${vaultRetention(reference, record).class} seals`);
+      }
+    }
+    expect(days(sealKey('log-bundles/access/web-1/2026-08/part-001.manifest.json', 1))).toBe(2557 - 57);
   });
 
   it('gives every key kura writes a class of its own, not the bucket default', () => {

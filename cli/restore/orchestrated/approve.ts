@@ -3,7 +3,7 @@
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { Command } from 'commander';
 import { formatTable } from '../../../local/demo/format.ts';
-import { S3RestoreStore } from '../../../shared/aws/restore-store.ts';
+import { vaultRestoreStore } from '../../../shared/aws/restore-store.ts';
 import { InputError } from '../../../shared/runtime/errors.ts';
 import type { ApprovalRecord, RestoreState } from '../../../shared/usecases/restore.ts';
 import { commandDeps, confirmChange } from '../../support/context.ts';
@@ -21,7 +21,7 @@ export function registerApprove(restore: Command): void {
     .action(
       async (id: string, f: { reject?: boolean; by: string; note?: string; yes?: boolean }, cmd: Command) => {
         const deps = commandDeps(cmd);
-        const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+        const store = vaultRestoreStore(deps.clients, deps.policy);
         const approval = await store.get<ApprovalRecord>(id, 'approval.json');
         if (approval?.status !== 'pending')
           throw new InputError([

@@ -10,7 +10,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { formatTable } from '../../../local/demo/format.ts';
 import type { Deps } from '../../../shared/aws/deps.ts';
-import { S3RestoreStore } from '../../../shared/aws/restore-store.ts';
+import { vaultRestoreStore } from '../../../shared/aws/restore-store.ts';
 import { accessLines, cleanupLines, type RestoreReport } from '../../../shared/restore/plan.ts';
 import { InputError } from '../../../shared/runtime/errors.ts';
 import { printJson } from '../../support/context.ts';
@@ -85,7 +85,7 @@ export async function printOutcome(
   cause: string | undefined,
   json: boolean | undefined,
 ): Promise<void> {
-  const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+  const store = vaultRestoreStore(deps.clients, deps.policy);
   const report = await store.get<RestoreReport>(requestId, 'report.json');
   if (json) {
     printJson({ requestId, status, ...(cause ? { cause } : {}), report });

@@ -2,7 +2,7 @@
 // restores recorded in the vault.
 import type { Command } from 'commander';
 import { formatTable } from '../../../local/demo/format.ts';
-import { S3RestoreStore } from '../../../shared/aws/restore-store.ts';
+import { vaultRestoreStore } from '../../../shared/aws/restore-store.ts';
 import { bothZones } from '../../../shared/policy/calendar.ts';
 import { existsText, liveState } from '../../../shared/restore/live-state.ts';
 import type { RestoreReport } from '../../../shared/restore/plan.ts';
@@ -21,7 +21,7 @@ export function registerStatus(restore: Command): void {
     .action(async (id: string, f: { json?: boolean }, cmd: Command) => {
       const deps = commandDeps(cmd);
       const tz = deps.policy.timezone;
-      const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+      const store = vaultRestoreStore(deps.clients, deps.policy);
       const state = await store.get<RestoreState>(id, 'state.json');
       if (!state)
         throw new InputError([
@@ -90,7 +90,7 @@ export function registerList(restore: Command): void {
     .option('--json', 'print as JSON')
     .action(async (f: { json?: boolean }, cmd: Command) => {
       const deps = commandDeps(cmd);
-      const store = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+      const store = vaultRestoreStore(deps.clients, deps.policy);
       const rows: Record<string, unknown>[] = [];
       for (const id of await store.list()) {
         const s = await store.get<RestoreState>(id, 'state.json');

@@ -2,7 +2,9 @@
 // backup class contributes its rules; the deployed template and
 // `kura report lifecycle` both read this one list.
 import type { Policy } from '../../policy/schema.ts';
-import { contentLifecycleRules } from '../content.ts';
+import { contentLifecycleRules, vaultLayout } from '../content.ts';
+import { BUNDLE_ROOT } from '../logs/keys.ts';
+import { SEALS_ROOT } from '../seals.ts';
 import { logLifecycleRules } from './logs.ts';
 
 /** A lifecycle rule in CloudFormation's AWS::S3::Bucket LifecycleConfiguration shape. */
@@ -40,7 +42,40 @@ const SOURCES: RuleSource[] = [
 ];
 
 export function lifecycleRules(policy: Policy): LifecycleRule[] {
-  return SOURCES.flatMap((source) => source(policy));
+  const rules = SOURCES.flatMap((source) => source(policy));
+  return [...rules, ...sealRules(policy, rules)];
+}
+
+/**
+ * The seals of records that lifecycle removes go the same way, on the same
+ * days: a seal is written after its record, so it never goes first. Content
+ * seals become noncurrent when pruning marks their index removed; log bundle
+ * seals expire with their manifests. Seals of records kept for good (reports,
+ * restore records) stay with them.
+ */
+function sealRules(policy: Policy, rules: LifecycleRule[]): LifecycleRule[] {
+  const sealed = sealedPrefixes(policy);
+  return rules
+    .filter((r) => r.Prefix && sealed.includes(r.Prefix))
+    .filter((r) => r.ExpirationInDays !== undefined || r.NoncurrentVersionExpiration)
+    .map((r) => ({
+      Id: `seals-${r.Id}`,
+      Status: 'Enabled' as const,
+      Prefix: `${SEALS_ROOT}${r.Prefix}`,
+      ...(r.ExpirationInDays !== undefined ? { ExpirationInDays: r.ExpirationInDays } : {}),
+      ...(r.NoncurrentVersionExpiration
+        ? { NoncurrentVersionExpiration: { NoncurrentDays: r.NoncurrentVersionExpiration.NoncurrentDays } }
+        : {}),
+      Why: `seals of the records under ${r.Prefix} go as those records do (${r.Id})`,
+    }));
+}
+
+/** Where the sealed records that lifecycle removes live: content generations, log bundles. */
+function sealedPrefixes(policy: Policy): string[] {
+  return [
+    ...policy.content.map((c) => vaultLayout.generationsPrefix(policy, c.name)),
+    ...Object.keys(policy.logs?.classes ?? {}).map((c) => `${BUNDLE_ROOT}${c}/`),
+  ];
 }
 
 /** The rules as CloudFormation wants them (without kura's notes). */

@@ -15,6 +15,8 @@ export function sha256Hex(body: string | Uint8Array): string {
 export interface ChainEntry {
   key: string;
   body: string;
+  /** Why the report failed its seal check (seals.ts), when it did. */
+  sealProblem?: string;
 }
 
 export interface ChainCheck {
@@ -55,6 +57,7 @@ export function verifyChain(entries: ChainEntry[]): ChainCheck {
         ? `previous is ${parsed.previous.key} ${parsed.previous.sha256.slice(0, 12)}…, expected ${prev.key} ${prev.sha256.slice(0, 12)}… (a report was changed, removed or inserted)`
         : `previous is missing, expected ${prev.key}`;
     }
+    if (e.sealProblem) problem = problem ? `${e.sealProblem}; ${problem}` : e.sealProblem;
     if (problem) problems.push(`${e.key}: ${problem}`);
     reports.push({
       key: e.key,

@@ -2,7 +2,7 @@
 // then the summary, and the generation index last (a generation exists only
 // when complete), then pruning.
 import { inParallel } from '../../aws/content.ts';
-import { listGenerations } from '../../aws/content-generations.ts';
+import { listGenerations, sealIndex } from '../../aws/content-generations.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import {
   type GenerationIndex,
@@ -47,7 +47,7 @@ export async function finishGeneration(
     cps[r.shard] = cp;
   });
   const shards: IndexedShard[] = ranges.map((r) => ({ ...r, ...(cps[r.shard]?.done as IndexedShard) }));
-  const sum = (k: keyof ShardCounts) => cps.reduce((n, c) => n + c[k], 0);
+  const sum = (k: keyof ShardCounts) => cps.reduce((n, c) => n + (c[k] ?? 0), 0);
   const counts = {
     listed: sum('listed'),
     copied: sum('copied'),
@@ -55,6 +55,7 @@ export async function finishGeneration(
     reused: sum('reused'),
     unchanged: sum('unchanged'),
     deleted: sum('deleted'),
+    locksExtended: sum('locksExtended'),
   };
   const archivedCount = sum('archivedCount');
   const archived = cps.flatMap((c) => c.archived).slice(0, DELETED_KEYS_RECORDED);
@@ -102,21 +103,24 @@ export async function finishGeneration(
       tags,
     },
   );
-  // Last: the index is the generation, written once (another run's index is never replaced).
-  await conditionalPut(
+  // Last: the index is the generation, written once (another run's index is never replaced),
+  // then sealed: readers trust it, and through it its shards, only as sealed.
+  const indexBody = JSON.stringify(index);
+  const written = await conditionalPut(
     port,
     `generation ${generation} was completed by another run`,
     vault,
     indexKey,
-    JSON.stringify(index),
+    indexBody,
     {
       contentType: 'application/json',
       tags,
       ifNoneMatch: '*',
     },
   );
+  await sealIndex(port, policy, cfg.name, generation, { body: indexBody, versionId: written.versionId });
   outcome.actions.push(
-    `generation ${generation}: ${objects} objects in ${shards.length} shard(s), ${counts.copied} copied (${counts.copiedBytes} bytes), ${counts.unchanged} unchanged, ${counts.deleted} deleted in the source`,
+    `generation ${generation}: ${objects} objects in ${shards.length} shard(s), ${counts.copied} copied (${counts.copiedBytes} bytes), ${counts.unchanged} unchanged (${counts.locksExtended} lock(s) lengthened), ${counts.deleted} deleted in the source`,
   );
   Object.assign(outcome, {
     ...counts,

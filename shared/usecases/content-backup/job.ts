@@ -2,7 +2,7 @@
 // every step (plan, shard, finish) works in, and the conditional writes that
 // keep a duplicate invocation from overwriting another's plan or checkpoint.
 import type { ContentPort } from '../../aws/content.ts';
-import { listGenerations } from '../../aws/content-generations.ts';
+import { listGenerations, sealIndex } from '../../aws/content-generations.ts';
 import { isAwsError } from '../../aws/errors.ts';
 import { type ContentSource, contentSource, generationName, vaultLayout } from '../../domain/content.ts';
 import type { ContentSourcePolicy, Policy } from '../../policy/schema.ts';
@@ -30,7 +30,7 @@ export async function conditionalPut(
   key: string,
   body: string,
   opts: { contentType: string; tags?: Record<string, string>; ifMatch?: string; ifNoneMatch?: '*' },
-): Promise<{ etag?: string }> {
+): Promise<{ etag?: string; versionId?: string }> {
   try {
     return await port.put(bucket, key, body, opts);
   } catch (err) {
@@ -86,6 +86,8 @@ export class SourceJob {
     outcome.status = 'skipped';
     outcome.actions.push(`generation ${this.generation} is already complete`);
     outcome.complete = true;
+    // A run that stopped between the index and its seal seals it now.
+    await sealIndex(this.port, this.policy, this.cfg.name, this.generation);
     // A run that stopped after the index but before pruning prunes now (idempotent).
     const pruned = await pruneGenerations(this, await listGenerations(this.port, this.policy, this.cfg.name));
     if (pruned.length) outcome.pruned = pruned;

@@ -2,6 +2,7 @@
 import { readIndex } from '../../aws/content-generations.ts';
 import { GENERATION_NAME, vaultLayout } from '../../domain/content.ts';
 import { planPruning } from '../../domain/retention.ts';
+import { sealKey } from '../../domain/seals.ts';
 import type { SourceJob } from './job.ts';
 
 /**
@@ -25,15 +26,19 @@ export async function pruneGenerations(job: SourceJob, generations: string[]): P
     new Date(`${job.generation}T00:00:00Z`),
   );
   for (const p of plan.prune) {
-    const index = await readIndex(port, policy, cfg.name, p.id);
+    // Unchecked: pruning trusts nothing in it, it only marks the generation's own shard keys removed.
+    const index = await readIndex(port, policy, cfg.name, p.id, { unchecked: true });
+    const prefix = vaultLayout.generationsPrefix(policy, cfg.name);
+    const gone = index ? vaultLayout.indexKey(policy, cfg.name, p.id) : vaultLayout.manifestKey(policy, cfg.name, p.id);
     if (index) {
       // Shards first: a prune interrupted here is finished by the next run, which still sees the index.
       await port.deleteKeys(
         vault,
-        index.shards.map((s) => s.key),
+        index.shards.map((s) => s.key).filter((k) => k.startsWith(prefix)),
       );
-      await port.deleteMarker(vault, vaultLayout.indexKey(policy, cfg.name, p.id));
-    } else await port.deleteMarker(vault, vaultLayout.manifestKey(policy, cfg.name, p.id));
+    }
+    // The index and its seal in one request (the lifecycle removes both once their locks end).
+    await port.deleteKeys(vault, [gone, sealKey(gone, 1)]);
   }
   return plan.prune.map((p) => p.id);
 }

@@ -11,6 +11,7 @@ import {
   type ManifestEntry,
   vaultLayout,
 } from '../../domain/content.ts';
+import { extendedLockDays, locksToExtend } from '../../domain/content-locks.ts';
 import type { PreviousCursor, ShardRange } from '../../domain/content-shards.ts';
 import { isContent, type SourceJob } from './job.ts';
 import { KEYS_RECORDED_PER_SHARD, type ShardCheckpoint } from './types.ts';
@@ -67,6 +68,10 @@ export async function copyChunk(
   );
 
   const copied: ManifestEntry[] = [];
+  // What a copy made now is locked until at least (its lock is stated at the write, a moment later).
+  const lockedUntil = new Date(
+    job.opts.clock() + extendedLockDays(job.cfg.generations) * 86_400_000,
+  ).toISOString();
   let copiedBytes = 0;
   let reused = 0;
   const startedAt = new Date(cp.startedAt).getTime();
@@ -92,6 +97,8 @@ export async function copyChunk(
           mtime: o.mtime,
           // A multipart copy is verified part by part: the part size goes into the manifest too.
           ...(h.partSize ? { partSize: h.partSize } : {}),
+          // Locked from the crashed attempt's write, earlier than now: lengthened below if short.
+          lockedUntil: new Date(h.lastModified.getTime() + extendedLockDays(job.cfg.generations) * 86_400_000).toISOString(),
         });
         reused++;
         return;
@@ -120,6 +127,7 @@ export async function copyChunk(
       versionId: r.versionId,
       mtime: r.sourceMtime ?? o.mtime,
       ...(r.partSize ? { partSize: r.partSize } : {}),
+      lockedUntil,
     });
     copiedBytes += r.size;
   });
@@ -134,6 +142,23 @@ export async function copyChunk(
 
   const archivedKeys = [...archived].sort(compareKeys);
   const kept = archivedKeys.map((k) => prevMap.get(k)).filter((e): e is ManifestEntry => Boolean(e));
+  // Versions this generation keeps referencing (unchanged, or kept while archived in the
+  // source) stay locked as long as it needs them: the short ones lengthened, one request each.
+  const carried = [...diff.unchanged, ...kept];
+  const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg.generations);
+  const reusedCopies = copied.filter((e) => e.lockedUntil && Date.parse(e.lockedUntil) < Date.parse(lockedUntil));
+  const short = [...extend.entries, ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg.generations).entries];
+  if (short.length) {
+    await port.extendRetention(
+      short.map((e) => ({ bucket: vault, key: vaultLayout.objectKey(job.cfg.name, e.key), versionId: e.versionId })),
+      job.policy.vault.objectLock.mode,
+      extend.until,
+    );
+  }
+  const until = extend.until.toISOString();
+  const shortKeys = new Set(short.map((e) => e.key));
+  const relock = (e: ManifestEntry): ManifestEntry => (shortKeys.has(e.key) ? { ...e, lockedUntil: until } : e);
+  cp.locksExtended = (cp.locksExtended ?? 0) + short.length;
   cp.archived = [...cp.archived, ...archivedKeys].slice(0, KEYS_RECORDED_PER_SHARD);
   cp.archivedCount += archived.size;
   cp.deletedKeys = [...cp.deletedKeys, ...diff.deleted].slice(0, KEYS_RECORDED_PER_SHARD);
@@ -143,6 +168,8 @@ export async function copyChunk(
   cp.copiedBytes += copiedBytes;
   cp.unchanged += diff.unchanged.length;
   cp.deleted += diff.deleted.length;
-  const entries = [...diff.unchanged, ...copied, ...kept].sort((a, b) => compareKeys(a.key, b.key));
+  const entries = [...diff.unchanged.map(relock), ...copied.map(relock), ...kept.map(relock)].sort((a, b) =>
+    compareKeys(a.key, b.key),
+  );
   return { finished, entries, ...(last === undefined ? {} : { last }) };
 }

@@ -2,6 +2,7 @@
 // log-bundle.ts): pack, read back and compare, commit the manifest, then
 // remove the originals. Resumes a pending bundle across invocations.
 import { isAwsError } from '../../runtime/aws-errors.ts';
+import { logSeals, sealOrCheck } from '../../aws/seals.ts';
 import type { LogStorePort } from '../../aws/log-store.ts';
 import { BUNDLE_TAG } from '../../domain/lifecycle/logs.ts';
 import { readBundle } from '../../domain/logs/bundle-codec.ts';
@@ -179,24 +180,25 @@ export async function bundleGroup(
   };
   // The commit: written once. A second run of the same month (a duplicate delivery) that
   // committed this part first is never overwritten; this one stops before deleting anything.
+  const mKey = manifestKey(g.logClass, g.host, g.month, part);
+  const mText = JSON.stringify(manifest, null, 1);
   try {
-    await store.putText(
-      bucket,
-      manifestKey(g.logClass, g.host, g.month, part),
-      JSON.stringify(manifest, null, 1),
-      { tags, contentType: 'application/json', ifNoneMatch: '*' },
-    );
+    const written = await store.putText(bucket, mKey, mText, {
+      tags,
+      contentType: 'application/json',
+      ifNoneMatch: '*',
+    });
+    await logSeals(store, bucket).seal(mKey, mText, written.versionId);
   } catch (err) {
     if (!isAwsError(err, 'preconditionFailed')) throw err;
     // This run's own commit when its answer was lost and the SDK retried the PUT: the
     // manifest there names this run's bundle version. Anyone else's stops this run.
-    const there = await textOf(
-      (await store.read(bucket, manifestKey(g.logClass, g.host, g.month, part))).body,
-    );
+    const there = await textOf((await store.read(bucket, mKey)).body);
     if (!sameBundle(there, manifest.bundle))
       throw new Error(
-        `${manifestKey(g.logClass, g.host, g.month, part)} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
+        `${mKey} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
       );
+    await sealOrCheck(logSeals(store, bucket), mKey, there);
   }
   await removePending(store, bucket, ref);
 

@@ -1,6 +1,7 @@
 // Use case (logs, monthly bundles): the ports, and the (class, host, month)
 // groups that are due, with the manifests already committed for each.
 import type { LogStorePort, StoredObject } from '../../aws/log-store.ts';
+import { logSeals, sealOrCheck } from '../../aws/seals.ts';
 import {
   bundleMonthPrefix,
   loosePrefix,
@@ -47,7 +48,11 @@ export async function committedManifests(
     const ref = parseBundleKey(o.key);
     if (ref?.kind !== 'manifest') continue;
     const { body } = await store.read(bucket, o.key);
-    out.push(parseManifest(await textOf(body), `s3://${bucket}/${o.key}`));
+    const text = await textOf(body);
+    // Trusted only as sealed (it decides which originals go); a run that stopped between
+    // the manifest and its seal left it unsealed: sealed now.
+    await sealOrCheck(logSeals(store, bucket), o.key, text);
+    out.push(parseManifest(text, `s3://${bucket}/${o.key}`));
   }
   return out.sort((a, b) => a.part - b.part);
 }

@@ -16,7 +16,7 @@ import type { IsolatedTarget, RecoveryPointRef } from '../../restore/types.ts';
 import { InputError } from '../../runtime/errors.ts';
 import type { RestorePorts } from './ports.ts';
 import { resolveItem } from './resolve-item.ts';
-import { type ApprovalRecord, type RestoreState, readRecords } from './state.ts';
+import { type ApprovalRecord, type RestoreState, readRecords, sealedPlan } from './state.ts';
 
 export interface PlannedRestore {
   request: RestoreRequest;
@@ -55,6 +55,7 @@ export async function planRestore(
     ]);
   }
   if (state) {
+    state.plan = await sealedPlan(request.id, ports.store);
     const before = canonicalJson(
       parseRestoreRequest(state.request, deps.policy, new Date(state.plan.createdAt)).items,
     );
@@ -145,6 +146,9 @@ export async function recordPlan(
   state.status = 'RUNNING';
   state.updatedAt = now.toISOString();
   state.runs.push({ startedAt: now.toISOString(), ...(execution ? { execution } : {}) });
+  // The plan is sealed on its own (plan.json) before any progress is recorded: the tasks
+  // that follow run the sealed plan, not the copy in state.json.
+  if (!p.state) await ports.store.put(p.plan.requestId, 'plan.json', p.plan);
   await ports.store.put(p.plan.requestId, 'state.json', state);
   const records = await readRecords(p.plan.requestId, ports.store);
   const approval = await ports.store.get<ApprovalRecord>(p.plan.requestId, 'approval.json');

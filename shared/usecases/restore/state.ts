@@ -3,6 +3,7 @@
 // how it is read back. A re-run of the same request resumes from here.
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
 import type { ItemRecord, RestorePlan } from '../../restore/plan.ts';
+import { SealError } from '../../domain/seals.ts';
 import { InputError } from '../../runtime/errors.ts';
 
 export interface RestoreState {
@@ -38,5 +39,18 @@ export async function loadState(requestId: string, store: RestoreStorePort): Pro
     throw new InputError([
       `restore ${requestId}: no recorded plan (restores/${requestId}/state.json); start it first`,
     ]);
+  state.plan = await sealedPlan(requestId, store);
   return state;
+}
+
+/** The recorded plan, as sealed (the store checks plan.json against its seal); a state without one was not planned by kura. */
+export async function sealedPlan(requestId: string, store: RestoreStorePort): Promise<RestorePlan> {
+  const plan = await store.get<RestorePlan>(requestId, 'plan.json');
+  if (!plan)
+    throw new SealError(
+      `restores/${requestId}/plan.json`,
+      'unsealed',
+      'the restore has progress (state.json) but no sealed plan: not trusted',
+    );
+  return plan;
 }

@@ -1,6 +1,8 @@
 // Use case (validation), the report state: every item's outcome, proof that
 // nothing is left in the isolated account, the verdict, kura:validated tags
 // on what passed, and the report sealed into the hash chain of the runs.
+import { SealError } from '../../domain/seals.ts';
+import { getSealedText, putSealed } from '../../aws/seals.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import { TAG } from '../../domain/tags.ts';
@@ -144,8 +146,18 @@ export async function reportValidation(
   },
 ): Promise<{ report: ValidationReport; result: ReportResult }> {
   const { policy } = deps;
-  const plan = await ports.vault.get<ValidationPlan>(planKey(policy, input.runId));
   const problems: string[] = [];
+  // Trusted only as sealed; a plan that fails its seal makes the run a FAIL that says so.
+  let plan: ValidationPlan | undefined;
+  let planUntrusted = false;
+  try {
+    const planText = await getSealedText(ports.vault, planKey(policy, input.runId));
+    plan = planText ? (JSON.parse(planText) as ValidationPlan) : undefined;
+  } catch (err) {
+    if (!(err instanceof SealError)) throw err;
+    planUntrusted = true;
+    problems.push(`the run's plan is not trusted: ${err.message}`);
+  }
   const planFailure = causeMessage(input.planError);
   if (planFailure)
     problems.push(`plan failed, nothing was restored: ${planFailure.name}: ${planFailure.message}`);
@@ -189,7 +201,7 @@ export async function reportValidation(
       problems.push(`could not list what is left in the isolated account: ${e.name}: ${e.message}`);
     }
     for (const rec of records) items.push(outcomeOf(rec, plan, policy));
-  } else if (!planFailure) {
+  } else if (!planFailure && !planUntrusted) {
     problems.push(`no plan found for run ${input.runId}`);
   }
   const rehearsal = isRehearsalRun(input.runId)
@@ -231,9 +243,10 @@ export async function reportValidation(
   }
   const key = reportKey(policy, input.runId);
   report.previous = await previousReport(ports.vault, key);
-  await ports.vault.put(key, serializeReport(report), { contentType: 'application/json' });
+  // Sealed (both): the hash chain links the reports, the seals lock each one's hash.
+  await putSealed(ports.vault, key, serializeReport(report), { contentType: 'application/json' });
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await ports.vault.put(htmlKey, renderHtml(report, policy.timezone), {
+  await putSealed(ports.vault, htmlKey, renderHtml(report, policy.timezone), {
     contentType: 'text/html; charset=utf-8',
   });
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());

@@ -1,0 +1,77 @@
+// Integration (content): an object that does not change stays locked as long
+// as the newest generation references it. A copy is locked two terms
+// (2 x (generations + 1) days); a generation carrying an older version forward
+// lengthens its lock (PutObjectRetention) only when less than one term is
+// left, so most days cost no request at all. "Later" days run on a clock moved
+// forward: S3 (and the emulator) compare locks with the wall clock, the run
+// decides from the dates its manifests record.
+import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { describe, expect, it } from 'vitest';
+import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { vaultLock } from '../../shared/aws/vault-lock.ts';
+import { vaultLayout } from '../../shared/domain/content.ts';
+import { contentBackup, readManifest } from '../../shared/usecases/content-backup.ts';
+import { contentFixture, putSource } from '../support/content.ts';
+import { emulatorClients } from '../support/emulator.ts';
+
+const clients = emulatorClients();
+const DAY = 86_400_000;
+const day = (n: number) => new Date(Date.UTC(2026, 10, 1 + n, 20, 30)); // 05:30 Tokyo on Nov 2+n
+
+/** Counts the port's lock extensions (objects, and calls). */
+function counting(real: ContentPort) {
+  const seen = { calls: 0, objects: 0 };
+  const port = Object.assign(Object.create(real) as ContentPort, {
+    extendRetention: (...args: Parameters<ContentPort['extendRetention']>) => {
+      seen.calls++;
+      seen.objects += args[0].length;
+      return real.extendRetention(...args);
+    },
+  });
+  return { port, seen };
+}
+
+describe('locks of content objects carried from older generations', () => {
+  it('lengthens the lock of an unchanged object only when less than a term is left, and records it in the manifest', async () => {
+    // Prepare: 4 objects (7 generations kept: a term is 8 days, a copy locked 16).
+    const f = await contentFixture(clients);
+    for (let i = 0; i < 4; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
+    const real = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
+    const { port, seen } = counting(real);
+    const vault = f.policy.vault.bucket;
+    const retainUntil = async (key: string, versionId: string) =>
+      (
+        await clients
+          .get(S3Client)
+          .send(new HeadObjectCommand({ Bucket: vault, Key: vaultLayout.objectKey(f.name, key), VersionId: versionId }))
+      ).ObjectLockRetainUntilDate?.getTime() ?? 0;
+    const t0 = Date.now();
+    await contentBackup(day(0), f.policy, port);
+    const first = (await readManifest(real, f.policy, f.name, '2026-11-02')) ?? [];
+
+    // Act: the next day (nothing left to do); 9 days on, img-0 changed (less than a term left on the others).
+    await contentBackup(day(1), f.policy, port, { clock: () => t0 + DAY });
+    const afterNextDay = { ...seen };
+    await putSource(clients, f, 'img-0.png', { body: 'image 0 v2' });
+    const later = t0 + 9 * DAY;
+    const r = await contentBackup(day(9), f.policy, port, { clock: () => later });
+    const ninth = (await readManifest(real, f.policy, f.name, '2026-11-11')) ?? [];
+    // And the day after that: every lock is long enough again.
+    await contentBackup(day(10), f.policy, port, { clock: () => later + DAY });
+
+    // Assess: the copy's lock is recorded (two terms); nothing lengthened the next day.
+    for (const e of first) {
+      expect(Date.parse(e.lockedUntil ?? '')).toBeGreaterThanOrEqual(t0 + 16 * DAY - 60_000);
+      expect(await retainUntil(e.key, e.versionId)).toBeGreaterThanOrEqual(Date.parse(e.lockedUntil ?? ''));
+    }
+    expect(afterNextDay).toEqual({ calls: 0, objects: 0 });
+    // Day 9: the three unchanged versions lengthened in one call, to two terms from then; img-0 copied.
+    expect(r.targets[0]).toMatchObject({ copied: 1, unchanged: 3, locksExtended: 3 });
+    expect(seen).toEqual({ calls: 1, objects: 3 });
+    for (const e of ninth.filter((x) => x.key !== 'img-0.png')) {
+      expect(e.versionId).toBe(first.find((x) => x.key === e.key)?.versionId);
+      expect(Date.parse(e.lockedUntil ?? '')).toBe(later + 16 * DAY);
+      expect(Math.abs((await retainUntil(e.key, e.versionId)) - (later + 16 * DAY))).toBeLessThan(1000);
+    }
+  });
+});
