@@ -2,7 +2,10 @@
 // receives its ports from here (through run-steps.ts), made from the clients
 // of the account it acts in: the source account's for snapshots and images,
 // the isolated account's (AssumeRole) for what a restore creates.
+import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
+import { type RestoreStorePort, S3RestoreStore } from './restore-store.ts';
+import { vaultLock } from './vault-lock.ts';
 import { S3RecordStore, type RecordStore } from './config-records.ts';
 import { type ContentPort, S3ContentAdapter } from './content.ts';
 import { Ec2ImageAdapter, type ImagePort } from './ec2-images.ts';
@@ -102,10 +105,13 @@ export const awsImageRestorePorts: ImageRestorePorts = {
 export interface ContentRestorePorts {
   /** Content objects where `clients` act: the vault (source account) or the isolated bucket. */
   content(clients: Clients, region?: string): ContentPort;
+  /** Where a whole-generation restore records its shards' progress (restores/<id>/ in the vault). */
+  progress?(clients: Clients, policy: Policy): RestoreStorePort;
 }
 
 export const awsContentRestorePorts: ContentRestorePorts = {
   content: (clients, region) => new S3ContentAdapter(clients, region),
+  progress: (clients, policy) => new S3RestoreStore(clients, policy.vault.bucket, vaultLock(policy)),
 };
 
 export interface LogsRestorePorts {

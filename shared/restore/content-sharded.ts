@@ -379,6 +379,8 @@ async function notYetRestored(
       ]);
     if (!head) return void todo.push(e);
     if (head.size !== e.size) throw refuse(`${head.size} bytes`);
+    // A kura restore writes every object with S3's SHA-256: one without is someone else's.
+    if (!head.sha256) throw refuse('an object without a SHA-256 checksum');
     if (fullObject(head.sha256) && fullObject(e.sha256)) {
       if (head.sha256 !== e.sha256) throw refuse(`other bytes (SHA-256 ${head.sha256})`);
       return;
