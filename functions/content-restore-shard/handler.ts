@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
+import { contentShardPorts } from '../../shared/edge/ports.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import {
   type ContentShardItem,
@@ -61,16 +62,17 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
       ),
     );
   const e = parsed.data;
+  const ports = contentShardPorts(deps);
   switch (e.step) {
     case 'items':
       return restoreShardItems(
         { requestId: e.requestId, keys: e.keys, tuning: e.state?.contentTuning },
-        deps,
+        ports,
       );
     case 'verify-items':
-      return verifyShardItems({ runId: e.runId, tuning: e.state?.contentTuning }, deps);
+      return verifyShardItems({ runId: e.runId, tuning: e.state?.contentTuning }, ports);
     case 'shard':
-      return runShardItem(e.item as unknown as ContentShardItem, deps);
+      return runShardItem(e.item as unknown as ContentShardItem, ports);
   }
 }
 

@@ -5,21 +5,17 @@
 // runs or continues one of them for one time-boxed slice (the child's Choice
 // loop calls again until it is complete). Progress lives in the vault under
 // restores/<id>/content/ (content-sharded.ts), so every call resumes there.
-import { S3ContentAdapter } from '../aws/content.ts';
-import type { Deps } from '../aws/deps.ts';
-import { ensureIsolatedBucket } from '../aws/isolated-network.ts';
-import { S3RestoreStore } from '../aws/restore-store.ts';
-import { vaultLock } from '../aws/vault-lock.ts';
-import { S3VaultObjects } from '../aws/vault-objects.ts';
+import type { ContentPort } from '../aws/content.ts';
+import type { Policy } from '../policy/schema.ts';
 import { contentRestorePrefix, options } from '../restore/content.ts';
 import {
   type ContentJob,
   type JobShard,
   jobShards,
+  type ProgressStore,
   runJobShard,
   type ShardRunOptions,
 } from '../restore/content-sharded.ts';
-import { connectIsolated } from '../restore/isolated-network.ts';
 import type { ItemRecord, RestorePlan } from '../restore/plan.ts';
 import { InputError } from '../runtime/errors.ts';
 import { planKey, type ValidationPlan } from './validation/records.ts';
@@ -39,8 +35,18 @@ export interface ShardTuning {
   checkpointSeconds?: number;
 }
 
-const store = (deps: Deps) =>
-  new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
+/** What the shard children act through (built at the edge: shared/edge/ports.ts). */
+export interface ContentShardPorts {
+  policy: Policy;
+  /** The vault, with kura's own credentials. */
+  vault: ContentPort;
+  /** restores/<id>/…: restore plans and item records, and the shards' progress. */
+  records: ProgressStore;
+  /** The isolated account's restore bucket (made ready) and a port acting there. */
+  isolated(): Promise<{ bucket: string; port: ContentPort }>;
+  /** A validation run's plan (the content generations it validates). */
+  validationPlan(runId: string): Promise<ValidationPlan | undefined>;
+}
 
 /**
  * Restore machine: the shards of its content items' generations. A generation
@@ -49,16 +55,15 @@ const store = (deps: Deps) =>
  */
 export async function restoreShardItems(
   input: { requestId: string; keys: string[]; tuning?: ShardTuning },
-  deps: Deps,
+  ports: ContentShardPorts,
 ): Promise<{ items: ContentShardItem[] }> {
   if (input.keys.length === 0) return { items: [] };
-  const records = store(deps);
+  const { records, vault, policy } = ports;
   const state = await records.get<{ plan: RestorePlan }>(input.requestId, 'state.json');
   if (!state)
     throw new InputError([
       `restore ${input.requestId}: no recorded plan (restores/${input.requestId}/state.json)`,
     ]);
-  const vault = new S3ContentAdapter(deps.clients);
   // The isolated account is reached only for a generation of several shards.
   let bucket: string | undefined;
   const items: ContentShardItem[] = [];
@@ -74,15 +79,13 @@ export async function restoreShardItems(
       to: { bucket: '', prefix: contentRestorePrefix(item.recoveryPoint, opts) },
       ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
     };
-    const shards = await jobShards(vault, deps.policy, job);
+    const shards = await jobShards(vault, policy, job);
     if (shards.length < 2) continue;
     const record = await records.get<ItemRecord>(input.requestId, `items/${key}.json`);
     if (record?.status === 'done') continue;
-    if (!bucket) {
-      const target = await connectIsolated(deps);
-      bucket = await ensureIsolatedBucket(target.clients, target.accountId, target.region);
-    }
-    job.to = { bucket, prefix: job.to?.prefix ?? '' };
+    const b = bucket ?? (await ports.isolated()).bucket;
+    bucket = b;
+    job.to = { bucket: b, prefix: job.to?.prefix ?? '' };
     // Every slice reads its shard's progress (a retried first slice too): a Map child never
     // starts a shard from zero once it has a record.
     for (const shard of shards)
@@ -94,21 +97,23 @@ export async function restoreShardItems(
 /** Map child: runs or continues one shard for one slice. */
 export async function runShardItem(
   item: ContentShardItem,
-  deps: Deps,
+  ports: ContentShardPorts,
 ): Promise<{ complete: boolean; shard: number; objects: number }> {
-  const vault = new S3ContentAdapter(deps.clients);
-  let target = vault;
-  if (item.isolated) {
-    const t = await connectIsolated(deps);
-    target = new S3ContentAdapter(t.clients, t.region);
-  }
+  const { vault } = ports;
+  const target = item.isolated ? (await ports.isolated()).port : vault;
   const t = item.tuning ?? {};
   const opts: ShardRunOptions = {
     ...(t.budgetSeconds !== undefined ? { budgetMs: t.budgetSeconds * 1000 } : {}),
     ...(t.chunkKeys !== undefined ? { chunkKeys: t.chunkKeys } : {}),
     ...(t.checkpointSeconds !== undefined ? { checkpointMs: t.checkpointSeconds * 1000 } : {}),
   };
-  const r = await runJobShard({ vault, target, store: store(deps) }, deps.policy, item.job, item.shard, opts);
+  const r = await runJobShard(
+    { vault, target, store: ports.records },
+    ports.policy,
+    item.job,
+    item.shard,
+    opts,
+  );
   return { complete: r.complete, shard: item.shard.shard, objects: r.progress.objects };
 }
 
@@ -120,18 +125,16 @@ export async function runShardItem(
  */
 export async function verifyShardItems(
   input: { runId: string; tuning?: ShardTuning },
-  deps: Deps,
+  ports: ContentShardPorts,
 ): Promise<{ items: ContentShardItem[] }> {
-  const plan = await new S3VaultObjects(deps.clients, deps.policy.vault.bucket).get<ValidationPlan>(
-    planKey(deps.policy, input.runId),
-  );
+  const plan = await ports.validationPlan(input.runId);
   if (!plan)
-    throw new InputError([`validation ${input.runId}: no plan at ${planKey(deps.policy, input.runId)}`]);
-  const vault = new S3ContentAdapter(deps.clients);
+    throw new InputError([`validation ${input.runId}: no plan at ${planKey(ports.policy, input.runId)}`]);
+  const { vault } = ports;
   const items: ContentShardItem[] = [];
   for (const it of plan.items.filter((i) => i.class === 'content')) {
     const job = verifyJob(input.runId, it.source, it.recoveryPoint.id);
-    for (const shard of await jobShards(vault, deps.policy, job))
+    for (const shard of await jobShards(vault, ports.policy, job))
       items.push({
         job,
         shard,
