@@ -7,7 +7,11 @@ import type { Deps } from '../../shared/aws/deps.ts';
 import { LocalDirSink, type LogSink, S3Sink } from '../../shared/aws/log-sinks.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { executeLogRestore, planLogRestore, validateRestoreRequest } from '../../shared/restore/log-files.ts';
+import {
+  executeLogRestore,
+  planLogRestore,
+  validateRestoreRequest,
+} from '../../shared/restore/log-files.ts';
 import { commandDeps, confirmChange, printJson } from '../support/context.ts';
 
 interface Opts {

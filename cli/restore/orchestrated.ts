@@ -284,12 +284,7 @@ function registerStart(restore: Command): void {
       // Validation and pre-flight: read-only, every problem at once.
       // On AWS the isolated side is checked here only with the operator's own credentials for it.
       const planned = await planRestore(request, deps, new Date(), awsRestorePorts(deps), {
-        ...(f.local || deps.isolated
-          ? {}
-          : {
-              targetDeferred:
-                'give --isolated-profile, the isolated account administrator’s profile, to check them here',
-            }),
+        ...(f.local || deps.isolated ? {} : { targetDeferred: 'give --isolated-profile, the isolated account administrator’s profile, to check them here' }),
       });
       const p = planned.plan;
       process.stderr.write(

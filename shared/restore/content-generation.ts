@@ -179,11 +179,7 @@ export async function restoreGeneration(
       copy: req.copy,
       resume: req.resume,
     });
-    if (!run.complete)
-      throw new NotReadyError(
-        `content restore ${job.id}: ${run.progress.filter((p) => p.done).length} of ${run.shards.length} shard(s) done; the next call continues`,
-        { waitSeconds: 1 },
-      );
+    assertDone(job, run);
     const totals = jobTotals(run.progress);
     objects = totals.objects;
     bytes = totals.bytes;
@@ -209,6 +205,16 @@ export async function restoreGeneration(
     finishedAt: finished.toISOString(),
     durationSeconds: (finished.getTime() - started.getTime()) / 1000,
   };
+}
+
+/** A job that ran out of its budget: NotReadyError, and the next call (same id) continues. */
+function assertDone(job: ContentJob, run: Awaited<ReturnType<typeof runJob>>): void {
+  if (run.complete) return;
+  const done = run.progress.filter((p) => p.done).length;
+  throw new NotReadyError(
+    `content ${job.mode} ${job.id}: ${done} of ${run.shards.length} shard(s) done; the next call continues`,
+    { waitSeconds: 1 },
+  );
 }
 
 function noneUnder(keyPrefix: string, req: RestoreRequest): InputError {
@@ -275,11 +281,7 @@ export async function verifyGeneration(
     ...req.run,
     concurrency: req.concurrency,
   });
-  if (!run.complete)
-    throw new NotReadyError(
-      `content verify ${job.id}: ${run.progress.filter((p) => p.done).length} of ${run.shards.length} shard(s) done; the next call continues`,
-      { waitSeconds: 1 },
-    );
+  assertDone(job, run);
   const t = jobTotals(run.progress);
   return verifyReport(req, { ...t, checked: t.objects });
 }

@@ -74,11 +74,7 @@ function commandFor(r: { type: string; id: string; region: string }): string {
 export async function planCleanup(
   deps: Deps,
   requestId: string,
-  store: RestoreStorePort = new S3RestoreStore(
-    deps.clients,
-    deps.policy.vault.bucket,
-    vaultLock(deps.policy),
-  ),
+  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
 ): Promise<CleanupPlan> {
   if (!REQUEST_ID.test(requestId))
     throw new InputError([
@@ -139,8 +135,7 @@ export async function runCleanup(
   const timer = deps.clients.timer;
   const now = opts.now ?? (() => new Date(timer.now()));
   const progress = opts.onProgress ?? (() => {});
-  const store =
-    opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
+  const store = opts.store ?? new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
   const deadline = timer.now() + (opts.maxWaitSeconds ?? 1800) * 1000;
   const failures = new Map<string, string>();
   const there = plan.resources.filter((r) => r.exists !== false);

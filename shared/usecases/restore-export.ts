@@ -196,11 +196,7 @@ export async function planExport(
   deps: Deps,
   req: ExportRequest,
   ports: ExportPorts = awsExportPorts,
-  store: RestoreStorePort = new S3RestoreStore(
-    deps.clients,
-    deps.policy.vault.bucket,
-    vaultLock(deps.policy),
-  ),
+  store: RestoreStorePort = new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
 ): Promise<{ plan: ExportPlan; target: IsolatedTarget; source?: DumpSource }> {
   const state = await store.get<RestoreState>(req.restore, 'state.json');
   if (!state)

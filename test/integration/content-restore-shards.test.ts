@@ -22,7 +22,7 @@ import {
 import { verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { verifyJob } from '../../shared/usecases/content-restore-shards.ts';
-import { contentFixture, putSource } from '../support/content.ts';
+import { type ContentFixture, contentFixture, counting, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 
 const clients = emulatorClients();
@@ -37,34 +37,21 @@ async function backedUp(count: number) {
   return { f, port, store: new S3RestoreStore(clients, f.policy.vault.bucket) };
 }
 
-/** Counts the port's calls by method (each is one S3 request). */
-function counting(real: ContentPort): { port: ContentPort; calls: Record<string, number> } {
-  const calls: Record<string, number> = {};
-  const port = new Proxy(real, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
-        return v.apply(target, args);
-      };
-    },
-  });
-  return { port, calls };
-}
+/** A restore of the fixture's first generation into its source bucket under `prefix`. */
+const restoreJob = (f: ContentFixture, id: string, prefix: string): ContentJob => ({
+  id,
+  mode: 'restore',
+  source: f.name,
+  generation: '2026-11-02',
+  to: { bucket: f.sourceBucket, prefix },
+});
 
 describe('content restore, sharded and resumable', () => {
   it('continues a shard that crashed mid-way from its progress record, copying each key once', async () => {
     // Prepare: 9 objects in 3 shards; shard 1 crashes on its third copy (chunks of 1 key,
     // a progress record after every chunk).
     const { f, port, store } = await backedUp(9);
-    const job: ContentJob = {
-      id: 'r-crash',
-      mode: 'restore',
-      source: f.name,
-      generation: '2026-11-02',
-      to: { bucket: f.sourceBucket, prefix: 'restored/' },
-    };
+    const job = restoreJob(f, 'r-crash', 'restored/');
     const shards = await jobShards(port, f.policy, job);
     let copies = 0;
     const crashing: ContentPort = Object.assign(Object.create(port) as ContentPort, {
@@ -99,13 +86,7 @@ describe('content restore, sharded and resumable', () => {
   it('finds the copies of a slice that crashed before its first record by SHA-256 and keeps them', async () => {
     // Prepare: a shard whose copies were made but whose progress was never saved.
     const { f, port, store } = await backedUp(9);
-    const job: ContentJob = {
-      id: 'r-norecord',
-      mode: 'restore',
-      source: f.name,
-      generation: '2026-11-02',
-      to: { bucket: f.sourceBucket, prefix: 'restored/' },
-    };
+    const job = restoreJob(f, 'r-norecord', 'restored/');
     const [shard0] = await jobShards(port, f.policy, job);
     const noRecord = { get: async () => undefined, put: async () => undefined };
     await runJobShard({ vault: port, target: port, store: noRecord }, f.policy, job, shard0 as never, {
@@ -128,13 +109,7 @@ describe('content restore, sharded and resumable', () => {
     // Prepare: 2 objects, one shard.
     const { f, port } = await backedUp(2);
     const { port: counted, calls } = counting(port);
-    const job: ContentJob = {
-      id: 'r-small',
-      mode: 'restore',
-      source: f.name,
-      generation: '2026-11-02',
-      to: { bucket: f.sourceBucket, prefix: 'small/' },
-    };
+    const job = restoreJob(f, 'r-small', 'small/');
     const records = counting(new S3RestoreStore(clients, f.policy.vault.bucket) as never);
     const store = records.port as unknown as S3RestoreStore;
 
