@@ -24,6 +24,7 @@ export const FUNCTION_ROLES: Record<string, string> = {
   restore: 'RestoreRole',
   'validation-step': 'ValidationRole',
   'content-backup': 'ContentBackupRole',
+  'content-restore-shard': 'ContentRestoreShardRole',
   'log-archive': 'LogArchiveRole',
   'log-bundle': 'LogBundleRole',
 };

@@ -13,6 +13,8 @@ export const FUNCTIONS: Record<string, () => Promise<PlainHandler>> = {
   'log-archive': async () => (await import('./log-archive/handler.ts')).run as PlainHandler,
   'log-bundle': async () => (await import('./log-bundle/handler.ts')).run as PlainHandler,
   'content-backup': async () => (await import('./content-backup/handler.ts')).run as PlainHandler,
+  'content-restore-shard': async () =>
+    (await import('./content-restore-shard/handler.ts')).run as PlainHandler,
 };
 
 export function functionNames(): string[] {

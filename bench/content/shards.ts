@@ -5,19 +5,18 @@
 // previous manifest and writing the new one), wall time, and peak RSS per
 // child. Never part of `npm test`.
 // Run: npx tsx bench/content/shards.ts [sizes=20000,100000] [shardKeys=25000] [days=2]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { S3Client } from '@aws-sdk/client-s3';
 import { formatTable } from '../../local/demo/format.ts';
-import { startEmulator, useEmulator } from '../../local/emulator.ts';
+import { useEmulator } from '../../local/emulator.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel } from '../../shared/aws/content.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
-import { benchSource, countingProxy, total } from './support.ts';
+import { benchSource, countingProxy, runChild, seededEmulator, total } from './support.ts';
 
 const SIZES = (process.argv[2] ?? '20000,100000').split(',').map(Number);
 const SHARD_KEYS = Number(process.argv[3] ?? 25_000);
@@ -25,7 +24,6 @@ const DAYS = Number(process.argv[4] ?? 2);
 /** Shards run at once (the Map runs up to 40; this machine has 2 cores). */
 const PARALLEL = 2;
 const CHILD = fileURLToPath(new URL('./step-child.ts', import.meta.url));
-const SEEDED_EMULATOR = fileURLToPath(new URL('./seeded_emulator.py', import.meta.url));
 
 interface ChildOut {
   ok: boolean;
@@ -37,27 +35,10 @@ interface ChildOut {
   peakRssMiB: number;
 }
 
-function child(args: string[]): Promise<ChildOut> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-    });
-    p.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    p.on('error', reject);
-    p.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`step ${args[3]} failed (${code}): ${err.slice(-2000)}`));
-      const r = JSON.parse(out) as ChildOut;
-      if (!r.ok) return reject(new Error(`step ${args[3]} not ok: ${JSON.stringify(r.target)}`));
-      resolve(r);
-    });
-  });
+async function child(args: string[]): Promise<ChildOut> {
+  const r = await runChild<ChildOut>(CHILD, args);
+  if (!r.ok) throw new Error(`step ${args[3]} not ok: ${JSON.stringify(r.target)}`);
+  return r;
 }
 
 interface Row {
@@ -76,16 +57,7 @@ interface Row {
 
 async function runSize(objects: number): Promise<Row[]> {
   // The source is seeded inside moto's backend (setup, not measured): see seeded_emulator.py.
-  const t0 = Date.now();
-  const emulator = await startEmulator({
-    launcher: {
-      script: SEEDED_EMULATOR,
-      env: {
-        KURA_BENCH_SEED: JSON.stringify({ bucket: 'bench-src', region: 'ap-northeast-1', prefix: 'images/', objects }),
-      },
-    },
-  });
-  console.error(`${objects}: emulator up and seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  const emulator = await seededEmulator(objects);
   const proxy = await countingProxy(emulator.endpoint);
   useEmulator(emulator.endpoint);
   const rows: Row[] = [];

@@ -2,10 +2,12 @@
 // counts every S3 request by kind, so that kura and other tools (and kura's
 // steps in separate processes) are measured the same way; and the source
 // both content benchmarks seed.
+import { spawn } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import { freePort } from '../../local/emulator.ts';
+import { fileURLToPath } from 'node:url';
+import { freePort, startEmulator } from '../../local/emulator.ts';
 
 function classify(method: string, url: string, headers: Record<string, unknown>): string {
   if (url === '/' || url.startsWith('/?') || url.startsWith('/moto-api')) return 'other';
@@ -83,4 +85,47 @@ export function benchSource(s3: S3Client, objects: number) {
       }),
     );
   return { keys, put };
+}
+
+/** Runs a child script (one step, alone in its process as Lambda runs it) and parses the JSON it prints. */
+export function runChild<T>(script: string, args: string[]): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    p.on('error', reject);
+    p.on('close', (code) =>
+      code === 0
+        ? resolve(JSON.parse(out) as T)
+        : reject(new Error(`${args.join(' ').slice(0, 200)} failed (${code}): ${err.slice(-2000)}`)),
+    );
+  });
+}
+
+/** A moto server with `objects` source objects seeded in its backend (setup, not measured). */
+export async function seededEmulator(objects: number) {
+  const t0 = Date.now();
+  const emulator = await startEmulator({
+    launcher: {
+      script: fileURLToPath(new URL('./seeded_emulator.py', import.meta.url)),
+      env: {
+        KURA_BENCH_SEED: JSON.stringify({
+          bucket: 'bench-src',
+          region: 'ap-northeast-1',
+          prefix: 'images/',
+          objects,
+        }),
+      },
+    },
+  });
+  console.error(`${objects}: emulator up and seeded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return emulator;
 }

@@ -1,9 +1,12 @@
 // `kura restore content --source <name> --generation <date|latest> --to s3://bucket/prefix/ [--yes]`:
 // copies one generation of a content source, by vault version ids, under an
 // empty prefix; says what it restored where and how long it took.
+import { createHash } from 'node:crypto';
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { findSource, readIndex, readManifest } from '../../shared/usecases/content-backup.ts';
 import {
   assertEmptyTarget,
@@ -58,11 +61,20 @@ export function registerContentRestore(restore: Command): void {
         `restore ${opts.source} generation ${generation}: ${count} object(s), ${bytes} bytes, to s3://${to.bucket}/${to.prefix}${opts.resume ? ' (resumed: objects already there are kept)' : ''}`,
         opts.yes,
       );
+      // Shard by shard on the generation's plan, progress recorded in the vault under a restore id
+      // of these arguments: `--resume` after a stop continues from there, never from zero.
+      const id = `content-${createHash('sha256')
+        .update(JSON.stringify([opts.source, generation, to]))
+        .digest('hex')
+        .slice(0, 16)}`;
       const outcome = await restoreGeneration(vault, vault, deps.policy, {
         source: opts.source,
         generation,
         to,
         resume: opts.resume,
+        id,
+        store: new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
+        run: { budgetMs: Number.POSITIVE_INFINITY },
       });
       if (opts.json) return printJson(outcome);
       console.log(formatTable([{ ...outcome }]));

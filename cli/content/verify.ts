@@ -46,6 +46,8 @@ export function registerContentVerify(verify: Command): void {
         source: opts.source,
         generation,
         sample: opts.all ? undefined : (sample ?? deps.policy.validation?.contentSample ?? 50),
+        // In one process, shard by shard, as long as it takes (no Lambda time limit here).
+        run: { budgetMs: Number.POSITIVE_INFINITY },
       });
       if (opts.json) printJson(report);
       else {

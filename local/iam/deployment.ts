@@ -254,7 +254,7 @@ export function buildDeployment(
         BackupAccountId: BACKUP_ACCOUNT,
         ...(iso?.externalId ? { ExternalId: iso.externalId } : {}),
         RestoreRoleName: roleName,
-        TrustedRoleArns: ['RestoreRole', 'ValidationRole'].map((id) => resolver.getAtt(id, 'Arn')).join(','),
+        TrustedRoleArns: ['RestoreRole', 'ValidationRole', 'ContentRestoreShardRole'].map((id) => resolver.getAtt(id, 'Arn')).join(','),
       },
     },
     isoRaw,

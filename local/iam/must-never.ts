@@ -205,11 +205,16 @@ export const MUST_NEVER: MustNever[] = [
   {
     id: 'only-restore-and-validation-assume-the-isolated-role',
     title:
-      'only the restore and validation roles can assume exactly the configured isolated role, with its ExternalId',
+      'only the restore, validation and content-restore-shard roles can assume exactly the configured isolated role, with its ExternalId',
     probes: (d) => {
       const iso = d.policy.isolatedAccount;
       if (!iso) return [];
-      const trusted = [d.functionRoles.restore, d.functionRoles['validation-step']];
+      // The content restore's shard children stream into the isolated bucket through it too.
+      const trusted = [
+        d.functionRoles.restore,
+        d.functionRoles['validation-step'],
+        d.functionRoles['content-restore-shard'],
+      ];
       const assume = (resource: string, externalId = iso.externalId): Need & { account: string } => ({
         action: 'sts:AssumeRole',
         resource,

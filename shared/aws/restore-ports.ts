@@ -2,8 +2,10 @@
 // receives its ports from here (through run-steps.ts), made from the clients
 // of the account it acts in: the source account's for snapshots and images,
 // the isolated account's (AssumeRole) for what a restore creates.
+import type { Policy } from '../policy/schema.ts';
 import type { Clients } from './clients.ts';
 import type { Deps } from './deps.ts';
+import { type RestoreStorePort, vaultRestoreStore } from './restore-store.ts';
 import { S3RecordStore, type RecordStore } from './config-records.ts';
 import { type ContentPort, S3ContentAdapter } from './content.ts';
 import { Ec2ImageAdapter, type ImagePort } from './ec2-images.ts';
@@ -108,10 +110,13 @@ export const awsImageRestorePorts: ImageRestorePorts = {
 export interface ContentRestorePorts {
   /** Content objects where `clients` act: the vault (source account) or the isolated bucket. */
   content(clients: Clients, region?: string): ContentPort;
+  /** Where a whole-generation restore records its shards' progress (restores/<id>/ in the vault). */
+  progress?(clients: Clients, policy: Policy): RestoreStorePort;
 }
 
 export const awsContentRestorePorts: ContentRestorePorts = {
   content: (clients, region) => new S3ContentAdapter(clients, region),
+  progress: (clients, policy) => vaultRestoreStore(clients, policy),
 };
 
 export interface LogsRestorePorts {

@@ -2,7 +2,11 @@
 // ports, from a run's Deps. The Lambda handlers (functions/*), the CLI
 // (cli/support/context.ts) and the local runner compose through here; use
 // cases receive what is built here and construct no adapter themselves.
-import { S3ContentAdapter } from '../aws/content.ts';
+import { type ContentPort, S3ContentAdapter } from '../aws/content.ts';
+import { ensureIsolatedBucket } from '../aws/isolated-storage.ts';
+import { vaultLock } from '../aws/vault-lock.ts';
+import { connectIsolated } from '../restore/isolated-network.ts';
+import { planKey, type ValidationPlan } from '../usecases/validation/records.ts';
 import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
 import { invokeInIsolated } from '../aws/probe-invoke.ts';
@@ -11,7 +15,10 @@ import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
+import { S3RestoreStore } from '../aws/restore-store.ts';
+import { jobProgress, jobShards, jobTotals, type ShardProgress } from '../restore/content-sharded.ts';
 import { readManifest } from '../usecases/content-backup.ts';
+import { type ContentShardPorts, verifyJob } from '../usecases/content-restore-shards.ts';
 import type { ValidationPorts } from '../usecases/validation.ts';
 import type { CheckAdapters, CheckPorts } from '../validation/checks/types.ts';
 import type { ProbeResponse } from '../validation/probe-runner.ts';
@@ -32,6 +39,20 @@ export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdap
     listKeys: listIsolatedKeys,
     contentManifest: (source, generation) =>
       readManifest(new S3ContentAdapter(deps.clients), deps.policy, source, generation),
+    contentVerified: async (runId, source, generation) => {
+      const job = verifyJob(runId, source, generation);
+      const shards = await jobShards(new S3ContentAdapter(deps.clients), deps.policy, job);
+      const records = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
+      const done = (await jobProgress(records, job, shards)).shards.filter((p) => p?.done) as ShardProgress[];
+      const t = jobTotals(done);
+      return {
+        shards: shards.length,
+        done: done.length,
+        objects: t.objects,
+        failureCount: t.failureCount,
+        failures: t.failures,
+      };
+    },
     describeInstances,
     describeDatabase: (target, id) => describeDbInstance(target.clients, id, target.region),
     describeCluster: (target, id) => describeDbCluster(target.clients, id, target.region),
@@ -45,5 +66,25 @@ export function validationPorts(deps: Deps, overrides: CheckPorts = {}): Validat
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
     latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
     checks: checkAdapters(deps, overrides),
+  };
+}
+
+/** The content-restore-shard function's ports (its use case builds none). */
+export function contentShardPorts(deps: Deps): ContentShardPorts {
+  let isolated: Promise<{ bucket: string; port: ContentPort }> | undefined;
+  return {
+    policy: deps.policy,
+    vault: new S3ContentAdapter(deps.clients),
+    records: new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
+    isolated: () => {
+      isolated ??= (async () => {
+        const t = await connectIsolated(deps);
+        const bucket = await ensureIsolatedBucket(t.clients, t.accountId, t.region);
+        return { bucket, port: new S3ContentAdapter(t.clients, t.region) };
+      })();
+      return isolated;
+    },
+    validationPlan: (runId) =>
+      new VaultStore(deps.clients, deps.policy).get<ValidationPlan>(planKey(deps.policy, runId)),
   };
 }

@@ -21,6 +21,18 @@ import type {
 
 export const RESTORED_PREFIX_TYPE = 'kura::S3::Prefix';
 
+/**
+ * Where a restore step puts a generation in the target bucket:
+ * kura-restore/content/<source>/<generation>/<runId>[-<part>]/.
+ */
+export function contentRestorePrefix(rp: RecoveryPointRef, opts: ContentRestoreOptions): string {
+  // Part of a generation (keyPrefix) goes beside the whole one, so both may be asked for in one run.
+  const part = opts.keyPrefix
+    ? `-${createHash('sha256').update(opts.keyPrefix).digest('hex').slice(0, 6)}`
+    : '';
+  return opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}${part}/`;
+}
+
 export interface ContentRestoreOptions {
   /** Names the prefix: kura-restore/content/<source>/<generation>/<runId>/. */
   runId?: string;
@@ -31,9 +43,11 @@ export interface ContentRestoreOptions {
   /** Restore only the keys under this prefix, relative to the source (a restore request's content.prefix). */
   keyPrefix?: string;
   purpose?: 'validation' | 'restore';
+  /** How long one call may run before it returns NotReadyError and is called again (restore item). */
+  maxWaitSeconds?: number;
 }
 
-function options(opts: Record<string, unknown> | undefined): ContentRestoreOptions {
+export function options(opts: Record<string, unknown> | undefined): ContentRestoreOptions {
   const o = (opts ?? {}) as ContentRestoreOptions;
   const problems: string[] = [];
   if (o.runId !== undefined && !/^[a-z0-9-]{1,40}$/.test(o.runId))
@@ -93,12 +107,7 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
       throw new InputError([
         'content restore: the target has no bucket; expected IsolatedTarget.bucket for restored content',
       ]);
-    // Part of a generation (keyPrefix) goes beside the whole one, so both may be asked for in one run.
-    const part = opts.keyPrefix
-      ? `-${createHash('sha256').update(opts.keyPrefix).digest('hex').slice(0, 6)}`
-      : '';
-    const prefix =
-      opts.prefix ?? `kura-restore/content/${rp.source}/${rp.id}/${opts.runId ?? 'manual'}${part}/`;
+    const prefix = contentRestorePrefix(rp, opts);
     const outcome = await restoreGeneration(
       ports.content(deps.clients),
       ports.content(target.clients, target.region),
@@ -109,6 +118,17 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
         to: { bucket: target.bucket, prefix },
         sample: opts.sample,
         ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
+        // A whole generation under a run id: shard progress under restores/<runId>/, so the
+        // next call (and the restore machine's Map children before it) continue, and a
+        // re-run of the same id finds its own objects (checked by SHA-256) in its own prefix.
+        ...(opts.runId && opts.sample === undefined
+          ? {
+              id: opts.runId,
+              store: ports.progress?.(deps.clients, deps.policy),
+              resume: true,
+              run: { budgetMs: (opts.maxWaitSeconds ?? 600) * 1000 },
+            }
+          : {}),
       },
       () => new Date(deps.clients.timer.now()),
     );

@@ -406,7 +406,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
       RestoreRoleName: roleName,
       ExternalId: 'kura-stack-test',
       TrustedRoleArns:
-        'arn:aws:iam::123456789012:role/kura-prod-restore,arn:aws:iam::123456789012:role/kura-prod-validation',
+        'arn:aws:iam::123456789012:role/kura-prod-restore,arn:aws:iam::123456789012:role/kura-prod-validation,arn:aws:iam::123456789012:role/kura-prod-content-restore-shard',
       ProbeRunnerCodeBucket: artifacts,
       ProbeRunnerCodeKey: 'kura/probe-runner.zip',
     };
@@ -433,7 +433,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
     );
   });
 
-  it('creates the restore role trusting exactly the restore and validation roles, with the external id', async () => {
+  it('creates the restore role trusting exactly the restore, validation and content-restore-shard roles, with the external id', async () => {
     const role = await iso.get(IAMClient).send(new GetRoleCommand({ RoleName: roleName }));
     expect(role.Role?.Arn).toBe(`arn:aws:iam::${ISOLATED_ACCOUNT}:role/${roleName}`);
     const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
@@ -447,6 +447,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
           'aws:PrincipalArn': [
             'arn:aws:iam::123456789012:role/kura-prod-restore',
             'arn:aws:iam::123456789012:role/kura-prod-validation',
+            'arn:aws:iam::123456789012:role/kura-prod-content-restore-shard',
           ],
         },
       },

@@ -18,7 +18,13 @@ import {
   runContentShard,
 } from '../../shared/usecases/content-backup.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
-import { type ContentFixture, contentFixture, deleteSource, putSource } from '../support/content.ts';
+import {
+  type ContentFixture,
+  contentFixture,
+  deleteSource,
+  putSource,
+  counting,
+} from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 
 const clients = emulatorClients();
@@ -27,22 +33,6 @@ const key = (i: number) => `img-${String(i).padStart(3, '0')}.png`;
 
 async function seed(f: ContentFixture, count: number): Promise<void> {
   for (let i = 0; i < count; i++) await putSource(clients, f, key(i), { body: `image ${i} v1` });
-}
-
-/** Counts the port's calls by method (each is one S3 request, listKeys one page here). */
-function counting(real: ContentPort): { port: ContentPort; calls: Record<string, number> } {
-  const calls: Record<string, number> = {};
-  const port = new Proxy(real, {
-    get(target, prop, receiver) {
-      const v = Reflect.get(target, prop, receiver);
-      if (typeof v !== 'function') return v;
-      return (...args: unknown[]) => {
-        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
-        return v.apply(target, args);
-      };
-    },
-  });
-  return { port, calls };
 }
 
 describe('content backup, sharded', () => {

@@ -6,7 +6,10 @@ import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client }
 import { beforeAll, describe, expect, it } from 'vitest';
 import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
-import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { runJobShard } from '../../shared/restore/content-sharded.ts';
+import type { ContentShardItem } from '../../shared/usecases/content-restore-shards.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { readFromIsolated } from '../../shared/aws/isolated-account.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
@@ -77,6 +80,12 @@ describe('validation state machine, content class', () => {
       status: 'pass',
       detail: '4 object(s) match the manifest',
     });
+    expect(out.visited.filter((s) => s === 'ContentShardVerified')).toHaveLength(1);
+    expect(item?.checks.find((c) => c.name === 'vault verify')).toMatchObject({
+      status: 'pass',
+      detail:
+        '4 object(s) of the generation re-read in the vault (1 shard(s)): every SHA-256 matches the manifest',
+    });
     const target = await connectIsolated(await asFunction('validation-step', deps));
     const left = await target.clients
       .get(S3Client)
@@ -110,6 +119,11 @@ describe('validation state machine, content class', () => {
     expect(out.status).toBe('FAILED');
     expect(out.visited).toEqual([
       'Plan',
+      'ContentVerifyItems',
+      'ContentVerify',
+      'VerifyContentShard',
+      'ContentShardVerified?',
+      'ContentShardVerified',
       'Validate',
       'Restore',
       'Check',
@@ -128,5 +142,48 @@ describe('validation state machine, content class', () => {
     expect(report.summary).toContain('c/d.png');
     expect(item?.cleanup.status).toBe('done');
     expect(report.leftovers).toEqual([]);
+  });
+
+  it('fails the vault verify and names the object when a vault version changed, the sample passing', async () => {
+    // Prepare: the vault's bytes of e.txt read back changed (the emulator cannot alter a
+    // stored version, so the verify child's vault reads are wrapped).
+    const verifyChild: LocalTask = async (input, d) => {
+      const fn = await asFunction('content-restore-shard', d);
+      const real = new S3ContentAdapter(fn.clients);
+      const rotten: ContentPort = Object.assign(Object.create(real) as ContentPort, {
+        read: async function* (ref: Parameters<ContentPort['read']>[0]) {
+          for await (const chunk of real.read(ref)) {
+            const b = Buffer.from(chunk);
+            if (ref.key.endsWith('e.txt')) b[0] = (b[0] ?? 0) ^ 0x01;
+            yield b;
+          }
+        },
+      });
+      const { item } = input as { item: ContentShardItem };
+      const store = new S3RestoreStore(fn.clients, fn.policy.vault.bucket);
+      const r = await runJobShard({ vault: rotten, target: rotten, store }, fn.policy, item.job, item.shard);
+      return { complete: r.complete };
+    };
+
+    // Act
+    const out = await runStateMachine(
+      'validation',
+      { time: '2027-01-01T00:00:00Z' },
+      { deps, taskOverrides: { VerifyContentShard: verifyChild }, integrations: sns },
+    );
+
+    // Assess
+    expect(out.status).toBe('FAILED');
+    const report = await reportOf(deps, '202701010000');
+    const item = report.items.find((i) => i.class === 'content');
+    expect(item?.status).toBe('fail');
+    expect(item?.checks.find((c) => c.name === 'sha256')?.status).toBe('pass');
+    expect(item?.checks.find((c) => c.name === 'vault verify')).toMatchObject({
+      status: 'fail',
+      value: 1,
+    });
+    expect(item?.checks.find((c) => c.name === 'vault verify')?.detail).toMatch(
+      /^1 of 4 object\(s\) in the vault do not match the manifest: e\.txt \(SHA-256 /,
+    );
   });
 });

@@ -128,6 +128,9 @@ describe('validation state machine', () => {
     expect(out.status).toBe('SUCCEEDED');
     expect(out.visited).toEqual([
       'Plan',
+      // No content item: the verify Map has no child.
+      'ContentVerifyItems',
+      'ContentVerify',
       'Validate',
       'Restore',
       'Check',
@@ -221,6 +224,9 @@ describe('validation state machine', () => {
     expect(out.cause).toContain('The validation report is FAIL');
     expect(out.visited).toEqual([
       'Plan',
+      // No content item: the verify Map has no child.
+      'ContentVerifyItems',
+      'ContentVerify',
       'Validate',
       'Restore',
       'Cleanup',
@@ -274,7 +280,15 @@ describe('validation state machine', () => {
 
     // Assess
     expect(out.status).toBe('SUCCEEDED');
-    expect(out.visited).toEqual(['Plan', 'Validate', 'Report', 'Verdict', 'Passed']);
+    expect(out.visited).toEqual([
+      'Plan',
+      'ContentVerifyItems',
+      'ContentVerify',
+      'Validate',
+      'Report',
+      'Verdict',
+      'Passed',
+    ]);
     const report = await reportOf(deps, '202701010000');
     expect(report.items).toEqual([
       expect.objectContaining({

@@ -107,3 +107,19 @@ export async function snapshotObject(
     tags: Object.fromEntries((tagging.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
 }
+
+/** Counts an object's method calls by name (for a port: each is one S3 request). */
+export function counting<T extends object>(real: T): { port: T; calls: Record<string, number> } {
+  const calls: Record<string, number> = {};
+  const port = new Proxy(real, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls[String(prop)] = (calls[String(prop)] ?? 0) + 1;
+        return v.apply(target, args);
+      };
+    },
+  });
+  return { port, calls };
+}

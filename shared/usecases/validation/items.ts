@@ -65,7 +65,10 @@ export async function checkItem(
   try {
     const target = await isolatedWithNetwork(deps);
     const check = await CLASS_CHECKS[rec.class]();
-    rec.check = await check({ deps, target, now: timerNow(deps), ports: ports.checks }, rec.restored);
+    rec.check = await check(
+      { deps, target, now: timerNow(deps), ports: ports.checks, runId: p.runId },
+      rec.restored,
+    );
   } catch (err) {
     rec.check = { checks: [], error: errorInfo(err) };
   }

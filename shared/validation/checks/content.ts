@@ -61,6 +61,7 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
       });
     }
   }
+  if (ctx.runId) checks.push(await vaultVerify(ctx, ctx.runId, item));
   checks.push({
     name: 'sha256',
     status: mismatches.length === 0 && keys.length > 0 ? 'pass' : 'fail',
@@ -70,4 +71,35 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
         : `${mismatches.length} of ${keys.length} do not match: ${mismatches.slice(0, 10).join(', ')}`,
   });
   return { checks };
+}
+
+/**
+ * The whole generation re-read in the vault by the machine's Distributed Map
+ * (one child per shard, before the restores): every object's SHA-256 against
+ * the manifest, not only the restored sample's.
+ */
+async function vaultVerify(ctx: CheckContext, runId: string, item: RestoredItem): Promise<CheckResult> {
+  const v = await ctx.ports.contentVerified(runId, item.source, item.recoveryPoint.id);
+  if (v.done < v.shards)
+    return {
+      name: 'vault verify',
+      status: 'fail',
+      detail: `the verify of the whole generation in the vault finished ${v.done} of ${v.shards} shard(s)`,
+    };
+  if (v.failureCount > 0)
+    return {
+      name: 'vault verify',
+      status: 'fail',
+      detail: `${v.failureCount} of ${v.objects} object(s) in the vault do not match the manifest: ${v.failures
+        .slice(0, 10)
+        .map((f) => `${f.key} (${f.problem})`)
+        .join(', ')}`,
+      value: v.failureCount,
+    };
+  return {
+    name: 'vault verify',
+    status: 'pass',
+    detail: `${v.objects} object(s) of the generation re-read in the vault (${v.shards} shard(s)): every SHA-256 matches the manifest`,
+    value: v.objects,
+  };
 }

@@ -28,6 +28,11 @@ export interface CheckAdapters {
   listKeys: (target: IsolatedTarget, bucket: string, prefix: string) => Promise<string[]>;
   /** The manifest of a content generation in the vault (undefined when it has none). */
   contentManifest: (source: string, generation: string) => Promise<ManifestEntry[] | undefined>;
+  /**
+   * The validation machine's verify of a whole content generation in the vault (its
+   * Distributed Map, one child per shard): shards done, objects re-read, failures.
+   */
+  contentVerified: (runId: string, source: string, generation: string) => Promise<ContentVerified>;
   /** State, status checks and placement of instances in the isolated account. */
   describeInstances: (target: IsolatedTarget, ids: string[]) => Promise<InstanceView[]>;
   /** A restored DB instance in the isolated account (undefined when it does not exist). */
@@ -39,8 +44,18 @@ export interface CheckAdapters {
 /** Adapters a caller replaces; tests point them at a stand-in or inject a fault. */
 export type CheckPorts = Partial<CheckAdapters>;
 
+export interface ContentVerified {
+  shards: number;
+  done: number;
+  objects: number;
+  failureCount: number;
+  failures: { key: string; problem: string }[];
+}
+
 export interface CheckContext {
   deps: Deps;
+  /** The validation run (its content verify records are under its id). */
+  runId?: string;
   target: IsolatedTarget;
   /** The run's scheduled time. */
   now: Date;
