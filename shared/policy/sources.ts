@@ -18,7 +18,12 @@ interface SourcesShape {
   content: { name: string; source: string; account?: string }[];
   logs?: { landing: string; account?: string };
   isolatedAccount?: { accountId: string };
+  selector: { tagKey: string };
+  database?: { enforceBackupRetention: boolean };
 }
+
+/** The tag key deploy/source-account.yml's conditions name (a condition key cannot be a parameter). */
+export const SOURCE_SELECTOR_TAG_KEY = 'kura:backup';
 
 /** The policy's source accounts with their regions (default: the policy's region); [] in single-account mode. */
 export function sourceAccounts(policy: SourcesShape): SourceAccount[] {
@@ -88,6 +93,19 @@ export function sourceProblems(p: SourcesShape): SourceIssue[] {
         message: `the isolated account ${s.accountId} cannot be a source; expected a production account (restores and rehearsals run in the isolated account)`,
       });
   }
+  if (sources.length && p.selector.tagKey !== SOURCE_SELECTOR_TAG_KEY)
+    out.push({
+      path: ['selector', 'tagKey'],
+      input: p.selector.tagKey,
+      message: `expected ${SOURCE_SELECTOR_TAG_KEY} with sources: the kura-source role may snapshot only resources with that tag (deploy/source-account.yml); selector.tagValue stays yours`,
+    });
+  if (sources.length && p.database?.enforceBackupRetention)
+    out.push({
+      path: ['database', 'enforceBackupRetention'],
+      input: true,
+      message:
+        'expected false with sources: the kura-source role changes no setting of a production database; set the automated backup retention in the source account (kura reports a short one)',
+    });
   const owner = (what: string, path: (string | number)[], bucket: string, account: string | undefined) => {
     if (sources.length === 0) {
       if (account !== undefined)
