@@ -77,7 +77,7 @@ describe('deploy/source-account.yml', () => {
     const d = build();
     const r = policy.region;
     const a = SOURCE_B;
-    const tagged = { [`aws:ResourceTag/kura:backup`]: policy.selector.tagValue };
+    const tagged = { 'aws:ResourceTag/kura:backup': policy.selector.tagValue };
     const managed = { 'aws:ResourceTag/kura:managed': 'true' };
     const allowed = [
       ['rds:CreateDBSnapshot', `arn:aws:rds:${r}:${a}:db:shop-db`, tagged],

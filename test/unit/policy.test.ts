@@ -259,4 +259,15 @@ describe('source accounts (the backup-account topology)', () => {
       'test.yml: sources.0.regions: found a list []; expected at least one region (or no regions key)',
     ]);
   });
+
+  it('refuses a selector tag key other than kura:backup and enforceBackupRetention with sources', () => {
+    const doc = reference();
+    doc.sources = [src(A)];
+    doc.selector = { tagKey: 'backup', tagValue: 'yes' };
+    doc.database.enforceBackupRetention = true;
+    expect(problems(doc)).toEqual([
+      'test.yml: selector.tagKey: found string "backup"; expected kura:backup with sources: the kura-source role may snapshot only resources with that tag (deploy/source-account.yml); selector.tagValue stays yours',
+      'test.yml: database.enforceBackupRetention: found boolean true; expected false with sources: the kura-source role changes no setting of a production database; set the automated backup retention in the source account (kura reports a short one)',
+    ]);
+  });
 });
