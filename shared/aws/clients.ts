@@ -100,6 +100,14 @@ export class Clients {
     roleArn: string,
     opts: { externalId?: string; sessionName?: string; region?: string } = {},
   ): Promise<Clients> {
+    return this.withCredentials(await this.roleCredentials(roleArn, opts), roleArn, opts.region);
+  }
+
+  /** One AssumeRole session's credentials (one hour). */
+  private async roleCredentials(
+    roleArn: string,
+    opts: { externalId?: string; sessionName?: string },
+  ): Promise<AwsCredentialIdentity> {
     const out = await this.sts().send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
@@ -111,16 +119,12 @@ export class Clients {
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey)
       throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-    return this.withCredentials(
-      {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      },
-      roleArn,
-      opts.region,
-    );
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
   }
 
   /**
@@ -135,25 +139,7 @@ export class Clients {
     opts: { externalId?: string; sessionName?: string; region?: string },
   ): Clients {
     let current: Promise<AwsCredentialIdentity> | undefined;
-    const fresh = async (): Promise<AwsCredentialIdentity> => {
-      const out = await this.sts().send(
-        new AssumeRoleCommand({
-          RoleArn: roleArn,
-          RoleSessionName: opts.sessionName ?? 'kura',
-          ExternalId: opts.externalId,
-          DurationSeconds: 3600,
-        }),
-      );
-      const c = out.Credentials;
-      if (!c?.AccessKeyId || !c.SecretAccessKey)
-        throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-      return {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      };
-    };
+    const fresh = () => this.roleCredentials(roleArn, opts);
     const provider: AwsCredentialIdentityProvider = async () => {
       const held = current && (await current.catch(() => undefined));
       if (!held || (held.expiration && held.expiration.getTime() - Date.now() < 300_000)) {
