@@ -40,6 +40,7 @@ module.exports = {
       'reportsPrefix',
       'objectLockMode',
       'isolatedRoleArn',
+      'sourceRoleArns',
     ].map((k) => [k, () => render().iam[k]]),
   ),
 };

@@ -622,6 +622,10 @@ export function iamValues(policy: Policy) {
     // AssumeRole exactly the configured isolated role, nothing else.
     isolatedRoleArn:
       policy.isolatedAccount?.roleArn ?? 'arn:aws:iam::000000000000:role/kura-no-isolated-account',
+    // AssumeRole exactly the source accounts' kura-source roles (none in single-account mode).
+    sourceRoleArns: policy.sources?.length
+      ? policy.sources.map((s) => s.roleArn)
+      : ['arn:aws:iam::000000000000:role/kura-no-source-account'],
   };
 }
 

@@ -96,16 +96,19 @@ export function registerPermissionsReport(report: Command): void {
         // The evaluator loads AWS's action catalogue: only for this command.
         const { buildDeployment } = await import('../../local/iam/deployment.ts');
         const { checkMustNever } = await import('../../local/iam/must-never.ts');
+        const { roleLabel } = await import('../../local/iam/principal-of.ts');
         const policy = commandPolicy(cmd);
         const deployment = buildDeployment(packaged, loadPolicy(), policy);
         const records = readRequests(opts.requests);
         const roles: RoleGrants[] = [...deployment.roles.values()].map((role) => ({
-          role:
-            role.logicalId === 'RestoreRole' && role.source === 'isolated-template'
-              ? 'kura-restore (isolated)'
-              : role.logicalId,
+          role: roleLabel(role),
           arn: role.arn,
-          template: role.source === 'isolated-template' ? 'isolated-account.yml' : 'serverless (sls package)',
+          template:
+            role.source === 'isolated-template'
+              ? 'isolated-account.yml'
+              : role.source === 'source-template'
+                ? 'source-account.yml'
+                : 'serverless (sls package)',
           statements: role.policies.flatMap((p) =>
             // Named as the evaluator names them: the Sid, else the statement's 1-based position.
             (list(p.policy.Statement).length

@@ -4,6 +4,7 @@ import type { Deps } from '../../shared/aws/deps.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
+import { sourceClients } from '../../shared/aws/source-clients.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { parseScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
@@ -14,11 +15,16 @@ import { recordFirstPoints } from '../../shared/usecases/first-points.ts';
 export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { policy, clients } = deps;
   const request = amiBackupRequest(parseScheduledEvent(event));
+  const sources = sourceClients(clients, policy);
   const result = await amiBackup(request, policy, {
     images: new Ec2ImageAdapter(clients),
     keys: new KmsAdapter(clients),
     records: new S3RecordStore(clients, policy.vault.bucket),
     clock: () => clients.timer.now(),
+    sources: sources.targets.map((target) => {
+      const c = sources.clientsFor(target);
+      return { target, images: new Ec2ImageAdapter(c), keys: new KmsAdapter(c) };
+    }),
   });
   await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;

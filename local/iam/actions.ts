@@ -399,13 +399,15 @@ export const COMMANDS: Record<string, Mapper> = {
       context: tagContext(formTags(r.form)),
     },
   ],
+  // The database's tags are aws:ResourceTag/* on its db resource (a source
+  // account's kura-source role may snapshot only tagged databases).
   'rds:CreateDBSnapshot': (r, c) => [
-    same(r.operation, rds(c, 'db', f(r, 'DBInstanceIdentifier'))),
+    rdsTagged(r.operation, rds(c, 'db', f(r, 'DBInstanceIdentifier'))),
     same(r.operation, snap(c, f(r, 'DBSnapshotIdentifier'))),
     ...rdsTagsOnCreate(r, snap(c, f(r, 'DBSnapshotIdentifier'))),
   ],
   'rds:CreateDBClusterSnapshot': (r, c) => [
-    same(r.operation, rds(c, 'cluster', f(r, 'DBClusterIdentifier'))),
+    rdsTagged(r.operation, rds(c, 'cluster', f(r, 'DBClusterIdentifier'))),
     same(r.operation, snap(c, f(r, 'DBClusterSnapshotIdentifier'), true)),
     ...rdsTagsOnCreate(r, snap(c, f(r, 'DBClusterSnapshotIdentifier'), true)),
   ],
@@ -481,8 +483,9 @@ export const COMMANDS: Record<string, Mapper> = {
   'ec2:DescribeVpcEndpoints': any,
   'ec2:DescribeVpcAttribute': any,
   'ec2:DescribeTags': any,
+  // The instance's tags are aws:ResourceTag/* (kura-source images only tagged instances).
   'ec2:CreateImage': (r, c) => [
-    same(r.operation, ec2(c, 'instance', f(r, 'InstanceId'))),
+    { ...same(r.operation, ec2(c, 'instance', f(r, 'InstanceId'))), tags: true },
     same(r.operation, ec2(c, 'image', '*')),
     same(r.operation, ec2(c, 'snapshot', '*')),
     ...ec2TagsOnCreate(r, c, 'CreateImage', {}),

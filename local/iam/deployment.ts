@@ -3,12 +3,15 @@
 // (`sls package`, made for the default policy) re-bound to that policy (the
 // resources deploy/template.ts renders from it, and the values the IAM files
 // take from it), plus deploy/isolated-account.yml with the parameters that
-// policy implies. Every ARN resolves to the emulator's accounts: the backup
-// account (moto's default account) and the policy's isolated account.
+// policy implies, and deploy/source-account.yml in each of its source accounts.
+// Every ARN resolves to the emulator's accounts: the backup account (moto's
+// default account), the policy's isolated account and its source accounts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { iamValues, renderFromPolicy } from '../../deploy/template.ts';
+import { sourceStackParameters } from '../../deploy/source-stack.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
+import { sourceAccounts } from '../../shared/policy/sources.ts';
 import { CfnResolver, type CfnTemplate, parseCfnYaml, type Props } from './cfn.ts';
 
 export const BACKUP_ACCOUNT = '123456789012';
@@ -27,7 +30,7 @@ export interface RoleModel {
   /** Identity policies: inline, managed (customer and AWS) attached to it. */
   policies: { name: string; policy: PolicyDocument }[];
   /** Where the role comes from: the packaged template, the isolated template, or the operator. */
-  source: 'template' | 'isolated-template' | 'operator';
+  source: 'template' | 'isolated-template' | 'source-template' | 'operator';
 }
 
 export interface Deployment {
@@ -52,6 +55,8 @@ export interface Deployment {
   /** The resolved templates (for the must-never checks and the report). */
   backupTemplate: CfnTemplate;
   isolatedTemplate: CfnTemplate;
+  /** deploy/source-account.yml as each source account deployed it (account → resolved template). */
+  sourceTemplates: Map<string, CfnTemplate>;
 }
 
 /** Placeholder ARN of a key of the templates: the front layer maps moto's key ids onto it by alias. */
@@ -180,8 +185,8 @@ function fixedRoleName(t: CfnTemplate, logical: string): string | undefined {
   return typeof name === 'string' ? name : undefined;
 }
 
-function isolatedTemplateText(): string {
-  return readFileSync(fileURLToPath(new URL('../../deploy/isolated-account.yml', import.meta.url)), 'utf8');
+function deployTemplateText(file: string): string {
+  return readFileSync(fileURLToPath(new URL(`../../deploy/${file}`, import.meta.url)), 'utf8');
 }
 
 export interface IsolatedPhysical {
@@ -231,7 +236,7 @@ export function buildDeployment(
   const backupTemplate = resolver.resolve(template) as CfnTemplate;
 
   // 2. The isolated account's template with the parameters this policy implies.
-  const isoRaw = parseCfnYaml(isolatedTemplateText());
+  const isoRaw = parseCfnYaml(deployTemplateText('isolated-account.yml'));
   const roleName = iso?.roleArn.split('/').pop() ?? 'kura-restore';
   const subnetIds = isolated.subnets ?? [];
   const isoPhysical: Record<string, string> = {
@@ -294,6 +299,22 @@ export function buildDeployment(
   };
   addRoles(backupTemplate, BACKUP_ACCOUNT, 'template');
   addRoles(isolatedTemplate, isolatedAccount, 'isolated-template');
+  // 4. Each source account's stack (deploy/source-account.yml) with the parameters
+  // `kura policy source-stack` prints for it.
+  const sourceTemplates = new Map<string, CfnTemplate>();
+  if (policy.sources?.length) {
+    const sourceRaw = parseCfnYaml(deployTemplateText('source-account.yml'));
+    for (const src of sourceAccounts(policy)) {
+      const parameters = sourceStackParameters(policy, src.accountId, BACKUP_ACCOUNT, 'prod');
+      const t = new CfnResolver(
+        { accountId: src.accountId, region, stackName: 'kura-source', parameters },
+        sourceRaw,
+        (l) => (l === 'SourceRole' ? parameters.SourceRoleName : `${l}-LOCAL`),
+      ).resolve(sourceRaw) as CfnTemplate;
+      sourceTemplates.set(src.accountId, t);
+      addRoles(t, src.accountId, 'source-template');
+    }
+  }
 
   const bucketPolicies = new Map<string, PolicyDocument>();
   const keyPolicies: Deployment['keyPolicies'] = new Map();
@@ -356,5 +377,6 @@ export function buildDeployment(
     functionArns,
     backupTemplate,
     isolatedTemplate,
+    sourceTemplates,
   };
 }

@@ -8,12 +8,15 @@ import { KEY_DESTRUCTION, stackParameters } from '../../deploy/template.ts';
 import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
 import { evaluate, type Principal } from './evaluate.ts';
 import { rolePrincipal } from './principal-of.ts';
+import { SOURCE_USERS } from '../../deploy/source-stack.ts';
+import { owningAccount, sourceAccounts } from '../../shared/policy/sources.ts';
 
 export interface Probe {
   /** Role ARN (a role of the templates) or a service/other principal ARN. */
   principal: string;
   need: Need & { account: string };
-  resourcePolicy?: 'bucket' | 'vault-key' | 'trust';
+  /** `open`: a resource policy that admits the principal to everything (what the role's own policy allows, alone). */
+  resourcePolicy?: 'bucket' | 'vault-key' | 'trust' | 'open';
   /** What must happen: almost always `deny`. */
   expect: 'deny' | 'allow';
 }
@@ -346,6 +349,145 @@ export const MUST_NEVER: MustNever[] = [
   },
 ];
 
+/** The source roles of a deployment (one per source account); none in single-account mode. */
+const sourceRoles = (d: Deployment) => [...d.roles.values()].filter((r) => r.source === 'source-template');
+
+/** Checks of the source accounts' kura-source roles (probes only when the policy lists sources). */
+export const SOURCE_MUST_NEVER: MustNever[] = [
+  {
+    id: 'source-role-trusts-only-kura-functions',
+    title:
+      "only the rds-snapshot and ami-backup roles can assume a source account's kura-source role, with its ExternalId",
+    probes: (d) => {
+      const out: Probe[] = [];
+      const trusted = SOURCE_USERS.map((fn) => d.functionRoles[fn]);
+      for (const src of sourceAccounts(d.policy)) {
+        const assume = (externalId: string): Need & { account: string } => ({
+          action: 'sts:AssumeRole',
+          resource: src.roleArn,
+          account: src.accountId,
+          context: { 'sts:ExternalId': externalId },
+        });
+        for (const role of kuraRoles(d).filter((r) => r.account === BACKUP_ACCOUNT)) {
+          const ok = trusted.includes(role.arn);
+          out.push({
+            principal: role.arn,
+            need: assume(src.externalId),
+            resourcePolicy: 'trust',
+            expect: ok ? 'allow' : 'deny',
+          });
+          out.push({
+            principal: role.arn,
+            need: assume(`${src.externalId}-wrong`),
+            resourcePolicy: 'trust',
+            expect: 'deny',
+          });
+        }
+        out.push({
+          principal: `arn:aws:iam::${BACKUP_ACCOUNT}:role/kura-admin`,
+          need: assume(src.externalId),
+          resourcePolicy: 'trust',
+          expect: 'deny',
+        });
+      }
+      return out;
+    },
+  },
+  {
+    id: 'source-role-bounded',
+    title:
+      'a kura-source role adds objects only under its own vault prefixes, deletes and reconfigures nothing in the vault, and snapshots only tagged resources',
+    probes: (d) => {
+      const out: Probe[] = [];
+      const vault = `arn:aws:s3:::${d.policy.vault.bucket}`;
+      for (const role of sourceRoles(d)) {
+        const a = role.account;
+        const r = d.region;
+        const own = d.policy.content
+          .filter((c) => owningAccount(d.policy, c)?.accountId === a)
+          .map((c) => c.name);
+        const foreign = d.policy.content.find((c) => !own.includes(c.name))?.name ?? 'someone-elses';
+        // As if the vault's own policies admitted it everywhere: the role's policy alone must refuse.
+        const onVault: Need[] = [
+          { action: 's3:PutObject', resource: `${vault}/content/${foreign}/objects/x` },
+          { action: 's3:PutObject', resource: `${vault}/${d.policy.vault.manifestsPrefix}content/x` },
+          { action: 's3:PutObject', resource: `${vault}/${d.policy.vault.reportsPrefix}x` },
+          ...[
+            's3:DeleteObject',
+            's3:DeleteObjectVersion',
+            's3:BypassGovernanceRetention',
+            's3:PutObjectLegalHold',
+          ].map((action) => ({ action, resource: `${vault}/content/${own[0] ?? foreign}/objects/x` })),
+          ...[
+            's3:PutBucketPolicy',
+            's3:PutLifecycleConfiguration',
+            's3:PutBucketObjectLockConfiguration',
+            's3:PutEncryptionConfiguration',
+            's3:PutBucketVersioning',
+            's3:DeleteBucket',
+          ].map((action) => ({ action, resource: vault })),
+          ...['kms:ScheduleKeyDeletion', 'kms:DisableKey', 'kms:PutKeyPolicy', 'kms:Decrypt'].map(
+            (action) => ({
+              action,
+              resource: keyArn(BACKUP_ACCOUNT, r, 'VaultKey'),
+            }),
+          ),
+        ];
+        for (const need of onVault)
+          out.push({
+            principal: role.arn,
+            need: { ...need, account: BACKUP_ACCOUNT },
+            resourcePolicy: 'open',
+            expect: 'deny',
+          });
+        const untagged = { 'aws:ResourceTag/env': 'prod' };
+        const inOwn: Need[] = [
+          {
+            action: 'rds:CreateDBSnapshot',
+            resource: `arn:aws:rds:${r}:${a}:db:untagged-db`,
+            context: untagged,
+          },
+          {
+            action: 'rds:CreateDBClusterSnapshot',
+            resource: `arn:aws:rds:${r}:${a}:cluster:untagged`,
+            context: untagged,
+          },
+          {
+            action: 'ec2:CreateImage',
+            resource: `arn:aws:ec2:${r}:${a}:instance/i-0untagged`,
+            context: untagged,
+          },
+          {
+            action: 'rds:DeleteDBSnapshot',
+            resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`,
+            context: untagged,
+          },
+          { action: 'ec2:DeregisterImage', resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: untagged },
+          {
+            action: 'ec2:DeleteSnapshot',
+            resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,
+            context: untagged,
+          },
+          {
+            action: 'rds:ModifyDBSnapshotAttribute',
+            resource: `arn:aws:rds:${r}:${a}:snapshot:prod-manual`,
+            context: untagged,
+          },
+          { action: 'rds:ModifyDBInstance', resource: `arn:aws:rds:${r}:${a}:db:shop-db` },
+          { action: 'rds:DeleteDBInstance', resource: `arn:aws:rds:${r}:${a}:db:shop-db` },
+          { action: 'ec2:TerminateInstances', resource: `arn:aws:ec2:${r}:${a}:instance/i-0shop` },
+          { action: 's3:PutObject', resource: 'arn:aws:s3:::app1-uploads/images/x' },
+          { action: 's3:PutBucketPolicy', resource: 'arn:aws:s3:::app1-uploads' },
+          { action: 'iam:PassRole', resource: `arn:aws:iam::${a}:role/anything` },
+        ];
+        for (const need of inOwn)
+          out.push({ principal: role.arn, need: { ...need, account: a }, expect: 'deny' });
+      }
+      return out;
+    },
+  },
+];
+
 function principalOf(d: Deployment, arn: string): Principal {
   const role = d.roles.get(arn);
   if (role) return { ...rolePrincipal(role, 'check'), sessionArn: undefined };
@@ -365,7 +507,7 @@ function principalOf(d: Deployment, arn: string): Principal {
 
 export async function checkMustNever(d: Deployment, only?: string): Promise<MustNeverResult[]> {
   const out: MustNeverResult[] = [];
-  for (const check of MUST_NEVER.filter((c) => !only || c.id === only)) {
+  for (const check of [...MUST_NEVER, ...SOURCE_MUST_NEVER].filter((c) => !only || c.id === only)) {
     const violations: string[] = [];
     const probes = check.probes(d);
     const roles = new Set<string>();
@@ -385,10 +527,20 @@ export async function checkMustNever(d: Deployment, only?: string): Promise<Must
               }
             : p.resourcePolicy === 'trust'
               ? {
-                  name: 'isolated role trust policy',
+                  name: 'role trust policy',
                   policy: d.roles.get(p.need.resource)?.trust ?? { Statement: [] },
                 }
-              : undefined;
+              : p.resourcePolicy === 'open'
+                ? {
+                    name: 'a resource policy admitting it',
+                    policy: {
+                      Version: '2012-10-17',
+                      Statement: [
+                        { Effect: 'Allow', Principal: { AWS: principal.arn }, Action: '*', Resource: '*' },
+                      ],
+                    },
+                  }
+                : undefined;
       const decision = await evaluate(
         principal,
         {

@@ -7,10 +7,14 @@ export function rolePrincipal(role: RoleModel, session: string): Principal {
     arn: role.arn,
     account: role.account,
     sessionArn: `${role.arn.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/${session}`,
-    label:
-      role.logicalId === 'RestoreRole' && role.source === 'isolated-template'
-        ? 'kura-restore (isolated)'
-        : role.logicalId,
+    label: roleLabel(role),
     policies: role.policies,
   };
+}
+
+/** How reports and refusals name a role: its logical id, or which account's stack role it is. */
+export function roleLabel(role: RoleModel): string {
+  if (role.logicalId === 'RestoreRole' && role.source === 'isolated-template') return 'kura-restore (isolated)';
+  if (role.source === 'source-template') return `kura-source (${role.account})`;
+  return role.logicalId;
 }

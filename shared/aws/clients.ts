@@ -100,6 +100,14 @@ export class Clients {
     roleArn: string,
     opts: { externalId?: string; sessionName?: string; region?: string } = {},
   ): Promise<Clients> {
+    return this.withCredentials(await this.roleCredentials(roleArn, opts), roleArn, opts.region);
+  }
+
+  /** One AssumeRole session's credentials (one hour). */
+  private async roleCredentials(
+    roleArn: string,
+    opts: { externalId?: string; sessionName?: string },
+  ): Promise<AwsCredentialIdentity> {
     const out = await this.sts().send(
       new AssumeRoleCommand({
         RoleArn: roleArn,
@@ -111,16 +119,43 @@ export class Clients {
     const c = out.Credentials;
     if (!c?.AccessKeyId || !c.SecretAccessKey)
       throw new Error(`AssumeRole ${roleArn} returned no credentials`);
-    return this.withCredentials(
-      {
-        accessKeyId: c.AccessKeyId,
-        secretAccessKey: c.SecretAccessKey,
-        sessionToken: c.SessionToken,
-        expiration: c.Expiration,
-      },
-      roleArn,
-      opts.region,
-    );
+    return {
+      accessKeyId: c.AccessKeyId,
+      secretAccessKey: c.SecretAccessKey,
+      sessionToken: c.SessionToken,
+      expiration: c.Expiration,
+    };
+  }
+
+  /**
+   * Clients acting in another account through a role these clients may
+   * assume (a source account's kura-source role, with its ExternalId), in
+   * `region`. Lazy and refreshing: AssumeRole is called on the first request
+   * and again 5 minutes before the session ends, so Clients kept by a warm
+   * Lambda container never send expired credentials.
+   */
+  assumingRole(
+    roleArn: string,
+    opts: { externalId?: string; sessionName?: string; region?: string },
+  ): Clients {
+    let current: Promise<AwsCredentialIdentity> | undefined;
+    const fresh = () => this.roleCredentials(roleArn, opts);
+    const provider: AwsCredentialIdentityProvider = async () => {
+      const held = current && (await current.catch(() => undefined));
+      if (!held || (held.expiration && held.expiration.getTime() - Date.now() < 300_000)) {
+        current = fresh();
+        current.catch(() => {
+          current = undefined;
+        });
+      }
+      return current as Promise<AwsCredentialIdentity>;
+    };
+    return new Clients({
+      ...this.options,
+      region: opts.region ?? this.region,
+      label: roleArn,
+      credentials: provider,
+    });
   }
 
   /** Clients with the same endpoint, middleware and timer, acting with other credentials. */

@@ -5,6 +5,9 @@ export const TAG = {
   managed: 'kura:managed',
   class: 'kura:class',
   source: 'kura:source',
+  /** The source account and region a recovery point was taken in (policies with sources only). */
+  sourceAccount: 'kura:source-account',
+  sourceRegion: 'kura:source-region',
   /** The scheduled time (ISO-8601) of the run that made it: age is measured from here. */
   time: 'kura:time',
   reason: 'kura:reason',
@@ -26,6 +29,9 @@ export function managedTags(opts: {
   time: Date;
   createdBy: string;
   reason?: string;
+  /** The source account and region, when the policy pulls from source accounts. */
+  account?: string;
+  region?: string;
 }): TagMap {
   const tags: TagMap = {
     [TAG.managed]: 'true',
@@ -35,6 +41,8 @@ export function managedTags(opts: {
     [TAG.createdBy]: opts.createdBy,
   };
   if (opts.reason) tags[TAG.reason] = opts.reason.slice(0, 255);
+  if (opts.account) tags[TAG.sourceAccount] = opts.account;
+  if (opts.account && opts.region) tags[TAG.sourceRegion] = opts.region;
   return tags;
 }
 

@@ -4,6 +4,7 @@
 import * as z from 'zod/mini';
 import { isValidTimeZone } from './calendar.ts';
 import { scheduleExpressionProblem } from './schedule-expression.ts';
+import { sourceProblems } from './sources.ts';
 
 const S3_URL = /^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/(.*\/)?$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
@@ -34,6 +35,23 @@ const administrator = z.string().check(
 const accountId = z
   .string()
   .check(z.regex(/^\d{12}$/, 'expected a 12-digit AWS account id (quote it in YAML)'));
+const roleArn = z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN'));
+/** STS AssumeRole's ExternalId: 2 to 1224 characters of [\w+=,.@:/-]. */
+const externalId = z
+  .string()
+  .check(
+    z.minLength(2, 'expected an external id of at least 2 characters (an STS limit)'),
+    z.maxLength(1224, 'expected an external id of at most 1224 characters (an STS limit)'),
+    z.regex(/^[\w+=,.@:/-]*$/, 'expected an external id of letters, digits and +=,.@:/-_ (an STS limit)'),
+  );
+const source = z.strictObject({
+  accountId,
+  roleArn,
+  externalId,
+  /** Where its tagged databases and instances live; default: [region] (the policy's). */
+  regions: z.optional(z.array(region).check(z.minLength(1, 'expected at least one region (or no regions key)'))),
+});
+
 // An empty or oversized string here passes a bare z.string() and fails only
 // later, at run time (an empty selector tag key silently selects nothing):
 // reject it now. `max` is the AWS limit of the field.
@@ -116,6 +134,8 @@ const contentSource = z.strictObject({
     ),
   source: s3Url,
   generations: atLeast(2, 'generations (one to restore while the next is written)'),
+  /** The source account that owns the bucket (required when there is more than one source). */
+  account: z.optional(accountId),
 });
 
 const transitionDefaults = {
@@ -128,6 +148,8 @@ const transitionDefaults = {
 const logs = z
   .strictObject({
     landing: s3Url,
+    /** The source account that owns the landing bucket (required when there is more than one source). */
+    account: z.optional(accountId),
     keepMonths: z._default(positiveInt, 2),
     classes: z.record(
       z.string().check(z.regex(/^[a-z][a-z0-9-]*$/, 'expected a lower-case class name')),
@@ -240,15 +262,8 @@ export const policySchema = z
     isolatedAccount: z.optional(
       z.strictObject({
         accountId,
-        roleArn: z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN')),
-        externalId: z.optional(
-          z
-            .string()
-            .check(
-              z.minLength(2, 'expected an external id of at least 2 characters (an STS limit)'),
-              z.maxLength(1224, 'expected an external id of at most 1224 characters (an STS limit)'),
-            ),
-        ),
+        roleArn,
+        externalId: z.optional(externalId),
         region: z.optional(region),
         /** The probe runner the isolated-account template deploys (its ProbeRunnerName; default kura-probe-runner). */
         probeRunner: z.optional(
@@ -269,17 +284,11 @@ export const policySchema = z
     notifications: z.optional(z.strictObject({ topicName: nonEmpty('an SNS topic name', 256) })),
     /**
      * The production accounts kura pulls from (DESIGN.md, **contract**); absent:
-     * kura's own account (single-account mode, the only one built so far).
+     * kura's own account (single-account mode). Each is reached through its
+     * kura-source role (deploy/source-account.yml) with its ExternalId.
      */
     sources: z.optional(
-      z.array(
-        z.strictObject({
-          accountId,
-          roleArn: z.string().check(z.regex(/^arn:aws:iam::\d{12}:role\/.+$/, 'expected an IAM role ARN')),
-          externalId: z.string().check(z.minLength(2, 'expected an external id of at least 2 characters')),
-          regions: z.optional(z.array(region)),
-        }),
-      ),
+      z.array(source).check(z.minLength(1, 'expected at least one source account (or no sources key at all)')),
     ),
   })
   .check(
@@ -296,16 +305,7 @@ export const policySchema = z
         }
         names.add(c.name);
       }
-      // Refused rather than ignored: an operator who lists source accounts must not
-      // believe backups are out of production's reach while kura still runs in one.
-      if (p.sources !== undefined)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources'],
-          input: p.sources,
-          message:
-            'pulling from source accounts is not built yet (issue 16, the backup-account topology); remove sources to run in single-account mode',
-        });
+      for (const issue of sourceProblems(p)) ctx.addIssue({ code: 'custom', ...issue });
       const iso = p.isolatedAccount;
       // Only a well-formed account id is compared (a bad one is reported by itself).
       if (iso && /^\d{12}$/.test(iso.accountId) && !iso.roleArn.includes(`::${iso.accountId}:`)) {

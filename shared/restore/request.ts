@@ -56,6 +56,8 @@ export const restoreRequestSchema = z.strictObject({
   database: z.optional(
     z.strictObject({
       instance: name('an RDS instance id', /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'shop-db'),
+      /** The source account the database lives in; required when the name is in more than one (policy sources). */
+      account: z.optional(name('a 12-digit source account id', /^\d{12}$/, '"333333333333"')),
       /** A snapshot id, "latest", or an ISO time within the point-in-time window. */
       snapshot: z.optional(
         z.string().check(z.minLength(1, 'expected a snapshot id, "latest" or an ISO time')),
@@ -167,6 +169,17 @@ function semanticProblems(r: Raw, policy: Policy, now: Date): string[] {
       `request: target.account: found "${r.target.account}"; expected "isolated" or ${iso.accountId} (kura restores only into the isolated account)`,
     );
   }
+  if (r.database?.account !== undefined) {
+    const ids = (policy.sources ?? []).map((x) => x.accountId);
+    if (ids.length === 0)
+      out.push(
+        `request: database.account: found "${r.database.account}"; expected no account (the policy has no sources: single-account mode)`,
+      );
+    else if (!ids.includes(r.database.account))
+      out.push(
+        `request: database.account: found "${r.database.account}"; expected one of the policy's source accounts ${ids.join(', ')}`,
+      );
+  }
   if (r.database) {
     const s = r.database.snapshot;
     if (s === undefined && !at)
@@ -270,7 +283,7 @@ function toItems(r: Raw, timeZone: string): RequestedItem[] {
       class: 'database',
       source: r.database.instance,
       selection,
-      options: {},
+      options: r.database.account ? { account: r.database.account } : {},
     });
   }
   for (const i of r.instances) {

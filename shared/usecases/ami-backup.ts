@@ -1,97 +1,35 @@
-// Use case (image class): a machine image (AMI) of every tagged EC2 instance
-// per scheduled time, or of one instance on demand with a reason; a
-// configuration record per image in the vault with what changed since the
-// previous image; once the image is `available`: a DR-region copy, sharing
-// with the isolated account (after a KMS pre-flight check), and pruning that
-// keeps the policy's generations, deletes an image's snapshots with it, and
-// never touches an image in use or one kura does not manage.
-import type { RecordStore } from '../aws/config-records.ts';
 import {
-  copyDescription,
-  type ImagePort,
-  type InstanceSummary,
-  type MachineImage,
-} from '../aws/ec2-images.ts';
-import { awsErrorName, describeAwsError, isAwsError } from '../aws/errors.ts';
-import type { KeyPort } from '../aws/kms.ts';
-import {
-  buildConfigurationRecord,
-  type ConfigurationRecord,
-  configRecordKey,
-  describeChanges,
-  type InstanceConfiguration,
-  parseConfigurationRecord,
-} from '../domain/config-record.ts';
-import { type KeyFacts, sharingBlockers } from '../domain/image-sharing.ts';
+  type AmiBackupPorts,
+  type Context,
+  FAILED_STATES,
+  FUNCTION_NAME,
+  namePrefix,
+} from './ami-backup/context.ts';
+import { prune, removeImage } from './ami-backup/prune.ts';
+import { copyToDr, keptImages, share } from './ami-backup/spread.ts';
+import { writeRecord } from './ami-backup/record.ts';
+import type { AmiBackupRequest } from './ami-backup/request.ts';
+import type { InstanceSummary, MachineImage } from '../aws/ec2-images.ts';
+import { targetLabel } from '../aws/source-clients.ts';
+import { configRecordKey } from '../domain/config-record.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import type { PointState, ProgressRule } from '../domain/progress.ts';
-import { planPruning, type RecoveryPoint } from '../domain/retention.ts';
 import { isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
-import type { ImagesPolicy, Policy } from '../policy/schema.ts';
+import type { Policy } from '../policy/schema.ts';
 import { InputError, RecoveryPointFailedError } from '../runtime/errors.ts';
-import type { ScheduledEvent } from '../runtime/event.ts';
 import {
   errorInfo,
   forEachTarget,
-  type MetricPoint,
   newRunResult,
   type RunResult,
   type TargetOutcome,
 } from '../runtime/result.ts';
 import { checkProgress, combinedFailure } from './progress.ts';
 
-export const FUNCTION_NAME = 'ami-backup';
-const FAILED_STATES = new Set(['failed', 'error', 'invalid']);
-
-export interface AmiBackupPorts {
-  images: ImagePort;
-  keys: KeyPort;
-  records: RecordStore;
-  /** The clock the wait budget is measured on, the one waitForImage polls on (the run's "now" comes from the event). */
-  clock: () => number;
-}
-
-export interface AmiBackupRequest {
-  now: Date;
-  /** On demand: image this instance only. */
-  instanceId?: string;
-  /** Why this image was taken (on demand), kept in its tags and record. */
-  reason?: string;
-}
-
-const DETAIL_KEYS = ['instance', 'reason'];
-
-/** Reads `detail.instance` and `detail.reason` (what `kura invoke ami-backup --instance … --reason …` sends). */
-export function amiBackupRequest(event: ScheduledEvent): AmiBackupRequest {
-  const problems: string[] = [];
-  const d = event.detail;
-  for (const k of Object.keys(d)) {
-    if (!DETAIL_KEYS.includes(k))
-      problems.push(`event.detail.${k}: unknown; expected only ${DETAIL_KEYS.join(' or ')}`);
-  }
-  const req: AmiBackupRequest = { now: new Date(event.time) };
-  if (d.instance !== undefined) {
-    if (typeof d.instance !== 'string' || !/^i-[0-9a-f]{8,17}$/.test(d.instance)) {
-      problems.push(
-        `event.detail.instance: found ${JSON.stringify(d.instance)}; expected an EC2 instance id such as i-0123456789abcdef0`,
-      );
-    } else req.instanceId = d.instance;
-  }
-  if (d.reason !== undefined) {
-    if (typeof d.reason !== 'string' || d.reason.trim() === '') {
-      problems.push(
-        `event.detail.reason: found ${JSON.stringify(d.reason)}; expected a short text such as "after nginx upgrade"`,
-      );
-    } else if (d.reason.length > 255) {
-      problems.push(
-        `event.detail.reason: ${d.reason.length} characters; expected at most 255 (it is stored as a tag value)`,
-      );
-    } else req.reason = d.reason.trim();
-  }
-  if (problems.length > 0) throw new InputError(problems);
-  return req;
-}
+export { FUNCTION_NAME } from './ami-backup/context.ts';
+export type { AmiBackupPorts } from './ami-backup/context.ts';
+export { type AmiBackupRequest, amiBackupRequest } from './ami-backup/request.ts';
 
 export function selectedInstance(i: InstanceSummary, policy: Policy): boolean {
   return isSelected(i.tags, policy);
@@ -99,267 +37,11 @@ export function selectedInstance(i: InstanceSummary, policy: Policy): boolean {
 
 export { drTarget };
 
-function imagePoint(img: MachineImage, source: string, inUse: Map<string, string>): RecoveryPoint {
-  const time = taggedTime(img.tags);
-  return {
-    id: img.id,
-    // A managed image without a readable time is kept (treated as new).
-    time: time ?? new Date(8.64e15),
-    managed: isManaged(img.tags, 'image') && img.tags[TAG.source] === source && time !== undefined,
-    complete: img.state === 'available',
-    validated: Boolean(img.tags[TAG.validated]),
-    protectedBy: inUse.get(img.id),
-  };
-}
-
-interface Context {
-  policy: Policy;
-  cfg: ImagesPolicy;
-  ports: AmiBackupPorts;
-  now: Date;
-  metrics: MetricPoint[];
-  inUse: Map<string, Map<string, string>>;
-}
-
-async function imagesInUse(ctx: Context, region: string): Promise<Map<string, string>> {
-  let m = ctx.inUse.get(region);
-  if (!m) {
-    m = await ctx.ports.images.imagesInUse(region);
-    ctx.inUse.set(region, m);
-  }
-  return m;
-}
-
-const namePrefix = (instanceId: string) => recoveryPointName(instanceId, new Date(0)).replace(/\d{12}$/, '');
-
-/**
- * Deregisters an image, then deletes its kura-managed snapshots (orphaned
- * snapshots are the classic cost leak). EC2 may still hold a snapshot for a
- * moment after DeregisterImage (InvalidSnapshot.InUse): the adapter retries for
- * a while, and one still held is left to the next run's orphan sweep.
- */
-async function removeImage(ctx: Context, img: MachineImage, outcome: TargetOutcome): Promise<string[]> {
-  await ctx.ports.images.deregisterImage(img.id, img.region);
-  const deleted: string[] = [];
-  for (const s of img.snapshots) {
-    if (!isManaged(s.tags, 'image')) {
-      outcome.warnings.push(`snapshot ${s.id} of ${img.id} is not kura-managed: left in place`);
-      continue;
-    }
-    try {
-      await ctx.ports.images.deleteSnapshot(s.id, img.region);
-      deleted.push(s.id);
-    } catch (err) {
-      if (!isAwsError(err, 'inUse')) throw err;
-      outcome.actions.push(
-        `snapshot ${s.id} of ${img.id} is still in use just after deregistering (${awsErrorName(err)}): the next run's orphan sweep deletes it`,
-      );
-    }
-  }
-  return deleted;
-}
-
-/** Prunes one instance's images in one region; returns the images that remain. */
-async function prune(
-  ctx: Context,
-  instanceId: string,
-  region: string,
-  outcome: TargetOutcome,
-): Promise<MachineImage[]> {
-  const images = await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), region);
-  const inUse = await imagesInUse(ctx, region);
-  const rule = { minGenerations: ctx.cfg.generations, maxGenerations: ctx.cfg.generations };
-  const plan = planPruning(
-    images.map((i) => imagePoint(i, instanceId, inUse)),
-    rule,
-    ctx.now,
-  );
-  const where = region === ctx.policy.region ? '' : ` in ${region}`;
-  for (const k of plan.keep) {
-    if (
-      k.reason === 'not kura-managed' ||
-      k.reason === inUse.get(k.id) ||
-      k.reason === 'newest validated recovery point'
-    ) {
-      const img = images.find((i) => i.id === k.id);
-      outcome.actions.push(`kept ${img?.name ?? k.id} (${k.id})${where}: ${k.reason}`);
-    }
-  }
-  for (const d of plan.prune) {
-    const img = images.find((i) => i.id === d.id);
-    // Belt and braces: the plan prunes only managed points; re-check the tags we act on.
-    if (!img || !isManaged(img.tags, 'image')) continue;
-    const snaps = await removeImage(ctx, img, outcome);
-    (outcome.pruned as string[]).push(`${region}:${img.id}`);
-    (outcome.deletedSnapshots as string[]).push(...snaps);
-    outcome.actions.push(
-      `pruned ${img.name} (${img.id})${where} and its snapshot(s) ${snaps.join(', ') || '(none)'}: ${d.reason}`,
-    );
-  }
-  // Snapshots of images that no longer exist (a crash between deregister and delete, a failed copy).
-  const gone = new Set(plan.prune.map((d) => d.id));
-  const remaining = images.filter((i) => !gone.has(i.id));
-  const referenced = new Set(remaining.flatMap((i) => i.snapshotIds));
-  const times = new Set(remaining.map((i) => i.tags[TAG.time]));
-  for (const s of await ctx.ports.images.listManagedSnapshots(instanceId, region)) {
-    const t = taggedTime(s.tags);
-    if (referenced.has(s.id) || !t || times.has(s.tags[TAG.time]) || t.getTime() >= ctx.now.getTime())
-      continue;
-    try {
-      await ctx.ports.images.deleteSnapshot(s.id, region);
-      (outcome.deletedSnapshots as string[]).push(s.id);
-      outcome.actions.push(
-        `deleted orphaned snapshot ${s.id}${where} (its image ${s.tags[TAG.time]} is gone)`,
-      );
-    } catch (err) {
-      // Only "still in use" is expected (an image or a just-deregistered one holds it); anything else fails the run.
-      if (!isAwsError(err, 'inUse')) throw err;
-      outcome.warnings.push(`orphaned snapshot ${s.id}${where} is still in use: ${describeAwsError(err)}`);
-    }
-  }
-  return remaining;
-}
-
-/** The newest `generations` available managed images of the instance, newest first. */
-function keptImages(ctx: Context, instanceId: string, images: MachineImage[]): MachineImage[] {
-  return images
-    .filter(
-      (i) =>
-        isManaged(i.tags, 'image') &&
-        i.tags[TAG.source] === instanceId &&
-        i.state === 'available' &&
-        taggedTime(i.tags),
-    )
-    .sort((a, b) => (taggedTime(b.tags)?.getTime() ?? 0) - (taggedTime(a.tags)?.getTime() ?? 0))
-    .slice(0, ctx.cfg.generations);
-}
-
-async function copyToDr(
-  ctx: Context,
-  instanceId: string,
-  dr: { region: string; kmsKeyId?: string },
-  kept: MachineImage[],
-  outcome: TargetOutcome,
-): Promise<void> {
-  // Catch up: every kept image without a copy gets one, so a copy missed on one run is made on the next.
-  const there = new Map(
-    (await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), dr.region)).map((i) => [
-      i.name,
-      i,
-    ]),
-  );
-  for (const img of [...kept].reverse()) {
-    const found = there.get(img.name);
-    if (found && !isManaged(found.tags) && found.description === copyDescription(img)) {
-      // Our copy of this very image, left untagged by a run that stopped before tagging it.
-      await ctx.ports.images.ensureTags(found, { ...img.tags, [TAG.copyOf]: `${img.region}:${img.id}` });
-      outcome.actions.push(
-        `tagged ${img.name} in ${dr.region} (${found.id}), a copy an interrupted run left untagged`,
-      );
-      continue;
-    }
-    if (found) continue;
-    const encrypted = img.snapshots.some((s) => s.encrypted);
-    if (encrypted && !dr.kmsKeyId) {
-      outcome.warnings.push(
-        `${img.name} is encrypted and no images.drKmsKeyId is set: its copy in ${dr.region} uses that region's aws/ebs key and cannot be shared`,
-      );
-    }
-    const copy = await ctx.ports.images.copyImage(
-      img,
-      dr.region,
-      { ...img.tags, [TAG.copyOf]: `${img.region}:${img.id}` },
-      dr.kmsKeyId,
-    );
-    (outcome.copied as string[]).push(`${dr.region}:${copy.id}`);
-    outcome.actions.push(`copied ${img.name} to ${dr.region} as ${copy.id}`);
-  }
-}
-
-async function keyFacts(ctx: Context, keyIds: string[]): Promise<KeyFacts[]> {
-  const out: KeyFacts[] = [];
-  for (const keyId of [...new Set(keyIds)]) {
-    const k = await ctx.ports.keys.describe(keyId);
-    out.push({ keyId, arn: k.arn, manager: k.manager, principalsAllowed: k.principalsAllowed });
-  }
-  return out;
-}
-
-async function share(
-  ctx: Context,
-  accountId: string,
-  kept: MachineImage[],
-  volumeKeys: string[],
-  outcome: TargetOutcome,
-): Promise<void> {
-  // Pre-flight: every key of every image to share is checked before any permission is granted.
-  const keyIds = [
-    ...volumeKeys,
-    ...kept.flatMap((i) => i.snapshots.map((s) => s.kmsKeyId).filter((k): k is string => Boolean(k))),
-  ];
-  const blockers = sharingBlockers(await keyFacts(ctx, keyIds), accountId);
-  if (blockers.length > 0) {
-    throw new Error(
-      `sharing with the isolated account ${accountId} is blocked, nothing was shared: ${blockers.join('; ')}`,
-    );
-  }
-  for (const img of kept) {
-    if (await ctx.ports.images.shareImage(img, accountId)) {
-      (outcome.shared as string[]).push(img.id);
-      outcome.actions.push(`shared ${img.name} (${img.id}) and its snapshots with ${accountId}`);
-    }
-  }
-}
-
 interface Taken {
   instance: InstanceSummary;
   outcome: TargetOutcome;
   image: MachineImage;
   volumeKeys: string[];
-}
-
-function previousImage(ctx: Context, instanceId: string, images: MachineImage[]): MachineImage | undefined {
-  return images
-    .filter(
-      (i) => isManaged(i.tags, 'image') && i.tags[TAG.source] === instanceId && !FAILED_STATES.has(i.state),
-    )
-    .filter((i) => (taggedTime(i.tags)?.getTime() ?? Infinity) < ctx.now.getTime())
-    .sort((a, b) => (taggedTime(b.tags)?.getTime() ?? 0) - (taggedTime(a.tags)?.getTime() ?? 0))[0];
-}
-
-async function writeRecord(
-  ctx: Context,
-  instanceId: string,
-  images: MachineImage[],
-  image: MachineImage,
-  configuration: InstanceConfiguration,
-  reason: string | undefined,
-  outcome: TargetOutcome,
-): Promise<ConfigurationRecord> {
-  const prev = previousImage(ctx, instanceId, images);
-  const prevRecord = prev
-    ? parseConfigurationRecord(await ctx.ports.records.get(configRecordKey(instanceId, prev.name)))
-    : undefined;
-  const record = buildConfigurationRecord({
-    image: {
-      id: image.id,
-      name: image.name,
-      region: image.region,
-      time: ctx.now.toISOString(),
-      reason,
-      reboot: ctx.cfg.reboot,
-      createdBy: FUNCTION_NAME,
-    },
-    configuration,
-    previous: prev
-      ? { name: prev.name, id: prev.id, time: prev.tags[TAG.time] ?? '', record: prevRecord }
-      : undefined,
-  });
-  const key = configRecordKey(instanceId, image.name);
-  await ctx.ports.records.put(key, record);
-  outcome.record = ctx.ports.records.location(key);
-  outcome.changes = describeChanges(record);
-  return record;
 }
 
 async function take(
@@ -375,7 +57,7 @@ async function take(
   outcome.deletedSnapshots = [];
   outcome.copied = [];
   outcome.shared = [];
-  const images = await ctx.ports.images.listImages(inst.id, namePrefix(inst.id), ctx.policy.region);
+  const images = await ctx.ports.images.listImages(inst.id, namePrefix(inst.id), ctx.source.region);
   let image = images.find((i) => i.name === name);
   if (image && !isManaged(image.tags)) {
     throw new Error(
@@ -408,6 +90,8 @@ async function take(
         time: ctx.now,
         createdBy: FUNCTION_NAME,
         reason,
+        account: ctx.source.account,
+        region: ctx.source.region,
       }),
     };
     image = await ctx.ports.images.createImage(inst.id, name, {
@@ -492,7 +176,7 @@ async function settle(
     );
   }
 
-  const remaining = await prune(ctx, instance.id, ctx.policy.region, outcome);
+  const remaining = await prune(ctx, instance.id, ctx.source.region, outcome);
   const failures = checkProgress(progressOf(remaining, image.id), ctx.now, progressRule(ctx), outcome, '');
   const kept = keptImages(ctx, instance.id, remaining);
   if (dr) {
@@ -536,14 +220,38 @@ export async function amiBackup(
     );
   }
   const clock = ports.clock;
-  const ctx: Context = { policy, cfg, ports, now, metrics: result.metrics, inUse: new Map() };
+  const sources = ports.sources ?? [
+    { target: { region: policy.region }, images: ports.images, keys: ports.keys },
+  ];
+  const contexts = sources.map(
+    (s): Context => ({
+      policy,
+      cfg,
+      ports: { ...ports, images: s.images, keys: s.keys },
+      source: s.target,
+      now,
+      metrics: result.metrics,
+      inUse: new Map(),
+    }),
+  );
+  // Targets are instance ids in single-account mode (as before sources existed), else <account>/<region>/<id>.
+  const named = (ctx: Context, id: string) => (ctx.source.account ? `${targetLabel(ctx.source)}/${id}` : id);
 
-  let targets: InstanceSummary[];
+  let targets: { ctx: Context; inst: InstanceSummary }[] = [];
   if (req.instanceId) {
-    const inst = await ports.images.getInstance(req.instanceId);
-    if (!inst || inst.state === 'terminated' || inst.state === 'shutting-down') {
+    let found: { ctx: Context; inst: InstanceSummary } | undefined;
+    for (const ctx of contexts) {
+      const inst = await ctx.ports.images.getInstance(req.instanceId);
+      if (inst) {
+        found = { ctx, inst };
+        break;
+      }
+    }
+    const inst = found?.inst;
+    if (!found || !inst || inst.state === 'terminated' || inst.state === 'shutting-down') {
+      const where = contexts.map((c) => targetLabel(c.source) || c.source.region).join(', ');
       throw new InputError([
-        `event.detail.instance: ${req.instanceId} ${inst ? `is ${inst.state}` : `was not found in ${policy.region}`}; expected an existing instance`,
+        `event.detail.instance: ${req.instanceId} ${inst ? `is ${inst.state}` : `was not found in ${where}`}; expected an existing instance`,
       ]);
     }
     if (!selectedInstance(inst, policy)) {
@@ -551,25 +259,49 @@ export async function amiBackup(
         `${inst.id} is not tagged ${policy.selector.tagKey}=${policy.selector.tagValue}: imaged on demand, but scheduled runs do not image it`,
       );
     }
-    targets = [inst];
+    targets = [found];
     result.onDemand = { instance: inst.id, reason: req.reason ?? null };
   } else {
-    const all = await ports.images.listInstances();
-    targets = all.filter((i) => selectedInstance(i, policy));
-    result.skipped = all.filter((i) => !selectedInstance(i, policy)).map((i) => i.id);
+    const skipped: string[] = [];
+    for (const ctx of contexts) {
+      let all: InstanceSummary[];
+      try {
+        all = await ctx.ports.images.listInstances();
+      } catch (err) {
+        // An unreachable source (its role refused, its region down) fails itself, not the others.
+        if (!ctx.source.account) throw err;
+        result.targets.push({
+          target: named(ctx, '*'),
+          status: 'failed',
+          actions: [],
+          warnings: [],
+          error: errorInfo(err),
+        });
+        continue;
+      }
+      targets.push(...all.filter((i) => selectedInstance(i, policy)).map((inst) => ({ ctx, inst })));
+      skipped.push(...all.filter((i) => !selectedInstance(i, policy)).map((i) => named(ctx, i.id)));
+    }
+    result.skipped = skipped;
   }
 
   // Take every image first (they progress in parallel on AWS), then wait for them under one budget.
-  const taken: Taken[] = [];
-  result.targets = await forEachTarget(
-    targets,
-    (i) => i.id,
-    async (inst, outcome) => {
-      taken.push(await take(ctx, inst, req.reason, outcome));
-    },
+  const taken: { ctx: Context; t: Taken }[] = [];
+  result.targets.push(
+    ...(await forEachTarget(
+      targets,
+      ({ ctx, inst }) => named(ctx, inst.id),
+      async ({ ctx, inst }, outcome) => {
+        if (ctx.source.account) {
+          outcome.account = ctx.source.account;
+          outcome.region = ctx.source.region;
+        }
+        taken.push({ ctx, t: await take(ctx, inst, req.reason, outcome) });
+      },
+    )),
   );
   const deadline = clock() + cfg.waitSeconds * 1000;
-  for (const t of taken) {
+  for (const { ctx, t } of taken) {
     try {
       await settle(ctx, t, deadline, dr);
     } catch (err) {

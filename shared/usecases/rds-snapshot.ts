@@ -1,11 +1,14 @@
 // Use case (database class): one manual snapshot per tagged database per
 // scheduled time, point-in-time-restore checks, a copy to the DR region,
 // sharing with the isolated account, and pruning that never goes below the
-// minimum generations or touches what kura does not manage.
+// minimum generations or touches what kura does not manage. With `sources`,
+// the same in every source account and region (one set of ports each); a
+// source that cannot be reached fails its own target, never the others.
 
 import type { KeyPort } from '../aws/kms.ts';
 import { keyAllowsAccount } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
+import { type SourceTarget, targetLabel } from '../aws/source-clients.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
 import { isSelected } from '../domain/selection.ts';
@@ -28,6 +31,12 @@ const QUOTA_WARN_RATIO = 0.9;
 export interface RdsSnapshotPorts {
   db: DatabasePort;
   keys: KeyPort;
+}
+
+/** One source account and region with the ports acting there. */
+export interface RdsSource {
+  target: SourceTarget;
+  ports: RdsSnapshotPorts;
 }
 
 export function selected(db: Database, policy: Policy): boolean {
@@ -173,7 +182,12 @@ async function backupOne(
   now: Date,
   outcome: TargetOutcome,
   metrics: MetricPoint[],
+  source: SourceTarget,
 ) {
+  if (source.account) {
+    outcome.account = source.account;
+    outcome.region = source.region;
+  }
   outcome.kind = db.kind;
   outcome.engine = db.engine;
   for (const f of pitrFindings(db, cfg, now)) {
@@ -203,7 +217,14 @@ async function backupOne(
   } else {
     const tags = {
       ...copiedTags(db.tags, cfg.copyTags),
-      ...managedTags({ backupClass: 'database', source: db.id, time: now, createdBy: FUNCTION_NAME }),
+      ...managedTags({
+        backupClass: 'database',
+        source: db.id,
+        time: now,
+        createdBy: FUNCTION_NAME,
+        account: source.account,
+        region: source.region,
+      }),
     };
     snap = await ports.db.createSnapshot(db, name, tags);
     outcome.actions.push(`created ${name}`);
@@ -228,7 +249,7 @@ async function backupOne(
   );
   if (cfg.copy) {
     const copies = await ports.db.listSnapshots(db.kind, db.id, cfg.copy.region);
-    outcome.copied = await copyToDr(ports, kept, copies, cfg, policy.region, outcome);
+    outcome.copied = await copyToDr(ports, kept, copies, cfg, source.region, outcome);
     failures.push(...checkProgress(progressOf(copies), now, rule, outcome, ` in ${cfg.copy.region}`));
     pruned.push(...(await prune(ports, copies, cfg, now, outcome, cfg.copy.region)));
   } else outcome.copied = [];
@@ -248,50 +269,97 @@ async function backupOne(
   if (failure) throw failure;
 }
 
-export async function rdsSnapshot(now: Date, policy: Policy, ports: RdsSnapshotPorts): Promise<RunResult> {
+export async function rdsSnapshot(
+  now: Date,
+  policy: Policy,
+  ports: RdsSnapshotPorts | RdsSource[],
+): Promise<RunResult> {
   const result = newRunResult(FUNCTION_NAME, now);
   const cfg = policy.database;
   if (!cfg) {
     result.warnings.push('the policy has no database section: nothing to do');
     return result;
   }
-  const all = await ports.db.listDatabases();
-  const targets = all.filter((d) => selected(d, policy));
-  result.skipped = all.filter((d) => !selected(d, policy)).map((d) => d.id);
-  result.targets = await forEachTarget(
-    targets,
-    (d) => d.id,
-    (d, outcome) => backupOne(ports, d, policy, cfg, now, outcome, result.metrics),
-  );
-
-  // Manual snapshot quotas are per region and per kind (instance, cluster):
-  // the source region and the DR region each hold a full set.
-  const regions = [policy.region, ...(cfg.copy ? [cfg.copy.region] : [])];
-  const quotas: { region: string; kind: string; used: number; quota: number }[] = [];
-  for (const region of regions) {
-    for (const q of await ports.db.snapshotQuotas(region)) {
-      const quota = q.max ?? cfg.snapshotQuota;
-      if (q.unreadable)
-        result.warnings.push(
-          `manual ${q.kind} snapshot quota in ${region} could not be read (${q.unreadable}); assumed ${quota} (database.snapshotQuota)`,
-        );
-      quotas.push({ region, kind: q.kind, used: q.used, quota });
-      result.metrics.push({
-        name: 'ManualSnapshotQuotaUsed',
-        value: quota > 0 ? Math.round((q.used / quota) * 100) : 100,
-        unit: 'Percent',
-        dimensions: { region, kind: q.kind },
-      });
-      if (q.used >= quota * QUOTA_WARN_RATIO) {
-        result.warnings.push(
-          `manual ${q.kind} snapshots: ${q.used} of the quota of ${quota} in ${region}; raise the quota or lower retention`,
-        );
-      }
+  const sources = Array.isArray(ports) ? ports : [{ target: { region: policy.region }, ports }];
+  const skipped: string[] = [];
+  const quotas: { region: string; kind: string; used: number; quota: number; account?: string }[] = [];
+  for (const { target, ports: p } of sources) {
+    const label = targetLabel(target);
+    // Targets are the databases' ids in single-account mode (as before sources existed), else <account>/<region>/<id>.
+    const named = (id: string) => (label ? `${label}/${id}` : id);
+    let all: Database[];
+    try {
+      all = await p.db.listDatabases();
+    } catch (err) {
+      // An unreachable source (its role refused, its region down) fails itself, not the others.
+      result.targets.push(
+        ...(await forEachTarget(
+          [target],
+          () => named('*'),
+          async () => {
+            throw err;
+          },
+        )),
+      );
+      continue;
     }
+    const targets = all.filter((d) => selected(d, policy));
+    skipped.push(...all.filter((d) => !selected(d, policy)).map((d) => named(d.id)));
+    result.targets.push(
+      ...(await forEachTarget(
+        targets,
+        (d) => named(d.id),
+        (d, outcome) => backupOne(p, d, policy, cfg, now, outcome, result.metrics, target),
+      )),
+    );
+    await checkQuotas(p, cfg, target, result, quotas);
   }
+  result.skipped = skipped;
   result.manualSnapshots = quotas;
   const failed = result.targets.filter((t) => t.status === 'failed');
   result.ok = failed.length === 0;
   result.metrics.push({ name: 'TargetFailures', value: failed.length, unit: 'Count' });
   return result;
+}
+
+/**
+ * Manual snapshot quotas are per account, region and kind (instance,
+ * cluster): the source region and the DR region each hold a full set.
+ */
+async function checkQuotas(
+  ports: RdsSnapshotPorts,
+  cfg: DatabasePolicy,
+  target: SourceTarget,
+  result: RunResult,
+  quotas: { region: string; kind: string; used: number; quota: number; account?: string }[],
+): Promise<void> {
+  const where = (region: string) => (target.account ? `${region} of account ${target.account}` : region);
+  const regions = [...new Set([target.region, ...(cfg.copy ? [cfg.copy.region] : [])])];
+  for (const region of regions) {
+    for (const q of await ports.db.snapshotQuotas(region)) {
+      const quota = q.max ?? cfg.snapshotQuota;
+      if (q.unreadable)
+        result.warnings.push(
+          `manual ${q.kind} snapshot quota in ${where(region)} could not be read (${q.unreadable}); assumed ${quota} (database.snapshotQuota)`,
+        );
+      quotas.push({
+        region,
+        kind: q.kind,
+        used: q.used,
+        quota,
+        ...(target.account ? { account: target.account } : {}),
+      });
+      result.metrics.push({
+        name: 'ManualSnapshotQuotaUsed',
+        value: quota > 0 ? Math.round((q.used / quota) * 100) : 100,
+        unit: 'Percent',
+        dimensions: { region, kind: q.kind, ...(target.account ? { account: target.account } : {}) },
+      });
+      if (q.used >= quota * QUOTA_WARN_RATIO) {
+        result.warnings.push(
+          `manual ${q.kind} snapshots: ${q.used} of the quota of ${quota} in ${where(region)}; raise the quota or lower retention`,
+        );
+      }
+    }
+  }
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPolicy, readPolicyDocument, DEFAULT_POLICY_PATH } from '../../shared/policy/load.ts';
 import { parsePolicy } from '../../shared/policy/parse.ts';
+import { owningAccount, sourceAccounts } from '../../shared/policy/sources.ts';
 import { PolicyError } from '../../shared/runtime/errors.ts';
 
 function reference(): Record<string, any> {
@@ -176,5 +177,105 @@ describe('policy errors name the key path, what was found and what was expected'
 
   it('accepts the reference document unchanged', () => {
     expect(problems(parse(JSON.stringify(reference())))).toEqual([]);
+  });
+});
+
+describe('source accounts (the backup-account topology)', () => {
+  const A = '333333333333';
+  const B = '444444444444';
+  const src = (id: string, extra: Record<string, unknown> = {}) => ({
+    accountId: id,
+    roleArn: `arn:aws:iam::${id}:role/kura-source`,
+    externalId: `kura-${id}`,
+    ...extra,
+  });
+
+  it('accepts one source without content or logs accounts, and defaults its regions to the policy region', () => {
+    const doc = reference();
+    doc.sources = [src(A)];
+    expect(problems(doc)).toEqual([]);
+    const p = parsePolicy(doc, 'test.yml');
+    expect(sourceAccounts(p)).toEqual([
+      { accountId: A, roleArn: `arn:aws:iam::${A}:role/kura-source`, externalId: `kura-${A}`, regions: ['ap-northeast-1'] },
+    ]);
+    expect(owningAccount(p, p.content[0] ?? {})?.accountId).toBe(A);
+  });
+
+  it('keeps single-account mode when sources are absent: no owning account, no sources', () => {
+    const p = loadPolicy();
+    expect(p.sources).toBeUndefined();
+    expect(sourceAccounts(p)).toEqual([]);
+    expect(owningAccount(p, p.content[0] ?? {})).toBeUndefined();
+  });
+
+  it('requires content[].account and logs.account when there is more than one source, naming the choices', () => {
+    const doc = reference();
+    doc.sources = [src(A), src(B, { regions: ['ap-northeast-1', 'us-west-2'] })];
+    expect(problems(doc)).toEqual([
+      `test.yml: content.0.account: missing; expected the source account that owns s3://app1-uploads/images/ (one of ${A}, ${B}): required when there is more than one source`,
+      `test.yml: content.1.account: missing; expected the source account that owns s3://app2-uploads/images/ (one of ${A}, ${B}): required when there is more than one source`,
+      `test.yml: logs.account: missing; expected the source account that owns s3://kura-log-landing-123456789012/incoming/ (one of ${A}, ${B}): required when there is more than one source`,
+    ]);
+    doc.content[0].account = A;
+    doc.content[1].account = B;
+    doc.logs.account = B;
+    expect(problems(doc)).toEqual([]);
+    const p = parsePolicy(doc, 'test.yml');
+    expect(owningAccount(p, p.logs ?? {})?.regions).toEqual(['ap-northeast-1', 'us-west-2']);
+  });
+
+  it('refuses an account that is not a source, and any account in single-account mode', () => {
+    const doc = reference();
+    doc.logs.account = '555555555555';
+    expect(problems(doc)).toEqual([
+      'test.yml: logs.account: found string "555555555555"; the policy has no sources (single-account mode: the log landing is in kura\'s own account); expected no account, or list 555555555555 under sources',
+    ]);
+    doc.sources = [src(A)];
+    expect(problems(doc)).toEqual([
+      `test.yml: logs.account: found string "555555555555"; expected one of the source accounts ${A}`,
+    ]);
+  });
+
+  it('refuses a role of another account, a duplicate account, a repeated region, the isolated account as a source and a bad external id', () => {
+    const doc = reference();
+    doc.isolatedAccount = { accountId: '210987654321', roleArn: 'arn:aws:iam::210987654321:role/kura-restore' };
+    doc.sources = [
+      src(A, { roleArn: `arn:aws:iam::${B}:role/kura-source` }),
+      src(A, { regions: ['ap-northeast-1', 'ap-northeast-1'] }),
+      src('210987654321', { externalId: 'has space' }),
+    ];
+    for (const c of doc.content) c.account = A;
+    doc.logs.account = A;
+    expect(problems(doc)).toEqual([
+      'test.yml: sources.2.externalId: found string "has space"; expected an external id of letters, digits and +=,.@:/-_ (an STS limit)',
+      `test.yml: sources.0.roleArn: found string "arn:aws:iam::${B}:role/kura-source"; expected a role in the source account ${A} (its kura-source role, deploy/source-account.yml)`,
+      `test.yml: sources.1.accountId: found string "${A}"; duplicate source account ${A}; expected each account once (list its regions under one entry)`,
+      'test.yml: sources.1.regions: found a list ["ap-northeast-1","ap-northeast-1"]; region ap-northeast-1 listed twice; expected each region once',
+      'test.yml: sources.2.accountId: found string "210987654321"; the isolated account 210987654321 cannot be a source; expected a production account (restores and rehearsals run in the isolated account)',
+    ]);
+  });
+
+  it('refuses an empty list of sources or regions, and an unquoted (numeric) account id', () => {
+    const doc = reference();
+    doc.sources = [];
+    expect(problems(doc)).toEqual([
+      'test.yml: sources: found a list []; expected at least one source account (or no sources key at all)',
+    ]);
+    doc.sources = [{ ...src(A), accountId: 333333333333, regions: [] }];
+    expect(problems(doc)).toEqual([
+      'test.yml: sources.0.accountId: found number 333333333333; expected string',
+      'test.yml: sources.0.regions: found a list []; expected at least one region (or no regions key)',
+    ]);
+  });
+
+  it('refuses a selector tag key other than kura:backup and enforceBackupRetention with sources', () => {
+    const doc = reference();
+    doc.sources = [src(A)];
+    doc.selector = { tagKey: 'backup', tagValue: 'yes' };
+    doc.database.enforceBackupRetention = true;
+    expect(problems(doc)).toEqual([
+      'test.yml: selector.tagKey: found string "backup"; expected kura:backup with sources: the kura-source role may snapshot only resources with that tag (deploy/source-account.yml); selector.tagValue stays yours',
+      'test.yml: database.enforceBackupRetention: found boolean true; expected false with sources: the kura-source role changes no setting of a production database; set the automated backup retention in the source account (kura reports a short one)',
+    ]);
   });
 });

@@ -190,11 +190,12 @@ describe('single-account mode', () => {
     expect(lifecycleHtml(rep)).toContain('not protected against a compromised production account');
   });
 
-  it('refuses source accounts until kura can pull from them, rather than ignoring them', () => {
-    const raw = parse(readFileSync(POLICY_FILE, 'utf8')) as Record<string, unknown>;
+  it('is not flagged once the policy lists source accounts (kura pulls from them into the backup account)', () => {
+    const raw = parse(readFileSync(POLICY_FILE, 'utf8')) as Record<string, any>;
     raw.sources = [
       { accountId: '333333333333', roleArn: 'arn:aws:iam::333333333333:role/kura-source', externalId: 'x-1' },
     ];
-    expect(() => parsePolicy(raw, 'test.yml')).toThrow(/sources: .*not built yet.*single-account mode/);
+    const rep = lifecycleReport(parsePolicy(raw, 'test.yml'), new Date('2026-11-01T00:00:00Z'), undefined);
+    expect(rep.exposure).toEqual([]);
   });
 });

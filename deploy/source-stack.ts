@@ -1,0 +1,80 @@
+// Deployment: the parameters of deploy/source-account.yml for one source
+// account, from the policy (what that account owns, the vault prefixes it may
+// add to). Used by `kura policy source-stack` (what an operator deploys) and
+// by the IAM front layer (what the tests evaluate): the same values in both.
+import { vaultLayout } from '../shared/domain/content.ts';
+import { LOOSE_ROOT } from '../shared/domain/logs/keys.ts';
+import type { Policy } from '../shared/policy/schema.ts';
+import { owningAccount, sourceAccounts } from '../shared/policy/sources.ts';
+
+/** kura's functions that act in source accounts: their roles have fixed names for the source role's trust. */
+export const SOURCE_USERS = ['rds-snapshot', 'ami-backup'] as const;
+
+export function functionRoleArn(backupAccountId: string, fn: string, stage = 'prod'): string {
+  return `arn:aws:iam::${backupAccountId}:role/kura-${stage}-${fn}`;
+}
+
+export function sourceStackParameters(
+  policy: Policy,
+  accountId: string,
+  backupAccountId: string,
+  stage = 'prod',
+): Record<string, string> {
+  const source = sourceAccounts(policy).find((s) => s.accountId === accountId);
+  if (!source)
+    throw new Error(
+      `account ${accountId} is not a source of this policy; expected one of ${
+        sourceAccounts(policy)
+          .map((s) => s.accountId)
+          .join(', ') || '(no sources: single-account mode)'
+      }`,
+    );
+  const s3 = (url: string) => {
+    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(url);
+    return { bucket: m?.[1] ?? '', prefix: m?.[2] ?? '' };
+  };
+  const vault = `arn:aws:s3:::${policy.vault.bucket}`;
+  const content = policy.content.filter((c) => owningAccount(policy, c)?.accountId === accountId);
+  const landing =
+    policy.logs && owningAccount(policy, policy.logs)?.accountId === accountId
+      ? s3(policy.logs.landing)
+      : undefined;
+  const list = (xs: string[], none: string) =>
+    ([...new Set(xs)].length ? [...new Set(xs)] : [none]).join(',');
+  const out: Record<string, string> = {
+    BackupAccountId: backupAccountId,
+    ExternalId: source.externalId,
+    SourceRoleName: source.roleArn.split('/').pop() ?? 'kura-source',
+    TrustedRoleArns: SOURCE_USERS.map((fn) => functionRoleArn(backupAccountId, fn, stage)).join(','),
+    SelectorTagValue: policy.selector.tagValue,
+    ContentBucketArns: list(
+      content.map((c) => `arn:aws:s3:::${s3(c.source).bucket}`),
+      'arn:aws:s3:::kura-no-content-source',
+    ),
+    ContentPrefixes: list(
+      content.map((c) => `${s3(c.source).prefix}*`),
+      'kura-no-content-source/*',
+    ),
+    ContentObjectArns: list(
+      content.map((c) => `arn:aws:s3:::${s3(c.source).bucket}/${s3(c.source).prefix}*`),
+      'arn:aws:s3:::kura-no-content-source/*',
+    ),
+    VaultObjectArns: list(
+      [
+        ...content.map((c) => `${vault}/${vaultLayout.objectsPrefix(c.name)}*`),
+        ...(landing ? [`${vault}/${LOOSE_ROOT}*`] : []),
+      ],
+      `${vault}/kura-nothing-of-${accountId}/*`,
+    ),
+    // The vault key's own policy (backup account) names who may use it; the
+    // identity side names the backup account's keys, as the key id is known only after its deploy.
+    VaultKeyArn: `arn:aws:kms:${policy.region}:${backupAccountId}:key/*`,
+    ObjectLockMode: policy.vault.objectLock.mode,
+  };
+  if (landing) {
+    out.LandingBucketArn = `arn:aws:s3:::${landing.bucket}`;
+    out.LandingObjectsArn = `arn:aws:s3:::${landing.bucket}/${landing.prefix}*`;
+    out.LandingPrefix = `${landing.prefix}*`;
+  }
+  return out;
+}

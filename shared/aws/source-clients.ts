@@ -1,0 +1,62 @@
+// AWS adapter: the one place clients for source accounts are made. For each
+// source account and region of the policy, Clients acting as that account's
+// kura-source role (STS AssumeRole with its ExternalId, from kura's own
+// function role), made once per (account, region) and kept with the Clients
+// they derive from (one set per Lambda container or command). Single-account
+// mode: one target, kura's own account in the policy's region, with kura's
+// own clients, exactly as before sources existed.
+import type { Policy } from '../policy/schema.ts';
+import { sourceAccounts } from '../policy/sources.ts';
+import type { Clients } from './clients.ts';
+
+/** Where a backup class reads from: a source account and region (account undefined: kura's own). */
+export interface SourceTarget {
+  account?: string;
+  region: string;
+}
+
+export interface SourceClientsPort {
+  /** Every account and region the policy pulls databases and instances from, in policy order. */
+  readonly targets: SourceTarget[];
+  /** Clients acting in `target` (its region is their default region). */
+  clientsFor(target: SourceTarget): Clients;
+}
+
+/** How results and reports name a target: `<account>/<region>`; '' for kura's own account. */
+export function targetLabel(t: SourceTarget): string {
+  return t.account ? `${t.account}/${t.region}` : '';
+}
+
+const made = new WeakMap<Clients, Map<string, Clients>>();
+
+export function sourceClients(base: Clients, policy: Policy): SourceClientsPort {
+  const sources = sourceAccounts(policy);
+  const targets: SourceTarget[] = sources.length
+    ? sources.flatMap((s) => s.regions.map((region) => ({ account: s.accountId, region })))
+    : [{ region: policy.region }];
+  let byTarget = made.get(base);
+  if (!byTarget) {
+    byTarget = new Map();
+    made.set(base, byTarget);
+  }
+  const cache = byTarget;
+  return {
+    targets,
+    clientsFor(t) {
+      if (!t.account) return base;
+      const source = sources.find((s) => s.accountId === t.account);
+      if (!source) throw new Error(`account ${t.account} is not a source of the policy`);
+      const key = `${source.roleArn}/${source.externalId}/${t.region}`;
+      let c = cache.get(key);
+      if (!c) {
+        c = base.assumingRole(source.roleArn, {
+          externalId: source.externalId,
+          region: t.region,
+          sessionName: 'kura-source',
+        });
+        cache.set(key, c);
+      }
+      return c;
+    },
+  };
+}
