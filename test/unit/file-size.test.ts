@@ -18,8 +18,8 @@ const DECLARATIVE: Record<string, string> = {};
  * when it is split (the test fails while a listed file is already small).
  */
 const PENDING: Record<string, string> = {
-  'shared/usecases/ami-backup.ts':
-    'issue 16 (sources) owns it today: split the copy to the DR region and the pruning out of the backup run',
+  'shared/restore/content-sharded.ts':
+    'issue 18 (item 2) landed it in this merge: split the shard restore and the shard verify apart',
 };
 
 function sources(dir: string): string[] {

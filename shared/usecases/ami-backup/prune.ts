@@ -1,7 +1,7 @@
 // Use case (image class): pruning one instance's images in one region to the
 // policy's generations, never an image in use or one kura does not manage,
 // deleting each pruned image's snapshots and the orphans a crash left.
-import { awsErrorName, describeAwsError, isAwsError } from '../../aws/errors.ts';
+import { awsErrorName, describeAwsError, isAwsError } from '../../runtime/aws-errors.ts';
 import type { MachineImage } from '../../aws/ec2-images.ts';
 import { planPruning, type RecoveryPoint } from '../../domain/retention.ts';
 import { isManaged, TAG, taggedTime } from '../../domain/tags.ts';

@@ -1,7 +1,8 @@
 // Use case (image class): what follows once an image is available: its copy
 // in the DR region (catching up any kept image without one) and its share
 // with the isolated account, after a pre-flight check of every key involved.
-import { copyDescription, type MachineImage } from '../../aws/ec2-images.ts';
+import type { MachineImage } from '../../aws/ec2-images.ts';
+import { copyDescription } from '../../domain/naming.ts';
 import { type KeyFacts, sharingBlockers } from '../../domain/image-sharing.ts';
 import { isManaged, TAG, taggedTime } from '../../domain/tags.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
