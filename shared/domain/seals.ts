@@ -19,7 +19,7 @@
 //     one's hash, and the record must match the newest. The chain keeps every
 //     earlier seal (locked), so a rewrite by someone else leaves evidence.
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { z } from 'zod/mini';
 import { KuraError } from '../runtime/errors.ts';
 
 export const SEALS_ROOT = 'seals/';
@@ -41,15 +41,19 @@ export interface SealRecord {
   previous: string | null;
 }
 
+// zod/mini (as the policy schema): the full build adds ~440 KB to every Lambda bundle that
+// reads a seal, and installs its English messages for every schema in the process.
+const HEX64 = /^[0-9a-f]{64}$/;
+const nonEmpty = z.string().check(z.minLength(1));
 const sealSchema = z.object({
   format: z.literal(SEAL_FORMAT),
-  key: z.string().min(1),
-  versionId: z.string().min(1),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
-  size: z.number().int().nonnegative(),
-  writtenAt: z.string().min(1),
-  seq: z.number().int().positive(),
-  previous: z.string().regex(/^[0-9a-f]{64}$/).nullable(),
+  key: nonEmpty,
+  versionId: nonEmpty,
+  sha256: z.string().check(z.regex(HEX64, 'expected 64 hex digits')),
+  size: z.int().check(z.gte(0, 'expected a whole number ≥ 0')),
+  writtenAt: nonEmpty,
+  seq: z.int().check(z.positive('expected a positive whole number')),
+  previous: z.nullable(z.string().check(z.regex(HEX64, 'expected 64 hex digits'))),
 });
 
 /** Records a re-run legitimately writes again. */

@@ -137,6 +137,12 @@ describe('import rules (docs/architecture.md)', () => {
     expect(show(bad)).toEqual([]);
   });
 
+  it('Lambda code validates with zod/mini, never full zod (~440 KB per bundle, and its messages replace ours)', () => {
+    const bad = [...inGroup('shared'), ...inGroup('functions')].filter((i) => !i.local && i.to === 'zod');
+    expect(show(bad)).toEqual([]);
+    expect(IMPORTS.some((i) => i.to === 'zod/mini')).toBe(true);
+  });
+
   it('shared imports nothing from cli/, local/ or test/', () => {
     const bad = inGroup('shared').filter((i) => i.local && /^(cli|local|test)\//.test(i.to));
     expect(show(bad)).toEqual([]);
