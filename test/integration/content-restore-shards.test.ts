@@ -118,9 +118,10 @@ describe('content restore, sharded and resumable', () => {
 
     // Assess: before sharding a restore cost the index, one listing (empty target), two reads
     // of the manifest (keys checked, then copied) and the copies: 4 + 2. Now one read of the
-    // manifest (a shard of one chunk is kept from the check) and one progress record.
+    // manifest (a shard of one chunk is kept from the check) and one progress record; the
+    // second get is the index's seal, checked before the index is trusted (docs/vault.md).
     expect(run.complete).toBe(true);
-    expect(calls).toEqual({ get: 1, listPage: 1, read: 1, copy: 2 });
+    expect(calls).toEqual({ get: 2, listPage: 1, read: 1, copy: 2 });
     expect(records.calls).toEqual({ put: 1 });
   });
 

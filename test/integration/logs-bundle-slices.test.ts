@@ -8,6 +8,7 @@ import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand } from
 import { describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
+import { sealKey } from '../../shared/domain/seals.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { bundleLogGroup, type GroupOptions } from '../../shared/usecases/log-bundle.ts';
 import { keys, type LogsWorld, logsWorld, putLoose } from '../support/logs.ts';
@@ -36,9 +37,11 @@ async function unbundle(w: LogsWorld): Promise<void> {
   const v = await w.s3.send(new ListObjectVersionsCommand({ Bucket: w.vault, Prefix: 'logs/' }));
   for (const m of v.DeleteMarkers ?? [])
     await w.s3.send(new DeleteObjectCommand({ Bucket: w.vault, Key: m.Key, VersionId: m.VersionId }));
-  await w.s3.send(
-    new DeleteObjectCommand({ Bucket: w.vault, Key: BUNDLE.replace('.tar.gz', '.manifest.json') }),
-  );
+  const manifest = BUNDLE.replace('.tar.gz', '.manifest.json');
+  await w.s3.send(new DeleteObjectCommand({ Bucket: w.vault, Key: manifest }));
+  // Its seal too: a manifest is sealed once, and the second bundle (another version of the
+  // tar.gz) would rightly be refused as a conflict against the first one's seal.
+  await w.s3.send(new DeleteObjectCommand({ Bucket: w.vault, Key: sealKey(manifest, 1) }));
 }
 
 async function bundleVersions(w: LogsWorld): Promise<string[]> {

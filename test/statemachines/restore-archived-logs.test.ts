@@ -3,15 +3,23 @@
 // Step Functions (Wait states, an hour at a time, no Lambda running) until S3
 // has (up to 12 hours on AWS), then restores and verifies the logs, and its
 // report says when the data was asked for and when it would be ready.
-import { CopyObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { logSeals } from '../../shared/aws/seals.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Manifest } from '../../shared/domain/logs/manifest.ts';
+import { sealKey } from '../../shared/domain/seals.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
@@ -61,14 +69,19 @@ beforeAll(async () => {
     }),
   );
   manifest.bundle.versionId = archived.VersionId;
-  await s3.send(
+  const repointed = JSON.stringify(manifest);
+  const put = await s3.send(
     new PutObjectCommand({
       Bucket: policy.vault.bucket,
       Key: manifestKey,
-      Body: JSON.stringify(manifest),
+      Body: repointed,
       ChecksumAlgorithm: 'SHA256',
     }),
   );
+  // On AWS the manifest never changes (the transition keeps the version id): its seal is
+  // replaced here with one of the re-pointed manifest, as if it had been sealed that way.
+  await s3.send(new DeleteObjectCommand({ Bucket: policy.vault.bucket, Key: sealKey(manifestKey, 1) }));
+  await logSeals(new S3LogStore(clients), policy.vault.bucket).seal(manifestKey, repointed, put.VersionId);
   clock.set(new Date('2026-06-15T00:00:00Z'));
 });
 
