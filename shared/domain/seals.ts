@@ -19,7 +19,7 @@
 //     one's hash, and the record must match the newest. The chain keeps every
 //     earlier seal (locked), so a rewrite by someone else leaves evidence.
 import { createHash } from 'node:crypto';
-import { z } from 'zod/mini';
+import * as z from 'zod/mini';
 import { KuraError } from '../runtime/errors.ts';
 
 export const SEALS_ROOT = 'seals/';

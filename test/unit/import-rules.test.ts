@@ -141,6 +141,13 @@ describe('import rules (docs/architecture.md)', () => {
     const bad = [...inGroup('shared'), ...inGroup('functions')].filter((i) => !i.local && i.to === 'zod');
     expect(show(bad)).toEqual([]);
     expect(IMPORTS.some((i) => i.to === 'zod/mini')).toBe(true);
+    // `import { z }` takes zod's namespace object whole (its locales and JSON Schema code, ~400
+    // KB): esbuild shakes only a namespace import, `import * as z`.
+    const named = [...inGroup('shared'), ...inGroup('functions')]
+      .filter((i) => i.to === 'zod/mini')
+      .filter((i) => !/import (type )?\* as z from 'zod\/mini'/.test(readFileSync(join(ROOT, i.from), 'utf8')))
+      .map((i) => i.from);
+    expect(named).toEqual([]);
   });
 
   it('shared imports nothing from cli/, local/ or test/', () => {
