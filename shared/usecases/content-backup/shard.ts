@@ -33,6 +33,21 @@ export async function runShard(
   const saved = await port.getWithEtag({ bucket: job.vault, key: cpKey });
   let etag = saved?.etag ?? '';
   let cp: ShardCheckpoint;
+  /** Writes the checkpoint under `cond`; another run's write in between stops this one. */
+  const putCheckpoint = async (
+    by: 'started' | 'continued',
+    cond: { ifNoneMatch: '*' } | { ifMatch: string },
+  ): Promise<void> => {
+    const put = await conditionalPut(
+      port,
+      `generation ${generation} was ${by} by another run`,
+      job.vault,
+      cpKey,
+      JSON.stringify(cp),
+      { contentType: 'application/json', ...cond },
+    );
+    etag = put.etag ?? '';
+  };
   if (saved) {
     cp = json(saved.body) as ShardCheckpoint;
     if (cp.done) return true;
@@ -57,35 +72,11 @@ export async function runShard(
     // Saved before the first copy, so that a crash in the first chunk is
     // recognised on retry (copies made after startedAt are reused). Only if
     // no other invocation started this shard meanwhile.
-    const first = JSON.stringify(cp);
-    etag =
-      (
-        await conditionalPut(
-          port,
-          `generation ${generation} was started by another run`,
-          job.vault,
-          cpKey,
-          first,
-          { contentType: 'application/json', ifNoneMatch: '*' },
-        )
-      ).etag ?? '';
+    await putCheckpoint('started', { ifNoneMatch: '*' });
   }
-  const saveCheckpoint = async () => {
-    // Only if the checkpoint is still the one this run read: a second invocation of the
-    // same shard (a duplicate delivery) that moved it on keeps going, this one stops.
-    const body = JSON.stringify(cp);
-    etag =
-      (
-        await conditionalPut(
-          port,
-          `generation ${generation} was continued by another run`,
-          job.vault,
-          cpKey,
-          body,
-          { contentType: 'application/json', ifMatch: etag },
-        )
-      ).etag ?? '';
-  };
+  // Only if the checkpoint is still the one this run read: a second invocation of the
+  // same shard (a duplicate delivery) that moved it on keeps going, this one stops.
+  const saveCheckpoint = () => putCheckpoint('continued', { ifMatch: etag });
   // A slice that stopped at its budget said so: nothing of its next chunk was copied. Any
   // other checkpoint may be followed by a crashed chunk, whose copies are looked for.
   let atRisk = saved !== undefined && !cp.stopped;
