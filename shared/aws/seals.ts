@@ -208,12 +208,33 @@ export async function putSealed(
   return written;
 }
 
+/**
+ * How long a reader of a rewritten record (a chain) waits for the writer's
+ * seal before it calls the bytes tampered: the seal is the writer's second
+ * PUT, so a reader landing between the two sees new bytes under the previous
+ * seal (an approval read while `kura restore approve` records it).
+ */
+export const CHAIN_SEAL_WAIT_MS = [250, 500, 1000] as const;
+
 /** One of kura's own records as text, checked against its seal (undefined when there is none). */
 export async function getSealedText(
   objects: Pick<VaultObjects, 'put' | 'getText' | 'list' | 'location'>,
   key: string,
+  waits: readonly number[] = CHAIN_SEAL_WAIT_MS,
 ): Promise<string | undefined> {
-  const text = await objects.getText(key);
-  if (text !== undefined) await vaultSeals(objects).check(key, text);
-  return text;
+  const seals = vaultSeals(objects);
+  for (let attempt = 0; ; attempt++) {
+    const text = await objects.getText(key);
+    if (text === undefined) return undefined;
+    try {
+      await seals.check(key, text);
+      return text;
+    } catch (err) {
+      const midWrite =
+        err instanceof SealError && sealKind(key) === 'chain' && (err.problem === 'mismatch' || err.problem === 'unsealed');
+      const wait = waits[attempt];
+      if (!midWrite || wait === undefined) throw err;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }

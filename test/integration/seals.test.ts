@@ -250,6 +250,28 @@ describe('restore records', () => {
       problem: 'mismatch',
     });
   });
+  it('a reader landing between a rewrite and its seal waits for the seal; bytes that stay unsealed are refused', async () => {
+    // Prepare: a pending approval, sealed; then the decision written but not yet sealed (the writer's second PUT is in flight).
+    const policy = await lockedVault();
+    const store = vaultRestoreStore(clients, policy);
+    const id = 'req-midwrite-1';
+    const key = `restores/${id}/approval.json`;
+    await store.put(id, 'approval.json', { status: 'pending', requestedAt: '2026-11-02T00:00:00Z' });
+    const decided = `${JSON.stringify({ status: 'approved', by: 'oncall-2' }, null, 2)}\n`;
+    await overwrite(policy.vault.bucket, key, decided);
+
+    // Act: read while the seal lands 100 ms later; then a second rewrite that is never sealed.
+    const reading = store.get(id, 'approval.json');
+    await new Promise((r) => setTimeout(r, 100));
+    await vaultSeals(new VaultStore(clients, policy)).seal(key, decided);
+    const read = await reading;
+    await overwrite(policy.vault.bucket, key, `${JSON.stringify({ status: 'approved', by: 'intruder' }, null, 2)}\n`);
+    const refused = await store.get(id, 'approval.json').catch((e: unknown) => e);
+
+    // Assess
+    expect(read).toMatchObject({ status: 'approved', by: 'oncall-2' });
+    expect(refused).toMatchObject({ name: 'SealError', key, problem: 'mismatch' });
+  });
 });
 
 describe('kura restore approve', () => {
