@@ -16,6 +16,7 @@ import { useEmulator } from '../../local/emulator.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { type ContentJob, jobShards, type ShardProgress } from '../../shared/restore/content-sharded.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
@@ -56,7 +57,7 @@ try {
   );
   const port = new S3ContentAdapter(direct);
   const b0 = Date.now();
-  const backup = await contentBackup(new Date(Date.UTC(2026, 10, 1, 20, 30)), policy, port, {
+  const backup = await contentBackup(new Date(Date.UTC(2026, 10, 1, 20, 30)), policy, contentBackupPorts(port, policy), {
     shardKeys: SHARD_KEYS,
     budgetMs: Number.POSITIVE_INFINITY,
   });

@@ -12,6 +12,7 @@ import { formatTable } from '../../local/demo/format.ts';
 import { startEmulator, useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
@@ -108,7 +109,7 @@ async function main() {
       }
       const time = new Date(Date.UTC(2026, 10, 1 + day, 20, 30));
       let started = Date.now();
-      const result = await contentBackup(time, policy, port, { concurrency: CONCURRENCY });
+      const result = await contentBackup(time, policy, contentBackupPorts(port, policy), { concurrency: CONCURRENCY });
       const kuraSeconds = (Date.now() - started) / 1000;
       if (!result.complete) throw new Error(`kura run incomplete: ${JSON.stringify(result.targets)}`);
       let c = proxy.take();

@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import type { ContentRunResult } from '../../shared/usecases/content-backup.ts';
 import {
@@ -23,11 +24,11 @@ const opts = { shardKeys: shardKeys ? Number(shardKeys) : undefined };
 const baselineRss = process.memoryUsage().rss; // after imports, before any work
 const t0 = performance.now();
 let result: ContentRunResult & { items?: unknown[] };
-if (step === 'plan') result = await planContentBackup(time, policy, port, opts);
-else if (step === 'finish') result = await finishContentBackup(time, policy, port, opts);
+if (step === 'plan') result = await planContentBackup(time, policy, contentBackupPorts(port, policy), opts);
+else if (step === 'finish') result = await finishContentBackup(time, policy, contentBackupPorts(port, policy), opts);
 else {
   const source = policy.content[0]?.name as string;
-  result = await runContentShard(time, policy, port, { source, shard: Number(shard) }, opts);
+  result = await runContentShard(time, policy, contentBackupPorts(port, policy), { source, shard: Number(shard) }, opts);
 }
 const seconds = (performance.now() - t0) / 1000;
 process.stdout.write(

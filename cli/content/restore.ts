@@ -7,7 +7,8 @@ import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
-import { findSource, readIndex, readManifest } from '../../shared/usecases/content-backup.ts';
+import { readIndex, readManifest } from '../../shared/aws/content-generations.ts';
+import { findSource } from '../../shared/usecases/content-backup.ts';
 import {
   assertEmptyTarget,
   parseTarget,

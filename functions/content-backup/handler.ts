@@ -6,6 +6,7 @@
 // invocation.
 import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
@@ -50,7 +51,7 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
   if (!d.success) throw issues('event.detail.', d.error);
   const s = stepSchema.safeParse(event);
   if (!s.success) throw issues('event.', s.error);
-  const port = new S3ContentAdapter(clients, undefined, vaultLock(policy));
+  const ports = contentBackupPorts(new S3ContentAdapter(clients, undefined, vaultLock(policy)), policy);
   const at = new Date(time);
   const opts = {
     budgetMs: d.data.budgetSeconds === undefined ? undefined : d.data.budgetSeconds * 1000,
@@ -62,15 +63,15 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
   let result: ContentRunResult;
   switch (s.data.step) {
     case 'plan':
-      return planContentBackup(at, policy, port, opts);
+      return planContentBackup(at, policy, ports, opts);
     case 'shard':
       if (!s.data.item) throw new InputError(['event.item: expected { source, shard } for step "shard"']);
-      return runContentShard(at, policy, port, s.data.item, opts);
+      return runContentShard(at, policy, ports, s.data.item, opts);
     case 'finish':
-      result = await finishContentBackup(at, policy, port, opts);
+      result = await finishContentBackup(at, policy, ports, opts);
       break;
     default:
-      result = await contentBackup(at, policy, port, opts);
+      result = await contentBackup(at, policy, ports, opts);
   }
   await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;

@@ -19,7 +19,7 @@ import { contentSource, generationName } from '../../shared/domain/content.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { ContentRunResult } from '../../shared/usecases/content-backup.ts';
-import { listGenerations } from '../../shared/usecases/content-backup.ts';
+import { listGenerations } from '../../shared/aws/content-generations.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { runStateMachine } from '../state-machine-runner.ts';
 import type { DemoContext, DemoStep } from './types.ts';

@@ -14,6 +14,36 @@ import type { Policy } from '../policy/schema.ts';
 import type { ContentPort } from './content.ts';
 import { contentSeals } from './seals.ts';
 
+/**
+ * The content backup's generation port: which generations of a source exist,
+ * a generation's index (checked against its seal), and the index's seal. Bound
+ * to one policy's vault; built by the edge (contentBackupPorts) over the same
+ * content port the backup copies through.
+ */
+export interface GenerationStore {
+  list(name: string): Promise<string[]>;
+  readIndex(name: string, generation: string, opts?: { unchecked?: boolean }): Promise<GenerationIndex | undefined>;
+  sealIndex(name: string, generation: string, written?: { body: string; versionId?: string }): Promise<void>;
+}
+
+/** What the content backup use case works through: the vault and sources, and their generations. */
+export interface ContentBackupPorts {
+  content: ContentPort;
+  generations: GenerationStore;
+}
+
+/** The content backup's ports over one content port (the edge's, or a test's wrapped one). */
+export function contentBackupPorts(content: ContentPort, policy: Policy): ContentBackupPorts {
+  return {
+    content,
+    generations: {
+      list: (name) => listGenerations(content, policy, name),
+      readIndex: (name, generation, opts) => readIndex(content, policy, name, generation, opts),
+      sealIndex: (name, generation, written) => sealIndex(content, policy, name, generation, written),
+    },
+  };
+}
+
 /** Complete generations of a source, newest first (from the indexes and single manifests in the vault). */
 export async function listGenerations(port: ContentPort, policy: Policy, name: string): Promise<string[]> {
   const keys = await port.listKeys(policy.vault.bucket, vaultLayout.generationsPrefix(policy, name));

@@ -14,12 +14,12 @@
 //    slice that hits its time budget (or crashes) continues where it stopped.
 //  - finish: writes the summary, then the generation's index, last: a
 //    generation exists only when every shard of it is complete.
-import type { ContentPort } from '../aws/content.ts';
-import { inParallel } from '../aws/content.ts';
+import type { ContentBackupPorts } from '../aws/content-generations.ts';
 import { findSource, generationName, vaultLayout } from '../domain/content.ts';
 import { shardRanges } from '../domain/content-shards.ts';
 import type { ContentSourcePolicy, Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
+import { inParallel } from '../runtime/parallel.ts';
 import { forEachTarget, type MetricPoint, type TargetOutcome } from '../runtime/result.ts';
 import { finishGeneration } from './content-backup/finish.ts';
 import { ConcurrentRunError, FUNCTION_NAME, SourceJob } from './content-backup/job.ts';
@@ -34,13 +34,7 @@ import {
   type ShardItem,
 } from './content-backup/types.ts';
 
-export {
-  generationManifests,
-  listGenerations,
-  readIndex,
-  readManifest,
-  streamManifests,
-} from '../aws/content-generations.ts';
+export type { ContentBackupPorts } from '../aws/content-generations.ts';
 export { findSource } from '../domain/content.ts';
 export type { GenerationSummary } from '../domain/content-shards.ts';
 export { FUNCTION_NAME } from './content-backup/job.ts';
@@ -131,7 +125,7 @@ function runResult(
 async function eachJob(
   time: Date,
   policy: Policy,
-  port: ContentPort,
+  ports: ContentBackupPorts,
   options: ContentBackupOptions,
   sources: ContentSourcePolicy[],
   work: (job: SourceJob, outcome: TargetOutcome, opts: Options) => Promise<boolean>,
@@ -139,7 +133,7 @@ async function eachJob(
   const opts = resolveOptions(options);
   const started = opts.clock();
   const { targets, complete } = await eachSource(sources, (c, outcome) =>
-    work(new SourceJob(policy, c, port, opts, started, time), outcome, opts),
+    work(new SourceJob(policy, c, ports, opts, started, time), outcome, opts),
   );
   return runResult(time, policy, targets, complete);
 }
@@ -148,11 +142,11 @@ async function eachJob(
 export async function contentBackup(
   time: Date,
   policy: Policy,
-  port: ContentPort,
+  ports: ContentBackupPorts,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
   const sources = selectSources(policy, options.sources);
-  return eachJob(time, policy, port, options, sources, async (job, outcome, opts) => {
+  return eachJob(time, policy, ports, options, sources, async (job, outcome, opts) => {
     const plan = await planGeneration(job, outcome);
     if (!plan) return true;
     if (!plan.complete) {
@@ -178,12 +172,12 @@ export async function contentBackup(
 export async function planContentBackup(
   time: Date,
   policy: Policy,
-  port: ContentPort,
+  ports: ContentBackupPorts,
   options: ContentBackupOptions = {},
 ): Promise<ContentPlanResult> {
   const items: ShardItem[] = [];
   const sources = selectSources(policy, options.sources);
-  const result = await eachJob(time, policy, port, options, sources, async (job, outcome) => {
+  const result = await eachJob(time, policy, ports, options, sources, async (job, outcome) => {
     const plan = await planGeneration(job, outcome);
     if (!plan) return true;
     outcome.complete = false;
@@ -198,12 +192,12 @@ export async function planContentBackup(
 export async function runContentShard(
   time: Date,
   policy: Policy,
-  port: ContentPort,
+  ports: ContentBackupPorts,
   item: ShardItem,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
   const sources = [findSource(policy, item.source)];
-  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
+  return eachJob(time, policy, ports, options, sources, async (job, outcome) => {
     const saved = await job.readPlan();
     if (!saved?.plan.complete)
       throw new Error(
@@ -221,11 +215,11 @@ export async function runContentShard(
 export async function finishContentBackup(
   time: Date,
   policy: Policy,
-  port: ContentPort,
+  ports: ContentBackupPorts,
   options: ContentBackupOptions = {},
 ): Promise<ContentRunResult> {
   const sources = selectSources(policy, options.sources);
-  return eachJob(time, policy, port, options, sources, async (job, outcome) => {
+  return eachJob(time, policy, ports, options, sources, async (job, outcome) => {
     const saved = await job.readPlan();
     if (!saved) {
       // No plan left (its work files expire) for a generation completed days ago: a replay.

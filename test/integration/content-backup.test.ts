@@ -5,9 +5,10 @@
 import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts, listGenerations, readManifest } from '../../shared/aws/content-generations.ts';
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
 import { verifyGeneration } from '../../shared/restore/content-generation.ts';
-import { contentBackup, listGenerations, readManifest } from '../../shared/usecases/content-backup.ts';
+import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import {
   type ContentFixture,
   contentFixture,
@@ -43,10 +44,10 @@ describe('content backup', () => {
     const f = await contentFixture(clients);
     await seed(f, 5);
     const port = new S3ContentAdapter(clients);
-    const first = await contentBackup(day(0), f.policy, port);
+    const first = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
 
     // Act
-    const second = await contentBackup(day(1), f.policy, port);
+    const second = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess
     expect(first.targets[0]).toMatchObject({ status: 'ok', copied: 5, complete: true });
@@ -70,13 +71,13 @@ describe('content backup', () => {
     const f = await contentFixture(clients);
     await seed(f, 3);
     const port = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     await putSource(clients, f, 'img-000.png', { body: 'image 0 v2 (edited)' });
     await putSource(clients, f, 'new/added.png', { body: 'added on day 2' });
     await deleteSource(clients, f, 'img-001.png');
 
     // Act
-    const result = await contentBackup(day(1), f.policy, port);
+    const result = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess
     expect(result.targets[0]).toMatchObject({ copied: 2, unchanged: 1, deleted: 1, complete: true });
@@ -124,7 +125,7 @@ describe('content backup', () => {
     const port = new S3ContentAdapter(clients);
 
     // Act
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess
     const entry = (await readManifest(port, f.policy, f.name, '2026-11-02'))?.[0];
@@ -153,12 +154,12 @@ describe('content backup', () => {
         return real.copy(...args);
       },
     });
-    const crashed = await contentBackup(day(0), f.policy, crashing, { chunkKeys: 4, concurrency: 1 });
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), { chunkKeys: 4, concurrency: 1 });
     expect(crashed.targets[0]?.status).toBe('failed');
     expect(await listGenerations(real, f.policy, f.name)).toEqual([]);
 
     // Act
-    const resumed = await contentBackup(day(0), f.policy, real, { chunkKeys: 4, concurrency: 1 });
+    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), { chunkKeys: 4, concurrency: 1 });
 
     // Assess
     expect(resumed.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 3 });
@@ -180,7 +181,7 @@ describe('content backup', () => {
     // Act: a zero budget does one chunk per call.
     const slices = [];
     for (let i = 0; i < 10; i++) {
-      const r = await contentBackup(day(0), f.policy, port, { chunkKeys: 3, budgetMs: 0 });
+      const r = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { chunkKeys: 3, budgetMs: 0 });
       slices.push(r);
       if (r.complete) break;
       expect(await listGenerations(port, f.policy, f.name)).toEqual([]);
@@ -189,7 +190,7 @@ describe('content backup', () => {
     // Assess
     expect(slices.map((s) => s.complete)).toEqual([false, false, false, true]);
     expect((await readManifest(port, f.policy, f.name, '2026-11-02'))?.length).toBe(10);
-    const again = await contentBackup(day(0), f.policy, port);
+    const again = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     expect(again.targets[0]).toMatchObject({ status: 'skipped', complete: true });
   });
 
@@ -211,11 +212,11 @@ describe('content backup', () => {
         return r;
       },
     });
-    const crashed = await contentBackup(day(0), f.policy, crashing, { copy, chunkKeys: 10, concurrency: 1 });
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), { copy, chunkKeys: 10, concurrency: 1 });
     expect(crashed.targets[0]?.status).toBe('failed');
 
     // Act: the next invocation reuses the copy the crashed one made.
-    const resumed = await contentBackup(day(0), f.policy, real, { copy, chunkKeys: 10, concurrency: 1 });
+    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), { copy, chunkKeys: 10, concurrency: 1 });
 
     // Assess
     expect(resumed.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 1 });
@@ -252,13 +253,13 @@ describe('content backup', () => {
       },
     });
     const opts = { chunkKeys: 3, concurrency: 1 };
-    const a = contentBackup(day(0), f.policy, stalling, opts);
+    const a = contentBackup(day(0), f.policy, contentBackupPorts(stalling, f.policy), opts);
     const checkpoint = vaultLayout.shardCheckpointKey(f.policy, f.name, '2026-11-02', 0);
     while (!stalled || !(await real.head({ bucket: f.policy.vault.bucket, key: checkpoint })))
       await new Promise((r) => setTimeout(r, 20));
 
     // Act
-    const b = await contentBackup(day(0), f.policy, real, opts);
+    const b = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), opts);
     release();
     const first = await a;
 
@@ -286,7 +287,7 @@ describe('content backup', () => {
     const f = await contentFixture(clients);
     await seed(f, 3);
     const port = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const { PutObjectCommand } = await import('@aws-sdk/client-s3');
     const s3 = clients.get(S3Client);
     await s3.send(
@@ -307,7 +308,7 @@ describe('content backup', () => {
     );
 
     // Act
-    const r = await contentBackup(day(1), f.policy, port);
+    const r = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess: the source succeeded, said what it could not copy, and kept the previous copy it had.
     expect(r.ok).toBe(true);

@@ -8,9 +8,10 @@
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts, readManifest } from '../../shared/aws/content-generations.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { vaultLayout } from '../../shared/domain/content.ts';
-import { contentBackup, readManifest } from '../../shared/usecases/content-backup.ts';
+import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { contentFixture, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 
@@ -46,18 +47,18 @@ describe('locks of content objects carried from older generations', () => {
           .send(new HeadObjectCommand({ Bucket: vault, Key: vaultLayout.objectKey(f.name, key), VersionId: versionId }))
       ).ObjectLockRetainUntilDate?.getTime() ?? 0;
     const t0 = Date.now();
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const first = (await readManifest(real, f.policy, f.name, '2026-11-02')) ?? [];
 
     // Act: the next day (nothing left to do); 9 days on, img-0 changed (less than a term left on the others).
-    await contentBackup(day(1), f.policy, port, { clock: () => t0 + DAY });
+    await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy), { clock: () => t0 + DAY });
     const afterNextDay = { ...seen };
     await putSource(clients, f, 'img-0.png', { body: 'image 0 v2' });
     const later = t0 + 9 * DAY;
-    const r = await contentBackup(day(9), f.policy, port, { clock: () => later });
+    const r = await contentBackup(day(9), f.policy, contentBackupPorts(port, f.policy), { clock: () => later });
     const ninth = (await readManifest(real, f.policy, f.name, '2026-11-11')) ?? [];
     // And the day after that: every lock is long enough again.
-    await contentBackup(day(10), f.policy, port, { clock: () => later + DAY });
+    await contentBackup(day(10), f.policy, contentBackupPorts(port, f.policy), { clock: () => later + DAY });
 
     // Assess: the copy's lock is recorded (two terms); nothing lengthened the next day.
     for (const e of first) {

@@ -9,6 +9,7 @@ import { operatorClients } from '../../local/iam/principals.ts';
 import { localApproval } from '../../local/restore.ts';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import {
   type ContentJob,
@@ -33,7 +34,7 @@ async function backedUp(count: number) {
   const f = await contentFixture(clients);
   for (let i = 0; i < count; i++) await putSource(clients, f, key(i), { body: `image ${i}` });
   const port = new S3ContentAdapter(clients);
-  await contentBackup(day0, f.policy, port, { shardKeys: 3 });
+  await contentBackup(day0, f.policy, contentBackupPorts(port, f.policy), { shardKeys: 3 });
   return { f, port, store: new S3RestoreStore(clients, f.policy.vault.bucket) };
 }
 

@@ -3,9 +3,10 @@
 import { CreateBucketCommand, DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts, readManifest } from '../../shared/aws/content-generations.ts';
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
 import { contentRestoreStep } from '../../shared/restore/content.ts';
-import { contentBackup, readManifest } from '../../shared/usecases/content-backup.ts';
+import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { estatePorts } from '../../cli/support/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import {
@@ -70,7 +71,7 @@ async function fiveDays(f: ContentFixture): Promise<Map<string, ObjectSnapshot>[
       if (d === 2) await deleteSource(clients, f, 'a/3.png');
     }
     states.push(await sourceState(f));
-    await contentBackup(day(d), f.policy, port);
+    await contentBackup(day(d), f.policy, contentBackupPorts(port, f.policy));
   }
   return states;
 }
@@ -103,7 +104,7 @@ describe('content restore and verify', () => {
     // Prepare
     const f = await contentFixture(clients);
     await putSource(clients, f, 'x.png', { body: 'x' });
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const bucket = await targetBucket();
     await port.put(bucket, 'restored/existing.txt', 'keep me');
 
@@ -127,7 +128,7 @@ describe('content restore and verify', () => {
     });
     for (const k of ['one.png', 'two.png', 'three.png'])
       await putSource(clients, f, k, { body: `bytes of ${k}` });
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const healthy = await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' });
     // Bit rot in one object (the emulator cannot alter a stored version, so the read is wrapped)…
     const rotten: ContentPort = Object.assign(Object.create(port) as ContentPort, {
@@ -181,7 +182,7 @@ describe('content restore and verify', () => {
     };
 
     // Act
-    await contentBackup(day(0), f.policy, port, { copy });
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { copy });
     const report = await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' });
     const to = { bucket: await targetBucket(), prefix: 'r/' };
     await restoreGeneration(port, port, f.policy, { source: f.name, generation: '2026-11-02', to, copy });
@@ -200,9 +201,9 @@ describe('content restore and verify', () => {
     // Prepare
     const f = await contentFixture(clients);
     for (let i = 0; i < 6; i++) await putSource(clients, f, `p/${i}.png`, { body: `p${i}` });
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     await putSource(clients, f, 'p/0.png', { body: 'p0 v2' });
-    await contentBackup(day(1), f.policy, port);
+    await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
     const bucket = await targetBucket();
     await port.put(bucket, 'other/keep.txt', 'not ours');
     const deps = { policy: f.policy, clients };
@@ -243,7 +244,7 @@ describe('content restore and verify', () => {
       tags: { app: 'shop' },
     });
     await putSource(clients, f, 'img/b.png', { body: 'b'.repeat(2048) });
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const deps = await asFunction('validation-step', { policy: f.policy, clients });
     const target = await prepareIsolatedTarget(deps);
     const [point] = await contentRestoreStep.list(deps, { source: f.name });

@@ -7,16 +7,9 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts, listGenerations, readIndex, readManifest } from '../../shared/aws/content-generations.ts';
 import { encodeManifest, vaultLayout } from '../../shared/domain/content.ts';
-import {
-  contentBackup,
-  finishContentBackup,
-  listGenerations,
-  planContentBackup,
-  readIndex,
-  readManifest,
-  runContentShard,
-} from '../../shared/usecases/content-backup.ts';
+import { contentBackup, finishContentBackup, planContentBackup, runContentShard } from '../../shared/usecases/content-backup.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import {
   type ContentFixture,
@@ -42,13 +35,13 @@ describe('content backup, sharded', () => {
     await seed(f, 10);
     const port = new S3ContentAdapter(clients);
     const opts = { shardKeys: 3, chunkKeys: 2, concurrency: 2 };
-    const first = await contentBackup(day(0), f.policy, port, opts);
+    const first = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
     await putSource(clients, f, key(4), { body: 'image 4 v2' });
     await deleteSource(clients, f, key(1));
     await putSource(clients, f, 'img-007b.png', { body: 'new' });
 
     // Act
-    const second = await contentBackup(day(1), f.policy, port, opts);
+    const second = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy), opts);
 
     // Assess
     expect(first.targets[0]).toMatchObject({ status: 'ok', complete: true, copied: 10, shards: 4 });
@@ -93,15 +86,15 @@ describe('content backup, sharded', () => {
     await seed(f, 7);
     const port = new S3ContentAdapter(clients);
     const opts = { shardKeys: 2 };
-    const planned = await planContentBackup(day(0), f.policy, port, opts);
+    const planned = await planContentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
     expect(planned).toMatchObject({ ok: true, complete: true });
     expect(planned.items).toEqual([0, 1, 2, 3].map((shard) => ({ source: f.name, shard })));
 
     // Act: all shards but the last, then finish (refused), then the last and finish again.
-    for (const item of planned.items.slice(0, 3)) await runContentShard(day(0), f.policy, port, item, opts);
-    const early = await finishContentBackup(day(0), f.policy, port, opts);
-    const last = await runContentShard(day(0), f.policy, port, planned.items[3] as never, opts);
-    const finished = await finishContentBackup(day(0), f.policy, port, opts);
+    for (const item of planned.items.slice(0, 3)) await runContentShard(day(0), f.policy, contentBackupPorts(port, f.policy), item, opts);
+    const early = await finishContentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
+    const last = await runContentShard(day(0), f.policy, contentBackupPorts(port, f.policy), planned.items[3] as never, opts);
+    const finished = await finishContentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
 
     // Assess
     expect(early.ok).toBe(false);
@@ -116,7 +109,7 @@ describe('content backup, sharded', () => {
     const f = await contentFixture(clients);
     await seed(f, 6);
     const port = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, port, { shardKeys: 100 });
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 100 });
     const entries = await readManifest(port, f.policy, f.name, '2026-11-02');
     const { DeleteObjectCommand } = await import('@aws-sdk/client-s3');
     await clients.get(S3Client).send(
@@ -134,10 +127,10 @@ describe('content backup, sharded', () => {
     );
 
     // Act: day 1 plans 3 shards from that manifest; day 2 grows the last shard to 7 keys, past 2 x 2: day 3 splits it in 4.
-    const d1 = await contentBackup(day(1), f.policy, port, { shardKeys: 2 });
+    const d1 = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 2 });
     for (let i = 10; i < 15; i++) await putSource(clients, f, key(i), { body: `more ${i}` });
-    const d2 = await contentBackup(day(2), f.policy, port, { shardKeys: 2 });
-    const d3 = await contentBackup(day(3), f.policy, port, { shardKeys: 2 });
+    const d2 = await contentBackup(day(2), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 2 });
+    const d3 = await contentBackup(day(3), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 2 });
 
     // Assess
     expect(d1.targets[0]).toMatchObject({ complete: true, copied: 0, unchanged: 6, shards: 3 });
@@ -160,11 +153,11 @@ describe('content backup, sharded', () => {
     await seed(f, 6);
     const real = new S3ContentAdapter(clients);
     const opts = { chunkKeys: 2, budgetMs: 0 };
-    expect((await contentBackup(day(0), f.policy, real, opts)).complete).toBe(false);
+    expect((await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), opts)).complete).toBe(false);
     const { port, calls } = counting(real);
 
     // Act
-    const next = await contentBackup(day(0), f.policy, port, opts);
+    const next = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
 
     // Assess: one HEAD (is the index there yet?), none per object; two copies, the next chunk.
     expect(next.complete).toBe(false);
@@ -177,7 +170,7 @@ describe('content backup, sharded', () => {
     const f = await contentFixture(clients);
     await seed(f, 4);
     const port = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, port, { shardKeys: 2 });
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 2 });
     const index = await readIndex(port, f.policy, f.name, '2026-11-02');
     const shard = index?.shards[1];
     if (!shard) throw new Error('expected two shards');
@@ -200,12 +193,12 @@ describe('content backup, sharded', () => {
     const f = await contentFixture(clients);
     await seed(f, 5);
     const real = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, real);
+    await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy));
     await putSource(clients, f, key(2), { body: 'image 2 v2' });
     const { port, calls } = counting(real);
 
     // Act
-    const r = await contentBackup(day(1), f.policy, port);
+    const r = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess: 1 listing page + 1 copy + manifest I/O; the single loop (before sharding) made 13
     // calls here: the plan's PUT and the previous index's GET are added, and the seals (the
@@ -229,7 +222,7 @@ describe('content restore and verify, sharded', () => {
     const f = await contentFixture(clients);
     await seed(f, 9);
     const port = new S3ContentAdapter(clients);
-    await contentBackup(day(0), f.policy, port, { shardKeys: 3 });
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { shardKeys: 3 });
     const to = { bucket: f.sourceBucket, prefix: 'restored/' };
     let copies = 0;
     const crashing: ContentPort = Object.assign(Object.create(port) as ContentPort, {

@@ -3,9 +3,9 @@
 // slices until its shard manifest exists) and writes the index last.
 import { describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
+import { readIndex, readManifest } from '../../shared/aws/content-generations.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
-import { readIndex, readManifest } from '../../shared/usecases/content-backup.ts';
 import { contentFixture, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 

@@ -16,6 +16,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RecordStore } from '../../shared/aws/config-records.ts';
 import { S3ContentAdapter, type ContentPort } from '../../shared/aws/content.ts';
+import { contentBackupPorts, listGenerations } from '../../shared/aws/content-generations.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { KmsAdapter } from '../../shared/aws/kms.ts';
 import { type DatabasePort, RdsAdapter } from '../../shared/aws/rds.ts';
@@ -23,7 +24,7 @@ import { managedTags, TAG, toTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
 import { type AmiBackupPorts, amiBackup } from '../../shared/usecases/ami-backup.ts';
-import { contentBackup, listGenerations } from '../../shared/usecases/content-backup.ts';
+import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { rdsSnapshot } from '../../shared/usecases/rds-snapshot.ts';
 import { contentFixture, putSource } from '../support/content.ts';
 import {
@@ -374,7 +375,7 @@ describe('content generations (content-backup)', () => {
     const f = await contentFixture(clients, 3);
     for (let i = 0; i < 3; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
     const port = new S3ContentAdapter(clients);
-    for (let d = 0; d < 5; d++) expect((await contentBackup(day(d), f.policy, port)).ok).toBe(true);
+    for (let d = 0; d < 5; d++) expect((await contentBackup(day(d), f.policy, contentBackupPorts(port, f.policy))).ok).toBe(true);
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(4), gen(3), gen(2)]);
 
     // 14 days where the source cannot be listed (an injected AccessDenied).
@@ -384,16 +385,16 @@ describe('content generations (content-backup)', () => {
       },
     });
     const failures = [];
-    for (let d = 5; d < 19; d++) failures.push(await contentBackup(day(d), f.policy, failing));
+    for (let d = 5; d < 19; d++) failures.push(await contentBackup(day(d), f.policy, contentBackupPorts(failing, f.policy)));
     expect(failures.every((r) => !r.ok)).toBe(true);
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(4), gen(3), gen(2)]);
 
-    const recovered = await contentBackup(day(19), f.policy, port);
+    const recovered = await contentBackup(day(19), f.policy, contentBackupPorts(port, f.policy));
     expect(recovered.ok).toBe(true);
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(19), gen(4), gen(3)]);
 
     // A replayed event from 18 days earlier: its generation is the oldest, the newer ones stay.
-    const replay = await contentBackup(day(1), f.policy, port);
+    const replay = await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy));
     expect(replay.targets[0]?.pruned ?? []).not.toEqual(expect.arrayContaining([gen(19)]));
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(19), gen(4), gen(3)]);
   });

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ensureVault } from '../../local/vault.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts, readIndex } from '../../shared/aws/content-generations.ts';
 import { isAwsError } from '../../shared/aws/errors.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { vaultRestoreStore } from '../../shared/aws/restore-store.ts';
@@ -29,7 +30,7 @@ import { sealKey, sha256Of } from '../../shared/domain/seals.ts';
 import { verifyChain } from '../../shared/domain/validation-report.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
-import { contentBackup, readIndex } from '../../shared/usecases/content-backup.ts';
+import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { type RestorePorts, writeReport } from '../../shared/usecases/restore.ts';
 import { planKey, reportKey } from '../../shared/usecases/validation/records.ts';
@@ -75,7 +76,7 @@ describe('content generations', () => {
     const f = await contentFixture(clients);
     for (let i = 0; i < 3; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
     const port = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const vault = f.policy.vault.bucket;
     const indexKey = vaultLayout.indexKey(f.policy, f.name, '2026-11-02');
     const original = await text(vault, indexKey);
@@ -106,8 +107,8 @@ describe('content generations', () => {
       verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' }),
     ).rejects.toMatchObject(refusal);
     // The next day's backup trusts the previous generation only as sealed.
-    await expect(contentBackup(day(1), f.policy, port)).resolves.toMatchObject({ ok: false });
-    const message = String((await contentBackup(day(1), f.policy, port)).targets[0]?.error?.message ?? '');
+    await expect(contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).resolves.toMatchObject({ ok: false });
+    const message = String((await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).targets[0]?.error?.message ?? '');
     expect(message).toContain(`expected sha256 ${seal.sha256}`);
     expect(message).toContain(`found ${found}`);
   });
@@ -117,7 +118,7 @@ describe('content generations', () => {
     const f = await contentFixture(clients);
     await putSource(clients, f, 'a.png', { body: 'a' });
     const port = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
-    await contentBackup(day(0), f.policy, port);
+    await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const vault = f.policy.vault.bucket;
     const indexKey = vaultLayout.indexKey(f.policy, f.name, '2026-11-02');
     const before = await text(vault, sealKey(indexKey, 1));
@@ -165,11 +166,11 @@ describe('content generations', () => {
         };
       },
     });
-    const crashed = await contentBackup(day(0), f.policy, noSeal);
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(noSeal, f.policy));
 
     // Act
     const unsealed = await readIndex(port, f.policy, f.name, '2026-11-02').catch((e: unknown) => e);
-    const rerun = await contentBackup(day(0), f.policy, port);
+    const rerun = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
 
     // Assess
     expect(crashed.ok).toBe(false);

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { validationStep } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
+import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { runJobShard } from '../../shared/restore/content-sharded.ts';
 import type { ContentShardItem } from '../../shared/usecases/content-restore-shards.ts';
@@ -58,7 +59,7 @@ describe('validation state machine, content class', () => {
     );
     for (const k of KEYS)
       await s3.send(new PutObjectCommand({ Bucket: source, Key: `img/${k}`, Body: `the bytes of ${k}` }));
-    const r = await contentBackup(BACKUP_TIME, deps.policy, new S3ContentAdapter(deps.clients));
+    const r = await contentBackup(BACKUP_TIME, deps.policy, contentBackupPorts(new S3ContentAdapter(deps.clients), deps.policy));
     if (!r.ok) throw new Error(`fixture backup failed: ${JSON.stringify(r.targets)}`);
   });
 

@@ -236,13 +236,6 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
       // Issue 16 (sources): the image adapter's calls and the DR copy's key check.
       'shared/usecases/ami-backup.ts': 'issue 16: targetLabel of a source target (source-clients.ts)',
       'shared/usecases/rds-snapshot.ts': 'issue 16: keyAllowsAccount (the DR copy key check)',
-      // Issue 16 (content locks): the content backup reads generations with content-generations.ts.
-      'shared/usecases/content-backup.ts': 'issue 16: inParallel, the generation readers',
-      'shared/usecases/content-backup/finish.ts': 'issue 16: inParallel, listGenerations',
-      'shared/usecases/content-backup/job.ts': 'issue 16: listGenerations, error classifier path',
-      'shared/usecases/content-backup/plan.ts': 'issue 16: listGenerations, readIndex',
-      'shared/usecases/content-backup/prune.ts': 'issue 16: readIndex',
-      'shared/usecases/content-backup/shard-chunk.ts': 'issue 16: inParallel, error classifier path',
       // Issue 16 (seals): the seal port is built from the store the use case is given (logSeals,
       // putSealed); it becomes a port of its own, passed in by the edge.
       'shared/usecases/log-bundle/bundle-group.ts': 'issue 16: logSeals, sealOrCheck',

@@ -1,8 +1,6 @@
 // Content backup, step 3 (finish): every shard's checkpoint must say done;
 // then the summary, and the generation index last (a generation exists only
 // when complete), then pruning.
-import { inParallel } from '../../aws/content.ts';
-import { listGenerations, sealIndex } from '../../aws/content-generations.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import {
   type GenerationIndex,
@@ -12,6 +10,7 @@ import {
   shardRanges,
 } from '../../domain/content-shards.ts';
 import { managedTags } from '../../domain/tags.ts';
+import { inParallel } from '../../runtime/parallel.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
 import { conditionalPut, FUNCTION_NAME, json, type SourceJob, shardLabel } from './job.ts';
 import { pruneGenerations } from './prune.ts';
@@ -118,7 +117,7 @@ export async function finishGeneration(
       ifNoneMatch: '*',
     },
   );
-  await sealIndex(port, policy, cfg.name, generation, { body: indexBody, versionId: written.versionId });
+  await job.generations.sealIndex(cfg.name, generation, { body: indexBody, versionId: written.versionId });
   outcome.actions.push(
     `generation ${generation}: ${objects} objects in ${shards.length} shard(s), ${counts.copied} copied (${counts.copiedBytes} bytes), ${counts.unchanged} unchanged (${counts.locksExtended} lock(s) lengthened), ${counts.deleted} deleted in the source`,
   );
@@ -137,5 +136,5 @@ export async function finishGeneration(
   }
   // Listed now, not when planning: a plan may be days old (a replayed event), and pruning
   // among the generations it knew would miss newer ones.
-  outcome.pruned = await pruneGenerations(job, await listGenerations(port, policy, cfg.name));
+  outcome.pruned = await pruneGenerations(job, await job.generations.list(cfg.name));
 }

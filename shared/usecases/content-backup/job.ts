@@ -2,10 +2,10 @@
 // every step (plan, shard, finish) works in, and the conditional writes that
 // keep a duplicate invocation from overwriting another's plan or checkpoint.
 import type { ContentPort } from '../../aws/content.ts';
-import { listGenerations, sealIndex } from '../../aws/content-generations.ts';
-import { isAwsError } from '../../aws/errors.ts';
+import type { ContentBackupPorts, GenerationStore } from '../../aws/content-generations.ts';
 import { type ContentSource, contentSource, generationName, vaultLayout } from '../../domain/content.ts';
 import type { ContentSourcePolicy, Policy } from '../../policy/schema.ts';
+import { isAwsError } from '../../runtime/aws-errors.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
 import { pruneGenerations } from './prune.ts';
 import type { GenerationPlan, Options } from './types.ts';
@@ -52,17 +52,21 @@ export function isContent(rel: string, size: number): boolean {
 export class SourceJob {
   readonly generation: string;
   readonly src: ContentSource;
+  readonly port: ContentPort;
+  readonly generations: GenerationStore;
 
   constructor(
     readonly policy: Policy,
     readonly cfg: ContentSourcePolicy,
-    readonly port: ContentPort,
+    ports: ContentBackupPorts,
     readonly opts: Options,
     readonly started: number,
     readonly time: Date,
   ) {
     this.generation = generationName(time, policy.timezone);
     this.src = contentSource(cfg);
+    this.port = ports.content;
+    this.generations = ports.generations;
   }
 
   get vault(): string {
@@ -87,16 +91,16 @@ export class SourceJob {
     outcome.actions.push(`generation ${this.generation} is already complete`);
     outcome.complete = true;
     // A run that stopped between the index and its seal seals it now.
-    await sealIndex(this.port, this.policy, this.cfg.name, this.generation);
+    await this.generations.sealIndex(this.cfg.name, this.generation);
     // A run that stopped after the index but before pruning prunes now (idempotent).
-    const pruned = await pruneGenerations(this, await listGenerations(this.port, this.policy, this.cfg.name));
+    const pruned = await pruneGenerations(this, await this.generations.list(this.cfg.name));
     if (pruned.length) outcome.pruned = pruned;
   }
 
   /** True (and the outcome says so, after pruning) when the generation is listed as complete. */
   async completedEarlier(outcome: TargetOutcome): Promise<boolean> {
     outcome.generation = this.generation;
-    if (!(await listGenerations(this.port, this.policy, this.cfg.name)).includes(this.generation))
+    if (!(await this.generations.list(this.cfg.name)).includes(this.generation))
       return false;
     await this.alreadyComplete(outcome);
     return true;

@@ -1,7 +1,6 @@
 // Content backup, step 1 (plan): the generation's shard plan, the previous
 // generation's boundaries carried over (a shard grown past 2 x shardKeys
 // split), or placed by one listing of a first generation; saved before any copy.
-import { listGenerations, readIndex } from '../../aws/content-generations.ts';
 import { vaultLayout } from '../../domain/content.ts';
 import { BoundaryPicker, manifestEntries } from '../../domain/content-shards.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
@@ -28,7 +27,7 @@ export async function planGeneration(
       return plan;
     }
   } else {
-    const kept = await listGenerations(port, policy, cfg.name);
+    const kept = await job.generations.list(cfg.name);
     if (kept.includes(generation)) {
       await job.alreadyComplete(outcome);
       return undefined;
@@ -70,7 +69,7 @@ export async function planGeneration(
 /** The previous generation's plan, carried over; a shard that grew past 2 x shardKeys is split. */
 async function planFromPrevious(job: SourceJob, plan: GenerationPlan, previous: string): Promise<void> {
   const { policy, port, cfg, opts } = job;
-  const index = await readIndex(port, policy, cfg.name, previous);
+  const index = await job.generations.readIndex(cfg.name, previous);
   if (!index) {
     // A generation written as one manifest (before sharding): the plan comes from its keys.
     const key = vaultLayout.manifestKey(policy, cfg.name, previous);

@@ -1,5 +1,4 @@
 // Content backup, pruning: keeps the newest `generations` of a source.
-import { readIndex } from '../../aws/content-generations.ts';
 import { GENERATION_NAME, vaultLayout } from '../../domain/content.ts';
 import { planPruning } from '../../domain/retention.ts';
 import { sealKey } from '../../domain/seals.ts';
@@ -27,7 +26,7 @@ export async function pruneGenerations(job: SourceJob, generations: string[]): P
   );
   for (const p of plan.prune) {
     // Unchecked: pruning trusts nothing in it, it only marks the generation's own shard keys removed.
-    const index = await readIndex(port, policy, cfg.name, p.id, { unchecked: true });
+    const index = await job.generations.readIndex(cfg.name, p.id, { unchecked: true });
     const prefix = vaultLayout.generationsPrefix(policy, cfg.name);
     const gone = index ? vaultLayout.indexKey(policy, cfg.name, p.id) : vaultLayout.manifestKey(policy, cfg.name, p.id);
     if (index) {

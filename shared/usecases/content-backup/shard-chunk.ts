@@ -1,8 +1,7 @@
 // Content backup, one chunk of a shard: lists up to chunkKeys source objects
 // after the checkpoint, merges them with the same keys of the previous
 // generation, copies what is new or changed server-side and records deletions.
-import { type ContentPort, inParallel } from '../../aws/content.ts';
-import { isAwsError } from '../../aws/errors.ts';
+import type { ContentPort } from '../../aws/content.ts';
 import {
   ARCHIVE_CLASSES,
   compareKeys,
@@ -13,6 +12,8 @@ import {
 } from '../../domain/content.ts';
 import { extendedLockDays, locksToExtend } from '../../domain/content-locks.ts';
 import type { PreviousCursor, ShardRange } from '../../domain/content-shards.ts';
+import { isAwsError } from '../../runtime/aws-errors.ts';
+import { inParallel } from '../../runtime/parallel.ts';
 import { isContent, type SourceJob } from './job.ts';
 import { KEYS_RECORDED_PER_SHARD, type ShardCheckpoint } from './types.ts';
 
