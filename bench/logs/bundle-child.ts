@@ -3,6 +3,7 @@
 // Args: <endpoint> <policy.json>
 import { readFileSync } from 'node:fs';
 import { useEmulator } from '../../local/emulator.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { type LogStorePort, S3LogStore } from '../../shared/aws/log-store.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -31,7 +32,7 @@ const timed: LogStorePort = Object.assign(Object.create(store) as LogStorePort, 
 });
 const baselineRss = process.memoryUsage().rss; // after imports, before any work
 const t0 = performance.now();
-const result = await logBundle(new Date('2025-12-01T03:00:00+09:00'), policy, { store: timed });
+const result = await logBundle(new Date('2025-12-01T03:00:00+09:00'), policy, sealedLogStore(timed, policy.vault.bucket));
 const total = (performance.now() - t0) / 1000;
 const t = result.targets[0];
 process.stdout.write(

@@ -4,6 +4,7 @@
 // Args: <endpoint> <policy.json> <budgetMs> <segmentMiB>
 import { readFileSync } from 'node:fs';
 import { useEmulator } from '../../local/emulator.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -22,7 +23,7 @@ const t0 = performance.now();
 const r = await bundleLogGroup(
   new Date('2025-12-01T03:00:00+09:00'),
   policy,
-  { store },
+  sealedLogStore(store, policy.vault.bucket),
   { logClass: 'access', host: 'web-1', month: '2025-09' },
   { budgetMs: Number(budgetMs), segmentBytes: Number(segmentMiB) * 1024 * 1024 },
 );

@@ -5,6 +5,7 @@
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
@@ -23,7 +24,7 @@ export async function run(event: unknown, { policy, clients }: Deps): Promise<Ru
   const s = stepSchema.safeParse(event);
   if (!s.success)
     throw new InputError(s.error.issues.map((i) => `event.${i.path.map(String).join('.')}: ${i.message}`));
-  const ports = { store: new S3LogStore(clients, vaultLock(policy)) };
+  const ports = sealedLogStore(new S3LogStore(clients, vaultLock(policy)), policy.vault.bucket);
   const now = new Date(time);
   if (s.data.step === 'plan') return planLogBundle(now, policy, ports);
   if (s.data.step === 'group') {

@@ -168,18 +168,17 @@ export function logSeals(store: Pick<LogStorePort, 'putText' | 'read' | 'list'>,
   return new SealStore(logStoreSealIo(store, bucket), `s3://${bucket}`);
 }
 
+/** A log store with the seals of its records in `bucket`, through that same store (the log bundle's ports). */
+export function sealedLogStore<S extends Pick<LogStorePort, 'putText' | 'read' | 'list'>>(
+  store: S,
+  bucket: string,
+): { store: S; seals: SealPort } {
+  return { store, seals: logSeals(store, bucket) };
+}
+
 /** The seals of kura's own objects (plans, records, reports). */
 export function vaultSeals(objects: Pick<VaultObjects, 'put' | 'getText' | 'list' | 'location'>): SealPort {
   return new SealStore(vaultObjectsSealIo(objects), objects.location('').replace(/\/$/, ''));
-}
-
-/**
- * For a writer reading back a record of its own that a run may have written
- * and stopped before sealing (the seal is the second write): seals it when it
- * has no seal yet, and checks it otherwise.
- */
-export async function sealOrCheck(seals: SealPort, key: string, body: Uint8Array | string): Promise<SealRecord> {
-  return (await seals.current(key)) ? seals.check(key, body) : seals.seal(key, body);
 }
 
 /** A sealed record read through the log store as text, checked before it is returned. */
@@ -206,6 +205,22 @@ export async function putSealed(
   const written = await objects.put(key, body, opts);
   await vaultSeals(objects).seal(key, encodeVaultBody(body), written.versionId);
   return written;
+}
+
+/**
+ * kura's own records (plans, reports) as a use case writes and reads them:
+ * written then sealed, read back only once they match their seal. Built by
+ * the edge over the vault's objects (sealedRecords).
+ */
+export interface SealedRecords {
+  /** Writes the record and seals it. Returns what the write returned. */
+  put(key: string, body: unknown, opts?: PutOptions): Promise<{ etag?: string; versionId?: string }>;
+  /**
+   * The record as text, checked against its seal (undefined when there is
+   * none). A rewritten record (a chain) caught between its write and its seal
+   * is read again (CHAIN_SEAL_WAIT_MS) before it is called tampered.
+   */
+  getText(key: string): Promise<string | undefined>;
 }
 
 /**
@@ -237,4 +252,15 @@ export async function getSealedText(
       await new Promise((r) => setTimeout(r, wait));
     }
   }
+}
+
+/** The sealed-records port over the vault's objects (`waits`: the chain re-read, CHAIN_SEAL_WAIT_MS). */
+export function sealedRecords(
+  objects: Pick<VaultObjects, 'put' | 'getText' | 'list' | 'location'>,
+  waits: readonly number[] = CHAIN_SEAL_WAIT_MS,
+): SealedRecords {
+  return {
+    put: (key, body, opts) => putSealed(objects, key, body, opts),
+    getText: (key) => getSealedText(objects, key, waits),
+  };
 }

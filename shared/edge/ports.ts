@@ -15,6 +15,7 @@ import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
+import { sealedRecords } from '../aws/seals.ts';
 import { S3RestoreStore } from '../aws/restore-store.ts';
 import { jobProgress, jobShards, jobTotals, type ShardProgress } from '../restore/content-sharded.ts';
 import { readManifest } from '../aws/content-generations.ts';
@@ -61,8 +62,10 @@ export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdap
 }
 
 export function validationPorts(deps: Deps, overrides: CheckPorts = {}): ValidationPorts {
+  const vault = new VaultStore(deps.clients, deps.policy);
   return {
-    vault: new VaultStore(deps.clients, deps.policy),
+    vault,
+    sealed: sealedRecords(vault),
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
     latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
     checks: checkAdapters(deps, overrides),

@@ -5,6 +5,7 @@
 import { CreateMultipartUploadCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { bundleLogGroup, planLogBundle, STALE_UPLOAD_MS } from '../../shared/usecases/log-bundle.ts';
 import { keys, logsWorld, putLoose } from '../support/logs.ts';
@@ -43,7 +44,7 @@ describe('log-bundle fanned out', () => {
     const w = await logsWorld();
     await putLoose(w, 'access', 'web-1', '2025-09-03', 'a.log', 'a\n');
     await putLoose(w, 'access', 'web-1', '2025-08-03', 'b.log', 'b\n');
-    const ports = { store: w.store };
+    const ports = sealedLogStore(w.store, w.policy.vault.bucket);
 
     // Act
     const plan = await planLogBundle(DEC_1, w.policy, ports);
@@ -81,14 +82,14 @@ describe('log-bundle fanned out', () => {
     const early = await bundleLogGroup(
       DEC_1,
       w.policy,
-      { store: w.store, clock: () => new Date(left.initiated.getTime() + 60_000) },
+      { ...sealedLogStore(w.store, w.policy.vault.bucket), clock: () => new Date(left.initiated.getTime() + 60_000) },
       item,
     );
     const stillThere = await w.store.incompleteUploads(w.vault, 'log-bundles/');
     const later = await bundleLogGroup(
       DEC_1,
       w.policy,
-      { store: w.store, clock: () => new Date(left.initiated.getTime() + STALE_UPLOAD_MS + 60_000) },
+      { ...sealedLogStore(w.store, w.policy.vault.bucket), clock: () => new Date(left.initiated.getTime() + STALE_UPLOAD_MS + 60_000) },
       item,
     );
 

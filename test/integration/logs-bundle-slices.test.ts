@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { DeleteObjectCommand, GetObjectCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { runStateMachine } from '../../local/state-machine-runner.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import { sealKey } from '../../shared/domain/seals.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
@@ -56,7 +57,7 @@ describe('log bundling across invocations', () => {
     // Prepare
     const w = await logsWorld();
     await fourFiles(w);
-    const ports = { store: w.store };
+    const ports = sealedLogStore(w.store, w.policy.vault.bucket);
 
     // Act: one invocation; then the same files again, one segment per invocation.
     const one = await bundleLogGroup(DEC_1, w.policy, ports, ITEM, {
@@ -106,9 +107,9 @@ describe('log bundling across invocations', () => {
     const opts = { ...SMALL, budgetMs: Number.POSITIVE_INFINITY };
 
     // Act
-    const crashed = await bundleLogGroup(DEC_1, w.policy, { store }, ITEM, opts);
+    const crashed = await bundleLogGroup(DEC_1, w.policy, sealedLogStore(store, w.policy.vault.bucket), ITEM, opts);
     const sentBefore = [...sent];
-    const resumed = await bundleLogGroup(DEC_1, w.policy, { store }, ITEM, opts);
+    const resumed = await bundleLogGroup(DEC_1, w.policy, sealedLogStore(store, w.policy.vault.bucket), ITEM, opts);
 
     // Assess
     expect(crashed.ok).toBe(false);
@@ -127,7 +128,7 @@ describe('log bundling across invocations', () => {
     await fourFiles(w);
     const group = async (input: unknown) => {
       const e = input as { time: string; item: typeof ITEM };
-      return bundleLogGroup(new Date(e.time), w.policy, { store: w.store }, e.item, {
+      return bundleLogGroup(new Date(e.time), w.policy, sealedLogStore(w.store, w.policy.vault.bucket), e.item, {
         ...SMALL,
         budgetMs: 0,
       });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { logBundle as run } from '../support/functions.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import { parseManifest } from '../../shared/domain/logs/manifest.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
@@ -94,8 +95,8 @@ describe('log-bundle', () => {
     await seedMonth(w, 'application', 'app-1', '2025-08', 15);
 
     // Act
-    const first = await logBundle(DEC_1, w.policy, { store: w.store });
-    const again = await logBundle(DEC_1, w.policy, { store: w.store });
+    const first = await logBundle(DEC_1, w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
+    const again = await logBundle(DEC_1, w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     expect(
@@ -119,7 +120,7 @@ describe('log-bundle', () => {
         return w.store.putText(...args);
       },
     });
-    const crashed = await logBundle(DEC_1, w.policy, { store: crashBeforeCommit });
+    const crashed = await logBundle(DEC_1, w.policy, sealedLogStore(crashBeforeCommit, w.policy.vault.bucket));
     expect(crashed.targets.find((t) => t.target === 'access/web-2/2025-09')?.status).toBe('failed');
     expect(await keys(w.s3, w.vault, 'logs/access/web-2/2025-09')).toHaveLength(40);
     expect(await keys(w.s3, w.vault, 'log-bundles/access/web-2/')).toEqual([
@@ -127,7 +128,7 @@ describe('log-bundle', () => {
     ]);
 
     // Act
-    const rerun = await logBundle(DEC_1, w.policy, { store: w.store });
+    const rerun = await logBundle(DEC_1, w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     expect(rerun.targets.find((t) => t.target === 'access/web-2/2025-09')?.members).toBe(40);
@@ -151,7 +152,7 @@ describe('log-bundle', () => {
     });
 
     // Act
-    const r = await logBundle(DEC_1, w.policy, { store: raced });
+    const r = await logBundle(DEC_1, w.policy, sealedLogStore(raced, w.policy.vault.bucket));
 
     // Assess
     const t = r.targets.find((x) => x.target === 'access/web-4/2025-09');
@@ -177,7 +178,7 @@ describe('log-bundle', () => {
     });
 
     // Act
-    const r = await logBundle(DEC_1, w.policy, { store: lostAnswer });
+    const r = await logBundle(DEC_1, w.policy, sealedLogStore(lostAnswer, w.policy.vault.bucket));
 
     // Assess: committed once, then the originals removed as in a run without the fault.
     const t = r.targets.find((x) => x.target === 'access/web-5/2025-09');
@@ -196,12 +197,12 @@ describe('log-bundle', () => {
         return w.store.remove(...args);
       },
     });
-    const crashed = await logBundle(DEC_1, w.policy, { store: crashMidDelete });
+    const crashed = await logBundle(DEC_1, w.policy, sealedLogStore(crashMidDelete, w.policy.vault.bucket));
     expect(crashed.targets.find((t) => t.target === 'access/web-3/2025-09')?.status).toBe('failed');
     expect(await keys(w.s3, w.vault, 'logs/access/web-3/2025-09')).toHaveLength(20);
 
     // Act
-    const rerun = await logBundle(DEC_1, w.policy, { store: w.store });
+    const rerun = await logBundle(DEC_1, w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     const t = rerun.targets.find((x) => x.target === 'access/web-3/2025-09');
@@ -224,7 +225,7 @@ describe('log-bundle', () => {
     await putLoose(w, 'system', 'db-1', '2025-09-02', 'messages-20250902', big[1] as string);
 
     // Act
-    const result = await logBundle(DEC_1, w.policy, { store: w.store });
+    const result = await logBundle(DEC_1, w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     const t = result.targets.find((x) => x.target === 'system/db-1/2025-09');
@@ -241,7 +242,7 @@ describe('log-bundle', () => {
     await putLoose(w, 'access', 'web-1', '2025-09-30', 'access.log-20250930-late', late);
 
     // Act
-    const result = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, { store: w.store });
+    const result = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     expect(result.targets.find((t) => t.target === 'access/web-1/2025-09')?.bundle).toBe(

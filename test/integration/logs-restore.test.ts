@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { logsRestoreStep } from '../../shared/restore/logs.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
@@ -48,7 +49,7 @@ describe('restore logs', () => {
       originals.set(`access/web-1/${day}/${file}`, body);
     }
     await putLoose(w, 'access', 'web-2', '2025-09-28', 'access.log-20250928', 'another host\n');
-    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, { store: w.store });
+    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
     expect(bundled.ok).toBe(true);
   });
 

@@ -21,7 +21,7 @@ import { contentBackupPorts, readIndex } from '../../shared/aws/content-generati
 import { isAwsError } from '../../shared/aws/errors.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { vaultRestoreStore } from '../../shared/aws/restore-store.ts';
-import { contentSeals, putSealed, vaultSeals } from '../../shared/aws/seals.ts';
+import { contentSeals, putSealed, sealedLogStore, sealedRecords, vaultSeals } from '../../shared/aws/seals.ts';
 import { listReports } from '../../shared/aws/validation-reports.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
@@ -188,7 +188,7 @@ describe('log bundle manifests', () => {
     for (const d of ['2025-09-01', '2025-09-02']) {
       await putLoose(w, 'access', 'web-1', d, `access.log-${d.replace(/-/g, '')}`, accessLog('web-1', d, 20));
     }
-    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, { store });
+    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, sealedLogStore(store, w.policy.vault.bucket));
     expect(bundled.ok).toBe(true);
     const key = 'log-bundles/access/web-1/2025-09/part-001.manifest.json';
     const original = await text(w.vault, key);
@@ -202,7 +202,7 @@ describe('log bundle manifests', () => {
       .then((plan) => executeLogRestore(w.policy, store, plan, { write: async () => undefined } as never))
       .catch((e: unknown) => e);
     await putLoose(w, 'access', 'web-1', '2025-09-03', 'access.log-20250903', 'late\n');
-    const again = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, { store });
+    const again = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, sealedLogStore(store, w.policy.vault.bucket));
 
     // Assess
     expect(seal).toMatchObject({ key, sha256: sha256Of(original) });
@@ -308,7 +308,7 @@ describe('validation reports', () => {
     const policy = await lockedVault();
     const vault = new VaultStore(clients, policy);
     const deps = { policy, clients };
-    const ports = { vault, markValidated: async () => false } as unknown as ValidationPorts;
+    const ports = { vault, sealed: sealedRecords(vault), markValidated: async () => false } as unknown as ValidationPorts;
     const runId = '202611010900';
     const plan = { runId, time: '2026-11-01T00:00:00Z', items: [], nothing: [], configured: [] };
     await putSealed(vault, planKey(policy, runId), plan);

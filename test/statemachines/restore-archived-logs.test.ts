@@ -16,7 +16,7 @@ import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { logSeals } from '../../shared/aws/seals.ts';
+import { logSeals, sealedLogStore } from '../../shared/aws/seals.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Manifest } from '../../shared/domain/logs/manifest.ts';
 import { sealKey } from '../../shared/domain/seals.ts';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   }
   const bundledAt = new Date('2025-12-01T03:00:00+09:00');
   clock.set(bundledAt);
-  const bundled = await logBundle(bundledAt, policy, { store: new S3LogStore(clients) });
+  const bundled = await logBundle(bundledAt, policy, sealedLogStore(new S3LogStore(clients), policy.vault.bucket));
   expect(bundled.ok).toBe(true);
   // 180 days later the lifecycle has moved the bundle to DEEP_ARCHIVE. (S3 keeps its version
   // id; here a copy in place makes a new version, and the manifest is pointed at it.)

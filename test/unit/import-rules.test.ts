@@ -236,12 +236,6 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
       // Issue 16 (sources): the image adapter's calls and the DR copy's key check.
       'shared/usecases/ami-backup.ts': 'issue 16: targetLabel of a source target (source-clients.ts)',
       'shared/usecases/rds-snapshot.ts': 'issue 16: keyAllowsAccount (the DR copy key check)',
-      // Issue 16 (seals): the seal port is built from the store the use case is given (logSeals,
-      // putSealed); it becomes a port of its own, passed in by the edge.
-      'shared/usecases/log-bundle/bundle-group.ts': 'issue 16: logSeals, sealOrCheck',
-      'shared/usecases/log-bundle/groups.ts': 'issue 16: logSeals, sealOrCheck',
-      'shared/usecases/validation/plan.ts': 'issue 16: putSealed',
-      'shared/usecases/validation/report.ts': 'issue 16: putSealed, getSealedText',
     };
     const found = sources('shared/usecases').flatMap(awsValueImports);
     expect(found.filter((v) => !Object.keys(pending).some((f) => v.startsWith(`${f}:`)))).toEqual([]);

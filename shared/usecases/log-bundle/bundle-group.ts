@@ -2,8 +2,6 @@
 // log-bundle.ts): pack, read back and compare, commit the manifest, then
 // remove the originals. Resumes a pending bundle across invocations.
 import { isAwsError } from '../../runtime/aws-errors.ts';
-import { logSeals, sealOrCheck } from '../../aws/seals.ts';
-import type { LogStorePort } from '../../aws/log-store.ts';
 import { BUNDLE_TAG } from '../../domain/lifecycle/logs.ts';
 import { readBundle } from '../../domain/logs/bundle-codec.ts';
 import { bundleKey, manifestKey } from '../../domain/logs/keys.ts';
@@ -24,14 +22,14 @@ import {
   sameFiles,
   type SliceResult,
 } from '../log-bundle-upload.ts';
-import { committedManifests, FUNCTION_NAME, type Group, textOf } from './groups.ts';
+import { committedManifests, FUNCTION_NAME, type Group, type LogBundlePorts, sealOrCheck, textOf } from './groups.ts';
 import { abortStaleUploads, removeOriginals, sameBundle } from './housekeeping.ts';
 
 export interface GroupOptions extends Partial<Omit<BundleSliceOptions, 'started'>> {}
 
 /** Bundles a group, or the next slice of it; false when the group continues in another invocation. */
 export async function bundleGroup(
-  store: LogStorePort,
+  ports: Pick<LogBundlePorts, 'store' | 'seals'>,
   policy: Policy,
   g: Group,
   now: Date,
@@ -40,8 +38,9 @@ export async function bundleGroup(
   metrics: MetricPoint[],
   options: GroupOptions = {},
 ): Promise<boolean> {
+  const { store, seals } = ports;
   const bucket = policy.vault.bucket;
-  const committed = await committedManifests(store, bucket, g.logClass, g.host, g.month);
+  const committed = await committedManifests(ports, bucket, g.logClass, g.host, g.month);
   const part = Math.max(0, ...committed.map((m) => m.part)) + 1;
   const key = bundleKey(g.logClass, g.host, g.month, part);
   const ref = { logClass: g.logClass, host: g.host, month: g.month, part, key };
@@ -188,7 +187,7 @@ export async function bundleGroup(
       contentType: 'application/json',
       ifNoneMatch: '*',
     });
-    await logSeals(store, bucket).seal(mKey, mText, written.versionId);
+    await seals.seal(mKey, mText, written.versionId);
   } catch (err) {
     if (!isAwsError(err, 'preconditionFailed')) throw err;
     // This run's own commit when its answer was lost and the SDK retried the PUT: the
@@ -198,7 +197,7 @@ export async function bundleGroup(
       throw new Error(
         `${mKey} was committed by another run meanwhile: this run stopped before deleting any original; the next run finishes the month`,
       );
-    await sealOrCheck(logSeals(store, bucket), mKey, there);
+    await sealOrCheck(seals, mKey, there);
   }
   await removePending(store, bucket, ref);
 

@@ -1,7 +1,8 @@
 // Use case (logs, monthly bundles): the ports, and the (class, host, month)
 // groups that are due, with the manifests already committed for each.
 import type { LogStorePort, StoredObject } from '../../aws/log-store.ts';
-import { logSeals, sealOrCheck } from '../../aws/seals.ts';
+import type { SealPort } from '../../aws/seals.ts';
+import type { SealRecord } from '../../domain/seals.ts';
 import {
   bundleMonthPrefix,
   loosePrefix,
@@ -17,6 +18,8 @@ export const FUNCTION_NAME = 'log-bundle';
 
 export interface LogBundlePorts {
   store: LogStorePort;
+  /** The seals of the vault's records (manifests), through the same store (sealedLogStore). */
+  seals: SealPort;
   /** Wall clock for the manifest's verifiedAt (tests pin it). */
   clock?: () => Date;
 }
@@ -28,6 +31,15 @@ export interface Group {
   files: (LooseRef & { obj: StoredObject })[];
 }
 
+/**
+ * For a writer reading back a record of its own that a run may have written
+ * and stopped before sealing (the seal is the second write): seals it when it
+ * has no seal yet, and checks it otherwise.
+ */
+export async function sealOrCheck(seals: SealPort, key: string, body: Uint8Array | string): Promise<SealRecord> {
+  return (await seals.current(key)) ? seals.check(key, body) : seals.seal(key, body);
+}
+
 export async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(Buffer.from(c));
@@ -36,7 +48,7 @@ export async function textOf(body: AsyncIterable<Uint8Array>): Promise<string> {
 
 /** The committed manifests of one (class, host, month), by part. */
 export async function committedManifests(
-  store: LogStorePort,
+  { store, seals }: Pick<LogBundlePorts, 'store' | 'seals'>,
   bucket: string,
   logClass: string,
   host: string,
@@ -51,7 +63,7 @@ export async function committedManifests(
     const text = await textOf(body);
     // Trusted only as sealed (it decides which originals go); a run that stopped between
     // the manifest and its seal left it unsealed: sealed now.
-    await sealOrCheck(logSeals(store, bucket), o.key, text);
+    await sealOrCheck(seals, o.key, text);
     out.push(parseManifest(text, `s3://${bucket}/${o.key}`));
   }
   return out.sort((a, b) => a.part - b.part);

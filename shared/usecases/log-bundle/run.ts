@@ -24,7 +24,7 @@ export async function logBundle(now: Date, policy: Policy, ports: LogBundlePorts
     (g) => `${g.logClass}/${g.host}/${g.month}`,
     // In one invocation (kura invoke, the demo): every group to the end, whatever it takes.
     async (g, outcome) => {
-      await bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics, {
+      await bundleGroup(ports, policy, g, now, clock, outcome, result.metrics, {
         budgetMs: Number.POSITIVE_INFINITY,
       });
     },
@@ -92,7 +92,7 @@ export async function bundleLogGroup(
     [{ ...item, files }],
     (g) => `${g.logClass}/${g.host}/${g.month}`,
     async (g, outcome) => {
-      complete = await bundleGroup(ports.store, policy, g, now, clock, outcome, result.metrics, options);
+      complete = await bundleGroup(ports, policy, g, now, clock, outcome, result.metrics, options);
     },
   );
   result.ok = result.targets.every((t) => t.status !== 'failed');

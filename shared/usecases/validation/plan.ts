@@ -1,7 +1,6 @@
 // Use case (validation), the plan state: the latest recovery point per class
 // and source (a yearly rehearsal: every class at the one point in time), after the isolated account, its network, key and bucket are
 // ready (nothing is created anywhere when it cannot be reached).
-import { putSealed } from '../../aws/seals.ts';
 import type { Deps } from '../../aws/deps.ts';
 import { CLASSES, isRehearsalRun, REHEARSAL_REASON } from '../../domain/validation-report.ts';
 import { prepareIsolatedTarget } from '../../restore/isolated-network.ts';
@@ -73,7 +72,7 @@ export async function planValidation(
     ...(isRehearsalRun(runId) ? { reason: REHEARSAL_REASON } : {}),
   };
   // Sealed: the report trusts what was planned only as sealed.
-  await putSealed(ports.vault, planKey(deps.policy, runId), plan);
+  await ports.sealed.put(planKey(deps.policy, runId), plan);
   for (const it of items) {
     const rec: ItemRecord = {
       index: it.index,

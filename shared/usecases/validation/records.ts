@@ -3,6 +3,7 @@
 // in the vault under <reportsPrefix>validation/<runId>/, each record rewritten
 // by every state that touches it.
 import type { Deps } from '../../aws/deps.ts';
+import type { SealedRecords } from '../../aws/seals.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import {
   type CheckResult,
@@ -21,6 +22,8 @@ import type { CheckAdapters } from '../../validation/checks/types.ts';
 export interface ValidationPorts {
   /** The policy's vault: plans, item records and reports, written with its Object Lock retention. */
   vault: VaultObjects;
+  /** The plan and reports in that vault, written sealed and read checked against their seals. */
+  sealed: SealedRecords;
   /** Tags a passed recovery point kura:validated (false: that class has nothing to tag). */
   markValidated: (rp: RecoveryPointRef, at: string) => Promise<boolean>;
   /** A database's LatestRestorableTime (point-in-time recovery), undefined when it has none. */

@@ -2,7 +2,6 @@
 // nothing is left in the isolated account, the verdict, kura:validated tags
 // on what passed, and the report sealed into the hash chain of the runs.
 import { SealError } from '../../domain/seals.ts';
-import { getSealedText, putSealed } from '../../aws/seals.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import { TAG } from '../../domain/tags.ts';
@@ -151,7 +150,7 @@ export async function reportValidation(
   let plan: ValidationPlan | undefined;
   let planUntrusted = false;
   try {
-    const planText = await getSealedText(ports.vault, planKey(policy, input.runId));
+    const planText = await ports.sealed.getText(planKey(policy, input.runId));
     plan = planText ? (JSON.parse(planText) as ValidationPlan) : undefined;
   } catch (err) {
     if (!(err instanceof SealError)) throw err;
@@ -244,9 +243,9 @@ export async function reportValidation(
   const key = reportKey(policy, input.runId);
   report.previous = await previousReport(ports.vault, key);
   // Sealed (both): the hash chain links the reports, the seals lock each one's hash.
-  await putSealed(ports.vault, key, serializeReport(report), { contentType: 'application/json' });
+  await ports.sealed.put(key, serializeReport(report), { contentType: 'application/json' });
   const htmlKey = reportHtmlKey(policy, input.runId);
-  await putSealed(ports.vault, htmlKey, renderHtml(report, policy.timezone), {
+  await ports.sealed.put(htmlKey, renderHtml(report, policy.timezone), {
     contentType: 'text/html; charset=utf-8',
   });
   const account = plan?.sourceAccount ?? (await deps.clients.accountId());
