@@ -23,15 +23,22 @@ import {
   JUMP_IMAGE_NAME,
 } from '../aws/isolated-access.ts';
 import { awsIsolatedAccess } from '../aws/restore-ports.ts';
+import {
+  ACCESS_NOTES,
+  cliScope,
+  contentExportCommand,
+  databaseExportCommand,
+  ISOLATED_PROFILE,
+  objectListCommands,
+  portForwardCommands,
+  secretReadCommand,
+  serverCommands,
+} from '../domain/operator-commands.ts';
 import { resource as instanceResource } from './image.ts';
 import type { IsolatedNetwork } from './isolated-network.ts';
 import type { CreatedResource, IsolatedTarget, RestoredItem } from './types.ts';
 
 export { ACCESS_PROFILE, ACCESS_SERVICES, PURPOSE_TAG } from '../aws/isolated-access.ts';
-
-export { ISOLATED_PROFILE, LOCAL_PORT } from './operator-names.ts';
-
-import { ISOLATED_PROFILE, LOCAL_PORT, PORT_FORWARD_ADDRESS } from './operator-names.ts';
 
 export interface ItemAccess {
   item: string;
@@ -95,7 +102,7 @@ export async function prepareAccess(
   route: IsolatedAccessPort = awsIsolatedAccess(target.clients, target.region),
 ): Promise<{ access: ItemAccess; resources: CreatedResource[] }> {
   const item = `${restored.class} ${restored.source}`;
-  const p = `--region ${target.region} --profile ${ctx.profile}`;
+  const p = cliScope(target.region, ctx.profile);
   if (restored.class === 'database') {
     const instance = restored.resources.find((r) => r.type === 'AWS::RDS::DBInstance')?.id;
     const cluster = restored.resources.find((r) => r.type === 'AWS::RDS::DBCluster')?.id;
@@ -113,7 +120,7 @@ export async function prepareAccess(
       arn: pw.secretArn,
       account: target.accountId,
       region: target.region,
-      read: `aws secretsmanager get-secret-value --secret-id '${pw.secretArn}' --query SecretString --output text ${p}`,
+      read: secretReadCommand(pw.secretArn, p),
     };
     const base = {
       item,
@@ -122,7 +129,7 @@ export async function prepareAccess(
       user: pw.user,
       ...(pw.database ? { database: pw.database } : {}),
       secret,
-      export: `npx kura restore export ${ctx.requestId} --database ${restored.source} --via ${PORT_FORWARD_ADDRESS} --table <table> --yes`,
+      export: databaseExportCommand(ctx.requestId, restored.source),
     };
     if (!('id' in host)) {
       const why =
@@ -131,22 +138,21 @@ export async function prepareAccess(
           : profileMissingWhy(target.accountId);
       return { access: { ...base, route: { kind: 'none', why } }, resources: [] };
     }
-    const params = JSON.stringify({
-      host: [endpoint],
-      portNumber: [String(port)],
-      localPortNumber: [String(LOCAL_PORT)],
-    });
     return {
       access: {
         ...base,
         route: {
           kind: 'session-manager',
           via: host.id,
-          commands: [
-            `aws ssm start-session --target ${host.id} --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '${params}' ${p}`,
-            `mysql -h 127.0.0.1 -P ${LOCAL_PORT} -u ${pw.user} -p   # the password: ${secret.read}`,
-          ],
-          note: 'the endpoints and the jump host need a few minutes after the restore before Session Manager answers',
+          commands: portForwardCommands({
+            jumpHost: host.id,
+            endpoint,
+            port,
+            user: pw.user,
+            secretRead: secret.read,
+            scope: p,
+          }),
+          note: ACCESS_NOTES.portForward,
         },
       },
       resources: [instanceResource(host.id, target)],
@@ -176,11 +182,8 @@ export async function prepareAccess(
           : {
               kind: 'session-manager',
               via: instance,
-              commands: [
-                `aws ssm start-session --target ${instance} ${p}`,
-                `aws ec2 get-console-output --instance-id ${instance} --latest --output text ${p}`,
-              ],
-              note: 'a shell needs the Session Manager agent in the image (Amazon Linux and most AWS images have it); the console output works for any image',
+              commands: serverCommands(instance, p),
+              note: ACCESS_NOTES.server,
             },
       },
       resources: [],
@@ -194,13 +197,10 @@ export async function prepareAccess(
       endpoint: where,
       route: {
         kind: 'aws-api',
-        commands: [`aws s3 ls ${where} --recursive ${p}`],
-        note: 'objects in the isolated account are read with its credentials; nothing there can reach production',
+        commands: objectListCommands(where, p),
+        note: ACCESS_NOTES.objects,
       },
-      export:
-        restored.class === 'content'
-          ? `npx kura restore export ${ctx.requestId} --content ${restored.source} --to s3://<bucket>/<prefix>/ --yes`
-          : undefined,
+      export: restored.class === 'content' ? contentExportCommand(ctx.requestId, restored.source) : undefined,
     },
     resources: [],
   };

@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
-import { PORT_FORWARD_ADDRESS } from './operator-names.ts';
+import { PORT_FORWARD_ADDRESS } from '../domain/operator-commands.ts';
 
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
 const S3_PREFIX = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/((?:[^\s]*\/)?)$/;

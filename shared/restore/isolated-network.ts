@@ -7,8 +7,8 @@ import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
 import { ensureIsolatedNetwork, type IsolatedNetwork } from '../aws/isolated-network.ts';
 import { ensureIsolatedBucket, ensureIsolatedKey } from '../aws/isolated-storage.ts';
+import { ISOLATED_PROFILE_HINT } from '../domain/operator-commands.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
-import { ISOLATED_PROFILE } from './operator-names.ts';
 import type { IsolatedTarget } from './types.ts';
 
 export { ensureIsolatedBucket, ensureIsolatedKey, isolatedBucketName } from '../aws/isolated-storage.ts';
@@ -27,9 +27,6 @@ export {
 export class IsolatedAccessError extends KuraError {
   override name = 'IsolatedAccessError';
 }
-
-/** How an operator without the isolated account's credentials is told to enter it. */
-export const ISOLATED_PROFILE_HINT = `kura's functions assume the restore role; an operator enters the isolated account with its own administrator credentials: --isolated-profile <profile> (the runbook's ${ISOLATED_PROFILE}) or KURA_ISOLATED_PROFILE`;
 
 /**
  * Clients acting in the isolated account, checked: the operator's own

@@ -1,7 +1,7 @@
 // Restore (domain): the report for people: the clean-up commands per account,
 // the routes in, and the Markdown. Pure.
 import { bothZones } from '../../policy/calendar.ts';
-import { ISOLATED_PROFILE } from '../operator-names.ts';
+import { ISOLATED_PROFILE } from '../../domain/operator-commands.ts';
 import type { RestoreReport } from './report.ts';
 
 const fmtDuration = (s?: number) =>

@@ -2,7 +2,7 @@
 // confirmation shows); every problem is an InputError before anything is written.
 import type { Deps } from '../../aws/deps.ts';
 import { type ExportRequest, parseS3Prefix } from '../../restore/export-request.ts';
-import { PORT_FORWARD_ADDRESS } from '../../restore/operator-names.ts';
+import { PORT_FORWARD_ADDRESS } from '../../domain/operator-commands.ts';
 import type { ItemRecord } from '../../restore/plan.ts';
 import type { DumpSource } from '../../restore/sql-dump.ts';
 import type { IsolatedTarget } from '../../restore/types.ts';
