@@ -5,7 +5,7 @@
 // never the whole manifest in memory), with its progress recorded under a
 // restore id, so a restore or verify that stopped continues where it stopped.
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
-import { inParallel } from '../aws/content.ts';
+import { inParallel } from '../runtime/parallel.ts';
 import { listGenerations, readManifest } from '../aws/content-generations.ts';
 import {
   compareKeys,

@@ -2,7 +2,7 @@
 // account each lives in (the isolated account through its role, the source
 // account with kura's own credentials). `restore status` and `restore
 // cleanup` show this, never the record alone.
-import { describeAwsError, isAwsError } from '../aws/errors.ts';
+import { describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
 import { connectIsolated, IsolatedAccessError } from './isolated-network.ts';
 import { stillExists } from './leftovers.ts';
 import type { CreatedResource, IsolatedTarget } from './types.ts';

@@ -5,7 +5,7 @@
 // (validation); given a day range (options from/to) it restores every file of
 // the range, loose or bundled, verified, under kura-restore/logs/.
 import { Readable } from 'node:stream';
-import { isAwsError } from '../aws/errors.ts';
+import { isAwsError } from '../runtime/aws-errors.ts';
 import { awsLogsRestorePorts, type LogsRestorePorts } from '../aws/restore-ports.ts';
 import { localDate } from '../policy/calendar.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';

@@ -145,7 +145,9 @@ describe('import rules (docs/architecture.md)', () => {
     // KB): esbuild shakes only a namespace import, `import * as z`.
     const named = [...inGroup('shared'), ...inGroup('functions')]
       .filter((i) => i.to === 'zod/mini')
-      .filter((i) => !/import (type )?\* as z from 'zod\/mini'/.test(readFileSync(join(ROOT, i.from), 'utf8')))
+      .filter(
+        (i) => !/import (type )?\* as z from 'zod\/mini'/.test(readFileSync(join(ROOT, i.from), 'utf8')),
+      )
       .map((i) => i.from);
     expect(named).toEqual([]);
   });
@@ -218,6 +220,35 @@ function awsValueImports(file: string): string[] {
   return out;
 }
 
+/**
+ * SDK calls written in a file: `x.send(new YCommand(…))`, `clients.get(XClient…)`,
+ * `new XClient(…)`, and the SDK's paginators and waiters (`paginateX(…)`, `waitUntilX(…)`).
+ */
+function sdkCalls(file: string): string[] {
+  const src = ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, true);
+  const found: string[] = [];
+  const named = (e: ts.Node, re: RegExp) => ts.isIdentifier(e) && re.test(e.text);
+  const visit = (n: ts.Node): void => {
+    if (ts.isNewExpression(n) && named(n.expression, /^[A-Z]\w*(Command|Client)$/))
+      found.push(`${file}: new ${(n.expression as ts.Identifier).text}`);
+    if (ts.isCallExpression(n)) {
+      const callee = n.expression;
+      if (named(callee, /^(paginate|waitUntil)[A-Z]/))
+        found.push(`${file}: ${(callee as ts.Identifier).text}`);
+      if (
+        ts.isPropertyAccessExpression(callee) &&
+        callee.name.text === 'get' &&
+        n.arguments[0] &&
+        named(n.arguments[0], /Client$/)
+      )
+        found.push(`${file}: .get(${(n.arguments[0] as ts.Identifier).text})`);
+    }
+    ts.forEachChild(n, visit);
+  };
+  visit(src);
+  return found;
+}
+
 describe('use cases and restore steps receive their adapters (docs/architecture.md)', () => {
   it('reads value imports apart from type imports (the rule below is not vacuous)', () => {
     // An adapter module that imports an AWS adapter as a value, and a use case that imports only types.
@@ -225,7 +256,9 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
     expect(values).toContain('cli/support/report-ports.ts: RdsAdapter from shared/aws/rds.ts');
     expect(values.filter((v) => v.includes('EstatePorts'))).toEqual([]);
     expect(
-      sources('shared/usecases').some((f) => IMPORTS.some((i) => i.from === f && i.to.startsWith('shared/aws/'))),
+      sources('shared/usecases').some((f) =>
+        IMPORTS.some((i) => i.from === f && i.to.startsWith('shared/aws/')),
+      ),
     ).toBe(true);
   });
 
@@ -238,6 +271,45 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
       'shared/usecases/rds-snapshot.ts': 'issue 16: keyAllowsAccount (the DR copy key check)',
     };
     const found = sources('shared/usecases').flatMap(awsValueImports);
+    expect(found.filter((v) => !Object.keys(pending).some((f) => v.startsWith(`${f}:`)))).toEqual([]);
+    expect(Object.keys(pending).filter((f) => !found.some((v) => v.startsWith(`${f}:`)))).toEqual([]);
+  });
+
+  it('no use case, restore step or validation check calls an SDK client: every call is in shared/aws', () => {
+    // The rule reads call shapes, so it holds whichever module a client or command came from.
+    expect(
+      sources('shared/aws').flatMap(sdkCalls).length,
+      "the scan finds the adapters' calls",
+    ).toBeGreaterThan(20);
+    const layers = ['shared/usecases', 'shared/restore', 'shared/validation'];
+    expect(layers.flatMap((d) => sources(d)).flatMap(sdkCalls)).toEqual([]);
+  });
+
+  it('restore steps and validation checks import no value from shared/aws but the pending ones (the list only shrinks)', () => {
+    // What each still takes from an adapter module as a value: a port built as a default
+    // argument, a generation reader over a content port, an adapter's constant. Each goes when
+    // its step receives the port from the edge (shared/edge/restore-ports.ts) instead.
+    const pending: Record<string, string> = {
+      'shared/restore/access.ts':
+        'awsIsolatedAccess as the default route port; ACCESS_PROFILE, JUMP_IMAGE_NAME',
+      'shared/restore/content.ts': 'listGenerations, awsContentRestorePorts as a default',
+      'shared/restore/content-generation.ts':
+        'listGenerations, readManifest (generation readers over a content port)',
+      'shared/restore/content-shard-job.ts':
+        'readIndex, generationManifests (generation readers over a content port)',
+      'shared/restore/content-sharded.ts': 'streamManifests (a generation reader over a content port)',
+      'shared/restore/database-kinds.ts': 'RUN_TAG (the instance/cluster flow, another branch today)',
+      'shared/restore/database-pitr.ts': 'pitrWindow re-exported',
+      'shared/restore/database.ts': 'awsDatabaseRestorePorts as a default',
+      'shared/restore/image.ts': 'awsImageRestorePorts as a default',
+      'shared/restore/isolated-network.ts': 'ensureIsolatedNetwork/Key/Bucket called with the target clients',
+      'shared/restore/leftovers.ts': 'the isolated-leftovers reads called with the target clients',
+      'shared/restore/log-files.ts': 'readSealedText',
+      'shared/restore/logs.ts': 'readSealedText, awsLogsRestorePorts as a default',
+      'shared/restore/preflight.ts':
+        'keyAllowsAccount (also in rds-snapshot.ts: issue 16), awsPreflightPorts re-exported',
+    };
+    const found = [...sources('shared/restore'), ...sources('shared/validation')].flatMap(awsValueImports);
     expect(found.filter((v) => !Object.keys(pending).some((f) => v.startsWith(`${f}:`)))).toEqual([]);
     expect(Object.keys(pending).filter((f) => !found.some((v) => v.startsWith(`${f}:`)))).toEqual([]);
   });
