@@ -161,6 +161,11 @@ export function isMissingObject(err: unknown): boolean {
   return isAwsError(err, 'notFound') || codeOf(err) === 'MethodNotAllowed' || httpStatus(err) === 405;
 }
 
+/** S3: the bucket itself is not there (NoSuchBucket), as against a missing key in it. */
+export function isMissingBucket(err: unknown): boolean {
+  return codeOf(err) === 'NoSuchBucket';
+}
+
 /** S3: a version id it does not know ("Invalid version id specified", 400 InvalidArgument). */
 export function isUnknownVersion(err: unknown): boolean {
   return codeOf(err) === 'InvalidArgument';

@@ -4,7 +4,7 @@
 // validation reports and the orphans, and hands them to the pure report.
 
 import type { Deps } from '../aws/deps.ts';
-import { awsErrorName, describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
+import { describeAwsError, isAwsError, isMissingBucket } from '../runtime/aws-errors.ts';
 import type { FirstPoint } from '../domain/first-points.ts';
 import type { EstatePorts, InventoryReportPorts } from '../aws/report-ports.ts';
 import { LOOSE_ROOT, parseBundleKey, parseLooseKey } from '../domain/logs/keys.ts';
@@ -83,7 +83,7 @@ export async function readForReport<T>(
   try {
     return await read();
   } catch (err) {
-    if (awsErrorName(err) === 'NoSuchBucket') return empty;
+    if (isMissingBucket(err)) return empty;
     if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;
     notes.push(`${what} could not be read (${describeAwsError(err)})${consequence}`);
     return empty;

@@ -2,15 +2,19 @@
 // document, the HTTP status where S3 answers without a body, and never a kind
 // for an error that says nothing.
 import { NoSuchKey } from '@aws-sdk/client-s3';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   errorKinds,
   isAwsError,
+  isMissingBucket,
   isMissingObject,
   isUnknownVersion,
   tolerate,
 } from '../../shared/aws/errors.ts';
 
+const ROOT = resolve(import.meta.dirname, '../..');
 const named = (name: string, status?: number) =>
   Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: status } });
 
@@ -64,5 +68,38 @@ describe('AWS error kinds', () => {
     expect(isMissingObject(named('AccessDenied', 403))).toBe(false);
     expect(isUnknownVersion(named('InvalidArgument', 400))).toBe(true);
     expect(isUnknownVersion(named('NoSuchKey', 404))).toBe(false);
+  });
+
+  it('tells a missing bucket from a missing key', () => {
+    expect(isMissingBucket(named('NoSuchBucket', 404))).toBe(true);
+    expect(isMissingBucket(named('NoSuchKey', 404))).toBe(false);
+    expect(isMissingBucket(named('AccessDenied', 403))).toBe(false);
+  });
+});
+
+/** Lines of `file` outside comments that read an AWS error's identity: its code, class or HTTP status. */
+function errorReads(file: string): string[] {
+  const AWS_ERROR =
+    /\$metadata|\$fault|instanceof [A-Z]\w*(Exception|Fault)\b|'(NoSuch\w+|\w+NotFound(Fault|Exception)?|\w+AlreadyExists(Fault|Exception)?|Throttling\w*|AccessDenied\w*)'/;
+  return readFileSync(join(ROOT, file), 'utf8')
+    .split('\n')
+    .filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l) && AWS_ERROR.test(l))
+    .map((l) => `${file}: ${l.trim()}`);
+}
+
+const walk = (dir: string): string[] =>
+  readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(`${dir}/${e.name}`) : e.name.endsWith('.ts') ? [`${dir}/${e.name}`] : [],
+  );
+
+describe('one classifier', () => {
+  it('no production code but shared/runtime/aws-errors.ts reads an AWS error code, exception class or status', () => {
+    const CLASSIFIER = 'shared/runtime/aws-errors.ts';
+    expect(errorReads(CLASSIFIER).length, 'the scan sees the classifier read them').toBeGreaterThan(0);
+    const elsewhere = ['shared', 'functions', 'cli']
+      .flatMap(walk)
+      .filter((f) => f !== CLASSIFIER)
+      .flatMap(errorReads);
+    expect(elsewhere).toEqual([]);
   });
 });
