@@ -25,9 +25,14 @@ const target = {
   },
 };
 const ctx = { requestId: 'oncall-1', profile: 'kura-isolated' };
-const item = (cls: 'database' | 'image', resources: { type: string; id: string }[]): RestoredItem => ({
+const item = (
+  cls: RestoredItem['class'],
+  resources: { type: string; id: string }[],
+  endpoint?: string,
+): RestoredItem => ({
   class: cls,
-  source: cls === 'database' ? 'shop' : 'i-web',
+  source: cls === 'image' ? 'i-web' : 'shop',
+  ...(endpoint ? { endpoint } : {}),
   recoveryPoint: {
     class: cls,
     source: 'shop',
@@ -111,5 +116,60 @@ describe('prepareAccess over its port', () => {
       r,
     );
     expect(access.route).toEqual({ kind: 'none', why: 'i-restored does not exist in the isolated account' });
+  });
+});
+
+// The text an engineer pastes, written out: it comes from shared/domain/operator-commands.ts.
+const SCOPE = '--region ap-northeast-1 --profile kura-isolated';
+const READ = `aws secretsmanager get-secret-value --secret-id 'arn:aws:secretsmanager:ap-northeast-1:210987654321:secret:rds!db-1' --query SecretString --output text ${SCOPE}`;
+
+describe('the on-call commands a restore prints', () => {
+  it('a database: the port forward through the jump host, the client on its local end, the export through it', async () => {
+    const { access } = await prepareAccess(
+      target,
+      item('database', [{ type: 'AWS::RDS::DBInstance', id: 'kura-r-shop' }]),
+      ctx,
+      route(),
+    );
+    expect(access.secret?.read).toBe(READ);
+    expect(access.export).toBe(
+      'npx kura restore export oncall-1 --database shop --via 127.0.0.1:13306 --table <table> --yes',
+    );
+    expect(access.route).toEqual({
+      kind: 'session-manager',
+      via: 'i-jump',
+      commands: [
+        `aws ssm start-session --target i-jump --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '{"host":["shop.internal"],"portNumber":["3306"],"localPortNumber":["13306"]}' ${SCOPE}`,
+        `mysql -h 127.0.0.1 -P 13306 -u admin -p   # the password: ${READ}`,
+      ],
+      note: 'the endpoints and the jump host need a few minutes after the restore before Session Manager answers',
+    });
+  });
+
+  it('a server: a shell and its console output; content: the listing and the export', async () => {
+    const server = await prepareAccess(
+      target,
+      item('image', [{ type: 'AWS::EC2::Instance', id: 'i-web' }]),
+      ctx,
+      route(),
+    );
+    const content = await prepareAccess(
+      target,
+      item('content', [{ type: 'AWS::S3::Bucket', id: 'kura-restore' }], 's3://kura-restore/oncall-1/'),
+      ctx,
+      route(),
+    );
+    expect(server.access.route).toMatchObject({
+      commands: [
+        `aws ssm start-session --target i-web ${SCOPE}`,
+        `aws ec2 get-console-output --instance-id i-web --latest --output text ${SCOPE}`,
+      ],
+    });
+    expect(content.access.route).toMatchObject({
+      commands: [`aws s3 ls s3://kura-restore/oncall-1/ --recursive ${SCOPE}`],
+    });
+    expect(content.access.export).toBe(
+      'npx kura restore export oncall-1 --content shop --to s3://<bucket>/<prefix>/ --yes',
+    );
   });
 });
