@@ -5,7 +5,13 @@
 // database.keepInSource once the copy is available; the DR copies are made
 // from the backup account's copies; pruning acts there and keeps the minimum.
 // Every request is evaluated against the deployed policies and key policies.
-import { type DBSnapshot, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
+import {
+  CreateDBSnapshotCommand,
+  type DBSnapshot,
+  DescribeDBSnapshotsCommand,
+  ModifyDBSnapshotAttributeCommand,
+  RDSClient,
+} from '@aws-sdk/client-rds';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
@@ -246,5 +252,35 @@ describe('rds-snapshot with two source accounts: the backup account owns the cop
     const bad = structuredClone(policy) as unknown as { database: { keepInSource: number } };
     bad.database.keepInSource = -1;
     expect(() => parsePolicy(bad, 'bad')).toThrow(/database\.keepInSource.*expected at least 0/s);
+  });
+
+  it('the emulator refuses what RDS refuses: an encrypted snapshot made public, a snapshot under aws/rds shared', async () => {
+    // Prepare: as source A's administrator, snapshots of a database under a customer key and of one under aws/rds
+    const sfx = uniqueSuffix();
+    const key = await customerKey(a, SOURCE_A, [BACKUP]);
+    const rds = a.get(RDSClient);
+    const snapshotOf = async (db: string, KmsKeyId: string) => {
+      await createDatabase(a, db, {}, { StorageEncrypted: true, KmsKeyId });
+      const id = `${db}-snap`;
+      await rds.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: db, DBSnapshotIdentifier: id }));
+      clock.set(new Date(clock.now().getTime() + DAY));
+      return id;
+    };
+    clock.set(day0);
+    const own = await snapshotOf(`cmk-${sfx}`, key);
+    const managed = await snapshotOf(`awsrds-${sfx}`, 'alias/aws/rds');
+    const share = (id: string, account: string) =>
+      rds.send(
+        new ModifyDBSnapshotAttributeCommand({
+          DBSnapshotIdentifier: id,
+          AttributeName: 'restore',
+          ValuesToAdd: [account],
+        }),
+      );
+
+    // Act and assess
+    await expect(share(own, 'all')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(share(managed, BACKUP)).rejects.toThrow(/AWS managed key .*cannot be shared/);
+    await expect(share(own, BACKUP)).resolves.toBeDefined();
   });
 });

@@ -302,9 +302,9 @@ def _key_of(snapshot: Any) -> tuple[str, Any | None] | None:
 
 
 def _aws_managed(key_id: str, key: Any | None) -> bool:
-    if key is not None:
-        return getattr(key, "key_manager", "CUSTOMER") == "AWS"
-    return key_id.endswith("alias/aws/rds") or key_id.split("/")[-1] in _AWS_MANAGED_KEY_IDS
+    if "alias/aws/" in key_id or key_id.split("/")[-1] in _AWS_MANAGED_KEY_IDS:
+        return True
+    return key is not None and getattr(key, "key_manager", "CUSTOMER") == "AWS"
 
 
 def _check_shareable(snapshot: Any, accounts: list[str]) -> None:
