@@ -66,10 +66,15 @@ export function contentSealIo(port: ContentPort, bucket: string): SealIo {
   };
 }
 
-export function logStoreSealIo(store: Pick<LogStorePort, 'putText' | 'read' | 'list'>, bucket: string): SealIo {
+export function logStoreSealIo(
+  store: Pick<LogStorePort, 'putText' | 'read' | 'list'>,
+  bucket: string,
+): SealIo {
   return {
     putIfAbsent: (key, body) =>
-      absentOnly(() => store.putText(bucket, key, body, { tags: {}, contentType: JSON_TYPE, ifNoneMatch: '*' })),
+      absentOnly(() =>
+        store.putText(bucket, key, body, { tags: {}, contentType: JSON_TYPE, ifNoneMatch: '*' }),
+      ),
     get: async (key) => {
       try {
         const chunks: Uint8Array[] = [];
@@ -86,7 +91,8 @@ export function logStoreSealIo(store: Pick<LogStorePort, 'putText' | 'read' | 'l
 
 export function vaultObjectsSealIo(objects: Pick<VaultObjects, 'put' | 'getText' | 'list'>): SealIo {
   return {
-    putIfAbsent: (key, body) => absentOnly(() => objects.put(key, body, { contentType: JSON_TYPE, ifNoneMatch: '*' })),
+    putIfAbsent: (key, body) =>
+      absentOnly(() => objects.put(key, body, { contentType: JSON_TYPE, ifNoneMatch: '*' })),
     get: (key) => objects.getText(key),
     list: (prefix) => objects.list(prefix),
   };
@@ -147,7 +153,12 @@ export class SealStore implements SealPort {
       const last = await this.lastSeq(key);
       const prev = last ? await this.read(key, last) : undefined;
       if (prev?.sha256 === sha) return prev;
-      const seal = newSeal(key, body, { versionId, writtenAt: this.clock(), seq: last + 1, previous: prev?.sha256 ?? null });
+      const seal = newSeal(key, body, {
+        versionId,
+        writtenAt: this.clock(),
+        seq: last + 1,
+        previous: prev?.sha256 ?? null,
+      });
       if (await this.put(seal)) return seal;
     }
     throw new SealError(key, 'conflict', 'five writers raced for the next seal; not sealed', undefined, sha);
@@ -178,7 +189,11 @@ export function vaultSeals(objects: Pick<VaultObjects, 'put' | 'getText' | 'list
  * and stopped before sealing (the seal is the second write): seals it when it
  * has no seal yet, and checks it otherwise.
  */
-export async function sealOrCheck(seals: SealPort, key: string, body: Uint8Array | string): Promise<SealRecord> {
+export async function sealOrCheck(
+  seals: SealPort,
+  key: string,
+  body: Uint8Array | string,
+): Promise<SealRecord> {
   return (await seals.current(key)) ? seals.check(key, body) : seals.seal(key, body);
 }
 
@@ -231,7 +246,9 @@ export async function getSealedText(
       return text;
     } catch (err) {
       const midWrite =
-        err instanceof SealError && sealKind(key) === 'chain' && (err.problem === 'mismatch' || err.problem === 'unsealed');
+        err instanceof SealError &&
+        sealKind(key) === 'chain' &&
+        (err.problem === 'mismatch' || err.problem === 'unsealed');
       const wait = waits[attempt];
       if (!midWrite || wait === undefined) throw err;
       await new Promise((r) => setTimeout(r, wait));

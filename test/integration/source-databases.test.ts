@@ -8,6 +8,7 @@
 import {
   CreateDBSnapshotCommand,
   type DBSnapshot,
+  DeleteDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
@@ -15,6 +16,10 @@ import {
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
+import { runRestoreLocally } from '../../local/restore.ts';
+import { ensureVault } from '../../local/vault.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import { parsePolicy } from '../../shared/policy/parse.ts';
@@ -97,7 +102,7 @@ interface Fixture {
 
 /** Two source accounts, each with an encrypted database `db` (same name), the backup and DR keys. */
 async function fixture(
-  opts: { keepInSource?: number; sourceKeyAllowsBackup?: boolean } = {},
+  opts: { keepInSource?: number; sourceKeyAllowsBackup?: boolean; vault?: boolean } = {},
 ): Promise<Fixture> {
   const sfx = uniqueSuffix();
   const backupKey = `alias/kura-database-copies-${sfx}`;
@@ -118,7 +123,9 @@ async function fixture(
     x.database.minGenerations = 3;
     x.database.shareWithIsolatedAccount = false;
     if (opts.keepInSource !== undefined) x.database.keepInSource = opts.keepInSource;
+    if (opts.vault) x.vault.bucket = `kura-vault-srcdb-${sfx}`;
   });
+  if (opts.vault) await ensureVault(backup, p);
   const policy = parsePolicy(withTwoSources(p, tag), 'two-sources');
   const db = `shop-${sfx}`;
   const encrypted = (key: string) => ({ StorageEncrypted: true, KmsKeyId: key });
@@ -282,5 +289,41 @@ describe('rds-snapshot with two source accounts: the backup account owns the cop
     await expect(share(own, 'all')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(share(managed, BACKUP)).rejects.toThrow(/AWS managed key .*cannot be shared/);
     await expect(share(own, BACKUP)).resolves.toBeDefined();
+  });
+});
+
+describe('an orchestrated database restore with two source accounts', () => {
+  it("starts from the backup account's copy, of the account the request names; an ambiguous name is refused naming both", async () => {
+    // Prepare: three daily runs a few days back; then the source administrator of B deletes every snapshot there
+    const { policy, db } = await fixture({ vault: true });
+    const now = new Date(Math.floor(Date.now() / 60_000) * 60_000);
+    for (const days of [4, 3, 2]) await invoke(addDays(now, -days), policy);
+    clock.set(now);
+    for (const s of await manualSnapshots(b2, db))
+      await b2.get(RDSClient).send(new DeleteDBSnapshotCommand({ DBSnapshotIdentifier: s.id }));
+    const deps = { policy, clients: backup };
+    const id = `srcdb-${uniqueSuffix()}`;
+    const request = (account?: string) => ({
+      id,
+      reason: 'INC-16: restore from the backup account',
+      database: { instance: db, snapshot: 'latest', ...(account ? { account } : {}) },
+    });
+
+    // Act: without the account, then naming source B
+    const ambiguous = await runRestoreLocally({ ...request(), id: `${id}-x` }, { deps });
+    const out = await runRestoreLocally(request(SOURCE_B), { deps });
+
+    // Assess
+    expect(ambiguous.status).toBe('FAILED');
+    expect(ambiguous.cause).toContain(
+      `${db} is the name of a database in more than one source account (${SOURCE_A}, ${SOURCE_B}); expected database.account`,
+    );
+    expect(out.status, out.cause).toBe('SUCCEEDED');
+    const report = await new S3RestoreStore(backup, policy.vault.bucket).get<RestoreReport>(
+      id,
+      'report.json',
+    );
+    const rp = report?.items[0]?.recoveryPoint;
+    expect(rp?.id).toBe(`kura-${db}-${stamp(addDays(now, -3))}-${SOURCE_B}-${SOURCE_B_SECOND_REGION}`);
   });
 });
