@@ -6,7 +6,9 @@
 // from the backup account's copies; pruning acts there and keeps the minimum.
 // Every request is evaluated against the deployed policies and key policies.
 import {
+  CreateDBClusterCommand,
   CreateDBSnapshotCommand,
+  DescribeDBClusterSnapshotsCommand,
   type DBSnapshot,
   DeleteDBSnapshotCommand,
   DescribeDBSnapshotsCommand,
@@ -289,6 +291,52 @@ describe('rds-snapshot with two source accounts: the backup account owns the cop
     await expect(share(own, 'all')).rejects.toMatchObject({ name: 'InvalidParameterValue' });
     await expect(share(managed, BACKUP)).rejects.toThrow(/AWS managed key .*cannot be shared/);
     await expect(share(own, BACKUP)).resolves.toBeDefined();
+  });
+});
+
+describe('an Aurora cluster in a source account', () => {
+  it('is handed over at cluster level: its cluster snapshot copied into the backup account re-encrypted, released in the source', async () => {
+    // Prepare: an encrypted Aurora cluster in source A, tagged like the fixture's databases
+    const { policy, sourceKeys } = await fixture();
+    const cluster = `aurora-${uniqueSuffix()}`;
+    await a.get(RDSClient).send(
+      new CreateDBClusterCommand({
+        DBClusterIdentifier: cluster,
+        Engine: 'aurora-mysql',
+        MasterUsername: 'admin',
+        MasterUserPassword: 'source-password-1',
+        BackupRetentionPeriod: 7,
+        StorageEncrypted: true,
+        KmsKeyId: sourceKeys.a,
+        Tags: [{ Key: 'kura:backup', Value: policy.selector.tagValue }],
+      }),
+    );
+    const clusterSnapshots = async (c: Clients) =>
+      (
+        (
+          await c
+            .get(RDSClient)
+            .send(
+              new DescribeDBClusterSnapshotsCommand({ DBClusterIdentifier: cluster, SnapshotType: 'manual' }),
+            )
+        ).DBClusterSnapshots ?? []
+      ).map((x) => ({ id: x.DBClusterSnapshotIdentifier, status: x.Status, kmsKeyId: x.KmsKeyId }));
+
+    // Act: four daily runs
+    const results: RunResult[] = [];
+    for (let d = 0; d < 4; d++) results.push(await invoke(addDays(day0, d), policy));
+
+    // Assess
+    const mine = results.flatMap((r) => r.targets.filter((t) => t.target.endsWith(`/${cluster}`)));
+    expect(mine.map((t) => [t.status, t.kind])).toEqual(results.map(() => ['ok', 'cluster']));
+    const copies = await clusterSnapshots(backup);
+    expect(copies.map((c) => c.id).sort()).toEqual(
+      [0, 1, 2].map((d) => `kura-${cluster}-${stamp(addDays(day0, d))}-${SOURCE_A}-${REGION}`),
+    );
+    for (const c of copies) expect(c.kmsKeyId).toContain(`:${BACKUP}:`);
+    expect((await clusterSnapshots(a)).map((c) => c.id).sort()).toEqual(
+      [2, 3].map((d) => `kura-${cluster}-${stamp(addDays(day0, d))}`),
+    );
   });
 });
 
