@@ -16,13 +16,16 @@ export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { policy, clients } = deps;
   const { time } = parseScheduledEvent(event);
   const sources = sourceClients(clients, policy);
+  const ports = (c: typeof clients) => ({ db: new RdsAdapter(c), keys: new KmsAdapter(c) });
+  // With sources, the copies are kept in kura's own (backup) account, in the policy's region.
+  const backup = policy.sources?.length
+    ? { ports: ports(clients), accountId: await clients.accountId(), region: policy.region }
+    : undefined;
   const result = await rdsSnapshot(
     new Date(time),
     policy,
-    sources.targets.map((target) => {
-      const c = sources.clientsFor(target);
-      return { target, ports: { db: new RdsAdapter(c), keys: new KmsAdapter(c) } };
-    }),
+    sources.targets.map((target) => ({ target, ports: ports(sources.clientsFor(target)) })),
+    backup,
   );
   await recordFirstPoints(deps, result, new S3FirstPointLedger(deps.clients, deps.policy));
   return result;

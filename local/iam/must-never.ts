@@ -479,9 +479,43 @@ export const SOURCE_MUST_NEVER: MustNever[] = [
           { action: 's3:PutObject', resource: 'arn:aws:s3:::app1-uploads/images/x' },
           { action: 's3:PutBucketPolicy', resource: 'arn:aws:s3:::app1-uploads' },
           { action: 'iam:PassRole', resource: `arn:aws:iam::${a}:role/anything` },
+          // Databases: the source role takes and shares; the copy is the backup account's to make,
+          // and the source's keys stay the operator's (sharing needs no key use).
+          ...['rds:CopyDBSnapshot', 'rds:RestoreDBInstanceFromDBSnapshot'].map((action) => ({
+            action,
+            resource: `arn:aws:rds:${r}:${a}:snapshot:kura-shop-202611011900`,
+            context: MANAGED,
+          })),
+          ...['rds:CopyDBClusterSnapshot', 'rds:RestoreDBClusterFromSnapshot'].map((action) => ({
+            action,
+            resource: `arn:aws:rds:${r}:${a}:cluster-snapshot:kura-shop-202611011900`,
+            context: MANAGED,
+          })),
+          ...['kms:CreateGrant', 'kms:Decrypt', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'].map(
+            (action) => ({
+              action,
+              resource: `arn:aws:kms:${r}:${a}:key/database-key`,
+            }),
+          ),
         ];
         for (const need of inOwn)
           out.push({ principal: role.arn, need: { ...need, account: a }, expect: 'deny' });
+        // The backup account's copies (kura-managed, same names as the source's) are out of its reach.
+        for (const action of [
+          'rds:DeleteDBSnapshot',
+          'rds:ModifyDBSnapshotAttribute',
+          'rds:AddTagsToResource',
+        ])
+          out.push({
+            principal: role.arn,
+            need: {
+              action,
+              resource: `arn:aws:rds:${r}:${BACKUP_ACCOUNT}:snapshot:kura-shop-202611011900-${a}-${r}`,
+              context: MANAGED,
+              account: BACKUP_ACCOUNT,
+            },
+            expect: 'deny',
+          });
       }
       return out;
     },

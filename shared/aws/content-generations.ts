@@ -108,7 +108,11 @@ export async function generationManifests(
   if (!(await port.head({ bucket: policy.vault.bucket, key: single }))) return undefined;
   const seal = await contentSeals(port, policy.vault.bucket).current(single);
   if (!seal)
-    throw new SealError(single, 'unsealed', 'a generation written as one manifest, with no seal under seals/: not trusted');
+    throw new SealError(
+      single,
+      'unsealed',
+      'a generation written as one manifest, with no seal under seals/: not trusted',
+    );
   return [{ key: single, sha256: Buffer.from(seal.sha256, 'hex').toString('base64') }];
 }
 

@@ -66,7 +66,11 @@ export class S3FirstPointLedger implements FirstPointLedger {
           Body: `${JSON.stringify(record, null, 2)}\n`,
           ContentType: 'application/json',
           IfNoneMatch: '*',
-          ...lockFor(vaultLock(this.policy, () => now), this.policy.vault.bucket, key),
+          ...lockFor(
+            vaultLock(this.policy, () => now),
+            this.policy.vault.bucket,
+            key,
+          ),
           // The vault has Object Lock: S3 needs a checksum on every write.
           ChecksumAlgorithm: 'SHA256',
         }),

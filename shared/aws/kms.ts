@@ -1,14 +1,10 @@
 // AWS adapter: what kura needs to know about a KMS key before it shares or
 // copies encrypted backups (who manages it, whether another account may use it).
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { KeyInfo } from '../domain/key-access.ts';
 import type { Clients } from './clients.ts';
 
-export interface KeyInfo {
-  arn: string;
-  manager: 'AWS' | 'CUSTOMER';
-  /** Account ids (or "*") the key policy names as principals. */
-  principalsAllowed: string[];
-}
+export { type KeyInfo, keyAllowsAccount } from '../domain/key-access.ts';
 
 export interface KeyPort {
   describe(keyId: string, region?: string): Promise<KeyInfo>;
@@ -43,8 +39,4 @@ export class KmsAdapter implements KeyPort {
     }
     return { arn: meta?.Arn ?? keyId, manager, principalsAllowed };
   }
-}
-
-export function keyAllowsAccount(key: KeyInfo, accountId: string): boolean {
-  return key.principalsAllowed.includes('*') || key.principalsAllowed.includes(accountId);
 }

@@ -19,7 +19,7 @@ export function defaultProvider(init: Parameters<typeof fromEnv>[0] = {}): AwsCr
       return await fromEnvironment();
     } catch (err) {
       const e = new Error(
-        'no AWS credentials in the environment: a Lambda bundle of kura reads only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (where Lambda puts the role\'s credentials), no profile or config file',
+        "no AWS credentials in the environment: a Lambda bundle of kura reads only AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN (where Lambda puts the role's credentials), no profile or config file",
         { cause: err },
       );
       e.name = 'CredentialsProviderError';

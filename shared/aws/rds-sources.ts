@@ -39,7 +39,10 @@ export async function backedUpDatabases(
     exists: true,
   }));
   const wanted = new Set(gone.filter((g) => !all.has(g)));
-  if (wanted.size === 0) return out;
+  // With sources, the databases live in the source accounts: the backup account knows them by
+  // its copies of their snapshots (each tagged with its source), every one of them.
+  const everyCopy = Boolean(policy.sources?.length);
+  if (wanted.size === 0 && !everyCopy) return out;
   const found = new Map<string, BackedUpDatabase>();
   const rds = clients.get(RDSClient);
   const note = (
@@ -49,7 +52,8 @@ export async function backedUpDatabases(
   ) => {
     const t = fromTagList(tags);
     const source = t[TAG.source];
-    if (!source || !wanted.has(source) || !isManaged(t, 'database') || found.has(source)) return;
+    if (!source || all.has(source) || !isManaged(t, 'database') || found.has(source)) return;
+    if (!everyCopy && !wanted.has(source)) return;
     found.set(source, { id: source, kind, engine: engine ?? '', exists: false });
   };
   for await (const page of paginateDescribeDBSnapshots({ client: rds }, { SnapshotType: 'manual' }))

@@ -258,7 +258,10 @@ export class RdsAdapter implements DatabasePort {
     tags: TagMap,
     kmsKeyId?: string,
   ): Promise<Snapshot> {
-    const common = { KmsKeyId: kmsKeyId, Tags: toTagList(tags), SourceRegion: this.clients.region };
+    // The source's region is its ARN's (another account's snapshot is named by its ARN):
+    // the SDK presigns the copy there when it differs from the destination's.
+    const sourceRegion = snapshot.arn.split(':')[3] || this.clients.region;
+    const common = { KmsKeyId: kmsKeyId, Tags: toTagList(tags), SourceRegion: sourceRegion };
     if (snapshot.kind === 'instance') {
       const r = await this.rds(toRegion).send(
         new CopyDBSnapshotCommand({

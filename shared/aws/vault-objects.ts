@@ -70,7 +70,11 @@ export class S3VaultObjects implements VaultObjects {
     return text ? (JSON.parse(text) as T) : undefined;
   }
 
-  async put(key: string, body: unknown, opts: PutOptions = {}): Promise<{ etag?: string; versionId?: string }> {
+  async put(
+    key: string,
+    body: unknown,
+    opts: PutOptions = {},
+  ): Promise<{ etag?: string; versionId?: string }> {
     const out = await this.s3.send(
       new PutObjectCommand({
         Bucket: this.bucket,

@@ -132,7 +132,11 @@ export function vaultRetention(policy: Policy, key: string): VaultRetention {
   const sealed = sealedKeyOf(key);
   if (sealed !== undefined) {
     const r = vaultRetention(policy, sealed);
-    return { ...r, class: `${r.class} seals`, why: `a seal is kept as long as the record it seals: ${r.why}` };
+    return {
+      ...r,
+      class: `${r.class} seals`,
+      why: `a seal is kept as long as the record it seals: ${r.why}`,
+    };
   }
   let best: RetentionPrefix | undefined;
   for (const p of retentionPrefixes(policy)) {

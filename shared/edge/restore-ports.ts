@@ -38,9 +38,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
     prepareTarget: prepareIsolatedTarget,
     access: (target) => awsIsolatedAccess(target.clients, target.region),
     // No vault yet means no records; any other refusal is named by the caller's error.
-    firstPoints: async () => [
-      ...(await tolerate(['notFound'], () => ledger.readAll(), new Map())).values(),
-    ],
+    firstPoints: async () => [...(await tolerate(['notFound'], () => ledger.readAll(), new Map())).values()],
     backedUpDatabases: (gone) => backedUpDatabases(deps.clients, deps.policy, gone),
   };
 }

@@ -49,7 +49,9 @@ const source = z.strictObject({
   roleArn,
   externalId,
   /** Where its tagged databases and instances live; default: [region] (the policy's). */
-  regions: z.optional(z.array(region).check(z.minLength(1, 'expected at least one region (or no regions key)'))),
+  regions: z.optional(
+    z.array(region).check(z.minLength(1, 'expected at least one region (or no regions key)')),
+  ),
 });
 
 // An empty or oversized string here passes a bare z.string() and fails only
@@ -108,6 +110,16 @@ const database = z
       z.strictObject({ region, kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)) }),
     ),
     shareWithIsolatedAccount: z._default(z.boolean(), false),
+    /**
+     * With `sources`: the key of the backup account (in the policy's region) that re-encrypts
+     * the backup account's copies of source snapshots (CopyDBSnapshot KmsKeyId).
+     */
+    kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)),
+    /** With `sources`: kura's snapshots kept in the source account once copied (fast local restores). */
+    keepInSource: z._default(
+      atLeast(0, 'snapshots (0 keeps none in the source account once the backup account has its copy)'),
+      1,
+    ),
   })
   .check(
     z.superRefine((db, ctx) => {
@@ -288,7 +300,9 @@ export const policySchema = z
      * kura-source role (deploy/source-account.yml) with its ExternalId.
      */
     sources: z.optional(
-      z.array(source).check(z.minLength(1, 'expected at least one source account (or no sources key at all)')),
+      z
+        .array(source)
+        .check(z.minLength(1, 'expected at least one source account (or no sources key at all)')),
     ),
   })
   .check(

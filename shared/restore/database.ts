@@ -14,6 +14,7 @@ import {
 } from '../aws/restore-ports.ts';
 import { restoredName } from '../domain/naming.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
+import { sourceAccountOf } from './source-account.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { removeEach } from './cleanup.ts';
@@ -61,7 +62,6 @@ function restoreOptions(opts: Record<string, unknown> | undefined): RestoreOptio
   return { ...(opts as Partial<RestoreOptions>), runId };
 }
 
-
 /** Resource types of a share of a source snapshot with the isolated account (they live in the source account). */
 export const SHARE_TYPES: Record<DatabaseKind, string> = {
   instance: DATABASE_KINDS.instance.shareType,
@@ -71,7 +71,7 @@ export const SHARE_TYPES: Record<DatabaseKind, string> = {
 async function listDatabase(
   ports: DatabaseRestorePorts,
   deps: Deps,
-  opts: { source?: string; before?: Date } = {},
+  opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
   const { clients } = deps;
   const adapter = ports.snapshots(clients);
@@ -80,9 +80,18 @@ async function listDatabase(
   const dbs = (await ports.backedUpDatabases(deps, opts.source ? [opts.source] : [])).filter(
     (d) => !opts.source || d.id === opts.source,
   );
+  const sources = Boolean(deps.policy.sources?.length);
   for (const db of dbs) {
-    const points = (await adapter.listSnapshots(db.kind, db.id))
-      .filter((s) => isManaged(s.tags, 'database') && s.status === 'available')
+    // With sources, these are the backup account's copies, tagged with the account they come
+    // from: a database named in a request is taken from the one account it names or implies.
+    const managed = (await adapter.listSnapshots(db.kind, db.id)).filter(
+      (s) => isManaged(s.tags, 'database') && s.status === 'available',
+    );
+    const holders = managed.flatMap((s) => s.tags[TAG.sourceAccount] ?? []);
+    const account =
+      sources && opts.source ? sourceAccountOf('database.account', db.id, opts.account, holders) : undefined;
+    const points = managed
+      .filter((s) => !account || s.tags[TAG.sourceAccount] === account)
       .map((s) => ({ s, time: taggedTime(s.tags) }))
       .filter(
         (p): p is { s: Snapshot; time: Date } =>
@@ -105,6 +114,7 @@ async function listDatabase(
           encrypted: s.encrypted,
           kmsKeyId: s.kmsKeyId,
           validated: s.tags[TAG.validated],
+          ...(s.tags[TAG.sourceAccount] ? { account: s.tags[TAG.sourceAccount] } : {}),
         },
       });
     }

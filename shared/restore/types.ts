@@ -58,7 +58,13 @@ export interface RestoreStep {
    */
   list(
     deps: Deps,
-    opts?: { source?: string; before?: Date; range?: { from: string; to: string } },
+    opts?: {
+      source?: string;
+      before?: Date;
+      range?: { from: string; to: string };
+      /** Databases with `sources`: the source account the request names (database.account). */
+      account?: string;
+    },
   ): Promise<RecoveryPointRef[]>;
   restore(
     deps: Deps,

@@ -3,12 +3,15 @@
 // sharing with the isolated account, and pruning that never goes below the
 // minimum generations or touches what kura does not manage. With `sources`,
 // the same in every source account and region (one set of ports each); a
-// source that cannot be reached fails its own target, never the others.
+// source that cannot be reached fails its own target, never the others. With
+// `sources`, the snapshots are handed over to the backup account
+// (rds-snapshot/hand-over.ts): DR copies, sharing with the isolated account
+// and pruning act on the backup account's copies.
 
 import type { KeyPort } from '../aws/kms.ts';
-import { keyAllowsAccount } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
-import { type SourceTarget, targetLabel } from '../aws/source-clients.ts';
+import { keyAllowsAccount } from '../domain/key-access.ts';
+import { type SourceTarget, targetLabel } from '../domain/source-target.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
 import { isSelected } from '../domain/selection.ts';
@@ -24,9 +27,18 @@ import {
   type TargetOutcome,
 } from '../runtime/result.ts';
 import { checkProgress, combinedFailure } from './progress.ts';
+import {
+  type BackupAccount,
+  copyIntoBackupAccount,
+  fromTarget,
+  releaseHandedOver,
+} from './rds-snapshot/hand-over.ts';
+import { checkQuotas } from './rds-snapshot/quotas.ts';
+
+export type { BackupAccount } from './rds-snapshot/hand-over.ts';
+export { SourceKeyNotShareableError } from './rds-snapshot/hand-over.ts';
 
 export const FUNCTION_NAME = 'rds-snapshot';
-const QUOTA_WARN_RATIO = 0.9;
 
 export interface RdsSnapshotPorts {
   db: DatabasePort;
@@ -183,6 +195,7 @@ async function backupOne(
   outcome: TargetOutcome,
   metrics: MetricPoint[],
   source: SourceTarget,
+  backup?: BackupAccount,
 ) {
   if (source.account) {
     outcome.account = source.account;
@@ -239,23 +252,59 @@ async function backupOne(
 
   // Every earlier step whose snapshot AWS has finished since is completed now.
   const rule = progressRule(policy, cfg);
-  const snapshots = await ports.db.listSnapshots(db.kind, db.id);
-  const failures = checkProgress(progressOf(snapshots), now, rule, outcome, '');
-  const pruned = await prune(ports, snapshots, cfg, now, outcome);
+  let snapshots = await ports.db.listSnapshots(db.kind, db.id);
+  const failures: Error[] = [];
+  // Where the recovery points kura keeps live: the source account's own
+  // snapshots in single-account mode, else the backup account's copies of them.
+  let keeper = ports;
+  let region: string | undefined;
+  let ours = (list: Snapshot[]) => list;
+  if (backup && source.account) {
+    const inSource = fromTarget(snapshots, source);
+    failures.push(...checkProgress(progressOf(inSource), now, rule, outcome, ' in the source account'));
+    keeper = backup.ports;
+    region = backup.region;
+    ours = (list) => fromTarget(list, source);
+    let copies = ours(await keeper.db.listSnapshots(db.kind, db.id, region));
+    const fresh = keptAvailable(inSource, cfg, now);
+    const handedOver = await copyIntoBackupAccount(
+      ports,
+      backup,
+      source,
+      fresh,
+      copies,
+      cfg,
+      FUNCTION_NAME,
+      outcome,
+    );
+    outcome.handedOver = handedOver;
+    if (handedOver.length) copies = ours(await keeper.db.listSnapshots(db.kind, db.id, region));
+    outcome.releasedInSource = await releaseHandedOver(
+      ports,
+      source,
+      inSource,
+      copies,
+      cfg.keepInSource,
+      outcome,
+    );
+    snapshots = copies;
+  }
+  failures.push(...checkProgress(progressOf(snapshots), now, rule, outcome, ''));
+  const pruned = await prune(keeper, snapshots, cfg, now, outcome, region);
   const kept = keptAvailable(
     snapshots.filter((s) => !pruned.includes(s.id)),
     cfg,
     now,
   );
   if (cfg.copy) {
-    const copies = await ports.db.listSnapshots(db.kind, db.id, cfg.copy.region);
-    outcome.copied = await copyToDr(ports, kept, copies, cfg, source.region, outcome);
+    const copies = ours(await keeper.db.listSnapshots(db.kind, db.id, cfg.copy.region));
+    outcome.copied = await copyToDr(keeper, kept, copies, cfg, region ?? source.region, outcome);
     failures.push(...checkProgress(progressOf(copies), now, rule, outcome, ` in ${cfg.copy.region}`));
-    pruned.push(...(await prune(ports, copies, cfg, now, outcome, cfg.copy.region)));
+    pruned.push(...(await prune(keeper, copies, cfg, now, outcome, cfg.copy.region)));
   } else outcome.copied = [];
   outcome.shared =
     cfg.shareWithIsolatedAccount && policy.isolatedAccount
-      ? await shareKept(ports, kept, policy.isolatedAccount.accountId, outcome)
+      ? await shareKept(keeper, kept, policy.isolatedAccount.accountId, outcome)
       : [];
   outcome.pruned = pruned;
   metrics.push({
@@ -269,10 +318,15 @@ async function backupOne(
   if (failure) throw failure;
 }
 
+/**
+ * `backup`: the backup account's ports; with source targets (an account each),
+ * their snapshots are handed over to it and kept there.
+ */
 export async function rdsSnapshot(
   now: Date,
   policy: Policy,
   ports: RdsSnapshotPorts | RdsSource[],
+  backup?: BackupAccount,
 ): Promise<RunResult> {
   const result = newRunResult(FUNCTION_NAME, now);
   const cfg = policy.database;
@@ -309,57 +363,19 @@ export async function rdsSnapshot(
       ...(await forEachTarget(
         targets,
         (d) => named(d.id),
-        (d, outcome) => backupOne(p, d, policy, cfg, now, outcome, result.metrics, target),
+        (d, outcome) => backupOne(p, d, policy, cfg, now, outcome, result.metrics, target, backup),
       )),
     );
-    await checkQuotas(p, cfg, target, result, quotas);
+    const handedOver = Boolean(backup && target.account);
+    await checkQuotas(p, cfg, target, handedOver ? [target.region] : undefined, result, quotas);
   }
+  // The backup account holds the copies (and their DR copies): its quotas count too.
+  if (backup && sources.some((s) => s.target.account))
+    await checkQuotas(backup.ports, cfg, { region: backup.region }, undefined, result, quotas);
   result.skipped = skipped;
   result.manualSnapshots = quotas;
   const failed = result.targets.filter((t) => t.status === 'failed');
   result.ok = failed.length === 0;
   result.metrics.push({ name: 'TargetFailures', value: failed.length, unit: 'Count' });
   return result;
-}
-
-/**
- * Manual snapshot quotas are per account, region and kind (instance,
- * cluster): the source region and the DR region each hold a full set.
- */
-async function checkQuotas(
-  ports: RdsSnapshotPorts,
-  cfg: DatabasePolicy,
-  target: SourceTarget,
-  result: RunResult,
-  quotas: { region: string; kind: string; used: number; quota: number; account?: string }[],
-): Promise<void> {
-  const where = (region: string) => (target.account ? `${region} of account ${target.account}` : region);
-  const regions = [...new Set([target.region, ...(cfg.copy ? [cfg.copy.region] : [])])];
-  for (const region of regions) {
-    for (const q of await ports.db.snapshotQuotas(region)) {
-      const quota = q.max ?? cfg.snapshotQuota;
-      if (q.unreadable)
-        result.warnings.push(
-          `manual ${q.kind} snapshot quota in ${where(region)} could not be read (${q.unreadable}); assumed ${quota} (database.snapshotQuota)`,
-        );
-      quotas.push({
-        region,
-        kind: q.kind,
-        used: q.used,
-        quota,
-        ...(target.account ? { account: target.account } : {}),
-      });
-      result.metrics.push({
-        name: 'ManualSnapshotQuotaUsed',
-        value: quota > 0 ? Math.round((q.used / quota) * 100) : 100,
-        unit: 'Percent',
-        dimensions: { region, kind: q.kind, ...(target.account ? { account: target.account } : {}) },
-      });
-      if (q.used >= quota * QUOTA_WARN_RATIO) {
-        result.warnings.push(
-          `manual ${q.kind} snapshots: ${q.used} of the quota of ${quota} in ${where(region)}; raise the quota or lower retention`,
-        );
-      }
-    }
-  }
 }

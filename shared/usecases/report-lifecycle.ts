@@ -115,8 +115,7 @@ export async function lifecycleAudit(
       `the bucket could not be read (${(err as Error).name}: ${(err as Error).message}); rules not checked`,
     );
   }
-  const config =
-    bucket?.exists === false ? { exists: false, unreadable: [] } : await ports.vaultConfig();
+  const config = bucket?.exists === false ? { exists: false, unreadable: [] } : await ports.vaultConfig();
   const volumes: ClassVolume[] = config.exists ? await measureVault(policy, ports) : [];
   const dbRegions = [clients.region, ...(policy.database?.copy ? [policy.database.copy.region] : [])];
   const imgRegions = [

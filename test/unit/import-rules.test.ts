@@ -268,7 +268,6 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
     const pending: Record<string, string> = {
       // Issue 16 (sources): the image adapter's calls and the DR copy's key check.
       'shared/usecases/ami-backup.ts': 'issue 16: targetLabel of a source target (source-clients.ts)',
-      'shared/usecases/rds-snapshot.ts': 'issue 16: keyAllowsAccount (the DR copy key check)',
     };
     const found = sources('shared/usecases').flatMap(awsValueImports);
     expect(found.filter((v) => !Object.keys(pending).some((f) => v.startsWith(`${f}:`)))).toEqual([]);

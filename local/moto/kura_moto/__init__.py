@@ -17,7 +17,7 @@ def apply() -> list[str]:
         )
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
-    from . import ec2, events, rds, s3, simtime  # noqa: F401 - registers the patches
+    from . import ec2, events, kms, rds, s3, simtime  # noqa: F401 - registers the patches
     from .patch import apply_all
 
     simtime.configure_from_environment()

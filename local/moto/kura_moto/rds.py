@@ -6,18 +6,23 @@ References: Amazon RDS API Reference, CreateDBSnapshot, CopyDBSnapshot,
 CopyDBClusterSnapshot, DeleteDBSnapshot, ModifyDBSnapshotAttribute,
 RestoreDBInstanceFromDBSnapshot, RestoreDBClusterFromSnapshot (errors
 InvalidDBSnapshotState, InvalidDBClusterSnapshotStateFault,
-InvalidDBInstanceState, InvalidDBClusterStateFault), and the RDS user guide
-"Sharing a DB snapshot" (a shared snapshot is copied or restored by its ARN).
+InvalidDBInstanceState, InvalidDBClusterStateFault, KMSKeyNotAccessibleFault),
+and the RDS user guide "Sharing a DB snapshot" (a shared snapshot is copied or
+restored by its ARN; an encrypted one only with a customer-managed key whose
+key policy lets the other account use it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from moto.rds.exceptions import InvalidParameterValue, RDSClientError
+from moto.kms.models import kms_backends
+from moto.kms.utils import RESERVED_ALIASE_TARGET_KEY_IDS
+from moto.rds.exceptions import InvalidParameterValue, KMSKeyNotAccessibleFault, RDSClientError
 from moto.core.responses import ActionResult
 from moto.rds.responses import RDSResponse
 from moto.rds.models import (
@@ -112,6 +117,7 @@ def copy_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any)
         raise InvalidParameterValue(
             "KmsKeyId is required to copy an encrypted DB snapshot shared from another account."
         )
+    _check_foreign_key(self, a["source_db_snapshot_identifier"], source)
     snapshot = original(self, *args, **kwargs)
     simtime.begin(snapshot, _copy_kind(self, a["source_db_snapshot_identifier"]), "copying")
     return snapshot
@@ -134,6 +140,7 @@ def copy_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwar
         raise InvalidParameterValue(
             "KmsKeyId is required to copy an encrypted DB cluster snapshot shared from another account."
         )
+    _check_foreign_key(self, a["source_db_cluster_snapshot_identifier"], source)
     snapshot = original(self, *args, **kwargs)
     simtime.begin(snapshot, _copy_kind(self, a["source_db_cluster_snapshot_identifier"]), "copying")
     return snapshot
@@ -160,6 +167,8 @@ def delete_db_cluster_snapshot(original: Any, self: RDSBackend, db_snapshot_iden
 def _modify_attribute(original: Any, self: RDSBackend, a: dict[str, Any], snapshot: Any, state_error: Any) -> Any:
     if snapshot is not None and simtime.busy(snapshot):
         raise state_error(snapshot, "share")
+    if snapshot is not None and a.get("attribute_name") == "restore" and a.get("values_to_add"):
+        _check_shareable(snapshot, a["values_to_add"])
     if snapshot is not None and a.get("values_to_add"):
         present = snapshot.attributes.get(a["attribute_name"], [])
         a["values_to_add"] = [v for v in a["values_to_add"] if v not in present]
@@ -268,6 +277,84 @@ def _visible(snapshots: dict[str, Any], name: str, snapshot: Any) -> Iterator[st
         snapshots.pop(name, None)
 
 
+# --- the key of a shared encrypted snapshot ---------------------------------
+# RDS user guide, "Sharing encrypted snapshots": a snapshot encrypted with the
+# AWS managed key (aws/rds) cannot be shared; one encrypted with a
+# customer-managed key can, with named accounts only (ModifyDBSnapshotAttribute:
+# "You can't use all as a value ... in this case"), and the other account can
+# copy or restore it only when the key policy lets it use the key (RDS then
+# answers KMSKeyNotAccessibleFault). moto checks none of this.
+
+_AWS_MANAGED_KEY_IDS = set(RESERVED_ALIASE_TARGET_KEY_IDS.values())
+
+
+def _key_of(snapshot: Any) -> tuple[str, Any | None] | None:
+    """(key id as recorded, the key in its owner's KMS or None when unknown); None when unencrypted."""
+    key_id = getattr(snapshot, "kms_key_id", None)
+    if not key_id or not (getattr(snapshot, "encrypted", False) or getattr(snapshot, "storage_encrypted", False)):
+        return None
+    owner = snapshot.backend
+    kms = kms_backends.get(owner.account_id, {}).get(owner.region_name) if owner.account_id in kms_backends else None
+    try:
+        return key_id, kms.describe_key(key_id) if kms is not None else None
+    except Exception:
+        return key_id, None
+
+
+def _aws_managed(key_id: str, key: Any | None) -> bool:
+    if "alias/aws/" in key_id or key_id.split("/")[-1] in _AWS_MANAGED_KEY_IDS:
+        return True
+    return key is not None and getattr(key, "key_manager", "CUSTOMER") == "AWS"
+
+
+def _check_shareable(snapshot: Any, accounts: list[str]) -> None:
+    found = _key_of(snapshot)
+    if found is None:
+        return
+    key_id, key = found
+    if "all" in accounts:
+        raise InvalidParameterValue("An encrypted snapshot cannot be made public: name the accounts to share it with.")
+    if _aws_managed(key_id, key):
+        raise InvalidParameterValue(
+            f"The snapshot is encrypted with the AWS managed key {key_id}, which cannot be shared; "
+            "copy it with a customer-managed key and share the copy."
+        )
+
+
+def _policy_lets(key: Any, account_id: str) -> bool:
+    """Whether an Allow statement of the key policy names `account_id` (or everyone) for key use."""
+    try:
+        doc = json.loads(key.policy)
+    except (TypeError, ValueError):
+        return False
+    statements = doc.get("Statement", [])
+    for st in statements if isinstance(statements, list) else [statements]:
+        if st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        aws = ["*"] if principal == "*" else (principal or {}).get("AWS", []) if isinstance(principal, dict) else []
+        aws = aws if isinstance(aws, list) else [aws]
+        actions = st.get("Action", [])
+        actions = actions if isinstance(actions, list) else [actions]
+        names = any(p == "*" or p == account_id or f":{account_id}:" in p for p in aws)
+        uses = any(x in ("*", "kms:*", "kms:CreateGrant", "kms:Decrypt") for x in actions)
+        if names and uses:
+            return True
+    return False
+
+
+def _check_foreign_key(backend: RDSBackend, identifier: str, snapshot: Any) -> None:
+    """Copying or restoring another account's encrypted snapshot needs its key: KMSKeyNotAccessibleFault otherwise."""
+    if not _is_foreign(backend, identifier):
+        return
+    found = _key_of(snapshot)
+    if found is None:
+        return
+    key_id, key = found
+    if key is None or _aws_managed(key_id, key) or not _policy_lets(key, backend.account_id):
+        raise KMSKeyNotAccessibleFault(key_id)
+
+
 def _shared_with(snapshot: Any, account_id: str) -> bool:
     values = snapshot.attributes.get("restore", [])
     return account_id in values or "all" in values
@@ -296,6 +383,7 @@ def restore_db_instance_from_db_snapshot(original: Any, self: RDSBackend, from_s
     snapshot = self.get_db_snapshot(from_snapshot_id)
     if simtime.busy(snapshot):
         raise snapshot_state_error(snapshot, "restore")
+    _check_foreign_key(self, from_snapshot_id, snapshot)
     if _is_foreign(self, from_snapshot_id):
         # moto restores from the caller's own snapshots only: the shared one is
         # visible there for the duration of this call, then removed again.
@@ -315,6 +403,7 @@ def restore_db_cluster_from_snapshot(original: Any, self: RDSBackend, from_snaps
     snapshot = self.get_db_cluster_snapshot(from_snapshot_id)
     if simtime.busy(snapshot):
         raise cluster_snapshot_state_error(snapshot, "restore")
+    _check_foreign_key(self, from_snapshot_id, snapshot)
     if _is_foreign(self, from_snapshot_id):
         with _visible(self.cluster_snapshots, snapshot.db_cluster_snapshot_identifier, snapshot) as name:
             cluster = original(self, name, overrides)

@@ -28,7 +28,9 @@ export async function pruneGenerations(job: SourceJob, generations: string[]): P
     // Unchecked: pruning trusts nothing in it, it only marks the generation's own shard keys removed.
     const index = await job.generations.readIndex(cfg.name, p.id, { unchecked: true });
     const prefix = vaultLayout.generationsPrefix(policy, cfg.name);
-    const gone = index ? vaultLayout.indexKey(policy, cfg.name, p.id) : vaultLayout.manifestKey(policy, cfg.name, p.id);
+    const gone = index
+      ? vaultLayout.indexKey(policy, cfg.name, p.id)
+      : vaultLayout.manifestKey(policy, cfg.name, p.id);
     if (index) {
       // Shards first: a prune interrupted here is finished by the next run, which still sees the index.
       await port.deleteKeys(

@@ -99,7 +99,9 @@ export async function copyChunk(
           // A multipart copy is verified part by part: the part size goes into the manifest too.
           ...(h.partSize ? { partSize: h.partSize } : {}),
           // Locked from the crashed attempt's write, earlier than now: lengthened below if short.
-          lockedUntil: new Date(h.lastModified.getTime() + extendedLockDays(job.cfg.generations) * 86_400_000).toISOString(),
+          lockedUntil: new Date(
+            h.lastModified.getTime() + extendedLockDays(job.cfg.generations) * 86_400_000,
+          ).toISOString(),
         });
         reused++;
         return;
@@ -147,18 +149,28 @@ export async function copyChunk(
   // source) stay locked as long as it needs them: the short ones lengthened, one request each.
   const carried = [...diff.unchanged, ...kept];
   const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg.generations);
-  const reusedCopies = copied.filter((e) => e.lockedUntil && Date.parse(e.lockedUntil) < Date.parse(lockedUntil));
-  const short = [...extend.entries, ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg.generations).entries];
+  const reusedCopies = copied.filter(
+    (e) => e.lockedUntil && Date.parse(e.lockedUntil) < Date.parse(lockedUntil),
+  );
+  const short = [
+    ...extend.entries,
+    ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg.generations).entries,
+  ];
   if (short.length) {
     await port.extendRetention(
-      short.map((e) => ({ bucket: vault, key: vaultLayout.objectKey(job.cfg.name, e.key), versionId: e.versionId })),
+      short.map((e) => ({
+        bucket: vault,
+        key: vaultLayout.objectKey(job.cfg.name, e.key),
+        versionId: e.versionId,
+      })),
       job.policy.vault.objectLock.mode,
       extend.until,
     );
   }
   const until = extend.until.toISOString();
   const shortKeys = new Set(short.map((e) => e.key));
-  const relock = (e: ManifestEntry): ManifestEntry => (shortKeys.has(e.key) ? { ...e, lockedUntil: until } : e);
+  const relock = (e: ManifestEntry): ManifestEntry =>
+    shortKeys.has(e.key) ? { ...e, lockedUntil: until } : e;
   cp.locksExtended = (cp.locksExtended ?? 0) + short.length;
   cp.archived = [...cp.archived, ...archivedKeys].slice(0, KEYS_RECORDED_PER_SHARD);
   cp.archivedCount += archived.size;

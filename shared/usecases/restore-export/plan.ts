@@ -161,9 +161,7 @@ export async function planExport(
   const content: ContentExportPlan[] = [];
   try {
     for (const c of req.content)
-      content.push(
-        await planContent(c, doneItem(records, 'content', c.source, req.restore), target, ports),
-      );
+      content.push(await planContent(c, doneItem(records, 'content', c.source, req.restore), target, ports));
   } catch (err) {
     await database?.source.close();
     throw err;

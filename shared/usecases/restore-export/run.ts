@@ -19,7 +19,6 @@ import {
   type ExportPorts,
 } from './ports.ts';
 
-
 export interface ExportResult {
   requestId: string;
   database?: {

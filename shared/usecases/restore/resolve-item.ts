@@ -7,7 +7,6 @@ import { farFromPointWarning, nearestPoints } from '../../restore/requested-time
 import type { RecoveryPointRef, RestoreStep } from '../../restore/types.ts';
 import type { RestorePorts } from './ports.ts';
 
-
 /**
  * Sources of a class that have recovery points (to name when a requested one
  * has none): for databases also those that are gone but whose snapshots
@@ -65,10 +64,11 @@ export async function resolveItem(
   const before = s.kind === 'before' ? new Date(s.time) : undefined;
   let points: RecoveryPointRef[];
   try {
-    const { from, to } = item.options;
+    const { from, to, account } = item.options;
     points = await step.list(deps, {
       source: item.source,
       ...(before ? { before } : {}),
+      ...(typeof account === 'string' ? { account } : {}),
       // Logs: the points holding part of the requested days (loose days as well as bundles).
       ...(typeof from === 'string' && typeof to === 'string' ? { range: { from, to } } : {}),
     });
