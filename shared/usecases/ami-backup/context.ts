@@ -25,6 +25,8 @@ export interface AmiBackupPorts {
    * in kura's own account, in the policy's region.
    */
   sources?: { target: SourceTarget; images: ImagePort; keys: KeyPort }[];
+  /** With sources: the backup account (kura's own), which `images` and `keys` act in and which owns the copies. */
+  backupAccount?: string;
 }
 
 export interface Context {
@@ -36,6 +38,12 @@ export interface Context {
   now: Date;
   metrics: MetricPoint[];
   inUse: Map<string, Map<string, string>>;
+  /**
+   * With sources: the backup account in the policy's region, where the source's
+   * images are copied to and retention, DR copies and shares act. Absent
+   * (single-account mode): this context is that account.
+   */
+  home?: Context;
 }
 
 export async function imagesInUse(ctx: Context, region: string): Promise<Map<string, string>> {

@@ -64,7 +64,7 @@ export async function copyToDr(
   }
 }
 
-async function keyFacts(ctx: Context, keyIds: string[]): Promise<KeyFacts[]> {
+export async function keyFacts(ctx: Context, keyIds: string[]): Promise<KeyFacts[]> {
   const out: KeyFacts[] = [];
   for (const keyId of [...new Set(keyIds)]) {
     const k = await ctx.ports.keys.describe(keyId);
