@@ -7,24 +7,16 @@
 // own clients, exactly as before sources existed.
 import type { Policy } from '../policy/schema.ts';
 import { sourceAccounts } from '../policy/sources.ts';
+import type { SourceTarget } from '../domain/source-target.ts';
 import type { Clients } from './clients.ts';
 
-/** Where a backup class reads from: a source account and region (account undefined: kura's own). */
-export interface SourceTarget {
-  account?: string;
-  region: string;
-}
+export { type SourceTarget, targetLabel } from '../domain/source-target.ts';
 
 export interface SourceClientsPort {
   /** Every account and region the policy pulls databases and instances from, in policy order. */
   readonly targets: SourceTarget[];
   /** Clients acting in `target` (its region is their default region). */
   clientsFor(target: SourceTarget): Clients;
-}
-
-/** How results and reports name a target: `<account>/<region>`; '' for kura's own account. */
-export function targetLabel(t: SourceTarget): string {
-  return t.account ? `${t.account}/${t.region}` : '';
 }
 
 const made = new WeakMap<Clients, Map<string, Clients>>();

@@ -11,7 +11,7 @@ import { handOver, trimSource } from './ami-backup/handover.ts';
 import { writeRecord } from './ami-backup/record.ts';
 import type { AmiBackupRequest } from './ami-backup/request.ts';
 import type { InstanceSummary, MachineImage } from '../aws/ec2-images.ts';
-import { targetLabel } from '../aws/source-clients.ts';
+import { targetLabel } from '../domain/source-target.ts';
 import { configRecordKey } from '../domain/config-record.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';

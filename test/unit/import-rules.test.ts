@@ -234,7 +234,6 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
     // behind ports. A file that no longer imports one fails the test, so the list only shrinks.
     const pending: Record<string, string> = {
       // Issue 16 (sources): the image adapter's calls and the DR copy's key check.
-      'shared/usecases/ami-backup.ts': 'issue 16: targetLabel of a source target (source-clients.ts)',
       'shared/usecases/rds-snapshot.ts': 'issue 16: keyAllowsAccount (the DR copy key check)',
       // Issue 16 (content locks): the content backup reads generations with content-generations.ts.
       'shared/usecases/content-backup.ts': 'issue 16: inParallel, the generation readers',

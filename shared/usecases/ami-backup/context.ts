@@ -4,7 +4,7 @@
 import type { RecordStore } from '../../aws/config-records.ts';
 import type { ImagePort } from '../../aws/ec2-images.ts';
 import type { KeyPort } from '../../aws/kms.ts';
-import type { SourceTarget } from '../../aws/source-clients.ts';
+import type { SourceTarget } from '../../domain/source-target.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import type { ImagesPolicy, Policy } from '../../policy/schema.ts';
 import type { MetricPoint } from '../../runtime/result.ts';
