@@ -58,7 +58,13 @@ export interface RestoreStep {
    */
   list(
     deps: Deps,
-    opts?: { source?: string; before?: Date; range?: { from: string; to: string } },
+    opts?: {
+      source?: string;
+      before?: Date;
+      range?: { from: string; to: string };
+      /** With sources: the source account the named source comes from (required when ambiguous). */
+      account?: string;
+    },
   ): Promise<RecoveryPointRef[]>;
   restore(
     deps: Deps,

@@ -6,14 +6,23 @@
 // the source keeps only images.keepInSource. Every request is evaluated
 // against the deployed policies; the emulator keeps AWS's timing (images and
 // copies are pending first).
+import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { operatorClients } from '../../local/iam/principals.ts';
+import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { parsePolicy } from '../../shared/policy/parse.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
+import { imageRestoreStep } from '../../shared/restore/image.ts';
+import { estatePorts, reportPorts } from '../../cli/support/report-ports.ts';
+import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
+import { sourceClients } from '../../shared/aws/source-clients.ts';
+import { accountRows } from '../../shared/domain/reports/inventory.ts';
+import { imageInventory } from '../../shared/usecases/image-inventory.ts';
+import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
+import { connectIsolated, ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
 import {
   createEstate,
   type Estate,
@@ -39,6 +48,7 @@ let estateB2: Estate;
 let bucket: string;
 let backupKey: string;
 let drKey: string;
+let handedOver: { policy: Policy; webA: string; webB: string } | undefined;
 
 /** A KMS key of `clients`' account whose policy admits its own account and `others` (kms:* for brevity). */
 async function key(clients: Clients, account: string, others: string[], region?: string): Promise<string> {
@@ -105,6 +115,7 @@ describe('ami-backup with two source accounts', () => {
     const bKey = await key(b2, SOURCE_B, [BACKUP]);
     const webA = await launch(a, estateA, { policy });
     const webB = await launch(b2, estateB2, { policy, kmsKeyId: bKey });
+    handedOver = { policy, webA, webB };
 
     // Act: six daily runs (each finds its own image pending, as on AWS).
     const results: RunResult[] = [];
@@ -187,6 +198,84 @@ describe('ami-backup with two source accounts', () => {
       expect.arrayContaining([`kura-source (${SOURCE_A})`, `kura-source (${SOURCE_B})`]),
     );
     expect(by('ec2:CopyImage')).toEqual(['AmiBackupRole']);
+  });
+
+  it("restores a server into the isolated account from the backup account's copy, shared by the backup account", async () => {
+    // Prepare: the six runs above; a day later every copy is available.
+    if (!handedOver) throw new Error('runs only after the hand-over test');
+    const { policy, webA } = handedOver;
+    clock.set(day(7));
+    const deps = await asFunction('restore', { policy, clients: backup });
+    const target = await connectIsolated(deps);
+    target.network = await ensureIsolatedNetwork(target.clients, target.region);
+    const copies = await imagesOf(backup, webA);
+
+    // Act
+    const [rp] = await imageRestoreStep.list(deps, { source: webA });
+    if (!rp) throw new Error('no recovery point');
+    const item = await imageRestoreStep.restore(deps, target, rp, {
+      runId: `r${uniqueSuffix()}`,
+      pollSeconds: 0,
+    });
+
+    // Assess: the newest backup-account copy, from source A, launched in the isolated account.
+    expect(rp.id).toBe(copies.at(-1)?.id);
+    expect(rp.details).toMatchObject({ sourceAccount: SOURCE_A, sourceRegion: REGION });
+    expect(await launchPermissions(backup, rp.id)).toContain(target.accountId);
+    const [res] = item.resources;
+    expect(res).toMatchObject({ type: 'AWS::EC2::Instance', account: target.accountId });
+    const r = await target.clients
+      .get(EC2Client)
+      .send(new DescribeInstancesCommand({ InstanceIds: [res?.id ?? ''] }));
+    expect(r.Reservations?.[0]?.Instances?.[0]?.ImageId).toBe(rp.id);
+    // A request naming another source account for this server is refused, naming the one that holds it.
+    await expect(imageRestoreStep.list(deps, { source: webA, account: SOURCE_B })).rejects.toThrow(
+      new RegExp(`no recovery point of ${webA} comes from account ${SOURCE_B}; expected one of ${SOURCE_A}`),
+    );
+    await imageRestoreStep.cleanup(target, item.resources);
+  });
+
+  it('inventories the images per source account and region, showing where each copy lives', async () => {
+    // Prepare: the six runs above.
+    if (!handedOver) throw new Error('runs only after the hand-over test');
+    const { policy, webA, webB } = handedOver;
+    const deps = { policy, clients: backup };
+    clock.set(day(7));
+
+    // Act: the image inventory as ami-backup's role (it may enter the sources), and the
+    // whole report as kura's operator, whom the kura-source roles do not trust.
+    const fn = await asFunction('ami-backup', deps);
+    const sources = sourceClients(fn.clients, policy);
+    const points = await imageInventory(deps, {
+      ...estatePorts(fn),
+      sourceImages: sources.targets.map((target) => ({
+        target,
+        images: new Ec2ImageAdapter(sources.clientsFor(target)),
+      })),
+    });
+    const report = await buildInventoryReport(deps, reportPorts(deps), { at: day(7), days: 7 });
+
+    // Assess: per account and region, the backup account's copies, their DR copies, and the
+    // keepInSource image left in the source (today's is still pending there).
+    const rows = accountRows(points.filter((p) => p.source === webA || p.source === webB));
+    expect(rows.map((r) => [r.account, r.region, r.class, r.sources, r.backup, r.source])).toEqual([
+      [SOURCE_A, REGION, 'image', 1, 4, 2],
+      [SOURCE_B, SOURCE_B_SECOND_REGION, 'image', 1, 4, 2],
+    ]);
+    for (const r of rows) expect(r.dr).toBeGreaterThan(0);
+    // The operator's report: the same accounts from the backup account's copies, and a note
+    // that says the sources were not read.
+    const mine = report.accounts?.filter((r) => r.class === 'image' && r.source === 0);
+    expect(mine?.map((r) => `${r.account}/${r.region}`)).toEqual(
+      expect.arrayContaining([`${SOURCE_A}/${REGION}`, `${SOURCE_B}/${SOURCE_B_SECOND_REGION}`]),
+    );
+    expect(report.notes.join('\n')).toContain(
+      'images left in the source accounts (images.keepInSource) are not listed',
+    );
+    const ofA = report.points.filter((p) => p.source === webA);
+    expect(new Set(ofA.map((p) => `${p.account} ${p.sourceRegion} ${p.location}`))).toEqual(
+      new Set([`${SOURCE_A} ${REGION} backup`, `${SOURCE_A} ${REGION} dr`]),
+    );
   });
 
   it('refuses to hand over an image whose key does not admit the backup account, naming the key, and shares nothing', async () => {
