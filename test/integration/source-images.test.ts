@@ -198,6 +198,13 @@ describe('ami-backup with two source accounts', () => {
       expect.arrayContaining([`kura-source (${SOURCE_A})`, `kura-source (${SOURCE_B})`]),
     );
     expect(by('ec2:CopyImage')).toEqual(['AmiBackupRole']);
+    // Copying B's images used B's key on the backup account's behalf: its key policy was weighed.
+    const onB = requests
+      .filter((r) => r.operation === 'ec2:CopyImage')
+      .flatMap((r) => r.needs.filter((n) => n.resource === bKey).map((n) => `${n.action} ${n.allowed}`));
+    expect(new Set(onB)).toEqual(
+      new Set(['kms:DescribeKey true', 'kms:Decrypt true', 'kms:ReEncryptFrom true', 'kms:CreateGrant true']),
+    );
   });
 
   it("restores a server into the isolated account from the backup account's copy, shared by the backup account", async () => {
