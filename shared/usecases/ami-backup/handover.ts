@@ -9,12 +9,12 @@
 // backup account's copies are the recovery points (prune, DR, share, restore).
 import type { MachineImage } from '../../aws/ec2-images.ts';
 import { sharingBlockers } from '../../domain/image-sharing.ts';
-import { isManaged, TAG, taggedTime } from '../../domain/tags.ts';
+import { TAG } from '../../domain/tags.ts';
 import { KuraError } from '../../runtime/errors.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
 import { type Context, imagesInUse, namePrefix } from './context.ts';
 import { removeImage } from './prune.ts';
-import { keyFacts } from './spread.ts';
+import { availableImages, keyFacts } from './spread.ts';
 
 /** A source image cannot be handed over: one of its keys is AWS managed, or does not admit the backup account. */
 export class ImageKeyNotShareableError extends KuraError {
@@ -24,19 +24,6 @@ export class ImageKeyNotShareableError extends KuraError {
 /** The `kura:copy-of` tag of a backup-account copy: the source image it was copied from. */
 export const copyOfSource = (ctx: Context, img: MachineImage) =>
   `${ctx.source.account}/${img.region}:${img.id}`;
-
-/** The instance's kura images (available, with a time), newest first. */
-function ownImages(images: MachineImage[], instanceId: string): MachineImage[] {
-  return images
-    .filter(
-      (i) =>
-        isManaged(i.tags, 'image') &&
-        i.tags[TAG.source] === instanceId &&
-        i.state === 'available' &&
-        taggedTime(i.tags),
-    )
-    .sort((a, b) => (taggedTime(b.tags)?.getTime() ?? 0) - (taggedTime(a.tags)?.getTime() ?? 0));
-}
 
 /**
  * Shares and copies every available source image of the instance that has no
@@ -59,7 +46,7 @@ export async function handOver(
   const there = new Map(
     (await home.ports.images.listImages(instanceId, namePrefix(instanceId), region)).map((i) => [i.name, i]),
   );
-  const mine = ownImages(
+  const mine = availableImages(
     await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), ctx.source.region),
     instanceId,
   );
@@ -114,7 +101,7 @@ export async function trimSource(
   outcome: TargetOutcome,
 ): Promise<MachineImage[]> {
   const region = ctx.source.region;
-  const mine = ownImages(
+  const mine = availableImages(
     await ctx.ports.images.listImages(instanceId, namePrefix(instanceId), region),
     instanceId,
   );
