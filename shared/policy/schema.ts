@@ -201,7 +201,8 @@ const images = z.strictObject({
   ),
   /**
    * With sources: the backup account's KMS key (in the policy's region) that
-   * encrypts its copies of the source images (required then; see docs/deploy.md).
+   * encrypts its copies of the source images (an ami-backup run with sources
+   * refuses to start without it; see docs/deploy.md).
    */
   kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias of the backup account', 2048)),
   /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */

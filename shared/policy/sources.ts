@@ -20,7 +20,6 @@ interface SourcesShape {
   isolatedAccount?: { accountId: string };
   selector: { tagKey: string };
   database?: { enforceBackupRetention: boolean };
-  images?: { kmsKeyId?: string };
 }
 
 /** The tag key deploy/source-account.yml's conditions name (a condition key cannot be a parameter). */
@@ -106,13 +105,6 @@ export function sourceProblems(p: SourcesShape): SourceIssue[] {
       input: true,
       message:
         'expected false with sources: the kura-source role changes no setting of a production database; set the automated backup retention in the source account (kura reports a short one)',
-    });
-  if (sources.length && p.images && !p.images.kmsKeyId)
-    out.push({
-      path: ['images', 'kmsKeyId'],
-      input: undefined,
-      message:
-        "expected the backup account's KMS key for its image copies with sources (a key id, ARN or alias in the policy's region whose policy lets the isolated account use it); the source images are copied into the backup account re-encrypted with it",
     });
   const owner = (what: string, path: (string | number)[], bucket: string, account: string | undefined) => {
     if (sources.length === 0) {

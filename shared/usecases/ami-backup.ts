@@ -184,7 +184,7 @@ async function settle(
   // With sources, the backup account's copies are the recovery points: hand today's (and any
   // missed) image over, trim the source to keepInSource, and act on the copies from here on.
   const home = ctx.home ?? ctx;
-  const failures = [];
+  const failures: ReturnType<typeof checkProgress> = [];
   if (ctx.home && ctx.ports.backupAccount) {
     const copies = await handOver(ctx, ctx.home, ctx.ports.backupAccount, instance.id, deadline, outcome);
     const left = await trimSource(ctx, instance.id, copies, outcome);
@@ -229,6 +229,11 @@ export async function amiBackup(
     return result;
   }
   const dr = drTarget(policy);
+  if (ports.backupAccount && !cfg.kmsKeyId)
+    // Checked before anything is taken: a copy under the backup account's aws/ebs key could never be shared.
+    throw new InputError([
+      `policy: images.kmsKeyId: missing; expected the backup account's KMS key (in ${policy.region}) that encrypts its copies of the source images (required with sources; docs/deploy.md, "Images in the backup account")`,
+    ]);
   if (cfg.shareWithIsolatedAccount && !policy.isolatedAccount) {
     result.warnings.push(
       'images.shareWithIsolatedAccount is set but the policy has no isolatedAccount: nothing is shared',

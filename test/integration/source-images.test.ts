@@ -308,16 +308,27 @@ describe('ami-backup with two source accounts', () => {
     expect(await imagesOf(backup, web)).toEqual([]);
   });
 
-  it('refuses a policy that keeps more images in the source than it keeps generations, or lacks the backup key', () => {
+  it('refuses a policy that keeps more images in the source than it keeps generations', () => {
     expect(() =>
       sourcePolicy('x', (p) => {
         if (p.images) p.images.keepInSource = 4;
       }),
     ).toThrow(/images\.keepInSource.*expected at most images\.generations/s);
-    expect(() =>
-      sourcePolicy('x', (p) => {
-        if (p.images) p.images.kmsKeyId = undefined;
-      }),
-    ).toThrow(/images\.kmsKeyId.*backup account's KMS key/s);
+  });
+
+  it('refuses a run with sources but no backup key for the copies, before any image is taken', async () => {
+    // Prepare
+    const tag = `img-${uniqueSuffix()}`;
+    const policy = sourcePolicy(tag, (p) => {
+      if (p.images) p.images.kmsKeyId = undefined;
+    });
+    const web = await launch(a, estateA, { policy });
+
+    // Act
+    const run = invoke(20, policy);
+
+    // Assess
+    await expect(run).rejects.toThrow(/images\.kmsKeyId: missing; expected the backup account's KMS key/);
+    expect(await imagesOf(a, web)).toEqual([]);
   });
 });

@@ -34,7 +34,5 @@ export function withTwoSources(p: Policy, tagValue = p.selector.tagValue): Polic
   for (const [i, c] of p.content.entries()) c.account = i === 0 ? SOURCE_A : SOURCE_B;
   if (p.logs) p.logs.account = SOURCE_B;
   if (p.database) p.database.enforceBackupRetention = false;
-  // The backup account's key for its image copies (required with sources); a test that copies images makes its own.
-  if (p.images) p.images.kmsKeyId ??= 'alias/kura-images';
   return p;
 }
