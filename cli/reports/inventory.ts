@@ -10,6 +10,7 @@ import {
   inventoryHtml,
   inventoryMarkdown,
   orphanRows,
+  perAccountRows,
   pitrDrift,
   pointRows,
 } from '../../shared/domain/reports/inventory.ts';
@@ -55,6 +56,10 @@ export function registerInventoryReport(report: Command): void {
         `inventory of ${rep.bucket} at ${bothZones(rep.at, rep.timezone)} (window ${rep.windowDays} days)\n`,
       );
       console.log(formatTable(classRows(rep)));
+      if (rep.accounts?.length) {
+        console.log('\nper source account and region (where the recovery points live):');
+        console.log(formatTable(perAccountRows(rep)));
+      }
       console.log(`\ngaps in the scheduled series (${gaps.length}):`);
       console.log(gaps.length ? gaps.map((g) => `  ${g}`).join('\n') : '  none');
       console.log(`\npoint-in-time windows short of the policy (${pitr.length}):`);

@@ -16,11 +16,14 @@ export async function run(event: unknown, deps: Deps): Promise<RunResult> {
   const { policy, clients } = deps;
   const request = amiBackupRequest(parseScheduledEvent(event));
   const sources = sourceClients(clients, policy);
+  // With sources, kura's own account is the backup account that receives the copies.
+  const backupAccount = sources.targets.some((t) => t.account) ? await clients.accountId() : undefined;
   const result = await amiBackup(request, policy, {
     images: new Ec2ImageAdapter(clients),
     keys: new KmsAdapter(clients),
     records: new S3RecordStore(clients, policy.vault.bucket),
     clock: () => clients.timer.now(),
+    backupAccount,
     sources: sources.targets.map((target) => {
       const c = sources.clientsFor(target);
       return { target, images: new Ec2ImageAdapter(c), keys: new KmsAdapter(c) };

@@ -24,6 +24,11 @@ export interface Need {
   kms?: string;
   /** A snapshot ARN (RDS, or EC2 `arn:aws:ec2:<region>::snapshot/<id>`) whose encryption key this need is on (resolved by the front layer). */
   kmsOfSnapshot?: string;
+  /**
+   * An image (`arn:aws:ec2:<region>::image/<id>`, its own or one shared with the caller) whose
+   * snapshots' keys this need is on, each (resolved by the front layer; none: no key is used).
+   */
+  kmsOfImage?: string;
   /** An image whose owner account AWS presents as ec2:Owner. */
   imageOwner?: string;
   /** An EBS snapshot whose owner account AWS presents as ec2:Owner. */
@@ -498,6 +503,15 @@ export const COMMANDS: Record<string, Mapper> = {
     same(r.operation, ec2(c, 'image', '*')),
     ...ec2TagsOnCreate(r, c, 'CopyImage', {}),
     ...(f(r, 'KmsKeyId') ? [kmsOn('kms:CreateGrant', f(r, 'KmsKeyId'), viaEc2(r))] : []),
+    // EC2 reads the source snapshots with their keys on the caller's behalf: a key of another
+    // account (an image it shared) must admit the caller in its key policy (EC2 User Guide,
+    // "Copy an AMI": cross-account copying of encrypted AMIs).
+    ...['kms:DescribeKey', 'kms:Decrypt', 'kms:ReEncryptFrom', 'kms:CreateGrant'].map((action) => ({
+      action,
+      resource: '*',
+      kmsOfImage: ec2({ ...c, region: f(r, 'SourceRegion') || c.region }, 'image', f(r, 'SourceImageId')),
+      context: viaEc2(r),
+    })),
   ],
   'ec2:CreateTags': (r, c) => {
     const tags = formTags(r.form, 'Tag');

@@ -399,6 +399,25 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     }
     return undefined;
   };
+  /** The keys of an image's encrypted snapshots, as their owner's DescribeSnapshots says (key ARNs). */
+  const imageKeys = async (arn: string, caller: string): Promise<string[]> => {
+    const reg = arn.split(':')[3] || region;
+    const id = arn.split('/').pop() ?? '';
+    const { ec2 } = await moto(caller, reg);
+    const image = (await ec2.send(new DescribeImagesCommand({ ImageIds: [id] })).catch(() => undefined))
+      ?.Images?.[0];
+    const ids = (image?.BlockDeviceMappings ?? []).flatMap((b) =>
+      b.Ebs?.SnapshotId ? [b.Ebs.SnapshotId] : [],
+    );
+    if (!image?.OwnerId || !ids.length) return [];
+    const owner = await moto(image.OwnerId, reg);
+    const out = await owner.ec2
+      .send(new DescribeSnapshotsCommand({ SnapshotIds: ids }))
+      .catch(() => undefined);
+    return [
+      ...new Set((out?.Snapshots ?? []).flatMap((s) => (s.Encrypted && s.KmsKeyId ? [s.KmsKeyId] : []))),
+    ];
+  };
   /** The key a snapshot is encrypted with (a copy or a volume made from it needs grants on it), as `arn` or undefined. */
   const snapshotKey = async (arn: string, caller: string, reg: string): Promise<string | undefined> => {
     if (arn.startsWith('arn:aws:ec2:'))
@@ -548,6 +567,21 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     reg: string,
   ): Promise<NeedRecord> => {
     let need = asked;
+    if (need.kmsOfImage !== undefined) {
+      // Each snapshot key of the image (another account's, when it shared the image): every one must allow.
+      const keys = await imageKeys(need.kmsOfImage, caller);
+      const one = { ...need, kmsOfImage: undefined };
+      if (!keys.length)
+        return {
+          action: need.action,
+          resource: `no KMS key (${need.kmsOfImage} has no encrypted snapshot)`,
+          allowed: true,
+          reason: 'no key is used',
+          deciding: [],
+        };
+      const each = await Promise.all(keys.map((kms) => decide(principal, d, { ...one, kms }, caller, reg)));
+      return each.find((x) => !x.allowed) ?? (each[0] as NeedRecord);
+    }
     if (need.passRoleOfProfile !== undefined) {
       const role = await profileRole(need.passRoleOfProfile, caller, reg);
       if (!role)

@@ -463,6 +463,23 @@ export const SOURCE_MUST_NEVER: MustNever[] = [
             context: untagged,
           },
           { action: 'ec2:DeregisterImage', resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: untagged },
+          // Images: share only kura's own, never mark an operator's image as kura's, never copy.
+          {
+            action: 'ec2:ModifyImageAttribute',
+            resource: `arn:aws:ec2:${r}::image/ami-0prod`,
+            context: untagged,
+          },
+          {
+            action: 'ec2:ModifySnapshotAttribute',
+            resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,
+            context: untagged,
+          },
+          {
+            action: 'ec2:CreateTags',
+            resource: `arn:aws:ec2:${r}::image/ami-0prod`,
+            context: { ...untagged, 'aws:RequestTag/kura:managed': 'true', 'aws:TagKeys': ['kura:managed'] },
+          },
+          { action: 'ec2:CopyImage', resource: `arn:aws:ec2:${r}::image/ami-0prod`, context: untagged },
           {
             action: 'ec2:DeleteSnapshot',
             resource: `arn:aws:ec2:${r}::snapshot/snap-0prod`,

@@ -4,6 +4,7 @@
 import type { ApiRule } from '../domain/lifecycle/report.ts';
 import type { CopyEvidence } from '../domain/reports/compliance.ts';
 import type { VaultConfig } from '../domain/reports/vault-drift.ts';
+import type { SourceTarget } from '../domain/source-target.ts';
 import type { ImagePort } from './ec2-images.ts';
 import type { FirstPointLedger } from './first-points.ts';
 import type { LogStorePort } from './log-store.ts';
@@ -19,6 +20,11 @@ export interface EstatePorts {
   /** The selected databases, and those named in `gone` that only their kura snapshots remember (rds-sources.ts). */
   backedUpDatabases(gone?: string[]): Promise<BackedUpDatabase[]>;
   images: Pick<ImagePort, 'listInstances' | 'listImages' | 'listManagedImages' | 'listManagedSnapshots'>;
+  /**
+   * With sources: kura's images in each source account and region (the ones
+   * images.keepInSource leaves there), read through its kura-source role.
+   */
+  sourceImages?: { target: SourceTarget; images: Pick<ImagePort, 'listManagedImages'> }[];
   /** Objects in the vault and the log landing bucket. */
   objects: Pick<LogStorePort, 'list' | 'read' | 'head'>;
 }

@@ -1,5 +1,6 @@
 // Restore step (image class): kura's machine images of a server, newest
-// first; a restore shares the image and its snapshots with the isolated
+// first (with sources: the backup account's copies, from the server's source
+// account, named by the request when ambiguous); a restore shares the image and its snapshots with the isolated
 // account (after the same KMS pre-flight as the backup) and launches it there
 // in a subnet with no route out and a security group with no ingress, with no
 // user data and no instance profile: nothing of production's identity. Its
@@ -18,6 +19,7 @@ import type { Deps } from '../aws/deps.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { restoredName } from '../domain/naming.ts';
+import { sourceAccountOf } from './source-account.ts';
 import { RestoreFailedError, RUN_TAG } from './database.ts';
 import type {
   CreatedResource,
@@ -61,6 +63,10 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
       reason: img.tags[TAG.reason],
       copyOf: img.tags[TAG.copyOf],
       validated: img.tags[TAG.validated],
+      // With sources: the account and region the server lives in (this image is the backup account's copy).
+      ...(img.tags[TAG.sourceAccount]
+        ? { sourceAccount: img.tags[TAG.sourceAccount], sourceRegion: img.tags[TAG.sourceRegion] }
+        : {}),
     },
   };
 }
@@ -68,7 +74,7 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
 async function listImages(
   ports: ImageRestorePorts,
   deps: Deps,
-  opts: { source?: string; before?: Date } = {},
+  opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
   const adapter = ports.images(deps.clients);
   // Images of a server that no longer exists are the ones a rebuild needs: list by tags, not by instances.
@@ -91,8 +97,16 @@ async function listImages(
       refs.push(ref);
     }
   }
+  // With sources, kura's own images are the backup account's copies, each tagged with the
+  // account its server lives in: a named server is restored from one account's copies.
+  let chosen = refs;
+  if (opts.source) {
+    const holders = refs.map((r) => r.details?.sourceAccount).filter((a): a is string => Boolean(a));
+    const account = sourceAccountOf('instance account', opts.source, opts.account, holders);
+    if (account) chosen = refs.filter((r) => r.details?.sourceAccount === account);
+  }
   // Newest first; at the same time, the policy's own region before its DR copy.
-  return refs.sort(
+  return chosen.sort(
     (a, b) =>
       b.time.localeCompare(a.time) ||
       Number(a.region !== deps.policy.region) - Number(b.region !== deps.policy.region),

@@ -62,7 +62,7 @@ export interface RestoreStep {
       source?: string;
       before?: Date;
       range?: { from: string; to: string };
-      /** Databases with `sources`: the source account the request names (database.account). */
+      /** With sources: the source account the named database or server comes from (database.account; required when ambiguous). */
       account?: string;
     },
   ): Promise<RecoveryPointRef[]>;

@@ -7,10 +7,11 @@ import {
 } from './ami-backup/context.ts';
 import { prune, removeImage } from './ami-backup/prune.ts';
 import { copyToDr, keptImages, share } from './ami-backup/spread.ts';
+import { handOver, trimSource } from './ami-backup/handover.ts';
 import { writeRecord } from './ami-backup/record.ts';
 import type { AmiBackupRequest } from './ami-backup/request.ts';
 import type { InstanceSummary, MachineImage } from '../aws/ec2-images.ts';
-import { targetLabel } from '../aws/source-clients.ts';
+import { targetLabel } from '../domain/source-target.ts';
 import { configRecordKey } from '../domain/config-record.ts';
 import { recoveryPointName } from '../domain/naming.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
@@ -57,6 +58,10 @@ async function take(
   outcome.deletedSnapshots = [];
   outcome.copied = [];
   outcome.shared = [];
+  if (ctx.home) {
+    outcome.backupCopies = [];
+    outcome.removedFromSource = [];
+  }
   const images = await ctx.ports.images.listImages(inst.id, namePrefix(inst.id), ctx.source.region);
   let image = images.find((i) => i.name === name);
   if (image && !isManaged(image.tags)) {
@@ -176,18 +181,28 @@ async function settle(
     );
   }
 
-  const remaining = await prune(ctx, instance.id, ctx.source.region, outcome);
-  const failures = checkProgress(progressOf(remaining, image.id), ctx.now, progressRule(ctx), outcome, '');
-  const kept = keptImages(ctx, instance.id, remaining);
+  // With sources, the backup account's copies are the recovery points: hand today's (and any
+  // missed) image over, trim the source to keepInSource, and act on the copies from here on.
+  const home = ctx.home ?? ctx;
+  const failures: ReturnType<typeof checkProgress> = [];
+  if (ctx.home && ctx.ports.backupAccount) {
+    const copies = await handOver(ctx, ctx.home, ctx.ports.backupAccount, instance.id, deadline, outcome);
+    const left = await trimSource(ctx, instance.id, copies, outcome);
+    outcome.inSource = left.map((i) => `${ctx.source.region}:${i.id}`);
+  }
+  const remaining = await prune(home, instance.id, home.source.region, outcome);
+  failures.push(...checkProgress(progressOf(remaining, image.id), ctx.now, progressRule(ctx), outcome, ''));
+  const kept = keptImages(home, instance.id, remaining);
   if (dr) {
-    await copyToDr(ctx, instance.id, dr, kept, outcome);
-    const copies = await prune(ctx, instance.id, dr.region, outcome);
+    await copyToDr(home, instance.id, dr, kept, outcome);
+    const copies = await prune(home, instance.id, dr.region, outcome);
     failures.push(
       ...checkProgress(progressOf(copies, image.id), ctx.now, progressRule(ctx), outcome, ` in ${dr.region}`),
     );
   }
   if (ctx.cfg.shareWithIsolatedAccount && ctx.policy.isolatedAccount) {
-    await share(ctx, ctx.policy.isolatedAccount.accountId, kept, t.volumeKeys, outcome);
+    // The copies' keys are the backup account's (the instance's volume keys are the source's).
+    await share(home, ctx.policy.isolatedAccount.accountId, kept, ctx.home ? [] : t.volumeKeys, outcome);
   }
   const pruned = (outcome.pruned as string[]).length;
   ctx.metrics.push({
@@ -214,6 +229,11 @@ export async function amiBackup(
     return result;
   }
   const dr = drTarget(policy);
+  if (ports.backupAccount && !cfg.kmsKeyId)
+    // Checked before anything is taken: a copy under the backup account's aws/ebs key could never be shared.
+    throw new InputError([
+      `policy: images.kmsKeyId: missing; expected the backup account's KMS key (in ${policy.region}) that encrypts its copies of the source images (required with sources; docs/deploy.md, "Images in the backup account")`,
+    ]);
   if (cfg.shareWithIsolatedAccount && !policy.isolatedAccount) {
     result.warnings.push(
       'images.shareWithIsolatedAccount is set but the policy has no isolatedAccount: nothing is shared',
@@ -223,6 +243,18 @@ export async function amiBackup(
   const sources = ports.sources ?? [
     { target: { region: policy.region }, images: ports.images, keys: ports.keys },
   ];
+  // With sources: kura's own ports act in the backup account, in the policy's region.
+  const home: Context | undefined = ports.backupAccount
+    ? {
+        policy,
+        cfg,
+        ports,
+        source: { region: policy.region },
+        now,
+        metrics: result.metrics,
+        inUse: new Map(),
+      }
+    : undefined;
   const contexts = sources.map(
     (s): Context => ({
       policy,
@@ -232,6 +264,7 @@ export async function amiBackup(
       now,
       metrics: result.metrics,
       inUse: new Map(),
+      home: s.target.account ? home : undefined,
     }),
   );
   // Targets are instance ids in single-account mode (as before sources existed), else <account>/<region>/<id>.

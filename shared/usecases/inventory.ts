@@ -15,6 +15,8 @@ export type InventoryItem = Point;
 export interface InventoryOptions {
   /** Databases kura recorded (the vault's first-point records): found by their snapshots when they are gone. */
   databases?: string[];
+  /** What a lister could not read (a source account that refuses), for the report's notes. */
+  notes?: string[];
 }
 
 type Lister = (deps: Deps, estate: EstatePorts, opts: InventoryOptions) => Promise<InventoryItem[]>;
@@ -56,6 +58,9 @@ export async function inventory(
   const all = (await Promise.all(LISTERS.map((l) => l(deps, estate, opts)))).flat();
   return all.sort(
     (a, b) =>
-      a.class.localeCompare(b.class) || a.source.localeCompare(b.source) || a.time.localeCompare(b.time),
+      a.class.localeCompare(b.class) ||
+      (a.account ?? '').localeCompare(b.account ?? '') ||
+      a.source.localeCompare(b.source) ||
+      a.time.localeCompare(b.time),
   );
 }

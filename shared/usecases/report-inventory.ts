@@ -137,7 +137,7 @@ export async function buildInventoryReport(
     .filter((f) => f.class === 'database')
     .map((f) => f.source);
   const [items, databases, reports, orphans] = await Promise.all([
-    inventory(deps, ports, { databases: recordedDatabases }),
+    inventory(deps, ports, { databases: recordedDatabases, notes }),
     policy.database ? ports.databases.listDatabases() : Promise.resolve([]),
     opts.read?.reports ?? readReports(ports, notes),
     findOrphans(deps, ports),
@@ -153,7 +153,8 @@ export async function buildInventoryReport(
   const from = new Date(opts.at.getTime() - (opts.days + 35) * 86_400_000);
   const logItems = items.filter((p) => p.class === 'logs');
   const series = [
-    ...items.filter((p) => p.class !== 'logs'),
+    // A copy left in a source account is a convenience, not a recovery point of the backup account.
+    ...items.filter((p) => p.class !== 'logs' && p.location !== 'source'),
     ...(await logDayPoints(deps, ports, logItems, from)),
   ];
   const mine = databases.filter((d) => selected(d, policy));

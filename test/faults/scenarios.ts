@@ -335,6 +335,7 @@ export const image: Scenario = {
         shareWithIsolatedAccount: false,
         waitSeconds: 0,
         stuckAfterHours: 24,
+        keepInSource: 1,
       };
     });
     await ensureVault(admin, policy);

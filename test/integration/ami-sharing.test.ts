@@ -43,6 +43,7 @@ const policyFor = (overrides: (p: Policy) => void = () => {}) =>
       shareWithIsolatedAccount: true,
       waitSeconds: 0,
       stuckAfterHours: 24,
+      keepInSource: 1,
     };
     overrides(p);
   });

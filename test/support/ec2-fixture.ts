@@ -181,6 +181,7 @@ export function imagePolicy(bucket: string, overrides: (p: Policy) => void = () 
       shareWithIsolatedAccount: false,
       waitSeconds: 0,
       stuckAfterHours: 24,
+      keepInSource: 1,
     };
     p.vault.bucket = bucket;
     overrides(p);

@@ -263,15 +263,7 @@ describe('use cases and restore steps receive their adapters (docs/architecture.
   });
 
   it('no use case imports a value from shared/aws: it receives its ports, built by a composition root', () => {
-    // Files other issues own today; each goes from this list when its owner moves its reads
-    // behind ports. A file that no longer imports one fails the test, so the list only shrinks.
-    const pending: Record<string, string> = {
-      // Issue 16 (sources): the image adapter's calls and the DR copy's key check.
-      'shared/usecases/ami-backup.ts': 'issue 16: targetLabel of a source target (source-clients.ts)',
-    };
-    const found = sources('shared/usecases').flatMap(awsValueImports);
-    expect(found.filter((v) => !Object.keys(pending).some((f) => v.startsWith(`${f}:`)))).toEqual([]);
-    expect(Object.keys(pending).filter((f) => !found.some((v) => v.startsWith(`${f}:`)))).toEqual([]);
+    expect(sources('shared/usecases').flatMap(awsValueImports)).toEqual([]);
   });
 
   it('no use case, restore step or validation check calls an SDK client: every call is in shared/aws', () => {

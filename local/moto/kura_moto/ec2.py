@@ -105,10 +105,28 @@ def copy_image(original: Any, self: AmisResponse) -> Any:
     from moto.ec2.models import ec2_backends
 
     source = ec2_backends[backend.account_id][source_region].amis.get(source_id)
+    foreign = None if source is not None else _shared_source_image(backend, source_region, source_id)
+    source = source or foreign
     if source is not None and simtime.busy(source):
         raise pending_image_error(source_id, "CopyImage")
     _duplicate_name(backend, self._get_param("Name"))
-    result = original(self)
+    if foreign is not None:
+        from moto.core.responses import ActionResult
+        from moto.ec2.utils import random_ami_id
+
+        self.error_on_dryrun()
+        new_id = random_ami_id()
+        backend.amis[new_id] = Ami(
+            backend,
+            new_id,
+            instance=None,
+            source_ami=foreign,
+            name=self._get_param("Name"),
+            description=self._get_param("Description"),
+        )
+        result = ActionResult({"ImageId": new_id})
+    else:
+        result = original(self)
     image_id = result.result["ImageId"] if hasattr(result, "result") else None
     ami = backend.amis.get(image_id) if image_id else None
     if ami is not None:
@@ -121,8 +139,14 @@ def copy_image(original: Any, self: AmisResponse) -> Any:
         source_encrypted = source is not None and bool(getattr(source.ebs_snapshot, "encrypted", False))
         if encrypted or source_encrypted:
             ami.ebs_snapshot.encrypted = True
+            # Without KmsKeyId the copy is encrypted with the caller's own default EBS key
+            # (a key of another account is never the copy's key).
             ami.ebs_snapshot.kms_key_id = self._get_param("KmsKeyId") or (
-                source.ebs_snapshot.kms_key_id if source_encrypted and source is not None else None
+                source.ebs_snapshot.kms_key_id
+                if source_encrypted and foreign is None and source is not None
+                else backend._create_default_encryption_key()
+                if foreign is not None
+                else None
             )
         if token:
             tokens[token] = ami.id
@@ -327,3 +351,72 @@ def get_snapshot(original: Any, self: Any, snapshot_id: str) -> Snapshot:
             ):
                 return snap
         raise
+
+
+# --- CopyImage of an image another account shared ------------------------------
+
+
+def _is_default_ebs_key(account_id: str, region: str, key_id: str | None) -> bool:
+    """The account's AWS managed EBS key (alias/aws/ebs); an encrypted snapshot without a
+    key id is encrypted with it."""
+    if not key_id or key_id.endswith("alias/aws/ebs"):
+        return True
+    from moto.kms import kms_backends
+
+    kms = kms_backends[account_id][region]
+    if not kms.alias_exists("alias/aws/ebs"):
+        return False
+    default = kms.describe_key("alias/aws/ebs")
+    return key_id.split("/")[-1] == default.id
+
+
+def _shared_source_image(backend: Any, source_region: str, ami_id: str) -> Ami | None:
+    """CopyImage of an image owned by another account (EC2 User Guide, "Copy an AMI",
+    cross-account copying; EC2 API Reference, CopyImage): the owner must have shared the
+    image with the caller (launch permission), else it does not exist for the caller
+    (InvalidAMIID.NotFound); and the snapshots that back it (createVolumePermission),
+    else the copy is refused; an encrypted snapshot must use a customer managed key the
+    owner's key policy lets the caller use: one encrypted with the owner's AWS managed
+    EBS key cannot be shared at all. moto's own CopyImage looks only in the caller's
+    account. None: no account holds the image (moto's not-found answers)."""
+    from moto.ec2.models import ec2_backends
+
+    for account, regions in ec2_backends.items():
+        if account == backend.account_id:
+            continue
+        owner = regions.get(source_region) if hasattr(regions, "get") else None
+        ami = owner.amis.get(ami_id) if owner is not None else None
+        if ami is None:
+            continue
+        if not _image_shared_with(ami, backend.account_id):
+            raise EC2ClientError("InvalidAMIID.NotFound", f"The image id '[{ami_id}]' does not exist")
+        snap = ami.ebs_snapshot
+        if backend.account_id not in snap.create_volume_permission_userids and "all" not in (
+            snap.create_volume_permission_groups
+        ):
+            raise EC2ClientError(
+                "AuthFailure",
+                f"Not authorized for snapshot {snap.id} of image {ami_id}: its owner has not granted "
+                "createVolumePermission to this account",
+            )
+        if snap.encrypted and _is_default_ebs_key(account, source_region, snap.kms_key_id):
+            raise EC2ClientError(
+                "InvalidParameter",
+                f"Snapshot {snap.id} of image {ami_id} is encrypted with the default AWS managed EBS key "
+                "of its owner and cannot be used by another account",
+            )
+        return ami
+    return None
+
+
+@patch(EBSBackend, "add_create_volume_permission")
+def add_create_volume_permission(original: Any, self: Any, snapshot_id: str, user_ids: Any, groups: Any) -> Any:
+    """ModifySnapshotAttribute createVolumePermission add: a snapshot encrypted with the AWS
+    managed EBS key (aws/ebs) cannot be shared (EBS User Guide, "Share an Amazon EBS
+    snapshot": OperationNotPermitted)."""
+    snap = self.get_snapshot(snapshot_id)
+    if (user_ids or groups) and snap.encrypted and _is_default_ebs_key(self.account_id, self.region_name, snap.kms_key_id):
+        raise EC2ClientError(
+            "OperationNotPermitted", "Encrypted snapshots with EBS default key cannot be shared"
+        )
+    return original(self, snapshot_id, user_ids, groups)

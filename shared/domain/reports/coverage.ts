@@ -27,6 +27,11 @@ export interface Point {
   region: string;
   status: string;
   validated?: string;
+  /** With sources: the source account and region the protected thing lives in. */
+  account?: string;
+  sourceRegion?: string;
+  /** With sources: where this copy lives: the backup account, the source account, or the DR region (of the backup account). */
+  location?: 'backup' | 'source' | 'dr';
 }
 
 /**

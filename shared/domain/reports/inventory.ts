@@ -4,6 +4,8 @@
 // what crashed runs left behind. Pure: the use case hands in what it read.
 // The parts live in inventory/.
 export {
+  type AccountRow,
+  accountRows,
   type ClassSummary,
   type InventoryInput,
   type InventoryReport,
@@ -17,6 +19,7 @@ export {
   inventoryHtml,
   inventoryMarkdown,
   orphanRows,
+  perAccountRows,
   pitrDrift,
   pitrText,
   pointRows,

@@ -4,7 +4,7 @@
 import type { RecordStore } from '../../aws/config-records.ts';
 import type { ImagePort } from '../../aws/ec2-images.ts';
 import type { KeyPort } from '../../aws/kms.ts';
-import type { SourceTarget } from '../../aws/source-clients.ts';
+import type { SourceTarget } from '../../domain/source-target.ts';
 import { recoveryPointName } from '../../domain/naming.ts';
 import type { ImagesPolicy, Policy } from '../../policy/schema.ts';
 import type { MetricPoint } from '../../runtime/result.ts';
@@ -25,6 +25,8 @@ export interface AmiBackupPorts {
    * in kura's own account, in the policy's region.
    */
   sources?: { target: SourceTarget; images: ImagePort; keys: KeyPort }[];
+  /** With sources: the backup account (kura's own), which `images` and `keys` act in and which owns the copies. */
+  backupAccount?: string;
 }
 
 export interface Context {
@@ -36,6 +38,12 @@ export interface Context {
   now: Date;
   metrics: MetricPoint[];
   inUse: Map<string, Map<string, string>>;
+  /**
+   * With sources: the backup account in the policy's region, where the source's
+   * images are copied to and retention, DR copies and shares act. Absent
+   * (single-account mode): this context is that account.
+   */
+  home?: Context;
 }
 
 export async function imagesInUse(ctx: Context, region: string): Promise<Map<string, string>> {

@@ -8,8 +8,8 @@ import { isManaged, TAG, taggedTime } from '../../domain/tags.ts';
 import type { TargetOutcome } from '../../runtime/result.ts';
 import { type Context, namePrefix } from './context.ts';
 
-/** The newest `generations` available managed images of the instance, newest first. */
-export function keptImages(ctx: Context, instanceId: string, images: MachineImage[]): MachineImage[] {
+/** The instance's available managed images (with a time), newest first. */
+export function availableImages(images: MachineImage[], instanceId: string): MachineImage[] {
   return images
     .filter(
       (i) =>
@@ -18,8 +18,12 @@ export function keptImages(ctx: Context, instanceId: string, images: MachineImag
         i.state === 'available' &&
         taggedTime(i.tags),
     )
-    .sort((a, b) => (taggedTime(b.tags)?.getTime() ?? 0) - (taggedTime(a.tags)?.getTime() ?? 0))
-    .slice(0, ctx.cfg.generations);
+    .sort((a, b) => (taggedTime(b.tags)?.getTime() ?? 0) - (taggedTime(a.tags)?.getTime() ?? 0));
+}
+
+/** The newest `generations` available managed images of the instance, newest first. */
+export function keptImages(ctx: Context, instanceId: string, images: MachineImage[]): MachineImage[] {
+  return availableImages(images, instanceId).slice(0, ctx.cfg.generations);
 }
 
 export async function copyToDr(
@@ -64,7 +68,7 @@ export async function copyToDr(
   }
 }
 
-async function keyFacts(ctx: Context, keyIds: string[]): Promise<KeyFacts[]> {
+export async function keyFacts(ctx: Context, keyIds: string[]): Promise<KeyFacts[]> {
   const out: KeyFacts[] = [];
   for (const keyId of [...new Set(keyIds)]) {
     const k = await ctx.ports.keys.describe(keyId);

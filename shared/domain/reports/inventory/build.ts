@@ -21,6 +21,55 @@ export interface OrphanRow {
   time?: string;
 }
 
+/** With sources: one source account and region's recovery points of one class, by where they live. */
+export interface AccountRow {
+  account: string;
+  region: string;
+  class: string;
+  sources: number;
+  /** Copies owned by the backup account (the recovery points), in its DR region, left in the source. */
+  backup: number;
+  dr: number;
+  source: number;
+  /** The newest point's time (any location). */
+  newest?: string;
+}
+
+/** Points grouped by source account and region, then class; [] in single-account mode (no point names an account). */
+export function accountRows(points: Point[]): AccountRow[] {
+  const rows = new Map<string, AccountRow & { names: Set<string> }>();
+  for (const p of points) {
+    if (!p.account || !p.location) continue;
+    const region = p.sourceRegion ?? p.region;
+    const key = `${p.account} ${region} ${p.class}`;
+    let row = rows.get(key);
+    if (!row) {
+      row = {
+        account: p.account,
+        region,
+        class: p.class,
+        sources: 0,
+        backup: 0,
+        dr: 0,
+        source: 0,
+        names: new Set(),
+      };
+      rows.set(key, row);
+    }
+    row.names.add(p.source);
+    row[p.location] += 1;
+    if (p.time && (!row.newest || p.time > row.newest)) row.newest = p.time;
+  }
+  return [...rows.values()]
+    .map(({ names, ...r }) => ({ ...r, sources: names.size }))
+    .sort(
+      (a, b) =>
+        a.account.localeCompare(b.account) ||
+        a.region.localeCompare(b.region) ||
+        a.class.localeCompare(b.class),
+    );
+}
+
 export interface ClassSummary {
   class: CoverageClass;
   points: number;
@@ -48,6 +97,8 @@ export interface InventoryReport {
   classes: ClassSummary[];
   series: (SourceCoverage & { pitr?: PitrStatus })[];
   points: (Point & { ageHours: number })[];
+  /** With sources: the points per source account and region (absent in single-account mode). */
+  accounts?: AccountRow[];
   orphans: OrphanRow[];
   notes: string[];
 }
@@ -184,6 +235,7 @@ export function inventoryReport(i: InventoryInput): InventoryReport {
     classes,
     series,
     points,
+    ...(accountRows(i.points).length ? { accounts: accountRows(i.points) } : {}),
     orphans: i.orphans,
     notes: i.notes ?? [],
   };

@@ -71,6 +71,8 @@ export const gapText = (g: { from: string; to: string; local: string; missed: nu
 export function pointRows(r: InventoryReport): Record<string, string | number>[] {
   return r.points.map((p) => ({
     class: p.class,
+    // With sources: whose it is and where this copy lives (single-account mode: as before).
+    ...(r.accounts?.length ? { account: p.account ?? '', location: p.location ?? '' } : {}),
     source: p.source,
     id: p.id,
     time: p.time ? bothZones(p.time, r.timezone) : '-',
@@ -78,6 +80,20 @@ export function pointRows(r: InventoryReport): Record<string, string | number>[]
     region: p.region,
     status: p.status,
     validated: p.validated ?? '',
+  }));
+}
+
+/** With sources: where each source account and region's recovery points live; [] in single-account mode. */
+export function perAccountRows(r: InventoryReport): Record<string, string | number>[] {
+  return (r.accounts ?? []).map((a) => ({
+    account: a.account,
+    region: a.region,
+    class: a.class,
+    sources: a.sources,
+    'backup account': a.backup,
+    'DR copies': a.dr,
+    'left in source': a.source,
+    newest: a.newest ? bothZones(a.newest, r.timezone) : '-',
   }));
 }
 
@@ -132,6 +148,7 @@ export function inventoryMarkdown(r: InventoryReport): string {
     '',
     mdTable(seriesRows(r)),
     '',
+    ...(r.accounts?.length ? ['## Per source account and region', '', mdTable(perAccountRows(r)), ''] : []),
     '## Recovery points',
     '',
     mdTable(pointRows(r)),
