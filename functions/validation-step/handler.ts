@@ -32,8 +32,6 @@ const eventSchema = z.discriminatedUnion('step', [
     input: z.looseObject({
       time: z.iso.datetime({ offset: true }),
       runId: z.optional(z.string()),
-      /** The yearly rehearsal (schedules.rehearsal): its own run id, records and report chain. */
-      rehearsal: z.optional(z.boolean()),
     }),
   }),
   z.strictObject({
@@ -44,8 +42,8 @@ const eventSchema = z.discriminatedUnion('step', [
     step: z.literal('report'),
     input: z.looseObject({
       time: z.iso.datetime({ offset: true }),
+      /** A yearly rehearsal's report (restore machine) names its run: rehearsal-<yyyymmddHHMM>. */
       runId: z.optional(z.string()),
-      rehearsal: z.optional(z.boolean()),
       plan: z.optional(z.looseObject({ runId: z.string() })),
       planError: failure,
       mapError: failure,
@@ -74,7 +72,6 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
         ports,
         new Date(e.input.time),
         e.input.runId,
-        e.input.rehearsal === true,
       );
       return { runId: plan.runId, items: pointers, nothing: plan.nothing.map((n) => n.class) };
     }
@@ -85,8 +82,7 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
     case 'cleanup':
       return cleanupItem(deps, ports, e.input.item, e.input.error ?? undefined);
     case 'report': {
-      const runId =
-        e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId, e.input.rehearsal === true);
+      const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
       const { result } = await reportValidation(deps, ports, {
         runId,
         time: new Date(e.input.time).toISOString(),
