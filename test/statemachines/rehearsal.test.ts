@@ -26,12 +26,17 @@ import { reportKey } from '../../shared/usecases/validation.ts';
 import { type World, world } from '../support/all-classes.ts';
 import { clock } from '../support/emulator.ts';
 
-const HOUR = 3600_000;
 let w: World;
+
+/** What the schedule gives: its time, a moment before the restore's plan runs (minutes back, one id each). */
+const scheduledAt = (minutesBack: number) =>
+  new Date(Math.floor(Date.now() / 60_000) * 60_000 - minutesBack * 60_000);
 
 beforeAll(async () => {
   w = await world((p) => {
     p.schedules.rehearsal = 'cron(0 10 15 2 ? *)';
+    // Smaller than a generation: the monthly validation restores a sample, a rehearsal all of it.
+    if (p.validation) p.validation.contentSample = 2;
   });
   // The deployed stack has the alert topic; the emulator gets it here.
   await w.clients
@@ -59,8 +64,8 @@ async function leftInIsolated(runId?: string): Promise<string[]> {
 
 describe('yearly rehearsal through the restore state machine', () => {
   it('restores every class at one time, checks it, cleans up and chains a sealed report with the RTO per class and of the system', async () => {
-    // Prepare: the point in time is after the fifth day's backups.
-    const at = new Date((w.times[4] as Date).getTime() + 2 * HOUR);
+    // Prepare: the schedule fires now, after the week of backups.
+    const at = scheduledAt(2);
 
     // Act
     const { out, visited, report } = await rehearse(at);
@@ -87,9 +92,23 @@ describe('yearly rehearsal through the restore state machine', () => {
       expect(i.restore?.rtoMinutes).toBe(i.class === 'image' ? 180 : 30);
       expect(i.objectives?.find((o) => o.objective === 'RTO')?.status).toBe('pass');
     }
-    // The recovery points are those closest before the one time.
+    // Content: the whole generation restored and checked, not the validation's sample of 2.
+    const content = report.items.find((i) => i.class === 'content');
+    expect(content?.checks.find((c) => c.name === 'restored objects')?.detail).toMatch(
+      /^(\d+) restored of \1 in the generation \(expected \1: all\)$/,
+    );
+    expect(content?.checks.find((c) => c.name === 'vault verify')?.status).toBe('pass');
+    // The recovery points are those closest before the one time: the last day's backups.
     for (const i of report.items.filter((x) => x.class !== 'logs'))
-      expect(i.recoveryPoint?.time, i.class).toBe((w.times[4] as Date).toISOString());
+      expect(i.recoveryPoint?.time, i.class).toBe((w.times[5] as Date).toISOString());
+    // The database's RPO from point-in-time recovery: the run time minus the source's
+    // LatestRestorableTime (RDS uploads transaction logs every 5 minutes), against rpoMinutes.
+    const pitr = report.items
+      .find((i) => i.class === 'database')
+      ?.objectives?.find((o) => o.basis.startsWith('point-in-time'));
+    expect(pitr?.achievedMinutes).toBeGreaterThan(0);
+    expect(pitr?.achievedMinutes).toBeLessThanOrEqual(5);
+    expect(pitr).toMatchObject({ targetMinutes: 5, status: 'pass' });
     // The whole system: the first restore's start to the last one's end, against systemMinutes.
     const starts = report.items.map((i) => i.restore?.startedAt ?? '').sort();
     const ends = report.items.map((i) => i.restore?.finishedAt ?? '').sort();
@@ -117,11 +136,13 @@ describe('yearly rehearsal through the restore state machine', () => {
   });
 
   it('fails the next rehearsal, chained to the first, when the whole system takes longer than systemMinutes', async () => {
-    // Prepare: a system RTO shorter than the restore of the database alone.
+    // Prepare: a system RTO shorter than the restore of the database alone, and an RPO
+    // target shorter than the transaction log upload interval.
     const strict: Deps = { ...w.deps, policy: structuredClone(w.deps.policy) };
     if (strict.policy.validation)
       strict.policy.validation.rto = { dataMinutes: 600, systemMinutes: 1, logsMinutes: 600 };
-    const at = new Date((w.times[5] as Date).getTime() + 2 * HOUR);
+    if (strict.policy.database) strict.policy.database.rpoMinutes = 1;
+    const at = scheduledAt(1);
 
     // Act
     const { out, visited, report } = await rehearse(at, strict);
@@ -134,6 +155,10 @@ describe('yearly rehearsal through the restore state machine', () => {
     expect(report?.problems.join(' ')).toMatch(
       /the whole system took [\d.]+ min to restore, over the system RTO of 1 min/,
     );
+    const pitr = report?.items
+      .find((i) => i.class === 'database')
+      ?.objectives?.find((o) => o.basis.startsWith('point-in-time'));
+    expect(pitr).toMatchObject({ targetMinutes: 1, status: 'fail' });
     // Still cleaned up, and chained to the first rehearsal.
     expect(await leftInIsolated(report?.runId)).toEqual([]);
     const chain = await listRehearsalReports(w.deps);
