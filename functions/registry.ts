@@ -10,7 +10,6 @@ export const FUNCTIONS: Record<string, () => Promise<PlainHandler>> = {
   'ami-backup': async () => (await import('./ami-backup/handler.ts')).run as PlainHandler,
   'validation-step': async () => (await import('./validation-step/handler.ts')).run as PlainHandler,
   restore: async () => (await import('./restore/handler.ts')).run as PlainHandler,
-  rehearsal: async () => (await import('./rehearsal/handler.ts')).run as PlainHandler,
   'log-archive': async () => (await import('./log-archive/handler.ts')).run as PlainHandler,
   'log-bundle': async () => (await import('./log-bundle/handler.ts')).run as PlainHandler,
   'content-backup': async () => (await import('./content-backup/handler.ts')).run as PlainHandler,

@@ -1,4 +1,4 @@
-// Edge: the yearly rehearsal's ports (functions/rehearsal) bound to AWS: the
+// Edge: the yearly rehearsal's ports (functions/validation-step) bound to AWS: the
 // vault's rehearsal records, and the cleanup of one orchestrated restore as
 // `kura restore cleanup` runs it.
 import type { Deps } from '../aws/deps.ts';

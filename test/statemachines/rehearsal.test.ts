@@ -58,7 +58,7 @@ async function rehearse(at: Date, deps: Deps = w.deps) {
 }
 
 async function leftInIsolated(runId?: string): Promise<string[]> {
-  const target = await connectIsolated(await asFunction('rehearsal', w.deps));
+  const target = await connectIsolated(await asFunction('validation-step', w.deps));
   return (await listManagedInIsolated(target, runId)).map((l) => `${l.type} ${l.id} ${l.state ?? ''}`);
 }
 
