@@ -21,6 +21,7 @@ import { type ValidationReport, verifyChain } from '../../shared/domain/validati
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
 import { rehearsalId } from '../../shared/restore/request.ts';
+import { rehearsals } from '../../shared/usecases/report-compliance.ts';
 import type { RestoreState } from '../../shared/usecases/restore.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import { type World, world } from '../support/all-classes.ts';
@@ -165,6 +166,18 @@ describe('yearly rehearsal through the restore state machine', () => {
     expect(chain).toHaveLength(2);
     expect(verifyChain(chain).ok).toBe(true);
     expect(report?.previous?.key).toBe(chain[0]?.key);
+    // The compliance report's rehearsal evidence is the rehearsal report, once per rehearsal:
+    // the failed one's restore, which itself succeeded, does not count as a rehearsal.
+    const evidence = await rehearsals(
+      new S3RestoreStore(w.clients, w.deps.policy.vault.bucket),
+      () => listRehearsalReports(w.deps),
+      [],
+    );
+    const mine = evidence.filter((e) => e.requestId.startsWith('rehearsal-'));
+    expect(mine.map((e) => [e.requestId, e.status])).toEqual([
+      [chain[0] ? JSON.parse(chain[0].body).runId : '', 'SUCCEEDED'],
+      [report?.runId, 'FAILED'],
+    ]);
   });
 
   it('takes no rehearsal state for an on-call restore', async () => {
