@@ -85,7 +85,8 @@ export async function planRestore(
     ),
   ].filter((w): w is string => Boolean(w));
   // A rehearsal names no items: every class the policy backs up, at its one time.
-  const rehearsal = request.rehearsal && request.at ? await rehearsalItems(deps, ports, new Date(request.at)) : undefined;
+  const rehearsal =
+    request.rehearsal && request.at ? await rehearsalItems(deps, ports, new Date(request.at)) : undefined;
   if (rehearsal) {
     request.items = rehearsal.items;
     if (rehearsal.items.length === 0)
@@ -100,7 +101,8 @@ export async function planRestore(
     if (r.warning) warnings.push(r.warning);
   }
   const plan = buildPlan(request, resolved, deps.policy, now, warnings);
-  if (rehearsal) plan.rehearsal = { latestRestorable: rehearsal.latestRestorable, nothing: rehearsal.nothing };
+  if (rehearsal)
+    plan.rehearsal = { latestRestorable: rehearsal.latestRestorable, nothing: rehearsal.nothing };
   let target: IsolatedTarget | undefined;
   let targetError: string | undefined;
   if (!opts.targetDeferred) {
