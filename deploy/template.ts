@@ -536,12 +536,13 @@ export function failureResources(policy: Policy): Resources {
       },
     };
   }
-  if (deployedStateMachines().includes('validation')) {
-    // The validation machine publishes a FAIL verdict to the topic; the
-    // plugin's role allows sns:Publish but not the topic's key.
+  // The validation machine (and the restore machine for a yearly rehearsal) publish a FAIL
+  // verdict to the topic; the plugin's role allows sns:Publish but not the topic's key.
+  const publishers = ['validation', 'restore'].filter((m) => deployedStateMachines().includes(m));
+  if (publishers.length) {
     out.AlertPublishingPolicy = sendEncryptedPolicy({
       description: 'kura: publish to the encrypted alert topic',
-      roles: [`${stateMachineLogicalId('validation')}Role`],
+      roles: publishers.map((m) => `${stateMachineLogicalId(m)}Role`),
       sids: ['PublishAlerts', 'EncryptAlerts'],
       action: 'sns:Publish',
       resource: topic,

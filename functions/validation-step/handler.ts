@@ -1,10 +1,14 @@
 // Lambda edge for `validation-step`: the tasks of the validation state machine
 // (plan, restore, check, cleanup, report), chosen by the event's `step`. Each
 // state passes its whole (small) state as `input`; the work is in the use case.
+// The restore state machine's yearly rehearsal runs here too: its run made of
+// the restore's records (rehearsal-plan), the checks and report as above, and
+// the cleanup of everything the restore made (rehearsal-cleanup).
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
 import { validationPorts } from '../../shared/edge/ports.ts';
+import { rehearsalPorts } from '../../shared/edge/rehearsal-ports.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import {
   checkItem,
@@ -15,6 +19,7 @@ import {
   runIdFor,
   type StepOptions,
 } from '../../shared/usecases/validation.ts';
+import { cleanupRehearsal, planRehearsal } from '../../shared/usecases/validation/rehearsal.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 
 const failure = z.nullable(
@@ -32,8 +37,6 @@ const eventSchema = z.discriminatedUnion('step', [
     input: z.looseObject({
       time: z.iso.datetime({ offset: true }),
       runId: z.optional(z.string()),
-      /** The yearly rehearsal (schedules.rehearsal): its own run id, records and report chain. */
-      rehearsal: z.optional(z.boolean()),
     }),
   }),
   z.strictObject({
@@ -41,11 +44,19 @@ const eventSchema = z.discriminatedUnion('step', [
     input: z.looseObject({ item: pointer, error: failure }),
   }),
   z.strictObject({
+    step: z.enum(['rehearsal-plan', 'rehearsal-cleanup']),
+    input: z.looseObject({
+      requestId: z
+        .string()
+        .check(z.regex(/^rehearsal-[a-z0-9-]{1,14}$/, 'expected a rehearsal id such as rehearsal-202702150100')),
+    }),
+  }),
+  z.strictObject({
     step: z.literal('report'),
     input: z.looseObject({
       time: z.iso.datetime({ offset: true }),
+      /** A yearly rehearsal's report (restore machine) names its run: rehearsal-<yyyymmddHHMM>. */
       runId: z.optional(z.string()),
-      rehearsal: z.optional(z.boolean()),
       plan: z.optional(z.looseObject({ runId: z.string() })),
       planError: failure,
       mapError: failure,
@@ -74,7 +85,6 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
         ports,
         new Date(e.input.time),
         e.input.runId,
-        e.input.rehearsal === true,
       );
       return { runId: plan.runId, items: pointers, nothing: plan.nothing.map((n) => n.class) };
     }
@@ -84,9 +94,12 @@ export async function run(event: unknown, deps: Deps, opts: RunOptions = {}): Pr
       return checkItem(deps, ports, e.input.item);
     case 'cleanup':
       return cleanupItem(deps, ports, e.input.item, e.input.error ?? undefined);
+    case 'rehearsal-plan':
+      return planRehearsal(deps, rehearsalPorts(deps), e.input.requestId);
+    case 'rehearsal-cleanup':
+      return cleanupRehearsal(deps, rehearsalPorts(deps), e.input.requestId, opts);
     case 'report': {
-      const runId =
-        e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId, e.input.rehearsal === true);
+      const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
       const { result } = await reportValidation(deps, ports, {
         runId,
         time: new Date(e.input.time).toISOString(),

@@ -2,18 +2,22 @@
 // demo steps backed up: the validation state machine run locally (the same
 // ASL file), every latest recovery point restored into the isolated account,
 // checked, cleaned up; the report from the vault, and its hash chain; then
-// the yearly rehearsal (the same machine in rehearsal mode) and its report.
+// the yearly rehearsal (the restore machine restoring every class at one time,
+// then checking, cleaning up and chaining its report) and its report.
 
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
+import { rehearsalRequest } from '../../shared/domain/schedules.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
 import { rehearsalLine, verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { asFunction } from '../iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { rehearsalId } from '../../shared/restore/request.ts';
 import { reportKey, runIdFor } from '../../shared/usecases/validation.ts';
+import { runRestoreLocally } from '../restore.ts';
 import { runStateMachine } from '../state-machine-runner.ts';
 import type { DemoStep } from './types.ts';
 
@@ -89,20 +93,22 @@ export const validationDemo: DemoStep = {
     ctx.log(
       `report: s3://${policy.vault.bucket}/${reportKey(policy, runId).replace(/json$/, 'html')} (chain of ${chain.reports.length}: ${chain.ok ? 'intact' : 'BROKEN'})`,
     );
-    // The yearly rehearsal (schedules.rehearsal): the same machine in rehearsal mode, an hour
-    // later, so its report joins the rehearsals' own chain beside the monthly ones.
-    const rehearsalTime = new Date(time.getTime() + 3600_000);
-    ctx.clock.set(rehearsalTime);
+    // The yearly rehearsal (schedules.rehearsal): what its schedule starts, the orchestrated
+    // restore of every class at one time (here the end of the period), which then checks,
+    // cleans up and chains its report beside the monthly ones. Its clock goes on from here.
+    const request = rehearsalRequest(time.toISOString());
     ctx.log(
-      `yearly rehearsal (${policy.schedules.rehearsal ?? 'not scheduled in the policy'}), run now for ${rehearsalTime.toISOString()} …`,
+      `yearly rehearsal (${policy.schedules.rehearsal ?? 'not scheduled in the policy'}): statemachines/restore.asl.yml with ${JSON.stringify(request)} …`,
     );
-    const rehearsed = await runStateMachine(
-      'validation',
-      { time: rehearsalTime.toISOString(), rehearsal: true },
-      { deps: ctx.deps },
-    );
+    const rehearsed = await runRestoreLocally(request, {
+      deps: ctx.deps,
+      onEvent: (e) => {
+        if (e.type === 'StateFailed' || e.type === 'TaskFailed')
+          ctx.log(`  ✗ ${e.state ?? ''} ${e.error ?? ''} ${e.cause ?? ''}`.slice(0, 300));
+      },
+    });
     const rehearsalBody = await new VaultStore(ctx.deps.clients, policy).getText(
-      reportKey(policy, runIdFor(rehearsalTime, undefined, true)),
+      reportKey(policy, rehearsalId(time)),
     );
     const rehearsal = rehearsalBody ? (JSON.parse(rehearsalBody) as ValidationReport) : undefined;
     ctx.log(

@@ -3,6 +3,7 @@
 // `kura policy schedules` both read this; nothing is hand-copied.
 import type { Policy, ScheduledTarget } from '../policy/schema.ts';
 import { SCHEDULED_TARGETS } from '../policy/schema.ts';
+import { REHEARSAL_REASON } from './validation-report/model.ts';
 
 export interface ScheduleSpec {
   target: ScheduledTarget;
@@ -20,14 +21,24 @@ const STATE_MACHINE_TARGETS = new Set<ScheduledTarget>([
   'log-bundle',
 ]);
 
+/** EventBridge Scheduler puts the schedule's time here when it starts the target (context attributes). */
+export const SCHEDULED_TIME = '<aws.scheduler.scheduled-time>';
+
 /**
  * The state machine a schedule starts and the input it adds to the scheduled
- * time: the yearly rehearsal is the validation machine in rehearsal mode.
+ * time: the yearly rehearsal is the orchestrated restore of every class at the
+ * scheduled time (shared/restore/request.ts, `rehearsal: true`), which then
+ * checks, cleans up and chains its report (statemachines/restore.asl.yml).
  */
 export function scheduleTarget(target: ScheduledTarget): { machine: string; input: Record<string, unknown> } {
   return target === 'rehearsal'
-    ? { machine: 'validation', input: { rehearsal: true } }
+    ? { machine: 'restore', input: { request: rehearsalRequest(SCHEDULED_TIME) } }
     : { machine: target, input: {} };
+}
+
+/** The restore request of the yearly rehearsal at `at` (its id: rehearsal-<yyyymmddHHMM>). */
+export function rehearsalRequest(at: string): { reason: string; rehearsal: true; at: string } {
+  return { reason: REHEARSAL_REASON, rehearsal: true, at };
 }
 
 export function schedulesFromPolicy(policy: Policy): ScheduleSpec[] {

@@ -7,7 +7,7 @@ import { AwsExportObjects } from '../aws/export-objects.ts';
 import { S3FirstPointLedger } from '../aws/first-points.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { awsPreflightPorts } from '../aws/preflight.ts';
-import { pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
+import { latestRestorableTime, pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
 import { backedUpDatabases } from '../aws/rds-sources.ts';
 import { awsIsolatedAccess } from '../aws/restore-ports.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
@@ -34,6 +34,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
       pitrWindow(deps.clients, i),
     ),
     pitr: new RdsPitrAdapter(deps.clients),
+    latestRestorableTime: (source) => latestRestorableTime(deps.clients, source),
     connect: connectIsolated,
     prepareTarget: prepareIsolatedTarget,
     access: (target) => awsIsolatedAccess(target.clients, target.region),

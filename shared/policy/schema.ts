@@ -91,7 +91,7 @@ const schedules = z.strictObject({
   'log-bundle': z.optional(scheduleExpression),
   'ami-backup': z.optional(scheduleExpression),
   validation: z.optional(scheduleExpression),
-  /** The yearly full rehearsal (the validation state machine in rehearsal mode); default: once a year. */
+  /** The yearly full rehearsal (the restore state machine restoring every class, then checked and reported); default: once a year. */
   rehearsal: z.optional(scheduleExpression),
 });
 

@@ -144,7 +144,13 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
       source: rp.source,
       recoveryPoint: {
         ...rp,
-        details: { ...rp.details, restoredObjects: outcome.objects, restoredBytes: outcome.bytes },
+        details: {
+          ...rp.details,
+          restoredObjects: outcome.objects,
+          restoredBytes: outcome.bytes,
+          // The whole generation (a restore, a rehearsal), not a validation's sample: its check expects all of it.
+          whole: opts.sample === undefined && !opts.keyPrefix,
+        },
       },
       resources: [resource],
       endpoint: outcome.to,

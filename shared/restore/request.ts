@@ -4,7 +4,7 @@
 // {"reason": "...", "database": {"instance": "<id>", "snapshot": "latest"}}.
 import { createHash } from 'node:crypto';
 import * as z from 'zod/mini';
-import { localDate, onCalendar } from '../policy/calendar.ts';
+import { localDate, onCalendar, stamp } from '../policy/calendar.ts';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
@@ -53,6 +53,13 @@ export const restoreRequestSchema = z.strictObject({
   at: z.optional(isoTime),
   /** Wait for a second person's approval (task token) before creating anything. */
   approval: z._default(z.boolean(), false),
+  /**
+   * The yearly rehearsal (schedules.rehearsal): every class the policy backs up, each
+   * source's recovery point closest before `at`; after the restore the machine checks,
+   * cleans up and chains a rehearsal report. Lists no items of its own. Optional, not
+   * defaulted: an on-call request's id (a hash of its content) stays what it was.
+   */
+  rehearsal: z.optional(z.boolean()),
   database: z.optional(
     z.strictObject({
       instance: name('an RDS instance id', /^[a-zA-Z][a-zA-Z0-9-]{0,62}$/, 'shop-db'),
@@ -145,8 +152,13 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** A rehearsal's id, also its report's run id: rehearsal-<yyyymmddHHMM> (shared/domain/validation-report). */
+export const REHEARSAL_ID_PREFIX = 'rehearsal-';
+export const rehearsalId = (at: Date): string => `${REHEARSAL_ID_PREFIX}${stamp(at)}`;
+
 /** The id of a request without one: the same request (same content) always gets the same id. */
 export function requestIdOf(raw: Omit<Raw, 'id'>): string {
+  if (raw.rehearsal && raw.at) return rehearsalId(new Date(raw.at));
   return `rq-${createHash('sha256').update(canonicalJson(raw)).digest('hex').slice(0, 12)}`;
 }
 
@@ -157,7 +169,19 @@ export function itemKey(cls: RequestedItem['class'], source: string): string {
 function semanticProblems(r: Raw, policy: Policy, now: Date): string[] {
   const out: string[] = [];
   const at = r.at ? new Date(r.at) : undefined;
-  if (!r.database && r.instances.length === 0 && r.content.length === 0 && r.logs.length === 0) {
+  const listed = Boolean(r.database) || r.instances.length + r.content.length + r.logs.length > 0;
+  if (r.rehearsal) {
+    // The rehearsal restores everything the policy backs up: it names no items, one time, its own id.
+    if (listed)
+      out.push(
+        'request: rehearsal: true lists no database, instances, content or logs; expected none (the rehearsal restores every class the policy backs up)',
+      );
+    if (!r.at) out.push('request: rehearsal: true needs "at"; expected the one point in time to restore');
+    if (r.id !== undefined && !r.id.startsWith(REHEARSAL_ID_PREFIX))
+      out.push(
+        `request: id: found "${r.id}"; expected a rehearsal id starting with "${REHEARSAL_ID_PREFIX}" (or none: ${REHEARSAL_ID_PREFIX}<yyyymmddHHMM of at>)`,
+      );
+  } else if (!listed) {
     out.push('request: nothing to restore; expected at least one of database, instances, content, logs');
   }
   if (at && at.getTime() > now.getTime())

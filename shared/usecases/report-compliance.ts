@@ -13,7 +13,12 @@ import {
 } from '../domain/reports/compliance.ts';
 import { STATED_PRICES } from '../domain/reports/cost.ts';
 import { validationHistory } from '../domain/reports/validation-history.ts';
-import { type ChainEntry, REHEARSAL_REASON, type ValidationReport } from '../domain/validation-report.ts';
+import {
+  type ChainEntry,
+  isRehearsalRun,
+  REHEARSAL_REASON,
+  type ValidationReport,
+} from '../domain/validation-report.ts';
 import { SealError } from '../domain/seals.ts';
 import type { RestoreReport } from '../restore/plan.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -35,7 +40,7 @@ export interface ComplianceOptions {
 }
 
 /** Orchestrated restores recorded in the vault, as rehearsal and restore-time evidence. */
-async function rehearsals(
+export async function rehearsals(
   store: ComplianceReportPorts['restores'],
   rehearsalReports: ComplianceReportPorts['rehearsalReports'],
   notes: string[],
@@ -43,6 +48,9 @@ async function rehearsals(
   const ids = await readForReport(notes, 'restores', '', () => store.list(), [] as string[]);
   const out: RehearsalEvidence[] = [];
   for (const id of ids) {
+    // A yearly rehearsal's restore is judged by its rehearsal report below (checked, cleaned
+    // up, timed against the system RTO): its restore record alone would count a failed one.
+    if (isRehearsalRun(id)) continue;
     const state = await store.get<RestoreState>(id, 'state.json');
     // The store holds the report against its seal: one that fails is named, never counted as evidence.
     let report: RestoreReport | undefined;

@@ -242,17 +242,19 @@ describe('the packaged CloudFormation template', () => {
     }
   });
 
-  it('schedules the yearly rehearsal as the validation state machine in rehearsal mode', () => {
+  it('schedules the yearly rehearsal as the restore state machine restoring every class at the scheduled time', () => {
     const schedules = ofType('AWS::Scheduler::Schedule').map(([, r]) => r.Properties as Record<string, any>);
     const rehearsal = schedules.find((x) => String(x.Description).startsWith('kura rehearsal:'));
-    const validation = schedules.find((x) => String(x.Description).startsWith('kura validation:'));
     expect(rehearsal?.ScheduleExpression).toBe(policy.schedules.rehearsal);
-    expect(rehearsal?.Target.Arn).toEqual(validation?.Target.Arn);
-    expect(JSON.parse(rehearsal?.Target.Input)).toMatchObject({
-      time: '<aws.scheduler.scheduled-time>',
+    expect(rehearsal?.Target.Arn).toEqual({ Ref: 'RestoreStateMachine' });
+    // Scheduler writes its time into the request, so the rehearsal restores that one point.
+    expect(JSON.parse(rehearsal?.Target.Input).request).toEqual({
+      reason: 'yearly rehearsal',
       rehearsal: true,
+      at: '<aws.scheduler.scheduled-time>',
     });
-    expect(JSON.parse(validation?.Target.Input).rehearsal).toBeUndefined();
+    const validation = schedules.find((x) => String(x.Description).startsWith('kura validation:'));
+    expect(JSON.parse(validation?.Target.Input).request).toBeUndefined();
   });
 
   it('declares the vault versioned, locked, KMS-encrypted, private and TLS-only, with the policy lifecycle', () => {

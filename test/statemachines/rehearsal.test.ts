@@ -1,164 +1,204 @@
-// The yearly rehearsal (schedules.rehearsal): the validation state machine in
-// rehearsal mode, run from the same ASL file: every class restored at one
-// point in time into the isolated account, the data checked (SQL probes by the
-// runner inside the isolated network), each class timed against its RTO and
-// the whole system against systemMinutes, everything cleaned up, and a
-// report with the reason "yearly rehearsal" in its own hash chain beside the
-// monthly reports, which `kura report validation` shows and verifies.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The yearly rehearsal (schedules.rehearsal): what its schedule starts, the
+// restore state machine (statemachines/restore.asl.yml, run locally from the
+// same file) with the request `rehearsal: true` at one point in time. It
+// restores every class the policy backs up from a week of real backups, then
+// takes the rehearsal path: the monthly validation's checks on what it
+// restored, the cleanup of everything it made, and a sealed report in the
+// rehearsals' own hash chain beside the monthly reports, with each class's
+// restore time against validation.rto and the whole system's against
+// systemMinutes. An on-call restore goes past that path.
+import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { asFunction } from '../../local/iam/principals.ts';
-import { runStateMachine } from '../../local/state-machine-runner.ts';
+import { runRestoreLocally } from '../../local/restore.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { getSealedText } from '../../shared/aws/seals.ts';
 import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
-import { historyHtml, validationHistory } from '../../shared/domain/reports/validation-history.ts';
+import { VaultStore } from '../../shared/aws/vault-objects.ts';
+import { rehearsalRequest } from '../../shared/domain/schedules.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
-import type { CheckPorts } from '../../shared/validation/checks/types.ts';
+import { rehearsalId } from '../../shared/restore/request.ts';
+import { rehearsals } from '../../shared/usecases/report-compliance.ts';
+import type { RestoreState } from '../../shared/usecases/restore.ts';
+import { reportKey } from '../../shared/usecases/validation.ts';
+import { type World, world } from '../support/all-classes.ts';
 import { clock } from '../support/emulator.ts';
-import { validationStep } from '../support/functions.ts';
-import { asRoot, type MariaDb, startMariaDb } from '../support/mariadb.ts';
-import { tool } from '../support/tools.ts';
-import {
-  databaseWithSnapshot,
-  standInDatabases,
-  validationDeps,
-  validationPolicy,
-} from '../support/validation-fixture.ts';
 
-const DB = 'rehearsal-db';
-const withMariaDb = tool('mariadb').path !== undefined;
+let w: World;
 
-describe('yearly rehearsal', () => {
-  let deps: Deps & { topicArn: string };
-  let maria: MariaDb | undefined;
-  let ports: CheckPorts = {};
+/** What the schedule gives: its time, a moment before the restore's plan runs (minutes back, one id each). */
+const scheduledAt = (minutesBack: number) =>
+  new Date(Math.floor(Date.now() / 60_000) * 60_000 - minutesBack * 60_000);
 
-  beforeAll(async () => {
-    deps = await validationDeps(
-      validationPolicy((p) => {
-        p.schedules.rehearsal = 'cron(0 10 15 2 ? *)';
-        p.validation = {
-          rto: { dataMinutes: 30, systemMinutes: 180, logsMinutes: 30 },
-          contentSample: 50,
-          sqlProbes: withMariaDb
-            ? [{ name: 'orders', kind: 'rowCount', sql: 'SELECT COUNT(*) FROM shop.orders', min: 1 }]
-            : [],
-        };
-      }),
-    );
-    await databaseWithSnapshot(deps, DB, new Date('2027-02-14T19:00:00Z'));
-    if (withMariaDb) {
-      maria = await startMariaDb();
-      await asRoot(maria, [
-        'CREATE DATABASE shop',
-        'CREATE TABLE shop.orders (id INT PRIMARY KEY AUTO_INCREMENT, created_at DATETIME NOT NULL)',
-        "INSERT INTO shop.orders (created_at) VALUES ('2027-02-14 18:55:00')",
-      ]);
-      ports = await standInDatabases({ mariadb: maria });
-    }
+beforeAll(async () => {
+  w = await world((p) => {
+    p.schedules.rehearsal = 'cron(0 10 15 2 ? *)';
+    // Smaller than a generation: the monthly validation restores a sample, a rehearsal all of it.
+    if (p.validation) p.validation.contentSample = 2;
   });
+  // The deployed stack has the alert topic; the emulator gets it here.
+  await w.clients
+    .get(SNSClient)
+    .send(new CreateTopicCommand({ Name: w.deps.policy.notifications?.topicName ?? 'kura-alerts' }));
+}, 300_000);
 
-  afterAll(async () => {
-    await maria?.stop();
+async function rehearse(at: Date, deps: Deps = w.deps) {
+  const visited: string[] = [];
+  clock.set(new Date()); // the rehearsal runs now, after the backups
+  const out = await runRestoreLocally(rehearsalRequest(at.toISOString()), {
+    deps,
+    onEvent: (e) => e.type === 'StateEntered' && e.state && visited.push(e.state),
   });
+  const body = await new VaultStore(w.clients, w.deps.policy).getText(
+    reportKey(w.deps.policy, rehearsalId(at)),
+  );
+  return { out, visited, report: body ? (JSON.parse(body) as ValidationReport) : undefined };
+}
 
-  const rehearse = async (time: Date) => {
-    clock.set(time);
-    return runStateMachine(
-      'validation',
-      // What the rehearsal schedule sends (deploy/template.ts): the scheduled time and rehearsal: true.
-      {
-        source: 'kura.scheduler',
-        'detail-type': 'Scheduled Event',
-        time: time.toISOString(),
-        detail: {},
-        rehearsal: true,
-      },
-      {
-        deps,
-        taskOverrides: { Check: (input, d) => validationStep(input, d, { ports }) },
-        integrations: { 'arn:aws:states:::sns:publish': async () => ({}) },
-      },
-    );
-  };
+async function leftInIsolated(runId?: string): Promise<string[]> {
+  const target = await connectIsolated(await asFunction('validation-step', w.deps));
+  return (await listManagedInIsolated(target, runId)).map((l) => `${l.type} ${l.id} ${l.state ?? ''}`);
+}
 
-  it('restores every class at one point in time, times the whole system, cleans up and writes a "yearly rehearsal" report in its own chain', async () => {
+describe('yearly rehearsal through the restore state machine', () => {
+  it('restores every class at one time, checks it, cleans up and chains a sealed report with the RTO per class and of the system', async () => {
+    // Prepare: the schedule fires now, after the week of backups.
+    const at = scheduledAt(2);
+
     // Act
-    const out = await rehearse(new Date('2027-02-15T01:00:00Z'));
+    const { out, visited, report } = await rehearse(at);
 
-    // Assess
-    expect(out.status).toBe('SUCCEEDED');
-    const rehearsals = await listRehearsalReports(deps);
-    expect(rehearsals.map((r) => r.key)).toEqual([
-      `${deps.policy.vault.reportsPrefix}rehearsal/rehearsal-202702150100/report.json`,
-    ]);
-    const report = JSON.parse(rehearsals[0]?.body ?? '{}') as ValidationReport;
-    expect(report.verdict).toBe('PASS');
+    // Assess: the restore of every class, then the rehearsal path to its end.
+    expect(out.status, `${out.error}: ${out.cause}`).toBe('SUCCEEDED');
+    for (const s of ['Restored', 'RehearsalPlan', 'RehearsalChecks', 'RehearsalCleanup', 'RehearsalReport'])
+      expect(visited).toContain(s);
+    expect(visited).toContain('Rehearsed');
+    expect(visited).not.toContain('Report');
+    if (!report) throw new Error('no rehearsal report');
+    expect(report.runId).toBe(rehearsalId(at));
+    expect(report.verdict, report.problems.join('; ')).toBe('PASS');
     expect(report.rehearsal?.reason).toBe('yearly rehearsal');
-    const item = report.items.find((i) => i.class === 'database');
-    expect(item?.status).toBe('pass');
+    expect(report.items.map((i) => i.class).sort()).toEqual(['content', 'database', 'image', 'logs']);
+    for (const i of report.items) {
+      expect(i.status, `${i.class}: ${i.reason}`).toBe('pass');
+      // The checks ran on what the restore made, and its cleanup removed what it recorded.
+      expect(i.checks.length, i.class).toBeGreaterThan(0);
+      expect(i.checks.filter((c) => c.status === 'fail')).toEqual([]);
+      expect(i.cleanup.status, i.class).toBe('done');
+      // Each class's restore time, from the restore's own records, against its target.
+      expect(i.restore?.durationSeconds).toEqual(expect.any(Number));
+      expect(i.restore?.rtoMinutes).toBe(i.class === 'image' ? 180 : 30);
+      expect(i.objectives?.find((o) => o.objective === 'RTO')?.status).toBe('pass');
+    }
+    // Content: the whole generation restored and checked, not the validation's sample of 2.
+    const content = report.items.find((i) => i.class === 'content');
+    expect(content?.checks.find((c) => c.name === 'restored objects')?.detail).toMatch(
+      /^(\d+) restored of \1 in the generation \(expected \1: all\)$/,
+    );
+    expect(content?.checks.find((c) => c.name === 'vault verify')?.status).toBe('pass');
+    // The recovery points are those closest before the one time: the last day's backups.
+    for (const i of report.items.filter((x) => x.class !== 'logs'))
+      expect(i.recoveryPoint?.time, i.class).toBe((w.times[5] as Date).toISOString());
+    // The database's RPO from point-in-time recovery: the run time minus the source's
+    // LatestRestorableTime (RDS uploads transaction logs every 5 minutes), against rpoMinutes.
+    const pitr = report.items
+      .find((i) => i.class === 'database')
+      ?.objectives?.find((o) => o.basis.startsWith('point-in-time'));
+    expect(pitr?.achievedMinutes).toBeGreaterThan(0);
+    expect(pitr?.achievedMinutes).toBeLessThanOrEqual(5);
+    expect(pitr).toMatchObject({ targetMinutes: 5, status: 'pass' });
     // The whole system: the first restore's start to the last one's end, against systemMinutes.
+    const starts = report.items.map((i) => i.restore?.startedAt ?? '').sort();
+    const ends = report.items.map((i) => i.restore?.finishedAt ?? '').sort();
     expect(report.rehearsal?.system).toMatchObject({
-      startedAt: item?.restore?.startedAt,
-      finishedAt: item?.restore?.finishedAt,
+      startedAt: starts[0],
+      finishedAt: ends.at(-1),
       targetMinutes: 180,
       withinTarget: true,
     });
-    expect(report.rehearsal?.system?.minutes).toBe((item?.restore?.durationSeconds ?? 0) / 60);
-    if (withMariaDb) expect(item?.checks.find((c) => c.name === 'sql:orders')?.status).toBe('pass');
+    expect(report.rehearsal?.system?.minutes).toBeGreaterThan(0);
+    // Nothing left in the isolated account, and the restore's own record says it was cleaned.
     expect(report.leftovers).toEqual([]);
-    const target = await connectIsolated(await asFunction('validation-step', deps));
-    expect(await listManagedInIsolated(target)).toEqual([]);
-    // Beside the monthly reports, never in their chain.
-    expect((await listReports(deps)).filter((r) => r.key.includes('rehearsal'))).toEqual([]);
-  });
-
-  it('chains the next rehearsal to the one before and shows both in the validation history', async () => {
-    // Act
-    const out = await rehearse(new Date('2028-02-15T01:00:00Z'));
-
-    // Assess
-    expect(out.status).toBe('SUCCEEDED');
-    const rehearsals = await listRehearsalReports(deps);
-    expect(rehearsals).toHaveLength(2);
-    expect(verifyChain(rehearsals).ok).toBe(true);
-    const second = JSON.parse(rehearsals[1]?.body ?? '{}') as ValidationReport;
-    expect(second.previous?.key).toBe(rehearsals[0]?.key);
-    const h = validationHistory(await listReports(deps), new Date('2028-02-16T00:00:00Z'));
-    const rh = validationHistory(rehearsals, new Date('2028-02-16T00:00:00Z'));
-    const html = historyHtml(h, rh);
-    expect(html).toContain('Yearly rehearsals');
-    expect(html).toContain('rehearsal-202802150100');
-    expect(rh.runs[1]?.system?.withinTarget).toBe(true);
-  });
-
-  it('fails the rehearsal when the whole system takes longer than systemMinutes', async () => {
-    // Prepare: a system RTO shorter than the database's own restore
-    const strict = { ...deps, policy: structuredClone(deps.policy) };
-    if (strict.policy.validation)
-      strict.policy.validation.rto = { dataMinutes: 60, systemMinutes: 5, logsMinutes: 30 };
-    clock.set(new Date('2029-02-15T01:00:00Z'));
-
-    // Act
-    const out = await runStateMachine(
-      'validation',
-      { time: '2029-02-15T01:00:00.000Z', rehearsal: true },
-      {
-        deps: strict,
-        taskOverrides: { Check: (input, d) => validationStep(input, d, { ports }) },
-        integrations: { 'arn:aws:states:::sns:publish': async () => ({}) },
-      },
+    expect(await leftInIsolated(report.runId)).toEqual([]);
+    const state = await new S3RestoreStore(w.clients, w.deps.policy.vault.bucket).get<RestoreState>(
+      report.runId,
+      'state.json',
     );
+    expect(state?.status).toBe('CLEANED');
+    // Sealed, in the rehearsals' chain, never in the monthly one.
+    const vault = new VaultStore(w.clients, w.deps.policy);
+    expect(await getSealedText(vault, reportKey(w.deps.policy, report.runId))).toBeTruthy();
+    const chain = await listRehearsalReports(w.deps);
+    expect(chain.map((r) => r.key)).toEqual([reportKey(w.deps.policy, report.runId)]);
+    expect((await listReports(w.deps)).filter((r) => r.key.includes('rehearsal'))).toEqual([]);
+  });
+
+  it('fails the next rehearsal, chained to the first, when the whole system takes longer than systemMinutes', async () => {
+    // Prepare: a system RTO shorter than the restore of the database alone, and an RPO
+    // target shorter than the transaction log upload interval.
+    const strict: Deps = { ...w.deps, policy: structuredClone(w.deps.policy) };
+    if (strict.policy.validation)
+      strict.policy.validation.rto = { dataMinutes: 600, systemMinutes: 1, logsMinutes: 600 };
+    if (strict.policy.database) strict.policy.database.rpoMinutes = 1;
+    const at = scheduledAt(1);
+
+    // Act
+    const { out, visited, report } = await rehearse(at, strict);
 
     // Assess
     expect(out.status).toBe('FAILED');
-    const last = JSON.parse((await listRehearsalReports(deps)).at(-1)?.body ?? '{}') as ValidationReport;
-    expect(last.runId).toBe('rehearsal-202902150100');
-    expect(last.verdict).toBe('FAIL');
-    expect(last.rehearsal?.system?.withinTarget).toBe(false);
-    expect(last.problems.join(' ')).toMatch(
-      /the whole system took [\d.]+ min to restore, over the system RTO of 5 min/,
+    expect(visited.slice(-2)).toEqual(['NotifyRehearsalFailure', 'RehearsalFailed']);
+    expect(report?.verdict).toBe('FAIL');
+    expect(report?.rehearsal?.system?.withinTarget).toBe(false);
+    expect(report?.problems.join(' ')).toMatch(
+      /the whole system took [\d.]+ min to restore, over the system RTO of 1 min/,
     );
+    const pitr = report?.items
+      .find((i) => i.class === 'database')
+      ?.objectives?.find((o) => o.basis.startsWith('point-in-time'));
+    expect(pitr).toMatchObject({ targetMinutes: 1, status: 'fail' });
+    // Still cleaned up, and chained to the first rehearsal.
+    expect(await leftInIsolated(report?.runId)).toEqual([]);
+    const chain = await listRehearsalReports(w.deps);
+    expect(chain).toHaveLength(2);
+    expect(verifyChain(chain).ok).toBe(true);
+    expect(report?.previous?.key).toBe(chain[0]?.key);
+    // The compliance report's rehearsal evidence is the rehearsal report, once per rehearsal:
+    // the failed one's restore, which itself succeeded, does not count as a rehearsal.
+    const evidence = await rehearsals(
+      new S3RestoreStore(w.clients, w.deps.policy.vault.bucket),
+      () => listRehearsalReports(w.deps),
+      [],
+    );
+    const mine = evidence.filter((e) => e.requestId.startsWith('rehearsal-'));
+    expect(mine.map((e) => [e.requestId, e.status])).toEqual([
+      [chain[0] ? JSON.parse(chain[0].body).runId : '', 'SUCCEEDED'],
+      [report?.runId, 'FAILED'],
+    ]);
+  });
+
+  it('takes no rehearsal state for an on-call restore', async () => {
+    // Prepare: the same estate, restored by an operator.
+    const visited: string[] = [];
+    clock.set(new Date());
+
+    // Act
+    const out = await runRestoreLocally(
+      { reason: 'incident: check the database as it was', database: { instance: w.db, snapshot: 'latest' } },
+      { deps: w.deps, onEvent: (e) => e.type === 'StateEntered' && e.state && visited.push(e.state) },
+    );
+
+    // Assess: Restored chose the report, and the output is the restore's report as before.
+    expect(out.status, out.cause).toBe('SUCCEEDED');
+    expect(visited.slice(-2)).toEqual(['Restored', 'Report']);
+    expect(visited.filter((s) => s.startsWith('Rehears'))).toEqual([]);
+    const { requestId, status } = out.output as { requestId: string; status: string };
+    expect(status).toBe('SUCCEEDED');
+    expect(requestId).toMatch(/^rq-/);
+    // Nothing of it is cleaned up or judged: it stays for the operator.
+    expect((await leftInIsolated(requestId)).length).toBeGreaterThan(0);
   });
 });

@@ -103,8 +103,8 @@ describe('restore state machine (local)', () => {
     // moto's point-in-time window opens when the database is created.
     await new Promise((r) => setTimeout(r, 1500));
     const pointInTime = new Date(created + 1000).toISOString();
-    // Act
-    clock.set(new Date()); // the restore runs now, after the backups
+    // Act: six minutes later, as RDS's newest restorable point trails by its 5-minute log uploads.
+    clock.set(new Date(Date.now() + 6 * 60_000));
     const out = await runRestoreLocally(
       { reason: 'rows deleted at 02:59', database: { instance: db, snapshot: pointInTime } },
       { deps },
@@ -153,8 +153,8 @@ describe('restore state machine (local)', () => {
     });
     const failingItem = async (input: unknown, d: Deps) =>
       restoreItem(input as never, d, () => new Date(), { ...awsRestorePorts(d), step: failingStep });
-    // Act
-    clock.set(new Date()); // the restore runs now, after the backups
+    // Act: six minutes later, as RDS's newest restorable point trails by its 5-minute log uploads.
+    clock.set(new Date(Date.now() + 6 * 60_000));
     const out = await runRestoreLocally(
       {
         reason: 'rehearsal with a failure',

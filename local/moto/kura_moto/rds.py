@@ -14,6 +14,7 @@ key policy lets the other account use it).
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 from collections.abc import Iterator
@@ -443,3 +444,31 @@ def describe_account_attributes(self: RDSResponse) -> ActionResult:
     limits = {**DEFAULT_QUOTAS, "ManualSnapshots": _snapshot_limit(), "ManualClusterSnapshots": _snapshot_limit()}
     quotas = [{"AccountQuotaName": k, "Used": used[k], "Max": v} for k, v in limits.items()]
     return ActionResult({"AccountQuotas": quotas})
+
+
+# --- point-in-time recovery: LatestRestorableTime --------------------------
+
+# RDS uploads each database's transaction logs to S3 every 5 minutes, so the
+# newest point a restore can reach trails the present by up to that interval.
+TRANSACTION_LOG_UPLOAD_SECONDS = 300.0
+
+
+def _trailing_latest_restorable_time(self: Any) -> datetime.datetime:
+    return simtime.now_datetime() - datetime.timedelta(seconds=TRANSACTION_LOG_UPLOAD_SECONDS)
+
+
+@patch(DBInstance, "latest_restorable_time")
+def instance_latest_restorable_time(original: property) -> property:
+    """LatestRestorableTime of a DB instance trails the present by the 5-minute
+    transaction log upload interval (RDS user guide, "Restoring a DB instance to a
+    specified time": typically within the last 5 minutes; DescribeDBInstances).
+    moto answers the wall clock; here it is the request's time minus 5 minutes."""
+    return property(_trailing_latest_restorable_time)
+
+
+@patch(DBCluster, "latest_restorable_time")
+def cluster_latest_restorable_time(original: property) -> property:
+    """LatestRestorableTime of an Aurora cluster trails the present by the 5-minute
+    transaction log upload interval, as an instance's does (DescribeDBClusters).
+    moto answers the wall clock; here it is the request's time minus 5 minutes."""
+    return property(_trailing_latest_restorable_time)

@@ -37,6 +37,15 @@ export interface RestorePlan {
   items: PlanItem[];
   phases: Record<Phase, string[]>;
   warnings: string[];
+  /**
+   * A yearly rehearsal (request `rehearsal: true`): after the restore the machine
+   * checks, cleans up and chains a rehearsal report. What the plan saw at the run:
+   * each source database's LatestRestorableTime, and the classes with nothing to restore.
+   */
+  rehearsal?: {
+    latestRestorable: Record<string, string>;
+    nothing: { class: RestoreClass; reason: string }[];
+  };
 }
 
 export type ItemStatus = 'running' | 'waiting' | 'done' | 'failed';

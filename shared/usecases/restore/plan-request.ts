@@ -14,6 +14,7 @@ import {
 import { offsetWarning } from '../../restore/requested-times.ts';
 import type { IsolatedTarget, RecoveryPointRef } from '../../restore/types.ts';
 import { InputError } from '../../runtime/errors.ts';
+import { rehearsalItems } from '../validation/rehearsal-items.ts';
 import type { RestorePorts } from './ports.ts';
 import { resolveItem } from './resolve-item.ts';
 import { type ApprovalRecord, type RestoreState, readRecords, sealedPlan } from './state.ts';
@@ -83,6 +84,16 @@ export async function planRestore(
       tz,
     ),
   ].filter((w): w is string => Boolean(w));
+  // A rehearsal names no items: every class the policy backs up, at its one time.
+  const rehearsal =
+    request.rehearsal && request.at ? await rehearsalItems(deps, ports, new Date(request.at)) : undefined;
+  if (rehearsal) {
+    request.items = rehearsal.items;
+    if (rehearsal.items.length === 0)
+      blockers.push(
+        `rehearsal: no kura-managed recovery point of any class at or before ${bothZones(request.at ?? '', tz)}; nothing to rehearse`,
+      );
+  }
   for (const item of request.items) {
     const r = await resolveItem(item, deps, ports);
     if (r.recoveryPoint) resolved.push({ item, recoveryPoint: r.recoveryPoint });
@@ -90,6 +101,8 @@ export async function planRestore(
     if (r.warning) warnings.push(r.warning);
   }
   const plan = buildPlan(request, resolved, deps.policy, now, warnings);
+  if (rehearsal)
+    plan.rehearsal = { latestRestorable: rehearsal.latestRestorable, nothing: rehearsal.nothing };
   let target: IsolatedTarget | undefined;
   let targetError: string | undefined;
   if (!opts.targetDeferred) {
@@ -124,6 +137,10 @@ export interface PlanOutput {
   phases: RestorePlan['phases'];
   /** True when every item is already done (a re-run of a finished request). */
   alreadyDone: boolean;
+  /** A yearly rehearsal: the machine checks, cleans up and chains its report after the restore. */
+  rehearsal: boolean;
+  /** The one point in time restored (the rehearsal's run time), when the request named one. */
+  at?: string;
 }
 
 /** State machine task "plan": plan (or find the recorded plan) and record it in the vault. */
@@ -158,5 +175,7 @@ export async function recordPlan(
     resumed: p.resumed,
     phases: p.plan.phases,
     alreadyDone: p.plan.items.every((i) => records.find((r) => r.key === i.key)?.status === 'done'),
+    rehearsal: p.plan.rehearsal !== undefined,
+    ...(p.plan.at ? { at: p.plan.at } : {}),
   };
 }

@@ -16,6 +16,8 @@ export interface RestorePorts {
   preflight: PreflightPorts;
   /** The point-in-time path's calls in the source account. */
   pitr: RdsPitrPort;
+  /** A source database's (instance, else Aurora cluster) LatestRestorableTime (a rehearsal's PITR RPO). */
+  latestRestorableTime(source: string): Promise<Date | undefined>;
   /** Read-only connection to the target (pre-flight). */
   connect(deps: Deps): Promise<IsolatedTarget>;
   /** The target with its isolated network and key made ready (creates them on first use). */

@@ -1,8 +1,8 @@
 // Use case (validation), the plan state: the latest recovery point per class
-// and source (a yearly rehearsal: every class at the one point in time), after the isolated account, its network, key and bucket are
+// and source, after the isolated account, its network, key and bucket are
 // ready (nothing is created anywhere when it cannot be reached).
 import type { Deps } from '../../aws/deps.ts';
-import { CLASSES, isRehearsalRun, REHEARSAL_REASON } from '../../domain/validation-report.ts';
+import { CLASSES } from '../../domain/validation-report.ts';
 import { prepareIsolatedTarget } from '../../restore/isolated-network.ts';
 import { restoreStep } from '../../restore/run-steps.ts';
 import type { RecoveryPointRef } from '../../restore/types.ts';
@@ -24,9 +24,8 @@ export async function planValidation(
   ports: ValidationPorts,
   time: Date,
   runIdOverride?: string,
-  rehearsal = false,
 ): Promise<{ plan: ValidationPlan; pointers: ItemPointer[] }> {
-  const runId = runIdFor(time, runIdOverride, rehearsal);
+  const runId = runIdFor(time, runIdOverride);
   // The isolated account first: when it cannot be reached, nothing is created anywhere.
   // Then its network, key and bucket, once, before the restores fan out in parallel.
   const target = await prepareIsolatedTarget(deps);
@@ -69,7 +68,6 @@ export async function planValidation(
     configured,
     items,
     nothing,
-    ...(isRehearsalRun(runId) ? { reason: REHEARSAL_REASON } : {}),
   };
   // Sealed: the report trusts what was planned only as sealed.
   await ports.sealed.put(planKey(deps.policy, runId), plan);

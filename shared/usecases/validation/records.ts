@@ -90,8 +90,8 @@ export const itemKey = (policy: Policy, runId: string, index: number) =>
 export const reportKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.json`;
 export const reportHtmlKey = (policy: Policy, runId: string) => `${runPrefix(policy, runId)}report.html`;
 
-export function runIdFor(time: Date, override?: string, rehearsal = false): string {
-  const id = override ?? `${rehearsal ? 'rehearsal-' : ''}${stamp(time)}`;
+export function runIdFor(time: Date, override?: string): string {
+  const id = override ?? stamp(time);
   if (!/^[a-z0-9][a-z0-9-]{0,23}$/.test(id))
     throw new InputError([
       `runId: found "${id}"; expected 1-24 characters a-z, 0-9, - (default: the run time as yyyymmddHHMM)`,
