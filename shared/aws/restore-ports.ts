@@ -57,13 +57,15 @@ export interface DatabaseRestorePorts extends IsolatedInfraPort {
   rds(clients: Clients, region: string): RdsRestorePort;
 }
 
-const isolatedInfra: IsolatedInfraPort = {
-  network: (clients, region) => ensureIsolatedNetwork(clients, region),
-  key: (clients, region) => ensureIsolatedKey(clients, region),
-};
+// Named functions, not a shared object spread into each port: a bundler keeps
+// an object built by a spread (it may run getters), and with it every adapter
+// of every class (RDS and EC2 in the content restore's bundle).
+const network: IsolatedInfraPort['network'] = (clients, region) => ensureIsolatedNetwork(clients, region);
+const key: IsolatedInfraPort['key'] = (clients, region) => ensureIsolatedKey(clients, region);
 
 export const awsDatabaseRestorePorts: DatabaseRestorePorts = {
-  ...isolatedInfra,
+  network,
+  key,
   backedUpDatabases: (deps, gone) => backedUpDatabases(deps.clients, deps.policy, gone),
   snapshots: (clients) => new RdsAdapter(clients),
   keys: (clients) => new KmsAdapter(clients),
@@ -93,7 +95,8 @@ export interface ImageRestorePorts extends IsolatedInfraPort {
 }
 
 export const awsImageRestorePorts: ImageRestorePorts = {
-  ...isolatedInfra,
+  network,
+  key,
   images: (clients) => new Ec2ImageAdapter(clients),
   keys: (clients) => new KmsAdapter(clients),
   records: (clients, bucket) => new S3RecordStore(clients, bucket),

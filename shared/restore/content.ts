@@ -165,4 +165,4 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
   },
 });
 
-export const contentRestoreStep: RestoreStep = contentStep(awsContentRestorePorts);
+export const contentRestoreStep: RestoreStep = /* @__PURE__ */ contentStep(awsContentRestorePorts);

@@ -257,4 +257,4 @@ export function imageStep(ports: ImageRestorePorts): RestoreStep {
   };
 }
 
-export const imageRestoreStep: RestoreStep = imageStep(awsImageRestorePorts);
+export const imageRestoreStep: RestoreStep = /* @__PURE__ */ imageStep(awsImageRestorePorts);

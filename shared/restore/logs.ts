@@ -290,4 +290,4 @@ export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
   },
 });
 
-export const logsRestoreStep: RestoreStep = logsStep(awsLogsRestorePorts);
+export const logsRestoreStep: RestoreStep = /* @__PURE__ */ logsStep(awsLogsRestorePorts);
