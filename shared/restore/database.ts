@@ -67,8 +67,9 @@ export const SHARE_TYPES: Record<DatabaseKind, string> = {
   cluster: DATABASE_KINDS.cluster.shareType,
 };
 
-async function listDatabase(
-  ports: DatabaseRestorePorts,
+/** The database recovery points (also the plan's listing: only the two ports it reads). */
+export async function listDatabase(
+  ports: Pick<DatabaseRestorePorts, 'snapshots' | 'backedUpDatabases'>,
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {

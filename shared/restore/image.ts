@@ -65,8 +65,9 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
   };
 }
 
-async function listImages(
-  ports: ImageRestorePorts,
+/** The image recovery points (also the plan's listing: only the port it reads). */
+export async function listImages(
+  ports: Pick<ImageRestorePorts, 'images'>,
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {
