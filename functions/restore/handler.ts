@@ -4,13 +4,10 @@
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
-import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
+import { awsRestoreItemPorts, awsRestorePlanPorts, restoreStore } from '../../shared/edge/restore-ports.ts';
+import { restoreStep } from '../../shared/restore/run-steps.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { recordPlan,
-  requestApproval,
-  restoreItem,
-  writeReport,
-} from '../../shared/usecases/restore.ts';
+import { recordPlan, requestApproval, restoreItem, writeReport } from '../../shared/usecases/restore.ts';
 
 const eventSchema = z.discriminatedUnion('step', [
   z.looseObject({
@@ -44,22 +41,28 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
     );
   }
   const e = parsed.data;
-  const ports = awsRestorePorts(deps);
   // Progress is timed on the clock restores wait on (real on AWS, simulated in local runs).
   const now = () => new Date(deps.clients.timer.now());
   switch (e.step) {
     case 'plan':
-      return recordPlan(e.request, deps, e.time ? new Date(e.time) : new Date(), ports, e.execution);
+      return recordPlan(
+        e.request,
+        deps,
+        e.time ? new Date(e.time) : new Date(),
+        awsRestorePlanPorts(deps),
+        e.execution,
+      );
     case 'approval':
       return requestApproval(
         e as { requestId: string; context?: { Task?: { Token?: string } } },
         new Date(),
-        ports,
+        { store: restoreStore(deps) },
       );
     case 'item':
-      return restoreItem(e, deps, now, ports);
+      // Every class's steps: splitting the items per class needs per-class targets first (bench/RESULTS.md).
+      return restoreItem(e, deps, now, awsRestoreItemPorts(deps, restoreStep));
     case 'report':
-      return writeReport(e, now(), ports);
+      return writeReport(e, now(), { store: restoreStore(deps) });
   }
 }
 

@@ -57,15 +57,25 @@ export interface DatabaseRestorePorts extends IsolatedInfraPort {
   rds(clients: Clients, region: string): RdsRestorePort;
 }
 
-const isolatedInfra: IsolatedInfraPort = {
-  network: (clients, region) => ensureIsolatedNetwork(clients, region),
-  key: (clients, region) => ensureIsolatedKey(clients, region),
-};
+// Named functions, not a shared object spread into each port: a bundler keeps
+// an object built by a spread (it may run getters), and with it every adapter
+// of every class (RDS and EC2 in the content restore's bundle).
+const network: IsolatedInfraPort['network'] = (clients, region) => ensureIsolatedNetwork(clients, region);
+const key: IsolatedInfraPort['key'] = (clients, region) => ensureIsolatedKey(clients, region);
+const snapshots = (clients: Clients) => new RdsAdapter(clients);
+const databases = (deps: Deps, gone: string[]) => backedUpDatabases(deps.clients, deps.policy, gone);
+const images = (clients: Clients) => new Ec2ImageAdapter(clients);
+const content = (clients: Clients, region?: string) => new S3ContentAdapter(clients, region);
+const logs = (clients: Clients) => new S3LogStore(clients);
+
+/** What the plan's listings read (shared/restore/listings.ts): no class's restore adapters. */
+export const awsListingPorts = { snapshots, backedUpDatabases: databases, images, content, logs };
 
 export const awsDatabaseRestorePorts: DatabaseRestorePorts = {
-  ...isolatedInfra,
-  backedUpDatabases: (deps, gone) => backedUpDatabases(deps.clients, deps.policy, gone),
-  snapshots: (clients) => new RdsAdapter(clients),
+  network,
+  key,
+  backedUpDatabases: databases,
+  snapshots,
   keys: (clients) => new KmsAdapter(clients),
   rds: (clients, region) => new RdsRestoreAdapter(clients, region),
 };
@@ -93,8 +103,9 @@ export interface ImageRestorePorts extends IsolatedInfraPort {
 }
 
 export const awsImageRestorePorts: ImageRestorePorts = {
-  ...isolatedInfra,
-  images: (clients) => new Ec2ImageAdapter(clients),
+  network,
+  key,
+  images,
   keys: (clients) => new KmsAdapter(clients),
   records: (clients, bucket) => new S3RecordStore(clients, bucket),
   instances: (clients) => ({
@@ -115,7 +126,7 @@ export interface ContentRestorePorts {
 }
 
 export const awsContentRestorePorts: ContentRestorePorts = {
-  content: (clients, region) => new S3ContentAdapter(clients, region),
+  content,
   progress: (clients, policy) => vaultRestoreStore(clients, policy),
 };
 
@@ -127,7 +138,7 @@ export interface LogsRestorePorts {
 }
 
 export const awsLogsRestorePorts: LogsRestorePorts = {
-  logs: (clients) => new S3LogStore(clients),
+  logs,
   sink: (clients, bucket, prefix) => new S3Sink(clients, bucket, prefix),
 };
 

@@ -14,9 +14,11 @@ import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { vaultLock } from '../aws/vault-lock.ts';
 import { tolerate } from '../runtime/aws-errors.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
+import { restoreListing } from '../restore/listings.ts';
 import { restoreStep } from '../restore/run-steps.ts';
+import type { RestoreClass, RestoreStep } from '../restore/types.ts';
 import { mysqlSource } from '../restore/sql-dump.ts';
-import type { RestorePorts } from '../usecases/restore.ts';
+import type { RestoreItemPorts, RestorePlanPorts, RestorePorts } from '../usecases/restore.ts';
 import type { CleanupPorts } from '../usecases/restore-cleanup.ts';
 import type { ExportPorts } from '../usecases/restore-export.ts';
 
@@ -25,23 +27,41 @@ export function restoreStore(deps: Deps): RestoreStorePort {
   return new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy));
 }
 
-export function awsRestorePorts(deps: Deps): RestorePorts {
+/** The plan task's ports (and approval's and report's): listings, pre-flight, the store. */
+export function awsRestorePlanPorts(deps: Deps): RestorePlanPorts {
   const ledger = new S3FirstPointLedger(deps.clients, deps.policy);
   return {
     store: restoreStore(deps),
-    step: restoreStep,
+    listing: restoreListing,
     preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
       pitrWindow(deps.clients, i),
     ),
-    pitr: new RdsPitrAdapter(deps.clients),
     latestRestorableTime: (source) => latestRestorableTime(deps.clients, source),
     connect: connectIsolated,
-    prepareTarget: prepareIsolatedTarget,
-    access: (target) => awsIsolatedAccess(target.clients, target.region),
     // No vault yet means no records; any other refusal is named by the caller's error.
     firstPoints: async () => [...(await tolerate(['notFound'], () => ledger.readAll(), new Map())).values()],
     backedUpDatabases: (gone) => backedUpDatabases(deps.clients, deps.policy, gone),
   };
+}
+
+/** The item task's ports over the restore steps `step` gives (one function's classes). */
+export function awsRestoreItemPorts(
+  deps: Deps,
+  step: (cls: RestoreClass) => Promise<RestoreStep>,
+): RestoreItemPorts {
+  return {
+    store: restoreStore(deps),
+    step,
+    pitr: new RdsPitrAdapter(deps.clients),
+    connect: connectIsolated,
+    prepareTarget: prepareIsolatedTarget,
+    access: (target) => awsIsolatedAccess(target.clients, target.region),
+  };
+}
+
+/** Every task's ports with every class (the CLI, which runs in one process). */
+export function awsRestorePorts(deps: Deps): RestorePorts {
+  return { ...awsRestorePlanPorts(deps), ...awsRestoreItemPorts(deps, restoreStep) };
 }
 
 export function awsCleanupPorts(deps: Deps): CleanupPorts {

@@ -62,39 +62,46 @@ export function options(opts: Record<string, unknown> | undefined): ContentResto
   return o;
 }
 
+/** The content recovery points, one per generation (also the plan's listing: only the port it reads). */
+export async function listContent(
+  ports: Pick<ContentRestorePorts, 'content'>,
+  deps: Deps,
+  opts: { source?: string; before?: Date } = {},
+): Promise<RecoveryPointRef[]> {
+  const port = ports.content(deps.clients);
+  const { policy } = deps;
+  const out: RecoveryPointRef[] = [];
+  for (const c of policy.content.filter((s) => !opts.source || s.name === opts.source)) {
+    for (const g of await listGenerations(port, policy, c.name)) {
+      const raw = await port.get({
+        bucket: policy.vault.bucket,
+        key: vaultLayout.summaryKey(policy, c.name, g),
+      });
+      const summary = raw ? (JSON.parse(raw.toString('utf8')) as Partial<GenerationSummary>) : {};
+      const time = summary.time ?? `${g}T00:00:00.000Z`;
+      if (opts.before && new Date(time) > opts.before) continue;
+      out.push({
+        class: 'content',
+        source: c.name,
+        id: g,
+        time,
+        region: policy.region,
+        details: {
+          manifest: `s3://${policy.vault.bucket}/${vaultLayout.manifestKey(policy, c.name, g)}`,
+          objects: summary.objects,
+          bytes: summary.bytes,
+        },
+      });
+    }
+  }
+  return out.sort((a, b) => b.time.localeCompare(a.time) || a.source.localeCompare(b.source));
+}
+
 /** The content restore step over the given adapters. */
 export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
   class: 'content',
 
-  async list(deps: Deps, opts = {}): Promise<RecoveryPointRef[]> {
-    const port = ports.content(deps.clients);
-    const { policy } = deps;
-    const out: RecoveryPointRef[] = [];
-    for (const c of policy.content.filter((s) => !opts.source || s.name === opts.source)) {
-      for (const g of await listGenerations(port, policy, c.name)) {
-        const raw = await port.get({
-          bucket: policy.vault.bucket,
-          key: vaultLayout.summaryKey(policy, c.name, g),
-        });
-        const summary = raw ? (JSON.parse(raw.toString('utf8')) as Partial<GenerationSummary>) : {};
-        const time = summary.time ?? `${g}T00:00:00.000Z`;
-        if (opts.before && new Date(time) > opts.before) continue;
-        out.push({
-          class: 'content',
-          source: c.name,
-          id: g,
-          time,
-          region: policy.region,
-          details: {
-            manifest: `s3://${policy.vault.bucket}/${vaultLayout.manifestKey(policy, c.name, g)}`,
-            objects: summary.objects,
-            bytes: summary.bytes,
-          },
-        });
-      }
-    }
-    return out.sort((a, b) => b.time.localeCompare(a.time) || a.source.localeCompare(b.source));
-  },
+  list: (deps, opts) => listContent(ports, deps, opts),
 
   async restore(
     deps: Deps,
@@ -171,4 +178,4 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
   },
 });
 
-export const contentRestoreStep: RestoreStep = contentStep(awsContentRestorePorts);
+export const contentRestoreStep: RestoreStep = /* @__PURE__ */ contentStep(awsContentRestorePorts);

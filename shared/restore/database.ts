@@ -68,8 +68,9 @@ export const SHARE_TYPES: Record<DatabaseKind, string> = {
   cluster: DATABASE_KINDS.cluster.shareType,
 };
 
-async function listDatabase(
-  ports: DatabaseRestorePorts,
+/** The database recovery points (also the plan's listing: only the two ports it reads). */
+export async function listDatabase(
+  ports: Pick<DatabaseRestorePorts, 'snapshots' | 'backedUpDatabases'>,
   deps: Deps,
   opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
@@ -268,19 +269,20 @@ async function cleanupDatabase(
 }
 
 /** The database restore step over the given adapters. */
-export function databaseStep(ports: DatabaseRestorePorts) {
+export function databaseStep(ports: DatabaseRestorePorts): RestoreStep {
   return {
-    step: {
-      class: 'database',
-      list: (deps, opts) => listDatabase(ports, deps, opts),
-      restore: (deps, target, rp, opts) => restoreDatabase(ports, deps, target, rp, opts),
-      cleanup: (target, resources) => cleanupDatabase(ports, target, resources),
-    } satisfies RestoreStep as RestoreStep,
-    unshareAfterRun: (deps: Deps, isolatedAccount: string, resources: CreatedResource[]) =>
-      unshare(ports.snapshots(deps.clients), isolatedAccount, resources),
+    class: 'database',
+    list: (deps, opts) => listDatabase(ports, deps, opts),
+    restore: (deps, target, rp, opts) => restoreDatabase(ports, deps, target, rp, opts),
+    cleanup: (target, resources) => cleanupDatabase(ports, target, resources),
   };
 }
 
-const aws = databaseStep(awsDatabaseRestorePorts);
-export const databaseRestoreStep: RestoreStep = aws.step;
-export const unshareAfterRun = aws.unshareAfterRun;
+// Pure: a bundle importing only RestoreFailedError or RUN_TAG from here (the image
+// restore) then leaves RDS's adapters out.
+export const databaseRestoreStep: RestoreStep = /* @__PURE__ */ databaseStep(awsDatabaseRestorePorts);
+
+/** Removes the isolated account from the source snapshots a run shared with it. */
+export function unshareAfterRun(deps: Deps, isolatedAccount: string, resources: CreatedResource[]) {
+  return unshare(awsDatabaseRestorePorts.snapshots(deps.clients), isolatedAccount, resources);
+}

@@ -71,8 +71,9 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
   };
 }
 
-async function listImages(
-  ports: ImageRestorePorts,
+/** The image recovery points (also the plan's listing: only the port it reads). */
+export async function listImages(
+  ports: Pick<ImageRestorePorts, 'images'>,
   deps: Deps,
   opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
@@ -271,4 +272,4 @@ export function imageStep(ports: ImageRestorePorts): RestoreStep {
   };
 }
 
-export const imageRestoreStep: RestoreStep = imageStep(awsImageRestorePorts);
+export const imageRestoreStep: RestoreStep = /* @__PURE__ */ imageStep(awsImageRestorePorts);

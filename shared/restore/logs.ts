@@ -47,8 +47,8 @@ function s3Resource(target: IsolatedTarget, bucket: string, key: string): Create
  * month a bundle covers (a bundle of September serves a restore "at or before
  * September 10th"), not by when it was made (months later).
  */
-async function list(
-  ports: LogsRestorePorts,
+export async function listLogs(
+  ports: Pick<LogsRestorePorts, 'logs'>,
   deps: Deps,
   opts: { source?: string; before?: Date; range?: { from: string; to: string } } = {},
 ): Promise<RecoveryPointRef[]> {
@@ -110,7 +110,7 @@ function startOfLocalDay(day: string, timeZone: string): string {
  * `before` selects, as for the other classes, what covers the time asked for.
  */
 async function listRange(
-  ports: LogsRestorePorts,
+  ports: Pick<LogsRestorePorts, 'logs'>,
   deps: Deps,
   source: string,
   range: { from: string; to: string },
@@ -237,7 +237,7 @@ async function restoreBundle(
 /** The logs restore step over the given adapters. */
 export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
   class: 'logs',
-  list: (deps, opts) => list(ports, deps, opts),
+  list: (deps, opts) => listLogs(ports, deps, opts),
 
   async restore(deps, target, rp, opts = {}): Promise<RestoredItem> {
     const bucket = target.bucket;
@@ -290,4 +290,4 @@ export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
   },
 });
 
-export const logsRestoreStep: RestoreStep = logsStep(awsLogsRestorePorts);
+export const logsRestoreStep: RestoreStep = /* @__PURE__ */ logsStep(awsLogsRestorePorts);

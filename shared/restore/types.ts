@@ -50,6 +50,9 @@ export interface RestoredItem {
   durationSeconds: number;
 }
 
+/** A class's recovery points without its restore (what planning needs). */
+export type RestoreListing = Pick<RestoreStep, 'class' | 'list'>;
+
 export interface RestoreStep {
   class: RestoreClass;
   /**

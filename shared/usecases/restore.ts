@@ -3,7 +3,7 @@
 // call again: progress lives in the vault under restores/<request-id>/, so a
 // re-run of the same request resumes and never duplicates. The tasks receive
 // their ports (restore/ports.ts); shared/edge/restore-ports.ts binds them to AWS.
-export type { RestorePorts } from './restore/ports.ts';
+export type { RestoreItemPorts, RestorePlanPorts, RestorePorts } from './restore/ports.ts';
 export { type PlannedRestore, type PlanOutput, planRestore, recordPlan } from './restore/plan-request.ts';
 export { requestApproval, summarize, writeReport } from './restore/report.ts';
 export { type ItemOutput, restoreItem } from './restore/restore-item.ts';

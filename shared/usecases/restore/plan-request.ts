@@ -15,7 +15,7 @@ import { offsetWarning } from '../../restore/requested-times.ts';
 import type { IsolatedTarget, RecoveryPointRef } from '../../restore/types.ts';
 import { InputError } from '../../runtime/errors.ts';
 import { rehearsalItems } from '../validation/rehearsal-items.ts';
-import type { RestorePorts } from './ports.ts';
+import type { RestorePlanPorts } from './ports.ts';
 import { resolveItem } from './resolve-item.ts';
 import { type ApprovalRecord, type RestoreState, readRecords, sealedPlan } from './state.ts';
 
@@ -38,7 +38,7 @@ export async function planRestore(
   raw: unknown,
   deps: Deps,
   now: Date,
-  ports: RestorePorts,
+  ports: RestorePlanPorts,
   opts: {
     /**
      * Why the isolated account is not looked into here (an operator without its
@@ -148,7 +148,7 @@ export async function recordPlan(
   raw: unknown,
   deps: Deps,
   now: Date,
-  ports: RestorePorts,
+  ports: RestorePlanPorts,
   execution?: string,
 ): Promise<PlanOutput> {
   const p = await planRestore(raw, deps, now, ports);

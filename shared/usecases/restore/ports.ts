@@ -8,24 +8,40 @@ import type { RdsPitrPort } from '../../aws/rds-pitr.ts';
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
 import type { FirstPoint } from '../../domain/first-points.ts';
 import type { PreflightPorts } from '../../restore/preflight.ts';
-import type { IsolatedTarget, RestoreClass, RestoreStep } from '../../restore/types.ts';
+import type { IsolatedTarget, RestoreClass, RestoreListing, RestoreStep } from '../../restore/types.ts';
 
-export interface RestorePorts {
+/**
+ * The plan task's ports (also approval and report, which need only the store).
+ * Listings, not steps: the restore function that plans carries no class's
+ * restore code (each class's items run in their own function).
+ */
+export interface RestorePlanPorts {
   store: RestoreStorePort;
-  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** A class's recovery points. */
+  listing(cls: RestoreClass): Promise<RestoreListing>;
   preflight: PreflightPorts;
-  /** The point-in-time path's calls in the source account. */
-  pitr: RdsPitrPort;
   /** A source database's (instance, else Aurora cluster) LatestRestorableTime (a rehearsal's PITR RPO). */
   latestRestorableTime(source: string): Promise<Date | undefined>;
   /** Read-only connection to the target (pre-flight). */
   connect(deps: Deps): Promise<IsolatedTarget>;
-  /** The target with its isolated network and key made ready (creates them on first use). */
-  prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
-  /** The on-call route into the target (Session Manager endpoints, jump host, managed password). */
-  access(target: IsolatedTarget): IsolatedAccessPort;
   /** The vault's first-point records (none before the vault exists). */
   firstPoints(): Promise<FirstPoint[]>;
   /** The selected databases, and those named in `gone` that only their kura snapshots remember. */
   backedUpDatabases(gone: string[]): Promise<BackedUpDatabase[]>;
 }
+
+/** The item task's ports: the restore steps of the classes its function runs. */
+export interface RestoreItemPorts {
+  store: RestoreStorePort;
+  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** The point-in-time path's calls in the source account. */
+  pitr: RdsPitrPort;
+  /** Read-only connection to the target (a resumed item re-checks what it made). */
+  connect(deps: Deps): Promise<IsolatedTarget>;
+  /** The target with its isolated network and key made ready (creates them on first use). */
+  prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
+  /** The on-call route into the target (Session Manager endpoints, jump host, managed password). */
+  access(target: IsolatedTarget): IsolatedAccessPort;
+}
+
+export interface RestorePorts extends RestorePlanPorts, RestoreItemPorts {}

@@ -1,14 +1,14 @@
 // Use case (orchestrated restore): the state machine's "approval" task, and
 // its "report" task: the account of what exists, as JSON and Markdown in the vault.
 import { buildReport, type RestoreReport, reportMarkdown } from '../../restore/plan.ts';
-import type { RestorePorts } from './ports.ts';
+import type { RestorePlanPorts } from './ports.ts';
 import { loadState, readRecords } from './state.ts';
 
 /** State machine task "approval": records the task token so `kura restore approve` can answer it. */
 export async function requestApproval(
   input: { requestId: string; context?: { Task?: { Token?: string } } },
   now: Date,
-  ports: RestorePorts,
+  ports: Pick<RestorePlanPorts, 'store'>,
 ): Promise<{ requestId: string; pending: true; command: string }> {
   await loadState(input.requestId, ports.store);
   await ports.store.put(input.requestId, 'approval.json', {
@@ -23,7 +23,7 @@ export async function requestApproval(
 export async function writeReport(
   input: { requestId: string; failure?: { Error?: string; Cause?: string } },
   now: Date,
-  ports: RestorePorts,
+  ports: Pick<RestorePlanPorts, 'store'>,
 ): Promise<{
   requestId: string;
   status: RestoreReport['status'];

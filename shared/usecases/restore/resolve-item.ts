@@ -4,15 +4,15 @@ import type { Deps } from '../../aws/deps.ts';
 import { bothZones } from '../../policy/calendar.ts';
 import type { RequestedItem } from '../../restore/request.ts';
 import { farFromPointWarning, nearestPoints } from '../../restore/requested-times.ts';
-import type { RecoveryPointRef, RestoreStep } from '../../restore/types.ts';
-import type { RestorePorts } from './ports.ts';
+import type { RecoveryPointRef, RestoreListing } from '../../restore/types.ts';
+import type { RestorePlanPorts } from './ports.ts';
 
 /**
  * Sources of a class that have recovery points (to name when a requested one
  * has none): for databases also those that are gone but whose snapshots
  * remain, known from the vault's first-point records.
  */
-async function sourcesWithPoints(step: RestoreStep, deps: Deps, ports: RestorePorts): Promise<string> {
+async function sourcesWithPoints(step: RestoreListing, deps: Deps, ports: RestorePlanPorts): Promise<string> {
   const all = await step.list(deps);
   const names = new Set(all.map((p) => p.source));
   if (step.class === 'database') {
@@ -25,11 +25,11 @@ async function sourcesWithPoints(step: RestoreStep, deps: Deps, ports: RestorePo
 export async function resolveItem(
   item: RequestedItem,
   deps: Deps,
-  ports: RestorePorts,
+  ports: RestorePlanPorts,
 ): Promise<{ recoveryPoint?: RecoveryPointRef; problem?: string; warning?: string }> {
   const label = `${item.class} ${item.source}`;
   const tz = deps.policy.timezone;
-  const step = await ports.step(item.class);
+  const step = await ports.listing(item.class);
   if (item.selection.kind === 'pointInTime') {
     const time = item.selection.time;
     const w = await ports.preflight.pitrWindow(item.source);

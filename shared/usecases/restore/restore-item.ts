@@ -9,7 +9,7 @@ import { stillStands } from '../../restore/recheck.ts';
 import type { CreatedResource } from '../../restore/types.ts';
 import { InputError, NotReadyError } from '../../runtime/errors.ts';
 import { errorInfo } from '../../runtime/result.ts';
-import type { RestorePorts } from './ports.ts';
+import type { RestoreItemPorts } from './ports.ts';
 import { loadState } from './state.ts';
 
 export interface ItemOutput {
@@ -25,7 +25,7 @@ export async function restoreItem(
   input: { requestId: string; key: string },
   deps: Deps,
   now: () => Date,
-  ports: RestorePorts,
+  ports: RestoreItemPorts,
 ): Promise<ItemOutput> {
   const state = await loadState(input.requestId, ports.store);
   const item: PlanItem | undefined = state.plan.items.find((i) => i.key === input.key);

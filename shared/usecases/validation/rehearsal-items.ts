@@ -6,7 +6,7 @@
 import type { Deps } from '../../aws/deps.ts';
 import { itemKey, type RequestedItem } from '../../restore/request.ts';
 import type { RestoreClass } from '../../restore/types.ts';
-import type { RestorePorts } from '../restore/ports.ts';
+import type { RestorePlanPorts } from '../restore/ports.ts';
 
 const CLASSES: RestoreClass[] = ['database', 'image', 'content', 'logs'];
 
@@ -26,14 +26,14 @@ function configured(deps: Deps, cls: RestoreClass): boolean {
   return p.logs !== undefined;
 }
 
-export async function rehearsalItems(deps: Deps, ports: RestorePorts, at: Date): Promise<RehearsalItems> {
+export async function rehearsalItems(deps: Deps, ports: RestorePlanPorts, at: Date): Promise<RehearsalItems> {
   const items: RequestedItem[] = [];
   const latestRestorable: Record<string, string> = {};
   const nothing: RehearsalItems['nothing'] = [];
   for (const cls of CLASSES) {
     if (!configured(deps, cls)) continue;
-    const step = await ports.step(cls);
-    const sources = [...new Set((await step.list(deps, { before: at })).map((p) => p.source))].sort();
+    const listing = await ports.listing(cls);
+    const sources = [...new Set((await listing.list(deps, { before: at })).map((p) => p.source))].sort();
     if (sources.length === 0)
       nothing.push({
         class: cls,
