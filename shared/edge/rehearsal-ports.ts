@@ -2,10 +2,16 @@
 // vault's rehearsal records, and the cleanup of one orchestrated restore as
 // `kura restore cleanup` runs it.
 import type { Deps } from '../aws/deps.ts';
+import { putSealed } from '../aws/seals.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
 import type { RehearsalPorts } from '../usecases/validation/rehearsal.ts';
 import { awsCleanupPorts } from './restore-ports.ts';
 
 export function rehearsalPorts(deps: Deps): RehearsalPorts {
-  return { vault: new VaultStore(deps.clients, deps.policy), cleanup: awsCleanupPorts(deps) };
+  const vault = new VaultStore(deps.clients, deps.policy);
+  return {
+    vault,
+    putSealed: (key, body) => putSealed(vault, key, body),
+    cleanup: awsCleanupPorts(deps),
+  };
 }

@@ -6,7 +6,6 @@
 // and the cleanup removes everything the restore made, in every account, then
 // records per item what it removed. The restore's timings are the rehearsal's
 // restore times (RTO per class, the whole system against systemMinutes).
-import { putSealed } from '../../aws/seals.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
@@ -28,6 +27,8 @@ import {
 export interface RehearsalPorts {
   /** The rehearsal's records and report, beside the monthly ones. */
   vault: VaultObjects;
+  /** Writes a record and its seal (the plan: the report trusts it only as sealed). */
+  putSealed(key: string, body: unknown): Promise<unknown>;
   /** The cleanup of one orchestrated restore (`kura restore cleanup`): records, steps, the isolated account. */
   cleanup: CleanupPorts & { store: RestoreStorePort };
 }
@@ -112,7 +113,7 @@ export async function planRehearsal(
     nothing: plan.rehearsal?.nothing ?? [],
     reason: plan.reason,
   };
-  await putSealed(ports.vault, planKey(deps.policy, requestId), run);
+  await ports.putSealed(planKey(deps.policy, requestId), run);
   const pointers: ItemPointer[] = [];
   for (const it of items) {
     const key = plan.items[it.index]?.key;
