@@ -68,7 +68,7 @@ const images = (clients: Clients) => new Ec2ImageAdapter(clients);
 const content = (clients: Clients, region?: string) => new S3ContentAdapter(clients, region);
 const logs = (clients: Clients) => new S3LogStore(clients);
 
-/** What the plan's listings read (shared/restore/listings.ts): no class's restore adapters. */
+/** What the plan's listings read (shared/edge/restore-listings.ts): no class's restore adapters. */
 export const awsListingPorts = { snapshots, backedUpDatabases: databases, images, content, logs };
 
 export const awsDatabaseRestorePorts: DatabaseRestorePorts = {

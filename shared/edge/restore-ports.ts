@@ -14,7 +14,7 @@ import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { vaultLock } from '../aws/vault-lock.ts';
 import { tolerate } from '../runtime/aws-errors.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
-import { restoreListing } from '../restore/listings.ts';
+import { restoreListing } from './restore-listings.ts';
 import { restoreStep } from '../restore/run-steps.ts';
 import type { RestoreClass, RestoreStep } from '../restore/types.ts';
 import { mysqlSource } from '../restore/sql-dump.ts';

@@ -1,14 +1,14 @@
-// Restore: each class's recovery points without its restore, for the plan
+// Edge: each class's recovery points without its restore, for the plan
 // task. The restore function that plans lists every class; importing the
 // classes' steps (run-steps.ts) for that would bundle every restore adapter
 // into it, which the per-class item functions carry instead.
 import { awsListingPorts } from '../aws/restore-ports.ts';
 import { InputError } from '../runtime/errors.ts';
-import { listContent } from './content.ts';
-import { listDatabase } from './database.ts';
-import { listImages } from './image.ts';
-import { listLogs } from './logs.ts';
-import type { RestoreClass, RestoreListing } from './types.ts';
+import { listContent } from '../restore/content.ts';
+import { listDatabase } from '../restore/database.ts';
+import { listImages } from '../restore/image.ts';
+import { listLogs } from '../restore/logs.ts';
+import type { RestoreClass, RestoreListing } from '../restore/types.ts';
 
 export const RESTORE_LISTINGS: Record<RestoreClass, RestoreListing> = {
   database: { class: 'database', list: (deps, opts) => listDatabase(awsListingPorts, deps, opts) },
