@@ -58,7 +58,8 @@ export const BUNDLE_GOALS_KB: Readonly<Record<string, number>> = { 'ami-backup':
  */
 export const BUNDLE_OVER_GOAL_KB: Readonly<Record<string, number>> = {
   restore: 850,
-  'validation-step': 940,
+  // 940 before the yearly rehearsal's plan and cleanup tasks joined it (restore-cleanup: +3 KB).
+  'validation-step': 945,
 };
 
 export const bundleGoalKb = (fn: string): number => BUNDLE_GOALS_KB[fn] ?? BUNDLE_GOAL_KB;

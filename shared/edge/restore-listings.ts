@@ -3,12 +3,12 @@
 // classes' steps (run-steps.ts) for that would bundle every restore adapter
 // into it, which the per-class item functions carry instead.
 import { awsListingPorts } from '../aws/restore-ports.ts';
-import { InputError } from '../runtime/errors.ts';
 import { listContent } from '../restore/content.ts';
 import { listDatabase } from '../restore/database.ts';
 import { listImages } from '../restore/image.ts';
 import { listLogs } from '../restore/logs.ts';
 import type { RestoreClass, RestoreListing } from '../restore/types.ts';
+import { InputError } from '../runtime/errors.ts';
 
 export const RESTORE_LISTINGS: Record<RestoreClass, RestoreListing> = {
   database: { class: 'database', list: (deps, opts) => listDatabase(awsListingPorts, deps, opts) },
