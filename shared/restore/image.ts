@@ -84,16 +84,24 @@ export async function listImages(
   if (dr) regions.push(dr);
   // Without a source: images of the instances the policy selects, and of instances that are gone.
   const live = new Map((await adapter.listInstances()).map((i) => [i.id, i]));
-  const wanted = (source: string) => {
-    if (opts.source) return source === opts.source;
-    const inst = live.get(source);
-    return !inst || isSelected(inst.tags, deps.policy);
+  // A gone server's images count only when they came from where this policy backs up: kura's
+  // own account without `sources`, one of the policy's source accounts with them (images an
+  // earlier single-account run made have no source account and stay restorable).
+  const sourceAccounts = new Set((deps.policy.sources ?? []).map((s) => s.accountId));
+  const fromHere = (ref: RecoveryPointRef) => {
+    const account = ref.details?.sourceAccount as string | undefined;
+    return account === undefined || sourceAccounts.has(account);
+  };
+  const wanted = (ref: RecoveryPointRef) => {
+    if (opts.source) return ref.source === opts.source;
+    const inst = live.get(ref.source);
+    return inst ? isSelected(inst.tags, deps.policy) : fromHere(ref);
   };
   const refs: RecoveryPointRef[] = [];
   for (const region of regions) {
     for (const img of await adapter.listManagedImages(region)) {
       const ref = toRef(img);
-      if (!ref || !wanted(ref.source)) continue;
+      if (!ref || !wanted(ref)) continue;
       if (opts.before && new Date(ref.time) > opts.before) continue;
       refs.push(ref);
     }

@@ -9,7 +9,7 @@ import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import type { ImageRestorePorts } from '../../shared/aws/restore-ports.ts';
 import { vaultLayout } from '../../shared/domain/content.ts';
 import { manifestKey } from '../../shared/domain/logs/keys.ts';
-import { managedTags } from '../../shared/domain/tags.ts';
+import { managedTags, TAG } from '../../shared/domain/tags.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { contentStep } from '../../shared/restore/content.ts';
 import { imageStep } from '../../shared/restore/image.ts';
@@ -36,7 +36,7 @@ const image: MachineImage = {
   snapshots: [],
 };
 
-function imagePorts(terminated: string[]): ImageRestorePorts {
+function imagePorts(terminated: string[], images: MachineImage[] = [image]): ImageRestorePorts {
   return {
     network: noSdk,
     key: noSdk,
@@ -44,7 +44,7 @@ function imagePorts(terminated: string[]): ImageRestorePorts {
     records: noSdk,
     images: () => ({
       listInstances: async () => [],
-      listManagedImages: async (region) => (region === policy.region ? [image] : []),
+      listManagedImages: async (region) => (region === policy.region ? images : []),
       getImage: noSdk,
       shareImage: noSdk,
     }),
@@ -70,6 +70,35 @@ describe('image restore step over its ports', () => {
   it('lists the managed images the image port answers', async () => {
     const points = await imageStep(imagePorts([])).list(deps, { source: 'i-1' });
     expect(points.map((p) => [p.source, p.id, p.time])).toEqual([['i-1', 'ami-1', time.toISOString()]]);
+  });
+
+  it("lists a gone server's images only when they came from where the policy backs up", async () => {
+    // Another deployment's copy from a source account, in the same account and region.
+    const copy: MachineImage = {
+      ...image,
+      id: 'ami-2',
+      name: 'kura-i-2-202611011900-333333333333-ap-northeast-1',
+      tags: {
+        ...managedTags({ backupClass: 'image', source: 'i-2', time, createdBy: 'test' }),
+        [TAG.sourceAccount]: '333333333333',
+      },
+    };
+    const single = await imageStep(imagePorts([], [image, copy])).list(deps);
+    const withSources = await imageStep(imagePorts([], [image, copy])).list({
+      ...deps,
+      policy: {
+        ...policy,
+        sources: [
+          {
+            accountId: '333333333333',
+            roleArn: 'arn:aws:iam::333333333333:role/kura-source',
+            externalId: 'x',
+          },
+        ],
+      },
+    });
+    expect(single.map((p) => p.id)).toEqual(['ami-1']);
+    expect(withSources.map((p) => p.id).sort()).toEqual(['ami-1', 'ami-2']);
   });
 
   it('terminates kura-managed instances through the instances port and refuses any other', async () => {

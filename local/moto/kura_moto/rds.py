@@ -212,6 +212,18 @@ def create_db_instance(original: Any, self: RDSBackend, db_kwargs: dict[str, Any
     return instance
 
 
+@patch(RDSBackend, "create_db_cluster")
+def create_db_cluster(original: Any, self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
+    """CreateDBCluster without StorageEncrypted: the cluster is unencrypted, and it and its
+    snapshots carry no KmsKeyId (DescribeDBClusters: KmsKeyId is given "if StorageEncrypted
+    is enabled"). moto gives every cluster the placeholder key "default_kms_key_id", which
+    KMS does not know, and so marks its snapshots encrypted under it."""
+    cluster = original(self, kwargs)
+    if not cluster.storage_encrypted and cluster.kms_key_id == "default_kms_key_id":
+        cluster.kms_key_id = None
+    return cluster
+
+
 @patch(RDSBackend, "modify_db_instance")
 def modify_db_instance(original: Any, self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> DBInstance:
     """ModifyDBInstance: refused with InvalidDBInstanceState while the instance is creating."""
