@@ -76,7 +76,8 @@ describe('restore state machine (local)', () => {
     };
     clock.set(new Date()); // the restore runs now, after the backups
     const first = await runRestoreLocally(request, { deps });
-    const before = await accountView(isolated);
+    // This database's restores only: other test files restore into the same isolated account meanwhile.
+    const before = await accountView(isolated, db);
     const id = (first.output as { requestId: string }).requestId;
     const store = new S3RestoreStore(clients, deps.policy.vault.bucket);
     const attempts = (await store.get<ItemRecord>(id, `items/database-${db}.json`))?.attempts ?? 0;
@@ -89,7 +90,8 @@ describe('restore state machine (local)', () => {
     expect((second.output as { requestId: string }).requestId).toBe(
       (first.output as { requestId: string }).requestId,
     );
-    expect(await accountView(isolated)).toEqual(before);
+    expect(await accountView(isolated, db)).toEqual(before);
+    expect(before.dbInstances.length).toBeGreaterThan(0);
     // The first run took several attempts (AWS copies and restores take longer than one
     // attempt waits); the second resumed the finished item without another.
     expect(attempts).toBeGreaterThan(1);
