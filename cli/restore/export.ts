@@ -1,5 +1,5 @@
 // `kura restore export <id> …`: brings chosen data back out of a restore.
-//   --database <db> [--schema s] [--table t]… [--where "…"] --via 127.0.0.1:13306
+//   --database <db> [--schema s] [--table t]… [--where "…"] --via 13306
 //       a SQL dump (INSERT statements) to the vault under exports/<id>/
 //   --content <source> --to s3://bucket/prefix/
 //       the restored images back to a bucket, never overwriting what is there
@@ -72,7 +72,7 @@ export function registerRestoreExport(restore: Command): void {
     .option('--schema <name>', 'the schema (MySQL database) the tables are in; default: the instance DBName')
     .option('--table <name>', 'a table to dump (repeatable; default: every table of the schema)', collect, [])
     .option('--where <condition>', 'only rows matching this SQL condition, in every table dumped')
-    .option('--via <host:port>', 'where the database answers from here: the Session Manager port forward')
+    .option('--via <[host:]port>', 'where the database answers from here: the Session Manager port forward (its port alone: on this machine)')
     .option(
       '--content <source>',
       'the restored content source to put back (repeatable, with --to)',

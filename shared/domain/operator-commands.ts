@@ -2,13 +2,14 @@
 // on-call engineer, in a restore's result and report, the runbook and the
 // CLI's errors, kept in one place because they must agree. Pure text: the
 // restore steps gather the facts (hosts, ports, secrets) and call these.
-// The address below is the local end of the documented Session Manager port
-// forward, on the operator's own machine: kura itself never connects to it.
+// The port forward's local end is named by its port alone: it is on the
+// operator's own machine (the client's default host), and kura itself never
+// connects to it.
 
 /** The local port the documented port-forwarding command uses. */
 export const LOCAL_PORT = 13306;
-/** Where the forwarded database answers on the operator's machine. */
-export const PORT_FORWARD_ADDRESS = `127.0.0.1:${LOCAL_PORT}`;
+/** `--via` for the forwarded database: its port alone means on the operator's own machine. */
+export const PORT_FORWARD_VIA = String(LOCAL_PORT);
 /** How the commands name the isolated account's credentials: an AWS CLI profile (docs/restore.md). */
 export const ISOLATED_PROFILE = 'kura-isolated';
 
@@ -25,7 +26,7 @@ export const secretReadCommand = (secretArn: string, scope: string): string =>
 
 /** Copies a table of a restored database out through the port forward. */
 export const databaseExportCommand = (requestId: string, source: string): string =>
-  `npx kura restore export ${requestId} --database ${source} --via ${PORT_FORWARD_ADDRESS} --table <table> --yes`;
+  `npx kura restore export ${requestId} --database ${source} --via ${PORT_FORWARD_VIA} --table <table> --yes`;
 
 /** Copies restored content out of the isolated account. */
 export const contentExportCommand = (requestId: string, source: string): string =>
@@ -47,7 +48,8 @@ export function portForwardCommands(a: {
   });
   return [
     `aws ssm start-session --target ${a.jumpHost} --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '${params}' ${a.scope}`,
-    `mysql -h 127.0.0.1 -P ${LOCAL_PORT} -u ${a.user} -p   # the password: ${a.secretRead}`,
+    // TCP to the client's default host: without it, mysql takes "localhost" for its Unix socket.
+    `mysql --protocol=TCP -P ${LOCAL_PORT} -u ${a.user} -p   # the password: ${a.secretRead}`,
   ];
 }
 

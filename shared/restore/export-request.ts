@@ -6,7 +6,7 @@ import * as z from 'zod/mini';
 import { formatIssues } from '../policy/parse.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
-import { PORT_FORWARD_ADDRESS } from '../domain/operator-commands.ts';
+import { PORT_FORWARD_VIA } from '../domain/operator-commands.ts';
 
 const IDENT = /^[A-Za-z0-9_$]{1,64}$/;
 const S3_PREFIX = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/((?:[^\s]*\/)?)$/;
@@ -43,14 +43,14 @@ export const exportRequestSchema = z.strictObject({
           z.refine((s) => !s.includes(';'), 'expected one condition, without ";"'),
         ),
       ),
-      /** Where the database answers from here: a Session Manager port forward (PORT_FORWARD_ADDRESS). */
+      /** Where the database answers from here: a Session Manager port forward (PORT_FORWARD_VIA: its port alone is this machine). */
       via: z.optional(
         z
           .string()
           .check(
             z.regex(
-              /^[A-Za-z0-9.-]+:\d{1,5}$/,
-              `expected host:port, such as ${PORT_FORWARD_ADDRESS} (the port forward)`,
+              /^([A-Za-z0-9.-]+:)?\d{1,5}$/,
+              `expected host:port, or the port alone for this machine, such as ${PORT_FORWARD_VIA} (the port forward)`,
             ),
           ),
       ),

@@ -6,7 +6,8 @@
 import type { Readable } from 'node:stream';
 
 export interface DumpConnection {
-  host: string;
+  /** Absent: the driver's default, this machine (a port forward's local end). */
+  host?: string;
   port: number;
   user: string;
   password: string;

@@ -133,14 +133,14 @@ describe('the on-call commands a restore prints', () => {
     );
     expect(access.secret?.read).toBe(READ);
     expect(access.export).toBe(
-      'npx kura restore export oncall-1 --database shop --via 127.0.0.1:13306 --table <table> --yes',
+      'npx kura restore export oncall-1 --database shop --via 13306 --table <table> --yes',
     );
     expect(access.route).toEqual({
       kind: 'session-manager',
       via: 'i-jump',
       commands: [
         `aws ssm start-session --target i-jump --document-name AWS-StartPortForwardingSessionToRemoteHost --parameters '{"host":["shop.internal"],"portNumber":["3306"],"localPortNumber":["13306"]}' ${SCOPE}`,
-        `mysql -h 127.0.0.1 -P 13306 -u admin -p   # the password: ${READ}`,
+        `mysql --protocol=TCP -P 13306 -u admin -p   # the password: ${READ}`,
       ],
       note: 'the endpoints and the jump host need a few minutes after the restore before Session Manager answers',
     });

@@ -2,7 +2,7 @@
 // confirmation shows); every problem is an InputError before anything is written.
 import type { Deps } from '../../aws/deps.ts';
 import { type ExportRequest, parseS3Prefix } from '../../restore/export-request.ts';
-import { PORT_FORWARD_ADDRESS } from '../../domain/operator-commands.ts';
+import { PORT_FORWARD_VIA } from '../../domain/operator-commands.ts';
 import type { ItemRecord } from '../../restore/plan.ts';
 import type { DumpSource } from '../../restore/sql-dump.ts';
 import type { IsolatedTarget } from '../../restore/types.ts';
@@ -54,9 +54,12 @@ async function planDatabase(
   const via = req.via ?? (a.endpoint ? `${a.endpoint}:${a.port ?? 3306}` : '');
   if (!via)
     throw new InputError([
-      `--via: missing; expected host:port of the port forward, such as ${PORT_FORWARD_ADDRESS}`,
+      `--via: missing; expected host:port of the port forward, or its port alone on this machine, such as ${PORT_FORWARD_VIA}`,
     ]);
-  const [host, port] = [via.slice(0, via.lastIndexOf(':')), Number(via.slice(via.lastIndexOf(':') + 1))];
+  // A port alone is this machine's (the driver's default host): the port forward's local end.
+  const colon = via.lastIndexOf(':');
+  const host = colon < 0 ? undefined : via.slice(0, colon);
+  const port = Number(via.slice(colon + 1));
   const password = await ports.isolated(target).secretPassword(a.secret.arn);
   let source: DumpSource;
   try {

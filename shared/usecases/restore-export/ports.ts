@@ -40,7 +40,7 @@ export interface ExportPlan {
 
 export interface ExportPorts {
   /** The dump's source; tests point it at a stand-in database. */
-  openDatabase(conn: { host: string; port: number; user: string; password: string }): Promise<DumpSource>;
+  openDatabase(conn: { host?: string; port: number; user: string; password: string }): Promise<DumpSource>;
   /** Objects with kura's own credentials: the vault (each write states its Object Lock) and the --to bucket. */
   own: ExportObjectsPort;
   /** Objects and secrets in the isolated account, through its role. */
