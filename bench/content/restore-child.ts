@@ -8,7 +8,8 @@ import { Clients } from '../../shared/aws/clients.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import { type ContentJob, type JobShard, runJobShard } from '../../shared/restore/content-sharded.ts';
+import type { ContentJob, JobShard } from '../../shared/restore/content-shard-job.ts';
+import { runJobShard } from '../../shared/restore/content-sharded.ts';
 
 const [endpoint, policyFile, jobJson, shardJson] = process.argv.slice(2) as string[];
 useEmulator(endpoint as string);

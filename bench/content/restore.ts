@@ -18,7 +18,7 @@ import { Clients } from '../../shared/aws/clients.ts';
 import { inParallel, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
-import { type ContentJob, jobShards, type ShardProgress } from '../../shared/restore/content-sharded.ts';
+import { type ContentJob, jobShards, type ShardProgress } from '../../shared/restore/content-shard-job.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { countingProxy, runChild, seededEmulator, total } from './support.ts';
 

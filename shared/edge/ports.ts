@@ -17,7 +17,7 @@ import { tagValidated } from '../aws/validated-tags.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
 import { sealedRecords } from '../aws/seals.ts';
 import { S3RestoreStore } from '../aws/restore-store.ts';
-import { jobProgress, jobShards, jobTotals, type ShardProgress } from '../restore/content-sharded.ts';
+import { jobProgress, jobShards, jobTotals, type ShardProgress } from '../restore/content-shard-job.ts';
 import { readManifest } from '../aws/content-generations.ts';
 import { type ContentShardPorts, verifyJob } from '../usecases/content-restore-shards.ts';
 import type { ValidationPorts } from '../usecases/validation.ts';

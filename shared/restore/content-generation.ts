@@ -5,7 +5,6 @@
 // never the whole manifest in memory), with its progress recorded under a
 // restore id, so a restore or verify that stopped continues where it stopped.
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
-import { inParallel } from '../runtime/parallel.ts';
 import { listGenerations, readManifest } from '../aws/content-generations.ts';
 import {
   compareKeys,
@@ -18,19 +17,20 @@ import {
 import { assertInsideTarget } from '../domain/restore-paths.ts';
 import type { Policy } from '../policy/schema.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
+import { inParallel } from '../runtime/parallel.ts';
 import {
   type ContentJob,
   jobTotals,
   memoryStore,
   type ProgressStore,
-  runJob,
   type ShardRunOptions,
-  strangerAfter,
   type VerifyFailure,
-  verifyEntry,
-} from './content-sharded.ts';
+} from './content-shard-job.ts';
+import { strangerAfter } from './content-shard-restore.ts';
+import { verifyEntry } from './content-shard-verify.ts';
+import { runJob } from './content-sharded.ts';
 
-export type { VerifyFailure } from './content-sharded.ts';
+export type { VerifyFailure } from './content-shard-job.ts';
 
 /** "latest" or a generation date → an existing generation, or a clear error. */
 export async function resolveGeneration(

@@ -30,27 +30,6 @@ import {
 import { restoreChunk } from './content-shard-restore.ts';
 import { verifyChunk } from './content-shard-verify.ts';
 
-export {
-  type ContentJob,
-  type JobShard,
-  jobName,
-  jobProgress,
-  jobShards,
-  jobTotals,
-  memoryStore,
-  type ProgressStore,
-  progressName,
-  restoreRoot,
-  SHARDED_DEFAULTS,
-  type ShardedPorts,
-  type ShardProgress,
-  type ShardRunOptions,
-  targetEmpty,
-  type VerifyFailure,
-} from './content-shard-job.ts';
-export { strangerAfter } from './content-shard-restore.ts';
-export { verifyEntry } from './content-shard-verify.ts';
-
 /**
  * Runs or continues one shard of a job for one slice; `complete` when the
  * shard's progress says done. `fresh`: the target was empty when the run was

@@ -13,9 +13,9 @@ import {
   type JobShard,
   jobShards,
   type ProgressStore,
-  runJobShard,
   type ShardRunOptions,
-} from '../restore/content-sharded.ts';
+} from '../restore/content-shard-job.ts';
+import { runJobShard } from '../restore/content-sharded.ts';
 import type { ItemRecord, RestorePlan } from '../restore/plan.ts';
 import { InputError } from '../runtime/errors.ts';
 import { planKey, type ValidationPlan } from './validation/records.ts';

@@ -11,16 +11,15 @@ import { runStateMachine } from '../../local/state-machine-runner.ts';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
+import { verifyGeneration } from '../../shared/restore/content-generation.ts';
 import {
   type ContentJob,
   jobProgress,
   jobShards,
   jobTotals,
-  runJob,
-  runJobShard,
   type ShardProgress,
-} from '../../shared/restore/content-sharded.ts';
-import { verifyGeneration } from '../../shared/restore/content-generation.ts';
+} from '../../shared/restore/content-shard-job.ts';
+import { runJob, runJobShard } from '../../shared/restore/content-sharded.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { verifyJob } from '../../shared/usecases/content-restore-shards.ts';
 import { type ContentFixture, contentFixture, counting, putSource } from '../support/content.ts';
