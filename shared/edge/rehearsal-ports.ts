@@ -2,7 +2,7 @@
 // vault's rehearsal records, and the cleanup of one orchestrated restore as
 // `kura restore cleanup` runs it.
 import type { Deps } from '../aws/deps.ts';
-import { putSealed } from '../aws/seals.ts';
+import { sealedRecords } from '../aws/seals.ts';
 import { VaultStore } from '../aws/vault-objects.ts';
 import type { RehearsalPorts } from '../usecases/validation/rehearsal.ts';
 import { awsCleanupPorts } from './restore-ports.ts';
@@ -11,7 +11,7 @@ export function rehearsalPorts(deps: Deps): RehearsalPorts {
   const vault = new VaultStore(deps.clients, deps.policy);
   return {
     vault,
-    putSealed: (key, body) => putSealed(vault, key, body),
+    sealed: sealedRecords(vault),
     cleanup: awsCleanupPorts(deps),
   };
 }

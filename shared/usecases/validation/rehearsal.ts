@@ -8,6 +8,7 @@
 // restore times (RTO per class, the whole system against systemMinutes).
 import type { Deps } from '../../aws/deps.ts';
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
+import type { SealedRecords } from '../../aws/seals.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import { isRehearsalRun } from '../../domain/validation-report.ts';
 import type { ItemRecord as RestoreRecord, RestoreReport } from '../../restore/plan.ts';
@@ -27,8 +28,8 @@ import {
 export interface RehearsalPorts {
   /** The rehearsal's records and report, beside the monthly ones. */
   vault: VaultObjects;
-  /** Writes a record and its seal (the plan: the report trusts it only as sealed). */
-  putSealed(key: string, body: unknown): Promise<unknown>;
+  /** Records written and sealed (the plan: the report trusts it only as sealed), as the monthly run's. */
+  sealed: Pick<SealedRecords, 'put'>;
   /** The cleanup of one orchestrated restore (`kura restore cleanup`): records, steps, the isolated account. */
   cleanup: CleanupPorts & { store: RestoreStorePort };
 }
@@ -113,7 +114,7 @@ export async function planRehearsal(
     nothing: plan.rehearsal?.nothing ?? [],
     reason: plan.reason,
   };
-  await ports.putSealed(planKey(deps.policy, requestId), run);
+  await ports.sealed.put(planKey(deps.policy, requestId), run);
   const pointers: ItemPointer[] = [];
   for (const it of items) {
     const key = plan.items[it.index]?.key;
