@@ -13,7 +13,7 @@ import type { AmiBackupRequest } from './ami-backup/request.ts';
 import type { InstanceSummary, MachineImage } from '../aws/ec2-images.ts';
 import { targetLabel } from '../domain/source-target.ts';
 import { configRecordKey } from '../domain/config-record.ts';
-import { recoveryPointName } from '../domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName } from '../domain/naming.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import type { PointState, ProgressRule } from '../domain/progress.ts';
 import { isManaged, managedTags, TAG, taggedTime } from '../domain/tags.ts';
@@ -51,7 +51,7 @@ async function take(
   reason: string | undefined,
   outcome: TargetOutcome,
 ): Promise<Taken> {
-  const name = recoveryPointName(inst.id, ctx.now);
+  const name = recoveryPointName(inst.id, ctx.now, IDENTIFIER_LIMIT.image);
   outcome.image = name;
   outcome.reboot = ctx.cfg.reboot;
   outcome.pruned = [];

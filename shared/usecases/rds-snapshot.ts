@@ -12,7 +12,7 @@ import type { KeyPort } from '../aws/kms.ts';
 import type { Database, DatabasePort, Snapshot } from '../aws/rds.ts';
 import { keyAllowsAccount } from '../domain/key-access.ts';
 import { type SourceTarget, targetLabel } from '../domain/source-target.ts';
-import { recoveryPointName } from '../domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName } from '../domain/naming.ts';
 import { pitrFindings } from '../domain/pitr.ts';
 import { isSelected } from '../domain/selection.ts';
 import type { PointState, ProgressRule } from '../domain/progress.ts';
@@ -220,7 +220,7 @@ async function backupOne(
     }
   }
 
-  const name = recoveryPointName(db.id, now);
+  const name = recoveryPointName(db.id, now, IDENTIFIER_LIMIT[db.kind]);
   let snap = await ports.db.getSnapshot(db.kind, name);
   if (snap && !isManaged(snap.tags)) {
     throw new Error(`snapshot ${name} exists but is not kura-managed; refusing to adopt or replace it`);

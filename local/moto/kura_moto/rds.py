@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -89,11 +90,31 @@ def create_db_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: An
     return snapshot
 
 
+def _check_cluster_snapshot_identifier(identifier: str, parameter: str) -> None:
+    """DBClusterSnapshotIdentifier: 1 to 63 letters, digits or hyphens, a letter first, no
+    trailing or double hyphen (CreateDBClusterSnapshot, CopyDBClusterSnapshot constraints).
+    moto checks an instance snapshot's 255 but no cluster snapshot's: a name that fits an
+    instance snapshot passed for a cluster, and AWS refuses it."""
+    if (
+        re.fullmatch(r"[a-zA-Z][a-zA-Z0-9-]{0,62}", identifier)
+        and "--" not in identifier
+        and not identifier.endswith("-")
+    ):
+        return
+    raise InvalidParameterValue(
+        f"The parameter {parameter} is not a valid identifier. Identifiers must begin with a letter; "
+        "must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain "
+        "two consecutive hyphens."
+    )
+
+
 @patch(RDSBackend, "create_db_cluster_snapshot")
 def create_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwargs: Any) -> DBClusterSnapshot:
     """CreateDBClusterSnapshot: a manual cluster snapshot is `creating` before it is `available`;
     the cluster must be available (InvalidDBClusterStateFault otherwise)."""
     a = arguments(original, (self, *args), kwargs)
+    if a.get("snapshot_type", "manual") == "manual":  # automated ones are named by RDS (rds:…)
+        _check_cluster_snapshot_identifier(a["db_cluster_snapshot_identifier"], "DBClusterSnapshotIdentifier")
     cluster = self.clusters.get(a["db_cluster_identifier"])
     if cluster is not None and simtime.busy(cluster):
         raise RDSClientError(
@@ -130,6 +151,7 @@ def copy_db_cluster_snapshot(original: Any, self: RDSBackend, *args: Any, **kwar
     an unencrypted cluster snapshot cannot be copied with KmsKeyId ("an error is returned"), an
     encrypted one shared by another account must be; the copy is in progress for a while."""
     a = arguments(original, (self, *args), kwargs)
+    _check_cluster_snapshot_identifier(a["target_db_cluster_snapshot_identifier"], "TargetDBClusterSnapshotIdentifier")
     source = self.get_db_cluster_snapshot(a["source_db_cluster_snapshot_identifier"])
     if simtime.busy(source):
         raise cluster_snapshot_state_error(source, "copy")

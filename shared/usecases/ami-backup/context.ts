@@ -5,7 +5,7 @@ import type { RecordStore } from '../../aws/config-records.ts';
 import type { ImagePort } from '../../aws/ec2-images.ts';
 import type { KeyPort } from '../../aws/kms.ts';
 import type { SourceTarget } from '../../domain/source-target.ts';
-import { recoveryPointName } from '../../domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName } from '../../domain/naming.ts';
 import type { ImagesPolicy, Policy } from '../../policy/schema.ts';
 import type { MetricPoint } from '../../runtime/result.ts';
 
@@ -56,4 +56,4 @@ export async function imagesInUse(ctx: Context, region: string): Promise<Map<str
 }
 
 export const namePrefix = (instanceId: string) =>
-  recoveryPointName(instanceId, new Date(0)).replace(/\d{12}$/, '');
+  recoveryPointName(instanceId, new Date(0), IDENTIFIER_LIMIT.image).replace(/\d{12}$/, '');

@@ -6,7 +6,7 @@
 
 import type { Deps } from '../../aws/deps.ts';
 import type { EstatePorts } from '../../aws/report-ports.ts';
-import { recoveryPointName } from '../../domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName } from '../../domain/naming.ts';
 import { isManaged } from '../../domain/tags.ts';
 import type { Orphan } from '../orphans.ts';
 
@@ -22,7 +22,7 @@ export async function databaseOrphans(
   const regions = [policy.region, ...(cfg.copy ? [cfg.copy.region] : [])];
   const out: Orphan[] = [];
   for (const db of dbs) {
-    const named = new RegExp(`^${recoveryPointName(db.id, new Date(0)).replace(/\d{12}$/, '')}\\d{12}$`);
+    const named = new RegExp(`^${recoveryPointName(db.id, new Date(0), IDENTIFIER_LIMIT[db.kind]).replace(/\d{12}$/, '')}\\d{12}$`);
     for (const region of regions) {
       for (const s of await rds.listSnapshots(db.kind, db.id, region)) {
         const time = s.createdAt?.toISOString();

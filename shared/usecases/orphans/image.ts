@@ -7,7 +7,7 @@ import type { Deps } from '../../aws/deps.ts';
 import type { MachineImage } from '../../aws/ec2-images.ts';
 import { copyDescription } from '../../domain/naming.ts';
 import type { EstatePorts } from '../../aws/report-ports.ts';
-import { recoveryPointName } from '../../domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName } from '../../domain/naming.ts';
 import { isManaged, TAG } from '../../domain/tags.ts';
 import type { Orphan } from '../orphans.ts';
 
@@ -29,7 +29,7 @@ export async function imageOrphans({ policy }: Deps, { images: ec2 }: EstatePort
   );
   const out: Orphan[] = [];
   for (const inst of instances) {
-    const prefix = recoveryPointName(inst.id, new Date(0)).replace(/\d{12}$/, '');
+    const prefix = recoveryPointName(inst.id, new Date(0), IDENTIFIER_LIMIT.image).replace(/\d{12}$/, '');
     const byRegion = new Map<string, MachineImage[]>();
     for (const region of regions) byRegion.set(region, await ec2.listImages(inst.id, prefix, region));
     const all = [...byRegion.values()].flat();

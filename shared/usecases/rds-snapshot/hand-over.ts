@@ -85,7 +85,7 @@ export async function copyIntoBackupAccount(
   const keys = new Map<string, KeyInfo>();
   const copied: string[] = [];
   for (const s of kept) {
-    const name = backupCopyName(s.id, target);
+    const name = backupCopyName(s.id, target, s.kind);
     if (existing.has(name)) continue;
     await checkSourceKey(source, s, backup.accountId, keys);
     // A shared encrypted snapshot is copied only with a key of the copying account (CopyDBSnapshot
