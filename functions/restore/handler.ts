@@ -5,7 +5,7 @@ import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
 import { awsRestoreItemPorts, awsRestorePlanPorts, restoreStore } from '../../shared/edge/restore-ports.ts';
-import { restoreStep } from '../../shared/restore/run-steps.ts';
+import { restoreStep } from '../../shared/edge/restore-steps.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { recordPlan, requestApproval, restoreItem, writeReport } from '../../shared/usecases/restore.ts';
 
