@@ -92,13 +92,8 @@ function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep>
 /** The database items' ports: the step, point in time, the network and the route in. */
 export function awsDatabaseItemPorts(deps: Deps): RestoreItemPorts {
   return {
-    store: restoreStore(deps),
-    step: onlyStep(databaseRestoreStep),
-    pitr: new RdsPitrAdapter(deps.clients),
-    connect: connectIsolated,
+    ...awsRestoreItemPorts(deps, onlyStep(databaseRestoreStep)),
     prepareTarget: (d) => prepareIsolatedTarget(d, networkTargetInfra),
-    access: (target) => awsIsolatedAccess(target.clients, target.region),
-    leftovers: awsLeftovers,
   };
 }
 
