@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { useEmulator } from '../../local/emulator.ts';
 import { Clients } from '../../shared/aws/clients.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -20,7 +21,7 @@ const store = new S3RestoreStore(clients, policy.vault.bucket);
 const baselineRss = process.memoryUsage().rss; // after imports, before any work
 const t0 = performance.now();
 const r = await runJobShard(
-  { vault: port, target: port, store },
+  { vault: vaultContent(port, policy), target: port, store },
   policy,
   JSON.parse(jobJson as string) as ContentJob,
   JSON.parse(shardJson as string) as JobShard,

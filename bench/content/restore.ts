@@ -21,6 +21,7 @@ import { loadPolicy } from '../../shared/policy/load.ts';
 import { type ContentJob, jobShards, type ShardProgress } from '../../shared/restore/content-shard-job.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { countingProxy, runChild, seededEmulator, total } from './support.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const OBJECTS = Number(process.argv[2] ?? 100_000);
 const SHARD_KEYS = Number(process.argv[3] ?? 25_000);
@@ -57,10 +58,15 @@ try {
   );
   const port = new S3ContentAdapter(direct);
   const b0 = Date.now();
-  const backup = await contentBackup(new Date(Date.UTC(2026, 10, 1, 20, 30)), policy, contentBackupPorts(port, policy), {
-    shardKeys: SHARD_KEYS,
-    budgetMs: Number.POSITIVE_INFINITY,
-  });
+  const backup = await contentBackup(
+    new Date(Date.UTC(2026, 10, 1, 20, 30)),
+    policy,
+    contentBackupPorts(port, policy),
+    {
+      shardKeys: SHARD_KEYS,
+      budgetMs: Number.POSITIVE_INFINITY,
+    },
+  );
   if (!backup.ok || !backup.complete) throw new Error(`backup failed: ${JSON.stringify(backup.targets)}`);
   console.error(`${OBJECTS}: generation backed up in ${((Date.now() - b0) / 1000).toFixed(1)} s`);
 
@@ -75,7 +81,7 @@ try {
   const started = Date.now();
   // The Map's items step: the generation's shards from its index (one GET, counted).
   const counted = new Clients({ region: policy.region, endpoint: proxy.endpoint });
-  const shards = await jobShards(new S3ContentAdapter(counted), policy, job);
+  const shards = await jobShards(vaultContent(new S3ContentAdapter(counted), policy), job);
   const slices: ChildOut[] = [];
   await inParallel(shards, PARALLEL, async (s) => {
     let r: ChildOut;

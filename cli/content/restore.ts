@@ -7,7 +7,7 @@ import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
-import { readIndex, readManifest } from '../../shared/aws/content-generations.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 import { findSource } from '../../shared/usecases/content-backup.ts';
 import {
   assertEmptyTarget,
@@ -50,12 +50,13 @@ export function registerContentRestore(restore: Command): void {
       // Everything is checked before anything is written.
       findSource(deps.policy, opts.source);
       const to = parseTarget(opts.to);
-      const vault = new S3ContentAdapter(deps.clients);
+      const port = new S3ContentAdapter(deps.clients);
+      const vault = vaultContent(port, deps.policy);
       const generation = await resolveGeneration(vault, deps.policy, opts.source, opts.generation);
-      if (!opts.resume) await assertEmptyTarget(vault, to);
-      const index = await readIndex(vault, deps.policy, opts.source, generation);
+      if (!opts.resume) await assertEmptyTarget(port, to);
+      const index = await vault.generations.index(opts.source, generation);
       // The index has the counts; a generation written before sharding is one manifest to add up.
-      const manifest = index ? [] : ((await readManifest(vault, deps.policy, opts.source, generation)) ?? []);
+      const manifest = index ? [] : ((await vault.generations.manifest(opts.source, generation)) ?? []);
       const count = index ? index.objects : manifest.length;
       const bytes = index ? index.bytes : manifest.reduce((n, e) => n + e.size, 0);
       await confirmChange(
@@ -68,7 +69,7 @@ export function registerContentRestore(restore: Command): void {
         .update(JSON.stringify([opts.source, generation, to]))
         .digest('hex')
         .slice(0, 16)}`;
-      const outcome = await restoreGeneration(vault, vault, deps.policy, {
+      const outcome = await restoreGeneration(vault, port, deps.policy, {
         source: opts.source,
         generation,
         to,

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 import { InputError, KuraError } from '../../shared/runtime/errors.ts';
 import { resolveGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { commandDeps, printJson } from '../support/context.ts';
@@ -40,7 +41,7 @@ export function registerContentVerify(verify: Command): void {
         throw new InputError([`--sample: found "${opts.sample}"; expected a positive whole number`]);
       }
       const deps = commandDeps(cmd);
-      const vault = new S3ContentAdapter(deps.clients);
+      const vault = vaultContent(new S3ContentAdapter(deps.clients), deps.policy);
       const generation = await resolveGeneration(vault, deps.policy, opts.source, opts.generation);
       const report = await verifyGeneration(vault, deps.policy, {
         source: opts.source,

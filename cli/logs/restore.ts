@@ -6,12 +6,9 @@ import { formatTable } from '../../local/demo/format.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { LocalDirSink, type LogSink, S3Sink } from '../../shared/aws/log-sinks.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import {
-  executeLogRestore,
-  planLogRestore,
-  validateRestoreRequest,
-} from '../../shared/restore/log-files.ts';
+import { executeLogRestore, planLogRestore, validateRestoreRequest } from '../../shared/restore/log-files.ts';
 import { commandDeps, confirmChange, printJson } from '../support/context.ts';
 
 interface Opts {
@@ -57,7 +54,11 @@ export function registerLogsRestore(restore: Command): void {
       validateRestoreRequest(deps.policy, request);
       const sink = sinkFor(opts.dest, deps);
       const store = new S3LogStore(deps.clients);
-      const plan = await planLogRestore(deps.policy, store, request);
+      const plan = await planLogRestore(
+        deps.policy,
+        sealedLogStore(store, deps.policy.vault.bucket),
+        request,
+      );
       const files = plan.loose.length + plan.bundles.reduce((n, b) => n + b.wanted.length, 0);
       if (files === 0)
         throw new InputError([

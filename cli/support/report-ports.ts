@@ -4,6 +4,8 @@
 import type { Deps } from '../../shared/aws/deps.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
+import { S3ContentAdapter } from '../../shared/aws/content.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { RdsAdapter } from '../../shared/aws/rds.ts';
 import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
@@ -30,6 +32,7 @@ export function estatePorts({ policy, clients }: Deps): EstatePorts {
     backedUpDatabases: (gone) => backedUpDatabases(clients, policy, gone),
     images: new Ec2ImageAdapter(clients),
     objects: new S3LogStore(clients),
+    content: vaultContent(new S3ContentAdapter(clients), policy),
   };
 }
 

@@ -23,6 +23,7 @@ import { listGenerations } from '../../shared/aws/content-generations.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import { runStateMachine } from '../state-machine-runner.ts';
 import type { DemoContext, DemoStep } from './types.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 type Fingerprint = string;
 
@@ -172,7 +173,7 @@ export const contentDemo: DemoStep = {
     const restoreBucket = `kura-demo-restore-${Date.now().toString(36)}`;
     await ensureBucket(s3, restoreBucket, clients.region);
     const prefix = `${first.name}/${old}/`;
-    const restored = await restoreGeneration(port, port, policy, {
+    const restored = await restoreGeneration(vaultContent(port, policy), port, policy, {
       source: first.name,
       generation: old,
       to: { bucket: restoreBucket, prefix },
@@ -191,7 +192,10 @@ export const contentDemo: DemoStep = {
         `${differsFromToday ? ' (and different from today: it really is the past)' : ''}`,
     );
     const latest = kept[0] as string;
-    const report = await verifyGeneration(port, policy, { source: first.name, generation: latest });
+    const report = await verifyGeneration(vaultContent(port, policy), policy, {
+      source: first.name,
+      generation: latest,
+    });
     ctx.log(
       `verify ${first.name} ${latest} --all: ${report.checked} objects re-read, ${report.failures.length} mismatches`,
     );

@@ -21,6 +21,7 @@ import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { ensureVault } from '../vault.ts';
 import type { DemoStep } from './types.ts';
+import { sealedLogStore } from '../../shared/aws/seals.ts';
 
 const STREAMS = [
   { host: 'web-1', logClass: 'access', name: 'access.log' },
@@ -162,7 +163,12 @@ export const logsDemo: DemoStep = {
       const to = `${addMonths(bundledMonth, 1)}-05`;
       const dir = mkdtempSync(join(tmpdir(), 'kura-demo-logs-'));
       const store = new S3LogStore(clients);
-      const plan = await planLogRestore(policy, store, { logClass: 'access', host: 'web-1', from, to });
+      const plan = await planLogRestore(policy, sealedLogStore(store, policy.vault.bucket), {
+        logClass: 'access',
+        host: 'web-1',
+        from,
+        to,
+      });
       const summary = await executeLogRestore(policy, store, plan, new LocalDirSink(dir));
       const day = `${bundledMonth}-28`;
       const sample = readFileSync(

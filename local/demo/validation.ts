@@ -14,7 +14,7 @@ import type { ValidationReport } from '../../shared/domain/validation-report.ts'
 import { rehearsalLine, verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import { asFunction } from '../iam/principals.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { rehearsalId } from '../../shared/restore/request.ts';
 import { reportKey, runIdFor } from '../../shared/usecases/validation.ts';
 import { runRestoreLocally } from '../restore.ts';

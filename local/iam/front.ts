@@ -45,12 +45,7 @@ import { DescribeSecretCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import {
-  ensureIsolatedBucket,
-  ensureIsolatedKey,
-  ensureIsolatedNetwork,
-} from '../../shared/restore/isolated-network.ts';
-import { ensureAccessRoute } from '../../shared/restore/access.ts';
+import { awsIsolatedAccess } from '../../shared/aws/restore-ports.ts';
 import { ensureAccessProfile } from '../isolated-account.ts';
 import { invokeProbeRunner, type ProbeRunnerInvocation } from '../probe-runner.ts';
 import type { StandInDatabase } from '../stand-in-databases.ts';
@@ -68,6 +63,8 @@ import { type Decision, evaluate, type Principal, type ResourcePolicy } from './
 import { rolePrincipal } from './principal-of.ts';
 import { CONTROL_PREFIX } from './principals.ts';
 import { type AwsRequest, parseRequest } from './request.ts';
+import { ensureIsolatedBucket, ensureIsolatedKey } from '../../shared/aws/isolated-storage.ts';
+import { ensureIsolatedNetwork } from '../../shared/aws/isolated-network.ts';
 
 export interface Creds {
   accessKeyId: string;
@@ -126,7 +123,14 @@ const ADMINISTRATOR_ACCESS: PolicyDocument = {
   Statement: [{ Sid: 'AdministratorAccess', Effect: 'Allow', Action: '*', Resource: '*' }],
 };
 /** The functions that act in the isolated account (its role trusts exactly theirs). */
-const ISOLATED_USERS = ['restore', 'validation-step'];
+const ISOLATED_USERS = [
+  'restore',
+  'restore-database',
+  'restore-image',
+  'restore-content',
+  'restore-logs',
+  'validation-step',
+];
 /** Operator roles the harness acts as (not kura's): the accounts' administrators and the deployer. */
 const OPERATOR_ROLES = ['kura-admin', 'kura-deployer'];
 
@@ -243,7 +247,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         });
         const network = await ensureIsolatedNetwork(clients, reg);
         // The route in (Session Manager endpoints, their groups, the kura-access profile): the stack's too.
-        await ensureAccessRoute({ clients, accountId: account, region: reg }, network);
+        await awsIsolatedAccess(clients, reg).ensureRoute(network);
         await ensureAccessProfile(clients);
         await ensureIsolatedKey(clients, reg);
         await ensureIsolatedBucket(clients, account, reg);

@@ -22,7 +22,11 @@ import { contentSeals } from './seals.ts';
  */
 export interface GenerationStore {
   list(name: string): Promise<string[]>;
-  readIndex(name: string, generation: string, opts?: { unchecked?: boolean }): Promise<GenerationIndex | undefined>;
+  readIndex(
+    name: string,
+    generation: string,
+    opts?: { unchecked?: boolean },
+  ): Promise<GenerationIndex | undefined>;
   sealIndex(name: string, generation: string, written?: { body: string; versionId?: string }): Promise<void>;
 }
 
@@ -161,4 +165,40 @@ export async function readManifest(
   const out: ManifestEntry[] = [];
   for await (const e of streamManifests(port, policy.vault.bucket, manifests)) out.push(e);
   return out;
+}
+
+/** A source's generations read back from the vault over one content port (its seals checked). */
+export interface GenerationReader {
+  /** Complete generations of a source, newest first. */
+  list(name: string): Promise<string[]>;
+  index(name: string, generation: string): Promise<GenerationIndex | undefined>;
+  /** The manifests that hold a generation's entries, in key order (undefined when it does not exist). */
+  manifests(name: string, generation: string): ReturnType<typeof generationManifests>;
+  /** The entries of those manifests, streamed, each manifest checked against its recorded SHA-256. */
+  stream(manifests: readonly { key: string; sha256?: string }[]): AsyncGenerator<ManifestEntry>;
+  /** All entries of a generation at once, or undefined when it does not exist. */
+  manifest(name: string, generation: string): Promise<ManifestEntry[] | undefined>;
+}
+
+/**
+ * The vault's content as the restore flows read it: its objects, and its
+ * generations read over those same objects (a test that wraps the port to
+ * inject a fault wraps the generation reads with it).
+ */
+export interface VaultContent {
+  objects: ContentPort;
+  generations: GenerationReader;
+}
+
+export function vaultContent(port: ContentPort, policy: Policy): VaultContent {
+  return {
+    objects: port,
+    generations: {
+      list: (name) => listGenerations(port, policy, name),
+      index: (name, generation) => readIndex(port, policy, name, generation),
+      manifests: (name, generation) => generationManifests(port, policy, name, generation),
+      stream: (manifests) => streamManifests(port, policy.vault.bucket, manifests),
+      manifest: (name, generation) => readManifest(port, policy, name, generation),
+    },
+  };
 }

@@ -59,6 +59,18 @@ function tagSpecs(tags: TagMap, types: ('image' | 'snapshot')[]): TagSpecificati
   return types.map((ResourceType) => ({ ResourceType, Tags: toTagList(tags) }));
 }
 
+/** kura's images (a function of its own: the restore plan's listing reads only this and listInstances). */
+export function listManagedImages(clients: Clients, region?: string): Promise<MachineImage[]> {
+  return describeImages(
+    clients,
+    [
+      { Name: `tag:${TAG.managed}`, Values: ['true'] },
+      { Name: `tag:${TAG.class}`, Values: ['image'] },
+    ],
+    region,
+  );
+}
+
 export class Ec2ImageAdapter extends Ec2Instances implements ImagePort {
   constructor(
     clients: Clients,
@@ -88,14 +100,8 @@ export class Ec2ImageAdapter extends Ec2Instances implements ImagePort {
     return [...byId.values()];
   }
 
-  async listManagedImages(region?: string): Promise<MachineImage[]> {
-    return this.describeImages(
-      [
-        { Name: `tag:${TAG.managed}`, Values: ['true'] },
-        { Name: `tag:${TAG.class}`, Values: ['image'] },
-      ],
-      region,
-    );
+  listManagedImages(region?: string): Promise<MachineImage[]> {
+    return listManagedImages(this.clients, region);
   }
 
   async createImage(

@@ -33,6 +33,16 @@ export interface InstancePort {
   imagesInUse(region?: string): Promise<Map<string, string>>;
 }
 
+/** Instances that are not terminated (a function of its own: the restore plan's listing reads only this). */
+export async function listInstances(clients: Clients): Promise<InstanceSummary[]> {
+  const out: InstanceSummary[] = [];
+  const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
+  for await (const page of paginateDescribeInstances({ client: clients.get(EC2Client) }, { Filters: filters })) {
+    for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(summary(i));
+  }
+  return out;
+}
+
 export class Ec2Instances implements InstancePort {
   constructor(protected readonly clients: Clients) {}
 
@@ -40,13 +50,8 @@ export class Ec2Instances implements InstancePort {
     return this.clients.get(EC2Client, region);
   }
 
-  async listInstances(): Promise<InstanceSummary[]> {
-    const out: InstanceSummary[] = [];
-    const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
-    for await (const page of paginateDescribeInstances({ client: this.ec2() }, { Filters: filters })) {
-      for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(summary(i));
-    }
-    return out;
+  listInstances(): Promise<InstanceSummary[]> {
+    return listInstances(this.clients);
   }
 
   private async rawInstance(id: string): Promise<SdkInstance | undefined> {

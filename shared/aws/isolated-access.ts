@@ -32,15 +32,12 @@ import type { Clients } from './clients.ts';
 import { isAwsError } from './errors.ts';
 import { ensureSecurityGroup, NETWORK_ROLE, ROLE_TAG, RUN_TAG } from './isolated-network.ts';
 
-/** The instance profile deploy/isolated-account.yml creates for the jump host and restored servers. */
-export const ACCESS_PROFILE = 'kura-access';
-export const PURPOSE_TAG = 'kura:purpose';
-export const ACCESS_SERVICES = ['ssm', 'ssmmessages', 'ec2messages'];
+import { ACCESS_PROFILE, ACCESS_SERVICES, JUMP_IMAGE_NAME, PURPOSE_TAG } from '../domain/isolated-account.ts';
+
+export { ACCESS_PROFILE, ACCESS_SERVICES, JUMP_IMAGE_NAME, PURPOSE_TAG };
 const ENDPOINTS_GROUP = 'kura-isolated-endpoints';
 const ACCESS_GROUP = 'kura-isolated-access';
 const DB_PORTS = [3306, 5432];
-/** Amazon Linux 2023 (Session Manager agent preinstalled), arm64 for the smallest instance. */
-export const JUMP_IMAGE_NAME = 'al2023-ami-2023.*-kernel-6.1-arm64';
 const JUMP_TYPE = 't4g.nano';
 
 /** The isolated network as the route needs it. */

@@ -177,9 +177,21 @@ async function untaggedLaunchVolumes(target: Isolated): Promise<Leftover[]> {
   return out;
 }
 
+/** A read's answer, false when AWS says the resource is not found. */
+async function goneIsFalse(read: () => Promise<boolean | undefined>): Promise<boolean | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isAwsError(err, 'notFound')) return false;
+    throw err;
+  }
+}
+
 /** Whether a resource a restore recorded still exists (undefined: kura cannot tell for this type). */
 export async function stillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
-  try {
+  if (r.type.startsWith('AWS::S3::') || r.type === 'kura::S3::Prefix') return objectStillExists(target, r);
+  if (r.type.startsWith('AWS::EC2::')) return serverStillExists(target, r);
+  return goneIsFalse(async () => {
     switch (r.type) {
       // RDS reads as the restore adapters make them (not found is undefined there).
       case 'AWS::RDS::DBInstance':
@@ -191,6 +203,16 @@ export async function stillExists(target: Isolated, r: Recorded): Promise<boolea
         const kind = r.type === 'AWS::RDS::DBSnapshot' ? 'instance' : 'cluster';
         return (await new RdsAdapter(target.clients).getSnapshot(kind, r.id, r.region)) !== undefined;
       }
+      default:
+        return undefined;
+    }
+  });
+}
+
+/** stillExists for what the image restore makes (an instance, its volumes); undefined for any other type. */
+export async function serverStillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
+  return goneIsFalse(async () => {
+    switch (r.type) {
       case 'AWS::EC2::Instance': {
         const d = await target.clients
           .get(EC2Client, r.region)
@@ -204,6 +226,20 @@ export async function stillExists(target: Isolated, r: Recorded): Promise<boolea
           .send(new DescribeVolumesCommand({ VolumeIds: [r.id] }));
         return (d.Volumes?.length ?? 0) > 0;
       }
+      default:
+        return undefined;
+    }
+  });
+}
+
+/**
+ * stillExists for what the content and logs restores make (a bucket, an
+ * object, a prefix); undefined for any other type. Their functions take this
+ * one alone, and with it no EC2 or RDS client.
+ */
+export async function objectStillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
+  return goneIsFalse(async () => {
+    switch (r.type) {
       case 'AWS::S3::Bucket':
         await target.clients.get(S3Client, r.region).send(new HeadBucketCommand({ Bucket: r.id }));
         return true;
@@ -224,10 +260,7 @@ export async function stillExists(target: Isolated, r: Recorded): Promise<boolea
       default:
         return undefined;
     }
-  } catch (err) {
-    if (isAwsError(err, 'notFound')) return false;
-    throw err;
-  }
+  });
 }
 
 /**
@@ -250,3 +283,16 @@ export async function deleteLeftoverVolume(
     throw err;
   }
 }
+
+/** The reads above as the use cases receive them (shared/edge/restore-ports.ts, shared/edge/ports.ts). */
+export interface LeftoversPort {
+  listManaged(target: Isolated, runId?: string): Promise<Leftover[]>;
+  stillExists(target: Isolated, r: Recorded): Promise<boolean | undefined>;
+  deleteVolume(target: Isolated, id: string): Promise<'removed' | 'kept' | 'gone'>;
+}
+
+export const awsLeftovers: LeftoversPort = {
+  listManaged: listManagedInIsolated,
+  stillExists,
+  deleteVolume: deleteLeftoverVolume,
+};

@@ -28,13 +28,15 @@ import { KuraError } from '../runtime/errors.ts';
 import type { Clients } from './clients.ts';
 import { tolerate } from './errors.ts';
 
-/** Tag that marks the long-lived isolated infrastructure (never a run's leftover). */
-export const ROLE_TAG = 'kura:role';
-/** Tag on everything one run creates in the isolated account (leftover checks filter on it). */
-export const RUN_TAG = 'kura:run';
-export const NETWORK_ROLE = 'isolated-network';
-export const NETWORK_NAME = 'kura-isolated';
-export const ISOLATED_KEY_ALIAS = 'alias/kura-isolated-restore';
+import {
+  ISOLATED_KEY_ALIAS,
+  NETWORK_NAME,
+  NETWORK_ROLE,
+  ROLE_TAG,
+  RUN_TAG,
+} from '../domain/isolated-account.ts';
+
+export { ISOLATED_KEY_ALIAS, NETWORK_NAME, NETWORK_ROLE, ROLE_TAG, RUN_TAG };
 const VPC_CIDR = '10.213.0.0/16';
 const SUBNET_CIDRS = ['10.213.1.0/24', '10.213.2.0/24'];
 /** MySQL/MariaDB/Aurora MySQL and PostgreSQL/Aurora PostgreSQL. */

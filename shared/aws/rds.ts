@@ -115,6 +115,33 @@ function isOwnSnapshot(s: Snapshot | undefined, tags: TagMap): s is Snapshot {
   );
 }
 
+/**
+ * The manual snapshots of one database (a function of its own: a reader that
+ * needs only this, the restore plan's listing, bundles none of the adapter's
+ * writes).
+ */
+export async function listSnapshots(
+  clients: Clients,
+  kind: DatabaseKind,
+  source: string,
+  region?: string,
+): Promise<Snapshot[]> {
+  const out: Snapshot[] = [];
+  const client = clients.get(RDSClient, region);
+  if (kind === 'instance') {
+    const pages = paginateDescribeDBSnapshots({ client }, { DBInstanceIdentifier: source, SnapshotType: 'manual' });
+    for await (const page of pages) for (const s of page.DBSnapshots ?? []) out.push(toSnapshot(kind, s));
+  } else {
+    const pages = paginateDescribeDBClusterSnapshots(
+      { client },
+      { DBClusterIdentifier: source, SnapshotType: 'manual' },
+    );
+    for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
+  }
+  // Describe filters by source; a copy in another region keeps its source id.
+  return out.filter((s) => s.source === source);
+}
+
 export class RdsAdapter implements DatabasePort {
   constructor(private readonly clients: Clients) {}
 
@@ -204,24 +231,8 @@ export class RdsAdapter implements DatabasePort {
     return toSnapshot('cluster', r.DBClusterSnapshot ?? {});
   }
 
-  async listSnapshots(kind: DatabaseKind, source: string, region?: string): Promise<Snapshot[]> {
-    const out: Snapshot[] = [];
-    if (kind === 'instance') {
-      const pages = paginateDescribeDBSnapshots(
-        { client: this.rds(region) },
-        { DBInstanceIdentifier: source, SnapshotType: 'manual' },
-      );
-      for await (const page of pages) for (const s of page.DBSnapshots ?? []) out.push(toSnapshot(kind, s));
-    } else {
-      const pages = paginateDescribeDBClusterSnapshots(
-        { client: this.rds(region) },
-        { DBClusterIdentifier: source, SnapshotType: 'manual' },
-      );
-      for await (const page of pages)
-        for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
-    }
-    // Describe filters by source; a copy in another region keeps its source id.
-    return out.filter((s) => s.source === source);
+  listSnapshots(kind: DatabaseKind, source: string, region?: string): Promise<Snapshot[]> {
+    return listSnapshots(this.clients, kind, source, region);
   }
 
   async deleteSnapshot(snapshot: Snapshot, region?: string): Promise<void> {

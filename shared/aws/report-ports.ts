@@ -10,6 +10,7 @@ import type { FirstPointLedger } from './first-points.ts';
 import type { LogStorePort } from './log-store.ts';
 import type { DatabasePort } from './rds.ts';
 import type { PitrWindow } from './rds-pitr.ts';
+import type { VaultContent } from './content-generations.ts';
 import type { BackedUpDatabase } from './rds-sources.ts';
 import type { RestoreStorePort } from './restore-store.ts';
 import type { SnapshotVolume, StoredVersion } from './vault-config.ts';
@@ -27,6 +28,8 @@ export interface EstatePorts {
   sourceImages?: { target: SourceTarget; images: Pick<ImagePort, 'listManagedImages'> }[];
   /** Objects in the vault and the log landing bucket. */
   objects: Pick<LogStorePort, 'list' | 'read' | 'head'>;
+  /** The vault's content generations (content-generations.ts). */
+  content: VaultContent;
 }
 
 /** The inventory report's reads: the estate plus the vault's records. */

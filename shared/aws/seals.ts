@@ -66,10 +66,15 @@ export function contentSealIo(port: ContentPort, bucket: string): SealIo {
   };
 }
 
-export function logStoreSealIo(store: Pick<LogStorePort, 'putText' | 'read' | 'list'>, bucket: string): SealIo {
+export function logStoreSealIo(
+  store: Pick<LogStorePort, 'putText' | 'read' | 'list'>,
+  bucket: string,
+): SealIo {
   return {
     putIfAbsent: (key, body) =>
-      absentOnly(() => store.putText(bucket, key, body, { tags: {}, contentType: JSON_TYPE, ifNoneMatch: '*' })),
+      absentOnly(() =>
+        store.putText(bucket, key, body, { tags: {}, contentType: JSON_TYPE, ifNoneMatch: '*' }),
+      ),
     get: async (key) => {
       try {
         const chunks: Uint8Array[] = [];
@@ -86,7 +91,8 @@ export function logStoreSealIo(store: Pick<LogStorePort, 'putText' | 'read' | 'l
 
 export function vaultObjectsSealIo(objects: Pick<VaultObjects, 'put' | 'getText' | 'list'>): SealIo {
   return {
-    putIfAbsent: (key, body) => absentOnly(() => objects.put(key, body, { contentType: JSON_TYPE, ifNoneMatch: '*' })),
+    putIfAbsent: (key, body) =>
+      absentOnly(() => objects.put(key, body, { contentType: JSON_TYPE, ifNoneMatch: '*' })),
     get: (key) => objects.getText(key),
     list: (prefix) => objects.list(prefix),
   };
@@ -147,7 +153,12 @@ export class SealStore implements SealPort {
       const last = await this.lastSeq(key);
       const prev = last ? await this.read(key, last) : undefined;
       if (prev?.sha256 === sha) return prev;
-      const seal = newSeal(key, body, { versionId, writtenAt: this.clock(), seq: last + 1, previous: prev?.sha256 ?? null });
+      const seal = newSeal(key, body, {
+        versionId,
+        writtenAt: this.clock(),
+        seq: last + 1,
+        previous: prev?.sha256 ?? null,
+      });
       if (await this.put(seal)) return seal;
     }
     throw new SealError(key, 'conflict', 'five writers raced for the next seal; not sealed', undefined, sha);
@@ -179,20 +190,6 @@ export function sealedLogStore<S extends Pick<LogStorePort, 'putText' | 'read' |
 /** The seals of kura's own objects (plans, records, reports). */
 export function vaultSeals(objects: Pick<VaultObjects, 'put' | 'getText' | 'list' | 'location'>): SealPort {
   return new SealStore(vaultObjectsSealIo(objects), objects.location('').replace(/\/$/, ''));
-}
-
-/** A sealed record read through the log store as text, checked before it is returned. */
-export async function readSealedText(
-  store: Pick<LogStorePort, 'putText' | 'read' | 'list'>,
-  bucket: string,
-  key: string,
-): Promise<string> {
-  const read = await store.read(bucket, key);
-  const chunks: Uint8Array[] = [];
-  for await (const c of read.body) chunks.push(c);
-  const text = Buffer.concat(chunks).toString('utf8');
-  await logSeals(store, bucket).check(key, text, read.versionId);
-  return text;
 }
 
 /** Writes one of kura's own records (vault-objects.ts) and seals it. Returns what `put` returned. */
@@ -246,7 +243,9 @@ export async function getSealedText(
       return text;
     } catch (err) {
       const midWrite =
-        err instanceof SealError && sealKind(key) === 'chain' && (err.problem === 'mismatch' || err.problem === 'unsealed');
+        err instanceof SealError &&
+        sealKind(key) === 'chain' &&
+        (err.problem === 'mismatch' || err.problem === 'unsealed');
       const wait = waits[attempt];
       if (!midWrite || wait === undefined) throw err;
       await new Promise((r) => setTimeout(r, wait));

@@ -5,7 +5,11 @@
 import { type ContentPort, S3ContentAdapter } from '../aws/content.ts';
 import { ensureIsolatedBucket } from '../aws/isolated-storage.ts';
 import { vaultLock } from '../aws/vault-lock.ts';
-import { connectIsolated } from '../restore/isolated-network.ts';
+import { awsLeftovers } from '../aws/isolated-leftovers.ts';
+import { awsDatabaseRestorePorts, awsTargetInfra } from '../aws/restore-ports.ts';
+import { unshareAfterRun } from '../restore/database.ts';
+import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
+import { restoreStep } from './restore-steps.ts';
 import { planKey, type ValidationPlan } from '../usecases/validation/records.ts';
 import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -18,7 +22,7 @@ import { VaultStore } from '../aws/vault-objects.ts';
 import { sealedRecords } from '../aws/seals.ts';
 import { S3RestoreStore } from '../aws/restore-store.ts';
 import { jobProgress, jobShards, jobTotals, type ShardProgress } from '../restore/content-shard-job.ts';
-import { readManifest } from '../aws/content-generations.ts';
+import { readManifest, vaultContent } from '../aws/content-generations.ts';
 import { type ContentShardPorts, verifyJob } from '../usecases/content-restore-shards.ts';
 import type { ValidationPorts } from '../usecases/validation.ts';
 import type { CheckAdapters, CheckPorts } from '../validation/checks/types.ts';
@@ -42,7 +46,7 @@ export function checkAdapters(deps: Deps, overrides: CheckPorts = {}): CheckAdap
       readManifest(new S3ContentAdapter(deps.clients), deps.policy, source, generation),
     contentVerified: async (runId, source, generation) => {
       const job = verifyJob(runId, source, generation);
-      const shards = await jobShards(new S3ContentAdapter(deps.clients), deps.policy, job);
+      const shards = await jobShards(vaultContent(new S3ContentAdapter(deps.clients), deps.policy), job);
       const records = new S3RestoreStore(deps.clients, deps.policy.vault.bucket);
       const done = (await jobProgress(records, job, shards)).shards.filter((p) => p?.done) as ShardProgress[];
       const t = jobTotals(done);
@@ -69,6 +73,11 @@ export function validationPorts(deps: Deps, overrides: CheckPorts = {}): Validat
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
     latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
     checks: checkAdapters(deps, overrides),
+    step: restoreStep,
+    prepareTarget: (d) => prepareIsolatedTarget(d, awsTargetInfra),
+    leftovers: awsLeftovers,
+    unshare: (account, resources) =>
+      unshareAfterRun(awsDatabaseRestorePorts.snapshots(deps.clients), account, resources),
   };
 }
 
@@ -77,7 +86,7 @@ export function contentShardPorts(deps: Deps): ContentShardPorts {
   let isolated: Promise<{ bucket: string; port: ContentPort }> | undefined;
   return {
     policy: deps.policy,
-    vault: new S3ContentAdapter(deps.clients),
+    vault: vaultContent(new S3ContentAdapter(deps.clients), deps.policy),
     records: new S3RestoreStore(deps.clients, deps.policy.vault.bucket, vaultLock(deps.policy)),
     isolated: () => {
       isolated ??= (async () => {

@@ -1,6 +1,6 @@
 // Edge: each class's recovery points without its restore, for the plan
 // task. The restore function that plans lists every class; importing the
-// classes' steps (run-steps.ts) for that would bundle every restore adapter
+// classes' steps (restore-steps.ts) for that would bundle every restore adapter
 // into it, which the per-class item functions carry instead.
 import { awsListingPorts } from '../aws/restore-ports.ts';
 import { listContent } from '../restore/content.ts';

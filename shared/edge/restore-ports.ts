@@ -9,13 +9,22 @@ import { KmsAdapter } from '../aws/kms.ts';
 import { awsPreflightPorts } from '../aws/preflight.ts';
 import { latestRestorableTime, pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
 import { backedUpDatabases } from '../aws/rds-sources.ts';
-import { awsIsolatedAccess } from '../aws/restore-ports.ts';
+import { awsLeftovers, objectStillExists, serverStillExists } from '../aws/isolated-leftovers.ts';
+import {
+  awsDatabaseRestorePorts,
+  awsIsolatedAccess,
+  awsTargetInfra,
+  bucketTargetInfra,
+  networkTargetInfra,
+} from '../aws/restore-ports.ts';
 import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { vaultLock } from '../aws/vault-lock.ts';
 import { tolerate } from '../runtime/aws-errors.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
 import { restoreListing } from './restore-listings.ts';
-import { restoreStep } from '../restore/run-steps.ts';
+import { unshareAfterRun } from '../restore/database.ts';
+import { databaseRestoreStep, imageRestoreStep, restoreStep } from './restore-steps.ts';
+import { InputError } from '../runtime/errors.ts';
 import type { RestoreClass, RestoreStep } from '../restore/types.ts';
 import { mysqlSource } from '../restore/sql-dump.ts';
 import type { RestoreItemPorts, RestorePlanPorts, RestorePorts } from '../usecases/restore.ts';
@@ -44,7 +53,7 @@ export function awsRestorePlanPorts(deps: Deps): RestorePlanPorts {
   };
 }
 
-/** The item task's ports over the restore steps `step` gives (one function's classes). */
+/** The item task's ports over the restore steps `step` gives (every class's: the CLI, one process). */
 export function awsRestoreItemPorts(
   deps: Deps,
   step: (cls: RestoreClass) => Promise<RestoreStep>,
@@ -54,8 +63,9 @@ export function awsRestoreItemPorts(
     step,
     pitr: new RdsPitrAdapter(deps.clients),
     connect: connectIsolated,
-    prepareTarget: prepareIsolatedTarget,
+    prepareTarget: (d) => prepareIsolatedTarget(d, awsTargetInfra),
     access: (target) => awsIsolatedAccess(target.clients, target.region),
+    leftovers: awsLeftovers,
   };
 }
 
@@ -64,12 +74,61 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
   return { ...awsRestorePlanPorts(deps), ...awsRestoreItemPorts(deps, restoreStep) };
 }
 
+/** A function's one step: any other class's item is refused by name (the state machine routes each class). */
+function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep> {
+  return async (cls) => {
+    if (cls !== own.class)
+      throw new InputError([`item of class ${cls}: this function restores ${own.class} items only`]);
+    return own;
+  };
+}
+
+// One function per class (functions/restore-<class>): each item function's
+// ports hold its own class's adapters only. The database function alone has
+// the point-in-time path; databases and servers get the isolated network and
+// the on-call route; content and logs the isolated bucket and nothing of EC2
+// or RDS (their resources are objects: objectStillExists).
+
+/** The database items' ports: the step, point in time, the network and the route in. */
+export function awsDatabaseItemPorts(deps: Deps): RestoreItemPorts {
+  return {
+    ...awsRestoreItemPorts(deps, onlyStep(databaseRestoreStep)),
+    prepareTarget: (d) => prepareIsolatedTarget(d, networkTargetInfra),
+  };
+}
+
+/** The server items' ports: the step, the network and the route in. */
+export function awsImageItemPorts(deps: Deps): RestoreItemPorts {
+  return {
+    store: restoreStore(deps),
+    step: onlyStep(imageRestoreStep),
+    connect: connectIsolated,
+    prepareTarget: (d) => prepareIsolatedTarget(d, networkTargetInfra),
+    access: (target) => awsIsolatedAccess(target.clients, target.region),
+    leftovers: { stillExists: serverStillExists },
+  };
+}
+
+/** The object classes' items (content, logs): the step and the isolated bucket. */
+export function awsObjectItemPorts(deps: Deps, step: RestoreStep): RestoreItemPorts {
+  return {
+    store: restoreStore(deps),
+    step: onlyStep(step),
+    connect: connectIsolated,
+    prepareTarget: (d) => prepareIsolatedTarget(d, bucketTargetInfra),
+    leftovers: { stillExists: objectStillExists },
+  };
+}
+
 export function awsCleanupPorts(deps: Deps): CleanupPorts {
   return {
     store: restoreStore(deps),
     step: restoreStep,
     pitr: new RdsPitrAdapter(deps.clients),
     connect: connectIsolated,
+    leftovers: awsLeftovers,
+    unshare: (account, resources) =>
+      unshareAfterRun(awsDatabaseRestorePorts.snapshots(deps.clients), account, resources),
   };
 }
 

@@ -16,13 +16,8 @@
 // Secrets Manager in the isolated account (never production's, never printed):
 // the result names the user and the secret's ARN. The EC2 and RDS calls are
 // in shared/aws/isolated-access.ts, behind IsolatedAccessPort.
-import {
-  ACCESS_PROFILE,
-  type AccessNetwork,
-  type IsolatedAccessPort,
-  JUMP_IMAGE_NAME,
-} from '../aws/isolated-access.ts';
-import { awsIsolatedAccess } from '../aws/restore-ports.ts';
+import type { IsolatedAccessPort } from '../aws/isolated-access.ts';
+import { ACCESS_PROFILE, JUMP_IMAGE_NAME } from '../domain/isolated-account.ts';
 import {
   ACCESS_NOTES,
   cliScope,
@@ -38,7 +33,7 @@ import { resource as instanceResource } from './image.ts';
 import type { IsolatedNetwork } from './isolated-network.ts';
 import type { CreatedResource, IsolatedTarget, RestoredItem } from './types.ts';
 
-export { ACCESS_PROFILE, ACCESS_SERVICES, PURPOSE_TAG } from '../aws/isolated-access.ts';
+export { ACCESS_PROFILE, ACCESS_SERVICES, PURPOSE_TAG } from '../domain/isolated-account.ts';
 
 export interface ItemAccess {
   item: string;
@@ -68,25 +63,24 @@ export interface AccessContext {
 const profileMissingWhy = (account: string) =>
   `the ${ACCESS_PROFILE} instance profile is missing in account ${account}: deploy deploy/isolated-account.yml (it creates it), then re-run the restore`;
 
-/** The Session Manager route into the isolated VPC (long-lived, like the network); the access group's id. */
-export function ensureAccessRoute(target: IsolatedTarget, network: AccessNetwork): Promise<string> {
-  return awsIsolatedAccess(target.clients, target.region).ensureRoute(network);
-}
-
 /** The access of an item, or why there is none (no isolated network: a stand-in target in a test). */
 export async function accessFor(
   target: IsolatedTarget,
   restored: RestoredItem,
   requestId: string,
-  route: IsolatedAccessPort = awsIsolatedAccess(target.clients, target.region),
+  route: IsolatedAccessPort | undefined,
 ): Promise<{ access: ItemAccess; resources: CreatedResource[] }> {
   const item = `${restored.class} ${restored.source}`;
+  // Objects are reached through the AWS API: no network, no route port (their functions carry neither).
+  if (restored.class === 'content' || restored.class === 'logs')
+    return objectAccess(target, restored, { requestId, profile: ISOLATED_PROFILE });
   const network = target.network as IsolatedNetwork | undefined;
   if (!network?.dbSecurityGroupId)
     return {
       access: { item, route: { kind: 'none', why: 'the target has no isolated network' } },
       resources: [],
     };
+  if (!route) throw new Error(`${item}: no on-call route was given (a database or server restore needs one)`);
   return prepareAccess({ ...target, network }, restored, { requestId, profile: ISOLATED_PROFILE }, route);
 }
 
@@ -99,7 +93,7 @@ export async function prepareAccess(
   target: IsolatedTarget & { network: IsolatedNetwork },
   restored: RestoredItem,
   ctx: AccessContext,
-  route: IsolatedAccessPort = awsIsolatedAccess(target.clients, target.region),
+  route: IsolatedAccessPort,
 ): Promise<{ access: ItemAccess; resources: CreatedResource[] }> {
   const item = `${restored.class} ${restored.source}`;
   const p = cliScope(target.region, ctx.profile);
@@ -189,7 +183,17 @@ export async function prepareAccess(
       resources: [],
     };
   }
-  // Content and logs: objects in the isolated account's restore bucket.
+  return objectAccess(target, restored, ctx);
+}
+
+/** Content and logs: objects in the isolated account's restore bucket, listed and exported with the AWS CLI. */
+function objectAccess(
+  target: IsolatedTarget,
+  restored: RestoredItem,
+  ctx: AccessContext,
+): { access: ItemAccess; resources: CreatedResource[] } {
+  const item = `${restored.class} ${restored.source}`;
+  const p = cliScope(target.region, ctx.profile);
   const where = restored.endpoint ?? restored.resources[0]?.id ?? '';
   return {
     access: {

@@ -5,7 +5,7 @@
 // never the whole manifest in memory), with its progress recorded under a
 // restore id, so a restore or verify that stopped continues where it stopped.
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
-import { listGenerations, readManifest } from '../aws/content-generations.ts';
+import type { VaultContent } from '../aws/content-generations.ts';
 import {
   compareKeys,
   findSource,
@@ -34,7 +34,7 @@ export type { VerifyFailure } from './content-shard-job.ts';
 
 /** "latest" or a generation date → an existing generation, or a clear error. */
 export async function resolveGeneration(
-  port: ContentPort,
+  vault: Pick<VaultContent, 'generations'>,
   policy: Policy,
   source: string,
   generation = 'latest',
@@ -45,7 +45,7 @@ export async function resolveGeneration(
       `--generation: found "${generation}"; expected "latest" or a date yyyy-mm-dd (in ${policy.timezone})`,
     ]);
   }
-  const gens = await listGenerations(port, policy, source);
+  const gens = await vault.generations.list(source);
   if (gens.length === 0)
     throw new InputError([`--source ${source}: no complete generation in s3://${policy.vault.bucket}/ yet`]);
   if (generation === 'latest') return gens[0] as string;
@@ -126,7 +126,7 @@ export async function assertEmptyTarget(
  * `clock` times the restore (the Clients' timer in a restore or validation run).
  */
 export async function restoreGeneration(
-  vault: ContentPort,
+  vault: VaultContent,
   target: ContentPort,
   policy: Policy,
   req: RestoreRequest,
@@ -139,10 +139,10 @@ export async function restoreGeneration(
   let bytes = 0;
   let objects = 0;
   let alreadyRestored: number | undefined;
-  const sameAccount = vault === target;
+  const sameAccount = vault.objects === target;
   if (req.sample !== undefined) {
     if (!req.resume) await assertEmptyTarget(target, to);
-    const all = await readManifest(vault, policy, req.source, req.generation);
+    const all = await vault.generations.manifest(req.source, req.generation);
     if (!all) throw new InputError([`--generation: ${req.source} has no generation ${req.generation}`]);
     const wanted = keyPrefix ? all.filter((e) => e.key.startsWith(keyPrefix)) : all;
     if (keyPrefix && wanted.length === 0) throw noneUnder(keyPrefix, req);
@@ -158,7 +158,7 @@ export async function restoreGeneration(
       };
       const dst = { bucket: req.to.bucket, key: req.to.prefix + e.key };
       if (sameAccount) await target.copy(src, dst, { ...req.copy, size: e.size });
-      else await target.writeObject(dst, await vault.readObject(src));
+      else await target.writeObject(dst, await vault.objects.readObject(src));
       bytes += e.size;
     });
     objects = entries.length;
@@ -237,7 +237,7 @@ export interface VerifyReport {
 
 /** Re-reads a generation's objects (all, or a sample) and compares them with the manifest. */
 export async function verifyGeneration(
-  vault: ContentPort,
+  vault: VaultContent,
   policy: Policy,
   req: {
     source: string;
@@ -251,13 +251,13 @@ export async function verifyGeneration(
   },
 ): Promise<VerifyReport> {
   if (req.sample !== undefined) {
-    const all = await readManifest(vault, policy, req.source, req.generation);
+    const all = await vault.generations.manifest(req.source, req.generation);
     if (!all) throw new InputError([`--generation: ${req.source} has no generation ${req.generation}`]);
     const failures: VerifyFailure[] = [];
     let bytesRead = 0;
     const entries = sampleEntries(all, req.sample, Date.now());
     await inParallel(entries, req.concurrency ?? 8, async (e) => {
-      const r = await verifyEntry(vault, policy, req.source, e);
+      const r = await verifyEntry(vault.objects, policy, req.source, e);
       bytesRead += r.bytes;
       if (r.problem) failures.push({ key: e.key, versionId: e.versionId, problem: r.problem });
     });
@@ -277,7 +277,7 @@ export async function verifyGeneration(
     source: req.source,
     generation: req.generation,
   };
-  const run = await runJob({ vault, target: vault, store: req.store ?? memoryStore() }, policy, job, {
+  const run = await runJob({ vault, target: vault.objects, store: req.store ?? memoryStore() }, policy, job, {
     ...req.run,
     concurrency: req.concurrency,
   });

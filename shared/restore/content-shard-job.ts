@@ -5,9 +5,8 @@
 // and the totals over them. The runner is content-sharded.ts.
 import { createHash } from 'node:crypto';
 import type { ContentPort, CopyOptions } from '../aws/content.ts';
-import { generationManifests, readIndex } from '../aws/content-generations.ts';
+import type { VaultContent } from '../aws/content-generations.ts';
 import { compareKeys } from '../domain/content.ts';
-import type { Policy } from '../policy/schema.ts';
 import { InputError } from '../runtime/errors.ts';
 
 export interface VerifyFailure {
@@ -68,8 +67,8 @@ export type ProgressStore = {
 };
 
 export interface ShardedPorts {
-  /** Reads the vault (kura's credentials). */
-  vault: ContentPort;
+  /** Reads the vault (kura's credentials): its objects and generations. */
+  vault: VaultContent;
   /** Writes where the objects go; the same port (one account) copies server-side. */
   target: ContentPort;
   store: ProgressStore;
@@ -103,8 +102,8 @@ export const progressName = (job: ContentJob, shard: number): string =>
   `content/${jobName(job)}/shard-${shard}.json`;
 
 /** The generation's shards from its index (a generation written before sharding is one). */
-export async function jobShards(vault: ContentPort, policy: Policy, job: ContentJob): Promise<JobShard[]> {
-  const index = await readIndex(vault, policy, job.source, job.generation);
+export async function jobShards(vault: VaultContent, job: ContentJob): Promise<JobShard[]> {
+  const index = await vault.generations.index(job.source, job.generation);
   if (index)
     return index.shards.map((s) => ({
       shard: s.shard,
@@ -113,7 +112,7 @@ export async function jobShards(vault: ContentPort, policy: Policy, job: Content
       objects: s.objects,
       ...(s.after !== undefined ? { after: s.after } : {}),
     }));
-  const manifests = await generationManifests(vault, policy, job.source, job.generation);
+  const manifests = await vault.generations.manifests(job.source, job.generation);
   if (!manifests) throw new InputError([`--generation: ${job.source} has no generation ${job.generation}`]);
   return manifests.map((m, shard) => ({ shard, manifest: m.key }));
 }

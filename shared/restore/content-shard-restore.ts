@@ -29,7 +29,7 @@ export function restoreChunk(
   opts: ShardRunOptions,
 ) {
   const to = job.to as { bucket: string; prefix: string };
-  const sameAccount = ports.vault === ports.target;
+  const sameAccount = ports.vault.objects === ports.target;
   const copyOne = async (e: ManifestEntry) => {
     const src = {
       bucket: policy.vault.bucket,
@@ -41,7 +41,7 @@ export function restoreChunk(
     if (sameAccount) sha = (await ports.target.copy(src, dst, { ...opts.copy, size: e.size })).sha256;
     else {
       // Into another account: read with kura's role, write with the target's; hashed on the way.
-      const obj = await ports.vault.readObject(src);
+      const obj = await ports.vault.objects.readObject(src);
       const hash = createHash('sha256');
       async function* hashed() {
         for await (const c of obj.body) {

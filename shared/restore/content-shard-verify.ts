@@ -51,7 +51,7 @@ export function verifyChunk(
 ) {
   return async (chunk: ManifestEntry[]) => {
     await inParallel(chunk, opts.concurrency ?? 8, async (e) => {
-      const r = await verifyEntry(ports.vault, policy, job.source, e);
+      const r = await verifyEntry(ports.vault.objects, policy, job.source, e);
       p.bytesRead += r.bytes;
       if (!r.problem) return;
       p.failureCount++;

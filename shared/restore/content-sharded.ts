@@ -8,7 +8,6 @@
 // (HEAD), never assumed: equal bytes are kept, others are refused.
 // The job, its shards and progress are in content-shard-job.ts; a chunk is
 // restored by content-shard-restore.ts and verified by content-shard-verify.ts.
-import { streamManifests } from '../aws/content-generations.ts';
 import { compareKeys, type ManifestEntry } from '../domain/content.ts';
 import { assertInsideTarget } from '../domain/restore-paths.ts';
 import type { Policy } from '../policy/schema.ts';
@@ -65,8 +64,7 @@ export async function runJobShard(
   const wanted = (e: ManifestEntry) =>
     (!job.keyPrefix || e.key.startsWith(job.keyPrefix)) &&
     (p.after === undefined || compareKeys(e.key, p.after) > 0);
-  const entries = () =>
-    streamManifests(ports.vault, policy.vault.bucket, [{ key: shard.manifest, sha256: shard.sha256 }]);
+  const entries = () => ports.vault.generations.stream([{ key: shard.manifest, sha256: shard.sha256 }]);
 
   // Restore: every key is checked before the shard writes anything (one bad key refuses the
   // shard). The first chunk is kept from that read: a small shard is read once.
@@ -145,7 +143,7 @@ export async function runJob(
   const clock = opts.clock ?? Date.now;
   const t0 = clock();
   const budgetMs = opts.budgetMs ?? SHARDED_DEFAULTS.budgetMs;
-  const shards = await jobShards(ports.vault, policy, job);
+  const shards = await jobShards(ports.vault, job);
   const fresh = job.mode === 'restore' && (await targetEmpty(ports.target, job));
   if (job.mode === 'restore' && !fresh && !opts.resume) {
     const root = restoreRoot(job);

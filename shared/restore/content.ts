@@ -7,8 +7,7 @@ import { createHash } from 'node:crypto';
 import { parseS3Url, vaultLayout } from '../domain/content.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
-import { listGenerations } from '../aws/content-generations.ts';
-import { awsContentRestorePorts, type ContentRestorePorts } from '../aws/restore-ports.ts';
+import type { ContentRestorePorts } from '../aws/restore-ports.ts';
 import type { GenerationSummary } from '../domain/content-shards.ts';
 import { restoreGeneration } from './content-generation.ts';
 import type {
@@ -64,16 +63,16 @@ export function options(opts: Record<string, unknown> | undefined): ContentResto
 
 /** The content recovery points, one per generation (also the plan's listing: only the port it reads). */
 export async function listContent(
-  ports: Pick<ContentRestorePorts, 'content'>,
+  ports: Pick<ContentRestorePorts, 'vault'>,
   deps: Deps,
   opts: { source?: string; before?: Date } = {},
 ): Promise<RecoveryPointRef[]> {
-  const port = ports.content(deps.clients);
   const { policy } = deps;
+  const vault = ports.vault(deps.clients, policy);
   const out: RecoveryPointRef[] = [];
   for (const c of policy.content.filter((s) => !opts.source || s.name === opts.source)) {
-    for (const g of await listGenerations(port, policy, c.name)) {
-      const raw = await port.get({
+    for (const g of await vault.generations.list(c.name)) {
+      const raw = await vault.objects.get({
         bucket: policy.vault.bucket,
         key: vaultLayout.summaryKey(policy, c.name, g),
       });
@@ -116,7 +115,7 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
       ]);
     const prefix = contentRestorePrefix(rp, opts);
     const outcome = await restoreGeneration(
-      ports.content(deps.clients),
+      ports.vault(deps.clients, deps.policy),
       ports.content(target.clients, target.region),
       deps.policy,
       {
@@ -177,5 +176,3 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
     }
   },
 });
-
-export const contentRestoreStep: RestoreStep = /* @__PURE__ */ contentStep(awsContentRestorePorts);

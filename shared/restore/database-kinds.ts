@@ -2,10 +2,10 @@
 // Aurora cluster. The flow (share, copy, restore, wait, clean up) is one, in
 // database.ts; each kind says which resources its restore creates, in which
 // order, how RDS names their states and how each is removed again.
-import { RUN_TAG } from '../aws/isolated-network.ts';
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
 import type { RdsResource, RdsRestorePort } from '../aws/rds-restore.ts';
 import type { IsolatedNetworkRef } from '../aws/restore-ports.ts';
+import { RUN_TAG } from '../domain/isolated-account.ts';
 import { isManaged, type TagMap } from '../domain/tags.ts';
 import { NotReadyError } from '../runtime/errors.ts';
 import type { Timer } from '../runtime/timer.ts';

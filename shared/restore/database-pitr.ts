@@ -15,7 +15,7 @@ import { bothZones } from '../policy/calendar.ts';
 import type { ItemRecord, PlanItem } from './plan.ts';
 import type { CreatedResource, RecoveryPointRef } from './types.ts';
 
-export { type PitrWindow, pitrWindow } from '../aws/rds-pitr.ts';
+export type { PitrWindow } from '../aws/rds-pitr.ts';
 import type { PitrWindow } from '../aws/rds-pitr.ts';
 
 export const PITR_CREATED_BY = 'restore-pitr';

@@ -7,15 +7,12 @@
 // so a retried invocation finds its own earlier work and continues. Cleanup
 // deletes only kura-managed resources.
 import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
-import {
-  awsDatabaseRestorePorts,
-  type DatabaseRestorePorts,
-  type SourceSnapshotPort,
-} from '../aws/restore-ports.ts';
+import type { DatabaseRestorePorts, SourceSnapshotPort } from '../aws/restore-ports.ts';
 import { restoredName } from '../domain/naming.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
 import { sourceAccountOf } from './source-account.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
+import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
 import { removeEach } from './cleanup.ts';
 import {
@@ -70,7 +67,10 @@ export const SHARE_TYPES: Record<DatabaseKind, string> = {
 
 /** The database recovery points (also the plan's listing: only the two ports it reads). */
 export async function listDatabase(
-  ports: Pick<DatabaseRestorePorts, 'snapshots' | 'backedUpDatabases'>,
+  ports: {
+    snapshots(clients: Clients): Pick<SourceSnapshotPort, 'listSnapshots'>;
+    backedUpDatabases: DatabaseRestorePorts['backedUpDatabases'];
+  },
   deps: Deps,
   opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
@@ -228,9 +228,10 @@ async function shareForRun(
 /**
  * Removes the isolated account from the `restore` attribute of source
  * snapshots that this run shared (recorded by shareForRun); run after the
- * isolated copy is gone or no longer needed. Source-account side of cleanup.
+ * isolated copy is gone or no longer needed. Source-account side of cleanup
+ * (`source`: the source account's snapshots).
  */
-async function unshare(
+export async function unshareAfterRun(
   source: SourceSnapshotPort,
   isolatedAccount: string,
   resources: CreatedResource[],
@@ -276,13 +277,4 @@ export function databaseStep(ports: DatabaseRestorePorts): RestoreStep {
     restore: (deps, target, rp, opts) => restoreDatabase(ports, deps, target, rp, opts),
     cleanup: (target, resources) => cleanupDatabase(ports, target, resources),
   };
-}
-
-// Pure: a bundle importing only RestoreFailedError or RUN_TAG from here (the image
-// restore) then leaves RDS's adapters out.
-export const databaseRestoreStep: RestoreStep = /* @__PURE__ */ databaseStep(awsDatabaseRestorePorts);
-
-/** Removes the isolated account from the source snapshots a run shared with it. */
-export function unshareAfterRun(deps: Deps, isolatedAccount: string, resources: CreatedResource[]) {
-  return unshare(awsDatabaseRestorePorts.snapshots(deps.clients), isolatedAccount, resources);
 }

@@ -9,8 +9,9 @@
 // Resumable: the instance carries the run id, so a retried invocation finds it
 // and waits on. Cleanup terminates only kura-managed instances.
 
-import type { MachineImage } from '../aws/ec2-images.ts';
-import { awsImageRestorePorts, type ImageRestorePorts } from '../aws/restore-ports.ts';
+import type { Clients } from '../aws/clients.ts';
+import type { ImagePort, MachineImage } from '../aws/ec2-images.ts';
+import type { ImageRestorePorts } from '../aws/restore-ports.ts';
 import { configRecordKey, parseConfigurationRecord } from '../domain/config-record.ts';
 import { sharingBlockers } from '../domain/image-sharing.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
@@ -20,7 +21,8 @@ import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { restoredName } from '../domain/naming.ts';
 import { sourceAccountOf } from './source-account.ts';
-import { RestoreFailedError, RUN_TAG } from './database.ts';
+import { RUN_TAG } from '../domain/isolated-account.ts';
+import { RestoreFailedError } from './database.ts';
 import type {
   CreatedResource,
   IsolatedTarget,
@@ -73,7 +75,7 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
 
 /** The image recovery points (also the plan's listing: only the port it reads). */
 export async function listImages(
-  ports: Pick<ImageRestorePorts, 'images'>,
+  ports: { images(clients: Clients): Pick<ImagePort, 'listInstances' | 'listManagedImages'> },
   deps: Deps,
   opts: { source?: string; before?: Date; account?: string } = {},
 ): Promise<RecoveryPointRef[]> {
@@ -279,5 +281,3 @@ export function imageStep(ports: ImageRestorePorts): RestoreStep {
     cleanup: (target, resources) => cleanupImage(ports, target, resources),
   };
 }
-
-export const imageRestoreStep: RestoreStep = /* @__PURE__ */ imageStep(awsImageRestorePorts);

@@ -1,27 +1,18 @@
 // Restore: the isolated account's side. Connects to it (AssumeRole with the
 // policy's external id) and makes its long-lived infrastructure ready (the
-// isolated network, key and bucket of aws/isolated-network.ts), shared by the
+// isolated network, key and bucket: aws/isolated-network.ts and
+// aws/isolated-storage.ts, received as a TargetInfraPort), shared by the
 // validation and restore machines.
 
 import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
-import { ensureIsolatedNetwork, type IsolatedNetwork } from '../aws/isolated-network.ts';
-import { ensureIsolatedBucket, ensureIsolatedKey } from '../aws/isolated-storage.ts';
+import type { IsolatedNetwork } from '../aws/isolated-network.ts';
+import type { TargetInfraPort } from '../aws/restore-ports.ts';
 import { ISOLATED_PROFILE_HINT } from '../domain/operator-commands.ts';
 import { InputError, KuraError } from '../runtime/errors.ts';
 import type { IsolatedTarget } from './types.ts';
 
-export { ensureIsolatedBucket, ensureIsolatedKey, isolatedBucketName } from '../aws/isolated-storage.ts';
-export {
-  ensureIsolatedNetwork,
-  ISOLATED_KEY_ALIAS,
-  type IsolatedNetwork,
-  isolationFindings,
-  NETWORK_NAME,
-  NETWORK_ROLE,
-  NetworkNotIsolatedError,
-  ROLE_TAG,
-} from '../aws/isolated-network.ts';
+export type { IsolatedNetwork } from '../aws/isolated-network.ts';
 
 /** The isolated role cannot be assumed, or answers for another account. Nothing was created. */
 export class IsolatedAccessError extends KuraError {
@@ -70,13 +61,34 @@ export async function connectIsolated(deps: Deps): Promise<IsolatedTarget> {
   return { clients, accountId: account, region };
 }
 
-/** The isolated target with its network, key and bucket ready: what restores need. */
+/** The isolated target as a restore finds it: its key, and its network and bucket when the class needs them. */
+export interface PreparedTarget extends IsolatedTarget {
+  network?: IsolatedNetwork;
+  kmsKeyArn: string;
+  bucket?: string;
+}
+
+/**
+ * The isolated target with what `infra` makes ready: the key always, the
+ * network (databases, servers) and the bucket (content, logs) when it can
+ * make them. A function that restores one class gets only that class's.
+ */
 export async function prepareIsolatedTarget(
   deps: Deps,
-): Promise<IsolatedTarget & { network: IsolatedNetwork; kmsKeyArn: string; bucket: string }> {
-  const target = await connectIsolated(deps);
-  const network = await ensureIsolatedNetwork(target.clients, target.region);
-  const kmsKeyArn = await ensureIsolatedKey(target.clients, target.region);
-  const bucket = await ensureIsolatedBucket(target.clients, target.accountId, target.region);
-  return { ...target, network, kmsKeyArn, bucket };
+  infra: Required<TargetInfraPort>,
+): Promise<PreparedTarget & Required<Pick<PreparedTarget, 'network' | 'bucket'>>>;
+export async function prepareIsolatedTarget(deps: Deps, infra: TargetInfraPort): Promise<PreparedTarget>;
+export async function prepareIsolatedTarget(deps: Deps, infra: TargetInfraPort): Promise<PreparedTarget> {
+  const { clients, accountId, region } = await connectIsolated(deps);
+  const network = await infra.network?.(clients, region);
+  const kmsKeyArn = await infra.key(clients, region);
+  const bucket = await infra.bucket?.(clients, accountId, region);
+  return {
+    clients,
+    accountId,
+    region,
+    ...(network ? { network } : {}),
+    kmsKeyArn,
+    ...(bucket ? { bucket } : {}),
+  };
 }

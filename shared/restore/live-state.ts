@@ -4,7 +4,7 @@
 // cleanup` show this, never the record alone.
 import { describeAwsError, isAwsError } from '../runtime/aws-errors.ts';
 import { connectIsolated, IsolatedAccessError } from './isolated-network.ts';
-import { stillExists } from './leftovers.ts';
+import type { LeftoversPort } from '../aws/isolated-leftovers.ts';
 import type { CreatedResource, IsolatedTarget } from './types.ts';
 import type { Deps } from '../aws/deps.ts';
 
@@ -17,6 +17,7 @@ export interface LiveResource extends CreatedResource {
 export async function liveState(
   deps: Deps,
   resources: CreatedResource[],
+  leftovers: Pick<LeftoversPort, 'stillExists'>,
   isolated?: IsolatedTarget,
 ): Promise<{ resources: LiveResource[]; isolated?: IsolatedTarget; problem?: string }> {
   let target = isolated;
@@ -45,7 +46,7 @@ export async function liveState(
       continue;
     }
     try {
-      out.push({ ...r, exists: await stillExists(where, r) });
+      out.push({ ...r, exists: await leftovers.stillExists(where, r) });
     } catch (err) {
       // A read refused or throttled leaves this one unknown, named; any other error is a fault.
       if (!isAwsError(err, 'accessDenied', 'throttled')) throw err;

@@ -16,7 +16,7 @@ import {
   parseBundleKey,
   parseLooseKey,
 } from '../domain/logs/keys.ts';
-import { readSealedText } from '../aws/seals.ts';
+import type { SealPort } from '../aws/seals.ts';
 import { type Manifest, type ManifestMember, parseManifest } from '../domain/logs/manifest.ts';
 import { daysBetween, monthsBetween } from '../domain/logs/months.ts';
 import type { Policy } from '../policy/schema.ts';
@@ -95,12 +95,30 @@ export function validateRestoreRequest(policy: Policy, r: LogRestoreRequest): vo
   if (problems.length) throw new InputError(problems);
 }
 
+/** The vault's logs as a restore reads them: the store, and the seals its records are held against. */
+export interface SealedLogs {
+  store: LogStorePort;
+  seals: Pick<SealPort, 'check'>;
+}
+
+/** A sealed record (a bundle's manifest) read as text, checked against its seal before it is returned. */
+export async function readSealed(vault: SealedLogs, bucket: string, key: string): Promise<string> {
+  const read = await vault.store.read(bucket, key);
+  const chunks: Uint8Array[] = [];
+  for await (const c of read.body) chunks.push(c);
+  const text = Buffer.concat(chunks).toString('utf8');
+  await vault.seals.check(key, text, read.versionId);
+  return text;
+}
+
+/** What a day range needs, read from the vault (`vault.store`; its manifests checked against their seals). */
 export async function planLogRestore(
   policy: Policy,
-  store: LogStorePort,
+  vault: SealedLogs,
   r: LogRestoreRequest,
 ): Promise<RestorePlan> {
   validateRestoreRequest(policy, r);
+  const { store } = vault;
   const bucket = policy.vault.bucket;
   const inRange = (day: string) => day >= r.from && day <= r.to;
   const plan: RestorePlan = { request: r, loose: [], bundles: [], duplicates: [] };
@@ -117,7 +135,7 @@ export async function planLogRestore(
     for (const o of objects) {
       const ref = parseBundleKey(o.key);
       if (ref?.kind !== 'manifest') continue; // a bundle without a manifest is not committed
-      const manifest = parseManifest(await readSealedText(store, bucket, o.key), `s3://${bucket}/${o.key}`);
+      const manifest = parseManifest(await readSealed(vault, bucket, o.key), `s3://${bucket}/${o.key}`);
       const wanted = manifest.members.filter((m) => inRange(memberDay(m.name)) && !looseByMember.has(m.name));
       plan.duplicates.push(
         ...manifest.members

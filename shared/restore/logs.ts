@@ -6,7 +6,7 @@
 // the range, loose or bundled, verified, under kura-restore/logs/.
 import { Readable } from 'node:stream';
 import { isAwsError } from '../runtime/aws-errors.ts';
-import { awsLogsRestorePorts, type LogsRestorePorts } from '../aws/restore-ports.ts';
+import type { LogsRestorePorts } from '../aws/restore-ports.ts';
 import { localDate } from '../policy/calendar.ts';
 import { readBundle } from '../domain/logs/bundle-codec.ts';
 import {
@@ -16,12 +16,11 @@ import {
   parseBundleKey,
   parseLooseKey,
 } from '../domain/logs/keys.ts';
-import { readSealedText } from '../aws/seals.ts';
 import { compareWithManifest, parseManifest } from '../domain/logs/manifest.ts';
 import { lastDayOfMonth, monthsBetween } from '../domain/logs/months.ts';
 import { InputError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
-import { executeLogRestore, planLogRestore } from './log-files.ts';
+import { executeLogRestore, planLogRestore, readSealed } from './log-files.ts';
 import type {
   CreatedResource,
   IsolatedTarget,
@@ -178,7 +177,8 @@ async function restoreRange(
 ) {
   const [logClass, host] = (rp.source ?? '').split('/') as [string, string];
   const store = ports.logs(deps.clients);
-  const plan = await planLogRestore(deps.policy, store, { logClass, host, from, to });
+  const seals = ports.seals(store, deps.policy.vault.bucket);
+  const plan = await planLogRestore(deps.policy, { store, seals }, { logClass, host, from, to });
   // A run's own prefix: two restores of the same host never mix, and cleanup removes only its own.
   const base = runId ? `${RESTORE_PREFIX}${runId}/` : RESTORE_PREFIX;
   const sink = ports.sink(target.clients, bucket, base);
@@ -203,7 +203,7 @@ async function restoreBundle(
   const there = ports.logs(target.clients);
   const manifestKey = String(rp.details?.manifestKey ?? rp.id.replace(/\.tar\.gz$/, '.manifest.json'));
   // Trusted only as sealed: it names the bundle version and every member's hash.
-  const manifestText = await readSealedText(store, vault, manifestKey);
+  const manifestText = await readSealed({ store, seals: ports.seals(store, vault) }, vault, manifestKey);
   const manifest = parseManifest(manifestText, `s3://${vault}/${manifestKey}`);
   const copyKey = `${RESTORE_PREFIX}bundles/${manifest.bundle.key}`;
   const copyManifestKey = `${RESTORE_PREFIX}bundles/${manifestKey}`;
@@ -289,5 +289,3 @@ export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
     }
   },
 });
-
-export const logsRestoreStep: RestoreStep = /* @__PURE__ */ logsStep(awsLogsRestorePorts);

@@ -2,14 +2,14 @@
 // before anything is created, and reported all at once. Read-only: describe
 // and list calls, STS AssumeRole, KMS DescribeKey; never a create or modify.
 import type { Clients } from '../aws/clients.ts';
-import { keyAllowsAccount } from '../aws/kms.ts';
 import type { PreflightPorts } from '../aws/preflight.ts';
+import { keyAllowsAccount } from '../domain/key-access.ts';
 import { bothZones } from '../policy/calendar.ts';
 import { InputError } from '../runtime/errors.ts';
 import { type NearestSnapshots, pitrProblem } from './database-pitr.ts';
 import type { PlanItem } from './plan.ts';
 
-export { awsPreflightPorts, isolationProblems, type PreflightPorts, type Quota } from '../aws/preflight.ts';
+export type { PreflightPorts, Quota } from '../aws/preflight.ts';
 
 /** The restore would fail: every blocker is listed; nothing was created. */
 export class PreflightError extends InputError {

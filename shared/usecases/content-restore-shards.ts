@@ -6,6 +6,7 @@
 // loop calls again until it is complete). Progress lives in the vault under
 // restores/<id>/content/ (content-sharded.ts), so every call resumes there.
 import type { ContentPort } from '../aws/content.ts';
+import type { VaultContent } from '../aws/content-generations.ts';
 import type { Policy } from '../policy/schema.ts';
 import { contentRestorePrefix, options } from '../restore/content.ts';
 import {
@@ -38,8 +39,8 @@ export interface ShardTuning {
 /** What the shard children act through (built at the edge: shared/edge/ports.ts). */
 export interface ContentShardPorts {
   policy: Policy;
-  /** The vault, with kura's own credentials. */
-  vault: ContentPort;
+  /** The vault, with kura's own credentials: its objects and generations. */
+  vault: VaultContent;
   /** restores/<id>/…: restore plans and item records, and the shards' progress. */
   records: ProgressStore;
   /** The isolated account's restore bucket (made ready) and a port acting there. */
@@ -58,7 +59,7 @@ export async function restoreShardItems(
   ports: ContentShardPorts,
 ): Promise<{ items: ContentShardItem[] }> {
   if (input.keys.length === 0) return { items: [] };
-  const { records, vault, policy } = ports;
+  const { records, vault } = ports;
   const state = await records.get<{ plan: RestorePlan }>(input.requestId, 'state.json');
   if (!state)
     throw new InputError([
@@ -79,7 +80,7 @@ export async function restoreShardItems(
       to: { bucket: '', prefix: contentRestorePrefix(item.recoveryPoint, opts) },
       ...(opts.keyPrefix ? { keyPrefix: opts.keyPrefix } : {}),
     };
-    const shards = await jobShards(vault, policy, job);
+    const shards = await jobShards(vault, job);
     if (shards.length < 2) continue;
     const record = await records.get<ItemRecord>(input.requestId, `items/${key}.json`);
     if (record?.status === 'done') continue;
@@ -100,7 +101,7 @@ export async function runShardItem(
   ports: ContentShardPorts,
 ): Promise<{ complete: boolean; shard: number; objects: number }> {
   const { vault } = ports;
-  const target = item.isolated ? (await ports.isolated()).port : vault;
+  const target = item.isolated ? (await ports.isolated()).port : vault.objects;
   const t = item.tuning ?? {};
   const opts: ShardRunOptions = {
     ...(t.budgetSeconds !== undefined ? { budgetMs: t.budgetSeconds * 1000 } : {}),
@@ -134,7 +135,7 @@ export async function verifyShardItems(
   const items: ContentShardItem[] = [];
   for (const it of plan.items.filter((i) => i.class === 'content')) {
     const job = verifyJob(input.runId, it.source, it.recoveryPoint.id);
-    for (const shard of await jobShards(vault, ports.policy, job))
+    for (const shard of await jobShards(vault, job))
       items.push({
         job,
         shard,

@@ -9,11 +9,10 @@
 import type { RdsPitrPort } from '../aws/rds-pitr.ts';
 import type { RestoreStorePort } from '../aws/restore-store.ts';
 import { cleanupPitr } from '../restore/database-pitr.ts';
-import { SHARE_TYPES, unshareAfterRun } from '../restore/database.ts';
-import { deleteLeftoverVolume, listManagedInIsolated } from '../restore/leftovers.ts';
+import type { LeftoversPort } from '../aws/isolated-leftovers.ts';
+import { SHARE_TYPES } from '../restore/database.ts';
 import { type LiveResource, liveState } from '../restore/live-state.ts';
 import type { ItemRecord, RestoreReport } from '../restore/plan.ts';
-import { RESTORE_STEPS } from '../restore/run-steps.ts';
 import type { CreatedResource, IsolatedTarget, RestoreClass, RestoreStep } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -31,7 +30,14 @@ export interface CleanupPorts {
   pitr: RdsPitrPort;
   /** The isolated account, through the policy's restore role. */
   connect(deps: Deps): Promise<IsolatedTarget>;
+  /** What carries the restore's id there, whether each resource still exists, stray volumes removed. */
+  leftovers: LeftoversPort;
+  /** Removes the isolated account from the source snapshots the run shared with it. */
+  unshare(isolatedAccount: string, resources: CreatedResource[]): Promise<void>;
 }
+
+/** The classes whose steps remove what they made, in this order (databases before what they stand on). */
+const CLEANUP_ORDER: RestoreClass[] = ['database', 'image', 'content', 'logs'];
 
 export const REQUEST_ID = /^[a-z0-9][a-z0-9-]{2,23}$/;
 
@@ -84,7 +90,7 @@ function commandFor(r: { type: string; id: string; region: string }): string {
 export async function planCleanup(
   deps: Deps,
   requestId: string,
-  ports: Pick<CleanupPorts, 'store' | 'connect'>,
+  ports: Pick<CleanupPorts, 'store' | 'connect' | 'leftovers'>,
 ): Promise<CleanupPlan> {
   const { store } = ports;
   if (!REQUEST_ID.test(requestId))
@@ -108,9 +114,9 @@ export async function planCleanup(
     for (const t of rec.temporary ?? []) if (!t.removed) add(t);
   }
   // Whatever carries the restore's id in the isolated account, recorded or not (a step that died mid-way).
-  for (const l of await listManagedInIsolated(target, requestId))
+  for (const l of await ports.leftovers.listManaged(target, requestId))
     add({ type: l.type, id: l.id, account: target.accountId, region: target.region, cleanup: '' });
-  const live = await liveState(deps, [...all.values()], target);
+  const live = await liveState(deps, [...all.values()], ports.leftovers, target);
   return { requestId, state, target, records, resources: live.resources };
 }
 
@@ -152,8 +158,8 @@ export async function runCleanup(
   const there = plan.resources.filter((r) => r.exists !== false);
   const isolated = there.filter((r) => r.account === plan.target.accountId);
   // Each class's step removes the types it made (databases before their snapshots, instances, prefixes).
-  for (const cls of Object.keys(RESTORE_STEPS)) {
-    const step = await ports.step(cls as RestoreClass);
+  for (const cls of CLEANUP_ORDER) {
+    const step = await ports.step(cls);
     try {
       await withWaits(
         () => step.cleanup(plan.target, isolated),
@@ -170,7 +176,7 @@ export async function runCleanup(
   // Volumes left by an instance that did not delete them on termination.
   for (const v of isolated.filter((r) => r.type === 'AWS::EC2::Volume')) {
     try {
-      await deleteLeftoverVolume(plan.target, v.id);
+      await ports.leftovers.deleteVolume(plan.target, v.id);
     } catch (err) {
       failures.set(key(v), errorInfo(err).message);
     }
@@ -184,9 +190,9 @@ export async function runCleanup(
     }
   }
   const shares = there.filter((r) => Object.values(SHARE_TYPES).includes(r.type));
-  if (shares.length) await unshareAfterRun(deps, plan.target.accountId, shares);
+  if (shares.length) await ports.unshare(plan.target.accountId, shares);
   // Read again: the result says what is gone, not what was asked for.
-  const after = await liveState(deps, plan.resources, plan.target);
+  const after = await liveState(deps, plan.resources, ports.leftovers, plan.target);
   const entries: CleanupEntry[] = after.resources.map(({ exists, error, ...r }) => {
     const before = plan.resources.find((p) => key(p) === key(r));
     if (before?.exists === false) return { ...r, result: 'already gone' };

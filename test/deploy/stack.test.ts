@@ -68,18 +68,14 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProbeRunner } from '../../deploy/probe-runner.ts';
 import { FUNCTION_ROLES } from '../../deploy/template.ts';
-import {
-  ensureIsolatedBucket,
-  ensureIsolatedKey,
-  ensureIsolatedNetwork,
-  isolationFindings,
-} from '../../shared/restore/isolated-network.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 import { PACKAGE_DIR, packagedTemplate, ROOT } from '../support/packaged-template.ts';
 import { type CfnTemplate, forMoto, parseCfnYaml, StackResolver } from './cfn.ts';
+import { ensureIsolatedBucket, ensureIsolatedKey } from '../../shared/aws/isolated-storage.ts';
+import { ensureIsolatedNetwork, isolationFindings } from '../../shared/aws/isolated-network.ts';
 
 const REGION = 'eu-west-1';
 const ISOLATED_ACCOUNT = '210987654321';
@@ -392,15 +388,13 @@ describe('the isolated-account template as a stack in the isolated account', () 
         CreateBucketConfiguration: { LocationConstraint: REGION },
       }),
     );
-    await iso
-      .get(S3Client)
-      .send(
-        new PutObjectCommand({
-          Bucket: artifacts,
-          Key: 'kura/probe-runner.zip',
-          Body: readFileSync(bundle.zip),
-        }),
-      );
+    await iso.get(S3Client).send(
+      new PutObjectCommand({
+        Bucket: artifacts,
+        Key: 'kura/probe-runner.zip',
+        Body: readFileSync(bundle.zip),
+      }),
+    );
     const parameters = {
       BackupAccountId: '123456789012',
       RestoreRoleName: roleName,

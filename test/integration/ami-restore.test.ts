@@ -19,13 +19,8 @@ import { amiBackup as run } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import { imageRestoreStep } from '../../shared/restore/image.ts';
-import {
-  connectIsolated,
-  ensureIsolatedKey,
-  ensureIsolatedNetwork,
-} from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { connectIsolated } from '../../shared/restore/isolated-network.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
@@ -42,6 +37,9 @@ import {
 } from '../support/ec2-fixture.ts';
 import { clock, emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 import { requestsOf } from '../support/iam.ts';
+import { ensureIsolatedKey } from '../../shared/aws/isolated-storage.ts';
+import { ensureIsolatedNetwork } from '../../shared/aws/isolated-network.ts';
+import { imageRestoreStep } from '../../shared/edge/restore-steps.ts';
 
 let clients: Clients;
 let estate: Estate;

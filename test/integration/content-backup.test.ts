@@ -17,6 +17,7 @@ import {
   snapshotObject,
 } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const clients = emulatorClients();
 const day = (n: number) => new Date(Date.UTC(2026, 10, 1 + n, 20, 30)); // 05:30 Tokyo on Nov 2+n
@@ -154,12 +155,18 @@ describe('content backup', () => {
         return real.copy(...args);
       },
     });
-    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), { chunkKeys: 4, concurrency: 1 });
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), {
+      chunkKeys: 4,
+      concurrency: 1,
+    });
     expect(crashed.targets[0]?.status).toBe('failed');
     expect(await listGenerations(real, f.policy, f.name)).toEqual([]);
 
     // Act
-    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), { chunkKeys: 4, concurrency: 1 });
+    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), {
+      chunkKeys: 4,
+      concurrency: 1,
+    });
 
     // Assess
     expect(resumed.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 3 });
@@ -181,7 +188,10 @@ describe('content backup', () => {
     // Act: a zero budget does one chunk per call.
     const slices = [];
     for (let i = 0; i < 10; i++) {
-      const r = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { chunkKeys: 3, budgetMs: 0 });
+      const r = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), {
+        chunkKeys: 3,
+        budgetMs: 0,
+      });
       slices.push(r);
       if (r.complete) break;
       expect(await listGenerations(port, f.policy, f.name)).toEqual([]);
@@ -212,11 +222,19 @@ describe('content backup', () => {
         return r;
       },
     });
-    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), { copy, chunkKeys: 10, concurrency: 1 });
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), {
+      copy,
+      chunkKeys: 10,
+      concurrency: 1,
+    });
     expect(crashed.targets[0]?.status).toBe('failed');
 
     // Act: the next invocation reuses the copy the crashed one made.
-    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), { copy, chunkKeys: 10, concurrency: 1 });
+    const resumed = await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), {
+      copy,
+      chunkKeys: 10,
+      concurrency: 1,
+    });
 
     // Assess
     expect(resumed.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 1 });
@@ -226,7 +244,10 @@ describe('content backup', () => {
     expect(entry).toMatchObject({ size: 11 * MiB, partSize: 5 * MiB });
     expect(entry?.sha256).toMatch(/-3$/);
     expect(
-      await verifyGeneration(real, f.policy, { source: f.name, generation: '2026-11-02' }),
+      await verifyGeneration(vaultContent(real, f.policy), f.policy, {
+        source: f.name,
+        generation: '2026-11-02',
+      }),
     ).toMatchObject({
       ok: true,
       checked: 2,
@@ -275,7 +296,10 @@ describe('content backup', () => {
       .send(new ListObjectVersionsCommand({ Bucket: f.policy.vault.bucket, Prefix: manifestKey }));
     expect(manifestVersions.Versions?.length).toBe(1);
     expect(
-      await verifyGeneration(real, f.policy, { source: f.name, generation: '2026-11-02' }),
+      await verifyGeneration(vaultContent(real, f.policy), f.policy, {
+        source: f.name,
+        generation: '2026-11-02',
+      }),
     ).toMatchObject({
       ok: true,
       checked: 6,

@@ -24,6 +24,7 @@ import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { verifyJob } from '../../shared/usecases/content-restore-shards.ts';
 import { type ContentFixture, contentFixture, counting, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const clients = emulatorClients();
 const day0 = new Date(Date.UTC(2026, 10, 1, 20, 30)); // 05:30 Tokyo on 2 Nov
@@ -52,7 +53,7 @@ describe('content restore, sharded and resumable', () => {
     // a progress record after every chunk).
     const { f, port, store } = await backedUp(9);
     const job = restoreJob(f, 'r-crash', 'restored/');
-    const shards = await jobShards(port, f.policy, job);
+    const shards = await jobShards(vaultContent(port, f.policy), job);
     let copies = 0;
     const crashing: ContentPort = Object.assign(Object.create(port) as ContentPort, {
       copy: async (...args: Parameters<ContentPort['copy']>) => {
@@ -63,15 +64,27 @@ describe('content restore, sharded and resumable', () => {
     const opts = { chunkKeys: 1, checkpointMs: 0 };
     const shard1 = shards[1] as (typeof shards)[number];
     await expect(
-      runJobShard({ vault: crashing, target: crashing, store }, f.policy, job, shard1, {
-        ...opts,
-        fresh: true,
-      }),
+      runJobShard(
+        { vault: vaultContent(crashing, f.policy), target: crashing, store },
+        f.policy,
+        job,
+        shard1,
+        {
+          ...opts,
+          fresh: true,
+        },
+      ),
     ).rejects.toThrow(/simulated crash/);
     const { port: counted, calls } = counting(port);
 
     // Act: the same restore id again (the target is no longer empty).
-    const again = await runJobShard({ vault: counted, target: counted, store }, f.policy, job, shard1, opts);
+    const again = await runJobShard(
+      { vault: vaultContent(counted, f.policy), target: counted, store },
+      f.policy,
+      job,
+      shard1,
+      opts,
+    );
 
     // Assess: the two keys recorded are not touched again, the third copied once.
     expect(shards).toHaveLength(3);
@@ -87,17 +100,28 @@ describe('content restore, sharded and resumable', () => {
     // Prepare: a shard whose copies were made but whose progress was never saved.
     const { f, port, store } = await backedUp(9);
     const job = restoreJob(f, 'r-norecord', 'restored/');
-    const [shard0] = await jobShards(port, f.policy, job);
+    const [shard0] = await jobShards(vaultContent(port, f.policy), job);
     const noRecord = { get: async () => undefined, put: async () => undefined };
-    await runJobShard({ vault: port, target: port, store: noRecord }, f.policy, job, shard0 as never, {
-      fresh: true,
-    });
+    await runJobShard(
+      { vault: vaultContent(port, f.policy), target: port, store: noRecord },
+      f.policy,
+      job,
+      shard0 as never,
+      {
+        fresh: true,
+      },
+    );
     // One of them is then replaced by someone else's bytes (of the same size).
     await putSource(clients, { ...f, prefix: 'restored/' }, key(2), { body: 'image X' });
     const { port: counted, calls } = counting(port);
 
     // Act
-    const run = runJobShard({ vault: counted, target: counted, store }, f.policy, job, shard0 as never);
+    const run = runJobShard(
+      { vault: vaultContent(counted, f.policy), target: counted, store },
+      f.policy,
+      job,
+      shard0 as never,
+    );
 
     // Assess: the two copies are recognised by their SHA-256, the same-size stranger refused.
     await expect(run).rejects.toThrow(/restored\/img-002.png: holds an object without a SHA-256/);
@@ -114,7 +138,11 @@ describe('content restore, sharded and resumable', () => {
     const store = records.port as unknown as S3RestoreStore;
 
     // Act
-    const run = await runJob({ vault: counted, target: counted, store }, f.policy, job);
+    const run = await runJob(
+      { vault: vaultContent(counted, f.policy), target: counted, store },
+      f.policy,
+      job,
+    );
 
     // Assess: before sharding a restore cost the index, one listing (empty target), two reads
     // of the manifest (keys checked, then copied) and the copies: 4 + 2. Now one read of the
@@ -141,11 +169,16 @@ describe('content restore, sharded and resumable', () => {
     });
     const run = { budgetMs: 0, chunkKeys: 2, checkpointMs: 0 };
     const req = { source: f.name, generation: '2026-11-02', id: 'v-rot', store, run };
-    await expect(verifyGeneration(rotten, f.policy, req)).rejects.toThrow(/0 of 3 shard\(s\) done/);
+    await expect(verifyGeneration(vaultContent(rotten, f.policy), f.policy, req)).rejects.toThrow(
+      /0 of 3 shard\(s\) done/,
+    );
     const { port: counted, calls } = counting(rotten);
 
     // Act
-    const report = await verifyGeneration(counted, f.policy, { ...req, run: { ...run, budgetMs: 60_000 } });
+    const report = await verifyGeneration(vaultContent(counted, f.policy), f.policy, {
+      ...req,
+      run: { ...run, budgetMs: 60_000 },
+    });
 
     // Assess: objects 0 and 1 are not re-read; the rot is named.
     expect(report).toMatchObject({ ok: false, objects: 7, checked: 7 });
@@ -196,7 +229,7 @@ describe('the restore state machine, content of several shards', () => {
     const progress = await jobProgress(
       store,
       job,
-      await jobShards(new S3ContentAdapter(clients), f.policy, job),
+      await jobShards(vaultContent(new S3ContentAdapter(clients), f.policy), job),
     );
     expect(progress.complete).toBe(true);
     // Each key copied once, none found twice: the item step only summed the shards.

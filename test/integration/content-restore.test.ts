@@ -5,7 +5,6 @@ import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { contentBackupPorts, readManifest } from '../../shared/aws/content-generations.ts';
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
-import { contentRestoreStep } from '../../shared/restore/content.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { estatePorts } from '../../cli/support/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
@@ -26,6 +25,9 @@ import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
 import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
 import { requestsOf } from '../support/iam.ts';
+import { contentRestoreStep } from '../../shared/edge/restore-steps.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
+import { awsTargetInfra } from '../../shared/aws/restore-ports.ts';
 
 const clients = emulatorClients();
 const port = new S3ContentAdapter(clients);
@@ -82,10 +84,14 @@ describe('content restore and verify', () => {
     const f = await contentFixture(clients);
     const states = await fiveDays(f);
     const to = { bucket: await targetBucket(), prefix: 'restored/' };
-    const generation = await resolveGeneration(port, f.policy, f.name, '2026-11-03'); // day 1 = N-3 of 5
+    const generation = await resolveGeneration(vaultContent(port, f.policy), f.policy, f.name, '2026-11-03'); // day 1 = N-3 of 5
 
     // Act
-    const outcome = await restoreGeneration(port, port, f.policy, { source: f.name, generation, to });
+    const outcome = await restoreGeneration(vaultContent(port, f.policy), port, f.policy, {
+      source: f.name,
+      generation,
+      to,
+    });
 
     // Assess
     const expected = states[1] as Map<string, ObjectSnapshot>;
@@ -109,7 +115,7 @@ describe('content restore and verify', () => {
     await port.put(bucket, 'restored/existing.txt', 'keep me');
 
     // Act
-    const attempt = restoreGeneration(port, port, f.policy, {
+    const attempt = restoreGeneration(vaultContent(port, f.policy), port, f.policy, {
       source: f.name,
       generation: '2026-11-02',
       to: { bucket, prefix: 'restored/' },
@@ -129,7 +135,10 @@ describe('content restore and verify', () => {
     for (const k of ['one.png', 'two.png', 'three.png'])
       await putSource(clients, f, k, { body: `bytes of ${k}` });
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
-    const healthy = await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' });
+    const healthy = await verifyGeneration(vaultContent(port, f.policy), f.policy, {
+      source: f.name,
+      generation: '2026-11-02',
+    });
     // Bit rot in one object (the emulator cannot alter a stored version, so the read is wrapped)…
     const rotten: ContentPort = Object.assign(Object.create(port) as ContentPort, {
       read: async function* (ref: Parameters<ContentPort['read']>[0]) {
@@ -154,7 +163,10 @@ describe('content restore and verify', () => {
     );
 
     // Act
-    const report = await verifyGeneration(rotten, f.policy, { source: f.name, generation: '2026-11-02' });
+    const report = await verifyGeneration(vaultContent(rotten, f.policy), f.policy, {
+      source: f.name,
+      generation: '2026-11-02',
+    });
 
     // Assess
     expect(healthy).toMatchObject({ ok: true, checked: 3, failures: [] });
@@ -183,9 +195,17 @@ describe('content restore and verify', () => {
 
     // Act
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), { copy });
-    const report = await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' });
+    const report = await verifyGeneration(vaultContent(port, f.policy), f.policy, {
+      source: f.name,
+      generation: '2026-11-02',
+    });
     const to = { bucket: await targetBucket(), prefix: 'r/' };
-    await restoreGeneration(port, port, f.policy, { source: f.name, generation: '2026-11-02', to, copy });
+    await restoreGeneration(vaultContent(port, f.policy), port, f.policy, {
+      source: f.name,
+      generation: '2026-11-02',
+      to,
+      copy,
+    });
 
     // Assess
     const entry = (await readManifest(port, f.policy, f.name, '2026-11-02'))?.[0];
@@ -246,7 +266,7 @@ describe('content restore and verify', () => {
     await putSource(clients, f, 'img/b.png', { body: 'b'.repeat(2048) });
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const deps = await asFunction('validation-step', { policy: f.policy, clients });
-    const target = await prepareIsolatedTarget(deps);
+    const target = await prepareIsolatedTarget(deps, awsTargetInfra);
     const [point] = await contentRestoreStep.list(deps, { source: f.name });
     const runId = `iso-${uniqueSuffix()}`;
 

@@ -7,9 +7,19 @@
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { describe, expect, it } from 'vitest';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
-import { contentBackupPorts, listGenerations, readIndex, readManifest } from '../../shared/aws/content-generations.ts';
+import {
+  contentBackupPorts,
+  listGenerations,
+  readIndex,
+  readManifest,
+} from '../../shared/aws/content-generations.ts';
 import { encodeManifest, vaultLayout } from '../../shared/domain/content.ts';
-import { contentBackup, finishContentBackup, planContentBackup, runContentShard } from '../../shared/usecases/content-backup.ts';
+import {
+  contentBackup,
+  finishContentBackup,
+  planContentBackup,
+  runContentShard,
+} from '../../shared/usecases/content-backup.ts';
 import { restoreGeneration, verifyGeneration } from '../../shared/restore/content-generation.ts';
 import {
   type ContentFixture,
@@ -19,6 +29,7 @@ import {
   counting,
 } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const clients = emulatorClients();
 const day = (n: number) => new Date(Date.UTC(2026, 10, 1 + n, 20, 30)); // 05:30 Tokyo on Nov 2+n
@@ -73,7 +84,10 @@ describe('content backup, sharded', () => {
     );
     expect(await listGenerations(port, f.policy, f.name)).toEqual(['2026-11-03', '2026-11-02']);
     expect(
-      await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-03' }),
+      await verifyGeneration(vaultContent(port, f.policy), f.policy, {
+        source: f.name,
+        generation: '2026-11-03',
+      }),
     ).toMatchObject({
       ok: true,
       checked: 10,
@@ -91,9 +105,16 @@ describe('content backup, sharded', () => {
     expect(planned.items).toEqual([0, 1, 2, 3].map((shard) => ({ source: f.name, shard })));
 
     // Act: all shards but the last, then finish (refused), then the last and finish again.
-    for (const item of planned.items.slice(0, 3)) await runContentShard(day(0), f.policy, contentBackupPorts(port, f.policy), item, opts);
+    for (const item of planned.items.slice(0, 3))
+      await runContentShard(day(0), f.policy, contentBackupPorts(port, f.policy), item, opts);
     const early = await finishContentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
-    const last = await runContentShard(day(0), f.policy, contentBackupPorts(port, f.policy), planned.items[3] as never, opts);
+    const last = await runContentShard(
+      day(0),
+      f.policy,
+      contentBackupPorts(port, f.policy),
+      planned.items[3] as never,
+      opts,
+    );
     const finished = await finishContentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
 
     // Assess
@@ -153,7 +174,9 @@ describe('content backup, sharded', () => {
     await seed(f, 6);
     const real = new S3ContentAdapter(clients);
     const opts = { chunkKeys: 2, budgetMs: 0 };
-    expect((await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), opts)).complete).toBe(false);
+    expect((await contentBackup(day(0), f.policy, contentBackupPorts(real, f.policy), opts)).complete).toBe(
+      false,
+    );
     const { port, calls } = counting(real);
 
     // Act
@@ -232,12 +255,19 @@ describe('content restore and verify, sharded', () => {
       },
     });
     const req = { source: f.name, generation: '2026-11-02', to, concurrency: 1 };
-    await expect(restoreGeneration(crashing, crashing, f.policy, req)).rejects.toThrow(/simulated crash/);
-    await expect(restoreGeneration(port, port, f.policy, req)).rejects.toThrow(/not empty/);
+    await expect(
+      restoreGeneration(vaultContent(crashing, f.policy), crashing, f.policy, req),
+    ).rejects.toThrow(/simulated crash/);
+    await expect(restoreGeneration(vaultContent(port, f.policy), port, f.policy, req)).rejects.toThrow(
+      /not empty/,
+    );
     const { port: counted, calls } = counting(port);
 
     // Act
-    const resumed = await restoreGeneration(counted, counted, f.policy, { ...req, resume: true });
+    const resumed = await restoreGeneration(vaultContent(counted, f.policy), counted, f.policy, {
+      ...req,
+      resume: true,
+    });
 
     // Assess
     expect(resumed).toMatchObject({ objects: 9, alreadyRestored: 4 });
@@ -245,15 +275,18 @@ describe('content restore and verify, sharded', () => {
     const restored = (await port.listKeys(to.bucket, to.prefix)).map((k) => k.slice(to.prefix.length));
     expect(restored).toEqual(Array.from({ length: 9 }, (_, i) => key(i)));
     expect(
-      await verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' }),
+      await verifyGeneration(vaultContent(port, f.policy), f.policy, {
+        source: f.name,
+        generation: '2026-11-02',
+      }),
     ).toMatchObject({
       ok: true,
       objects: 9,
       checked: 9,
     });
     await putSource(clients, { ...f, prefix: 'restored/' }, 'zz-stranger.png', { body: 'x' });
-    await expect(restoreGeneration(port, port, f.policy, { ...req, resume: true })).rejects.toThrow(
-      /holds restored\/zz-stranger.png, which is not in/,
-    );
+    await expect(
+      restoreGeneration(vaultContent(port, f.policy), port, f.policy, { ...req, resume: true }),
+    ).rejects.toThrow(/holds restored\/zz-stranger.png, which is not in/);
   });
 });

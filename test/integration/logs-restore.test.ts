@@ -10,12 +10,12 @@ import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sealedLogStore } from '../../shared/aws/seals.ts';
 import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
-import { logsRestoreStep } from '../../shared/restore/logs.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { accessLog, bytesOf, keys, type LogsWorld, logsWorld, putLoose } from '../support/logs.ts';
+import { logsRestoreStep } from '../../shared/edge/restore-steps.ts';
 
 function filesUnder(dir: string): Map<string, Buffer> {
   const out = new Map<string, Buffer>();
@@ -49,7 +49,11 @@ describe('restore logs', () => {
       originals.set(`access/web-1/${day}/${file}`, body);
     }
     await putLoose(w, 'access', 'web-2', '2025-09-28', 'access.log-20250928', 'another host\n');
-    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
+    const bundled = await logBundle(
+      new Date('2025-12-01T03:00:00+09:00'),
+      w.policy,
+      sealedLogStore(w.store, w.policy.vault.bucket),
+    );
     expect(bundled.ok).toBe(true);
   });
 
@@ -59,7 +63,7 @@ describe('restore logs', () => {
     const request = { logClass: 'access', host: 'web-1', from: '2025-09-28', to: '2025-10-03' };
 
     // Act
-    const plan = await planLogRestore(w.policy, w.store, request);
+    const plan = await planLogRestore(w.policy, sealedLogStore(w.store, w.policy.vault.bucket), request);
     const summary = await executeLogRestore(w.policy, w.store, plan, new LocalDirSink(dir));
 
     // Assess
@@ -128,7 +132,7 @@ describe('restore logs', () => {
   it('refuses a reversed range and an unknown class before reading anything', async () => {
     // Act / Assess
     await expect(
-      planLogRestore(w.policy, w.store, {
+      planLogRestore(w.policy, sealedLogStore(w.store, w.policy.vault.bucket), {
         logClass: 'audit',
         host: 'web-1',
         from: '2025-10-03',

@@ -6,13 +6,13 @@
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
-import { pitrWindow } from '../../shared/restore/database-pitr.ts';
-import { ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
+import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
 import { estatePorts } from '../../cli/support/report-ports.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { withoutGrant } from '../support/iam.ts';
 import { createDatabase } from '../support/rds.ts';
+import { ensureIsolatedNetwork } from '../../shared/aws/isolated-network.ts';
 
 /** A fresh account, reached as its administrator. */
 const freshAccount = (first: string) =>

@@ -21,10 +21,7 @@ import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { ACCESS_SERVICES } from '../../shared/restore/access.ts';
-import {
-  isolationFindings,
-} from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { awsCleanupPorts, awsRestorePorts } from '../../shared/edge/restore-ports.ts';
@@ -42,6 +39,7 @@ import { runKura } from '../support/kura-cli.ts';
 import { addReader, type MariaDb, startMariaDb } from '../support/mariadb.ts';
 import { databaseWithSnapshots, restorePolicy } from '../support/restore.ts';
 import { toolOrSkip } from '../support/tools.ts';
+import { isolationFindings } from '../../shared/aws/isolated-network.ts';
 
 const hoursAgo = (h: number) => new Date(Math.floor((Date.now() - h * 3600_000) / 60_000) * 60_000);
 
@@ -316,7 +314,9 @@ describe("the isolated account's restore role", () => {
         'ec2:RunInstances',
       ]),
     );
-    expect(requests.filter((r) => r.principal === 'kura-restore (isolated)' && r.needs.some((n) => !n.allowed))).toEqual([]);
+    expect(
+      requests.filter((r) => r.principal === 'kura-restore (isolated)' && r.needs.some((n) => !n.allowed)),
+    ).toEqual([]);
     // Its copy goes with the others.
     const cleanup = awsCleanupPorts(fn);
     const cleaned = await runCleanup(fn, await planCleanup(fn, id, cleanup), cleanup);

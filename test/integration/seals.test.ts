@@ -5,12 +5,7 @@
 // not) is refused by the restore, the verify, the validation report and the
 // report readers with a SealError naming the key and both hashes. A seal
 // cannot be overwritten.
-import {
-  GetObjectCommand,
-  HeadObjectCommand,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +16,13 @@ import { contentBackupPorts, readIndex } from '../../shared/aws/content-generati
 import { isAwsError } from '../../shared/aws/errors.ts';
 import { S3LogStore } from '../../shared/aws/log-store.ts';
 import { vaultRestoreStore } from '../../shared/aws/restore-store.ts';
-import { contentSeals, putSealed, sealedLogStore, sealedRecords, vaultSeals } from '../../shared/aws/seals.ts';
+import {
+  contentSeals,
+  putSealed,
+  sealedLogStore,
+  sealedRecords,
+  vaultSeals,
+} from '../../shared/aws/seals.ts';
 import { listReports } from '../../shared/aws/validation-reports.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
@@ -40,6 +41,7 @@ import { contentFixture, putSource } from '../support/content.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { accessLog, logsWorld, putLoose } from '../support/logs.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const clients = emulatorClients();
 const s3 = clients.get(S3Client);
@@ -97,18 +99,23 @@ describe('content generations', () => {
     const refusal = { name: 'SealError', key: indexKey, problem: 'mismatch', expected: seal.sha256, found };
     await expect(readIndex(port, f.policy, f.name, '2026-11-02')).rejects.toMatchObject(refusal);
     await expect(
-      restoreGeneration(port, port, f.policy, {
+      restoreGeneration(vaultContent(port, f.policy), port, f.policy, {
         source: f.name,
         generation: '2026-11-02',
         to: { bucket: f.sourceBucket, prefix: 'restored/' },
       }),
     ).rejects.toMatchObject(refusal);
     await expect(
-      verifyGeneration(port, f.policy, { source: f.name, generation: '2026-11-02' }),
+      verifyGeneration(vaultContent(port, f.policy), f.policy, { source: f.name, generation: '2026-11-02' }),
     ).rejects.toMatchObject(refusal);
     // The next day's backup trusts the previous generation only as sealed.
-    await expect(contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).resolves.toMatchObject({ ok: false });
-    const message = String((await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).targets[0]?.error?.message ?? '');
+    await expect(contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).resolves.toMatchObject({
+      ok: false,
+    });
+    const message = String(
+      (await contentBackup(day(1), f.policy, contentBackupPorts(port, f.policy))).targets[0]?.error
+        ?.message ?? '',
+    );
     expect(message).toContain(`expected sha256 ${seal.sha256}`);
     expect(message).toContain(`found ${found}`);
   });
@@ -145,7 +152,9 @@ describe('content generations', () => {
     await expect(resealed).rejects.toMatchObject({ name: 'SealError', problem: 'conflict', key: indexKey });
     expect(await text(vault, sealKey(indexKey, 1))).toBe(before);
     // Sealing the same bytes again is a no-op (a retried write).
-    await expect(contentSeals(port, vault).seal(indexKey, await text(vault, indexKey))).resolves.toMatchObject({
+    await expect(
+      contentSeals(port, vault).seal(indexKey, await text(vault, indexKey)),
+    ).resolves.toMatchObject({
       seq: 1,
     });
   });
@@ -188,21 +197,32 @@ describe('log bundle manifests', () => {
     for (const d of ['2025-09-01', '2025-09-02']) {
       await putLoose(w, 'access', 'web-1', d, `access.log-${d.replace(/-/g, '')}`, accessLog('web-1', d, 20));
     }
-    const bundled = await logBundle(new Date('2025-12-01T03:00:00+09:00'), w.policy, sealedLogStore(store, w.policy.vault.bucket));
+    const bundled = await logBundle(
+      new Date('2025-12-01T03:00:00+09:00'),
+      w.policy,
+      sealedLogStore(store, w.policy.vault.bucket),
+    );
     expect(bundled.ok).toBe(true);
     const key = 'log-bundles/access/web-1/2025-09/part-001.manifest.json';
     const original = await text(w.vault, key);
     const seal = JSON.parse(await text(w.vault, sealKey(key, 1)));
 
     // Act: the manifest rewritten (a member's hash changed), then a restore and a late original.
-    const forged = original.replace(/"sha256": "([0-9a-f])/, (_m, c) => `"sha256": "${c === '0' ? '1' : '0'}`);
+    const forged = original.replace(
+      /"sha256": "([0-9a-f])/,
+      (_m, c) => `"sha256": "${c === '0' ? '1' : '0'}`,
+    );
     await overwrite(w.vault, key, forged);
     const request = { logClass: 'access', host: 'web-1', from: '2025-09-01', to: '2025-09-02' };
-    const restore = await planLogRestore(w.policy, store, request)
+    const restore = await planLogRestore(w.policy, sealedLogStore(store, w.policy.vault.bucket), request)
       .then((plan) => executeLogRestore(w.policy, store, plan, { write: async () => undefined } as never))
       .catch((e: unknown) => e);
     await putLoose(w, 'access', 'web-1', '2025-09-03', 'access.log-20250903', 'late\n');
-    const again = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, sealedLogStore(store, w.policy.vault.bucket));
+    const again = await logBundle(
+      new Date('2026-01-01T03:00:00+09:00'),
+      w.policy,
+      sealedLogStore(store, w.policy.vault.bucket),
+    );
 
     // Assess
     expect(seal).toMatchObject({ key, sha256: sha256Of(original) });
@@ -226,12 +246,19 @@ describe('restore records', () => {
     const plan = { requestId: 'req-seal-1', reason: 'INC-7', createdAt: '2026-11-02T00:00:00Z', items: [] };
     await store.put('req-seal-1', 'plan.json', plan);
     await store.put('req-seal-1', 'state.json', { requestId: 'req-seal-1', plan, runs: [] });
-    await store.put('req-seal-1', 'approval.json', { status: 'pending', requestedAt: '2026-11-02T00:00:00Z' });
+    await store.put('req-seal-1', 'approval.json', {
+      status: 'pending',
+      requestedAt: '2026-11-02T00:00:00Z',
+    });
     await store.put('req-seal-1', 'approval.json', { status: 'approved', by: 'oncall-1' });
     const vault = policy.vault.bucket;
 
     // Act
-    await overwrite(vault, 'restores/req-seal-1/plan.json', JSON.stringify({ ...plan, items: [{ key: 'x' }] }));
+    await overwrite(
+      vault,
+      'restores/req-seal-1/plan.json',
+      JSON.stringify({ ...plan, items: [{ key: 'x' }] }),
+    );
     const report = await writeReport({ requestId: 'req-seal-1' }, new Date(), {
       store,
     } as unknown as RestorePorts).catch((e: unknown) => e);
@@ -240,7 +267,9 @@ describe('restore records', () => {
     expect(await store.get('req-seal-1', 'approval.json')).toMatchObject({ status: 'approved' });
     expect(JSON.parse(await text(vault, sealKey('restores/req-seal-1/approval.json', 2)))).toMatchObject({
       seq: 2,
-      previous: sha256Of(`${JSON.stringify({ status: 'pending', requestedAt: '2026-11-02T00:00:00Z' }, null, 2)}\n`),
+      previous: sha256Of(
+        `${JSON.stringify({ status: 'pending', requestedAt: '2026-11-02T00:00:00Z' }, null, 2)}\n`,
+      ),
     });
     const approvalLock = await retainUntil(vault, 'restores/req-seal-1/approval.json');
     expect(approvalLock.mode).toBe('COMPLIANCE');
@@ -266,7 +295,11 @@ describe('restore records', () => {
     await new Promise((r) => setTimeout(r, 100));
     await vaultSeals(new VaultStore(clients, policy)).seal(key, decided);
     const read = await reading;
-    await overwrite(policy.vault.bucket, key, `${JSON.stringify({ status: 'approved', by: 'intruder' }, null, 2)}\n`);
+    await overwrite(
+      policy.vault.bucket,
+      key,
+      `${JSON.stringify({ status: 'approved', by: 'intruder' }, null, 2)}\n`,
+    );
     const refused = await store.get(id, 'approval.json').catch((e: unknown) => e);
 
     // Assess
@@ -286,7 +319,16 @@ describe('kura restore approve', () => {
     writeFileSync(file, JSON.stringify(policy)); // JSON is YAML
 
     // Act
-    const out = await runKura(['--policy', file, 'restore', 'approve', id, '--yes', '--by', 'second-engineer']);
+    const out = await runKura([
+      '--policy',
+      file,
+      'restore',
+      'approve',
+      id,
+      '--yes',
+      '--by',
+      'second-engineer',
+    ]);
 
     // Assess
     expect(out.code, out.stderr).toBe(0);
@@ -308,7 +350,11 @@ describe('validation reports', () => {
     const policy = await lockedVault();
     const vault = new VaultStore(clients, policy);
     const deps = { policy, clients };
-    const ports = { vault, sealed: sealedRecords(vault), markValidated: async () => false } as unknown as ValidationPorts;
+    const ports = {
+      vault,
+      sealed: sealedRecords(vault),
+      markValidated: async () => false,
+    } as unknown as ValidationPorts;
     const runId = '202611010900';
     const plan = { runId, time: '2026-11-01T00:00:00Z', items: [], nothing: [], configured: [] };
     await putSealed(vault, planKey(policy, runId), plan);
@@ -323,7 +369,9 @@ describe('validation reports', () => {
 
     // Assess
     expect(report.verdict).toBe('FAIL');
-    expect(report.problems.join('\n')).toMatch(/plan is not trusted: .*plan\.json: seal check failed \(mismatch\): expected sha256/);
+    expect(report.problems.join('\n')).toMatch(
+      /plan is not trusted: .*plan\.json: seal check failed \(mismatch\): expected sha256/,
+    );
     expect(await vaultSeals(vault).current(key)).toMatchObject({ seq: 1 });
     expect(chainBefore.ok).toBe(true);
     expect(chainAfter.ok).toBe(false);

@@ -15,14 +15,13 @@ import { parsePolicy } from '../../shared/policy/parse.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
-import { imageRestoreStep } from '../../shared/restore/image.ts';
 import { estatePorts, reportPorts } from '../../cli/support/report-ports.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { sourceClients } from '../../shared/aws/source-clients.ts';
 import { accountRows } from '../../shared/domain/reports/inventory.ts';
 import { imageInventory } from '../../shared/usecases/image-inventory.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
-import { connectIsolated, ensureIsolatedNetwork } from '../../shared/restore/isolated-network.ts';
+import { connectIsolated } from '../../shared/restore/isolated-network.ts';
 import {
   createEstate,
   type Estate,
@@ -36,6 +35,8 @@ import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emu
 import { amiBackup } from '../support/functions.ts';
 import { requestsOf } from '../support/iam.ts';
 import { SOURCE_A, SOURCE_B, SOURCE_B_SECOND_REGION, withTwoSources } from '../support/source-accounts.ts';
+import { ensureIsolatedNetwork } from '../../shared/aws/isolated-network.ts';
+import { imageRestoreStep } from '../../shared/edge/restore-steps.ts';
 
 const REGION = 'ap-northeast-1';
 const DR = 'ap-southeast-1';

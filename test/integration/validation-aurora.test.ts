@@ -18,13 +18,14 @@ import type { Deps } from '../../shared/aws/deps.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
-import { databaseRestoreStep } from '../../shared/restore/database.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import { clock, uniqueSuffix } from '../support/emulator.ts';
 import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
+import { databaseRestoreStep } from '../../shared/edge/restore-steps.ts';
+import { awsTargetInfra } from '../../shared/aws/restore-ports.ts';
 
 const SNAPSHOT_TIME = new Date('2026-10-31T19:00:00Z');
 const RUN_TIME = new Date('2026-11-01T00:00:00Z');
@@ -148,7 +149,7 @@ describe('validation of an Aurora cluster', () => {
 
   it('restores the unencrypted cluster not publicly accessible into the isolated subnet group, encrypted with the isolated key', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
     const [rp] = await databaseRestoreStep.list(deps, { source: cluster });
     if (!rp) throw new Error('no recovery point');
 

@@ -11,19 +11,19 @@ import {
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/aws/deps.ts';
-import { databaseRestoreStep } from '../../shared/restore/database.ts';
-import {
-  connectIsolated,
-  ensureIsolatedNetwork,
-  isolationFindings,
-  NetworkNotIsolatedError,
-  prepareIsolatedTarget,
-} from '../../shared/restore/isolated-network.ts';
+import { connectIsolated, prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
 import { asFunction, operatorClients } from '../../local/iam/principals.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { clock } from '../support/emulator.ts';
 import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
+import {
+  ensureIsolatedNetwork,
+  isolationFindings,
+  NetworkNotIsolatedError,
+} from '../../shared/aws/isolated-network.ts';
+import { databaseRestoreStep } from '../../shared/edge/restore-steps.ts';
+import { awsTargetInfra } from '../../shared/aws/restore-ports.ts';
 
 describe('isolated network', () => {
   it('is created once with no way out and found again on the next call', async () => {
@@ -91,7 +91,7 @@ describe('database restore step', () => {
 
   it('restores the latest snapshot not publicly accessible, encrypted with the isolated key, and resumes instead of duplicating', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
     const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
       source: 'orders-db',
     });
@@ -140,7 +140,7 @@ describe('database restore step', () => {
 
   it('refuses to adopt a database under its name that this run did not make, and cleanup leaves it alone', async () => {
     // Prepare: an operator's database named like the restore would name it
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps));
+    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
     const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
       source: 'orders-db',
     });

@@ -19,7 +19,7 @@ import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { rehearsalRequest } from '../../shared/domain/schedules.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
 import { connectIsolated } from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { rehearsalId } from '../../shared/restore/request.ts';
 import { rehearsals } from '../../shared/usecases/report-compliance.ts';
 import type { RestoreState } from '../../shared/usecases/restore.ts';

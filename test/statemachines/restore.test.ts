@@ -7,13 +7,14 @@ import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { databaseRestoreStep, RestoreFailedError } from '../../shared/restore/database.ts';
+import { RestoreFailedError } from '../../shared/restore/database.ts';
 import type { ItemRecord, RestoreReport } from '../../shared/restore/plan.ts';
 import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
 import { restoreItem } from '../../shared/usecases/restore.ts';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import { accountView, databaseWithSnapshots, ISOLATED_ROLE, restorePolicy } from '../support/restore.ts';
+import { databaseRestoreStep } from '../../shared/edge/restore-steps.ts';
 
 let clients: Clients;
 let deps: Deps;

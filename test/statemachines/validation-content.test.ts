@@ -15,13 +15,15 @@ import type { Deps } from '../../shared/aws/deps.ts';
 import { readFromIsolated } from '../../shared/aws/isolated-account.ts';
 import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import type { ValidationReport } from '../../shared/domain/validation-report.ts';
-import { connectIsolated, isolatedBucketName } from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { connectIsolated } from '../../shared/restore/isolated-network.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
 import { validationDeps, validationPolicy } from '../support/validation-fixture.ts';
+import { isolatedBucketName } from '../../shared/aws/isolated-storage.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 
 const BACKUP_TIME = new Date('2026-10-31T20:30:00Z'); // 05:30 Tokyo, 1 November
 const NAME = `site-${uniqueSuffix()}`;
@@ -59,7 +61,11 @@ describe('validation state machine, content class', () => {
     );
     for (const k of KEYS)
       await s3.send(new PutObjectCommand({ Bucket: source, Key: `img/${k}`, Body: `the bytes of ${k}` }));
-    const r = await contentBackup(BACKUP_TIME, deps.policy, contentBackupPorts(new S3ContentAdapter(deps.clients), deps.policy));
+    const r = await contentBackup(
+      BACKUP_TIME,
+      deps.policy,
+      contentBackupPorts(new S3ContentAdapter(deps.clients), deps.policy),
+    );
     if (!r.ok) throw new Error(`fixture backup failed: ${JSON.stringify(r.targets)}`);
   });
 
@@ -162,7 +168,12 @@ describe('validation state machine, content class', () => {
       });
       const { item } = input as { item: ContentShardItem };
       const store = new S3RestoreStore(fn.clients, fn.policy.vault.bucket);
-      const r = await runJobShard({ vault: rotten, target: rotten, store }, fn.policy, item.job, item.shard);
+      const r = await runJobShard(
+        { vault: vaultContent(rotten, fn.policy), target: rotten, store },
+        fn.policy,
+        item.job,
+        item.shard,
+      );
       return { complete: r.complete };
     };
 

@@ -17,8 +17,8 @@ import { VaultStore } from '../../shared/aws/vault-objects.ts';
 import { fromTagList, TAG } from '../../shared/domain/tags.ts';
 import { type ValidationReport, verifyChain } from '../../shared/domain/validation-report.ts';
 import { restoredName } from '../../shared/domain/naming.ts';
-import { connectIsolated, ROLE_TAG } from '../../shared/restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../shared/restore/leftovers.ts';
+import { connectIsolated } from '../../shared/restore/isolated-network.ts';
+import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock } from '../support/emulator.ts';
@@ -30,6 +30,7 @@ import {
   validationDeps,
   validationPolicy,
 } from '../support/validation-fixture.ts';
+import { ROLE_TAG } from '../../shared/aws/isolated-network.ts';
 
 // The SQL probes need a MariaDB server standing in for the restored endpoint;
 // without one, the check that asserts them is skipped with the reason (failed under CI).
@@ -353,9 +354,7 @@ describe('validation state machine', () => {
         new DescribeVpcsCommand({ Filters: [{ Name: `tag:${ROLE_TAG}`, Values: ['isolated-network'] }] }),
       );
     expect(vpcs.Vpcs).toEqual([]);
-    expect(await listManagedInIsolated({ clients: iso, accountId: '', region: deps.policy.region })).toEqual(
-      [],
-    );
+    expect(await listManagedInIsolated({ clients: iso, region: deps.policy.region })).toEqual([]);
   });
 
   it('chains every report to the one before it, so that changing one is detected', async () => {

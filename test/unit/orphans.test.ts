@@ -71,6 +71,7 @@ const estate: EstatePorts = {
     listManagedSnapshots: async () => [],
   },
   objects: { list: async () => [], read: noSdk, head: async () => undefined },
+  content: { objects: noSdk as never, generations: noSdk as never },
 };
 
 describe('findOrphans', () => {

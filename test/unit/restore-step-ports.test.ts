@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Clients } from '../../shared/aws/clients.ts';
 import type { ContentPort } from '../../shared/aws/content.ts';
+import { vaultContent } from '../../shared/aws/content-generations.ts';
 import type { MachineImage } from '../../shared/aws/ec2-images.ts';
 import type { LogStorePort } from '../../shared/aws/log-store.ts';
 import type { ImageRestorePorts } from '../../shared/aws/restore-ports.ts';
@@ -129,7 +130,10 @@ describe('content restore step over its ports', () => {
       get: async ({ key }: { key: string }) =>
         key === summary ? Buffer.from(JSON.stringify({ time: time.toISOString(), objects: 3 })) : undefined,
     } as unknown as ContentPort;
-    const points = await contentStep({ content: () => port }).list(deps, { source });
+    const points = await contentStep({ content: () => port, vault: () => vaultContent(port, policy) }).list(
+      deps,
+      { source },
+    );
     expect(points.map((p) => [p.source, p.id, p.time, p.details?.objects])).toEqual([
       [source, '2026-11-01', time.toISOString(), 3],
     ]);
@@ -142,7 +146,9 @@ describe('logs restore step over its ports', () => {
     const store = {
       list: async () => [{ key, size: 10, etag: '"e"', lastModified: time }],
     } as unknown as LogStorePort;
-    const points = await logsStep({ logs: () => store, sink: noSdk }).list(deps, { source: 'access/web-1' });
+    const points = await logsStep({ logs: () => store, sink: noSdk, seals: noSdk }).list(deps, {
+      source: 'access/web-1',
+    });
     expect(points.map((p) => [p.source, p.id, p.details?.month])).toEqual([
       ['access/web-1', key.replace(/\.manifest\.json$/, '.tar.gz'), '2026-09'],
     ]);

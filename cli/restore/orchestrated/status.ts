@@ -2,6 +2,7 @@
 // restores recorded in the vault.
 import type { Command } from 'commander';
 import { formatTable } from '../../../local/demo/format.ts';
+import { awsLeftovers } from '../../../shared/aws/isolated-leftovers.ts';
 import { vaultRestoreStore } from '../../../shared/aws/restore-store.ts';
 import { bothZones } from '../../../shared/policy/calendar.ts';
 import { existsText, liveState } from '../../../shared/restore/live-state.ts';
@@ -30,7 +31,7 @@ export function registerStatus(restore: Command): void {
       const records = await readRecords(id, store);
       const report = await store.get<RestoreReport>(id, 'report.json');
       // What exists is read now from each account, not taken from the record.
-      const live = await liveState(deps, report?.exists ?? []);
+      const live = await liveState(deps, report?.exists ?? [], awsLeftovers);
       const rows = state.plan.items.map((i) => {
         const r = records.find((x) => x.key === i.key);
         const mine = live.resources.filter((x) => (r?.restored?.resources ?? []).some((y) => y.id === x.id));

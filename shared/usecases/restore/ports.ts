@@ -4,6 +4,7 @@
 import type { BackedUpDatabase } from '../../aws/rds-sources.ts';
 import type { Deps } from '../../aws/deps.ts';
 import type { IsolatedAccessPort } from '../../aws/isolated-access.ts';
+import type { LeftoversPort } from '../../aws/isolated-leftovers.ts';
 import type { RdsPitrPort } from '../../aws/rds-pitr.ts';
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
 import type { FirstPoint } from '../../domain/first-points.ts';
@@ -34,14 +35,19 @@ export interface RestorePlanPorts {
 export interface RestoreItemPorts {
   store: RestoreStorePort;
   step(cls: RestoreClass): Promise<RestoreStep>;
-  /** The point-in-time path's calls in the source account. */
-  pitr: RdsPitrPort;
+  /** The point-in-time path's calls in the source account (the database class's function only). */
+  pitr?: RdsPitrPort;
   /** Read-only connection to the target (a resumed item re-checks what it made). */
   connect(deps: Deps): Promise<IsolatedTarget>;
   /** The target with its isolated network and key made ready (creates them on first use). */
   prepareTarget(deps: Deps): Promise<IsolatedTarget & { kmsKeyArn?: string }>;
-  /** The on-call route into the target (Session Manager endpoints, jump host, managed password). */
-  access(target: IsolatedTarget): IsolatedAccessPort;
+  /**
+   * The on-call route into the target (Session Manager endpoints, jump host, managed password):
+   * databases and servers; content and logs are reached through the AWS API alone.
+   */
+  access?(target: IsolatedTarget): IsolatedAccessPort;
+  /** Whether what a finished item made still exists (a resumed restore re-checks). */
+  leftovers: Pick<LeftoversPort, 'stillExists'>;
 }
 
 export interface RestorePorts extends RestorePlanPorts, RestoreItemPorts {}

@@ -2,6 +2,7 @@
 // restores one planned item or advances it one stage (a point-in-time copy,
 // a wait for AWS), recording each stage so that a re-run resumes.
 import type { Deps } from '../../aws/deps.ts';
+import type { RdsPitrPort } from '../../aws/rds-pitr.ts';
 import { accessFor } from '../../restore/access.ts';
 import { advancePitr, cleanupPitr } from '../../restore/database-pitr.ts';
 import type { ItemRecord, PlanItem } from '../../restore/plan.ts';
@@ -33,7 +34,10 @@ export async function restoreItem(
   const name = `items/${item.key}.json`;
   const existing = await ports.store.get<ItemRecord>(input.requestId, name);
   // A finished item is skipped only while what it made still exists (a resumed restore re-checks).
-  if (existing?.status === 'done' && (await stillStands(await ports.connect(deps), existing, now())))
+  if (
+    existing?.status === 'done' &&
+    (await stillStands(await ports.connect(deps), existing, now(), ports.leftovers))
+  )
     return { key: item.key, done: true, skipped: true };
   const t0 = now().toISOString();
   const record: ItemRecord = existing ?? {
@@ -57,8 +61,9 @@ export async function restoreItem(
   try {
     const step = await ports.step(item.class);
     let rp = item.recoveryPoint;
-    if (item.pitr) {
-      const progress = await advancePitr(ports.pitr, item, record, {
+    const pitr = item.pitr ? pitrPort(ports, item) : undefined;
+    if (item.pitr && pitr) {
+      const progress = await advancePitr(pitr, item, record, {
         requestId: input.requestId,
         reason: state.plan.reason,
         accountId: await deps.clients.accountId(),
@@ -87,10 +92,10 @@ export async function restoreItem(
     record.restored = restored;
     await save();
     // How to reach it: the route in, the user and where its (fresh) password is.
-    const reach = await accessFor(target, restored, input.requestId, ports.access(target));
+    const reach = await accessFor(target, restored, input.requestId, ports.access?.(target));
     record.access = reach.access;
     restored.resources.push(...reach.resources);
-    if (item.pitr) await cleanupPitr(ports.pitr, record);
+    if (pitr) await cleanupPitr(pitr, record);
     const end = now();
     record.status = 'done';
     record.finishedAt = end.toISOString();
@@ -115,4 +120,13 @@ export async function restoreItem(
     await save();
     throw err;
   }
+}
+
+/** The point-in-time port, which only the database class's function carries. */
+function pitrPort(ports: RestoreItemPorts, item: PlanItem): RdsPitrPort {
+  if (!ports.pitr)
+    throw new InputError([
+      `item ${item.key}: a point-in-time restore of ${item.class} ${item.source}; this function restores no database`,
+    ]);
+  return ports.pitr;
 }

@@ -3,17 +3,12 @@
 // checks, through their adapters), cleanup (always; the Catch leads here).
 import type { Deps } from '../../aws/deps.ts';
 import { restoredName } from '../../domain/naming.ts';
-import { unshareAfterRun } from '../../restore/database.ts';
-import { connectIsolated, prepareIsolatedTarget } from '../../restore/isolated-network.ts';
-import { listManagedInIsolated } from '../../restore/leftovers.ts';
-import { restoreStep } from '../../restore/run-steps.ts';
+import { connectIsolated } from '../../restore/isolated-network.ts';
 import type { CreatedResource } from '../../restore/types.ts';
 import { NotReadyError } from '../../runtime/errors.ts';
 import { errorInfo } from '../../runtime/result.ts';
 import { CLASS_CHECKS } from '../../validation/checks/index.ts';
 import { causeMessage, type ItemPointer, loadItem, timerNow, type ValidationPorts } from './records.ts';
-
-const isolatedWithNetwork = prepareIsolatedTarget;
 
 export interface StepOptions {
   /** In-process wait before NotReadyError (the state machine retries). */
@@ -32,8 +27,8 @@ export async function restoreItem(
   rec.attempts += 1;
   await ports.vault.put(key, rec);
   try {
-    const target = await isolatedWithNetwork(deps);
-    const step = await restoreStep(rec.class);
+    const target = await ports.prepareTarget(deps);
+    const step = await ports.step(rec.class);
     const restored = await step.restore(deps, target, rec.recoveryPoint, {
       runId: p.runId,
       purpose: 'validation',
@@ -63,7 +58,7 @@ export async function checkItem(
   if (!rec.restored)
     throw new Error(`item ${p.index} (${rec.class} ${rec.source}) was not restored; nothing to check`);
   try {
-    const target = await isolatedWithNetwork(deps);
+    const target = await ports.prepareTarget(deps);
     const check = await CLASS_CHECKS[rec.class]();
     rec.check = await check(
       { deps, target, now: timerNow(deps), ports: ports.checks, runId: p.runId },
@@ -92,12 +87,12 @@ export async function cleanupItem(
   const at = new Date().toISOString();
   try {
     const target = await connectIsolated(deps);
-    const step = await restoreStep(rec.class);
+    const step = await ports.step(rec.class);
     if (resources.length > 0) await step.cleanup(target, resources);
     // A restore that died before it could say what it made: sweep this run's tagged databases of this source.
     if (rec.class === 'database') {
       const prefix = restoredName('validation', p.runId, rec.source);
-      const strays = (await listManagedInIsolated(target, p.runId)).filter(
+      const strays = (await ports.leftovers.listManaged(target, p.runId)).filter(
         (l) =>
           l.type.startsWith('AWS::RDS::') &&
           l.state !== 'deleting' &&
@@ -113,7 +108,7 @@ export async function cleanupItem(
       }));
       if (stray.length > 0) await step.cleanup(target, stray);
       // The share of the source snapshot does not outlive the rehearsal (unless the policy shares permanently).
-      await unshareAfterRun(deps, target.accountId, resources);
+      await ports.unshare(target.accountId, resources);
     }
     rec.cleanup = {
       status: resources.length ? 'done' : 'not-needed',

@@ -3,8 +3,6 @@
 // ready (nothing is created anywhere when it cannot be reached).
 import type { Deps } from '../../aws/deps.ts';
 import { CLASSES } from '../../domain/validation-report.ts';
-import { prepareIsolatedTarget } from '../../restore/isolated-network.ts';
-import { restoreStep } from '../../restore/run-steps.ts';
 import type { RecoveryPointRef } from '../../restore/types.ts';
 import {
   configuredClasses,
@@ -28,13 +26,13 @@ export async function planValidation(
   const runId = runIdFor(time, runIdOverride);
   // The isolated account first: when it cannot be reached, nothing is created anywhere.
   // Then its network, key and bucket, once, before the restores fan out in parallel.
-  const target = await prepareIsolatedTarget(deps);
+  const target = await ports.prepareTarget(deps);
   const configured = configuredClasses(deps.policy);
   const items: PlannedItem[] = [];
   const nothing: ValidationPlan['nothing'] = [];
   for (const cls of CLASSES) {
     if (!configured[cls]) continue;
-    const step = await restoreStep(cls);
+    const step = await ports.step(cls);
     const points = await step.list(deps, { before: time });
     const newest = new Map<string, RecoveryPointRef>();
     for (const p of points) {

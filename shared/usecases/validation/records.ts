@@ -3,6 +3,7 @@
 // in the vault under <reportsPrefix>validation/<runId>/, each record rewritten
 // by every state that touches it.
 import type { Deps } from '../../aws/deps.ts';
+import type { LeftoversPort } from '../../aws/isolated-leftovers.ts';
 import type { SealedRecords } from '../../aws/seals.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import {
@@ -14,7 +15,14 @@ import {
 } from '../../domain/validation-report.ts';
 import { stamp } from '../../policy/calendar.ts';
 import type { Policy } from '../../policy/schema.ts';
-import type { CreatedResource, RecoveryPointRef, RestoreClass, RestoredItem } from '../../restore/types.ts';
+import type { PreparedTarget } from '../../restore/isolated-network.ts';
+import type {
+  CreatedResource,
+  RecoveryPointRef,
+  RestoreClass,
+  RestoredItem,
+  RestoreStep,
+} from '../../restore/types.ts';
 import { InputError } from '../../runtime/errors.ts';
 import type { CheckAdapters } from '../../validation/checks/types.ts';
 
@@ -29,6 +37,14 @@ export interface ValidationPorts {
   /** A database's LatestRestorableTime (point-in-time recovery), undefined when it has none. */
   latestRestorableTime: (rp: RecoveryPointRef) => Promise<Date | undefined>;
   checks: CheckAdapters;
+  /** Each class's restore step (listing, restore, cleanup). */
+  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** The isolated target with its network, key and bucket made ready. */
+  prepareTarget(deps: Deps): Promise<PreparedTarget>;
+  /** What a run left in the isolated account (the report's "nothing left behind", a cleanup's strays). */
+  leftovers: Pick<LeftoversPort, 'listManaged' | 'stillExists'>;
+  /** Removes the isolated account from the source snapshots a run shared with it. */
+  unshare(isolatedAccount: string, resources: CreatedResource[]): Promise<void>;
 }
 
 export interface PlannedItem {

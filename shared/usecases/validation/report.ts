@@ -21,7 +21,6 @@ import {
 import { itemObjectives } from '../../domain/recovery-objectives.ts';
 import type { Policy } from '../../policy/schema.ts';
 import { connectIsolated } from '../../restore/isolated-network.ts';
-import { listManagedInIsolated, stillExists } from '../../restore/leftovers.ts';
 import { errorInfo } from '../../runtime/result.ts';
 import {
   causeMessage,
@@ -184,7 +183,7 @@ export async function reportValidation(
     // Proof that nothing is left: what this run tagged, and every resource a restore recorded.
     try {
       const target = await connectIsolated(deps);
-      const tagged = await listManagedInIsolated(target, input.runId);
+      const tagged = await ports.leftovers.listManaged(target, input.runId);
       leftovers = tagged.map(
         (l) => `${l.type} ${l.id}${l.state ? ` (${l.state})` : ''}${l.note ? `: ${l.note}` : ''}`,
       );
@@ -192,7 +191,7 @@ export async function reportValidation(
         for (const r of rec.restored?.resources ?? rec.leftovers ?? []) {
           const name = `${r.type} ${r.id}`;
           if (leftovers.some((l) => l.startsWith(name))) continue;
-          if (await stillExists(target, r)) leftovers.push(name);
+          if (await ports.leftovers.stillExists(target, r)) leftovers.push(name);
         }
       }
     } catch (err) {
