@@ -240,8 +240,31 @@ function retryOnTimer(
   };
 }
 
+/**
+ * Step Functions' context object on the Timer: aws-local-stepfunctions sets
+ * `$$.Execution.StartTime` from the wall clock, while an execution on the
+ * simulated clock starts at that clock's time. Every parameter that reads it
+ * gets the Timer's start time instead, as a literal (the same on every retry,
+ * as on AWS).
+ */
+function startTimeOnTimer(node: unknown, startTime: string): void {
+  if (!node || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    for (const n of node) startTimeOnTimer(n, startTime);
+    return;
+  }
+  const o = node as Record<string, unknown>;
+  for (const [k, v] of Object.entries(o)) {
+    if (k.endsWith('.$') && v === '$$.Execution.StartTime') {
+      delete o[k];
+      o[k.slice(0, -2)] = startTime;
+    } else startTimeOnTimer(v, startTime);
+  }
+}
+
 export async function runStateMachine(name: string, input: unknown, opts: RunOptions): Promise<RunOutcome> {
   const def = structuredClone(loadDefinition(name));
+  startTimeOnTimer(def.States, new Date(opts.deps.clients.timer.now()).toISOString());
   const { handlers, retries } = prepare(def, opts, name);
   const { StateMachine } = await import('aws-local-stepfunctions');
   const sm = new StateMachine(def as never, { validationOptions: { checkPaths: false, checkArn: false } });

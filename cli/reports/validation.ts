@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { formatTable } from '../../local/demo/format.ts';
 import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
 import {
+  accountLines,
   renderHtml,
   renderMarkdown,
   type ValidationReport,
@@ -126,6 +127,10 @@ export function registerValidationReport(report: Command): void {
             r.items.map((i) => ({
               class: i.class,
               source: i.source,
+              // With sources: where each item comes from (single-account reports have no such columns).
+              ...(r.accounts?.length
+                ? { account: i.account ?? '-', sourceRegion: i.sourceRegion ?? '-' }
+                : {}),
               recoveryPoint: i.recoveryPoint?.id ?? '-',
               status: i.status,
               restoreMin: i.restore ? (i.restore.durationSeconds / 60).toFixed(1) : '',
@@ -136,6 +141,7 @@ export function registerValidationReport(report: Command): void {
             })),
           ),
         );
+        for (const line of accountLines(r)) console.log(line);
         if (r.leftovers.length) console.log(`left behind: ${r.leftovers.join(', ')}`);
         for (const w of r.warnings) console.log(`warning: ${w}`);
       },

@@ -4,6 +4,7 @@
 // the one before by the previous report's SHA-256 (a hash chain an auditor can
 // verify without trusting kura). The parts live in validation-report/.
 export {
+  type AccountSummary,
   type CheckResult,
   type CheckStatus,
   CLASSES,
@@ -24,6 +25,7 @@ export {
   type ValidationReport,
 } from './validation-report/model.ts';
 export {
+  accountSummaries,
   buildReport,
   dataCoverage,
   isDataCheck,
@@ -37,4 +39,4 @@ export {
   sha256Hex,
   verifyChain,
 } from './validation-report/chain.ts';
-export { rehearsalLine, renderHtml, renderMarkdown } from './validation-report/render.ts';
+export { accountLines, rehearsalLine, renderHtml, renderMarkdown } from './validation-report/render.ts';

@@ -10,7 +10,7 @@ import type { DatabaseKind, Snapshot } from '../aws/rds.ts';
 import type { DatabaseRestorePorts, SourceSnapshotPort } from '../aws/restore-ports.ts';
 import { restoredName } from '../domain/naming.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
-import { sourceAccountOf } from './source-account.ts';
+import { originOf, sourceAccountOf } from './source-account.ts';
 import { KuraError, NotReadyError } from '../runtime/errors.ts';
 import type { Clients } from '../aws/clients.ts';
 import type { Deps } from '../aws/deps.ts';
@@ -72,7 +72,7 @@ export async function listDatabase(
     backedUpDatabases: DatabaseRestorePorts['backedUpDatabases'];
   },
   deps: Deps,
-  opts: { source?: string; before?: Date; account?: string } = {},
+  opts: { source?: string; before?: Date; account?: string; sourceRegion?: string } = {},
 ): Promise<RecoveryPointRef[]> {
   const { clients } = deps;
   const adapter = ports.snapshots(clients);
@@ -93,6 +93,7 @@ export async function listDatabase(
       sources && opts.source ? sourceAccountOf('database.account', db.id, opts.account, holders) : undefined;
     const points = managed
       .filter((s) => !account || s.tags[TAG.sourceAccount] === account)
+      .filter((s) => !opts.sourceRegion || s.tags[TAG.sourceRegion] === opts.sourceRegion)
       .map((s) => ({ s, time: taggedTime(s.tags) }))
       .filter(
         (p): p is { s: Snapshot; time: Date } =>
@@ -115,7 +116,9 @@ export async function listDatabase(
           encrypted: s.encrypted,
           kmsKeyId: s.kmsKeyId,
           validated: s.tags[TAG.validated],
-          ...(s.tags[TAG.sourceAccount] ? { account: s.tags[TAG.sourceAccount] } : {}),
+          ...(s.tags[TAG.sourceAccount]
+            ? { account: s.tags[TAG.sourceAccount], sourceRegion: s.tags[TAG.sourceRegion] }
+            : {}),
         },
       });
     }
@@ -134,7 +137,8 @@ async function restoreDatabase(
   const purpose = opts.purpose ?? 'validation';
   const started = new Date(deps.clients.timer.now());
   const kind: DatabaseKind = rp.details?.kind === 'cluster' ? 'cluster' : 'instance';
-  const name = restoredName(purpose, opts.runId, rp.source);
+  // With sources, the name carries the source account and region: two of one name stay apart.
+  const name = restoredName(purpose, opts.runId, rp.source, originOf(rp));
   const tags: TagMap = {
     ...managedTags({ backupClass: purpose, source: rp.source, time: new Date(rp.time), createdBy: purpose }),
     [RUN_TAG]: opts.runId,

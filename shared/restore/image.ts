@@ -20,7 +20,7 @@ import type { Deps } from '../aws/deps.ts';
 import { drTarget, isSelected } from '../domain/selection.ts';
 import { removeEach } from './cleanup.ts';
 import { restoredName } from '../domain/naming.ts';
-import { sourceAccountOf } from './source-account.ts';
+import { originOf, sourceAccountOf } from './source-account.ts';
 import { RUN_TAG } from '../domain/isolated-account.ts';
 import { RestoreFailedError } from './database.ts';
 import type {
@@ -77,7 +77,7 @@ function toRef(img: MachineImage): RecoveryPointRef | undefined {
 export async function listImages(
   ports: { images(clients: Clients): Pick<ImagePort, 'listInstances' | 'listManagedImages'> },
   deps: Deps,
-  opts: { source?: string; before?: Date; account?: string } = {},
+  opts: { source?: string; before?: Date; account?: string; sourceRegion?: string } = {},
 ): Promise<RecoveryPointRef[]> {
   const adapter = ports.images(deps.clients);
   // Images of a server that no longer exists are the ones a rebuild needs: list by tags, not by instances.
@@ -116,6 +116,7 @@ export async function listImages(
     const account = sourceAccountOf('instance account', opts.source, opts.account, holders);
     if (account) chosen = refs.filter((r) => r.details?.sourceAccount === account);
   }
+  if (opts.sourceRegion) chosen = chosen.filter((r) => r.details?.sourceRegion === opts.sourceRegion);
   // Newest first; at the same time, the policy's own region before its DR copy.
   return chosen.sort(
     (a, b) =>
@@ -191,7 +192,7 @@ async function restoreImage(
       await ports.records(deps.clients, deps.policy.vault.bucket).get(configRecordKey(rp.source, image.name)),
     );
     const tags: TagMap = {
-      Name: restoredName(purpose, opts.runId, rp.source),
+      Name: restoredName(purpose, opts.runId, rp.source, originOf(rp)),
       ...managedTags({
         backupClass: purpose,
         source: rp.source,

@@ -67,6 +67,8 @@ export interface RestoreStep {
       range?: { from: string; to: string };
       /** With sources: the source account the named database or server comes from (database.account; required when ambiguous). */
       account?: string;
+      /** With sources: the source region too (a plan's item keyed by account, region and name). */
+      sourceRegion?: string;
     },
   ): Promise<RecoveryPointRef[]>;
   restore(

@@ -3,6 +3,8 @@
 // one of them in two regions, each reached only through its kura-source role
 // (STS AssumeRole with its ExternalId, as on AWS); the isolated account is
 // the reference policy's.
+import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import type { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 
 export const SOURCE_A = '333333333333';
@@ -35,4 +37,50 @@ export function withTwoSources(p: Policy, tagValue = p.selector.tagValue): Polic
   if (p.logs) p.logs.account = SOURCE_B;
   if (p.database) p.database.enforceBackupRetention = false;
   return p;
+}
+
+/** A customer-managed key whose policy lets `accounts` use it as RDS does for a copy or restore (docs/deploy.md). */
+export async function customerKey(
+  c: Clients,
+  owner: string,
+  accounts: string[],
+  alias?: string,
+): Promise<string> {
+  const kms = c.get(KMSClient);
+  const policy = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministers',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:aws:iam::${owner}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      ...(accounts.length
+        ? [
+            {
+              Sid: 'OtherAccountsCopyAndRestore',
+              Effect: 'Allow',
+              Principal: { AWS: accounts.map((x) => `arn:aws:iam::${x}:root`) },
+              Action: [
+                'kms:DescribeKey',
+                'kms:Decrypt',
+                'kms:ReEncrypt*',
+                'kms:GenerateDataKeyWithoutPlaintext',
+                'kms:CreateGrant',
+              ],
+              Resource: '*',
+            },
+          ]
+        : []),
+    ],
+  };
+  const key = await kms.send(
+    new CreateKeyCommand({ Description: 'kura test key', Policy: JSON.stringify(policy) }),
+  );
+  const arn = key.KeyMetadata?.Arn ?? '';
+  if (alias)
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
+  return arn;
 }

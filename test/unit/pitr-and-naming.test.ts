@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backupCopyName } from '../../shared/domain/database-copies.ts';
-import { IDENTIFIER_LIMIT, recoveryPointName } from '../../shared/domain/naming.ts';
+import { IDENTIFIER_LIMIT, recoveryPointName, regionCode, restoredName } from '../../shared/domain/naming.ts';
 import { pitrFindings } from '../../shared/domain/pitr.ts';
 import { copiedTags, isManaged, managedTags } from '../../shared/domain/tags.ts';
 
@@ -73,6 +73,51 @@ describe('names and tags', () => {
     expect(backupCopyName(`kura-${long}-202611211900`, target, 'instance')).toBe(
       `kura-${long}-202611211900-333333333333-ap-northeast-1`,
     );
+  });
+
+  it('names a restored copy by run and source, and with sources by account and region too, unique and within RDS limits', () => {
+    // Single-account mode: as it always was.
+    expect(restoredName('validation', '202612010000', 'shop-db')).toBe('kura-v-202612010000-shop-db');
+    // Two source accounts' namesakes, and one account's in two regions, restore side by side.
+    const a = restoredName('validation', '202612010000', 'shop-db', {
+      account: '333333333333',
+      sourceRegion: 'ap-northeast-1',
+    });
+    const b1 = restoredName('validation', '202612010000', 'shop-db', {
+      account: '444444444444',
+      sourceRegion: 'ap-northeast-1',
+    });
+    const b2 = restoredName('validation', '202612010000', 'shop-db', {
+      account: '444444444444',
+      sourceRegion: 'us-west-2',
+    });
+    expect([a, b1, b2]).toEqual([
+      'kura-v-202612010000-shop-db-333333333333-apne1',
+      'kura-v-202612010000-shop-db-444444444444-apne1',
+      'kura-v-202612010000-shop-db-444444444444-usw2',
+    ]);
+    expect(regionCode('ap-southeast-2')).toBe('apse2');
+    // The longest run id (a restore request's 24 characters) and a 63-character database name:
+    // still unique per origin, an RDS identifier (letter first, no "--", no trailing "-"),
+    // and short enough for an Aurora writer's "-w" (60).
+    const long = `db${'x'.repeat(61)}`;
+    const names = ['333333333333', '444444444444'].flatMap((account) =>
+      ['us-west-1', 'us-west-2'].map((sourceRegion) =>
+        restoredName('restore', 'inc-4711-shop-db-restore', long, { account, sourceRegion }),
+      ),
+    );
+    expect(new Set(names).size).toBe(4);
+    for (const n of names) {
+      expect(n.length).toBeLessThanOrEqual(60);
+      expect(n).toMatch(/^[a-z](?!.*--)[a-z0-9-]*[a-z0-9]$/);
+    }
+    // Two long names that differ only past the cut stay apart too.
+    const cut = (s: string) =>
+      restoredName('restore', 'inc-4711-shop-db-restore', s, {
+        account: '333333333333',
+        sourceRegion: 'us-west-2',
+      });
+    expect(cut(`${long}a`)).not.toBe(cut(`${long}b`));
   });
 
   it('marks what kura manages and copies only the named, non-kura tags', () => {

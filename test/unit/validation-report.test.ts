@@ -224,3 +224,67 @@ describe('SQL probe evaluation', () => {
     expect(evaluateProbe({ name: 'p', kind: 'rowCount', sql: '' }, '1', at).status).toBe('pass');
   });
 });
+
+describe('validation report with source accounts', () => {
+  const from = (
+    account: string,
+    sourceRegion: string,
+    status: ItemOutcome['status'] = 'pass',
+  ): ItemOutcome => ({
+    ...passing,
+    account,
+    sourceRegion,
+    recoveryPoint: {
+      ...(passing.recoveryPoint as NonNullable<ItemOutcome['recoveryPoint']>),
+      id: `kura-shop-db-202610311900-${account}-${sourceRegion}`,
+    },
+    status,
+    ...(status === 'fail' ? { restore: undefined, reason: 'restore failed: boom' } : {}),
+  });
+
+  it("shows each item's source account and region, and a summary per account", () => {
+    // Act: two accounts with a database of one name, one of them in two regions
+    const r = buildReport(
+      input([
+        from('333333333333', 'ap-northeast-1'),
+        from('444444444444', 'ap-northeast-1'),
+        from('444444444444', 'us-west-2', 'fail'),
+      ]),
+    );
+
+    // Assess
+    expect(r.accounts).toEqual([
+      { account: '333333333333', regions: ['ap-northeast-1'], items: 1, passed: 1, failed: 0, skipped: 0 },
+      {
+        account: '444444444444',
+        regions: ['ap-northeast-1', 'us-west-2'],
+        items: 2,
+        passed: 1,
+        failed: 1,
+        skipped: 0,
+      },
+    ]);
+    expect(r.summary).toContain('database shop-db (444444444444 us-west-2): restore failed: boom');
+    const md = renderMarkdown(r);
+    expect(md).toContain('| class | source | account | source region | recovery point |');
+    expect(md).toContain(
+      '| database | shop-db | 444444444444 | us-west-2 | kura-shop-db-202610311900-444444444444-us-west-2 |',
+    );
+    expect(md).toContain(
+      '- account 444444444444 (ap-northeast-1, us-west-2): 2 item(s), 1 passed, 1 failed, 0 skipped',
+    );
+    const html = renderHtml(r);
+    expect(html).toContain('<th>account</th><th>source region</th>');
+    expect(html).toContain('<td>shop-db</td><td>333333333333</td><td>ap-northeast-1</td>');
+    expect(html).toContain('<h2>Per source account</h2>');
+  });
+
+  it('shows no account columns and no per-account summary in single-account mode', () => {
+    const r = buildReport(input([passing]));
+    expect(r.accounts).toBeUndefined();
+    expect(JSON.stringify(r)).not.toContain('"account');
+    expect(renderMarkdown(r)).toContain('| class | source | recovery point |');
+    expect(renderMarkdown(r)).not.toContain('source account');
+    expect(renderHtml(r)).not.toContain('<th>account</th>');
+  });
+});

@@ -45,9 +45,12 @@ export function registerStart(restore: Command): void {
     .action(async (f: StartFlags, cmd: Command) => {
       const deps = commandDeps(cmd);
       const request = buildRequest(f);
+      // The run's time as the state machine's Plan will see it (the Clients' clock: AWS's
+      // time on AWS, the simulated clock of a local run), so both judge the request alike.
+      const now = new Date(deps.clients.timer.now());
       // Validate before the first AWS call: the vault check below (HeadBucket,
       // and CreateBucket when missing) must not run for a request that is refused.
-      parseRestoreRequest(request, deps.policy, new Date());
+      parseRestoreRequest(request, deps.policy, now);
       // On a local emulator the vault may not exist yet (on AWS the stack owns it).
       if (f.local && deps.clients.endpoint) {
         const exists = await deps.clients
@@ -63,7 +66,7 @@ export function registerStart(restore: Command): void {
       }
       // Validation and pre-flight: read-only, every problem at once.
       // On AWS the isolated side is checked here only with the operator's own credentials for it.
-      const planned = await planRestore(request, deps, new Date(), awsRestorePorts(deps), {
+      const planned = await planRestore(request, deps, now, awsRestorePorts(deps), {
         ...(f.local || deps.isolated
           ? {}
           : {

@@ -1,6 +1,7 @@
 // Domain (validation report): the verdict built from what each item's restore,
 // checks and cleanup recorded, and which checks read the data itself.
 import {
+  type AccountSummary,
   CLASSES,
   type ClassSummary,
   firstFailure,
@@ -9,6 +10,12 @@ import {
   type ValidatedClass,
   type ValidationReport,
 } from './model.ts';
+
+/** How problems and warnings name an item: `database shop`, with sources `database shop (333333333333 ap-northeast-1)`. */
+export function itemLabel(i: Pick<ItemOutcome, 'class' | 'source' | 'account' | 'sourceRegion'>): string {
+  const where = i.account ? ` (${i.account}${i.sourceRegion ? ` ${i.sourceRegion}` : ''})` : '';
+  return `${i.class} ${i.source}${where}`;
+}
 
 export interface ReportInput {
   runId: string;
@@ -52,16 +59,17 @@ export function buildReport(input: ReportInput): ValidationReport {
     if (s.configured && s.note) warnings.push(`${cls}: ${s.note}`);
     for (const i of mine)
       if (i.status === 'skip' && i.source !== '-')
-        warnings.push(`${cls} ${i.source} not validated: ${i.reason}`);
+        warnings.push(`${itemLabel(i)} not validated: ${i.reason}`);
     return s;
   });
+  const accounts = accountSummaries(items);
   const failed = items.filter((i) => i.status === 'fail');
   const verdict =
     failed.length === 0 && input.leftovers.length === 0 && input.problems.length === 0 ? 'PASS' : 'FAIL';
   const passed = items.filter((i) => i.status === 'pass').length;
   const reasons = [
     ...input.problems,
-    ...failed.map((i) => `${i.class} ${i.source}: ${i.reason}`),
+    ...failed.map((i) => `${itemLabel(i)}: ${i.reason}`),
     ...(input.leftovers.length ? [`left behind in the isolated account: ${input.leftovers.join(', ')}`] : []),
   ];
   const summary =
@@ -75,8 +83,7 @@ export function buildReport(input: ReportInput): ValidationReport {
     );
   for (const i of items)
     for (const o of i.objectives ?? [])
-      if (o.status === 'fail' && o.objective === 'RPO')
-        warnings.push(`${i.class} ${i.source}: RPO ${o.detail}`);
+      if (o.status === 'fail' && o.objective === 'RPO') warnings.push(`${itemLabel(i)}: RPO ${o.detail}`);
   if (input.emulatorEndpoint)
     warnings.push(
       `measured on an emulator (${input.emulatorEndpoint}): restore times are the emulator's, not AWS's, and say nothing about the RTO`,
@@ -93,6 +100,7 @@ export function buildReport(input: ReportInput): ValidationReport {
     verdict,
     summary,
     classes,
+    ...(accounts.length ? { accounts } : {}),
     items,
     leftovers: input.leftovers,
     problems: input.problems,
@@ -100,6 +108,32 @@ export function buildReport(input: ReportInput): ValidationReport {
     previous: input.previous,
     ...(input.emulatorEndpoint ? { measuredOn: { kind: 'emulator', endpoint: input.emulatorEndpoint } } : {}),
   };
+}
+
+/** Per source account: its items and their results ([] in single-account mode: no item names one). */
+export function accountSummaries(
+  items: Pick<ItemOutcome, 'account' | 'sourceRegion' | 'status'>[],
+): AccountSummary[] {
+  const by = new Map<string, AccountSummary>();
+  for (const i of items) {
+    if (!i.account) continue;
+    const s = by.get(i.account) ?? {
+      account: i.account,
+      regions: [],
+      items: 0,
+      passed: 0,
+      failed: 0,
+      skipped: 0,
+    };
+    if (i.sourceRegion && !s.regions.includes(i.sourceRegion))
+      s.regions = [...s.regions, i.sourceRegion].sort();
+    s.items += 1;
+    if (i.status === 'pass') s.passed += 1;
+    else if (i.status === 'fail') s.failed += 1;
+    else s.skipped += 1;
+    by.set(i.account, s);
+  }
+  return [...by.values()].sort((a, b) => a.account.localeCompare(b.account));
 }
 
 /**
@@ -116,7 +150,9 @@ export function isDataCheck(cls: ValidatedClass, check: string): boolean {
 }
 
 /** Which restored items had a passing data check, and which were checked only as infrastructure. */
-export function dataCoverage(items: Pick<ItemOutcome, 'class' | 'source' | 'checks' | 'status'>[]): {
+export function dataCoverage(
+  items: Pick<ItemOutcome, 'class' | 'source' | 'account' | 'sourceRegion' | 'checks' | 'status'>[],
+): {
   checked: string[];
   unchecked: string[];
 } {
@@ -124,7 +160,7 @@ export function dataCoverage(items: Pick<ItemOutcome, 'class' | 'source' | 'chec
   for (const i of items) {
     if (i.class === 'image' || i.status === 'skip') continue;
     const ok = i.checks.some((c) => c.status === 'pass' && isDataCheck(i.class, c.name));
-    (ok ? out.checked : out.unchecked).push(`${i.class} ${i.source}`);
+    (ok ? out.checked : out.unchecked).push(itemLabel(i));
   }
   return out;
 }

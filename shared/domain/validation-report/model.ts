@@ -16,6 +16,9 @@ export interface CheckResult {
 export interface ItemOutcome {
   class: ValidatedClass;
   source: string;
+  /** With sources: the account (and region, for databases and servers) the item comes from. */
+  account?: string;
+  sourceRegion?: string;
   recoveryPoint?: { id: string; time: string; region: string };
   status: ItemStatus;
   /** Why it failed or was skipped, in one line. */
@@ -50,6 +53,17 @@ export interface ClassSummary {
   note?: string;
 }
 
+/** With sources: one source account's items in the run. */
+export interface AccountSummary {
+  account: string;
+  /** The source regions its databases and servers came from. */
+  regions: string[];
+  items: number;
+  passed: number;
+  failed: number;
+  skipped: number;
+}
+
 export interface ValidationReport {
   kind: 'kura.validation-report';
   version: 1;
@@ -63,6 +77,8 @@ export interface ValidationReport {
   verdict: 'PASS' | 'FAIL';
   summary: string;
   classes: ClassSummary[];
+  /** With sources: per source account (absent in single-account mode). */
+  accounts?: AccountSummary[];
   items: ItemOutcome[];
   /** Resources tagged with this run still in the isolated account after cleanup. */
   leftovers: string[];

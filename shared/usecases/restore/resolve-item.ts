@@ -27,7 +27,8 @@ export async function resolveItem(
   deps: Deps,
   ports: RestorePlanPorts,
 ): Promise<{ recoveryPoint?: RecoveryPointRef; problem?: string; warning?: string }> {
-  const label = `${item.class} ${item.source}`;
+  const { account: from0, sourceRegion: in0 } = item.options;
+  const label = `${item.class} ${item.source}${typeof from0 === 'string' ? ` (account ${from0}${typeof in0 === 'string' ? ` ${in0}` : ''})` : ''}`;
   const tz = deps.policy.timezone;
   const step = await ports.listing(item.class);
   if (item.selection.kind === 'pointInTime') {
@@ -63,12 +64,18 @@ export async function resolveItem(
   const s = item.selection;
   const before = s.kind === 'before' ? new Date(s.time) : undefined;
   let points: RecoveryPointRef[];
+  const { from, to, account, sourceRegion } = item.options;
+  // Where the item's database or server lives, when the request (or a rehearsal's plan) says:
+  // one account's copies, and for a rehearsal item also one region's.
+  const origin = {
+    ...(typeof account === 'string' ? { account } : {}),
+    ...(typeof sourceRegion === 'string' ? { sourceRegion } : {}),
+  };
   try {
-    const { from, to, account } = item.options;
     points = await step.list(deps, {
       source: item.source,
       ...(before ? { before } : {}),
-      ...(typeof account === 'string' ? { account } : {}),
+      ...origin,
       // Logs: the points holding part of the requested days (loose days as well as bundles).
       ...(typeof from === 'string' && typeof to === 'string' ? { range: { from, to } } : {}),
     });
@@ -85,7 +92,7 @@ export async function resolveItem(
     rp = points.find((p) => p.id === s.date || p.id.includes(s.date) || p.time.startsWith(s.date));
   if (rp) {
     if (s.kind !== 'before' || item.class === 'logs') return { recoveryPoint: rp };
-    const all = await step.list(deps, { source: item.source });
+    const all = await step.list(deps, { source: item.source, ...origin });
     const after = nearestPoints(all, s.time).after;
     return { recoveryPoint: rp, warning: farFromPointWarning(label, s.time, rp, after, tz) };
   }

@@ -4,6 +4,7 @@
 import type { Deps } from '../../aws/deps.ts';
 import { restoredName } from '../../domain/naming.ts';
 import { connectIsolated } from '../../restore/isolated-network.ts';
+import { originOf } from '../../restore/source-account.ts';
 import type { CreatedResource } from '../../restore/types.ts';
 import { NotReadyError } from '../../runtime/errors.ts';
 import { errorInfo } from '../../runtime/result.ts';
@@ -91,7 +92,7 @@ export async function cleanupItem(
     if (resources.length > 0) await step.cleanup(target, resources);
     // A restore that died before it could say what it made: sweep this run's tagged databases of this source.
     if (rec.class === 'database') {
-      const prefix = restoredName('validation', p.runId, rec.source);
+      const prefix = restoredName('validation', p.runId, rec.source, originOf(rec.recoveryPoint));
       const strays = (await ports.leftovers.listManaged(target, p.runId)).filter(
         (l) =>
           l.type.startsWith('AWS::RDS::') &&

@@ -3,6 +3,7 @@
 // ready (nothing is created anywhere when it cannot be reached).
 import type { Deps } from '../../aws/deps.ts';
 import { CLASSES } from '../../domain/validation-report.ts';
+import { itemOrigin, originKey, originOf } from '../../restore/source-account.ts';
 import type { RecoveryPointRef } from '../../restore/types.ts';
 import {
   configuredClasses,
@@ -34,23 +35,30 @@ export async function planValidation(
     if (!configured[cls]) continue;
     const step = await ports.step(cls);
     const points = await step.list(deps, { before: time });
+    // The newest per (source account, source region, name): with sources, two accounts may
+    // back up a database of one name (or one account in two regions); each is its own item.
     const newest = new Map<string, RecoveryPointRef>();
     for (const p of points) {
-      const seen = newest.get(p.source);
-      if (!seen || p.time > seen.time) newest.set(p.source, p);
+      const key = originKey(p.source, originOf(p));
+      const seen = newest.get(key);
+      if (!seen || p.time > seen.time) newest.set(key, p);
     }
     if (newest.size === 0)
       nothing.push({
         class: cls,
         reason: `no kura-managed ${cls} recovery point at or before ${time.toISOString()}`,
       });
-    for (const rp of [...newest.values()].sort((a, b) => a.source.localeCompare(b.source))) {
+    for (const [, rp] of [...newest.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const origin = itemOrigin(deps.policy, { class: cls, source: rp.source, recoveryPoint: rp });
       // The PITR RPO is read from the source now, at the run: what a restore now could reach.
-      const latest = cls === 'database' ? await ports.latestRestorableTime(rp) : undefined;
+      // A source account's database is not kura's to describe from here (kura-source trusts
+      // only the backup functions): its PITR RPO stays unknown, never read from a namesake.
+      const latest = cls === 'database' && !origin.account ? await ports.latestRestorableTime(rp) : undefined;
       items.push({
         index: items.length,
         class: cls,
         source: rp.source,
+        ...origin,
         recoveryPoint: rp,
         ...(latest ? { latestRestorableTime: latest.toISOString() } : {}),
       });
@@ -74,6 +82,8 @@ export async function planValidation(
       index: it.index,
       class: it.class,
       source: it.source,
+      ...(it.account ? { account: it.account } : {}),
+      ...(it.sourceRegion ? { sourceRegion: it.sourceRegion } : {}),
       recoveryPoint: it.recoveryPoint,
       ...(it.latestRestorableTime ? { latestRestorableTime: it.latestRestorableTime } : {}),
       attempts: 0,

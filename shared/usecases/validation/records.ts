@@ -51,6 +51,9 @@ export interface PlannedItem {
   index: number;
   class: RestoreClass;
   source: string;
+  /** With sources: the account and region the database or server lives in (single-account: absent). */
+  account?: string;
+  sourceRegion?: string;
   recoveryPoint: RecoveryPointRef;
   /** Database: the source's LatestRestorableTime when the plan was made (the PITR RPO). */
   latestRestorableTime?: string;
@@ -76,6 +79,8 @@ export interface ItemRecord {
   index: number;
   class: RestoreClass;
   source: string;
+  account?: string;
+  sourceRegion?: string;
   recoveryPoint: RecoveryPointRef;
   latestRestorableTime?: string;
   startedAt?: string;

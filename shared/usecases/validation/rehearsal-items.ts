@@ -5,6 +5,7 @@
 // LatestRestorableTime now, at the run, for the PITR RPO of the rehearsal report.
 import type { Deps } from '../../aws/deps.ts';
 import { itemKey, type RequestedItem } from '../../restore/request.ts';
+import { type Origin, originKey, originOf } from '../../restore/source-account.ts';
 import type { RestoreClass } from '../../restore/types.ts';
 import type { RestorePlanPorts } from '../restore/ports.ts';
 
@@ -12,7 +13,10 @@ const CLASSES: RestoreClass[] = ['database', 'image', 'content', 'logs'];
 
 export interface RehearsalItems {
   items: RequestedItem[];
-  /** Database source → its LatestRestorableTime at the plan (ISO), where it has one. */
+  /**
+   * Database item key → its LatestRestorableTime at the plan (ISO), where it has one (a source
+   * account's database is not described from the backup account: unknown).
+   */
   latestRestorable: Record<string, string>;
   /** Configured classes with no recovery point at or before `at`, and why. */
   nothing: { class: RestoreClass; reason: string }[];
@@ -26,6 +30,11 @@ function configured(deps: Deps, cls: RestoreClass): boolean {
   return p.logs !== undefined;
 }
 
+/** An item's key: class and name, and with sources the account and region (keys stay unique). */
+function originItemKey(cls: RestoreClass, source: string, o: Origin): string {
+  return itemKey(cls, o.account ? `${source}-${o.account}-${o.sourceRegion ?? ''}` : source);
+}
+
 export async function rehearsalItems(deps: Deps, ports: RestorePlanPorts, at: Date): Promise<RehearsalItems> {
   const items: RequestedItem[] = [];
   const latestRestorable: Record<string, string> = {};
@@ -33,23 +42,31 @@ export async function rehearsalItems(deps: Deps, ports: RestorePlanPorts, at: Da
   for (const cls of CLASSES) {
     if (!configured(deps, cls)) continue;
     const listing = await ports.listing(cls);
-    const sources = [...new Set((await listing.list(deps, { before: at })).map((p) => p.source))].sort();
-    if (sources.length === 0)
+    // One item per (source account, source region, name), as the monthly validation plans:
+    // with sources, two accounts' databases of one name are two items, each from its own copies.
+    const found = new Map<string, { source: string; origin: Origin }>();
+    for (const p of await listing.list(deps, { before: at })) {
+      const origin = originOf(p);
+      found.set(originKey(p.source, origin), { source: p.source, origin });
+    }
+    if (found.size === 0)
       nothing.push({
         class: cls,
         reason: `no kura-managed ${cls} recovery point at or before ${at.toISOString()}`,
       });
-    for (const source of sources) {
+    for (const [, { source, origin }] of [...found.entries()].sort(([a], [b]) => a.localeCompare(b))) {
+      const key = originItemKey(cls, source, origin);
       items.push({
-        key: itemKey(cls, source),
+        key,
         class: cls,
         source,
         selection: { kind: 'before', time: at.toISOString() },
-        options: {},
+        // What the listing filters by: that account's (and region's) copies only.
+        options: { ...origin },
       });
-      if (cls !== 'database') continue;
+      if (cls !== 'database' || origin.account) continue;
       const latest = await ports.latestRestorableTime(source);
-      if (latest) latestRestorable[source] = latest.toISOString();
+      if (latest) latestRestorable[key] = latest.toISOString();
     }
   }
   return { items, latestRestorable, nothing };

@@ -12,6 +12,7 @@ import type { SealedRecords } from '../../aws/seals.ts';
 import type { VaultObjects } from '../../aws/vault-objects.ts';
 import { isRehearsalRun } from '../../domain/validation-report.ts';
 import type { ItemRecord as RestoreRecord, RestoreReport } from '../../restore/plan.ts';
+import { itemOrigin } from '../../restore/source-account.ts';
 import { InputError, NotReadyError } from '../../runtime/errors.ts';
 import { type CleanupPorts, planCleanup, runCleanup } from '../restore-cleanup.ts';
 import { loadState, readRecords } from '../restore/state.ts';
@@ -54,7 +55,7 @@ async function restoreOf(requestId: string, store: RestoreStorePort) {
 /** One restore item's record as the validation's item record: what was restored, when, or why not. */
 function asItemRecord(
   index: number,
-  item: { class: PlannedItem['class']; source: string; recoveryPoint: PlannedItem['recoveryPoint'] },
+  item: Pick<PlannedItem, 'class' | 'source' | 'account' | 'sourceRegion' | 'recoveryPoint'>,
   rec: RestoreRecord | undefined,
   latestRestorableTime: string | undefined,
   failure: string | undefined,
@@ -63,6 +64,8 @@ function asItemRecord(
     index,
     class: item.class,
     source: item.source,
+    ...(item.account ? { account: item.account } : {}),
+    ...(item.sourceRegion ? { sourceRegion: item.sourceRegion } : {}),
     recoveryPoint: rec?.recoveryPoint ?? item.recoveryPoint,
     ...(latestRestorableTime ? { latestRestorableTime } : {}),
     ...(rec ? { startedAt: rec.startedAt } : {}),
@@ -98,8 +101,9 @@ export async function planRehearsal(
     index,
     class: it.class,
     source: it.source,
+    ...itemOrigin(deps.policy, it),
     recoveryPoint: it.recoveryPoint,
-    ...(it.class === 'database' && latest[it.source] ? { latestRestorableTime: latest[it.source] } : {}),
+    ...(it.class === 'database' && latest[it.key] ? { latestRestorableTime: latest[it.key] } : {}),
   }));
   const time = plan.at as string;
   const run: ValidationPlan = {

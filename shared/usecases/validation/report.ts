@@ -40,6 +40,8 @@ function outcomeOf(rec: ItemRecord, plan: ValidationPlan, policy: Policy): ItemO
   const out: ItemOutcome = {
     class: rec.class,
     source: rec.source,
+    ...(rec.account ? { account: rec.account } : {}),
+    ...(rec.sourceRegion ? { sourceRegion: rec.sourceRegion } : {}),
     recoveryPoint: { id: rp.id, time: rp.time, region: rp.region },
     status: 'pass',
     checks: rec.check?.checks ?? [],
@@ -164,6 +166,8 @@ export async function reportValidation(
     problems.push(`the restore/check/cleanup loop failed: ${mapFailure.name}: ${mapFailure.message}`);
   const now = new Date().toISOString();
   const items: ItemOutcome[] = [];
+  /** The records behind the last items (after the "nothing" ones), in the same order. */
+  const outcomeRecords: ItemRecord[] = [];
   let leftovers: string[] = [];
   if (plan) {
     for (const n of plan.nothing)
@@ -199,6 +203,7 @@ export async function reportValidation(
       problems.push(`could not list what is left in the isolated account: ${e.name}: ${e.message}`);
     }
     for (const rec of records) items.push(outcomeOf(rec, plan, policy));
+    outcomeRecords.push(...records);
   } else if (!planFailure && !planUntrusted) {
     problems.push(`no plan found for run ${input.runId}`);
   }
@@ -227,10 +232,11 @@ export async function reportValidation(
   });
   if (rehearsal) report.rehearsal = rehearsal;
   // Passed recovery points are tagged before the report is sealed, so the report can say so.
-  for (const it of report.items) {
-    if (it.status !== 'pass' || !plan) continue;
-    const rec = plan.items.find((p) => p.class === it.class && p.source === it.source);
-    if (!rec) continue;
+  // Each outcome is its record's (same order): by name, two accounts' namesakes would mix.
+  const first = report.items.length - outcomeRecords.length; // the plan's "nothing" entries come first
+  for (const [n, rec] of outcomeRecords.entries()) {
+    const it = report.items[first + n];
+    if (it?.status !== 'pass') continue;
     try {
       it.markedValidated = await ports.markValidated(rec.recoveryPoint, input.time);
     } catch (err) {
