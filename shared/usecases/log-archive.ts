@@ -100,7 +100,7 @@ async function moveOne(
     if (!written) throw new Error(`s3://${vault}/${vaultKey}: not found right after the copy`);
     copy = {
       ...written,
-      sha256: written.sha256 ?? made.sha256,
+      sha256: made.sha256 ?? written.sha256,
       versionId: made.versionId ?? written.versionId,
     };
     if (copy.sha256 !== sourceSha || copy.size !== obj.size) {
