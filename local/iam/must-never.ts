@@ -660,12 +660,7 @@ function principalOf(d: Deployment, arn: string): Principal {
     arn,
     account: arn.split(':')[4] ?? '',
     label: arn.split('/').pop() ?? arn,
-    policies: [
-      {
-        name: 'AdministratorAccess',
-        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-      },
-    ],
+    policies: [ADMINISTRATOR_ACCESS],
   };
 }
 
