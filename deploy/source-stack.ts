@@ -8,10 +8,27 @@ import type { Policy } from '../shared/policy/schema.ts';
 import { owningAccount, sourceAccounts } from '../shared/policy/sources.ts';
 
 /** kura's functions that act in source accounts: their roles have fixed names for the source role's trust. */
-export const SOURCE_USERS = ['rds-snapshot', 'ami-backup'] as const;
+/**
+ * rds-snapshot and ami-backup take and share recovery points there;
+ * content-backup and log-archive read the content sources and the log landing
+ * and copy them into the vault as the source role.
+ */
+export const SOURCE_USERS = ['rds-snapshot', 'ami-backup', 'content-backup', 'log-archive'] as const;
 
 export function functionRoleArn(backupAccountId: string, fn: string, stage = 'prod'): string {
   return `arn:aws:iam::${backupAccountId}:role/kura-${stage}-${fn}`;
+}
+
+/**
+ * The vault prefixes a source account's kura-source role may add objects
+ * under: content/<name>/objects/ of each content source it owns, logs/ when it
+ * owns the log landing (the loose copies; bundles, manifests, indexes, seals
+ * and reports stay kura's own to write). [] when it owns neither.
+ */
+export function sourceVaultPrefixes(policy: Policy, accountId: string): string[] {
+  const content = policy.content.filter((c) => owningAccount(policy, c)?.accountId === accountId);
+  const landing = policy.logs && owningAccount(policy, policy.logs)?.accountId === accountId;
+  return [...content.map((c) => vaultLayout.objectsPrefix(c.name)), ...(landing ? [LOOSE_ROOT] : [])];
 }
 
 export function sourceStackParameters(
@@ -60,10 +77,7 @@ export function sourceStackParameters(
       'arn:aws:s3:::kura-no-content-source/*',
     ),
     VaultObjectArns: list(
-      [
-        ...content.map((c) => `${vault}/${vaultLayout.objectsPrefix(c.name)}*`),
-        ...(landing ? [`${vault}/${LOOSE_ROOT}*`] : []),
-      ],
+      sourceVaultPrefixes(policy, accountId).map((p) => `${vault}/${p}*`),
       `${vault}/kura-nothing-of-${accountId}/*`,
     ),
     // The vault key's own policy (backup account) names who may use it; the

@@ -10,6 +10,8 @@ import { cloudFormationRules } from '../shared/domain/lifecycle/index.ts';
 import { scheduleTarget, schedulesFromPolicy } from '../shared/domain/schedules.ts';
 import { loadPolicy } from '../shared/policy/load.ts';
 import type { Policy } from '../shared/policy/schema.ts';
+import { sourceAccounts } from '../shared/policy/sources.ts';
+import { sourceVaultPrefixes } from './source-stack.ts';
 import { parse as parseYaml } from 'yaml';
 
 type Resources = Record<string, { Type: string; [k: string]: unknown }>;
@@ -204,9 +206,101 @@ export const VAULT_DATA_ACTIONS = [
   's3:BypassGovernanceRetention',
 ];
 
+/** What a source account's kura-source role may do in the vault: add objects, tag them at the write, state their lock. */
+export const SOURCE_VAULT_ACTIONS = ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectRetention'];
+
+/**
+ * The vault bucket policy's statements for the source accounts' kura-source
+ * roles (none in single-account mode). A cross-account write needs both the
+ * role's own policy (deploy/source-account.yml) and these: each role may add
+ * objects only under its own prefixes (sourceVaultPrefixes), stating the
+ * vault's lock mode, and nothing else at all (no read, no delete, no
+ * configuration), whatever its own account grants it.
+ */
+function sourceVaultStatements(policy: Policy, vaultArn: unknown, objectsArn: unknown): unknown[] {
+  const sources = sourceAccounts(policy);
+  if (!sources.length) return [];
+  const under = (prefixes: string[]) => prefixes.map((p) => ({ 'Fn::Sub': `\${VaultBucket.Arn}/${p}*` }));
+  return [
+    {
+      Sid: 'SourceRolesOnlyAddObjects',
+      Effect: 'Deny',
+      Principal: '*',
+      NotAction: SOURCE_VAULT_ACTIONS,
+      Resource: [vaultArn, objectsArn],
+      Condition: { ArnLike: { 'aws:PrincipalArn': sources.map((s) => s.roleArn) } },
+    },
+    ...sources.flatMap((s) => {
+      const prefixes = sourceVaultPrefixes(policy, s.accountId);
+      const own = prefixes.length ? under(prefixes) : [];
+      const id = `Source${s.accountId}`;
+      return [
+        {
+          Sid: `${id}OnlyUnderItsPrefixes`,
+          Effect: 'Deny',
+          Principal: '*',
+          Action: SOURCE_VAULT_ACTIONS,
+          NotResource: own.length ? own : [vaultArn],
+          Condition: { ArnLike: { 'aws:PrincipalArn': s.roleArn } },
+        },
+        ...(own.length
+          ? [
+              {
+                Sid: `${id}AddsUnderItsPrefixes`,
+                Effect: 'Allow',
+                Principal: { AWS: s.roleArn },
+                Action: ['s3:PutObject', 's3:PutObjectTagging'],
+                Resource: own,
+              },
+              {
+                // COMPLIANCE retention can be set and lengthened, never shortened.
+                Sid: `${id}StatesRetentionAtWrite`,
+                Effect: 'Allow',
+                Principal: { AWS: s.roleArn },
+                Action: 's3:PutObjectRetention',
+                Resource: own,
+                Condition: { StringEquals: { 's3:object-lock-mode': policy.vault.objectLock.mode } },
+              },
+            ]
+          : []),
+      ];
+    }),
+  ];
+}
+
+/**
+ * The vault key policy's statements for the source roles: a data key for
+ * their writes through S3 in the vault's region (kms:GenerateDataKey), nothing
+ * else (no decrypt: they read nothing in the vault).
+ */
+function sourceKeyStatements(policy: Policy): unknown[] {
+  const roles = sourceAccounts(policy).map((s) => s.roleArn);
+  if (!roles.length) return [];
+  const viaS3 = { 'kms:ViaService': `s3.${policy.region}.amazonaws.com` };
+  return [
+    {
+      Sid: 'SourceRolesEncryptTheirVaultWrites',
+      Effect: 'Allow',
+      Principal: { AWS: roles },
+      Action: 'kms:GenerateDataKey',
+      Resource: '*',
+      Condition: { StringEquals: viaS3 },
+    },
+    {
+      Sid: 'SourceRolesOnlyEncryptThroughS3',
+      Effect: 'Deny',
+      Principal: '*',
+      NotAction: 'kms:GenerateDataKey',
+      Resource: '*',
+      Condition: { ArnLike: { 'aws:PrincipalArn': roles } },
+    },
+  ];
+}
+
 /** The vault: versioned, KMS-encrypted, private, TLS-only, administrators-only, Object Lock, lifecycle from the policy. */
 export function vaultResources(policy: Policy): Resources {
   const admins = administratorArns(policy);
+  const sourceRoles = sourceAccounts(policy).map((s) => s.roleArn);
   const functionRoles = Object.values(FUNCTION_ROLES).map((r) => ({ 'Fn::GetAtt': [r, 'Arn'] }));
   return {
     VaultKey: {
@@ -235,11 +329,13 @@ export function vaultResources(policy: Policy): Resources {
               Principal: '*',
               Action: KEY_USE,
               Resource: '*',
+              // The source roles are bounded by their own statements below.
               Condition: {
-                ArnNotLike: { 'aws:PrincipalArn': [...admins, STACK_ROLES] },
+                ArnNotLike: { 'aws:PrincipalArn': [...admins, STACK_ROLES, ...sourceRoles] },
                 Bool: { 'aws:PrincipalIsAWSService': 'false' },
               },
             },
+            ...sourceKeyStatements(policy),
             {
               // A disabled or deleted key makes every backup unreadable: no one,
               // the account's root and CloudFormation included, may do either but
@@ -334,11 +430,18 @@ export function vaultResources(policy: Policy): Resources {
                 // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
                 { 'Fn::Sub': '${VaultBucket.Arn}/*' },
               ],
+              // The source roles are bounded by their own statements below.
               Condition: {
-                ArnNotLike: { 'aws:PrincipalArn': [...admins, ...functionRoles] },
+                ArnNotLike: { 'aws:PrincipalArn': [...admins, ...functionRoles, ...sourceRoles] },
                 Bool: { 'aws:PrincipalIsAWSService': 'false' },
               },
             },
+            ...sourceVaultStatements(
+              policy,
+              { 'Fn::GetAtt': ['VaultBucket', 'Arn'] },
+              // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
+              { 'Fn::Sub': '${VaultBucket.Arn}/*' },
+            ),
           ],
         },
       },
@@ -389,7 +492,9 @@ function sendEncryptedPolicy(p: {
 }
 
 /** The standalone detective controls template (source accounts deploy it as it is). */
-export const DETECTIVE_CONTROLS_TEMPLATE = fileURLToPath(new URL('./detective-controls.yml', import.meta.url));
+export const DETECTIVE_CONTROLS_TEMPLATE = fileURLToPath(
+  new URL('./detective-controls.yml', import.meta.url),
+);
 
 /**
  * The detective controls' EventBridge rules, read from deploy/detective-controls.yml

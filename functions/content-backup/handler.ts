@@ -8,6 +8,7 @@ import * as z from 'zod/mini';
 import { S3ContentAdapter } from '../../shared/aws/content.ts';
 import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import { ownerClients } from '../../shared/aws/source-clients.ts';
 import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { lambdaHandler } from '../../shared/edge/lambda.ts';
@@ -51,7 +52,12 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
   if (!d.success) throw issues('event.detail.', d.error);
   const s = stepSchema.safeParse(event);
   if (!s.success) throw issues('event.', s.error);
-  const ports = contentBackupPorts(new S3ContentAdapter(clients, undefined, vaultLock(policy)), policy);
+  const lock = vaultLock(policy);
+  // Each source is listed and copied as its owning account's kura-source role (kura's own in
+  // single-account mode); the vault's manifests, markers and locks stay kura's own.
+  const ports = contentBackupPorts(new S3ContentAdapter(clients, undefined, lock), policy, (source) =>
+    new S3ContentAdapter(ownerClients(clients, policy, source), undefined, lock),
+  );
   const at = new Date(time);
   const opts = {
     budgetMs: d.data.budgetSeconds === undefined ? undefined : d.data.budgetSeconds * 1000,

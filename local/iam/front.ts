@@ -46,6 +46,7 @@ import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { awsIsolatedAccess } from '../../shared/aws/restore-ports.ts';
+import { owningAccount } from '../../shared/policy/sources.ts';
 import { ensureAccessProfile } from '../isolated-account.ts';
 import { invokeProbeRunner, type ProbeRunnerInvocation } from '../probe-runner.ts';
 import type { StandInDatabase } from '../stand-in-databases.ts';
@@ -320,15 +321,36 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return t;
   };
   const bucketKeys = new Map<string, string | null>();
-  const bucketAccount = (bucket: string, caller: string): string =>
-    byBucket.get(bucket) ? BACKUP_ACCOUNT : (/^kura-isolated-(\d{12})-/.exec(bucket)?.[1] ?? caller);
+  /**
+   * The account that owns a bucket: the vault is the backup account's, an
+   * isolated bucket its account's, and with sources a content source or the
+   * log landing the source account the policy names as its owner (so kura's
+   * own role reading it is a cross-account request that the source bucket's
+   * policy would have to admit, as on AWS); any other bucket the caller's.
+   */
+  const bucketAccount = (bucket: string, caller: string, d?: Deployment): string => {
+    if (byBucket.get(bucket)) return BACKUP_ACCOUNT;
+    const isolated = /^kura-isolated-(\d{12})-/.exec(bucket)?.[1];
+    if (isolated) return isolated;
+    const policy = d?.policy;
+    if (policy?.sources?.length) {
+      const named = [
+        ...policy.content,
+        ...(policy.logs ? [{ ...policy.logs, source: policy.logs.landing }] : []),
+      ];
+      const owned = named.find((n) => /^s3:\/\/([^/]+)/.exec(n.source)?.[1] === bucket);
+      const owner = owned && owningAccount(policy, owned);
+      if (owner) return owner.accountId;
+    }
+    return caller;
+  };
   /** The key a KMS need names, as resource ARN, owner and key policy; undefined: no KMS key is used. */
   const resolveKey = async (ref: string, caller: string, reg: string, d: Deployment) => {
     let keyRef = ref;
     let account = caller;
     if (ref.startsWith('bucket:')) {
       const bucket = ref.slice('bucket:'.length);
-      account = bucketAccount(bucket, caller);
+      account = bucketAccount(bucket, caller, d);
       if (!bucketKeys.has(bucket)) {
         const { s3 } = await moto(account, reg);
         try {
@@ -606,7 +628,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     let account =
       need.account ??
       (resource.startsWith('arn:aws:s3:::')
-        ? bucketAccount(resource.slice(13).split('/')[0] ?? '', caller)
+        ? bucketAccount(resource.slice(13).split('/')[0] ?? '', caller, d)
         : resource.split(':')[4] || caller);
     // RDS and EC2 have no resource policies: a shared snapshot or image is authorized
     // by the caller's own policies (sharing is an attribute of the resource).

@@ -19,6 +19,12 @@ export interface Probe {
   resourcePolicy?: 'bucket' | 'vault-key' | 'trust' | 'open';
   /** What must happen: almost always `deny`. */
   expect: 'deny' | 'allow';
+  /**
+   * The principal's own account grants it everything (AdministratorAccess, as
+   * an administrator of a source account could grant its kura-source role):
+   * what the resource policy alone refuses.
+   */
+  anyIdentity?: boolean;
 }
 
 export interface MustNever {
@@ -356,8 +362,7 @@ const sourceRoles = (d: Deployment) => [...d.roles.values()].filter((r) => r.sou
 export const SOURCE_MUST_NEVER: MustNever[] = [
   {
     id: 'source-role-trusts-only-kura-functions',
-    title:
-      "only the rds-snapshot and ami-backup roles can assume a source account's kura-source role, with its ExternalId",
+    title: `only the ${SOURCE_USERS.join(', ')} roles can assume a source account's kura-source role, with its ExternalId`,
     probes: (d) => {
       const out: Probe[] = [];
       const trusted = SOURCE_USERS.map((fn) => d.functionRoles[fn]);
@@ -539,6 +544,114 @@ export const SOURCE_MUST_NEVER: MustNever[] = [
   },
 ];
 
+const ADMINISTRATOR_ACCESS = {
+  name: 'AdministratorAccess',
+  policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
+};
+
+/**
+ * The vault's side of the source roles (deploy/template.ts): its bucket and
+ * key policies admit each kura-source role to add objects under its own
+ * prefixes with the vault's lock mode, and refuse it everything else even
+ * when its own account grants it all (a source administrator's doing).
+ */
+SOURCE_MUST_NEVER.push({
+  id: 'vault-admits-source-roles-only-to-add',
+  title:
+    "the vault's bucket and key policies let a kura-source role add objects under its own prefixes and nothing else: no delete, no read, no retention change, no configuration, however its own account grants it",
+  probes: (d) => {
+    const out: Probe[] = [];
+    const vault = `arn:aws:s3:::${d.policy.vault.bucket}`;
+    const vaultKey = keyArn(BACKUP_ACCOUNT, d.region, 'VaultKey');
+    const viaS3 = { 'kms:ViaService': `s3.${d.region}.amazonaws.com` };
+    const mode = d.policy.vault.objectLock.mode;
+    const weaker = mode === 'COMPLIANCE' ? 'GOVERNANCE' : 'COMPLIANCE';
+    for (const role of sourceRoles(d)) {
+      const a = role.account;
+      const own = d.policy.content
+        .filter((c) => owningAccount(d.policy, c)?.accountId === a)
+        .map((c) => c.name);
+      const ownsLanding = Boolean(d.policy.logs && owningAccount(d.policy, d.policy.logs)?.accountId === a);
+      const ownKeys = [
+        ...own.map((n) => `${vault}/content/${n}/objects/x.jpg`),
+        ...(ownsLanding ? [`${vault}/logs/access/web-1/2026-11-01/access.log.gz`] : []),
+      ];
+      const foreign = d.policy.content.find((c) => !own.includes(c.name))?.name ?? 'someone-elses';
+      const probe = (
+        need: Need,
+        expect: 'allow' | 'deny',
+        anyIdentity = false,
+        rp: Probe['resourcePolicy'] = 'bucket',
+      ) =>
+        out.push({
+          principal: role.arn,
+          need: { ...need, account: BACKUP_ACCOUNT },
+          resourcePolicy: rp,
+          expect,
+          ...(anyIdentity ? { anyIdentity } : {}),
+        });
+      // What the copies need, through both its own policy and the vault's.
+      for (const key of ownKeys) {
+        probe({ action: 's3:PutObject', resource: key }, 'allow');
+        probe({ action: 's3:PutObjectTagging', resource: key }, 'allow');
+        probe(
+          { action: 's3:PutObjectRetention', resource: key, context: { 's3:object-lock-mode': mode } },
+          'allow',
+        );
+      }
+      if (ownKeys.length)
+        probe(
+          { action: 'kms:GenerateDataKey', resource: vaultKey, context: viaS3 },
+          'allow',
+          false,
+          'vault-key',
+        );
+      // The vault's policies alone refuse the rest.
+      for (const key of ownKeys)
+        for (const need of [
+          { action: 's3:DeleteObject', resource: key },
+          { action: 's3:DeleteObjectVersion', resource: key },
+          { action: 's3:GetObject', resource: key },
+          { action: 's3:GetObjectVersion', resource: key },
+          { action: 's3:PutObjectRetention', resource: key, context: { 's3:object-lock-mode': weaker } },
+          { action: 's3:BypassGovernanceRetention', resource: key },
+          { action: 's3:PutObjectLegalHold', resource: key },
+        ])
+          probe(need, 'deny', true);
+      for (const resource of [
+        `${vault}/content/${foreign}/objects/x.jpg`,
+        `${vault}/${d.policy.vault.manifestsPrefix}content/${own[0] ?? foreign}/generations/2026-11-01.index.json`,
+        `${vault}/${d.policy.vault.reportsPrefix}x.json`,
+        `${vault}/log-bundles/access/web-1/2026-10.tar.gz`,
+        `${vault}/ledger/first-points/x.json`,
+        ...(ownsLanding ? [] : [`${vault}/logs/access/web-1/2026-11-01/access.log.gz`]),
+      ])
+        probe({ action: 's3:PutObject', resource }, 'deny', true);
+      for (const action of [
+        's3:PutBucketPolicy',
+        's3:DeleteBucketPolicy',
+        's3:PutLifecycleConfiguration',
+        's3:PutBucketObjectLockConfiguration',
+        's3:PutBucketVersioning',
+        's3:PutEncryptionConfiguration',
+        's3:ListBucket',
+        's3:ListBucketVersions',
+        's3:DeleteBucket',
+      ])
+        probe({ action, resource: vault }, 'deny', true);
+      for (const need of [
+        { action: 'kms:Decrypt', resource: vaultKey, context: viaS3 },
+        { action: 'kms:GenerateDataKey', resource: vaultKey },
+        { action: 'kms:ScheduleKeyDeletion', resource: vaultKey },
+        { action: 'kms:DisableKey', resource: vaultKey },
+        { action: 'kms:PutKeyPolicy', resource: vaultKey },
+      ])
+        probe(need, 'deny', true, 'vault-key');
+    }
+    return out;
+  },
+});
+
 function principalOf(d: Deployment, arn: string): Principal {
   const role = d.roles.get(arn);
   if (role) return { ...rolePrincipal(role, 'check'), sessionArn: undefined };
@@ -547,12 +660,7 @@ function principalOf(d: Deployment, arn: string): Principal {
     arn,
     account: arn.split(':')[4] ?? '',
     label: arn.split('/').pop() ?? arn,
-    policies: [
-      {
-        name: 'AdministratorAccess',
-        policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] },
-      },
-    ],
+    policies: [ADMINISTRATOR_ACCESS],
   };
 }
 
@@ -563,7 +671,9 @@ export async function checkMustNever(d: Deployment, only?: string): Promise<Must
     const probes = check.probes(d);
     const roles = new Set<string>();
     for (const p of probes) {
-      const principal = principalOf(d, p.principal);
+      const principal = p.anyIdentity
+        ? { ...principalOf(d, p.principal), policies: [ADMINISTRATOR_ACCESS] }
+        : principalOf(d, p.principal);
       roles.add(principal.label);
       const rp =
         p.resourcePolicy === 'bucket'

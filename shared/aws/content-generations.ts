@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { generationOfManifestKey, type ManifestEntry, vaultLayout } from '../domain/content.ts';
 import { type GenerationIndex, manifestEntries } from '../domain/content-shards.ts';
 import { SealError } from '../domain/seals.ts';
-import type { Policy } from '../policy/schema.ts';
+import type { ContentSourcePolicy, Policy } from '../policy/schema.ts';
 import type { ContentPort } from './content.ts';
 import { contentSeals } from './seals.ts';
 
@@ -32,14 +32,29 @@ export interface GenerationStore {
 
 /** What the content backup use case works through: the vault and sources, and their generations. */
 export interface ContentBackupPorts {
+  /** The vault, as kura's own role: manifests, indexes, seals, delete markers, lock lengthening. */
   content: ContentPort;
   generations: GenerationStore;
+  /**
+   * What lists a content source and copies it into the vault: with sources,
+   * the owning account's kura-source role (it reads the source and may only
+   * add objects under the source's own vault prefix); absent, `content`.
+   */
+  sourceFor?: (source: ContentSourcePolicy) => ContentPort;
 }
 
-/** The content backup's ports over one content port (the edge's, or a test's wrapped one). */
-export function contentBackupPorts(content: ContentPort, policy: Policy): ContentBackupPorts {
+/**
+ * The content backup's ports over one content port (the edge's, or a test's
+ * wrapped one), and the port each source is read and copied through.
+ */
+export function contentBackupPorts(
+  content: ContentPort,
+  policy: Policy,
+  sourceFor?: (source: ContentSourcePolicy) => ContentPort,
+): ContentBackupPorts {
   return {
     content,
+    ...(sourceFor ? { sourceFor } : {}),
     generations: {
       list: (name) => listGenerations(content, policy, name),
       readIndex: (name, generation, opts) => readIndex(content, policy, name, generation, opts),

@@ -31,12 +31,18 @@ export interface LogStorePort {
   list(bucket: string, prefix: string): Promise<StoredObject[]>;
   /** The object (that version when given), or undefined when there is none. */
   head(bucket: string, key: string, opts?: { versionId?: string }): Promise<ObjectInfo | undefined>;
-  /** Server-side copy (single request, up to 5 GB) that asks S3 for the copy's SHA-256. Only copies the listed version (If-Match). */
+  /**
+   * Server-side copy (single request, up to 5 GB) that asks S3 for the copy's
+   * SHA-256 (hex). Only copies the listed version (If-Match). It reads nothing
+   * back from the destination: the writer may be a role that can only add
+   * there (a source account's kura-source role), so the caller checks the copy
+   * with its own head.
+   */
   copy(
     from: { bucket: string; key: string; etag: string },
     to: { bucket: string; key: string },
     tags: TagMap,
-  ): Promise<ObjectInfo>;
+  ): Promise<{ versionId?: string; sha256?: string }>;
   read(bucket: string, key: string, opts?: { versionId?: string; etag?: string }): Promise<ObjectBody>;
   /** Multipart upload of a stream of unknown length; memory is bounded by part size x queue size. */
   upload(

@@ -109,7 +109,7 @@ export class S3LogStore implements LogStorePort {
     from: { bucket: string; key: string; etag: string },
     to: { bucket: string; key: string },
     tags: TagMap,
-  ): Promise<ObjectInfo> {
+  ): Promise<{ versionId?: string; sha256?: string }> {
     const command = new CopyObjectCommand({
       Bucket: to.bucket,
       Key: to.key,
@@ -122,12 +122,11 @@ export class S3LogStore implements LogStorePort {
       ...lockFor(this.lock, to.bucket, to.key),
     });
     const out = await this.s3().send(command);
-    const info = await this.head(to.bucket, to.key);
-    if (!info) throw new Error(`s3://${to.bucket}/${to.key}: not found right after the copy`);
     return {
-      ...info,
-      sha256: info.sha256 ?? base64ToHex(out.CopyObjectResult?.ChecksumSHA256),
-      versionId: out.VersionId ?? info.versionId,
+      ...(out.VersionId ? { versionId: out.VersionId } : {}),
+      ...(out.CopyObjectResult?.ChecksumSHA256
+        ? { sha256: base64ToHex(out.CopyObjectResult.ChecksumSHA256) }
+        : {}),
     };
   }
 

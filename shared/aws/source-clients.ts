@@ -6,7 +6,7 @@
 // mode: one target, kura's own account in the policy's region, with kura's
 // own clients, exactly as before sources existed.
 import type { Policy } from '../policy/schema.ts';
-import { sourceAccounts } from '../policy/sources.ts';
+import { owningAccount, sourceAccounts } from '../policy/sources.ts';
 import type { SourceTarget } from '../domain/source-target.ts';
 import type { Clients } from './clients.ts';
 
@@ -51,4 +51,20 @@ export function sourceClients(base: Clients, policy: Policy): SourceClientsPort 
       return c;
     },
   };
+}
+
+/**
+ * Clients acting as the source account that owns a bucket the policy names (a
+ * content source, the log landing: its `account`, else the only source),
+ * through its kura-source role, in the policy's region (the vault's: a copy
+ * is sent to its destination's region); kura's own clients in single-account
+ * mode. The source role reads what its account owns and adds the copies to
+ * the vault under its own prefixes (deploy/source-account.yml): a bucket
+ * policy of the source account need not admit the backup account.
+ */
+export function ownerClients(base: Clients, policy: Policy, named: { account?: string }): Clients {
+  const owner = owningAccount(policy, named);
+  return owner
+    ? sourceClients(base, policy).clientsFor({ account: owner.accountId, region: policy.region })
+    : base;
 }

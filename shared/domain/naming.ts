@@ -26,7 +26,11 @@ export function shortened(part: string, room: number): string {
  * name. Past `limit` the source part is shortened (with a digest), never the
  * time: names still end in the 12-digit stamp that orphan checks match on.
  */
-export function recoveryPointName(source: string, time: Date, limit: number = IDENTIFIER_LIMIT.instance): string {
+export function recoveryPointName(
+  source: string,
+  time: Date,
+  limit: number = IDENTIFIER_LIMIT.instance,
+): string {
   const ts = stamp(time);
   return `kura-${shortened(clean(source).replace(/^-|-$/g, ''), limit - 'kura-'.length - 1 - ts.length)}-${ts}`;
 }

@@ -24,7 +24,14 @@ const CONCURRENCY = 8;
 const MAX_COPY_BYTES = 5 * 1024 ** 3;
 
 export interface LogArchivePorts {
+  /** The vault, as kura's own role: checks an earlier copy, hides a wrong one. */
   store: LogStorePort;
+  /**
+   * The landing (list, read, remove) and the copy into the vault: with sources,
+   * the landing's owning account's kura-source role (it may only add under
+   * logs/ in the vault); absent, `store`.
+   */
+  landing?: LogStorePort;
 }
 
 export interface Rejected {
@@ -44,7 +51,7 @@ async function landingSha256(store: LogStorePort, bucket: string, obj: StoredObj
 }
 
 async function moveOne(
-  store: LogStorePort,
+  { store, landing = store }: LogArchivePorts,
   policy: Policy,
   landingBucket: string,
   f: LandingFile,
@@ -62,7 +69,7 @@ async function moveOne(
       note: `${obj.size} bytes is more than a single copy allows (5 GiB); split the log (logrotate maxsize)`,
     };
   }
-  const sourceSha = await landingSha256(store, landingBucket, obj);
+  const sourceSha = await landingSha256(landing, landingBucket, obj);
   let copy = await store.head(vault, vaultKey);
   let finished = false;
   if (copy) {
@@ -83,11 +90,19 @@ async function moveOne(
       time: now,
       createdBy: FUNCTION_NAME,
     });
-    copy = await store.copy(
+    const made = await landing.copy(
       { bucket: landingBucket, key: obj.key, etag: obj.etag },
       { bucket: vault, key: vaultKey },
       tags,
     );
+    // Checked as kura's own role: the writer (a source role) cannot read the vault.
+    const written = await store.head(vault, vaultKey);
+    if (!written) throw new Error(`s3://${vault}/${vaultKey}: not found right after the copy`);
+    copy = {
+      ...written,
+      sha256: made.sha256 ?? written.sha256,
+      versionId: made.versionId ?? written.versionId,
+    };
     if (copy.sha256 !== sourceSha || copy.size !== obj.size) {
       // Our own copy is wrong: hide it again so the next run copies afresh; the landing copy stays.
       await store.remove(vault, vaultKey);
@@ -97,7 +112,7 @@ async function moveOne(
     }
   }
   try {
-    await store.remove(landingBucket, obj.key, { ifMatch: obj.etag });
+    await landing.remove(landingBucket, obj.key, { ifMatch: obj.etag });
   } catch (err) {
     if (!isAwsError(err, 'preconditionFailed')) throw err;
     return {
@@ -119,12 +134,14 @@ export async function logArchive(now: Date, policy: Policy, ports: LogArchivePor
   }
   const landing = splitS3Url(logs.landing);
   const classes = Object.keys(logs.classes);
-  const objects = await ports.store.list(landing.bucket, landing.prefix).catch((err: unknown) => {
-    if (!isAwsError(err, 'notFound')) throw err;
-    throw new PrerequisiteError(
-      `the landing bucket ${landing.bucket} (logs.landing ${logs.landing}) does not exist; create it and let the hosts upload to it`,
-    );
-  });
+  const objects = await (ports.landing ?? ports.store)
+    .list(landing.bucket, landing.prefix)
+    .catch((err: unknown) => {
+      if (!isAwsError(err, 'notFound')) throw err;
+      throw new PrerequisiteError(
+        `the landing bucket ${landing.bucket} (logs.landing ${logs.landing}) does not exist; create it and let the hosts upload to it`,
+      );
+    });
 
   const rejected: Rejected[] = [];
   const groups = new Map<string, { file: LandingFile; obj: StoredObject }[]>();
@@ -153,7 +170,7 @@ export async function logArchive(now: Date, policy: Policy, ports: LogArchivePor
     ([id]) => id,
     async ([, files], outcome) => {
       const results = await mapLimit(files, CONCURRENCY, ({ file, obj }) =>
-        moveOne(ports.store, policy, landing.bucket, file, obj, now),
+        moveOne(ports, policy, landing.bucket, file, obj, now),
       );
       const counts = { moved: 0, finished: 0, left: 0, failed: 0 };
       const failures: string[] = [];

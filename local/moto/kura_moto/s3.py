@@ -249,3 +249,22 @@ def put_object_retention(original: Any, self: S3Response) -> Any:
         if weaker and (key.lock_mode == "COMPLIANCE" or not bypass):
             raise AccessDeniedByLock()
     return original(self)
+
+
+_OBJECT_TAGS: Any = None
+
+
+@patch(S3Backend, "__init__")
+def backend_init(original: Any, self: S3Backend, *args: Any, **kwargs: Any) -> None:
+    """An object's tags belong to the object, whoever's credentials wrote or read them: a
+    CopyObject by another account's role (a source account adding to the vault) copies the
+    source's tags onto the copy (TaggingDirective COPY) or sets the request's (REPLACE), and
+    the bucket owner then reads them with GetObjectTagging (CopyObject, x-amz-tagging-directive;
+    GetObjectTagging). moto keeps tags per calling account, so such a copy's tags were held
+    where the bucket owner never looked; bucket and object ARNs are global, so one store serves
+    every account."""
+    global _OBJECT_TAGS
+    original(self, *args, **kwargs)
+    if _OBJECT_TAGS is None:
+        _OBJECT_TAGS = self.tagger
+    self.tagger = _OBJECT_TAGS

@@ -52,7 +52,10 @@ export function isContent(rel: string, size: number): boolean {
 export class SourceJob {
   readonly generation: string;
   readonly src: ContentSource;
+  /** The vault, as kura's own role. */
   readonly port: ContentPort;
+  /** Lists the source and copies it into the vault: its owning account's kura-source role with sources. */
+  readonly source: ContentPort;
   readonly generations: GenerationStore;
 
   constructor(
@@ -66,6 +69,7 @@ export class SourceJob {
     this.generation = generationName(time, policy.timezone);
     this.src = contentSource(cfg);
     this.port = ports.content;
+    this.source = ports.sourceFor?.(cfg) ?? ports.content;
     this.generations = ports.generations;
   }
 

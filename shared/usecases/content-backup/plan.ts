@@ -100,7 +100,7 @@ async function planFromPrevious(job: SourceJob, plan: GenerationPlan, previous: 
 
 /** A first generation: one listing of the source places a boundary every shardKeys keys. */
 async function planByListing(job: SourceJob, plan: GenerationPlan): Promise<void> {
-  const { port, src } = job;
+  const { source, src } = job;
   const picker = new BoundaryPicker(job.opts.shardKeys, plan.boundaries, plan.listing?.seen ?? 0);
   picker.restoreWaiting(plan.listing?.waiting);
   let after = plan.listing?.after;
@@ -111,7 +111,7 @@ async function planByListing(job: SourceJob, plan: GenerationPlan): Promise<void
       if (picker.waiting !== undefined) plan.listing.waiting = picker.waiting;
       return;
     }
-    const page = await port.listPage(
+    const page = await source.listPage(
       src.bucket,
       src.prefix,
       after === undefined ? undefined : src.prefix + after,

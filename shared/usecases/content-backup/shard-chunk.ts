@@ -32,13 +32,16 @@ export async function copyChunk(
   previous: PreviousCursor,
   atRisk: boolean,
 ): Promise<Chunk> {
-  const { port, src, vault } = job;
+  // The source's listing and the copies through `source` (its owning account's role, which
+  // may only add under the source's vault prefix); the vault's reads, delete markers and
+  // lock lengthening through `port` (kura's own role): the source role deletes nothing there.
+  const { port, source, src, vault } = job;
   const listed: ListedObject[] = [];
   let truncated = true;
   let pastEnd = false;
   let last = cp.after ?? range.after;
   while (truncated && !pastEnd && listed.length < job.opts.chunkKeys) {
-    const page = await port.listPage(
+    const page = await source.listPage(
       src.bucket,
       src.prefix,
       last === undefined ? undefined : src.prefix + last,
@@ -109,7 +112,7 @@ export async function copyChunk(
     }
     let r: Awaited<ReturnType<ContentPort['copy']>>;
     try {
-      r = await port.copy({ bucket: src.bucket, key: src.prefix + o.key }, dst, {
+      r = await source.copy({ bucket: src.bucket, key: src.prefix + o.key }, dst, {
         ...job.opts.copy,
         ifMatch: o.etag,
         size: o.size,
