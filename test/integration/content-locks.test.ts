@@ -75,4 +75,55 @@ describe('locks of content objects carried from older generations', () => {
       expect(Math.abs((await retainUntil(e.key, e.versionId)) - (later + 16 * DAY))).toBeLessThan(1000);
     }
   });
+  it('with a longer stride (content[].lockStrideDays), sets locks that far ahead and lengthens them that much rarer, shard by shard', async () => {
+    // Prepare: 5 objects in 3 shards of at most 2 keys; 7 generations (a term of 8 days), a stride of 30.
+    const f = await contentFixture(clients, 7, (p) => {
+      for (const c of p.content) c.lockStrideDays = 30;
+    });
+    for (let i = 0; i < 5; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
+    const real = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
+    const { port, seen } = counting(real);
+    const vault = f.policy.vault.bucket;
+    const retainUntil = async (key: string, versionId: string) =>
+      (
+        await clients
+          .get(S3Client)
+          .send(new HeadObjectCommand({ Bucket: vault, Key: vaultLayout.objectKey(f.name, key), VersionId: versionId }))
+      ).ObjectLockRetainUntilDate?.getTime() ?? 0;
+    const opts = { shardKeys: 2, chunkKeys: 2 };
+    const t0 = Date.now();
+    const first = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
+    const copies = (await readManifest(real, f.policy, f.name, '2026-11-02')) ?? [];
+
+    // Act: 9 days on (a default stride would lengthen them all); 31 days on, img-0 changed.
+    const ninth = await contentBackup(day(9), f.policy, contentBackupPorts(port, f.policy), {
+      ...opts,
+      clock: () => t0 + 9 * DAY,
+    });
+    const afterNinth = { ...seen };
+    await putSource(clients, f, 'img-0.png', { body: 'image 0 v2' });
+    const later = t0 + 31 * DAY;
+    const r = await contentBackup(day(31), f.policy, contentBackupPorts(port, f.policy), { ...opts, clock: () => later });
+    const last = (await readManifest(real, f.policy, f.name, '2026-12-03')) ?? [];
+
+    // Assess: several shards; copies locked a term plus the stride (38 days), in S3 as in the manifest.
+    expect(first.targets[0]).toMatchObject({ copied: 5 });
+    expect(first.targets[0]).toMatchObject({ shards: 3 });
+    expect(copies).toHaveLength(5);
+    for (const e of copies) {
+      expect(Date.parse(e.lockedUntil ?? '')).toBeGreaterThanOrEqual(t0 + 38 * DAY - 60_000);
+      expect(await retainUntil(e.key, e.versionId)).toBeGreaterThanOrEqual(Date.parse(e.lockedUntil ?? ''));
+    }
+    // 29 days left on day 9: nothing lengthened.
+    expect(ninth.targets[0]).toMatchObject({ unchanged: 5, locksExtended: 0 });
+    expect(afterNinth).toEqual({ calls: 0, objects: 0 });
+    // Day 31: 7 days left, less than a term: the four unchanged lengthened to 38 days from then, across the shards.
+    expect(r.targets[0]).toMatchObject({ copied: 1, unchanged: 4, locksExtended: 4 });
+    expect(seen.objects).toBe(4);
+    for (const e of last.filter((x) => x.key !== 'img-0.png')) {
+      expect(e.versionId).toBe(copies.find((x) => x.key === e.key)?.versionId);
+      expect(Date.parse(e.lockedUntil ?? '')).toBe(later + 38 * DAY);
+      expect(Math.abs((await retainUntil(e.key, e.versionId)) - (later + 38 * DAY))).toBeLessThan(1000);
+    }
+  });
 });

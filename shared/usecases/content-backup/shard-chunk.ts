@@ -71,7 +71,7 @@ export async function copyChunk(
   const copied: ManifestEntry[] = [];
   // What a copy made now is locked until at least (its lock is stated at the write, a moment later).
   const lockedUntil = new Date(
-    job.opts.clock() + extendedLockDays(job.cfg.generations) * 86_400_000,
+    job.opts.clock() + extendedLockDays(job.cfg) * 86_400_000,
   ).toISOString();
   let copiedBytes = 0;
   let reused = 0;
@@ -100,7 +100,7 @@ export async function copyChunk(
           ...(h.partSize ? { partSize: h.partSize } : {}),
           // Locked from the crashed attempt's write, earlier than now: lengthened below if short.
           lockedUntil: new Date(
-            h.lastModified.getTime() + extendedLockDays(job.cfg.generations) * 86_400_000,
+            h.lastModified.getTime() + extendedLockDays(job.cfg) * 86_400_000,
           ).toISOString(),
         });
         reused++;
@@ -148,13 +148,13 @@ export async function copyChunk(
   // Versions this generation keeps referencing (unchanged, or kept while archived in the
   // source) stay locked as long as it needs them: the short ones lengthened, one request each.
   const carried = [...diff.unchanged, ...kept];
-  const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg.generations);
+  const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg);
   const reusedCopies = copied.filter(
     (e) => e.lockedUntil && Date.parse(e.lockedUntil) < Date.parse(lockedUntil),
   );
   const short = [
     ...extend.entries,
-    ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg.generations).entries,
+    ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg).entries,
   ];
   if (short.length) {
     await port.extendRetention(
