@@ -8,7 +8,8 @@
 // (until it is pruned, generations days later, plus a day for a late run). A
 // version is lengthened only when its lock would end before that, and then to
 // a term plus a stride from now, so an unchanged object costs one
-// PutObjectRetention every stride + 1 days, not one a day. A longer stride
+// PutObjectRetention every stride days (stride + 1 when the day's run reaches
+// it earlier in the day than the run that set its lock), not one a day. A longer stride
 // means fewer requests and a replaced version held longer (its lock, and the
 // noncurrent expiry that waits for it): docs/content.md weighs the two. The
 // manifest records the date stated (ManifestEntry.lockedUntil), so deciding
@@ -58,13 +59,16 @@ export function locksToExtend(
 /**
  * Lengthenings a day at steady state, for `objects` of which a fraction
  * `churn` changes each day (independently): an object's lock is set at its
- * copy and lengthened every stride + 1 days while it stays unchanged, a change
- * restarting the cycle with a new copy. Per object and day:
- * churn · q / (1 − q), with q = (1 − churn)^(stride + 1) the chance of a whole
- * cycle without a change. What the projection to large sources and the lock
- * bench (bench/content/locks.ts) compare with.
+ * copy and lengthened every `stride` days while it stays unchanged (the
+ * lengthening day's run reaching it later in the day than the run that set
+ * the lock, as when a chunk's lengthenings follow its copies; a day later
+ * otherwise, so this is the upper bound), a change restarting the cycle with a
+ * new copy. Per object and day: churn · q / (1 − q), with q = (1 − churn)^stride
+ * the chance of a whole cycle without a change. What the projection to large
+ * sources and the lock bench (bench/content/locks.ts) compare with.
  */
 export function lengtheningsPerDay(objects: number, churn: number, c: LockTerms): number {
-  const q = (1 - churn) ** (lockStrideDays(c) + 1);
-  return churn === 0 ? objects / (lockStrideDays(c) + 1) : (objects * churn * q) / (1 - q);
+  const cycle = lockStrideDays(c);
+  const q = (1 - churn) ** cycle;
+  return churn === 0 ? objects / cycle : (objects * churn * q) / (1 - q);
 }

@@ -44,7 +44,13 @@ describe('locks of content objects carried from older generations', () => {
       (
         await clients
           .get(S3Client)
-          .send(new HeadObjectCommand({ Bucket: vault, Key: vaultLayout.objectKey(f.name, key), VersionId: versionId }))
+          .send(
+            new HeadObjectCommand({
+              Bucket: vault,
+              Key: vaultLayout.objectKey(f.name, key),
+              VersionId: versionId,
+            }),
+          )
       ).ObjectLockRetainUntilDate?.getTime() ?? 0;
     const t0 = Date.now();
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
@@ -55,7 +61,9 @@ describe('locks of content objects carried from older generations', () => {
     const afterNextDay = { ...seen };
     await putSource(clients, f, 'img-0.png', { body: 'image 0 v2' });
     const later = t0 + 9 * DAY;
-    const r = await contentBackup(day(9), f.policy, contentBackupPorts(port, f.policy), { clock: () => later });
+    const r = await contentBackup(day(9), f.policy, contentBackupPorts(port, f.policy), {
+      clock: () => later,
+    });
     const ninth = (await readManifest(real, f.policy, f.name, '2026-11-11')) ?? [];
     // And the day after that: every lock is long enough again.
     await contentBackup(day(10), f.policy, contentBackupPorts(port, f.policy), { clock: () => later + DAY });
@@ -88,7 +96,13 @@ describe('locks of content objects carried from older generations', () => {
       (
         await clients
           .get(S3Client)
-          .send(new HeadObjectCommand({ Bucket: vault, Key: vaultLayout.objectKey(f.name, key), VersionId: versionId }))
+          .send(
+            new HeadObjectCommand({
+              Bucket: vault,
+              Key: vaultLayout.objectKey(f.name, key),
+              VersionId: versionId,
+            }),
+          )
       ).ObjectLockRetainUntilDate?.getTime() ?? 0;
     const opts = { shardKeys: 2, chunkKeys: 2 };
     const t0 = Date.now();
@@ -103,7 +117,10 @@ describe('locks of content objects carried from older generations', () => {
     const afterNinth = { ...seen };
     await putSource(clients, f, 'img-0.png', { body: 'image 0 v2' });
     const later = t0 + 31 * DAY;
-    const r = await contentBackup(day(31), f.policy, contentBackupPorts(port, f.policy), { ...opts, clock: () => later });
+    const r = await contentBackup(day(31), f.policy, contentBackupPorts(port, f.policy), {
+      ...opts,
+      clock: () => later,
+    });
     const last = (await readManifest(real, f.policy, f.name, '2026-12-03')) ?? [];
 
     // Assess: several shards; copies locked a term plus the stride (38 days), in S3 as in the manifest.

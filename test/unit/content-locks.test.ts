@@ -26,17 +26,25 @@ const entry = (key: string, lockedUntil?: number): ManifestEntry => ({
 });
 
 /** Days the rule lengthens `objects` over `days`, `churn` of them changed a day (a seeded generator). */
-function simulate(objects: number, churn: number, terms: { generations: number; lockStrideDays?: number }, days: number) {
+function simulate(
+  objects: number,
+  churn: number,
+  terms: { generations: number; lockStrideDays?: number },
+  days: number,
+) {
   let seed = 12345;
   const random = () => {
     seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
     return seed / 2 ** 31;
   };
   const t0 = Date.UTC(2026, 10, 2);
-  let manifest = Array.from({ length: objects }, (_, i) => entry(`k${i}`, t0 + extendedLockDays(terms) * DAY));
+  let manifest = Array.from({ length: objects }, (_, i) =>
+    entry(`k${i}`, t0 + extendedLockDays(terms) * DAY),
+  );
   const perDay: number[] = [];
   for (let d = 1; d <= days; d++) {
-    const now = t0 + d * DAY;
+    // Each day's run reaches the objects a little later in the day (a minute): the upper bound's case.
+    const now = t0 + d * (DAY + 60_000);
     const changed = new Set(manifest.filter(() => random() < churn).map((e) => e.key));
     const carried = manifest.filter((e) => !changed.has(e.key));
     const r = locksToExtend(carried, new Date(now), terms);
@@ -78,7 +86,10 @@ describe('the lock lengthening stride', () => {
         if (stride < term) continue;
         // Recorded locks anywhere from long past to beyond the longest a stride sets.
         const entries = Array.from({ length: 200 }, (_, i) => entry(`k${i}`, now + (i - 100) * DAY));
-        const r = locksToExtend([...entries, entry('legacy')], new Date(now), { generations, lockStrideDays: stride });
+        const r = locksToExtend([...entries, entry('legacy')], new Date(now), {
+          generations,
+          lockStrideDays: stride,
+        });
         for (const e of r.entries)
           if (e.lockedUntil) expect(r.until.getTime()).toBeGreaterThan(Date.parse(e.lockedUntil));
         // A version recorded without a date was copied at the latest now, locked two terms then.
@@ -88,7 +99,7 @@ describe('the lock lengthening stride', () => {
     }
   });
 
-  it('costs one lengthening per unchanged object every stride + 1 days: the rule simulated agrees with the rate', () => {
+  it('costs one lengthening per unchanged object every stride days: the rule simulated agrees with the rate', () => {
     // 1,000 objects, 1 % changed a day, 300 days; the first cycles (all copied at once) left out.
     for (const terms of [{ generations: 7 }, { generations: 7, lockStrideDays: 30 }]) {
       const perDay = simulate(1000, 0.01, terms, 300).slice(100);
@@ -96,10 +107,10 @@ describe('the lock lengthening stride', () => {
       const expected = lengtheningsPerDay(1000, 0.01, terms);
       expect(Math.abs(mean - expected) / expected).toBeLessThan(0.1);
     }
-    // A longer stride: fewer requests (8-day stride ≈ 211 a day per 2,000 objects, 30-day ≈ 55).
-    expect(lengtheningsPerDay(2000, 0.01, { generations: 7 })).toBeCloseTo(211, 0);
-    expect(lengtheningsPerDay(2000, 0.01, { generations: 7, lockStrideDays: 30 })).toBeCloseTo(55, 0);
-    expect(lengtheningsPerDay(900, 0, { generations: 7 })).toBe(100);
+    // A longer stride: fewer requests (8-day stride ≈ 239 a day per 2,000 objects, 30-day ≈ 57).
+    expect(Math.round(lengtheningsPerDay(2000, 0.01, { generations: 7 }))).toBe(239);
+    expect(Math.round(lengtheningsPerDay(2000, 0.01, { generations: 7, lockStrideDays: 30 }))).toBe(57);
+    expect(lengtheningsPerDay(800, 0, { generations: 7 })).toBe(100);
   });
 
   it('is accepted from a term up, refused below with the source and the least named; the lifecycle and the retention report follow it', () => {
@@ -117,7 +128,9 @@ describe('the lock lengthening stride', () => {
     expect(problems(7).problems.join('\n')).toMatch(
       /content\.0\.lockStrideDays.*lockStrideDays 7 is below a term of content app1-images \(generations \+ 1 = 8\); expected lockStrideDays >= 8/,
     );
-    expect(problems(2.5).problems.join('\n')).toMatch(/content\.0\.lockStrideDays: found number 2\.5; expected int/);
+    expect(problems(2.5).problems.join('\n')).toMatch(
+      /content\.0\.lockStrideDays: found number 2\.5; expected int/,
+    );
     const ok = problems(30).policy;
     expect(ok?.content[0]?.lockStrideDays).toBe(30);
     if (!ok) throw new Error('expected the policy to parse');
