@@ -1,8 +1,9 @@
 // Integration (content): an object that does not change stays locked as long
-// as the newest generation references it. A copy is locked two terms
-// (2 x (generations + 1) days); a generation carrying an older version forward
-// lengthens its lock (PutObjectRetention) only when less than one term is
-// left, so most days cost no request at all. "Later" days run on a clock moved
+// as the newest generation references it. A copy is locked a term
+// (generations + 1 days) plus a stride (a term by default, content[].lockStrideDays);
+// a generation carrying an older version forward lengthens its lock
+// (PutObjectRetention) as far again only when less than one term is left, so
+// most days cost no request at all. "Later" days run on a clock moved
 // forward: S3 (and the emulator) compare locks with the wall clock, the run
 // decides from the dates its manifests record.
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -12,7 +13,7 @@ import { contentBackupPorts, readManifest } from '../../shared/aws/content-gener
 import { vaultLock } from '../../shared/aws/vault-lock.ts';
 import { vaultLayout } from '../../shared/domain/content.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
-import { contentFixture, putSource } from '../support/content.ts';
+import { type ContentFixture, contentFixture, putSource } from '../support/content.ts';
 import { emulatorClients } from '../support/emulator.ts';
 
 const clients = emulatorClients();
@@ -32,26 +33,28 @@ function counting(real: ContentPort) {
   return { port, seen };
 }
 
+/** The fixture's content port (lengthenings counted) and the retain-until date S3 holds for a vault version. */
+function lockedVault(f: ContentFixture) {
+  const real = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
+  const retainUntil = async (key: string, versionId: string) =>
+    (
+      await clients.get(S3Client).send(
+        new HeadObjectCommand({
+          Bucket: f.policy.vault.bucket,
+          Key: vaultLayout.objectKey(f.name, key),
+          VersionId: versionId,
+        }),
+      )
+    ).ObjectLockRetainUntilDate?.getTime() ?? 0;
+  return { real, retainUntil, ...counting(real) };
+}
+
 describe('locks of content objects carried from older generations', () => {
   it('lengthens the lock of an unchanged object only when less than a term is left, and records it in the manifest', async () => {
     // Prepare: 4 objects (7 generations kept: a term is 8 days, a copy locked 16).
     const f = await contentFixture(clients);
     for (let i = 0; i < 4; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
-    const real = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
-    const { port, seen } = counting(real);
-    const vault = f.policy.vault.bucket;
-    const retainUntil = async (key: string, versionId: string) =>
-      (
-        await clients
-          .get(S3Client)
-          .send(
-            new HeadObjectCommand({
-              Bucket: vault,
-              Key: vaultLayout.objectKey(f.name, key),
-              VersionId: versionId,
-            }),
-          )
-      ).ObjectLockRetainUntilDate?.getTime() ?? 0;
+    const { real, port, seen, retainUntil } = lockedVault(f);
     const t0 = Date.now();
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
     const first = (await readManifest(real, f.policy, f.name, '2026-11-02')) ?? [];
@@ -89,21 +92,7 @@ describe('locks of content objects carried from older generations', () => {
       for (const c of p.content) c.lockStrideDays = 30;
     });
     for (let i = 0; i < 5; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
-    const real = new S3ContentAdapter(clients, undefined, vaultLock(f.policy));
-    const { port, seen } = counting(real);
-    const vault = f.policy.vault.bucket;
-    const retainUntil = async (key: string, versionId: string) =>
-      (
-        await clients
-          .get(S3Client)
-          .send(
-            new HeadObjectCommand({
-              Bucket: vault,
-              Key: vaultLayout.objectKey(f.name, key),
-              VersionId: versionId,
-            }),
-          )
-      ).ObjectLockRetainUntilDate?.getTime() ?? 0;
+    const { real, port, seen, retainUntil } = lockedVault(f);
     const opts = { shardKeys: 2, chunkKeys: 2 };
     const t0 = Date.now();
     const first = await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy), opts);
