@@ -40,6 +40,15 @@ export function extendedLockDays(c: LockTerms): number {
 }
 
 /**
+ * The least a copy was locked under any stride the policy accepts (a stride is
+ * at least a term): what a copy found in the vault, made by an attempt that
+ * crashed perhaps under another stride, is recorded as locked for.
+ */
+export function leastCopyLockDays(generations: number): number {
+  return 2 * contentLockDays(generations);
+}
+
+/**
  * The entries whose lock ends before the newest generation stops needing them,
  * and the date to lengthen them to. Never a shortening: every entry returned is
  * locked (as recorded) until before now + a term, and the date is a stride past

@@ -132,4 +132,35 @@ describe('locks of content objects carried from older generations', () => {
       expect(Math.abs((await retainUntil(e.key, e.versionId)) - (later + 38 * DAY))).toBeLessThan(1000);
     }
   });
+  it("records a copy a crashed attempt made under a shorter stride at the lock it has, not at today's stride", async () => {
+    // Prepare: the first attempt (default stride: locked 16 days) crashes after 3 of 5 copies.
+    const f = await contentFixture(clients);
+    for (let i = 0; i < 5; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
+    const before = lockedVault(f);
+    let copies = 0;
+    const crashing: ContentPort = Object.assign(Object.create(before.real) as ContentPort, {
+      copy: async (...args: Parameters<ContentPort['copy']>) => {
+        if (++copies > 3) throw new Error('simulated crash (Lambda killed)');
+        return before.real.copy(...args);
+      },
+    });
+    const opts = { chunkKeys: 5, concurrency: 1 };
+    const crashed = await contentBackup(day(0), f.policy, contentBackupPorts(crashing, f.policy), opts);
+    expect(crashed.targets[0]?.status).toBe('failed');
+
+    // Act: the stride raised to 30 days (a deploy) before the retry, which finds the three copies.
+    for (const c of f.policy.content) c.lockStrideDays = 30;
+    const after = lockedVault(f);
+    const r = await contentBackup(day(0), f.policy, contentBackupPorts(after.port, f.policy), opts);
+
+    // Assess: no manifest date beyond the lock S3 holds; the new copies locked 38 days.
+    expect(r.targets[0]).toMatchObject({ status: 'ok', complete: true, reused: 3, copied: 2 });
+    const manifest = (await readManifest(after.real, f.policy, f.name, '2026-11-02')) ?? [];
+    expect(manifest).toHaveLength(5);
+    const held = await Promise.all(manifest.map((e) => after.retainUntil(e.key, e.versionId)));
+    manifest.forEach((e, i) => {
+      expect(Date.parse(e.lockedUntil ?? '')).toBeLessThanOrEqual(held[i] ?? 0);
+    });
+    expect(held.filter((t) => t > Date.now() + 30 * DAY)).toHaveLength(2);
+  });
 });

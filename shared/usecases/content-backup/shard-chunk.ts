@@ -10,7 +10,7 @@ import {
   type ManifestEntry,
   vaultLayout,
 } from '../../domain/content.ts';
-import { extendedLockDays, locksToExtend } from '../../domain/content-locks.ts';
+import { extendedLockDays, leastCopyLockDays, locksToExtend } from '../../domain/content-locks.ts';
 import type { PreviousCursor, ShardRange } from '../../domain/content-shards.ts';
 import { isAwsError } from '../../runtime/aws-errors.ts';
 import { inParallel } from '../../runtime/parallel.ts';
@@ -98,9 +98,11 @@ export async function copyChunk(
           mtime: o.mtime,
           // A multipart copy is verified part by part: the part size goes into the manifest too.
           ...(h.partSize ? { partSize: h.partSize } : {}),
-          // Locked from the crashed attempt's write, earlier than now: lengthened below if short.
+          // Locked from the crashed attempt's write, earlier than now, under the stride of then
+          // (the policy may have changed since): recorded at the least, lengthened below if short.
+          // Less a minute: the lock was stated from the writer's clock before S3 stamped the write.
           lockedUntil: new Date(
-            h.lastModified.getTime() + extendedLockDays(job.cfg) * 86_400_000,
+            h.lastModified.getTime() + leastCopyLockDays(job.cfg.generations) * 86_400_000 - 60_000,
           ).toISOString(),
         });
         reused++;
