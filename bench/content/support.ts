@@ -23,6 +23,7 @@ function classify(method: string, url: string, headers: Record<string, unknown>)
   if (method === 'GET') return 'GET';
   if (method === 'HEAD') return 'HEAD';
   if (method === 'PUT' && headers['x-amz-copy-source']) return 'COPY';
+  if (method === 'PUT' && /[?&]retention/.test(url)) return 'PUT-retention';
   if (method === 'PUT') return 'PUT';
   if (method === 'DELETE') return 'DELETE';
   if (method === 'POST') return 'POST';

@@ -316,10 +316,10 @@ export function contentLifecycleRules(policy: Policy): LifecycleRule[] {
       // Not sooner than its lock ends: a version is locked up to two terms from its last
       // statement (content-locks.ts), made while it was current.
       NoncurrentVersionExpiration: {
-        NoncurrentDays: extendedLockDays(c.generations),
+        NoncurrentDays: extendedLockDays(c),
         NewerNoncurrentVersions: c.generations,
       },
-      Why: `content ${c.name}: a replaced or deleted object's old version goes once it is older than ${extendedLockDays(c.generations)} days (when its Object Lock, lengthened while generations referenced it, has surely ended) and ${c.generations} newer versions replaced it, so no kept generation (at most one version of a key each) can point at an expired one, however long runs failed`,
+      Why: `content ${c.name}: a replaced or deleted object's old version goes once it is older than ${extendedLockDays(c)} days (when its Object Lock, lengthened while generations referenced it, has surely ended) and ${c.generations} newer versions replaced it, so no kept generation (at most one version of a key each) can point at an expired one, however long runs failed`,
     },
     {
       Id: `content-${c.name}-pruned-manifests`,

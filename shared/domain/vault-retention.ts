@@ -18,7 +18,7 @@
 //   seals                   seals/<key>/                        as <key> (written after it: its lock outlives the record's)
 import type { Policy } from '../policy/schema.ts';
 import { vaultLayout } from './content.ts';
-import { contentLockDays, extendedLockDays } from './content-locks.ts';
+import { contentLockDays, extendedLockDays, lockStrideDays } from './content-locks.ts';
 import { FIRST_POINTS_PREFIX, firstPointRetentionDays } from './first-points.ts';
 import { bundleExpirationDays, looseLogLockDays } from './lifecycle/logs.ts';
 import { BUNDLE_ROOT, BUNDLE_WORK_ROOT, LOOSE_ROOT } from './logs/keys.ts';
@@ -58,8 +58,8 @@ export function retentionPrefixes(policy: Policy): RetentionPrefix[] {
       {
         prefix: vaultLayout.objectsPrefix(c.name),
         class: `content ${c.name}`,
-        days: extendedLockDays(c.generations),
-        why: `content ${c.name}: a version is referenced by the ${c.generations} daily generations kept (content[].generations), plus a day for a late run; locked two such terms, and lengthened by a term whenever the newest generation still references it with less than one left (content-locks.ts)`,
+        days: extendedLockDays(c),
+        why: `content ${c.name}: a version is referenced by the ${c.generations} daily generations kept (content[].generations), plus a day for a late run; locked that term plus a stride of ${lockStrideDays(c)} days (content[].lockStrideDays), and lengthened to as much from then whenever the newest generation still references it with less than a term left (content-locks.ts)`,
       },
       {
         prefix: vaultLayout.generationsPrefix(policy, c.name),

@@ -146,6 +146,12 @@ const contentSource = z.strictObject({
     ),
   source: s3Url,
   generations: atLeast(2, 'generations (one to restore while the next is written)'),
+  /**
+   * How far beyond the generations' need (generations + 1 days) a content version's lock is
+   * set, at each copy and each lengthening (domain/content-locks.ts): fewer PutObjectRetention
+   * requests against replaced versions held longer. Default: generations + 1; never less.
+   */
+  lockStrideDays: z.optional(positiveInt),
   /** The source account that owns the bucket (required when there is more than one source). */
   account: z.optional(accountId),
 });
@@ -345,6 +351,15 @@ export const policySchema = z
           });
         }
         names.add(c.name);
+        // Less would lengthen a lock by less than a copy's (a shortening, which COMPLIANCE refuses).
+        if (c.lockStrideDays !== undefined && c.lockStrideDays < c.generations + 1) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['content', i, 'lockStrideDays'],
+            input: c.lockStrideDays,
+            message: `lockStrideDays ${c.lockStrideDays} is below a term of content ${c.name} (generations + 1 = ${c.generations + 1}); expected lockStrideDays >= ${c.generations + 1}`,
+          });
+        }
       }
       for (const issue of sourceProblems(p)) ctx.addIssue({ code: 'custom', ...issue });
       const iso = p.isolatedAccount;

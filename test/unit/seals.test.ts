@@ -65,7 +65,7 @@ describe('locks of carried content versions', () => {
         entry('unknown'), // written before lockedUntil was recorded
       ],
       now,
-      7,
+      { generations: 7 },
     );
     expect(r.entries.map((e) => e.key)).toEqual(['short', 'unknown']);
     expect(r.until.toISOString()).toBe('2026-11-26T00:00:00.000Z');

@@ -10,7 +10,7 @@ import {
   type ManifestEntry,
   vaultLayout,
 } from '../../domain/content.ts';
-import { extendedLockDays, locksToExtend } from '../../domain/content-locks.ts';
+import { extendedLockDays, leastCopyLockDays, locksToExtend } from '../../domain/content-locks.ts';
 import type { PreviousCursor, ShardRange } from '../../domain/content-shards.ts';
 import { isAwsError } from '../../runtime/aws-errors.ts';
 import { inParallel } from '../../runtime/parallel.ts';
@@ -74,7 +74,7 @@ export async function copyChunk(
   const copied: ManifestEntry[] = [];
   // What a copy made now is locked until at least (its lock is stated at the write, a moment later).
   const lockedUntil = new Date(
-    job.opts.clock() + extendedLockDays(job.cfg.generations) * 86_400_000,
+    job.opts.clock() + extendedLockDays(job.cfg) * 86_400_000,
   ).toISOString();
   let copiedBytes = 0;
   let reused = 0;
@@ -101,9 +101,11 @@ export async function copyChunk(
           mtime: o.mtime,
           // A multipart copy is verified part by part: the part size goes into the manifest too.
           ...(h.partSize ? { partSize: h.partSize } : {}),
-          // Locked from the crashed attempt's write, earlier than now: lengthened below if short.
+          // Locked from the crashed attempt's write, earlier than now, under the stride of then
+          // (the policy may have changed since): recorded at the least, lengthened below if short.
+          // Less a minute: the lock was stated from the writer's clock before S3 stamped the write.
           lockedUntil: new Date(
-            h.lastModified.getTime() + extendedLockDays(job.cfg.generations) * 86_400_000,
+            h.lastModified.getTime() + leastCopyLockDays(job.cfg.generations) * 86_400_000 - 60_000,
           ).toISOString(),
         });
         reused++;
@@ -151,13 +153,13 @@ export async function copyChunk(
   // Versions this generation keeps referencing (unchanged, or kept while archived in the
   // source) stay locked as long as it needs them: the short ones lengthened, one request each.
   const carried = [...diff.unchanged, ...kept];
-  const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg.generations);
+  const extend = locksToExtend(carried, new Date(job.opts.clock()), job.cfg);
   const reusedCopies = copied.filter(
     (e) => e.lockedUntil && Date.parse(e.lockedUntil) < Date.parse(lockedUntil),
   );
   const short = [
     ...extend.entries,
-    ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg.generations).entries,
+    ...locksToExtend(reusedCopies, new Date(job.opts.clock()), job.cfg).entries,
   ];
   if (short.length) {
     await port.extendRetention(
