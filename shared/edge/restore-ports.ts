@@ -75,7 +75,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
 }
 
 /** A function's one step: any other class's item is refused by name (the state machine routes each class). */
-function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep> {
+export function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep> {
   return async (cls) => {
     if (cls !== own.class)
       throw new InputError([`item of class ${cls}: this function restores ${own.class} items only`]);
