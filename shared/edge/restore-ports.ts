@@ -92,8 +92,13 @@ function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep>
 /** The database items' ports: the step, point in time, the network and the route in. */
 export function awsDatabaseItemPorts(deps: Deps): RestoreItemPorts {
   return {
-    ...awsRestoreItemPorts(deps, onlyStep(databaseRestoreStep)),
+    store: restoreStore(deps),
+    step: onlyStep(databaseRestoreStep),
+    pitr: new RdsPitrAdapter(deps.clients),
+    connect: connectIsolated,
     prepareTarget: (d) => prepareIsolatedTarget(d, networkTargetInfra),
+    access: (target) => awsIsolatedAccess(target.clients, target.region),
+    leftovers: awsLeftovers,
   };
 }
 
