@@ -353,7 +353,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     const keyId = tail.startsWith('alias/') ? table.byAlias.get(tail) : tail.replace(/^key\//, '');
     if (!keyId) return undefined;
     aliases = tail.startsWith('alias/') ? [tail] : (table.byKey.get(keyId) ?? []);
-    for (const dep of [d, ...deployments.values()])
+    for (const dep of knownDeployments(d))
       for (const [logical, k] of dep.keyPolicies)
         if (k.alias && aliases.includes(k.alias) && k.account === account)
           return {
@@ -501,6 +501,14 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return {};
   };
 
+  /**
+   * Every deployment the layer knows, `d` first: a key or a role of kura's
+   * templates is governed by its deployed policy whoever calls (AWS evaluates
+   * the vault key's policy for another account's administrator too), and a
+   * deployment is known by its vault before the isolated stack exists.
+   */
+  const knownDeployments = (d: Deployment) => new Set([d, ...deployments.values(), ...byBucket.values()]);
+
   const resourcePolicyFor = (
     need: { resource: string },
     d: Deployment,
@@ -520,7 +528,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         : undefined;
     }
     if (r.startsWith('arn:aws:iam::') && r.includes(':role/')) {
-      const role = d.roles.get(r);
+      const role = [...knownDeployments(d)].map((x) => x.roles.get(r)).find(Boolean);
       if (role) return { name: `${role.logicalId} trust policy`, policy: role.trust };
       const name = r.split('/').pop() ?? '';
       const account = r.split(':')[4] ?? '';
