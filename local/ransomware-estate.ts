@@ -7,7 +7,13 @@
 // database in its second region. Then a week of scheduled backups: each day's
 // runs at their scheduled time on the caller's clock, by kura's functions as
 // their roles (local/iam/functions.ts), the content changing every day.
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import {
   CreateSecurityGroupCommand,
   CreateSubnetCommand,
@@ -217,14 +223,12 @@ export async function ransomwareEstate(
   const vault = await ensureVault(backup, policy);
 
   for (const Bucket of [content.bucket, landing.bucket])
-    await a
-      .get(S3Client)
-      .send(
-        new CreateBucketCommand({
-          Bucket,
-          CreateBucketConfiguration: { LocationConstraint: region as never },
-        }),
-      );
+    await a.get(S3Client).send(
+      new CreateBucketCommand({
+        Bucket,
+        CreateBucketConfiguration: { LocationConstraint: region as never },
+      }),
+    );
   const tags = { 'kura:backup': tag, env: 'prod' };
   const db = `shop-${suffix}`;
   const dbB = `ledger-${suffix}`;
@@ -321,4 +325,70 @@ export async function weekOfBackups(
     contentByDay.push(new Map(current));
   }
   return { times, contentByDay, logs, runs };
+}
+
+/**
+ * The on-call engineer's request after the attack: all four classes of
+ * source A at one point in time, two hours after the backups of
+ * `week.times[chosen]`, logs from the first day of the week.
+ */
+export function restoreEverything(e: RansomwareEstate, week: Week, chosen: number) {
+  const t = week.times[chosen];
+  if (!t) throw new Error(`no day ${chosen} in the week (${week.times.length} days)`);
+  const at = new Date(t.getTime() + 2 * 3600_000).toISOString();
+  const from = localDate(week.times[0] as Date, e.policy.timezone);
+  return {
+    time: t,
+    atDay: localDate(t, e.policy.timezone),
+    from,
+    request: {
+      reason: `ransomware in source account ${SOURCE_A}: restore everything as it was`,
+      ticket: 'INC-RANSOM-1',
+      at,
+      database: { instance: e.db, account: SOURCE_A },
+      instances: [{ instance: e.instance }],
+      content: [{ source: e.content.name }],
+      logs: [{ class: 'access', host: e.host, from }],
+    },
+  };
+}
+
+/** The logs of the week from `from` to `atDay`, as restored under a prefix: day/file → body. */
+export function logsBetween(week: Week, from: string, atDay: string): Map<string, string> {
+  return new Map(
+    [...week.logs.entries()]
+      .filter(([d]) => d >= from && d <= atDay)
+      .map(([d, l]) => [`${d}/${l.file}`, l.body] as const),
+  );
+}
+
+/** How objects under `bucket/prefix` compare with `expected` (key below the prefix → bytes). */
+export async function compareBytes(
+  s3: S3Client,
+  bucket: string,
+  prefix: string,
+  expected: Map<string, Buffer | string>,
+): Promise<{ identical: number; missing: string[]; extra: string[]; different: string[] }> {
+  const found: string[] = [];
+  let ContinuationToken: string | undefined;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }),
+    );
+    for (const o of page.Contents ?? []) found.push((o.Key ?? '').slice(prefix.length));
+    ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+  } while (ContinuationToken);
+  const out = { identical: 0, missing: [] as string[], extra: [] as string[], different: [] as string[] };
+  for (const k of found.filter((k) => !expected.has(k))) out.extra.push(k);
+  for (const [k, want] of expected) {
+    if (!found.includes(k)) {
+      out.missing.push(k);
+      continue;
+    }
+    const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: prefix + k }));
+    const bytes = Buffer.from((await got.Body?.transformToByteArray()) ?? []);
+    if (bytes.equals(Buffer.from(want))) out.identical++;
+    else out.different.push(k);
+  }
+  return out;
 }

@@ -291,7 +291,7 @@ async function destroySource(attacker: (region: string) => Clients, t: Ransomwar
   // The content sources and the log landing: every version of every object, for good.
   const s3 = attacker(t.regions[0] ?? '').get(S3Client);
   for (const loc of t.sources) {
-    const versions = await allVersions(s3, loc.bucket, loc.prefix);
+    const versions = await objectVersions(s3, loc.bucket, loc.prefix);
     for (let i = 0; i < versions.length; i += 1000) {
       const batch = versions.slice(i, i + 1000);
       await attempt(
@@ -329,7 +329,8 @@ async function destroySource(attacker: (region: string) => Clients, t: Ransomwar
   }
 }
 
-async function allVersions(s3: S3Client, bucket: string, prefix: string) {
+/** Every version and delete marker under `prefix` of `bucket`, as `s3`'s caller may list them. */
+export async function objectVersions(s3: S3Client, bucket: string, prefix = '') {
   const out: { key: string; versionId?: string }[] = [];
   let KeyMarker: string | undefined;
   let VersionIdMarker: string | undefined;

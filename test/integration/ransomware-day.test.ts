@@ -37,11 +37,11 @@
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
-import { ListObjectVersionsCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { reportPorts } from '../../cli/support/report-ports.ts';
 import { callControl, operatorClients } from '../../local/iam/principals.ts';
-import { raisedAlerts, ransomwareDay, type RansomwareDay } from '../../local/ransomware.ts';
+import { objectVersions, raisedAlerts, ransomwareDay, type RansomwareDay } from '../../local/ransomware.ts';
 import {
   BACKUP_ACCOUNT,
   type RansomwareEstate,
@@ -52,16 +52,18 @@ import {
   sourceExternalId,
   sourceRoleArn,
   type Week,
+  compareBytes,
+  logsBetween,
+  restoreEverything,
   weekOfBackups,
 } from '../../local/ransomware-estate.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { localDate } from '../../shared/policy/calendar.ts';
 import type { ReportItem, RestoreReport } from '../../shared/restore/plan.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { bytesOf, keys } from '../support/logs.ts';
+import { keys } from '../support/logs.ts';
 
 const REGION = 'ap-northeast-1';
 let backup: Clients;
@@ -71,21 +73,7 @@ let day: RansomwareDay;
 let before: { vault: string[]; inventory: string[] };
 let declared: unknown[];
 
-async function vaultVersions(bucket: string) {
-  const out: { key: string; versionId?: string }[] = [];
-  let KeyMarker: string | undefined;
-  let VersionIdMarker: string | undefined;
-  do {
-    const page = await backup
-      .get(S3Client)
-      .send(new ListObjectVersionsCommand({ Bucket: bucket, KeyMarker, VersionIdMarker }));
-    for (const v of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])])
-      out.push({ key: v.Key ?? '', ...(v.VersionId ? { versionId: v.VersionId } : {}) });
-    KeyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
-    VersionIdMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
-  } while (KeyMarker);
-  return out;
-}
+const vaultVersions = (bucket: string) => objectVersions(backup.get(S3Client), bucket);
 
 /** `kura report inventory` (the report the CLI builds), as this file's points: class, source, id, location. */
 async function inventory(): Promise<string[]> {
@@ -227,19 +215,7 @@ describe('a ransomware day: an administrator of a source account turns on the ba
     // Prepare: the last day every class holds a recovery point in the backup account
     // (database and image copies are made by the next day's run).
     const chosen = week.times.length - 2;
-    const t = week.times[chosen] as Date;
-    const at = new Date(t.getTime() + 2 * 3600_000).toISOString();
-    const atDay = localDate(t, e.policy.timezone);
-    const from = localDate(week.times[0] as Date, e.policy.timezone);
-    const request = {
-      reason: 'ransomware in source A: restore everything as it was',
-      ticket: 'INC-RANSOM-1',
-      at,
-      database: { instance: e.db, account: SOURCE_A },
-      instances: [{ instance: e.instance }],
-      content: [{ source: e.content.name }],
-      logs: [{ class: 'access', host: e.host, from }],
-    };
+    const { time: t, atDay, from, request } = restoreEverything(e, week, chosen);
     const deps = { policy: e.policy, clients: backup };
 
     // Act
@@ -276,7 +252,7 @@ describe('a ransomware day: an administrator of a source account turns on the ba
       .filter((i) => serverIds.includes(i.InstanceId ?? ''));
     expect(running.map((i) => i.State?.Name)).toEqual([expect.stringMatching(/^(pending|running)$/)]);
 
-    // The content: byte for byte the source as that day's generation found it.
+    // The content as that day's generation found it, and every log file of [from, day of `at`]: byte for byte.
     const s3 = isolated.get(S3Client);
     const where = (i: ReportItem | undefined) => {
       const m = /^s3:\/\/([^/]+)\/(.+)$/.exec(i?.endpoint ?? '');
@@ -284,22 +260,22 @@ describe('a ransomware day: an administrator of a source account turns on the ba
       return { bucket: m[1] as string, prefix: m[2] as string };
     };
     const c = where(byClass.content);
-    const asOfDay = week.contentByDay[chosen] as Map<string, Buffer>;
-    expect((await keys(s3, c.bucket, c.prefix)).map((k) => k.slice(c.prefix.length))).toEqual(
-      [...asOfDay.keys()].sort(),
-    );
-    for (const [key, body] of asOfDay)
-      expect((await bytesOf(s3, c.bucket, c.prefix + key)).equals(body), key).toBe(true);
-    // The logs: every file of [from, day of `at`], byte for byte.
+    const content = week.contentByDay[chosen] as Map<string, Buffer>;
+    expect(await compareBytes(s3, c.bucket, c.prefix, content)).toEqual({
+      identical: content.size,
+      missing: [],
+      extra: [],
+      different: [],
+    });
     const l = where(byClass.logs);
-    const wantDays = [...week.logs.keys()].filter((d) => d >= from && d <= atDay).sort();
-    expect(await keys(s3, l.bucket, l.prefix)).toEqual(
-      wantDays.map((d) => `${l.prefix}${d}/${week.logs.get(d)?.file}`),
-    );
-    for (const d of wantDays)
-      expect((await bytesOf(s3, l.bucket, `${l.prefix}${d}/${week.logs.get(d)?.file}`)).toString()).toBe(
-        week.logs.get(d)?.body,
-      );
+    const logs = logsBetween(week, from, atDay);
+    expect(logs.size).toBe(chosen + 1);
+    expect(await compareBytes(s3, l.bucket, l.prefix, logs)).toEqual({
+      identical: logs.size,
+      missing: [],
+      extra: [],
+      different: [],
+    });
   });
 
   it('leaves the other source account as it was', async () => {
