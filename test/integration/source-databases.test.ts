@@ -15,10 +15,10 @@ import {
   ModifyDBSnapshotAttributeCommand,
   RDSClient,
 } from '@aws-sdk/client-rds';
-import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
+import { crossAccountKey } from '../../local/ransomware-estate.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
@@ -47,46 +47,7 @@ let a: Clients;
 let b2: Clients;
 let isolated: string;
 
-/** A customer-managed key whose policy lets `accounts` use it as RDS does for a copy or restore (docs/deploy.md). */
-async function customerKey(c: Clients, owner: string, accounts: string[], alias?: string): Promise<string> {
-  const kms = c.get(KMSClient);
-  const policy = {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'AccountAdministers',
-        Effect: 'Allow',
-        Principal: { AWS: `arn:aws:iam::${owner}:root` },
-        Action: 'kms:*',
-        Resource: '*',
-      },
-      ...(accounts.length
-        ? [
-            {
-              Sid: 'OtherAccountsCopyAndRestore',
-              Effect: 'Allow',
-              Principal: { AWS: accounts.map((x) => `arn:aws:iam::${x}:root`) },
-              Action: [
-                'kms:DescribeKey',
-                'kms:Decrypt',
-                'kms:ReEncrypt*',
-                'kms:GenerateDataKeyWithoutPlaintext',
-                'kms:CreateGrant',
-              ],
-              Resource: '*',
-            },
-          ]
-        : []),
-    ],
-  };
-  const key = await kms.send(
-    new CreateKeyCommand({ Description: 'kura test key', Policy: JSON.stringify(policy) }),
-  );
-  const arn = key.KeyMetadata?.Arn ?? '';
-  if (alias)
-    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key.KeyMetadata?.KeyId }));
-  return arn;
-}
+const customerKey = crossAccountKey;
 
 beforeAll(async () => {
   backup = emulatorClients();
