@@ -188,13 +188,20 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   const accountCreds = new Map<string, Creds>([[BACKUP_ACCOUNT, plain]]);
 
   /** Credentials at the emulator for an account's administrator (to read tags, aliases, encryption). */
-  const credsFor = async (account: string): Promise<Creds> => {
-    let c = accountCreds.get(account);
+  /**
+   * Credentials of an account's administrator in the emulator. `worker`: a
+   * session of its own for that test worker (or process), so that a refusal
+   * is reported to the worker whose request it was, not to whichever asked
+   * last for the same account's administrator.
+   */
+  const credsFor = async (account: string, worker?: string): Promise<Creds> => {
+    const key = worker === undefined || account === BACKUP_ACCOUNT ? account : `${account}/${worker}`;
+    let c = accountCreds.get(key);
     if (!c) {
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${account}:role/kura-admin`,
-          RoleSessionName: 'kura-iam-front',
+          RoleSessionName: key === account ? 'kura-iam-front' : `kura-iam-front-w${worker}`,
         }),
       );
       c = {
@@ -202,7 +209,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         secretAccessKey: out.Credentials?.SecretAccessKey ?? '',
         sessionToken: out.Credentials?.SessionToken,
       };
-      accountCreds.set(account, c);
+      accountCreds.set(key, c);
     }
     return c;
   };
@@ -796,7 +803,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       const name = String(input.name ?? '');
       if (kind === 'operator') {
         const account = String(input.account ?? BACKUP_ACCOUNT);
-        const c = await credsFor(account);
+        const c = await credsFor(account, worker);
         const creds = { ...c };
         sessions.set(creds.accessKeyId, { principal: operator(account, 'kura-admin'), creds, worker });
         return { status: 200, json: creds };
