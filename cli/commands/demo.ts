@@ -54,7 +54,7 @@ export function registerDemo(program: Command): void {
           stop = async () => {
             const r = iam.summary();
             process.stderr.write(
-              `\nIAM: ${r.requests} requests checked against the deployed policies, ${r.refused.length} refused (journal: ${iam.journal})\n`,
+              `\nIAM: ${r.requests} requests checked against the deployed policies, ${r.refused.length} refused${r.expected ? ` (and ${r.expected} refused as the demo expects: the attacker's)` : ''} (journal: ${iam.journal})\n`,
             );
             for (const m of r.refused.slice(0, 20)) process.stderr.write(`  - ${m}\n`);
             if (r.refused.length) process.exitCode = 1;

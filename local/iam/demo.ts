@@ -18,7 +18,9 @@ export async function startDemoIamLayer(target: string) {
     journal: join(runDir, 'requests.jsonl'),
     summary: () => ({
       requests: front.records.length,
-      refused: front.records.filter((r) => r.denied).map((r) => r.message ?? r.operation),
+      // A refusal a step declared (the ransomware day's attacker) is the point of that step, not a defect.
+      refused: front.records.filter((r) => r.denied && !r.expected).map((r) => r.message ?? r.operation),
+      expected: front.records.filter((r) => r.denied && r.expected).length,
     }),
     close: front.close,
   };

@@ -193,13 +193,20 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
   const accountCreds = new Map<string, Creds>([[BACKUP_ACCOUNT, plain]]);
 
   /** Credentials at the emulator for an account's administrator (to read tags, aliases, encryption). */
-  const credsFor = async (account: string): Promise<Creds> => {
-    let c = accountCreds.get(account);
+  /**
+   * Credentials of an account's administrator in the emulator. `worker`: a
+   * session of its own for that test worker (or process), so that a refusal
+   * is reported to the worker whose request it was, not to whichever asked
+   * last for the same account's administrator.
+   */
+  const credsFor = async (account: string, worker?: string): Promise<Creds> => {
+    const key = worker === undefined || account === BACKUP_ACCOUNT ? account : `${account}/${worker}`;
+    let c = accountCreds.get(key);
     if (!c) {
       const out = await sts.send(
         new AssumeRoleCommand({
           RoleArn: `arn:aws:iam::${account}:role/kura-admin`,
-          RoleSessionName: 'kura-iam-front',
+          RoleSessionName: key === account ? 'kura-iam-front' : `kura-iam-front-w${worker}`,
         }),
       );
       c = {
@@ -207,7 +214,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         secretAccessKey: out.Credentials?.SecretAccessKey ?? '',
         sessionToken: out.Credentials?.SessionToken,
       };
-      accountCreds.set(account, c);
+      accountCreds.set(key, c);
     }
     return c;
   };
@@ -379,7 +386,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     const keyId = tail.startsWith('alias/') ? table.byAlias.get(tail) : tail.replace(/^key\//, '');
     if (!keyId) return undefined;
     aliases = tail.startsWith('alias/') ? [tail] : (table.byKey.get(keyId) ?? []);
-    for (const dep of [d, ...deployments.values()])
+    for (const dep of knownDeployments(d))
       for (const [logical, k] of dep.keyPolicies)
         if (k.alias && aliases.includes(k.alias) && k.account === account)
           return {
@@ -527,6 +534,14 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
     return {};
   };
 
+  /**
+   * Every deployment the layer knows, `d` first: a key or a role of kura's
+   * templates is governed by its deployed policy whoever calls (AWS evaluates
+   * the vault key's policy for another account's administrator too), and a
+   * deployment is known by its vault before the isolated stack exists.
+   */
+  const knownDeployments = (d: Deployment) => new Set([d, ...deployments.values(), ...byBucket.values()]);
+
   const resourcePolicyFor = (
     need: { resource: string },
     d: Deployment,
@@ -546,7 +561,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
         : undefined;
     }
     if (r.startsWith('arn:aws:iam::') && r.includes(':role/')) {
-      const role = d.roles.get(r);
+      const role = [...knownDeployments(d)].map((x) => x.roles.get(r)).find(Boolean);
       if (role) return { name: `${role.logicalId} trust policy`, policy: role.trust };
       const name = r.split('/').pop() ?? '';
       const account = r.split(':')[4] ?? '';
@@ -814,7 +829,7 @@ export async function startIamFrontLayer(opts: FrontLayerOptions): Promise<IamFr
       const name = String(input.name ?? '');
       if (kind === 'operator') {
         const account = String(input.account ?? BACKUP_ACCOUNT);
-        const c = await credsFor(account);
+        const c = await credsFor(account, worker);
         const creds = { ...c };
         sessions.set(creds.accessKeyId, { principal: operator(account, 'kura-admin'), creds, worker });
         return { status: 200, json: creds };
