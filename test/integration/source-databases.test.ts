@@ -18,7 +18,6 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
-import { crossAccountKey } from '../../local/ransomware-estate.ts';
 import { ensureVault } from '../../local/vault.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
