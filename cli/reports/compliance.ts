@@ -15,7 +15,7 @@ import {
 import { InputError } from '../../shared/runtime/errors.ts';
 import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { commandDeps, commandPolicy, printJson } from '../support/context.ts';
-import { reportPorts } from '../support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html', 'csv'];
 const MAX_DAYS = 1100;

@@ -18,7 +18,7 @@ import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, parseTime, printJson } from '../support/context.ts';
-import { reportPorts } from '../support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];
 

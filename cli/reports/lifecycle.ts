@@ -11,7 +11,7 @@ import { fmtBytes, fmtMoney, parsePrices, STATED_PRICES } from '../../shared/dom
 import { InputError } from '../../shared/runtime/errors.ts';
 import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { commandDeps, printJson } from '../support/context.ts';
-import { lifecyclePorts } from '../support/report-ports.ts';
+import { lifecyclePorts } from '../../shared/edge/report-ports.ts';
 
 const FORMATS = ['md', 'table', 'json', 'html'];
 

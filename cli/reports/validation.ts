@@ -26,7 +26,7 @@ import { bothZones } from '../../shared/policy/calendar.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { earliestBackup, readFirstPoints } from '../../shared/usecases/report-inventory.ts';
 import { commandDeps, printJson } from '../support/context.ts';
-import { reportPorts } from '../support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 
 const FORMATS = ['table', 'json', 'md', 'html'];
 

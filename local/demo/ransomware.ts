@@ -11,7 +11,7 @@ import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
-import { reportPorts } from '../../cli/support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import type { ReportItem, RestoreReport } from '../../shared/restore/plan.ts';

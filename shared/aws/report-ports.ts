@@ -1,5 +1,5 @@
 // AWS ports: what the inventory, the orphan finders and the reports read.
-// Read only. The use cases receive them; the CLI (cli/support/report-ports.ts)
+// Read only. The use cases receive them; the CLI (shared/edge/report-ports.ts)
 // and the tests build them from a run's Deps (the adapters named beside each).
 import type { ApiRule } from '../domain/lifecycle/report.ts';
 import type { CopyEvidence } from '../domain/reports/compliance.ts';

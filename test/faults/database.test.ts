@@ -4,7 +4,7 @@
 // snapshot and copy, mid-prune). Reduced form of bench/faults/run.ts.
 import { CreateDBSnapshotCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
 import { CRASH_POINTS } from './crash-points.ts';
 import { closeProxies, runWorld, type WorldRun } from './harness.ts';

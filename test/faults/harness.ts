@@ -14,7 +14,7 @@ import {
 } from '../../local/fault-proxy.ts';
 import { SimulatedClock } from '../../local/simulated-time.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { findOrphans, type Orphan } from '../../shared/usecases/orphans.ts';
 

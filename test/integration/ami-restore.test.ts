@@ -24,7 +24,7 @@ import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import type { IsolatedTarget } from '../../shared/restore/types.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import { imageInventory } from '../../shared/usecases/image-inventory.ts';
 import {
   createEstate,

@@ -6,7 +6,7 @@ import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts'
 import { contentBackupPorts, readManifest } from '../../shared/aws/content-generations.ts';
 import { MiB, vaultLayout } from '../../shared/domain/content.ts';
 import { contentBackup } from '../../shared/usecases/content-backup.ts';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import {
   resolveGeneration,

@@ -61,7 +61,7 @@ describe('the IAM front layer', () => {
     expect(err.name).toBe('AccessDenied');
     expect(err.message).toMatch(
       new RegExp(
-        `ContentBackupRole \\(arn:aws:iam::123456789012:role/kura-prod-ContentBackupRole-LOCAL\\) is not authorized: s3:GetObject needs s3:GetObject on arn:aws:s3:::${other}/secret.txt: no statement allowed it`,
+        `ContentBackupRole \\(arn:aws:iam::123456789012:role/kura-prod-content-backup\\) is not authorized: s3:GetObject needs s3:GetObject on arn:aws:s3:::${other}/secret.txt: no statement allowed it`,
       ),
     );
     const rec = journal().find(

@@ -39,7 +39,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { reportPorts } from '../../cli/support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 import { callControl, operatorClients } from '../../local/iam/principals.ts';
 import { objectVersions, raisedAlerts, ransomwareDay, type RansomwareDay } from '../../local/ransomware.ts';
 import {

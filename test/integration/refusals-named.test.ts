@@ -7,7 +7,7 @@ import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import { findOrphans } from '../../shared/usecases/orphans.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { withoutGrant } from '../support/iam.ts';

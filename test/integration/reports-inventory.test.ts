@@ -21,7 +21,7 @@ import { vaultDrift } from '../../shared/domain/reports/vault-drift.ts';
 import { managedTags } from '../../shared/domain/tags.ts';
 import { buildReport, renderHtml, serializeReport } from '../../shared/domain/validation-report.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
-import { reportPorts } from '../../cli/support/report-ports.ts';
+import { reportPorts } from '../../shared/edge/report-ports.ts';
 import { buildComplianceReport } from '../../shared/usecases/report-compliance.ts';
 import { buildInventoryReport } from '../../shared/usecases/report-inventory.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';

@@ -25,7 +25,7 @@ import type { Policy } from '../../shared/policy/schema.ts';
 import { lifecycleAudit } from '../../shared/usecases/report-lifecycle.ts';
 import { emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
-import { lifecyclePorts } from '../../cli/support/report-ports.ts';
+import { lifecyclePorts } from '../../shared/edge/report-ports.ts';
 
 let clients: Clients;
 

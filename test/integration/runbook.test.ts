@@ -25,7 +25,7 @@ import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { zoneOffset } from '../../shared/policy/calendar.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
-import { estatePorts } from '../../cli/support/report-ports.ts';
+import { estatePorts } from '../../shared/edge/report-ports.ts';
 import { inventory } from '../../shared/usecases/inventory.ts';
 import { clock } from '../support/emulator.ts';
 import { type Ran, runKura } from '../support/kura-cli.ts';

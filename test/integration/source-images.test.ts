@@ -15,7 +15,7 @@ import { parsePolicy } from '../../shared/policy/parse.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
-import { estatePorts, reportPorts } from '../../cli/support/report-ports.ts';
+import { estatePorts, reportPorts } from '../../shared/edge/report-ports.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { sourceClients } from '../../shared/aws/source-clients.ts';
 import { accountRows } from '../../shared/domain/reports/inventory.ts';

@@ -252,8 +252,8 @@ function sdkCalls(file: string): string[] {
 describe('use cases and restore steps receive their adapters (docs/architecture.md)', () => {
   it('reads value imports apart from type imports (the rule below is not vacuous)', () => {
     // An adapter module that imports an AWS adapter as a value, and a use case that imports only types.
-    const values = awsValueImports('cli/support/report-ports.ts');
-    expect(values).toContain('cli/support/report-ports.ts: RdsAdapter from shared/aws/rds.ts');
+    const values = awsValueImports('shared/edge/report-ports.ts');
+    expect(values).toContain('shared/edge/report-ports.ts: RdsAdapter from shared/aws/rds.ts');
     expect(values.filter((v) => v.includes('EstatePorts'))).toEqual([]);
     expect(
       sources('shared/usecases').some((f) =>

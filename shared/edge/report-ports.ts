@@ -1,30 +1,26 @@
 // CLI composition: the adapters behind the reports' ports, built from a
 // command's Deps. The use cases (inventory, orphans, the inventory and
 // compliance reports) receive these and construct no adapter themselves.
-import type { Deps } from '../../shared/aws/deps.ts';
-import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
-import { S3FirstPointLedger } from '../../shared/aws/first-points.ts';
-import { S3ContentAdapter } from '../../shared/aws/content.ts';
-import { vaultContent } from '../../shared/aws/content-generations.ts';
-import { S3LogStore } from '../../shared/aws/log-store.ts';
-import { RdsAdapter } from '../../shared/aws/rds.ts';
-import { pitrWindow } from '../../shared/aws/rds-pitr.ts';
-import { backedUpDatabases } from '../../shared/aws/rds-sources.ts';
-import { recoveryPointAccess } from '../../shared/aws/recovery-point-access.ts';
-import { readBucketLifecycle } from '../../shared/aws/bucket-lifecycle.ts';
-import type {
-  ComplianceReportPorts,
-  EstatePorts,
-  LifecycleReportPorts,
-} from '../../shared/aws/report-ports.ts';
-import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
-import { listRehearsalReports, listReports } from '../../shared/aws/validation-reports.ts';
+import type { Deps } from '../aws/deps.ts';
+import { Ec2ImageAdapter } from '../aws/ec2-images.ts';
+import { S3FirstPointLedger } from '../aws/first-points.ts';
+import { S3ContentAdapter } from '../aws/content.ts';
+import { vaultContent } from '../aws/content-generations.ts';
+import { S3LogStore } from '../aws/log-store.ts';
+import { RdsAdapter } from '../aws/rds.ts';
+import { pitrWindow } from '../aws/rds-pitr.ts';
+import { backedUpDatabases } from '../aws/rds-sources.ts';
+import { recoveryPointAccess } from '../aws/recovery-point-access.ts';
+import { readBucketLifecycle } from '../aws/bucket-lifecycle.ts';
+import type { ComplianceReportPorts, EstatePorts, LifecycleReportPorts } from '../aws/report-ports.ts';
+import { S3RestoreStore } from '../aws/restore-store.ts';
+import { listRehearsalReports, listReports } from '../aws/validation-reports.ts';
 import {
   databaseSnapshotVolumes,
   imageSnapshotVolumes,
   readVaultConfig,
   vaultVersions,
-} from '../../shared/aws/vault-config.ts';
+} from '../aws/vault-config.ts';
 
 export function estatePorts({ policy, clients }: Deps): EstatePorts {
   return {
