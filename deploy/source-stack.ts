@@ -7,16 +7,29 @@ import { LOOSE_ROOT } from '../shared/domain/logs/keys.ts';
 import type { Policy } from '../shared/policy/schema.ts';
 import { owningAccount, sourceAccounts } from '../shared/policy/sources.ts';
 
-/** kura's functions that act in source accounts: their roles have fixed names for the source role's trust. */
 /**
+ * kura's functions that act in source accounts, each with its role's name
+ * (kura-<stage>-<role>, fixed for the source role's trust):
  * rds-snapshot and ami-backup take and share recovery points there;
  * content-backup and log-archive read the content sources and the log landing
- * and copy them into the vault as the source role.
+ * and copy them into the vault as the source role; validation-step and restore
+ * read a source database's LatestRestorableTime (the PITR RPO of the monthly
+ * validation and of the yearly rehearsal).
  */
-export const SOURCE_USERS = ['rds-snapshot', 'ami-backup', 'content-backup', 'log-archive'] as const;
+export const SOURCE_USER_ROLES = {
+  'rds-snapshot': 'rds-snapshot',
+  'ami-backup': 'ami-backup',
+  'content-backup': 'content-backup',
+  'log-archive': 'log-archive',
+  'validation-step': 'validation',
+  restore: 'restore',
+} as const;
 
-export function functionRoleArn(backupAccountId: string, fn: string, stage = 'prod'): string {
-  return `arn:aws:iam::${backupAccountId}:role/kura-${stage}-${fn}`;
+/** The functions (by their contract names) whose roles a kura-source role trusts. */
+export const SOURCE_USERS = Object.keys(SOURCE_USER_ROLES) as (keyof typeof SOURCE_USER_ROLES)[];
+
+export function functionRoleArn(backupAccountId: string, role: string, stage = 'prod'): string {
+  return `arn:aws:iam::${backupAccountId}:role/kura-${stage}-${role}`;
 }
 
 /**
@@ -62,7 +75,9 @@ export function sourceStackParameters(
     BackupAccountId: backupAccountId,
     ExternalId: source.externalId,
     SourceRoleName: source.roleArn.split('/').pop() ?? 'kura-source',
-    TrustedRoleArns: SOURCE_USERS.map((fn) => functionRoleArn(backupAccountId, fn, stage)).join(','),
+    TrustedRoleArns: SOURCE_USERS.map((fn) =>
+      functionRoleArn(backupAccountId, SOURCE_USER_ROLES[fn], stage),
+    ).join(','),
     SelectorTagValue: policy.selector.tagValue,
     ContentBucketArns: list(
       content.map((c) => `arn:aws:s3:::${s3(c.source).bucket}`),

@@ -8,9 +8,12 @@ import {
   RestoreDBInstanceToPointInTimeCommand,
 } from '@aws-sdk/client-rds';
 import { type TagMap, toTagList } from '../domain/tags.ts';
+import type { Policy } from '../policy/schema.ts';
+import { sourceAccounts } from '../policy/sources.ts';
 import type { Clients } from './clients.ts';
 import { tolerate } from './errors.ts';
 import { type Snapshot, toSnapshot } from './rds.ts';
+import { sourceClients } from './source-clients.ts';
 import {
   describeDbCluster,
   describeDbInstance,
@@ -119,4 +122,27 @@ export async function latestRestorableTime(
   const i = await describeDbInstance(clients, source, region);
   if (i) return i.LatestRestorableTime;
   return (await describeDbCluster(clients, source, region))?.LatestRestorableTime;
+}
+
+/**
+ * The LatestRestorableTime of the database a recovery point protects, read where that
+ * database lives: with sources, in its own account (through that account's kura-source
+ * role, with its ExternalId) and source region, never a namesake in another account or
+ * region; in single-account mode, kura's own account in `region`. Undefined when it has
+ * none, is gone, or its account is no longer a source of the policy (nothing to ask).
+ */
+export async function originLatestRestorableTime(
+  base: Clients,
+  policy: Policy,
+  source: string,
+  origin: { account?: string; sourceRegion?: string },
+  region = base.region,
+): Promise<Date | undefined> {
+  if (!origin.account) return latestRestorableTime(base, source, region);
+  const account = sourceAccounts(policy).find((s) => s.accountId === origin.account);
+  // A copy without its source region (one of an account with several) names no one database.
+  const where = origin.sourceRegion ?? (account?.regions.length === 1 ? account.regions[0] : undefined);
+  if (!account || !where) return undefined;
+  const clients = sourceClients(base, policy).clientsFor({ account: account.accountId, region: where });
+  return latestRestorableTime(clients, source, where);
 }

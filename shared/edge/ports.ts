@@ -14,7 +14,7 @@ import { planKey, type ValidationPlan } from '../usecases/validation/records.ts'
 import { ManagedSecretAccess } from '../aws/db-access.ts';
 import type { Deps } from '../aws/deps.ts';
 import { invokeInIsolated } from '../aws/probe-invoke.ts';
-import { latestRestorableTime } from '../aws/rds-pitr.ts';
+import { originLatestRestorableTime } from '../aws/rds-pitr.ts';
 import { describeDbCluster, describeDbInstance } from '../aws/rds-restore.ts';
 import { describeInstances, listIsolatedKeys, readFromIsolated } from '../aws/isolated-account.ts';
 import { tagValidated } from '../aws/validated-tags.ts';
@@ -71,7 +71,8 @@ export function validationPorts(deps: Deps, overrides: CheckPorts = {}): Validat
     vault,
     sealed: sealedRecords(vault),
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
-    latestRestorableTime: (rp) => latestRestorableTime(deps.clients, rp.source, rp.region),
+    latestRestorableTime: (rp, origin) =>
+      originLatestRestorableTime(deps.clients, deps.policy, rp.source, origin, rp.region),
     checks: checkAdapters(deps, overrides),
     step: restoreStep,
     prepareTarget: (d) => prepareIsolatedTarget(d, awsTargetInfra),

@@ -7,7 +7,7 @@ import { AwsExportObjects } from '../aws/export-objects.ts';
 import { S3FirstPointLedger } from '../aws/first-points.ts';
 import { KmsAdapter } from '../aws/kms.ts';
 import { awsPreflightPorts } from '../aws/preflight.ts';
-import { latestRestorableTime, pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
+import { originLatestRestorableTime, pitrWindow, RdsPitrAdapter } from '../aws/rds-pitr.ts';
 import { backedUpDatabases } from '../aws/rds-sources.ts';
 import { awsLeftovers, objectStillExists, serverStillExists } from '../aws/isolated-leftovers.ts';
 import {
@@ -45,7 +45,8 @@ export function awsRestorePlanPorts(deps: Deps): RestorePlanPorts {
     preflight: awsPreflightPorts(deps.clients, new KmsAdapter(deps.clients), (i) =>
       pitrWindow(deps.clients, i),
     ),
-    latestRestorableTime: (source) => latestRestorableTime(deps.clients, source),
+    latestRestorableTime: (source, origin) =>
+      originLatestRestorableTime(deps.clients, deps.policy, source, origin),
     connect: connectIsolated,
     // No vault yet means no records; any other refusal is named by the caller's error.
     firstPoints: async () => [...(await tolerate(['notFound'], () => ledger.readAll(), new Map())).values()],

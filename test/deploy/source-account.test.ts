@@ -68,6 +68,13 @@ describe('deploy/source-account.yml', () => {
       `arn:aws:s3:::${policy.vault.bucket}/logs/*`,
     ]);
     expect(sourceStackParameters(policy, SOURCE_A, BACKUP_ACCOUNT).LandingBucketArn).toBeUndefined();
+    // Trusted: exactly the roles of the functions that act in source accounts, as deployed
+    // (validation-step's role is kura-prod-validation: the ARN is the role's, not the function's).
+    expect(b.TrustedRoleArns?.split(',').sort()).toEqual(
+      ['rds-snapshot', 'ami-backup', 'content-backup', 'log-archive', 'validation-step', 'restore']
+        .map((fn) => d.functionRoles[fn])
+        .sort(),
+    );
     expect(() => sourceStackParameters(policy, '555555555555', BACKUP_ACCOUNT)).toThrow(
       /555555555555 is not a source of this policy; expected one of 333333333333, 444444444444/,
     );
@@ -132,7 +139,14 @@ describe('deploy/source-account.yml', () => {
       expect(result?.roles).toEqual(
         check.id === 'source-role-bounded' || check.id === 'vault-admits-source-roles-only-to-add'
           ? [`kura-source (${SOURCE_A})`, `kura-source (${SOURCE_B})`]
-          : expect.arrayContaining(['RdsSnapshotRole', 'AmiBackupRole', 'ContentBackupRole', 'kura-admin']),
+          : expect.arrayContaining([
+              'RdsSnapshotRole',
+              'AmiBackupRole',
+              'ContentBackupRole',
+              'ValidationRole',
+              'RestoreRole',
+              'kura-admin',
+            ]),
       );
       // …and fails on a role given more than it should, or a trust opened to the account.
       const wide = build();
@@ -143,9 +157,9 @@ describe('deploy/source-account.yml', () => {
         wide.bucketPolicies.set(policy.vault.bucket, {
           Version: '2012-10-17',
           Statement: [
-            ...[wide.bucketPolicies.get(policy.vault.bucket)?.Statement ?? []].flat().filter(
-              (st) => !/^Source/.test(String((st as { Sid?: string }).Sid)),
-            ),
+            ...[wide.bucketPolicies.get(policy.vault.bucket)?.Statement ?? []]
+              .flat()
+              .filter((st) => !/^Source/.test(String((st as { Sid?: string }).Sid))),
             { Effect: 'Allow', Principal: { AWS: role.arn }, Action: 's3:*', Resource: '*' },
           ],
         });

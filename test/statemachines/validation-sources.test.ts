@@ -3,7 +3,10 @@
 // database of the same name. Each is planned as its own item, keyed by
 // (account, source region, name), restored side by side in the isolated
 // account from its own account's copy in the backup account, checked, cleaned
-// up, and shown with its account and region in the run's one report. The
+// up, and shown with its account and region in the run's one report, with
+// its PITR RPO read from its own account's database in its source region (one
+// namesake has automated backups off: its RPO is unknown, the others' are
+// not, so a read from the wrong account or region shows). The
 // schedule's times lie ahead of the wall clock: the restore machine's Plan
 // takes the run's time from the execution ($$.Execution.StartTime, on the
 // simulated clock locally), so a rehearsal "at" such a time is not "in the future".
@@ -56,6 +59,8 @@ const ORIGINS = [
   [SOURCE_B, REGION],
   [SOURCE_B, SOURCE_B_SECOND_REGION],
 ] as const;
+/** The one namesake with automated backups off (no LatestRestorableTime): between the other two. */
+const pitrOff = (account: string, region: string) => account === SOURCE_B && region === REGION;
 
 let deps: Deps;
 let db: string;
@@ -77,6 +82,24 @@ const origins = (r: ValidationReport) =>
     .filter((i) => i.class === 'database')
     .map((i) => [i.source, i.account, i.sourceRegion, i.recoveryPoint?.id, i.status])
     .sort((x, y) => `${x[1]}${x[2]}`.localeCompare(`${y[1]}${y[2]}`));
+
+/** Each database item's PITR RPO as its report judges it: account, region, minutes, result. */
+const pitrRpos = (r: ValidationReport) =>
+  r.items
+    .filter((i) => i.class === 'database')
+    .map((i) => {
+      const o = i.objectives?.find((x) => x.objective === 'RPO' && x.basis.startsWith('point-in-time'));
+      return [i.account, i.sourceRegion, o?.achievedMinutes, o?.targetMinutes, o?.status];
+    })
+    .sort((x, y) => `${x[0]}${x[1]}`.localeCompare(`${y[0]}${y[1]}`));
+
+/** What pitrRpos should say: `minutes` for each database with PITR, unknown for the one without. */
+const expectedPitr = (minutes: number) =>
+  ORIGINS.map(([account, region]) =>
+    pitrOff(account, region)
+      ? [account, region, undefined, 5, 'unknown']
+      : [account, region, minutes, 5, 'pass'],
+  );
 
 /** The backup account's copy of day `d` from one source account and region (rds-snapshot's name). */
 const copyOf = (d: number, account: string, region: string) =>
@@ -107,7 +130,11 @@ beforeAll(async () => {
       c,
       db,
       { 'kura:backup': policy.selector.tagValue },
-      { StorageEncrypted: true, KmsKeyId: key },
+      {
+        StorageEncrypted: true,
+        KmsKeyId: key,
+        ...(pitrOff(account, region) ? { BackupRetentionPeriod: 0 } : {}),
+      },
     );
   }
   // Three daily runs: each copies the day before's source snapshot into the backup account.
@@ -138,6 +165,8 @@ describe('validation and rehearsal with two source accounts that share a databas
       i.cleanup.resources.filter((r) => r.startsWith('AWS::RDS::DBInstance ')),
     );
     expect(new Set(restored).size).toBe(3);
+    // Each PITR RPO from its own database, read at the run (5 min: RDS's log upload interval).
+    expect(pitrRpos(report)).toEqual(expectedPitr(5));
     for (const r of restored) expect(r.split(' ')[1]?.length).toBeLessThanOrEqual(63);
     for (const i of report.items) expect(i.cleanup.status).toBe('done');
     expect(report.accounts).toEqual([
@@ -193,6 +222,9 @@ describe('validation and rehearsal with two source accounts that share a databas
     expect(origins(report)).toEqual(
       ORIGINS.map(([account, region]) => [db, account, region, copyOf(1, account, region), 'pass']),
     );
+    // Read at the plan (a minute after `at`, on the simulated clock: 5 min behind it), from each
+    // one's own account and region, and measured from the rehearsal's time `at`: 4 min.
+    expect(pitrRpos(report)).toEqual(expectedPitr(4));
     expect(report.accounts?.map((a) => [a.account, a.items, a.passed])).toEqual([
       [SOURCE_A, 1, 1],
       [SOURCE_B, 2, 2],

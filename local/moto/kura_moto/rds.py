@@ -491,13 +491,23 @@ def _trailing_latest_restorable_time(self: Any) -> datetime.datetime:
     return simtime.now_datetime() - datetime.timedelta(seconds=TRANSACTION_LOG_UPLOAD_SECONDS)
 
 
+def _instance_latest_restorable_time(self: Any) -> datetime.datetime | None:
+    # Automated backups off (BackupRetentionPeriod 0): no transaction logs, no point in
+    # time to restore to (RestoreDBInstanceToPointInTime: PointInTimeRestoreNotEnabled),
+    # and DescribeDBInstances gives no LatestRestorableTime.
+    if not int(getattr(self, "backup_retention_period", 1) or 0):
+        return None
+    return _trailing_latest_restorable_time(self)
+
+
 @patch(DBInstance, "latest_restorable_time")
 def instance_latest_restorable_time(original: property) -> property:
     """LatestRestorableTime of a DB instance trails the present by the 5-minute
     transaction log upload interval (RDS user guide, "Restoring a DB instance to a
     specified time": typically within the last 5 minutes; DescribeDBInstances).
-    moto answers the wall clock; here it is the request's time minus 5 minutes."""
-    return property(_trailing_latest_restorable_time)
+    moto answers the wall clock; here it is the request's time minus 5 minutes,
+    and none while automated backups are off (retention 0)."""
+    return property(_instance_latest_restorable_time)
 
 
 @patch(DBCluster, "latest_restorable_time")

@@ -9,6 +9,7 @@ import type { RdsPitrPort } from '../../aws/rds-pitr.ts';
 import type { RestoreStorePort } from '../../aws/restore-store.ts';
 import type { FirstPoint } from '../../domain/first-points.ts';
 import type { PreflightPorts } from '../../restore/preflight.ts';
+import type { Origin } from '../../restore/source-account.ts';
 import type { IsolatedTarget, RestoreClass, RestoreListing, RestoreStep } from '../../restore/types.ts';
 
 /**
@@ -21,8 +22,11 @@ export interface RestorePlanPorts {
   /** A class's recovery points. */
   listing(cls: RestoreClass): Promise<RestoreListing>;
   preflight: PreflightPorts;
-  /** A source database's (instance, else Aurora cluster) LatestRestorableTime (a rehearsal's PITR RPO). */
-  latestRestorableTime(source: string): Promise<Date | undefined>;
+  /**
+   * A source database's (instance, else Aurora cluster) LatestRestorableTime (a rehearsal's
+   * PITR RPO), read in its origin (with sources, its own account and source region).
+   */
+  latestRestorableTime(source: string, origin: Origin): Promise<Date | undefined>;
   /** Read-only connection to the target (pre-flight). */
   connect(deps: Deps): Promise<IsolatedTarget>;
   /** The vault's first-point records (none before the vault exists). */

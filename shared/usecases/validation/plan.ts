@@ -51,9 +51,8 @@ export async function planValidation(
     for (const [, rp] of [...newest.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const origin = itemOrigin(deps.policy, { class: cls, source: rp.source, recoveryPoint: rp });
       // The PITR RPO is read from the source now, at the run: what a restore now could reach.
-      // A source account's database is not kura's to describe from here (kura-source trusts
-      // only the backup functions): its PITR RPO stays unknown, never read from a namesake.
-      const latest = cls === 'database' && !origin.account ? await ports.latestRestorableTime(rp) : undefined;
+      // With sources, from that account's database in its source region, never a namesake's.
+      const latest = cls === 'database' ? await ports.latestRestorableTime(rp, origin) : undefined;
       items.push({
         index: items.length,
         class: cls,

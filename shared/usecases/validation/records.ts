@@ -16,6 +16,7 @@ import {
 import { stamp } from '../../policy/calendar.ts';
 import type { Policy } from '../../policy/schema.ts';
 import type { PreparedTarget } from '../../restore/isolated-network.ts';
+import type { Origin } from '../../restore/source-account.ts';
 import type {
   CreatedResource,
   RecoveryPointRef,
@@ -34,8 +35,12 @@ export interface ValidationPorts {
   sealed: SealedRecords;
   /** Tags a passed recovery point kura:validated (false: that class has nothing to tag). */
   markValidated: (rp: RecoveryPointRef, at: string) => Promise<boolean>;
-  /** A database's LatestRestorableTime (point-in-time recovery), undefined when it has none. */
-  latestRestorableTime: (rp: RecoveryPointRef) => Promise<Date | undefined>;
+  /**
+   * The LatestRestorableTime (point-in-time recovery) of the database a recovery point
+   * protects, read in its origin (with sources, its own account and source region);
+   * undefined when it has none.
+   */
+  latestRestorableTime: (rp: RecoveryPointRef, origin: Origin) => Promise<Date | undefined>;
   checks: CheckAdapters;
   /** Each class's restore step (listing, restore, cleanup). */
   step(cls: RestoreClass): Promise<RestoreStep>;

@@ -14,8 +14,8 @@ const CLASSES: RestoreClass[] = ['database', 'image', 'content', 'logs'];
 export interface RehearsalItems {
   items: RequestedItem[];
   /**
-   * Database item key → its LatestRestorableTime at the plan (ISO), where it has one (a source
-   * account's database is not described from the backup account: unknown).
+   * Database item key → its LatestRestorableTime at the plan (ISO), where it has one (with
+   * sources, read in that account's source region through its kura-source role).
    */
   latestRestorable: Record<string, string>;
   /** Configured classes with no recovery point at or before `at`, and why. */
@@ -64,8 +64,8 @@ export async function rehearsalItems(deps: Deps, ports: RestorePlanPorts, at: Da
         // What the listing filters by: that account's (and region's) copies only.
         options: { ...origin },
       });
-      if (cls !== 'database' || origin.account) continue;
-      const latest = await ports.latestRestorableTime(source);
+      if (cls !== 'database') continue;
+      const latest = await ports.latestRestorableTime(source, origin);
       if (latest) latestRestorable[key] = latest.toISOString();
     }
   }
