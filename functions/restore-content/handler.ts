@@ -1,8 +1,8 @@
-// Lambda edge for `restore-content`: the restore state machine's item task
-// for the content class (a sample, or a whole generation: one of several
-// shards runs in content-restore-shard). Its bundle carries S3, KMS and STS
-// only; the plan, approval and report run in `restore`. It shares
-// RestoreRole with the other restore functions today.
+// Lambda edge for `restore-content`: the restore state machine's item task for
+// the content class (a sample, or a whole generation: one of several shards
+// runs in content-restore-shard). Its bundle carries S3, KMS and STS only; the
+// plan, approval and report run in `restore`. It runs as RestoreContentRole
+// (deploy/iam/restore-content.yml), with this class's permissions only.
 import { taskHandler } from '../../shared/edge/lambda.ts';
 import { restoreItemTask } from '../../shared/edge/restore-item.ts';
 import { contentRestoreStep } from '../../shared/edge/restore-steps.ts';
