@@ -57,8 +57,10 @@ export const BUNDLE_GOALS_KB: Readonly<Record<string, number>> = { 'ami-backup':
  * is under its goal and still listed here.
  */
 export const BUNDLE_OVER_GOAL_KB: Readonly<Record<string, number>> = {
-  // 940 before the yearly rehearsal's plan and cleanup tasks joined it (restore-cleanup: +3 KB).
-  'validation-step': 945,
+  // 940 before the yearly rehearsal's plan and cleanup tasks joined it (restore-cleanup: +3 KB);
+  // 945 until lead5's merges up to 4bdf610 brought it to 947.4 KB (970,106 bytes, measured on
+  // 4bdf610 itself: not the restore split, which leaves it 16 bytes smaller).
+  'validation-step': 948,
 };
 
 export const bundleGoalKb = (fn: string): number => BUNDLE_GOALS_KB[fn] ?? BUNDLE_GOAL_KB;
