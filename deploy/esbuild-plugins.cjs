@@ -1,5 +1,5 @@
 // esbuild plugins of the Lambda packaging (serverless.yml, custom.esbuild.plugins;
-// bench/bundles.ts uses the same list).
+// bench/bundles.ts uses the same list): sdk-schema-literal-keys and pure-commonjs.
 //
 // sdk-schema-literal-keys: the AWS SDK's generated schemas (dist-es/schemas/
 // schemas_0.js of each client) write trait objects with computed keys that
@@ -35,6 +35,28 @@ const sdkSchemaLiteralKeys = {
   },
 };
 
-module.exports = [sdkSchemaLiteralKeys];
+// pure-commonjs: a CommonJS package is kept in a bundle whenever a module
+// imports it, used or not (esbuild cannot tell that requiring it has no side
+// effects). tar-stream (and streamx under it, ~35 KB) has none: marked so, it
+// stays out of a function that imports the log restore but never reads a
+// bundle (the restore plan's listings) and in the ones that do.
+const PURE_COMMONJS = /^tar-stream$/;
+const pureCommonJs = {
+  name: 'pure-commonjs',
+  setup(build) {
+    build.onResolve({ filter: PURE_COMMONJS }, async (args) => {
+      if (args.pluginData?.pure) return undefined;
+      const r = await build.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: { pure: true },
+      });
+      return r.errors.length ? undefined : { path: r.path, namespace: r.namespace, sideEffects: false };
+    });
+  },
+};
+
+module.exports = [sdkSchemaLiteralKeys, pureCommonJs];
 module.exports.literalKeys = literalKeys;
 module.exports.SCHEMA_FILE = SCHEMA_FILE;

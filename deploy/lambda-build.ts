@@ -57,8 +57,6 @@ export const BUNDLE_GOALS_KB: Readonly<Record<string, number>> = { 'ami-backup':
  * is under its goal and still listed here.
  */
 export const BUNDLE_OVER_GOAL_KB: Readonly<Record<string, number>> = {
-  // 850 until validation and rehearsal covered every source account (+7 KB: origins, names, PITR through kura-source).
-  restore: 855,
   // 940 before the yearly rehearsal's plan and cleanup tasks joined it (restore-cleanup: +3 KB);
   // 945 until validation covered every source account and read PITR through kura-source (+5 KB).
   'validation-step': 950,

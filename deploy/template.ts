@@ -24,12 +24,39 @@ export const FUNCTION_ROLES: Record<string, string> = {
   'rds-snapshot': 'RdsSnapshotRole',
   'ami-backup': 'AmiBackupRole',
   restore: 'RestoreRole',
+  'restore-database': 'RestoreDatabaseRole',
+  'restore-image': 'RestoreImageRole',
+  'restore-content': 'RestoreContentRole',
+  'restore-logs': 'RestoreLogsRole',
   'validation-step': 'ValidationRole',
   'content-backup': 'ContentBackupRole',
   'content-restore-shard': 'ContentRestoreShardRole',
   'log-archive': 'LogArchiveRole',
   'log-bundle': 'LogBundleRole',
 };
+
+/**
+ * kura's functions that assume the isolated account's restore role, with the
+ * name their role has (RoleName kura-<stage>-<name>, deploy/iam/): the
+ * isolated stack's TrustedRoleArns names exactly these roles, the restore
+ * machine's plan and each class's item function among them.
+ */
+export const ISOLATED_USERS: Readonly<Record<string, string>> = {
+  restore: 'restore',
+  'restore-database': 'restore-database',
+  'restore-image': 'restore-image',
+  'restore-content': 'restore-content',
+  'restore-logs': 'restore-logs',
+  'validation-step': 'validation',
+  'content-restore-shard': 'content-restore-shard',
+};
+
+/** TrustedRoleArns of deploy/isolated-account.yml for a backup account and stage. */
+export function isolatedTrustedRoleArns(backupAccountId: string, stage = 'prod'): string {
+  return Object.values(ISOLATED_USERS)
+    .map((name) => `arn:aws:iam::${backupAccountId}:role/kura-${stage}-${name}`)
+    .join(',');
+}
 
 const MANAGED_TAGS = [{ Key: 'kura:managed', Value: 'true' }];
 // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string

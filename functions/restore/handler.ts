@@ -1,13 +1,14 @@
 // Lambda edge for `restore`: the tasks of the restore state machine, chosen by
-// the "step" field (plan, approval, item, report). Validates the event, runs
-// the use case; errors keep their names so the ASL can Catch them.
+// the "step" field (plan, approval, report). Validates the event, runs the use
+// case; errors keep their names so the ASL can Catch them. Each class's items
+// run in a function of their own (functions/restore-<class>), so that this
+// one carries the listings and the pre-flight, and no class's restore.
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
-import { awsRestoreItemPorts, awsRestorePlanPorts, restoreStore } from '../../shared/edge/restore-ports.ts';
-import { restoreStep } from '../../shared/edge/restore-steps.ts';
+import { awsRestorePlanPorts, restoreStore } from '../../shared/edge/restore-ports.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { recordPlan, requestApproval, restoreItem, writeReport } from '../../shared/usecases/restore.ts';
+import { recordPlan, requestApproval, writeReport } from '../../shared/usecases/restore.ts';
 
 const eventSchema = z.discriminatedUnion('step', [
   z.looseObject({
@@ -21,7 +22,6 @@ const eventSchema = z.discriminatedUnion('step', [
     requestId: z.string(),
     context: z.optional(z.looseObject({})),
   }),
-  z.looseObject({ step: z.literal('item'), requestId: z.string(), key: z.string() }),
   z.looseObject({
     step: z.literal('report'),
     requestId: z.string(),
@@ -36,7 +36,7 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
     throw new InputError(
       parsed.error.issues.map(
         (i) =>
-          `event.${i.path.map(String).join('.') || 'step'}: ${i.message}; expected step plan|approval|item|report`,
+          `event.${i.path.map(String).join('.') || 'step'}: ${i.message}; expected step plan|approval|report (an item runs in restore-<class>)`,
       ),
     );
   }
@@ -58,9 +58,6 @@ export async function run(event: unknown, deps: Deps): Promise<unknown> {
         new Date(),
         { store: restoreStore(deps) },
       );
-    case 'item':
-      // Every class's steps: splitting the items per class needs per-class targets first (bench/RESULTS.md).
-      return restoreItem(e, deps, now, awsRestoreItemPorts(deps, restoreStep));
     case 'report':
       return writeReport(e, now(), { store: restoreStore(deps) });
   }

@@ -8,7 +8,7 @@
 // default account), the policy's isolated account and its source accounts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { iamValues, renderFromPolicy } from '../../deploy/template.ts';
+import { FUNCTION_ROLES, ISOLATED_USERS, iamValues, renderFromPolicy } from '../../deploy/template.ts';
 import { sourceStackParameters } from '../../deploy/source-stack.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { sourceAccounts } from '../../shared/policy/sources.ts';
@@ -259,7 +259,9 @@ export function buildDeployment(
         BackupAccountId: BACKUP_ACCOUNT,
         ...(iso?.externalId ? { ExternalId: iso.externalId } : {}),
         RestoreRoleName: roleName,
-        TrustedRoleArns: ['RestoreRole', 'ValidationRole', 'ContentRestoreShardRole'].map((id) => resolver.getAtt(id, 'Arn')).join(','),
+        TrustedRoleArns: Object.keys(ISOLATED_USERS)
+          .map((fn) => resolver.getAtt(FUNCTION_ROLES[fn] ?? fn, 'Arn'))
+          .join(','),
       },
     },
     isoRaw,

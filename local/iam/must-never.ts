@@ -2,9 +2,9 @@
 // evaluated against the deployed policies (nothing is sent anywhere). The
 // tests (test/deploy/must-never.test.ts) and `kura report permissions` run
 // the same list. Each probe is one authorization that must be refused (or,
-// for the isolated role's trust, allowed exactly for the two roles).
+// for the isolated role's trust, allowed exactly for ISOLATED_USERS' roles).
 import type { Need } from './actions.ts';
-import { KEY_DESTRUCTION, stackParameters } from '../../deploy/template.ts';
+import { ISOLATED_USERS, KEY_DESTRUCTION, stackParameters } from '../../deploy/template.ts';
 import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
 import { evaluate, type Principal } from './evaluate.ts';
 import { rolePrincipal } from './principal-of.ts';
@@ -214,16 +214,12 @@ export const MUST_NEVER: MustNever[] = [
   {
     id: 'only-restore-and-validation-assume-the-isolated-role',
     title:
-      'only the restore, validation and content-restore-shard roles can assume exactly the configured isolated role, with its ExternalId',
+      'only the restore roles (plan and each class), validation and content-restore-shard can assume exactly the configured isolated role, with its ExternalId',
     probes: (d) => {
       const iso = d.policy.isolatedAccount;
       if (!iso) return [];
       // The content restore's shard children stream into the isolated bucket through it too.
-      const trusted = [
-        d.functionRoles.restore,
-        d.functionRoles['validation-step'],
-        d.functionRoles['content-restore-shard'],
-      ];
+      const trusted = Object.keys(ISOLATED_USERS).map((fn) => d.functionRoles[fn]);
       const assume = (resource: string, externalId = iso.externalId): Need & { account: string } => ({
         action: 'sts:AssumeRole',
         resource,

@@ -177,11 +177,21 @@ async function untaggedLaunchVolumes(target: Isolated): Promise<Leftover[]> {
   return out;
 }
 
+/** A read's answer, false when AWS says the resource is not found. */
+async function goneIsFalse(read: () => Promise<boolean | undefined>): Promise<boolean | undefined> {
+  try {
+    return await read();
+  } catch (err) {
+    if (isAwsError(err, 'notFound')) return false;
+    throw err;
+  }
+}
+
 /** Whether a resource a restore recorded still exists (undefined: kura cannot tell for this type). */
 export async function stillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
   if (r.type.startsWith('AWS::S3::') || r.type === 'kura::S3::Prefix') return objectStillExists(target, r);
   if (r.type.startsWith('AWS::EC2::')) return serverStillExists(target, r);
-  try {
+  return goneIsFalse(async () => {
     switch (r.type) {
       // RDS reads as the restore adapters make them (not found is undefined there).
       case 'AWS::RDS::DBInstance':
@@ -196,15 +206,12 @@ export async function stillExists(target: Isolated, r: Recorded): Promise<boolea
       default:
         return undefined;
     }
-  } catch (err) {
-    if (isAwsError(err, 'notFound')) return false;
-    throw err;
-  }
+  });
 }
 
 /** stillExists for what the image restore makes (an instance, its volumes); undefined for any other type. */
 export async function serverStillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
-  try {
+  return goneIsFalse(async () => {
     switch (r.type) {
       case 'AWS::EC2::Instance': {
         const d = await target.clients
@@ -222,10 +229,7 @@ export async function serverStillExists(target: Isolated, r: Recorded): Promise<
       default:
         return undefined;
     }
-  } catch (err) {
-    if (isAwsError(err, 'notFound')) return false;
-    throw err;
-  }
+  });
 }
 
 /**
@@ -234,7 +238,7 @@ export async function serverStillExists(target: Isolated, r: Recorded): Promise<
  * one alone, and with it no EC2 or RDS client.
  */
 export async function objectStillExists(target: Isolated, r: Recorded): Promise<boolean | undefined> {
-  try {
+  return goneIsFalse(async () => {
     switch (r.type) {
       case 'AWS::S3::Bucket':
         await target.clients.get(S3Client, r.region).send(new HeadBucketCommand({ Bucket: r.id }));
@@ -256,10 +260,7 @@ export async function objectStillExists(target: Isolated, r: Recorded): Promise<
       default:
         return undefined;
     }
-  } catch (err) {
-    if (isAwsError(err, 'notFound')) return false;
-    throw err;
-  }
+  });
 }
 
 /**

@@ -76,7 +76,7 @@ export function awsRestorePorts(deps: Deps): RestorePorts {
 }
 
 /** A function's one step: any other class's item is refused by name (the state machine routes each class). */
-function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep> {
+export function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep> {
   return async (cls) => {
     if (cls !== own.class)
       throw new InputError([`item of class ${cls}: this function restores ${own.class} items only`]);
@@ -93,13 +93,8 @@ function onlyStep(own: RestoreStep): (cls: RestoreClass) => Promise<RestoreStep>
 /** The database items' ports: the step, point in time, the network and the route in. */
 export function awsDatabaseItemPorts(deps: Deps): RestoreItemPorts {
   return {
-    store: restoreStore(deps),
-    step: onlyStep(databaseRestoreStep),
-    pitr: new RdsPitrAdapter(deps.clients),
-    connect: connectIsolated,
+    ...awsRestoreItemPorts(deps, onlyStep(databaseRestoreStep)),
     prepareTarget: (d) => prepareIsolatedTarget(d, networkTargetInfra),
-    access: (target) => awsIsolatedAccess(target.clients, target.region),
-    leftovers: awsLeftovers,
   };
 }
 

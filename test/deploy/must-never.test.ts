@@ -77,6 +77,20 @@ const WIDENINGS: Record<string, (d: Deployment) => void> = {
     grant(d, 'ContentBackupStateMachineRole', { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }),
 };
 
+describe("must never: the restore machine's class roles", () => {
+  it("probes each class role wherever it probes the plan's role, and each may assume the isolated role", async () => {
+    // Act
+    const results = await checkMustNever(deployment);
+
+    // Assess: every check that probes RestoreRole probes the four class roles too.
+    const classRoles = ['RestoreDatabaseRole', 'RestoreImageRole', 'RestoreContentRole', 'RestoreLogsRole'];
+    const withPlan = results.filter((r) => r.roles.includes('RestoreRole'));
+    expect(withPlan.length).toBeGreaterThan(5);
+    for (const r of withPlan) expect(r.roles, r.id).toEqual(expect.arrayContaining(classRoles));
+    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(true);
+  });
+});
+
 describe('must never: checked against the packaged policies', () => {
   for (const check of MUST_NEVER) {
     it(`${check.title}`, async () => {

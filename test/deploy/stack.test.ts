@@ -67,7 +67,7 @@ import { GetTopicAttributesCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildProbeRunner } from '../../deploy/probe-runner.ts';
-import { FUNCTION_ROLES } from '../../deploy/template.ts';
+import { FUNCTION_ROLES, isolatedTrustedRoleArns } from '../../deploy/template.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { schedulesFromPolicy } from '../../shared/domain/schedules.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
@@ -399,8 +399,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
       BackupAccountId: '123456789012',
       RestoreRoleName: roleName,
       ExternalId: 'kura-stack-test',
-      TrustedRoleArns:
-        'arn:aws:iam::123456789012:role/kura-prod-restore,arn:aws:iam::123456789012:role/kura-prod-validation,arn:aws:iam::123456789012:role/kura-prod-content-restore-shard',
+      TrustedRoleArns: isolatedTrustedRoleArns('123456789012'),
       ProbeRunnerCodeBucket: artifacts,
       ProbeRunnerCodeKey: 'kura/probe-runner.zip',
     };
@@ -427,7 +426,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
     );
   });
 
-  it('creates the restore role trusting exactly the restore, validation and content-restore-shard roles, with the external id', async () => {
+  it('creates the restore role trusting exactly the restore (plan and each class), validation and content-restore-shard roles, with the external id', async () => {
     const role = await iso.get(IAMClient).send(new GetRoleCommand({ RoleName: roleName }));
     expect(role.Role?.Arn).toBe(`arn:aws:iam::${ISOLATED_ACCOUNT}:role/${roleName}`);
     const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
@@ -440,6 +439,10 @@ describe('the isolated-account template as a stack in the isolated account', () 
         ArnEquals: {
           'aws:PrincipalArn': [
             'arn:aws:iam::123456789012:role/kura-prod-restore',
+            'arn:aws:iam::123456789012:role/kura-prod-restore-database',
+            'arn:aws:iam::123456789012:role/kura-prod-restore-image',
+            'arn:aws:iam::123456789012:role/kura-prod-restore-content',
+            'arn:aws:iam::123456789012:role/kura-prod-restore-logs',
             'arn:aws:iam::123456789012:role/kura-prod-validation',
             'arn:aws:iam::123456789012:role/kura-prod-content-restore-shard',
           ],

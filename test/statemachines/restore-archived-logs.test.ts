@@ -133,8 +133,10 @@ describe('restore state machine (local), logs in an archive storage class', () =
         .catch(() => undefined);
       expect(got, path).toBe(body);
     }
-    // The restore function's role asked S3 for the archive restore, and its deployed policy allowed it.
-    expect(allowedActions(requests, 'RestoreRole')).toContain('s3:RestoreObject');
+    // The logs function's own role asked S3 for the archive restore, and its deployed policy allowed it;
+    // the plan's role has no such grant and made no such request.
+    expect(allowedActions(requests, 'RestoreLogsRole')).toContain('s3:RestoreObject');
+    expect(allowedActions(requests, 'RestoreRole')).not.toContain('s3:RestoreObject');
     const asked = requests.find(
       (r) => r.operation === 's3:RestoreObject' || r.operation === 's3:PostRestoreObject',
     );
