@@ -64,10 +64,13 @@ export const logsDemo: DemoStep = {
         if (!/BucketAlready/.test(e.name)) throw e;
       });
 
-    // From the 20th of the month three months before ctx.to: the 1st of last
-    // month bundles that month's last days, the months after stay loose.
+    // From the 20th of the month three months before the last log-bundle run
+    // (not before ctx.to: on the 1st, before the bundle's hour, this month's run
+    // has not come yet): that run bundles the first month's last days, the
+    // months after stay loose.
     const tz = policy.timezone;
-    const start = new Date(`${addMonths(localDate(ctx.to, tz).slice(0, 7), -3)}-20T00:00:00Z`);
+    const lastBundle = occurrences(expBundle, tz, addDays(ctx.to, -62), ctx.to).at(-1) ?? ctx.to;
+    const start = new Date(`${addMonths(localDate(lastBundle, tz).slice(0, 7), -3)}-20T00:00:00Z`);
     const runs = [
       ...occurrences(expArchive, tz, start, ctx.to).map((t) => ({ t, fn: 'log-archive' as const })),
       ...occurrences(expBundle, tz, start, ctx.to).map((t) => ({ t, fn: 'log-bundle' as const })),
