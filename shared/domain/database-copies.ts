@@ -2,7 +2,7 @@
 // snapshot. Deterministic (a replayed run finds its own copy) and distinct
 // per source account and region: two production accounts may well both have
 // a database called `shop`, and the copies all live in one backup account. Pure.
-import { IDENTIFIER_LIMIT, shortened } from './naming.ts';
+import { IDENTIFIER_LIMIT, identifierPart, shortened } from './naming.ts';
 import type { SourceTarget } from './source-target.ts';
 
 /**
@@ -16,14 +16,9 @@ export function backupCopyName(
   target: SourceTarget,
   kind: 'instance' | 'cluster' = 'instance',
 ): string {
-  const tidy = (s: string) =>
-    s
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, '-')
-      .replace(/-+/g, '-')
-      .replace(/^-|-$/g, '');
   // The source's time stamp stays readable at the end of what is kept (kura-<db>-<yyyymmddHHMM>).
-  const [, head = tidy(sourceSnapshotId), time = ''] = /^(.*?)(-\d{12})?$/.exec(tidy(sourceSnapshotId)) ?? [];
-  const suffix = `${time}-${tidy(`${target.account ?? 'own'}-${target.region}`)}`;
+  const id = identifierPart(sourceSnapshotId);
+  const [, head = id, time = ''] = /^(.*?)(-\d{12})?$/.exec(id) ?? [];
+  const suffix = `${time}-${identifierPart(`${target.account ?? 'own'}-${target.region}`)}`;
   return `${shortened(head, IDENTIFIER_LIMIT[kind] - suffix.length)}${suffix}`;
 }

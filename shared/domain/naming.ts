@@ -32,7 +32,7 @@ export function recoveryPointName(
   limit: number = IDENTIFIER_LIMIT.instance,
 ): string {
   const ts = stamp(time);
-  return `kura-${shortened(clean(source).replace(/^-|-$/g, ''), limit - 'kura-'.length - 1 - ts.length)}-${ts}`;
+  return `kura-${shortened(identifierPart(source), limit - 'kura-'.length - 1 - ts.length)}-${ts}`;
 }
 
 /** The description of an image's cross-region copy: how a copy that lost its tags is still known as kura's. */
@@ -46,6 +46,11 @@ function clean(s: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, '-')
     .replace(/-+/g, '-');
+}
+
+/** `clean`, without a leading or trailing hyphen: a part an identifier is built from. */
+export function identifierPart(s: string): string {
+  return clean(s).replace(/^-|-$/g, '');
 }
 
 const COMPASS: Record<string, string> = {
