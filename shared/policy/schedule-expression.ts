@@ -1,5 +1,5 @@
 // Policy: EventBridge Scheduler expressions (cron/rate/at): validation. Pure,
-// and free of cron-parser so that Lambdas validating the policy stay small.
+// and free of any cron library so that Lambdas validating the policy stay small.
 
 const DOW = ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'];
 const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
