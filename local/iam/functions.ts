@@ -9,9 +9,14 @@ import { run as logArchiveRun } from '../../functions/log-archive/handler.ts';
 import { run as logBundleRun } from '../../functions/log-bundle/handler.ts';
 import { run as rdsSnapshotRun } from '../../functions/rds-snapshot/handler.ts';
 import { run as restoreRun } from '../../functions/restore/handler.ts';
+import { run as restoreContentRun } from '../../functions/restore-content/handler.ts';
+import { run as restoreDatabaseRun } from '../../functions/restore-database/handler.ts';
+import { run as restoreImageRun } from '../../functions/restore-image/handler.ts';
+import { run as restoreLogsRun } from '../../functions/restore-logs/handler.ts';
 import { run as validationStepRun } from '../../functions/validation-step/handler.ts';
 import { asFunction, serviceInvokes } from './principals.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
+import type { RestoreClass } from '../../shared/restore/types.ts';
 
 /** `run` of function `fn`, invoked by Scheduler (scheduled functions) and run as the function's role. */
 function asRole<E, R, X extends unknown[]>(
@@ -33,3 +38,45 @@ export const logArchive = asRole('log-archive', logArchiveRun, true);
 export const logBundle = asRole('log-bundle', logBundleRun, false);
 export const restore = asRole('restore', restoreRun, false);
 export const validationStep = asRole('validation-step', validationStepRun, false);
+
+// Which function runs a piece of the restore on AWS, in one place: a test that
+// drives a use case directly (not through a function) acts as the role that
+// makes those calls on AWS, so each call is checked against that role's policy.
+
+/** The function of each class's items in the restore machine (statemachines/restore.asl.yml routes them). */
+export const RESTORE_ITEM_FUNCTIONS: Record<RestoreClass, string> = {
+  database: 'restore-database',
+  image: 'restore-image',
+  content: 'restore-content',
+  logs: 'restore-logs',
+};
+
+const ITEM_RUNS: Record<RestoreClass, (event: unknown, deps: Deps) => Promise<unknown>> = {
+  database: restoreDatabaseRun,
+  image: restoreImageRun,
+  content: restoreContentRun,
+  logs: restoreLogsRun,
+};
+
+/** The restore machine's item task of class `cls`, run as that class's function's role. */
+export function restoreItemOf(cls: RestoreClass): (event: unknown, deps: Deps) => Promise<unknown> {
+  return asRole(RESTORE_ITEM_FUNCTIONS[cls], ITEM_RUNS[cls], false);
+}
+
+/** Deps of the restore machine's plan, approval and report (listings, pre-flight, sealed records): `restore`. */
+export function asRestorePlan(deps: Deps): Promise<Deps> {
+  return asFunction('restore', deps);
+}
+
+/** Deps of an on-call restore of one class's item (its restore step, purpose `restore`): `restore-<class>`. */
+export function asRestoreItem(cls: RestoreClass, deps: Deps): Promise<Deps> {
+  return asFunction(RESTORE_ITEM_FUNCTIONS[cls], deps);
+}
+
+/**
+ * Deps of the validation machine's restore of a class (its restore step, purpose `validation`,
+ * the listing and the isolated target it prepares): every class runs in `validation-step`.
+ */
+export function asValidationRestore(_cls: RestoreClass, deps: Deps): Promise<Deps> {
+  return asFunction('validation-step', deps);
+}

@@ -8,6 +8,7 @@ import { ISOLATED_USERS, KEY_DESTRUCTION, stackParameters } from '../../deploy/t
 import { BACKUP_ACCOUNT, type Deployment, keyArn } from './deployment.ts';
 import { evaluate, type Principal } from './evaluate.ts';
 import { rolePrincipal } from './principal-of.ts';
+import { RESTORE_ITEM_GRANTS } from './restore-item-grants.ts';
 import { SOURCE_USERS } from '../../deploy/source-stack.ts';
 import { owningAccount, sourceAccounts } from '../../shared/policy/sources.ts';
 
@@ -15,8 +16,11 @@ export interface Probe {
   /** Role ARN (a role of the templates) or a service/other principal ARN. */
   principal: string;
   need: Need & { account: string };
-  /** `open`: a resource policy that admits the principal to everything (what the role's own policy allows, alone). */
-  resourcePolicy?: 'bucket' | 'vault-key' | 'trust' | 'open';
+  /**
+   * `open`: a resource policy that admits the principal to everything (what the role's own policy allows, alone);
+   * `default-key`: a key with KMS's default key policy (its account's IAM policies decide).
+   */
+  resourcePolicy?: 'bucket' | 'vault-key' | 'trust' | 'open' | 'default-key';
   /** What must happen: almost always `deny`. */
   expect: 'deny' | 'allow';
   /**
@@ -349,6 +353,7 @@ export const MUST_NEVER: MustNever[] = [
         expect: 'deny' as const,
       })),
   },
+  RESTORE_ITEM_GRANTS,
 ];
 
 /** The source roles of a deployment (one per source account); none in single-account mode. */
@@ -660,6 +665,14 @@ function principalOf(d: Deployment, arn: string): Principal {
   };
 }
 
+/** KMS's default key policy: the key's account may use it through its IAM policies. */
+const defaultKeyPolicy = (account: string) => ({
+  Version: '2012-10-17',
+  Statement: [
+    { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+  ],
+});
+
 export async function checkMustNever(d: Deployment, only?: string): Promise<MustNeverResult[]> {
   const out: MustNeverResult[] = [];
   for (const check of [...MUST_NEVER, ...SOURCE_MUST_NEVER].filter((c) => !only || c.id === only)) {
@@ -706,7 +719,9 @@ export async function checkMustNever(d: Deployment, only?: string): Promise<Must
           resourceAccount: p.need.account,
           context: p.need.context,
         },
-        rp,
+        p.resourcePolicy === 'default-key'
+          ? { name: 'default key policy', policy: defaultKeyPolicy(p.need.account) }
+          : rp,
       );
       const got = decision.allowed ? 'allow' : 'deny';
       if (got !== p.expect)

@@ -6,6 +6,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { CfnTemplate } from '../../local/iam/cfn.ts';
 import { buildDeployment, type Deployment } from '../../local/iam/deployment.ts';
 import { checkMustNever, MUST_NEVER } from '../../local/iam/must-never.ts';
+import { RESTORE_ITEM_GRANTS, RESTORE_ROLES } from '../../local/iam/restore-item-grants.ts';
 import { loadPolicy } from '../../shared/policy/load.ts';
 import { packagedTemplate } from '../support/packaged-template.ts';
 
@@ -73,6 +74,8 @@ const WIDENINGS: Record<string, (d: Deployment) => void> = {
     grant(d, 'ValidationRole', { Effect: 'Allow', Action: 'rds:ModifyDBSnapshotAttribute', Resource: '*' }),
   // A machine that publishes alerts (validation, restore) has AlertPublishingPolicy, whose Deny
   // outside the alert topic outweighs any Allow: the mistake to catch is on a machine without it.
+  'restore-item-grants-in-their-class-role': (d) =>
+    grant(d, 'RestoreRole', { Effect: 'Allow', Action: 'rds:ModifyDBSnapshotAttribute', Resource: '*' }),
   'alerts-only-to-the-alert-topic': (d) =>
     grant(d, 'ContentBackupStateMachineRole', { Effect: 'Allow', Action: 'sns:Publish', Resource: '*' }),
 };
@@ -87,8 +90,41 @@ describe("must never: the restore machine's class roles", () => {
     const withPlan = results.filter((r) => r.roles.includes('RestoreRole'));
     expect(withPlan.length).toBeGreaterThan(5);
     for (const r of withPlan) expect(r.roles, r.id).toEqual(expect.arrayContaining(classRoles));
-    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(true);
+    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(
+      true,
+    );
   });
+});
+
+describe("must never: restore's role holds no class's item grant", () => {
+  it('probes the plan role and the four class roles, each class role allowed its own grants', async () => {
+    // Act
+    const [result] = await checkMustNever(deployment, RESTORE_ITEM_GRANTS.id);
+
+    // Assess
+    expect(result?.roles).toEqual([...Object.values(RESTORE_ROLES)].sort());
+    expect(result?.violations).toEqual([]);
+  });
+
+  for (const cls of ['RestoreDatabaseRole', 'RestoreImageRole', 'RestoreContentRole', 'RestoreLogsRole']) {
+    it(`fails when RestoreRole regains ${cls}'s policy, as it held every class's before the split`, async () => {
+      // Prepare: RestoreRole with the class role's own policy added (the leftover this check guards).
+      const wide = buildDeployment(packaged, policy, policy);
+      const from = [...wide.roles.values()].find((r) => r.logicalId === cls && r.source === 'template');
+      const plan = [...wide.roles.values()].find(
+        (r) => r.logicalId === 'RestoreRole' && r.source === 'template',
+      );
+      if (!from || !plan) throw new Error(`no ${cls} or RestoreRole in the packaged template`);
+      plan.policies.push(...from.policies.filter((p) => p.name.startsWith(`${cls}/`)));
+
+      // Act
+      const [broken] = await checkMustNever(wide, RESTORE_ITEM_GRANTS.id);
+
+      // Assess: refused to RestoreRole no more, and named so.
+      expect(broken?.holds).toBe(false);
+      expect(broken?.violations.every((v) => v.startsWith('RestoreRole may '))).toBe(true);
+    });
+  }
 });
 
 describe('must never: checked against the packaged policies', () => {

@@ -15,6 +15,7 @@
 // test's own and the template points at it.
 // The stack lives in eu-west-1 with names of its own, so it cannot meet the
 // resources of the integration tests (ap-northeast-1).
+import { randomInt } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,7 +79,10 @@ import { ensureIsolatedBucket, ensureIsolatedKey } from '../../shared/aws/isolat
 import { ensureIsolatedNetwork, isolationFindings } from '../../shared/aws/isolated-network.ts';
 
 const REGION = 'eu-west-1';
-const ISOLATED_ACCOUNT = '210987654321';
+// An isolated account of its own: the stack makes roles of fixed names there (kura-access,
+// kura-probe-runner), which the IAM front layer also makes in the suite's shared isolated
+// account (210987654321) when a restore or validation function first acts in it.
+const ISOLATED_ACCOUNT = `2${String(randomInt(10 ** 10, 10 ** 11 - 1))}`;
 const policy = loadPolicy();
 const suffix = uniqueSuffix();
 const STACK = `kura-st${suffix}`;

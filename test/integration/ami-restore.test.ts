@@ -13,9 +13,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
-import { amiBackup as run } from '../support/functions.ts';
+import { amiBackup as run, asRestoreItem, asRestorePlan } from '../support/functions.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { fromTagList } from '../../shared/domain/tags.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
@@ -49,6 +49,9 @@ let target: IsolatedTarget;
 
 const week = (n: number) => new Date(Date.UTC(2026, 8, 5, 19, 0) + n * 7 * 86_400_000);
 const deps = () => ({ policy, clients });
+// As on AWS: the restore machine's plan lists the images (`restore`), the image function restores one.
+const planner = () => asRestorePlan(deps());
+const imageFn = () => asRestoreItem('image', deps());
 
 async function isolatedVolumes(ids: string[]) {
   const r = await target.clients
@@ -108,14 +111,14 @@ beforeAll(async () => {
   }
   // A day later AWS has finished both images.
   clock.set(new Date(week(1).getTime() + 86_400_000));
-  target = await connectIsolated(await asFunction('restore', deps()));
+  target = await connectIsolated(await imageFn());
   target.network = await ensureIsolatedNetwork(target.clients, target.region);
 });
 
 describe('image restore step', () => {
   it('lists the images of an instance newest first, and the closest one at or before a time', async () => {
-    const all = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
-    const before = await imageRestoreStep.list(await asFunction('restore', deps()), {
+    const all = await imageRestoreStep.list(await planner(), { source: web });
+    const before = await imageRestoreStep.list(await planner(), {
       source: web,
       before: new Date(week(1).getTime() - 1),
     });
@@ -139,9 +142,7 @@ describe('image restore step', () => {
     });
     clock.set(new Date(now.getTime() + 3_600_000));
 
-    const sources = new Set(
-      (await imageRestoreStep.list(await asFunction('restore', deps()))).map((r) => r.source),
-    );
+    const sources = new Set((await imageRestoreStep.list(await planner())).map((r) => r.source));
 
     expect(sources.has(web)).toBe(true);
     expect(sources.has(untagged)).toBe(false);
@@ -149,19 +150,19 @@ describe('image restore step', () => {
 
   it('launches the image in the isolated network with its recorded instance type, and finds it again on a retry', async () => {
     // Prepare
-    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
+    const [rp] = await imageRestoreStep.list(await planner(), { source: web });
     if (!rp) throw new Error('no recovery point');
     const runId = `r${uniqueSuffix()}`;
 
     // Act
-    const item = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
+    const item = await imageRestoreStep.restore(await imageFn(), target, rp, {
       runId,
-      purpose: 'validation',
+      purpose: 'restore',
       pollSeconds: 0,
     });
-    const again = await imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
+    const again = await imageRestoreStep.restore(await imageFn(), target, rp, {
       runId,
-      purpose: 'validation',
+      purpose: 'restore',
       pollSeconds: 0,
     });
 
@@ -205,7 +206,7 @@ describe('image restore step', () => {
   it('finds the untagged volume an older kura launch left behind, as a leftover naming its image', async () => {
     // Prepare: a launch of a shared kura image without tags on its volume and without
     // DeleteOnTermination (how servers were launched before), then terminated.
-    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
+    const [rp] = await imageRestoreStep.list(await planner(), { source: web });
     if (!rp || !target.network) throw new Error('no recovery point or network');
     const image = await new Ec2ImageAdapter(clients).getImage(rp.id);
     const device = image?.blockDevices[0];
@@ -247,7 +248,7 @@ describe('image restore step', () => {
   });
 
   it('refuses a security group with ingress before anything is shared or launched', async () => {
-    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: web });
+    const [rp] = await imageRestoreStep.list(await planner(), { source: web });
     if (!rp || !target.network) throw new Error('no recovery point or network');
     // The isolated account's administrator (kura-restore cannot) adds an open group.
     const ec2 = (await operatorClients(target.accountId, clients, target.region)).get(EC2Client);
@@ -266,8 +267,9 @@ describe('image restore step', () => {
     );
     const open = { ...target, network: { ...target.network, securityGroupId: sg.GroupId ?? '' } };
 
-    const attempt = imageRestoreStep.restore(await asFunction('restore', deps()), open, rp, {
+    const attempt = imageRestoreStep.restore(await imageFn(), open, rp, {
       runId: `x${uniqueSuffix()}`,
+      purpose: 'restore',
     });
 
     await expect(attempt).rejects.toThrow(InputError);
@@ -284,15 +286,15 @@ describe('image restore step', () => {
     clock.set(at);
     await run(syntheticScheduledEvent(at, { instance: secure, reason: 'one-off' }), { policy, clients });
     clock.set(new Date(at.getTime() + 86_400_000));
-    const [rp] = await imageRestoreStep.list(await asFunction('restore', deps()), { source: secure });
+    const [rp] = await imageRestoreStep.list(await planner(), { source: secure });
     if (!rp) throw new Error('no recovery point');
     const runId = `k${uniqueSuffix()}`;
 
     // Act
     const { result: item, requests } = await requestsOf(async () =>
-      imageRestoreStep.restore(await asFunction('restore', deps()), target, rp, {
+      imageRestoreStep.restore(await imageFn(), target, rp, {
         runId,
-        purpose: 'validation',
+        purpose: 'restore',
         pollSeconds: 0,
       }),
     );

@@ -21,9 +21,10 @@ import {
   putSource,
   snapshotObject,
 } from '../support/content.ts';
-import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
 import { emulatorClients, uniqueSuffix } from '../support/emulator.ts';
+import { asValidationRestore } from '../support/functions.ts';
 import { requestsOf } from '../support/iam.ts';
 import { contentRestoreStep } from '../../shared/edge/restore-steps.ts';
 import { vaultContent } from '../../shared/aws/content-generations.ts';
@@ -227,11 +228,13 @@ describe('content restore and verify', () => {
     const bucket = await targetBucket();
     await port.put(bucket, 'other/keep.txt', 'not ours');
     const deps = { policy: f.policy, clients };
+    // The vault is read as the validation machine's function that restores content; the target is written as given.
+    const fn = await asValidationRestore('content', deps);
     const target = { clients, accountId: '123456789012', region: 'ap-northeast-1', bucket };
 
     // Act
-    const points = await contentRestoreStep.list(deps, { source: f.name });
-    const item = await contentRestoreStep.restore(deps, target, points[1] as (typeof points)[number], {
+    const points = await contentRestoreStep.list(fn, { source: f.name });
+    const item = await contentRestoreStep.restore(fn, target, points[1] as (typeof points)[number], {
       runId: 'v-test',
       sample: 3,
       purpose: 'validation',
@@ -265,7 +268,7 @@ describe('content restore and verify', () => {
     });
     await putSource(clients, f, 'img/b.png', { body: 'b'.repeat(2048) });
     await contentBackup(day(0), f.policy, contentBackupPorts(port, f.policy));
-    const deps = await asFunction('validation-step', { policy: f.policy, clients });
+    const deps = await asValidationRestore('content', { policy: f.policy, clients });
     const target = await prepareIsolatedTarget(deps, awsTargetInfra);
     const [point] = await contentRestoreStep.list(deps, { source: f.name });
     const runId = `iso-${uniqueSuffix()}`;

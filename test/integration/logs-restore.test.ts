@@ -13,6 +13,7 @@ import { LocalDirSink } from '../../shared/aws/log-sinks.ts';
 import { logBundle } from '../../shared/usecases/log-bundle.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { uniqueSuffix } from '../support/emulator.ts';
+import { asValidationRestore } from '../support/functions.ts';
 import { runKura } from '../support/kura-cli.ts';
 import { accessLog, bytesOf, keys, type LogsWorld, logsWorld, putLoose } from '../support/logs.ts';
 import { logsRestoreStep } from '../../shared/edge/restore-steps.ts';
@@ -157,11 +158,12 @@ describe('restore logs', () => {
     );
     const target = { clients: isolated, accountId: iso.accountId, region: 'ap-northeast-1', bucket };
 
-    // Act
-    const points = await logsRestoreStep.list(w.deps, { source: 'access/web-1' });
+    // Act: the vault read as the validation machine's function that restores logs.
+    const fn = await asValidationRestore('logs', w.deps);
+    const points = await logsRestoreStep.list(fn, { source: 'access/web-1' });
     const first = points[0];
     if (!first) throw new Error('no recovery point');
-    const item = await logsRestoreStep.restore(w.deps, target, first);
+    const item = await logsRestoreStep.restore(fn, target, first);
     const afterRestore = await keys(isolated.get(S3Client), bucket, 'kura-restore/');
     await logsRestoreStep.cleanup(target, item.resources);
 

@@ -16,7 +16,7 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { stringify } from 'yaml';
-import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
 import type { Clients } from '../../shared/aws/clients.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
@@ -24,15 +24,11 @@ import { ACCESS_SERVICES } from '../../shared/restore/access.ts';
 import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import type { RestoreReport } from '../../shared/restore/plan.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
-import { awsCleanupPorts, awsRestorePorts } from '../../shared/edge/restore-ports.ts';
-import {
-  type RestorePorts,
-  type RestoreState,
-  recordPlan,
-  restoreItem,
-} from '../../shared/usecases/restore.ts';
+import { awsCleanupPorts } from '../../shared/edge/restore-ports.ts';
+import type { ItemOutput, RestoreState } from '../../shared/usecases/restore.ts';
 import { type CleanupResult, planCleanup, runCleanup } from '../../shared/usecases/restore-cleanup.ts';
 import type { ExportResult } from '../../shared/usecases/restore-export.ts';
+import { restore, restoreItemOf } from '../support/functions.ts';
 import { allowedActions, operatorProfileEnv, requestsOf } from '../support/iam.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import { runKura } from '../support/kura-cli.ts';
@@ -290,16 +286,19 @@ describe("the isolated account's restore role", () => {
     // Prepare: the restore's requests recorded by the IAM front layer, which authorizes each against
     // deploy/isolated-account.yml (its network made by the first restore, as the stack makes it on AWS).
     const id = `${ID}-r`;
-    // The state machine's tasks run as the restore function's role, which assumes kura-restore.
-    const fn = await asFunction('restore', deps);
-    const ports: RestorePorts = awsRestorePorts(fn);
+    // The state machine's tasks, each run as its function's role (the plan as `restore`, each item
+    // as its class's function), each of which assumes kura-restore.
+    const store = new S3RestoreStore(clients, deps.policy.vault.bucket);
     // Act: the state machine's tasks, each item until done, waiting as its Wait state would.
     const { requests } = await requestsOf(async () => {
-      await recordPlan({ ...request(), id }, fn, clock.now(), ports);
-      const state = await ports.store.get<RestoreState>(id, 'state.json');
+      await restore({ step: 'plan', request: { ...request(), id }, time: clock.now().toISOString() }, deps);
+      const state = await store.get<RestoreState>(id, 'state.json');
       for (const item of state?.plan.items ?? [])
         for (;;) {
-          const out = await restoreItem({ requestId: id, key: item.key }, fn, () => clock.now(), ports);
+          const out = (await restoreItemOf(item.class)(
+            { step: 'item', requestId: id, key: item.key },
+            deps,
+          )) as ItemOutput;
           if (out.done) break;
           await clock.timer().sleep((out.waitSeconds ?? 30) * 1000);
         }
@@ -318,8 +317,10 @@ describe("the isolated account's restore role", () => {
       requests.filter((r) => r.principal === 'kura-restore (isolated)' && r.needs.some((n) => !n.allowed)),
     ).toEqual([]);
     // Its copy goes with the others.
-    const cleanup = awsCleanupPorts(fn);
-    const cleaned = await runCleanup(fn, await planCleanup(fn, id, cleanup), cleanup);
+    // ...by `kura restore cleanup` as the on-call engineer runs it (the isolated account's profile).
+    const op = { ...deps, isolated };
+    const cleanup = awsCleanupPorts(op);
+    const cleaned = await runCleanup(op, await planCleanup(op, id, cleanup), cleanup);
     expect(cleaned.remaining).toBe(0);
   });
 });

@@ -6,9 +6,10 @@ import type { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { PreflightError } from '../../shared/restore/preflight.ts';
 import { InputError } from '../../shared/runtime/errors.ts';
-import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
+import { awsRestorePlanPorts } from '../../shared/edge/restore-ports.ts';
 import { planRestore } from '../../shared/usecases/restore.ts';
-import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
+import { asRestorePlan } from '../support/functions.ts';
 import { withoutGrant } from '../support/iam.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
 import {
@@ -37,12 +38,8 @@ beforeAll(async () => {
 
 async function refused(request: unknown): Promise<InputError> {
   const before = { source: await accountView(clients, db), isolated: await accountView(isolated, db) };
-  const err = await planRestore(
-    request,
-    await asFunction('restore', deps),
-    new Date(),
-    awsRestorePorts(await asFunction('restore', deps)),
-  ).then(
+  const fn = await asRestorePlan(deps);
+  const err = await planRestore(request, fn, new Date(), awsRestorePlanPorts(fn)).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -146,12 +143,12 @@ describe('restore request validation', () => {
     const at = new Date(Math.floor((Date.now() - 3600_000) / 60_000) * 60_000)
       .toISOString()
       .replace('.000Z', 'Z');
-    const fn = await asFunction('restore', deps);
+    const fn = await asRestorePlan(deps);
     const planned = await planRestore(
       { reason: 'offsets', at, database: { instance: db } },
       fn,
       new Date(),
-      awsRestorePorts(fn),
+      awsRestorePlanPorts(fn),
     );
     const text = planned.plan.warnings.join('\n');
     expect(text).toContain(`at: ${at} is written with offset +00:00, not Asia/Tokyo's +09:00: it means `);
@@ -166,14 +163,14 @@ describe('restore request validation', () => {
 
   it('names a refused quota read in the warning, and checks the quotas it can read', async () => {
     // Prepare: the roles without rds:DescribeAccountAttributes (the IAM front layer refuses it as AWS would).
-    const fn = await asFunction('restore', deps);
+    const fn = await asRestorePlan(deps);
     // Act
     const { result: planned } = await withoutGrant('rds:DescribeAccountAttributes', () =>
       planRestore(
         { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
         fn,
         new Date(),
-        awsRestorePorts(fn),
+        awsRestorePlanPorts(fn),
       ),
     );
     // Assess
@@ -184,14 +181,14 @@ describe('restore request validation', () => {
       { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },
       fn,
       new Date(),
-      awsRestorePorts(fn),
+      awsRestorePlanPorts(fn),
     );
     expect(all.preflight.warnings.filter((w) => w.startsWith('quota not checked'))).toEqual([]);
   });
 
   it('blocks when a quota in the target account would be exceeded', async () => {
-    const fnDeps = await asFunction('restore', deps);
-    const ports = awsRestorePorts(fnDeps);
+    const fnDeps = await asRestorePlan(deps);
+    const ports = awsRestorePlanPorts(fnDeps);
     ports.preflight = {
       ...ports.preflight,
       quotas: async () => ({ quotas: [{ name: 'DBInstances', used: 40, max: 40 }], unreadable: [] }),

@@ -32,7 +32,7 @@ import {
   testVault,
 } from '../support/ec2-fixture.ts';
 import { clock, emulatorClients, testPolicy, uniqueSuffix } from '../support/emulator.ts';
-import { amiBackup } from '../support/functions.ts';
+import { amiBackup, asRestoreItem, asRestorePlan } from '../support/functions.ts';
 import { requestsOf } from '../support/iam.ts';
 import { SOURCE_A, SOURCE_B, SOURCE_B_SECOND_REGION, withTwoSources } from '../support/source-accounts.ts';
 import { ensureIsolatedNetwork } from '../../shared/aws/isolated-network.ts';
@@ -213,16 +213,19 @@ describe('ami-backup with two source accounts', () => {
     if (!handedOver) throw new Error('runs only after the hand-over test');
     const { policy, webA } = handedOver;
     clock.set(day(7));
-    const deps = await asFunction('restore', { policy, clients: backup });
-    const target = await connectIsolated(deps);
+    // As on AWS: the restore machine's plan lists (`restore`), the image function restores.
+    const planner = await asRestorePlan({ policy, clients: backup });
+    const imageFn = await asRestoreItem('image', { policy, clients: backup });
+    const target = await connectIsolated(imageFn);
     target.network = await ensureIsolatedNetwork(target.clients, target.region);
     const copies = await imagesOf(backup, webA);
 
     // Act
-    const [rp] = await imageRestoreStep.list(deps, { source: webA });
+    const [rp] = await imageRestoreStep.list(planner, { source: webA });
     if (!rp) throw new Error('no recovery point');
-    const item = await imageRestoreStep.restore(deps, target, rp, {
+    const item = await imageRestoreStep.restore(imageFn, target, rp, {
       runId: `r${uniqueSuffix()}`,
+      purpose: 'restore',
       pollSeconds: 0,
     });
 
@@ -237,7 +240,7 @@ describe('ami-backup with two source accounts', () => {
       .send(new DescribeInstancesCommand({ InstanceIds: [res?.id ?? ''] }));
     expect(r.Reservations?.[0]?.Instances?.[0]?.ImageId).toBe(rp.id);
     // A request naming another source account for this server is refused, naming the one that holds it.
-    await expect(imageRestoreStep.list(deps, { source: webA, account: SOURCE_B })).rejects.toThrow(
+    await expect(imageRestoreStep.list(planner, { source: webA, account: SOURCE_B })).rejects.toThrow(
       new RegExp(`no recovery point of ${webA} comes from account ${SOURCE_B}; expected one of ${SOURCE_A}`),
     );
     await imageRestoreStep.cleanup(target, item.resources);

@@ -1,4 +1,3 @@
-import { asFunction } from '../../local/iam/principals.ts';
 // Integration: the validation state machine with an Aurora cluster (and an
 // RDS instance beside it): the cluster's kura-managed snapshot is shared,
 // copied re-encrypted into the isolated account, restored as a cluster with a
@@ -23,6 +22,7 @@ import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import { clock, uniqueSuffix } from '../support/emulator.ts';
 import { untilReady } from '../support/restore.ts';
+import { asValidationRestore } from '../support/functions.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
 import { databaseRestoreStep } from '../../shared/edge/restore-steps.ts';
 import { awsTargetInfra } from '../../shared/aws/restore-ports.ts';
@@ -143,21 +143,23 @@ describe('validation of an Aurora cluster', () => {
 
     expect(report.leftovers).toEqual([]);
     expect(
-      await listManagedInIsolated(await connectIsolated(await asFunction('validation-step', deps))),
+      await listManagedInIsolated(await connectIsolated(await asValidationRestore('database', deps))),
     ).toEqual([]);
   });
 
   it('restores the unencrypted cluster not publicly accessible into the isolated subnet group, encrypted with the isolated key', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
-    const [rp] = await databaseRestoreStep.list(deps, { source: cluster });
+    // As the validation machine's function that restores databases.
+    const fn = await asValidationRestore('database', deps);
+    const target = await prepareIsolatedTarget(fn, awsTargetInfra);
+    const [rp] = await databaseRestoreStep.list(fn, { source: cluster });
     if (!rp) throw new Error('no recovery point');
 
     // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
     const item = await untilReady(() =>
-      databaseRestoreStep.restore(deps, target, rp, { runId: 'au-1', kmsKeyArn: target.kmsKeyArn }),
+      databaseRestoreStep.restore(fn, target, rp, { runId: 'au-1', kmsKeyArn: target.kmsKeyArn }),
     );
-    const again = await databaseRestoreStep.restore(deps, target, rp, {
+    const again = await databaseRestoreStep.restore(fn, target, rp, {
       runId: 'au-1',
       kmsKeyArn: target.kmsKeyArn,
       pollSeconds: 0.1,

@@ -12,9 +12,10 @@ import { DescribeDBInstancesCommand, RDSClient } from '@aws-sdk/client-rds';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../../shared/restore/isolated-network.ts';
-import { asFunction, operatorClients } from '../../local/iam/principals.ts';
+import { operatorClients } from '../../local/iam/principals.ts';
 import { listManagedInIsolated } from '../../shared/aws/isolated-leftovers.ts';
 import { clock } from '../support/emulator.ts';
+import { asValidationRestore } from '../support/functions.ts';
 import { untilReady } from '../support/restore.ts';
 import { databaseWithSnapshot, validationDeps, validationPolicy } from '../support/validation-fixture.ts';
 import {
@@ -29,7 +30,7 @@ describe('isolated network', () => {
   it('is created once with no way out and found again on the next call', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(await asFunction('validation-step', deps));
+    const target = await connectIsolated(await asValidationRestore('database', deps));
 
     // Act
     const first = await ensureIsolatedNetwork(target.clients);
@@ -58,7 +59,7 @@ describe('isolated network', () => {
   it('refuses a network that someone gave an internet gateway', async () => {
     // Prepare
     const deps = await validationDeps(validationPolicy());
-    const target = await connectIsolated(await asFunction('validation-step', deps));
+    const target = await connectIsolated(await asValidationRestore('database', deps));
     const net = await ensureIsolatedNetwork(target.clients);
     // Someone with the isolated account's administrator rights (kura-restore cannot) adds a way out.
     const ec2 = (await operatorClients(target.accountId, deps.clients, target.region)).get(EC2Client);
@@ -91,14 +92,14 @@ describe('database restore step', () => {
 
   it('restores the latest snapshot not publicly accessible, encrypted with the isolated key, and resumes instead of duplicating', async () => {
     // Prepare
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
-    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+    const target = await prepareIsolatedTarget(await asValidationRestore('database', deps), awsTargetInfra);
+    const [rp] = await databaseRestoreStep.list(await asValidationRestore('database', deps), {
       source: 'orders-db',
     });
     if (!rp) throw new Error('no recovery point');
 
     // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
-    const fn = await asFunction('validation-step', deps);
+    const fn = await asValidationRestore('database', deps);
     const item = await untilReady(() =>
       databaseRestoreStep.restore(fn, target, rp, { runId: 'it-1', kmsKeyArn: target.kmsKeyArn }),
     );
@@ -140,8 +141,8 @@ describe('database restore step', () => {
 
   it('refuses to adopt a database under its name that this run did not make, and cleanup leaves it alone', async () => {
     // Prepare: an operator's database named like the restore would name it
-    const target = await prepareIsolatedTarget(await asFunction('validation-step', deps), awsTargetInfra);
-    const [rp] = await databaseRestoreStep.list(await asFunction('validation-step', deps), {
+    const target = await prepareIsolatedTarget(await asValidationRestore('database', deps), awsTargetInfra);
+    const [rp] = await databaseRestoreStep.list(await asValidationRestore('database', deps), {
       source: 'orders-db',
     });
     if (!rp) throw new Error('no recovery point');
@@ -158,7 +159,7 @@ describe('database restore step', () => {
     );
 
     // Act
-    const fn = await asFunction('validation-step', deps);
+    const fn = await asValidationRestore('database', deps);
     const attempt = untilReady(() =>
       databaseRestoreStep.restore(fn, target, rp, { runId: 'it-2', kmsKeyArn: target.kmsKeyArn }),
     );

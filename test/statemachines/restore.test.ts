@@ -9,7 +9,7 @@ import type { Deps } from '../../shared/aws/deps.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { RestoreFailedError } from '../../shared/restore/database.ts';
 import type { ItemRecord, RestoreReport } from '../../shared/restore/plan.ts';
-import { awsRestorePorts } from '../../shared/edge/restore-ports.ts';
+import { awsDatabaseItemPorts } from '../../shared/edge/restore-ports.ts';
 import { restoreItem } from '../../shared/usecases/restore.ts';
 import { operatorClients } from '../../local/iam/principals.ts';
 import { clock, emulatorClients } from '../support/emulator.ts';
@@ -155,7 +155,7 @@ describe('restore state machine (local)', () => {
       },
     });
     const failingItem = async (input: unknown, d: Deps) =>
-      restoreItem(input as never, d, () => new Date(), { ...awsRestorePorts(d), step: failingStep });
+      restoreItem(input as never, d, () => new Date(), { ...awsDatabaseItemPorts(d), step: failingStep });
     // Act: six minutes later, as RDS's newest restorable point trails by its 5-minute log uploads.
     clock.set(new Date(Date.now() + 6 * 60_000));
     const out = await runRestoreLocally(
