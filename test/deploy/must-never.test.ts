@@ -87,7 +87,9 @@ describe("must never: the restore machine's class roles", () => {
     const withPlan = results.filter((r) => r.roles.includes('RestoreRole'));
     expect(withPlan.length).toBeGreaterThan(5);
     for (const r of withPlan) expect(r.roles, r.id).toEqual(expect.arrayContaining(classRoles));
-    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(true);
+    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(
+      true,
+    );
   });
 });
 

@@ -40,7 +40,8 @@ export interface World {
   bundledMonth: string;
 }
 
-export const expectOk = (r: RunResult, what: string) => expect(r.ok, `${what}: ${JSON.stringify(r)}`).toBe(true);
+export const expectOk = (r: RunResult, what: string) =>
+  expect(r.ok, `${what}: ${JSON.stringify(r)}`).toBe(true);
 
 export async function world(overrides: (p: Policy) => void = () => {}): Promise<World> {
   const clients = emulatorClients();
@@ -131,4 +132,3 @@ export async function world(overrides: (p: Policy) => void = () => {}): Promise<
   }
   return { clients, isolated, deps, db, instance, contentName, host, times, sourceByDay, logs, bundledMonth };
 }
-

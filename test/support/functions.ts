@@ -6,5 +6,9 @@ export {
   logBundle,
   rdsSnapshot,
   restore,
+  validationContent,
+  validationDatabase,
+  validationImage,
+  validationLogs,
   validationStep,
 } from '../../local/iam/functions.ts';
