@@ -29,6 +29,7 @@ export const FUNCTION_ROLES: Record<string, string> = {
   'restore-content': 'RestoreContentRole',
   'restore-logs': 'RestoreLogsRole',
   'validation-step': 'ValidationRole',
+  'validation-report': 'ValidationReportRole',
   'validation-database': 'ValidationDatabaseRole',
   'validation-image': 'ValidationImageRole',
   'validation-content': 'ValidationContentRole',
@@ -44,7 +45,7 @@ export const FUNCTION_ROLES: Record<string, string> = {
  * name their role has (RoleName kura-<stage>-<name>, deploy/iam/): the
  * isolated stack's TrustedRoleArns names exactly these roles, the restore
  * machine's plan and each class's item function among them, and the
- * validation machine's plan and report and each class's item function.
+ * validation machine's plan, its report and each class's item function.
  */
 export const ISOLATED_USERS: Readonly<Record<string, string>> = {
   restore: 'restore',
@@ -53,6 +54,7 @@ export const ISOLATED_USERS: Readonly<Record<string, string>> = {
   'restore-content': 'restore-content',
   'restore-logs': 'restore-logs',
   'validation-step': 'validation',
+  'validation-report': 'validation-report',
   'validation-database': 'validation-database',
   'validation-image': 'validation-image',
   'validation-content': 'validation-content',

@@ -9,6 +9,7 @@ export const FUNCTIONS: Record<string, () => Promise<PlainHandler>> = {
   'rds-snapshot': async () => (await import('./rds-snapshot/handler.ts')).run as PlainHandler,
   'ami-backup': async () => (await import('./ami-backup/handler.ts')).run as PlainHandler,
   'validation-step': async () => (await import('./validation-step/handler.ts')).run as PlainHandler,
+  'validation-report': async () => (await import('./validation-report/handler.ts')).run as PlainHandler,
   'validation-database': async () => (await import('./validation-database/handler.ts')).run as PlainHandler,
   'validation-image': async () => (await import('./validation-image/handler.ts')).run as PlainHandler,
   'validation-content': async () => (await import('./validation-content/handler.ts')).run as PlainHandler,

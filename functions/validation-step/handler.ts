@@ -1,22 +1,21 @@
-// Lambda edge for `validation-step`: the validation state machine's plan and
-// report, chosen by the event's `step`. Each state passes its whole (small)
-// state as `input`; the work is in the use case. Each item's restore, check and
-// cleanup run in its class's function (functions/validation-<class>), so that
-// this one carries no class's restore or check. The restore state machine's
-// yearly rehearsal runs here too: its run made of the restore's records
-// (rehearsal-plan), the report as above, and the cleanup of everything the
-// restore made (rehearsal-cleanup).
+// Lambda edge for `validation-step`: the validation state machine's plan,
+// chosen by the event's `step`. Each state passes its whole (small) state as
+// `input`; the work is in the use case. Each item's restore, check and cleanup
+// run in its class's function (functions/validation-<class>) and the report in
+// functions/validation-report, so that this one carries no class's restore or
+// check and no report. The restore state machine's yearly rehearsal runs here
+// too: its run made of the restore's records (rehearsal-plan) and the cleanup of
+// everything the restore made (rehearsal-cleanup, each class's cleanup alone).
 import * as z from 'zod/mini';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { taskHandler } from '../../shared/edge/lambda.ts';
-import { validationPorts } from '../../shared/edge/ports.ts';
+import { parseEvent } from '../../shared/edge/events.ts';
+import { validationPlanPorts } from '../../shared/edge/ports.ts';
 import { rehearsalPorts } from '../../shared/edge/rehearsal-ports.ts';
-import { parseEvent, stateFailure as failure } from '../../shared/edge/validation-item.ts';
 import type { StepOptions } from '../../shared/usecases/validation/items.ts';
 import { planValidation } from '../../shared/usecases/validation/plan.ts';
-import { runIdFor } from '../../shared/usecases/validation/records.ts';
-import { reportValidation } from '../../shared/usecases/validation/report.ts';
 import { cleanupRehearsal, planRehearsal } from '../../shared/usecases/validation/rehearsal.ts';
+
 const eventSchema = z.discriminatedUnion('step', [
   z.strictObject({
     step: z.literal('plan'),
@@ -35,17 +34,6 @@ const eventSchema = z.discriminatedUnion('step', [
         ),
     }),
   }),
-  z.strictObject({
-    step: z.literal('report'),
-    input: z.looseObject({
-      time: z.iso.datetime({ offset: true }),
-      /** A yearly rehearsal's report (restore machine) names its run: rehearsal-<yyyymmddHHMM>. */
-      runId: z.optional(z.string()),
-      plan: z.optional(z.looseObject({ runId: z.string() })),
-      planError: failure,
-      mapError: failure,
-    }),
-  }),
 ]);
 
 /** The plain function tests, `kura run validation` and the state machine runner call. */
@@ -53,13 +41,13 @@ export async function run(event: unknown, deps: Deps, opts: StepOptions = {}): P
   const e = parseEvent(
     eventSchema,
     event,
-    '; expected step plan|report|rehearsal-plan|rehearsal-cleanup (an item runs in validation-<class>)',
+    '; expected step plan|rehearsal-plan|rehearsal-cleanup (an item runs in validation-<class>, the report in validation-report)',
   );
   switch (e.step) {
     case 'plan': {
       const { plan, pointers } = await planValidation(
         deps,
-        validationPorts(deps),
+        validationPlanPorts(deps),
         new Date(e.input.time),
         e.input.runId,
       );
@@ -69,16 +57,6 @@ export async function run(event: unknown, deps: Deps, opts: StepOptions = {}): P
       return planRehearsal(deps, rehearsalPorts(deps), e.input.requestId);
     case 'rehearsal-cleanup':
       return cleanupRehearsal(deps, rehearsalPorts(deps), e.input.requestId, opts);
-    case 'report': {
-      const runId = e.input.plan?.runId ?? runIdFor(new Date(e.input.time), e.input.runId);
-      const { result } = await reportValidation(deps, validationPorts(deps), {
-        runId,
-        time: new Date(e.input.time).toISOString(),
-        planError: e.input.planError ?? undefined,
-        mapError: e.input.mapError ?? undefined,
-      });
-      return result;
-    }
   }
 }
 

@@ -131,6 +131,7 @@ const ISOLATED_USERS = [
   'restore-content',
   'restore-logs',
   'validation-step',
+  'validation-report',
   'validation-database',
   'validation-image',
   'validation-content',

@@ -13,6 +13,7 @@ import { run as validationContentRun } from '../../functions/validation-content/
 import { run as validationDatabaseRun } from '../../functions/validation-database/handler.ts';
 import { run as validationImageRun } from '../../functions/validation-image/handler.ts';
 import { run as validationLogsRun } from '../../functions/validation-logs/handler.ts';
+import { run as validationReportRun } from '../../functions/validation-report/handler.ts';
 import { run as validationStepRun } from '../../functions/validation-step/handler.ts';
 import { asFunction, serviceInvokes } from './principals.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
@@ -37,6 +38,7 @@ export const logArchive = asRole('log-archive', logArchiveRun, true);
 export const logBundle = asRole('log-bundle', logBundleRun, false);
 export const restore = asRole('restore', restoreRun, false);
 export const validationStep = asRole('validation-step', validationStepRun, false);
+export const validationReport = asRole('validation-report', validationReportRun, false);
 // The validation Map's items, each class in its own function (statemachines/validation.asl.yml).
 export const validationDatabase = asRole('validation-database', validationDatabaseRun, false);
 export const validationImage = asRole('validation-image', validationImageRun, false);

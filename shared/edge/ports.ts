@@ -18,24 +18,33 @@ import { sealedRecords } from '../aws/seals.ts';
 import { S3RestoreStore } from '../aws/restore-store.ts';
 import { vaultContent } from '../aws/content-generations.ts';
 import type { ContentShardPorts } from '../usecases/content-restore-shards.ts';
-import type { ValidationPorts } from '../usecases/validation.ts';
+import type { ValidationPlanPorts, ValidationReportPorts } from '../usecases/validation/records.ts';
 
 /**
- * The validation plan's and report's ports (functions/validation-step): every
- * class's listing (not its restore), the whole isolated target made ready once
- * before the items fan out, the leftovers the report names. Each class's item
- * states build theirs in shared/edge/validation-item-ports.ts.
+ * The validation plan's ports (functions/validation-step): every class's
+ * listing (not its restore), the PITR read in each source, the whole isolated
+ * target made ready once before the items fan out. Each class's item states
+ * build theirs in shared/edge/validation-item-ports.ts.
  */
-export function validationPorts(deps: Deps): ValidationPorts {
+export function validationPlanPorts(deps: Deps): ValidationPlanPorts {
+  const vault = new VaultStore(deps.clients, deps.policy);
+  return {
+    vault,
+    sealed: sealedRecords(vault),
+    latestRestorableTime: (rp, origin) =>
+      originLatestRestorableTime(deps.clients, deps.policy, rp.source, origin, rp.region),
+    listing: restoreListing,
+    prepareTarget: (d) => prepareIsolatedTarget(d, awsTargetInfra),
+  };
+}
+
+/** The validation report's ports (functions/validation-report): the records, the tags, the leftovers. */
+export function validationReportPorts(deps: Deps): ValidationReportPorts {
   const vault = new VaultStore(deps.clients, deps.policy);
   return {
     vault,
     sealed: sealedRecords(vault),
     markValidated: (rp, at) => tagValidated(deps.clients, rp, at),
-    latestRestorableTime: (rp, origin) =>
-      originLatestRestorableTime(deps.clients, deps.policy, rp.source, origin, rp.region),
-    listing: restoreListing,
-    prepareTarget: (d) => prepareIsolatedTarget(d, awsTargetInfra),
     leftovers: awsLeftovers,
   };
 }

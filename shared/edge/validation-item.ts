@@ -5,15 +5,10 @@
 // only (issue 18); the restore machine's yearly rehearsal checks its items here too.
 import * as z from 'zod/mini';
 import type { Deps } from '../aws/deps.ts';
-import { InputError } from '../runtime/errors.ts';
+import { parseEvent, stateFailure } from './events.ts';
 import { checkItem, cleanupItem, restoreItem, type StepOptions } from '../usecases/validation/items.ts';
 import type { ValidationItemPorts } from '../usecases/validation/records.ts';
 import type { CheckPorts } from '../validation/checks/types.ts';
-
-/** The error a state machine's Catch passes on (null when there is none). */
-export const stateFailure = z.nullable(
-  z.optional(z.looseObject({ Error: z.optional(z.string()), Cause: z.optional(z.string()) })),
-);
 
 const pointer = z.strictObject({
   runId: z.string(),
@@ -25,18 +20,6 @@ const itemEvent = z.strictObject({
   step: z.enum(['restore', 'check', 'cleanup']),
   input: z.looseObject({ item: pointer, error: stateFailure }),
 });
-
-/** Parses `event`, or an InputError naming each field that is wrong. */
-export function parseEvent<T>(schema: z.ZodMiniType<T>, event: unknown, expected: string): T {
-  const parsed = schema.safeParse(event);
-  if (!parsed.success)
-    throw new InputError(
-      parsed.error.issues.map(
-        (i) => `event.${i.path.map(String).join('.') || '(root)'}: ${i.message}${expected}`,
-      ),
-    );
-  return parsed.data;
-}
 
 export interface ItemRunOptions extends StepOptions {
   /** Check adapters to use instead of AWS's (tests: a stand-in database, an injected fault). */

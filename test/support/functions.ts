@@ -10,5 +10,6 @@ export {
   validationDatabase,
   validationImage,
   validationLogs,
+  validationReport,
   validationStep,
 } from '../../local/iam/functions.ts';

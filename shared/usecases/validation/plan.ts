@@ -14,13 +14,13 @@ import {
   planKey,
   runIdFor,
   type ValidationPlan,
-  type ValidationPorts,
+  type ValidationPlanPorts,
 } from './records.ts';
 
 /** Plan: the newest recovery point per class and source, each item's record written before the fan-out. */
 export async function planValidation(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationPlanPorts,
   time: Date,
   runIdOverride?: string,
 ): Promise<{ plan: ValidationPlan; pointers: ItemPointer[] }> {

@@ -29,9 +29,10 @@ import { InputError } from '../../runtime/errors.ts';
 import type { CheckAdapters, ClassCheck } from '../../validation/checks/types.ts';
 
 /**
- * What the plan and report (functions/validation-step) read and write through;
- * the edge builds them (shared/edge/ports.ts). No class's restore or check:
- * those run in each class's own function (ValidationItemPorts).
+ * What the plan and report read and write through; the edge builds them
+ * (shared/edge/ports.ts), each function the part it uses (ValidationPlanPorts,
+ * ValidationReportPorts). No class's restore or check: those run in each
+ * class's own function (ValidationItemPorts).
  */
 export interface ValidationPorts {
   /** The policy's vault: plans, item records and reports, written with its Object Lock retention. */
@@ -53,6 +54,14 @@ export interface ValidationPorts {
   /** What a run left in the isolated account (the report's "nothing left behind"). */
   leftovers: Pick<LeftoversPort, 'listManaged' | 'stillExists'>;
 }
+
+/** The plan's (functions/validation-step). */
+export type ValidationPlanPorts = Pick<
+  ValidationPorts,
+  'vault' | 'sealed' | 'latestRestorableTime' | 'listing' | 'prepareTarget'
+>;
+/** The report's (functions/validation-report). */
+export type ValidationReportPorts = Pick<ValidationPorts, 'vault' | 'sealed' | 'markValidated' | 'leftovers'>;
 
 /**
  * What one class's item states (restore, check, cleanup) work through: each
