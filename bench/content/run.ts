@@ -109,9 +109,7 @@ async function main() {
       }
       const time = new Date(Date.UTC(2026, 10, 1 + day, 20, 30));
       let started = Date.now();
-      const result = await contentBackup(time, policy, contentBackupPorts(port, policy), {
-        concurrency: CONCURRENCY,
-      });
+      const result = await contentBackup(time, policy, contentBackupPorts(port, policy), { concurrency: CONCURRENCY });
       const kuraSeconds = (Date.now() - started) / 1000;
       if (!result.complete) throw new Error(`kura run incomplete: ${JSON.stringify(result.targets)}`);
       let c = proxy.take();

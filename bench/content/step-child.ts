@@ -25,17 +25,10 @@ const baselineRss = process.memoryUsage().rss; // after imports, before any work
 const t0 = performance.now();
 let result: ContentRunResult & { items?: unknown[] };
 if (step === 'plan') result = await planContentBackup(time, policy, contentBackupPorts(port, policy), opts);
-else if (step === 'finish')
-  result = await finishContentBackup(time, policy, contentBackupPorts(port, policy), opts);
+else if (step === 'finish') result = await finishContentBackup(time, policy, contentBackupPorts(port, policy), opts);
 else {
   const source = policy.content[0]?.name as string;
-  result = await runContentShard(
-    time,
-    policy,
-    contentBackupPorts(port, policy),
-    { source, shard: Number(shard) },
-    opts,
-  );
+  result = await runContentShard(time, policy, contentBackupPorts(port, policy), { source, shard: Number(shard) }, opts);
 }
 const seconds = (performance.now() - t0) / 1000;
 process.stdout.write(

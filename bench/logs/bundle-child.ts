@@ -32,11 +32,7 @@ const timed: LogStorePort = Object.assign(Object.create(store) as LogStorePort, 
 });
 const baselineRss = process.memoryUsage().rss; // after imports, before any work
 const t0 = performance.now();
-const result = await logBundle(
-  new Date('2025-12-01T03:00:00+09:00'),
-  policy,
-  sealedLogStore(timed, policy.vault.bucket),
-);
+const result = await logBundle(new Date('2025-12-01T03:00:00+09:00'), policy, sealedLogStore(timed, policy.vault.bucket));
 const total = (performance.now() - t0) / 1000;
 const t = result.targets[0];
 process.stdout.write(

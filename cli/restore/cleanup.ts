@@ -42,11 +42,7 @@ export function registerRestoreCleanup(restore: Command): void {
           `${formatTable(plan.resources.map((r) => ({ resource: `${r.type} ${r.id}`, account: r.account, region: r.region, exists: existsText(r) })))}\n`,
         );
       const accounts = [...new Set(there.map((r) => r.account))]
-        .map((a) =>
-          a === plan.target.accountId
-            ? `${a} (isolated, as ${deps.isolated?.label ?? 'the restore role'})`
-            : `${a} (source)`,
-        )
+        .map((a) => (a === plan.target.accountId ? `${a} (isolated, as ${deps.isolated?.label ?? 'the restore role'})` : `${a} (source)`))
         .join(' and ');
       if (there.length)
         await confirmChange(

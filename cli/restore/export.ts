@@ -72,10 +72,7 @@ export function registerRestoreExport(restore: Command): void {
     .option('--schema <name>', 'the schema (MySQL database) the tables are in; default: the instance DBName')
     .option('--table <name>', 'a table to dump (repeatable; default: every table of the schema)', collect, [])
     .option('--where <condition>', 'only rows matching this SQL condition, in every table dumped')
-    .option(
-      '--via <[host:]port>',
-      'where the database answers from here: the Session Manager port forward (its port alone: on this machine)',
-    )
+    .option('--via <[host:]port>', 'where the database answers from here: the Session Manager port forward (its port alone: on this machine)')
     .option(
       '--content <source>',
       'the restored content source to put back (repeatable, with --to)',

@@ -55,10 +55,8 @@ export async function run(event: unknown, deps: Deps): Promise<ContentRunResult>
   const lock = vaultLock(policy);
   // Each source is listed and copied as its owning account's kura-source role (kura's own in
   // single-account mode); the vault's manifests, markers and locks stay kura's own.
-  const ports = contentBackupPorts(
-    new S3ContentAdapter(clients, undefined, lock),
-    policy,
-    (source) => new S3ContentAdapter(ownerClients(clients, policy, source), undefined, lock),
+  const ports = contentBackupPorts(new S3ContentAdapter(clients, undefined, lock), policy, (source) =>
+    new S3ContentAdapter(ownerClients(clients, policy, source), undefined, lock),
   );
   const at = new Date(time);
   const opts = {

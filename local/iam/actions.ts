@@ -283,7 +283,10 @@ export const COMMANDS: Record<string, Mapper> = {
   's3:AbortMultipartUpload': onObject('s3:AbortMultipartUpload'),
   's3:CopyObject': (r) => copy(r, false),
   's3:UploadPartCopy': (r) => copy(r, true),
-  's3:DeleteObject': (r) => [...onObject('s3:DeleteObject', 's3:DeleteObjectVersion')(r), ...bypassNeed(r)],
+  's3:DeleteObject': (r) => [
+    ...onObject('s3:DeleteObject', 's3:DeleteObjectVersion')(r),
+    ...bypassNeed(r),
+  ],
   's3:DeleteObjects': (r) => {
     // Each key of the batch is authorized as its own DeleteObject(Version).
     const body = r.body.toString('utf8');

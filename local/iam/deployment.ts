@@ -221,10 +221,7 @@ export function buildDeployment(
     if (!fromPolicyIds.has(id)) resources[id] = rebind(r, pairs) as CfnTemplate['Resources'][string];
   Object.assign(resources, rendered);
   // Parameters at their defaults (the break-glass role's name), as a deploy without overrides.
-  const template: CfnTemplate = {
-    Parameters: renderFromPolicy(policy).resources.Parameters,
-    Resources: resources,
-  };
+  const template: CfnTemplate = { Parameters: renderFromPolicy(policy).resources.Parameters, Resources: resources };
   const resolver = new CfnResolver(
     { accountId: BACKUP_ACCOUNT, region, stackName: STACK_NAME },
     template,

@@ -14,8 +14,7 @@ export function rolePrincipal(role: RoleModel, session: string): Principal {
 
 /** How reports and refusals name a role: its logical id, or which account's stack role it is. */
 export function roleLabel(role: RoleModel): string {
-  if (role.logicalId === 'RestoreRole' && role.source === 'isolated-template')
-    return 'kura-restore (isolated)';
+  if (role.logicalId === 'RestoreRole' && role.source === 'isolated-template') return 'kura-restore (isolated)';
   if (role.source === 'source-template') return `kura-source (${role.account})`;
   return role.logicalId;
 }

@@ -37,10 +37,7 @@ export interface InstancePort {
 export async function listInstances(clients: Clients): Promise<InstanceSummary[]> {
   const out: InstanceSummary[] = [];
   const filters = [{ Name: 'instance-state-name', Values: ['pending', 'running', 'stopping', 'stopped'] }];
-  for await (const page of paginateDescribeInstances(
-    { client: clients.get(EC2Client) },
-    { Filters: filters },
-  )) {
+  for await (const page of paginateDescribeInstances({ client: clients.get(EC2Client) }, { Filters: filters })) {
     for (const r of page.Reservations ?? []) for (const i of r.Instances ?? []) out.push(summary(i));
   }
   return out;

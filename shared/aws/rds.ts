@@ -129,18 +129,14 @@ export async function listSnapshots(
   const out: Snapshot[] = [];
   const client = clients.get(RDSClient, region);
   if (kind === 'instance') {
-    const pages = paginateDescribeDBSnapshots(
-      { client },
-      { DBInstanceIdentifier: source, SnapshotType: 'manual' },
-    );
+    const pages = paginateDescribeDBSnapshots({ client }, { DBInstanceIdentifier: source, SnapshotType: 'manual' });
     for await (const page of pages) for (const s of page.DBSnapshots ?? []) out.push(toSnapshot(kind, s));
   } else {
     const pages = paginateDescribeDBClusterSnapshots(
       { client },
       { DBClusterIdentifier: source, SnapshotType: 'manual' },
     );
-    for await (const page of pages)
-      for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
+    for await (const page of pages) for (const s of page.DBClusterSnapshots ?? []) out.push(toSnapshot(kind, s));
   }
   // Describe filters by source; a copy in another region keeps its source id.
   return out.filter((s) => s.source === source);

@@ -198,56 +198,54 @@ const logs = z
     }),
   );
 
-const images = z
-  .strictObject({
-    generations: atLeast(2, 'generations'),
-    reboot: z._default(z.boolean(), false),
-    copyToDrRegion: z._default(z.boolean(), false),
-    shareWithIsolatedAccount: z._default(z.boolean(), false),
-    drRegion: z.optional(region),
-    /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
-    drKmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)),
-    /** Hours an image or its copy may stay pending before a run warns (and the next one fails). */
-    stuckAfterHours: z._default(positiveInt, 24),
-    /**
-     * With sources: how many of an instance's newest images stay in its source
-     * account (fast local restores) once the backup account holds its copy; 0:
-     * none. The backup account's copies are the recovery points either way.
-     */
-    keepInSource: z._default(
-      z.int().check(z.gte(0, 'expected 0 or more images to keep in the source account')),
-      1,
-    ),
-    /**
-     * With sources: the backup account's KMS key (in the policy's region) that
-     * encrypts its copies of the source images (an ami-backup run with sources
-     * refuses to start without it; see docs/deploy.md).
-     */
-    kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias of the backup account', 2048)),
-    /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
-    waitSeconds: z._default(
-      z
-        .int()
-        .check(
-          z.gte(0, 'expected 0 or more seconds'),
-          z.lte(840, 'expected at most 840 seconds (the Lambda runs 15 minutes)'),
-        ),
-      600,
-    ),
-  })
-  .check(
-    z.superRefine((img, ctx) => {
-      // The source keeps a subset of what the backup account keeps, never more.
-      if (img.keepInSource > img.generations) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['keepInSource'],
-          input: img.keepInSource,
-          message: `keeping ${img.keepInSource} images in the source account is more than the ${img.generations} generations kept; expected at most images.generations`,
-        });
-      }
-    }),
-  );
+const images = z.strictObject({
+  generations: atLeast(2, 'generations'),
+  reboot: z._default(z.boolean(), false),
+  copyToDrRegion: z._default(z.boolean(), false),
+  shareWithIsolatedAccount: z._default(z.boolean(), false),
+  drRegion: z.optional(region),
+  /** KMS key (in drRegion) that re-encrypts DR copies of encrypted images; default: database.copy.kmsKeyId when the regions match. */
+  drKmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias', 2048)),
+  /** Hours an image or its copy may stay pending before a run warns (and the next one fails). */
+  stuckAfterHours: z._default(positiveInt, 24),
+  /**
+   * With sources: how many of an instance's newest images stay in its source
+   * account (fast local restores) once the backup account holds its copy; 0:
+   * none. The backup account's copies are the recovery points either way.
+   */
+  keepInSource: z._default(
+    z.int().check(z.gte(0, 'expected 0 or more images to keep in the source account')),
+    1,
+  ),
+  /**
+   * With sources: the backup account's KMS key (in the policy's region) that
+   * encrypts its copies of the source images (an ami-backup run with sources
+   * refuses to start without it; see docs/deploy.md).
+   */
+  kmsKeyId: z.optional(nonEmpty('a KMS key id, ARN or alias of the backup account', 2048)),
+  /** How long one run waits for new images to become `available` (shared by all instances); the next run catches up. */
+  waitSeconds: z._default(
+    z
+      .int()
+      .check(
+        z.gte(0, 'expected 0 or more seconds'),
+        z.lte(840, 'expected at most 840 seconds (the Lambda runs 15 minutes)'),
+      ),
+    600,
+  ),
+}).check(
+  z.superRefine((img, ctx) => {
+    // The source keeps a subset of what the backup account keeps, never more.
+    if (img.keepInSource > img.generations) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keepInSource'],
+        input: img.keepInSource,
+        message: `keeping ${img.keepInSource} images in the source account is more than the ${img.generations} generations kept; expected at most images.generations`,
+      });
+    }
+  }),
+);
 
 const sqlProbe = z.strictObject({
   name: z.string(),

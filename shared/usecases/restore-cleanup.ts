@@ -13,13 +13,7 @@ import type { LeftoversPort } from '../aws/isolated-leftovers.ts';
 import { SHARE_TYPES } from '../restore/database.ts';
 import { type LiveResource, liveState } from '../restore/live-state.ts';
 import type { ItemRecord, RestoreReport } from '../restore/plan.ts';
-import type {
-  CreatedResource,
-  IsolatedTarget,
-  RestoreClass,
-  RestoreCleanup,
-  RestoreStep,
-} from '../restore/types.ts';
+import type { CreatedResource, IsolatedTarget, RestoreClass, RestoreCleanup } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';

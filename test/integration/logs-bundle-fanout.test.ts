@@ -82,20 +82,14 @@ describe('log-bundle fanned out', () => {
     const early = await bundleLogGroup(
       DEC_1,
       w.policy,
-      {
-        ...sealedLogStore(w.store, w.policy.vault.bucket),
-        clock: () => new Date(left.initiated.getTime() + 60_000),
-      },
+      { ...sealedLogStore(w.store, w.policy.vault.bucket), clock: () => new Date(left.initiated.getTime() + 60_000) },
       item,
     );
     const stillThere = await w.store.incompleteUploads(w.vault, 'log-bundles/');
     const later = await bundleLogGroup(
       DEC_1,
       w.policy,
-      {
-        ...sealedLogStore(w.store, w.policy.vault.bucket),
-        clock: () => new Date(left.initiated.getTime() + STALE_UPLOAD_MS + 60_000),
-      },
+      { ...sealedLogStore(w.store, w.policy.vault.bucket), clock: () => new Date(left.initiated.getTime() + STALE_UPLOAD_MS + 60_000) },
       item,
     );
 

@@ -107,21 +107,9 @@ describe('log bundling across invocations', () => {
     const opts = { ...SMALL, budgetMs: Number.POSITIVE_INFINITY };
 
     // Act
-    const crashed = await bundleLogGroup(
-      DEC_1,
-      w.policy,
-      sealedLogStore(store, w.policy.vault.bucket),
-      ITEM,
-      opts,
-    );
+    const crashed = await bundleLogGroup(DEC_1, w.policy, sealedLogStore(store, w.policy.vault.bucket), ITEM, opts);
     const sentBefore = [...sent];
-    const resumed = await bundleLogGroup(
-      DEC_1,
-      w.policy,
-      sealedLogStore(store, w.policy.vault.bucket),
-      ITEM,
-      opts,
-    );
+    const resumed = await bundleLogGroup(DEC_1, w.policy, sealedLogStore(store, w.policy.vault.bucket), ITEM, opts);
 
     // Assess
     expect(crashed.ok).toBe(false);
@@ -140,16 +128,10 @@ describe('log bundling across invocations', () => {
     await fourFiles(w);
     const group = async (input: unknown) => {
       const e = input as { time: string; item: typeof ITEM };
-      return bundleLogGroup(
-        new Date(e.time),
-        w.policy,
-        sealedLogStore(w.store, w.policy.vault.bucket),
-        e.item,
-        {
-          ...SMALL,
-          budgetMs: 0,
-        },
-      );
+      return bundleLogGroup(new Date(e.time), w.policy, sealedLogStore(w.store, w.policy.vault.bucket), e.item, {
+        ...SMALL,
+        budgetMs: 0,
+      });
     };
 
     // Act

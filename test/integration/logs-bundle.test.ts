@@ -120,11 +120,7 @@ describe('log-bundle', () => {
         return w.store.putText(...args);
       },
     });
-    const crashed = await logBundle(
-      DEC_1,
-      w.policy,
-      sealedLogStore(crashBeforeCommit, w.policy.vault.bucket),
-    );
+    const crashed = await logBundle(DEC_1, w.policy, sealedLogStore(crashBeforeCommit, w.policy.vault.bucket));
     expect(crashed.targets.find((t) => t.target === 'access/web-2/2025-09')?.status).toBe('failed');
     expect(await keys(w.s3, w.vault, 'logs/access/web-2/2025-09')).toHaveLength(40);
     expect(await keys(w.s3, w.vault, 'log-bundles/access/web-2/')).toEqual([
@@ -246,11 +242,7 @@ describe('log-bundle', () => {
     await putLoose(w, 'access', 'web-1', '2025-09-30', 'access.log-20250930-late', late);
 
     // Act
-    const result = await logBundle(
-      new Date('2026-01-01T03:00:00+09:00'),
-      w.policy,
-      sealedLogStore(w.store, w.policy.vault.bucket),
-    );
+    const result = await logBundle(new Date('2026-01-01T03:00:00+09:00'), w.policy, sealedLogStore(w.store, w.policy.vault.bucket));
 
     // Assess
     expect(result.targets.find((t) => t.target === 'access/web-1/2025-09')?.bundle).toBe(

@@ -178,9 +178,7 @@ describe('restore request validation', () => {
     );
     // Assess
     expect(planned?.preflight.warnings).toContainEqual(
-      expect.stringMatching(
-        /^quota not checked: RDS account quotas \(AccessDenied.*rds:DescribeAccountAttributes/,
-      ),
+      expect.stringMatching(/^quota not checked: RDS account quotas \(AccessDenied.*rds:DescribeAccountAttributes/),
     );
     const all = await planRestore(
       { reason: 'quota words', database: { instance: db, snapshot: 'latest' } },

@@ -375,8 +375,7 @@ describe('content generations (content-backup)', () => {
     const f = await contentFixture(clients, 3);
     for (let i = 0; i < 3; i++) await putSource(clients, f, `img-${i}.png`, { body: `image ${i}` });
     const port = new S3ContentAdapter(clients);
-    for (let d = 0; d < 5; d++)
-      expect((await contentBackup(day(d), f.policy, contentBackupPorts(port, f.policy))).ok).toBe(true);
+    for (let d = 0; d < 5; d++) expect((await contentBackup(day(d), f.policy, contentBackupPorts(port, f.policy))).ok).toBe(true);
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(4), gen(3), gen(2)]);
 
     // 14 days where the source cannot be listed (an injected AccessDenied).
@@ -386,8 +385,7 @@ describe('content generations (content-backup)', () => {
       },
     });
     const failures = [];
-    for (let d = 5; d < 19; d++)
-      failures.push(await contentBackup(day(d), f.policy, contentBackupPorts(failing, f.policy)));
+    for (let d = 5; d < 19; d++) failures.push(await contentBackup(day(d), f.policy, contentBackupPorts(failing, f.policy)));
     expect(failures.every((r) => !r.ok)).toBe(true);
     expect(await listGenerations(port, f.policy, f.name)).toEqual([gen(4), gen(3), gen(2)]);
 

@@ -50,11 +50,7 @@ beforeAll(async () => {
   }
   const bundledAt = new Date('2025-12-01T03:00:00+09:00');
   clock.set(bundledAt);
-  const bundled = await logBundle(
-    bundledAt,
-    policy,
-    sealedLogStore(new S3LogStore(clients), policy.vault.bucket),
-  );
+  const bundled = await logBundle(bundledAt, policy, sealedLogStore(new S3LogStore(clients), policy.vault.bucket));
   expect(bundled.ok).toBe(true);
   // 180 days later the lifecycle has moved the bundle to DEEP_ARCHIVE. (S3 keeps its version
   // id; here a copy in place makes a new version, and the manifest is pointed at it.)

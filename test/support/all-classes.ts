@@ -40,8 +40,7 @@ export interface World {
   bundledMonth: string;
 }
 
-export const expectOk = (r: RunResult, what: string) =>
-  expect(r.ok, `${what}: ${JSON.stringify(r)}`).toBe(true);
+export const expectOk = (r: RunResult, what: string) => expect(r.ok, `${what}: ${JSON.stringify(r)}`).toBe(true);
 
 export async function world(overrides: (p: Policy) => void = () => {}): Promise<World> {
   const clients = emulatorClients();
@@ -132,3 +131,4 @@ export async function world(overrides: (p: Policy) => void = () => {}): Promise<
   }
   return { clients, isolated, deps, db, instance, contentName, host, times, sourceByDay, logs, bundledMonth };
 }
+

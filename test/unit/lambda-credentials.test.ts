@@ -22,11 +22,7 @@ describe('the Lambda bundles’ credential chain', () => {
     const creds = await defaultProvider()();
 
     // Assess
-    expect(creds).toMatchObject({
-      accessKeyId: 'ASIAEXAMPLE',
-      secretAccessKey: 'secret',
-      sessionToken: 'token',
-    });
+    expect(creds).toMatchObject({ accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'secret', sessionToken: 'token' });
   });
 
   it('names the variables it reads when the environment holds no credentials', async () => {

@@ -196,12 +196,7 @@ describe('source accounts (the backup-account topology)', () => {
     expect(problems(doc)).toEqual([]);
     const p = parsePolicy(doc, 'test.yml');
     expect(sourceAccounts(p)).toEqual([
-      {
-        accountId: A,
-        roleArn: `arn:aws:iam::${A}:role/kura-source`,
-        externalId: `kura-${A}`,
-        regions: ['ap-northeast-1'],
-      },
+      { accountId: A, roleArn: `arn:aws:iam::${A}:role/kura-source`, externalId: `kura-${A}`, regions: ['ap-northeast-1'] },
     ]);
     expect(owningAccount(p, p.content[0] ?? {})?.accountId).toBe(A);
   });
@@ -243,10 +238,7 @@ describe('source accounts (the backup-account topology)', () => {
 
   it('refuses a role of another account, a duplicate account, a repeated region, the isolated account as a source and a bad external id', () => {
     const doc = reference();
-    doc.isolatedAccount = {
-      accountId: '210987654321',
-      roleArn: 'arn:aws:iam::210987654321:role/kura-restore',
-    };
+    doc.isolatedAccount = { accountId: '210987654321', roleArn: 'arn:aws:iam::210987654321:role/kura-restore' };
     doc.sources = [
       src(A, { roleArn: `arn:aws:iam::${B}:role/kura-source` }),
       src(A, { regions: ['ap-northeast-1', 'ap-northeast-1'] }),

@@ -43,22 +43,16 @@ describe('database.account in a restore request', () => {
   });
 
   it('refuses an account that is not one of the sources, and any account in single-account mode', () => {
-    const req = {
-      reason: 'ticket 42 shop',
-      database: { instance: 'shop-db', snapshot: 'latest', account: '555555555555' },
-    };
+    const req = { reason: 'ticket 42 shop', database: { instance: 'shop-db', snapshot: 'latest', account: '555555555555' } };
     expect(problems(req)).toEqual([
       `request: database.account: found "555555555555"; expected one of the policy's source accounts ${A}, ${B}`,
     ]);
     expect(problems(req, single)).toEqual([
       'request: database.account: found "555555555555"; expected no account (the policy has no sources: single-account mode)',
     ]);
-    expect(
-      problems({
-        reason: 'ticket 42 shop',
-        database: { instance: 'shop-db', snapshot: 'latest', account: 333 },
-      }),
-    ).toEqual(['request: database.account: found number 333; expected string']);
+    expect(problems({ reason: 'ticket 42 shop', database: { instance: 'shop-db', snapshot: 'latest', account: 333 } })).toEqual([
+      'request: database.account: found number 333; expected string',
+    ]);
   });
 });
 

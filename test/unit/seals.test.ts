@@ -28,11 +28,7 @@ describe('seals', () => {
   });
 
   it('passes the sealed bytes and names the key and both hashes otherwise', () => {
-    const seal = parseSeal(
-      encodeSeal(newSeal(KEY, '{"a":1}', { versionId: 'v1', writtenAt: new Date(0) })),
-      KEY,
-      'x',
-    );
+    const seal = parseSeal(encodeSeal(newSeal(KEY, '{"a":1}', { versionId: 'v1', writtenAt: new Date(0) })), KEY, 'x');
     expect(checkSeal(KEY, seal, '{"a":1}')).toBe(seal);
     expect(() => checkSeal(KEY, seal, '{"a":2}', 'v2')).toThrow(
       expect.objectContaining({
@@ -43,15 +39,9 @@ describe('seals', () => {
         found: sha256Of('{"a":2}'),
       }),
     );
-    expect(() => checkSeal(KEY, undefined, '{"a":1}')).toThrow(
-      expect.objectContaining({ problem: 'unsealed' }),
-    );
-    expect(() => parseSeal(encodeSeal(seal), 'another/key.json', 'x')).toThrow(
-      /seals .*index\.json, not another/,
-    );
-    expect(() => parseSeal('{"format":"kura-seal/1"}', KEY, 'x')).toThrow(
-      expect.objectContaining({ problem: 'malformed' }),
-    );
+    expect(() => checkSeal(KEY, undefined, '{"a":1}')).toThrow(expect.objectContaining({ problem: 'unsealed' }));
+    expect(() => parseSeal(encodeSeal(seal), 'another/key.json', 'x')).toThrow(/seals .*index\.json, not another/);
+    expect(() => parseSeal('{"format":"kura-seal/1"}', KEY, 'x')).toThrow(expect.objectContaining({ problem: 'malformed' }));
   });
 });
 

@@ -49,9 +49,7 @@ function sampleKeys(policy: Policy): string[] {
   const keys = recordKeys(policy);
   const sealed = [
     ...policy.content.flatMap(({ name: c }) => [vaultLayout.indexKey(policy, c, '2026-11-01')]),
-    ...Object.keys(policy.logs?.classes ?? {}).map(
-      (cls) => `log-bundles/${cls}/web-1/2026-08/part-001.manifest.json`,
-    ),
+    ...Object.keys(policy.logs?.classes ?? {}).map((cls) => `log-bundles/${cls}/web-1/2026-08/part-001.manifest.json`),
     `${policy.vault.reportsPrefix}validation/2026-11-01T0000/report.json`,
     `${policy.vault.reportsPrefix}validation/2026-11-01T0000/plan.json`,
     'restores/req-1/plan.json',
@@ -94,9 +92,7 @@ describe('the retention vault writes state', () => {
       for (const seq of [1, 2]) {
         const seal = sealKey(record, seq);
         expect(days(seal), seal).toBe(days(record));
-        expect(vaultRetention(reference, seal).class, seal).toBe(
-          `${vaultRetention(reference, record).class} seals`,
-        );
+        expect(vaultRetention(reference, seal).class, seal).toBe(`${vaultRetention(reference, record).class} seals`);
       }
     }
     expect(days(sealKey('log-bundles/access/web-1/2026-08/part-001.manifest.json', 1))).toBe(2557 - 57);

@@ -104,7 +104,8 @@ export class SourceJob {
   /** True (and the outcome says so, after pruning) when the generation is listed as complete. */
   async completedEarlier(outcome: TargetOutcome): Promise<boolean> {
     outcome.generation = this.generation;
-    if (!(await this.generations.list(this.cfg.name)).includes(this.generation)) return false;
+    if (!(await this.generations.list(this.cfg.name)).includes(this.generation))
+      return false;
     await this.alreadyComplete(outcome);
     return true;
   }

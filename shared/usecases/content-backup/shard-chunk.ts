@@ -73,7 +73,9 @@ export async function copyChunk(
 
   const copied: ManifestEntry[] = [];
   // What a copy made now is locked until at least (its lock is stated at the write, a moment later).
-  const lockedUntil = new Date(job.opts.clock() + extendedLockDays(job.cfg) * 86_400_000).toISOString();
+  const lockedUntil = new Date(
+    job.opts.clock() + extendedLockDays(job.cfg) * 86_400_000,
+  ).toISOString();
   let copiedBytes = 0;
   let reused = 0;
   const startedAt = new Date(cp.startedAt).getTime();

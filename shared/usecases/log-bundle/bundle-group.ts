@@ -22,14 +22,7 @@ import {
   sameFiles,
   type SliceResult,
 } from '../log-bundle-upload.ts';
-import {
-  committedManifests,
-  FUNCTION_NAME,
-  type Group,
-  type LogBundlePorts,
-  sealOrCheck,
-  textOf,
-} from './groups.ts';
+import { committedManifests, FUNCTION_NAME, type Group, type LogBundlePorts, sealOrCheck, textOf } from './groups.ts';
 import { abortStaleUploads, removeOriginals, sameBundle } from './housekeeping.ts';
 
 export interface GroupOptions extends Partial<Omit<BundleSliceOptions, 'started'>> {}

@@ -36,11 +36,7 @@ export interface Group {
  * and stopped before sealing (the seal is the second write): seals it when it
  * has no seal yet, and checks it otherwise.
  */
-export async function sealOrCheck(
-  seals: SealPort,
-  key: string,
-  body: Uint8Array | string,
-): Promise<SealRecord> {
+export async function sealOrCheck(seals: SealPort, key: string, body: Uint8Array | string): Promise<SealRecord> {
   return (await seals.current(key)) ? seals.check(key, body) : seals.seal(key, body);
 }
 

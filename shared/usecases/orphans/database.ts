@@ -22,9 +22,7 @@ export async function databaseOrphans(
   const regions = [policy.region, ...(cfg.copy ? [cfg.copy.region] : [])];
   const out: Orphan[] = [];
   for (const db of dbs) {
-    const named = new RegExp(
-      `^${recoveryPointName(db.id, new Date(0), IDENTIFIER_LIMIT[db.kind]).replace(/\d{12}$/, '')}\\d{12}$`,
-    );
+    const named = new RegExp(`^${recoveryPointName(db.id, new Date(0), IDENTIFIER_LIMIT[db.kind]).replace(/\d{12}$/, '')}\\d{12}$`);
     for (const region of regions) {
       for (const s of await rds.listSnapshots(db.kind, db.id, region)) {
         const time = s.createdAt?.toISOString();
