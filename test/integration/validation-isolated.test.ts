@@ -98,7 +98,8 @@ describe('database restore step', () => {
     if (!rp) throw new Error('no recovery point');
 
     // Act: attempts until AWS has copied and restored (the state machine retries NotReadyError).
-    const fn = await asFunction('validation-step', deps);
+    // The item's restore runs in the database class's function, as its role.
+    const fn = await asFunction('validation-database', deps);
     const item = await untilReady(() =>
       databaseRestoreStep.restore(fn, target, rp, { runId: 'it-1', kmsKeyArn: target.kmsKeyArn }),
     );
@@ -158,7 +159,8 @@ describe('database restore step', () => {
     );
 
     // Act
-    const fn = await asFunction('validation-step', deps);
+    // The item's restore runs in the database class's function, as its role.
+    const fn = await asFunction('validation-database', deps);
     const attempt = untilReady(() =>
       databaseRestoreStep.restore(fn, target, rp, { runId: 'it-2', kmsKeyArn: target.kmsKeyArn }),
     );
