@@ -275,6 +275,8 @@ describe('content restore and verify', () => {
       contentRestoreStep.restore(deps, target, point as NonNullable<typeof point>, {
         runId,
         purpose: 'validation',
+        // A validation restores a sample (validation.contentSample, here all of both objects).
+        sample: 50,
       }),
     );
 
