@@ -29,6 +29,11 @@ export const FUNCTION_ROLES: Record<string, string> = {
   'restore-content': 'RestoreContentRole',
   'restore-logs': 'RestoreLogsRole',
   'validation-step': 'ValidationRole',
+  'validation-report': 'ValidationReportRole',
+  'validation-database': 'ValidationDatabaseRole',
+  'validation-image': 'ValidationImageRole',
+  'validation-content': 'ValidationContentRole',
+  'validation-logs': 'ValidationLogsRole',
   'content-backup': 'ContentBackupRole',
   'content-restore-shard': 'ContentRestoreShardRole',
   'log-archive': 'LogArchiveRole',
@@ -39,7 +44,8 @@ export const FUNCTION_ROLES: Record<string, string> = {
  * kura's functions that assume the isolated account's restore role, with the
  * name their role has (RoleName kura-<stage>-<name>, deploy/iam/): the
  * isolated stack's TrustedRoleArns names exactly these roles, the restore
- * machine's plan and each class's item function among them.
+ * machine's plan and each class's item function among them, and the
+ * validation machine's plan, its report and each class's item function.
  */
 export const ISOLATED_USERS: Readonly<Record<string, string>> = {
   restore: 'restore',
@@ -48,6 +54,11 @@ export const ISOLATED_USERS: Readonly<Record<string, string>> = {
   'restore-content': 'restore-content',
   'restore-logs': 'restore-logs',
   'validation-step': 'validation',
+  'validation-report': 'validation-report',
+  'validation-database': 'validation-database',
+  'validation-image': 'validation-image',
+  'validation-content': 'validation-content',
+  'validation-logs': 'validation-logs',
   'content-restore-shard': 'content-restore-shard',
 };
 

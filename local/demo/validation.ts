@@ -83,7 +83,7 @@ export const validationDemo: DemoStep = {
       })),
     );
     for (const c of report.classes.filter((x) => x.note)) ctx.log(`${c.class}: ${c.note}`);
-    // Looked at as the validation function looks (the isolated role trusts only it and restore).
+    // Looked at as the validation's plan looks (the isolated role trusts kura's restore and validation roles only).
     const target = await connectIsolated(await asFunction('validation-step', ctx.deps));
     const left = await listManagedInIsolated(target);
     ctx.log(

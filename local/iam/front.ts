@@ -131,6 +131,11 @@ const ISOLATED_USERS = [
   'restore-content',
   'restore-logs',
   'validation-step',
+  'validation-report',
+  'validation-database',
+  'validation-image',
+  'validation-content',
+  'validation-logs',
 ];
 /** Operator roles the harness acts as (not kura's): the accounts' administrators and the deployer. */
 const OPERATOR_ROLES = ['kura-admin', 'kura-deployer'];

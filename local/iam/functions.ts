@@ -13,6 +13,11 @@ import { run as restoreContentRun } from '../../functions/restore-content/handle
 import { run as restoreDatabaseRun } from '../../functions/restore-database/handler.ts';
 import { run as restoreImageRun } from '../../functions/restore-image/handler.ts';
 import { run as restoreLogsRun } from '../../functions/restore-logs/handler.ts';
+import { run as validationContentRun } from '../../functions/validation-content/handler.ts';
+import { run as validationDatabaseRun } from '../../functions/validation-database/handler.ts';
+import { run as validationImageRun } from '../../functions/validation-image/handler.ts';
+import { run as validationLogsRun } from '../../functions/validation-logs/handler.ts';
+import { run as validationReportRun } from '../../functions/validation-report/handler.ts';
 import { run as validationStepRun } from '../../functions/validation-step/handler.ts';
 import { asFunction, serviceInvokes } from './principals.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
@@ -73,10 +78,24 @@ export function asRestoreItem(cls: RestoreClass, deps: Deps): Promise<Deps> {
   return asFunction(RESTORE_ITEM_FUNCTIONS[cls], deps);
 }
 
+/** The function of each class's items in the validation machine (statemachines/validation.asl.yml routes them). */
+export const VALIDATION_ITEM_FUNCTIONS: Record<RestoreClass, string> = {
+  database: 'validation-database',
+  image: 'validation-image',
+  content: 'validation-content',
+  logs: 'validation-logs',
+};
+
 /**
  * Deps of the validation machine's restore of a class (its restore step, purpose `validation`,
- * the listing and the isolated target it prepares): every class runs in `validation-step`.
+ * the isolated target it prepares): `validation-<class>`.
  */
-export function asValidationRestore(_cls: RestoreClass, deps: Deps): Promise<Deps> {
-  return asFunction('validation-step', deps);
+export function asValidationRestore(cls: RestoreClass, deps: Deps): Promise<Deps> {
+  return asFunction(VALIDATION_ITEM_FUNCTIONS[cls], deps);
 }
+export const validationReport = asRole('validation-report', validationReportRun, false);
+// The validation Map's items, each class in its own function (statemachines/validation.asl.yml).
+export const validationDatabase = asRole('validation-database', validationDatabaseRun, false);
+export const validationImage = asRole('validation-image', validationImageRun, false);
+export const validationContent = asRole('validation-content', validationContentRun, false);
+export const validationLogs = asRole('validation-logs', validationLogsRun, false);

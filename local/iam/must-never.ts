@@ -218,7 +218,7 @@ export const MUST_NEVER: MustNever[] = [
   {
     id: 'only-restore-and-validation-assume-the-isolated-role',
     title:
-      'only the restore roles (plan and each class), validation and content-restore-shard can assume exactly the configured isolated role, with its ExternalId',
+      'only the restore roles (plan and each class), the validation roles (plan, report and each class) and content-restore-shard can assume exactly the configured isolated role, with its ExternalId',
     probes: (d) => {
       const iso = d.policy.isolatedAccount;
       if (!iso) return [];

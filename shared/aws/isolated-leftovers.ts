@@ -60,6 +60,13 @@ const counts = (tags: TagMap, runId?: string) =>
  * count: they are not gone yet.
  */
 export async function listManagedInIsolated(target: Isolated, runId?: string): Promise<Leftover[]> {
+  const out = await listManagedDatabases(target, runId);
+  out.push(...(await listManagedServers(target, runId)));
+  return out;
+}
+
+/** The RDS part of listManagedInIsolated: databases, clusters and their manual snapshots. */
+export async function listManagedDatabases(target: Isolated, runId?: string): Promise<Leftover[]> {
   const out: Leftover[] = [];
   const rds = target.clients.get(RDSClient, target.region);
   for await (const page of paginateDescribeDBInstances({ client: rds }, {})) {
@@ -110,6 +117,12 @@ export async function listManagedInIsolated(target: Isolated, runId?: string): P
         });
     }
   }
+  return out;
+}
+
+/** The EC2 part: instances and volumes, tagged or left untagged by a kura launch. */
+async function listManagedServers(target: Isolated, runId?: string): Promise<Leftover[]> {
+  const out: Leftover[] = [];
   const ec2 = target.clients.get(EC2Client, target.region);
   const filters = [
     { Name: `tag:${TAG.managed}`, Values: ['true'] },

@@ -21,6 +21,7 @@ import { type RestoreStorePort, S3RestoreStore } from '../aws/restore-store.ts';
 import { vaultLock } from '../aws/vault-lock.ts';
 import { tolerate } from '../runtime/aws-errors.ts';
 import { connectIsolated, prepareIsolatedTarget } from '../restore/isolated-network.ts';
+import { restoreCleanup } from './restore-cleanups.ts';
 import { restoreListing } from './restore-listings.ts';
 import { unshareAfterRun } from '../restore/database.ts';
 import { databaseRestoreStep, imageRestoreStep, restoreStep } from './restore-steps.ts';
@@ -124,7 +125,8 @@ export function awsObjectItemPorts(deps: Deps, step: RestoreStep): RestoreItemPo
 export function awsCleanupPorts(deps: Deps): CleanupPorts {
   return {
     store: restoreStore(deps),
-    step: restoreStep,
+    // Each class's cleanup alone: the rehearsal's cleanup (validation-step) restores nothing.
+    step: restoreCleanup,
     pitr: new RdsPitrAdapter(deps.clients),
     connect: connectIsolated,
     leftovers: awsLeftovers,

@@ -166,13 +166,20 @@ export const contentStep = (ports: ContentRestorePorts): RestoreStep => ({
     };
   },
 
-  async cleanup(target: IsolatedTarget, resources: CreatedResource[]): Promise<void> {
-    const port = ports.content(target.clients, target.region);
-    for (const r of resources.filter((x) => x.type === RESTORED_PREFIX_TYPE)) {
-      const { bucket, prefix } = parseS3Url(r.id);
-      // Never a whole bucket: restore always writes under a prefix of its own.
-      if (!prefix) throw new Error(`refusing to clean up ${r.id}: not a restore prefix`);
-      await port.deleteKeys(bucket, await port.listKeys(bucket, prefix));
-    }
-  },
+  cleanup: (target, resources) => cleanupContent(ports, target, resources),
 });
+
+/** The content step's cleanup (also alone: shared/edge/restore-cleanups.ts). */
+export async function cleanupContent(
+  ports: Pick<ContentRestorePorts, 'content'>,
+  target: IsolatedTarget,
+  resources: CreatedResource[],
+): Promise<void> {
+  const port = ports.content(target.clients, target.region);
+  for (const r of resources.filter((x) => x.type === RESTORED_PREFIX_TYPE)) {
+    const { bucket, prefix } = parseS3Url(r.id);
+    // Never a whole bucket: restore always writes under a prefix of its own.
+    if (!prefix) throw new Error(`refusing to clean up ${r.id}: not a restore prefix`);
+    await port.deleteKeys(bucket, await port.listKeys(bucket, prefix));
+  }
+}

@@ -250,8 +250,9 @@ export async function unshareAfterRun(
   }
 }
 
-async function cleanupDatabase(
-  ports: DatabaseRestorePorts,
+/** The database step's cleanup (also alone: shared/edge/restore-cleanups.ts). */
+export async function cleanupDatabase(
+  ports: Pick<DatabaseRestorePorts, 'rds'>,
   target: IsolatedTarget,
   resources: CreatedResource[],
   opts: WaitOptions = {},

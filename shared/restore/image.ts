@@ -11,7 +11,7 @@
 
 import type { Clients } from '../aws/clients.ts';
 import type { ImagePort, MachineImage } from '../aws/ec2-images.ts';
-import type { ImageRestorePorts } from '../aws/restore-ports.ts';
+import type { ImageRestorePorts, IsolatedInstancesPort } from '../aws/restore-ports.ts';
 import { configRecordKey, parseConfigurationRecord } from '../domain/config-record.ts';
 import { sharingBlockers } from '../domain/image-sharing.ts';
 import { isManaged, managedTags, TAG, type TagMap, taggedTime } from '../domain/tags.ts';
@@ -256,8 +256,9 @@ async function restoreImage(
   }
 }
 
-async function cleanupImage(
-  ports: ImageRestorePorts,
+/** The image step's cleanup (also alone: shared/edge/restore-cleanups.ts). */
+export async function cleanupImage(
+  ports: { instances(clients: Clients): Pick<IsolatedInstancesPort, 'describe' | 'terminate'> },
   target: IsolatedTarget,
   resources: CreatedResource[],
 ): Promise<void> {

@@ -272,20 +272,27 @@ export const logsStep = (ports: LogsRestorePorts): RestoreStep => ({
     return Object.assign(item, { details: out.summary });
   },
 
-  async cleanup(target, resources): Promise<void> {
-    for (const r of resources) {
-      const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(r.id);
-      if (r.type !== 'AWS::S3::Object' || !m) continue;
-      const [, bucket, key] = m as unknown as [string, string, string];
-      const store = ports.logs(target.clients);
-      const keys = key.endsWith('/') ? (await store.list(bucket, key)).map((o) => o.key) : [key];
-      for (const k of keys) {
-        try {
-          await store.remove(bucket, k);
-        } catch (err) {
-          if (!isAwsError(err, 'notFound')) throw err;
-        }
+  cleanup: (target, resources) => cleanupLogs(ports, target, resources),
+});
+
+/** The logs step's cleanup (also alone: shared/edge/restore-cleanups.ts). */
+export async function cleanupLogs(
+  ports: Pick<LogsRestorePorts, 'logs'>,
+  target: IsolatedTarget,
+  resources: CreatedResource[],
+): Promise<void> {
+  for (const r of resources) {
+    const m = /^s3:\/\/([^/]+)\/(.*)$/.exec(r.id);
+    if (r.type !== 'AWS::S3::Object' || !m) continue;
+    const [, bucket, key] = m as unknown as [string, string, string];
+    const store = ports.logs(target.clients);
+    const keys = key.endsWith('/') ? (await store.list(bucket, key)).map((o) => o.key) : [key];
+    for (const k of keys) {
+      try {
+        await store.remove(bucket, k);
+      } catch (err) {
+        if (!isAwsError(err, 'notFound')) throw err;
       }
     }
-  },
-});
+  }
+}

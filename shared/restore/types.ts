@@ -52,6 +52,8 @@ export interface RestoredItem {
 
 /** A class's recovery points without its restore (what planning needs). */
 export type RestoreListing = Pick<RestoreStep, 'class' | 'list'>;
+/** A class's cleanup alone (the rehearsal's cleanup removes what every class made, restoring nothing). */
+export type RestoreCleanup = Pick<RestoreStep, 'class' | 'cleanup'>;
 
 export interface RestoreStep {
   class: RestoreClass;

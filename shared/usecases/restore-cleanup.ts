@@ -13,7 +13,7 @@ import type { LeftoversPort } from '../aws/isolated-leftovers.ts';
 import { SHARE_TYPES } from '../restore/database.ts';
 import { type LiveResource, liveState } from '../restore/live-state.ts';
 import type { ItemRecord, RestoreReport } from '../restore/plan.ts';
-import type { CreatedResource, IsolatedTarget, RestoreClass, RestoreStep } from '../restore/types.ts';
+import type { CreatedResource, IsolatedTarget, RestoreClass, RestoreCleanup } from '../restore/types.ts';
 import { InputError, NotReadyError } from '../runtime/errors.ts';
 import type { Deps } from '../aws/deps.ts';
 import { errorInfo } from '../runtime/result.ts';
@@ -24,8 +24,8 @@ import { type RestoreState, readRecords } from './restore.ts';
 export interface CleanupPorts {
   /** The restores' records in the vault. */
   store: RestoreStorePort;
-  /** Each class's restore step: it removes what it made. */
-  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** Each class's restore step (its cleanup, all that is used here): it removes what it made. */
+  step(cls: RestoreClass): Promise<RestoreCleanup>;
   /** The point-in-time path's temporary resources in the source account. */
   pitr: RdsPitrPort;
   /** The isolated account, through the policy's restore role. */

@@ -19,6 +19,7 @@ export {
   runIdFor,
   runPrefix,
   type ValidationPlan,
+  type ValidationItemPorts,
   type ValidationPorts,
 } from './validation/records.ts';
 export { alertTopicArn, type ReportResult, reportValidation } from './validation/report.ts';

@@ -96,6 +96,28 @@ describe("must never: the restore machine's class roles", () => {
   });
 });
 
+describe("must never: the validation machine's roles", () => {
+  it("probes the report's and each class's role wherever it probes the plan's, and each may assume the isolated role", async () => {
+    // Act
+    const results = await checkMustNever(deployment);
+
+    // Assess: every check that probes ValidationRole probes the report's and the four class roles too.
+    const roles = [
+      'ValidationReportRole',
+      'ValidationDatabaseRole',
+      'ValidationImageRole',
+      'ValidationContentRole',
+      'ValidationLogsRole',
+    ];
+    const withPlan = results.filter((r) => r.roles.includes('ValidationRole'));
+    expect(withPlan.length).toBeGreaterThan(5);
+    for (const r of withPlan) expect(r.roles, r.id).toEqual(expect.arrayContaining(roles));
+    expect(results.find((r) => r.id === 'only-restore-and-validation-assume-the-isolated-role')?.holds).toBe(
+      true,
+    );
+  });
+});
+
 describe("must never: restore's role holds no class's item grant", () => {
   it('probes the plan role and the four class roles, each class role allowed its own grants', async () => {
     // Act

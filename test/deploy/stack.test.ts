@@ -430,7 +430,7 @@ describe('the isolated-account template as a stack in the isolated account', () 
     );
   });
 
-  it('creates the restore role trusting exactly the restore (plan and each class), validation and content-restore-shard roles, with the external id', async () => {
+  it('creates the restore role trusting exactly the restore and validation roles (plan, report and each class) and content-restore-shard, with the external id', async () => {
     const role = await iso.get(IAMClient).send(new GetRoleCommand({ RoleName: roleName }));
     expect(role.Role?.Arn).toBe(`arn:aws:iam::${ISOLATED_ACCOUNT}:role/${roleName}`);
     const trust = JSON.parse(decodeURIComponent(role.Role?.AssumeRolePolicyDocument ?? '{}'));
@@ -448,6 +448,11 @@ describe('the isolated-account template as a stack in the isolated account', () 
             'arn:aws:iam::123456789012:role/kura-prod-restore-content',
             'arn:aws:iam::123456789012:role/kura-prod-restore-logs',
             'arn:aws:iam::123456789012:role/kura-prod-validation',
+            'arn:aws:iam::123456789012:role/kura-prod-validation-report',
+            'arn:aws:iam::123456789012:role/kura-prod-validation-database',
+            'arn:aws:iam::123456789012:role/kura-prod-validation-image',
+            'arn:aws:iam::123456789012:role/kura-prod-validation-content',
+            'arn:aws:iam::123456789012:role/kura-prod-validation-logs',
             'arn:aws:iam::123456789012:role/kura-prod-content-restore-shard',
           ],
         },

@@ -258,7 +258,7 @@ describe('content restore and verify', () => {
   });
 
   it('restores into the isolated account with no request of the isolated role naming the vault', async () => {
-    // Prepare: a backed-up generation, and the isolated account as the validation function reaches it.
+    // Prepare: a backed-up generation, and the isolated account as the validation's content function reaches it.
     const f = await contentFixture(clients);
     await putSource(clients, f, 'img/a.png', {
       body: 'a',
@@ -278,17 +278,21 @@ describe('content restore and verify', () => {
       contentRestoreStep.restore(deps, target, point as NonNullable<typeof point>, {
         runId,
         purpose: 'validation',
+        // A validation restores a sample (validation.contentSample, here all of both objects).
+        sample: 50,
       }),
     );
 
-    // Assess: the vault was read as kura's validation role only...
+    // Assess: the vault was read as kura's validation content role only...
     const vault = `arn:aws:s3:::${f.policy.vault.bucket}`;
     const resourcesOf = (principal: string) =>
       requests.filter((r) => r.principal === principal).flatMap((r) => r.needs.map((n) => n.resource));
     const byIsolated = resourcesOf('kura-restore (isolated)');
     expect(byIsolated.length).toBeGreaterThan(0);
     expect(byIsolated.filter((r) => r === vault || r.startsWith(`${vault}/`))).toEqual([]);
-    expect(resourcesOf('ValidationRole').filter((r) => r.startsWith(`${vault}/`)).length).toBeGreaterThan(0);
+    expect(
+      resourcesOf('ValidationContentRole').filter((r) => r.startsWith(`${vault}/`)).length,
+    ).toBeGreaterThan(0);
     // ...and what the isolated account holds is what the source held, metadata and tags included
     // (read back by that account's administrator).
     const admin = await operatorClients(target.accountId, clients);

@@ -6,11 +6,14 @@
 // restored, the cleanup of everything it made, and a sealed report in the
 // rehearsals' own hash chain beside the monthly reports, with each class's
 // restore time against validation.rto and the whole system's against
-// systemMinutes. An on-call restore goes past that path.
+// systemMinutes. An on-call restore goes past that path. The monthly
+// validation runs over the same week too: every class's item in its own
+// function (validation-<class>), each as its own role.
 import { CreateTopicCommand, SNSClient } from '@aws-sdk/client-sns';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { asFunction } from '../../local/iam/principals.ts';
 import { runRestoreLocally } from '../../local/restore.ts';
+import { runStateMachine } from '../../local/state-machine-runner.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
 import { S3RestoreStore } from '../../shared/aws/restore-store.ts';
 import { getSealedText } from '../../shared/aws/seals.ts';
@@ -25,7 +28,7 @@ import { rehearsals } from '../../shared/usecases/report-compliance.ts';
 import type { RestoreState } from '../../shared/usecases/restore.ts';
 import { reportKey } from '../../shared/usecases/validation.ts';
 import { type World, world } from '../support/all-classes.ts';
-import { clock } from '../support/emulator.ts';
+import { clock, uniqueSuffix } from '../support/emulator.ts';
 
 let w: World;
 
@@ -200,5 +203,37 @@ describe('yearly rehearsal through the restore state machine', () => {
     expect(requestId).toMatch(/^rq-/);
     // Nothing of it is cleaned up or judged: it stays for the operator.
     expect((await leftInIsolated(requestId)).length).toBeGreaterThan(0);
+  });
+});
+
+describe('the monthly validation over the same week of every class', () => {
+  it("runs each class's item in its own function and role, and passes with nothing left behind", async () => {
+    // Prepare: the month's run, after the week of backups (its own run id: the machine's plan input).
+    const runId = `all-${uniqueSuffix()}`.slice(0, 24);
+    const visited: string[] = [];
+    const time = new Date();
+    clock.set(time);
+
+    // Act: the plan lists every class as validation-step's role, each item runs as its class's role.
+    const out = await runStateMachine(
+      'validation',
+      { time: time.toISOString(), runId },
+      { deps: w.deps, onEvent: (e) => e.type === 'StateEntered' && e.state && visited.push(e.state) },
+    );
+
+    // Assess
+    const body = await new VaultStore(w.clients, w.deps.policy).getText(reportKey(w.deps.policy, runId));
+    const report = body ? (JSON.parse(body) as ValidationReport) : undefined;
+    expect(out.status, `${out.error}: ${out.cause}; ${report?.problems.join('; ')}`).toBe('SUCCEEDED');
+    for (const cls of ['Database', 'Image', 'Content', 'Logs'])
+      for (const step of ['Restore', 'Check', 'Cleanup']) expect(visited).toContain(`${step}${cls}`);
+    expect(report?.verdict, report?.problems.join('; ')).toBe('PASS');
+    expect(report?.items.map((i) => `${i.class} ${i.status}`).sort()).toEqual([
+      'content pass',
+      'database pass',
+      'image pass',
+      'logs pass',
+    ]);
+    expect(await leftInIsolated(runId)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { asFunction } from '../../local/iam/principals.ts';
 // vault object whose bytes rotted is named in the report.
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { validationStep } from '../support/functions.ts';
+import { validationContent } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { type ContentPort, S3ContentAdapter } from '../../shared/aws/content.ts';
 import { contentBackupPorts } from '../../shared/aws/content-generations.ts';
@@ -41,7 +41,7 @@ describe('validation state machine, content class', () => {
     'arn:aws:states:::sns:publish': async () => ({ MessageId: 'local' }),
   };
   const check = (ports: CheckPorts): Record<string, LocalTask> => ({
-    Check: (input, d) => validationStep(input, d, { ports }),
+    CheckContent: (input, d) => validationContent(input, d, { ports }),
   });
 
   beforeAll(async () => {
@@ -132,9 +132,10 @@ describe('validation state machine, content class', () => {
       'ContentShardVerified?',
       'ContentShardVerified',
       'Validate',
-      'Restore',
-      'Check',
-      'Cleanup',
+      'ItemClass',
+      'RestoreContent',
+      'CheckContent',
+      'CleanupContent',
       'Report',
       'Verdict',
       'NotifyFailure',

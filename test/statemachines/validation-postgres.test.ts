@@ -14,7 +14,7 @@ import type { ValidationReport } from '../../shared/domain/validation-report.ts'
 import { reportKey } from '../../shared/usecases/validation.ts';
 import type { CheckPorts } from '../../shared/validation/checks/types.ts';
 import { clock } from '../support/emulator.ts';
-import { validationStep } from '../support/functions.ts';
+import { validationDatabase } from '../support/functions.ts';
 import { requestsOf } from '../support/iam.ts';
 import { asPostgresAdmin, type Postgres, startPostgres } from '../support/postgres.ts';
 import { tool, toolOrSkip } from '../support/tools.ts';
@@ -87,7 +87,7 @@ describe('validation of a PostgreSQL database through the probe runner', () => {
       { time: time.toISOString() },
       {
         deps,
-        taskOverrides: { Check: (input, d) => validationStep(input, d, { ports }) },
+        taskOverrides: { CheckDatabase: (input, d) => validationDatabase(input, d, { ports }) },
         integrations: { 'arn:aws:states:::sns:publish': async () => ({}) },
       },
     );

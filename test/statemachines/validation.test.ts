@@ -8,7 +8,7 @@ import { asFunction, operatorClients } from '../../local/iam/principals.ts';
 import { DescribeVpcsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { CreateDBInstanceCommand, DescribeDBSnapshotsCommand, RDSClient } from '@aws-sdk/client-rds';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { validationStep } from '../support/functions.ts';
+import { validationDatabase } from '../support/functions.ts';
 import { type LocalTask, runStateMachine } from '../../local/state-machine-runner.ts';
 import { Clients } from '../../shared/aws/clients.ts';
 import type { Deps } from '../../shared/aws/deps.ts';
@@ -42,7 +42,7 @@ const MONTH_START = (n: number) => new Date(Date.UTC(2026, 10 + n, 1, 0, 0)); //
 
 /** Tasks of the Map that need the check ports (the SQL probe's stand-in endpoint). */
 function withPorts(ports: CheckPorts): Record<string, LocalTask> {
-  return { Check: (input, deps) => validationStep(input, deps, { ports }) };
+  return { CheckDatabase: (input, deps) => validationDatabase(input, deps, { ports }) };
 }
 
 async function reportOf(deps: Deps, runId: string): Promise<ValidationReport> {
@@ -133,9 +133,10 @@ describe('validation state machine', () => {
       'ContentVerifyItems',
       'ContentVerify',
       'Validate',
-      'Restore',
-      'Check',
-      'Cleanup',
+      'ItemClass',
+      'RestoreDatabase',
+      'CheckDatabase',
+      'CleanupDatabase',
       'Report',
       'Verdict',
       'Passed',
@@ -231,8 +232,9 @@ describe('validation state machine', () => {
       'ContentVerifyItems',
       'ContentVerify',
       'Validate',
-      'Restore',
-      'Cleanup',
+      'ItemClass',
+      'RestoreDatabase',
+      'CleanupDatabase',
       'Report',
       'Verdict',
       'NotifyFailure',

@@ -11,5 +11,10 @@ export {
   rdsSnapshot,
   restore,
   restoreItemOf,
+  validationContent,
+  validationDatabase,
+  validationImage,
+  validationLogs,
+  validationReport,
   validationStep,
 } from '../../local/iam/functions.ts';

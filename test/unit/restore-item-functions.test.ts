@@ -3,7 +3,7 @@
 // an event that is not an item task is refused before anything is read.
 import { describe, expect, it } from 'vitest';
 import { lambdaLogicalId } from '../../deploy/logical-ids.ts';
-import { RESTORE_ITEM_FUNCTIONS } from '../../local/iam/functions.ts';
+import { RESTORE_ITEM_FUNCTIONS, VALIDATION_ITEM_FUNCTIONS } from '../../local/iam/functions.ts';
 import { loadDefinition } from '../../local/state-machine-runner.ts';
 import { run as contentItem } from '../../functions/restore-content/handler.ts';
 import { run as restorePlan } from '../../functions/restore/handler.ts';
@@ -42,7 +42,11 @@ describe('one restore function per class', () => {
 function tasks(node: unknown, out = new Map<string, { fn?: string; step?: unknown }>()) {
   if (!node || typeof node !== 'object') return out;
   for (const [name, v] of Object.entries(node as Record<string, unknown>)) {
-    const st = v as { Type?: string; Resource?: { 'Fn::GetAtt'?: [string] }; Parameters?: { step?: unknown } };
+    const st = v as {
+      Type?: string;
+      Resource?: { 'Fn::GetAtt'?: [string] };
+      Parameters?: { step?: unknown };
+    };
     if (st && typeof st === 'object' && st.Type === 'Task')
       out.set(name, { fn: st.Resource?.['Fn::GetAtt']?.[0], step: st.Parameters?.step });
     tasks(v, out);
@@ -51,7 +55,7 @@ function tasks(node: unknown, out = new Map<string, { fn?: string; step?: unknow
 }
 
 describe("the role a test takes for a class's restore item", () => {
-  it('is the function the restore machine sends that class\'s items to', () => {
+  it("is the function the restore machine sends that class's items to", () => {
     // Act
     const items = [...tasks(loadDefinition('restore')).entries()].filter(([, t]) => t.step === 'item');
 
@@ -61,6 +65,19 @@ describe("the role a test takes for a class's restore item", () => {
       RestoreServersItem: lambdaLogicalId(RESTORE_ITEM_FUNCTIONS.image),
       RestoreContentItem: lambdaLogicalId(RESTORE_ITEM_FUNCTIONS.content),
       RestoreLogsItem: lambdaLogicalId(RESTORE_ITEM_FUNCTIONS.logs),
+    });
+  });
+
+  it("is the function the validation machine sends that class's items to", () => {
+    // Act
+    const items = [...tasks(loadDefinition('validation')).entries()].filter(([, t]) => t.step === 'restore');
+
+    // Assess: a test's validation restore of a class runs as the function the machine routes it to.
+    expect(Object.fromEntries(items.map(([name, t]) => [name, t.fn]))).toEqual({
+      RestoreDatabase: lambdaLogicalId(VALIDATION_ITEM_FUNCTIONS.database),
+      RestoreImage: lambdaLogicalId(VALIDATION_ITEM_FUNCTIONS.image),
+      RestoreContent: lambdaLogicalId(VALIDATION_ITEM_FUNCTIONS.content),
+      RestoreLogs: lambdaLogicalId(VALIDATION_ITEM_FUNCTIONS.logs),
     });
   });
 });

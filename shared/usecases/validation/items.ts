@@ -8,17 +8,16 @@ import { originOf } from '../../restore/source-account.ts';
 import type { CreatedResource } from '../../restore/types.ts';
 import { NotReadyError } from '../../runtime/errors.ts';
 import { errorInfo } from '../../runtime/result.ts';
-import { CLASS_CHECKS } from '../../validation/checks/index.ts';
-import { causeMessage, type ItemPointer, loadItem, timerNow, type ValidationPorts } from './records.ts';
+import { causeMessage, type ItemPointer, loadItem, timerNow, type ValidationItemPorts } from './records.ts';
 
 export interface StepOptions {
   /** In-process wait before NotReadyError (the state machine retries). */
   maxWaitSeconds?: number;
 }
 
-export async function restoreItem(
+export async function restoreItem<P>(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationItemPorts<P>,
   p: ItemPointer,
   opts: StepOptions = {},
 ): Promise<{ status: 'restored' | 'failed' }> {
@@ -50,9 +49,9 @@ export async function restoreItem(
   }
 }
 
-export async function checkItem(
+export async function checkItem<P>(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationItemPorts<P>,
   p: ItemPointer,
 ): Promise<{ status: 'checked' | 'failed' }> {
   const { rec, key } = await loadItem(ports.vault, deps.policy, p);
@@ -60,7 +59,7 @@ export async function checkItem(
     throw new Error(`item ${p.index} (${rec.class} ${rec.source}) was not restored; nothing to check`);
   try {
     const target = await ports.prepareTarget(deps);
-    const check = await CLASS_CHECKS[rec.class]();
+    const check = await ports.check(rec.class);
     rec.check = await check(
       { deps, target, now: timerNow(deps), ports: ports.checks, runId: p.runId },
       rec.restored,
@@ -74,9 +73,9 @@ export async function checkItem(
   };
 }
 
-export async function cleanupItem(
+export async function cleanupItem<P>(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationItemPorts<P>,
   p: ItemPointer,
   failure?: { Error?: string; Cause?: string },
 ): Promise<{ status: 'done' | 'failed' | 'not-needed' }> {
@@ -92,8 +91,13 @@ export async function cleanupItem(
     if (resources.length > 0) await step.cleanup(target, resources);
     // A restore that died before it could say what it made: sweep this run's tagged databases of this source.
     if (rec.class === 'database') {
+      const db = ports.database;
+      if (!db)
+        throw new Error(
+          'database item: these ports have no database sweep (functions/validation-database has)',
+        );
       const prefix = restoredName('validation', p.runId, rec.source, originOf(rec.recoveryPoint));
-      const strays = (await ports.leftovers.listManaged(target, p.runId)).filter(
+      const strays = (await db.listManaged(target, p.runId)).filter(
         (l) =>
           l.type.startsWith('AWS::RDS::') &&
           l.state !== 'deleting' &&
@@ -109,7 +113,7 @@ export async function cleanupItem(
       }));
       if (stray.length > 0) await step.cleanup(target, stray);
       // The share of the source snapshot does not outlive the rehearsal (unless the policy shares permanently).
-      await ports.unshare(target.accountId, resources);
+      await db.unshare(target.accountId, resources);
     }
     rec.cleanup = {
       status: resources.length ? 'done' : 'not-needed',

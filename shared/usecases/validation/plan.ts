@@ -14,13 +14,13 @@ import {
   planKey,
   runIdFor,
   type ValidationPlan,
-  type ValidationPorts,
+  type ValidationPlanPorts,
 } from './records.ts';
 
 /** Plan: the newest recovery point per class and source, each item's record written before the fan-out. */
 export async function planValidation(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationPlanPorts,
   time: Date,
   runIdOverride?: string,
 ): Promise<{ plan: ValidationPlan; pointers: ItemPointer[] }> {
@@ -33,8 +33,8 @@ export async function planValidation(
   const nothing: ValidationPlan['nothing'] = [];
   for (const cls of CLASSES) {
     if (!configured[cls]) continue;
-    const step = await ports.step(cls);
-    const points = await step.list(deps, { before: time });
+    const listing = await ports.listing(cls);
+    const points = await listing.list(deps, { before: time });
     // The newest per (source account, source region, name): with sources, two accounts may
     // back up a database of one name (or one account in two regions); each is its own item.
     const newest = new Map<string, RecoveryPointRef>();

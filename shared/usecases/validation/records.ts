@@ -22,12 +22,18 @@ import type {
   RecoveryPointRef,
   RestoreClass,
   RestoredItem,
+  RestoreListing,
   RestoreStep,
 } from '../../restore/types.ts';
 import { InputError } from '../../runtime/errors.ts';
-import type { CheckAdapters } from '../../validation/checks/types.ts';
+import type { CheckAdapters, ClassCheck } from '../../validation/checks/types.ts';
 
-/** What the validation use case reads and writes through; the edge builds them (shared/edge/ports.ts). */
+/**
+ * What the plan and report read and write through; the edge builds them
+ * (shared/edge/ports.ts), each function the part it uses (ValidationPlanPorts,
+ * ValidationReportPorts). No class's restore or check: those run in each
+ * class's own function (ValidationItemPorts).
+ */
 export interface ValidationPorts {
   /** The policy's vault: plans, item records and reports, written with its Object Lock retention. */
   vault: VaultObjects;
@@ -41,15 +47,43 @@ export interface ValidationPorts {
    * undefined when it has none.
    */
   latestRestorableTime: (rp: RecoveryPointRef, origin: Origin) => Promise<Date | undefined>;
-  checks: CheckAdapters;
-  /** Each class's restore step (listing, restore, cleanup). */
-  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** Each class's recovery points (the plan's listing; no restore). */
+  listing(cls: RestoreClass): Promise<RestoreListing>;
   /** The isolated target with its network, key and bucket made ready. */
   prepareTarget(deps: Deps): Promise<PreparedTarget>;
-  /** What a run left in the isolated account (the report's "nothing left behind", a cleanup's strays). */
+  /** What a run left in the isolated account (the report's "nothing left behind"). */
   leftovers: Pick<LeftoversPort, 'listManaged' | 'stillExists'>;
-  /** Removes the isolated account from the source snapshots a run shared with it. */
-  unshare(isolatedAccount: string, resources: CreatedResource[]): Promise<void>;
+}
+
+/** The plan's (functions/validation-step). */
+export type ValidationPlanPorts = Pick<
+  ValidationPorts,
+  'vault' | 'sealed' | 'latestRestorableTime' | 'listing' | 'prepareTarget'
+>;
+/** The report's (functions/validation-report). */
+export type ValidationReportPorts = Pick<ValidationPorts, 'vault' | 'sealed' | 'markValidated' | 'leftovers'>;
+
+/**
+ * What one class's item states (restore, check, cleanup) work through: each
+ * class's function (functions/validation-<class>) builds them with its own
+ * class's adapters only, and refuses an item of another class by name.
+ */
+export interface ValidationItemPorts<P = CheckAdapters> {
+  vault: VaultObjects;
+  /** The item's restore step (listing, restore, cleanup). */
+  step(cls: RestoreClass): Promise<RestoreStep>;
+  /** The item's check, which reads through `checks`. */
+  check(cls: RestoreClass): Promise<ClassCheck<P>>;
+  checks: P;
+  /** The isolated target with what this class restores into made ready. */
+  prepareTarget(deps: Deps): Promise<PreparedTarget>;
+  /** The database class's sweep after its cleanup (the database function's ports only). */
+  database?: {
+    /** A cleanup's strays: the databases the run tagged in the isolated account. */
+    listManaged: LeftoversPort['listManaged'];
+    /** Removes the isolated account from the source snapshots a run shared with it. */
+    unshare(isolatedAccount: string, resources: CreatedResource[]): Promise<void>;
+  };
 }
 
 export interface PlannedItem {

@@ -31,7 +31,7 @@ import {
   reportHtmlKey,
   reportKey,
   type ValidationPlan,
-  type ValidationPorts,
+  type ValidationReportPorts,
 } from './records.ts';
 
 function outcomeOf(rec: ItemRecord, plan: ValidationPlan, policy: Policy): ItemOutcome {
@@ -137,7 +137,7 @@ async function previousReport(
 
 export async function reportValidation(
   deps: Deps,
-  ports: ValidationPorts,
+  ports: ValidationReportPorts,
   input: {
     runId: string;
     time: string;

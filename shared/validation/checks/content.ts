@@ -7,9 +7,12 @@ import type { CheckResult } from '../../domain/validation-report.ts';
 import { RESTORED_PREFIX_TYPE } from '../../restore/content.ts';
 import type { RestoredItem } from '../../restore/types.ts';
 import { parseS3Id } from './read.ts';
-import type { CheckContext, CheckOutcome } from './types.ts';
+import type { CheckContext, CheckOutcome, ContentCheckAdapters } from './types.ts';
 
-export async function checkContent(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
+export async function checkContent(
+  ctx: CheckContext<ContentCheckAdapters>,
+  item: RestoredItem,
+): Promise<CheckOutcome> {
   const where = item.resources.find((r) => r.type === RESTORED_PREFIX_TYPE)?.id;
   if (!where)
     return {
@@ -80,7 +83,11 @@ export async function checkContent(ctx: CheckContext, item: RestoredItem): Promi
  * (one child per shard, before the restores): every object's SHA-256 against
  * the manifest, not only the restored sample's.
  */
-async function vaultVerify(ctx: CheckContext, runId: string, item: RestoredItem): Promise<CheckResult> {
+async function vaultVerify(
+  ctx: CheckContext<ContentCheckAdapters>,
+  runId: string,
+  item: RestoredItem,
+): Promise<CheckResult> {
   const v = await ctx.ports.contentVerified(runId, item.source, item.recoveryPoint.id);
   if (v.done < v.shards)
     return {

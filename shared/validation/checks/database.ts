@@ -4,9 +4,12 @@
 // inside the isolated network (shared/validation/probe-runner.ts).
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import type { CheckContext, CheckOutcome } from './types.ts';
+import type { CheckContext, CheckOutcome, DatabaseCheckAdapters } from './types.ts';
 
-export async function checkDatabase(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
+export async function checkDatabase(
+  ctx: CheckContext<DatabaseCheckAdapters>,
+  item: RestoredItem,
+): Promise<CheckOutcome> {
   const id = item.resources.find((r) => r.type === 'AWS::RDS::DBInstance')?.id;
   if (!id)
     return { checks: [{ name: 'instance', status: 'fail', detail: 'the restore reported no DB instance' }] };

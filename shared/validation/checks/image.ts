@@ -3,9 +3,12 @@
 // the isolated network (no public address).
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { RestoredItem } from '../../restore/types.ts';
-import type { CheckContext, CheckOutcome } from './types.ts';
+import type { CheckContext, CheckOutcome, ImageCheckAdapters } from './types.ts';
 
-export async function checkImage(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
+export async function checkImage(
+  ctx: CheckContext<ImageCheckAdapters>,
+  item: RestoredItem,
+): Promise<CheckOutcome> {
   const ids = item.resources.filter((r) => r.type === 'AWS::EC2::Instance').map((r) => r.id);
   if (ids.length === 0)
     return { checks: [{ name: 'instance', status: 'fail', detail: 'the restore reported no EC2 instance' }] };

@@ -6,7 +6,7 @@ import { compareWithManifest, parseManifest } from '../../domain/logs/manifest.t
 import type { CheckResult } from '../../domain/validation-report.ts';
 import type { RestoredItem } from '../../restore/types.ts';
 import { parseS3Id } from './read.ts';
-import type { CheckContext, CheckOutcome } from './types.ts';
+import type { CheckContext, CheckOutcome, LogsCheckAdapters } from './types.ts';
 
 async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
   const chunks: Buffer[] = [];
@@ -14,7 +14,10 @@ async function text(body: AsyncIterable<Uint8Array>): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function checkLogs(ctx: CheckContext, item: RestoredItem): Promise<CheckOutcome> {
+export async function checkLogs(
+  ctx: CheckContext<LogsCheckAdapters>,
+  item: RestoredItem,
+): Promise<CheckOutcome> {
   const objects = item.resources.filter((r) => r.type === 'AWS::S3::Object').map((r) => r.id);
   const bundleId = objects.find((id) => id.endsWith('.tar.gz'));
   const manifestId = objects.find((id) => id.endsWith('.manifest.json'));

@@ -44,6 +44,19 @@ export interface CheckAdapters {
 /** Adapters a caller replaces; tests point them at a stand-in or inject a fault. */
 export type CheckPorts = Partial<CheckAdapters>;
 
+// What each class's check reads through: a class's function (functions/validation-<class>)
+// builds these only, so that its bundle carries no other class's clients.
+export type DatabaseCheckAdapters = Pick<
+  CheckAdapters,
+  'probeRunner' | 'dbAccess' | 'describeDatabase' | 'describeCluster'
+>;
+export type ImageCheckAdapters = Pick<CheckAdapters, 'describeInstances'>;
+export type ContentCheckAdapters = Pick<
+  CheckAdapters,
+  'readObject' | 'listKeys' | 'contentManifest' | 'contentVerified'
+>;
+export type LogsCheckAdapters = Pick<CheckAdapters, 'readObject'>;
+
 export interface ContentVerified {
   shards: number;
   done: number;
@@ -52,14 +65,14 @@ export interface ContentVerified {
   failures: { key: string; problem: string }[];
 }
 
-export interface CheckContext {
+export interface CheckContext<P = CheckAdapters> {
   deps: Deps;
   /** The validation run (its content verify records are under its id). */
   runId?: string;
   target: IsolatedTarget;
   /** The run's scheduled time. */
   now: Date;
-  ports: CheckAdapters;
+  ports: P;
 }
 
 export interface CheckOutcome {
@@ -68,4 +81,7 @@ export interface CheckOutcome {
   achievedRpoMinutes?: number;
 }
 
-export type ClassCheck = (ctx: CheckContext, item: RestoredItem) => Promise<CheckOutcome>;
+export type ClassCheck<P = CheckAdapters> = (
+  ctx: CheckContext<P>,
+  item: RestoredItem,
+) => Promise<CheckOutcome>;
