@@ -3,6 +3,7 @@
 // too, so its cron library is croner: no dependencies, ~28 KB minified, where
 // cron-parser brought luxon (~100 KB together, and a slower cold import).
 import { Cron } from 'croner';
+import { wallClockMs } from '../policy/calendar.ts';
 
 /**
  * EventBridge cron (minutes hours day-of-month month day-of-week year) → croner's
@@ -81,31 +82,11 @@ function compute(expr: string, timeZone: string, from: Date, to: Date): Date[] {
   return out;
 }
 
-const wallClocks = new Map<string, Intl.DateTimeFormat>();
-
-/** The local date and time of `t` in `timeZone`, to the minute, read as if it were UTC. */
-function wallClockMs(t: number, timeZone: string): number {
-  let f = wallClocks.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-    });
-    wallClocks.set(timeZone, f);
-  }
-  const p = Object.fromEntries(f.formatToParts(t).map((x) => [x.type, Number(x.value)]));
-  return Date.UTC(p.year as number, (p.month as number) - 1, p.day, p.hour, p.minute);
-}
-
 /** True when the clock went back within the last few hours and already showed `t`'s local time. */
 function repeatsAnEarlierWallTime(t: Date, timeZone: string): boolean {
   const at = t.getTime();
-  const offset = (ms: number) => wallClockMs(ms, timeZone) - Math.floor(ms / 60_000) * 60_000;
+  const wall = (ms: number) => wallClockMs(new Date(ms), timeZone);
+  const offset = (ms: number) => wall(ms) - Math.floor(ms / 60_000) * 60_000;
   const backBy = offset(at - 3 * 3_600_000) - offset(at);
-  return backBy > 0 && wallClockMs(at - backBy, timeZone) === wallClockMs(at, timeZone);
+  return backBy > 0 && wall(at - backBy) === wall(at);
 }

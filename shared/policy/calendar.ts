@@ -57,6 +57,12 @@ export function localDate(date: Date, timeZone: string): string {
   return `${p.year}-${p.month}-${p.day}`;
 }
 
+/** The date and time, to the minute, that a clock in `timeZone` shows at `date`, read as if it were UTC (ms). */
+export function wallClockMs(date: Date, timeZone: string): number {
+  const p = parts(date, timeZone);
+  return Date.UTC(Number(p.year), Number(p.month) - 1, Number(p.day), Number(p.hour), Number(p.minute));
+}
+
 /** yyyymmddHHMM in UTC: names must not depend on a zone's DST rules. */
 export function stamp(date: Date): string {
   return date.toISOString().replace(/[-:T]/g, '').slice(0, 12);
