@@ -41,8 +41,9 @@ const targets = [
   ...functionNames().map((fn) => ({ fn, options, policy: true })),
   { fn: 'probe-runner', options: probeRunnerBuildOptions(), policy: false },
 ];
+const built = [];
 for (const { fn, options, policy } of targets) {
-  process.stderr.write(`${fn}: building, then ${RUNS} cold imports…\n`);
+  process.stderr.write(`${fn}: building…\n`);
   const entry = join(root, 'functions', fn, 'handler.ts');
   const r = await build({
     ...options,
@@ -73,25 +74,33 @@ for (const { fn, options, policy } of targets) {
     },
     outfile: cold,
   });
-  // Wall time is what a cold start waits; CPU time (all the process's threads)
-  // is what it costs, and moves far less when other work shares the cores.
-  const times: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < RUNS; i++) {
+  built.push({ fn, cold, output, byPackage, times: [] as number[], cpu: [] as number[] });
+}
+
+// Wall time is what a cold start waits; CPU time (all the process's threads)
+// is what it costs, and moves far less when other work shares the cores. The
+// imports take turns (each function once per round) so that a busy spell of
+// the shared host spreads over every function instead of one function's runs.
+for (let i = 0; i < RUNS; i++) {
+  process.stderr.write(`cold imports, round ${i + 1} of ${RUNS}…\n`);
+  for (const b of built) {
     const [wall, used] = execFileSync(
       process.execPath,
       [
         '--input-type=module',
         '-e',
-        `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(cold)}); const w = performance.now() - t; const u = process.cpuUsage(c); process.stdout.write(w + ' ' + (u.user + u.system) / 1000);`,
+        `const c = process.cpuUsage(); const t = performance.now(); await import(${JSON.stringify(b.cold)}); const w = performance.now() - t; const u = process.cpuUsage(c); process.stdout.write(w + ' ' + (u.user + u.system) / 1000);`,
       ],
       { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } },
     )
       .split(' ')
       .map(Number);
-    times.push(wall as number);
-    cpu.push(used as number);
+    b.times.push(wall as number);
+    b.cpu.push(used as number);
   }
+}
+
+for (const { fn, output, byPackage, times, cpu } of built) {
   const median = middle(times);
   const cpuMedian = middle(cpu);
   const kb = output.bytes / 1024;
