@@ -22,7 +22,7 @@ import {
   RunInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
-import { CreateDBInstanceCommand, RDSClient } from '@aws-sdk/client-rds';
+import { createDatabase } from './databases.ts';
 import type { Clients } from '../shared/aws/clients.ts';
 import { localDate } from '../shared/policy/calendar.ts';
 import { parsePolicy } from '../shared/policy/parse.ts';
@@ -139,21 +139,13 @@ export async function crossAccountKey(
   return key.KeyMetadata?.Arn ?? '';
 }
 
-async function database(c: Clients, id: string, tags: Record<string, string>, kmsKeyId: string) {
-  await c.get(RDSClient).send(
-    new CreateDBInstanceCommand({
-      DBInstanceIdentifier: id,
-      Engine: 'mysql',
-      DBInstanceClass: 'db.t4g.micro',
-      AllocatedStorage: 20,
-      MasterUsername: 'admin',
-      MasterUserPassword: 'source-password-1',
-      BackupRetentionPeriod: 7,
-      StorageEncrypted: true,
-      KmsKeyId: kmsKeyId,
-      Tags: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })),
-    }),
-  );
+/** An encrypted source database with its automated backups, as the attack finds it. */
+function database(c: Clients, id: string, tags: Record<string, string>, kmsKeyId: string) {
+  return createDatabase(c, id, tags, {
+    MasterUserPassword: 'source-password-1',
+    StorageEncrypted: true,
+    KmsKeyId: kmsKeyId,
+  });
 }
 
 async function server(c: Clients, name: string, tags: Record<string, string>): Promise<string> {
