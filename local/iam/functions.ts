@@ -43,6 +43,7 @@ export const logArchive = asRole('log-archive', logArchiveRun, true);
 export const logBundle = asRole('log-bundle', logBundleRun, false);
 export const restore = asRole('restore', restoreRun, false);
 export const validationStep = asRole('validation-step', validationStepRun, false);
+export const validationReport = asRole('validation-report', validationReportRun, false);
 
 // Which function runs a piece of the restore on AWS, in one place: a test that
 // drives a use case directly (not through a function) acts as the role that
@@ -93,9 +94,9 @@ export const VALIDATION_ITEM_FUNCTIONS: Record<RestoreClass, string> = {
 export function asValidationRestore(cls: RestoreClass, deps: Deps): Promise<Deps> {
   return asFunction(VALIDATION_ITEM_FUNCTIONS[cls], deps);
 }
-export const validationReport = asRole('validation-report', validationReportRun, false);
-// The validation Map's items, each class in its own function (statemachines/validation.asl.yml).
-export const validationDatabase = asRole('validation-database', validationDatabaseRun, false);
-export const validationImage = asRole('validation-image', validationImageRun, false);
-export const validationContent = asRole('validation-content', validationContentRun, false);
-export const validationLogs = asRole('validation-logs', validationLogsRun, false);
+
+// The validation Map's items, each class in the function the machine routes it to.
+export const validationDatabase = asRole(VALIDATION_ITEM_FUNCTIONS.database, validationDatabaseRun, false);
+export const validationImage = asRole(VALIDATION_ITEM_FUNCTIONS.image, validationImageRun, false);
+export const validationContent = asRole(VALIDATION_ITEM_FUNCTIONS.content, validationContentRun, false);
+export const validationLogs = asRole(VALIDATION_ITEM_FUNCTIONS.logs, validationLogsRun, false);
