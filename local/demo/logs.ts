@@ -16,7 +16,7 @@ import { lifecycleReport } from '../../shared/domain/lifecycle/report.ts';
 import { splitS3Url } from '../../shared/domain/logs/keys.ts';
 import { addMonths } from '../../shared/domain/logs/months.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
-import { addDays, localDate } from '../../shared/policy/calendar.ts';
+import { addDays, daysBetween, localDate } from '../../shared/policy/calendar.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import { executeLogRestore, planLogRestore } from '../../shared/restore/log-files.ts';
 import { ensureVault } from '../vault.ts';
@@ -179,7 +179,7 @@ export const logsDemo: DemoStep = {
         'utf8',
       );
       // One file a day, from the 26th to the 5th: 10 or 11 days, by the month's length.
-      const days = Math.round((Date.parse(to) - Date.parse(from)) / 86_400_000) + 1;
+      const days = daysBetween(new Date(from), new Date(to)) + 1;
       restoredOk = sample === logText('web-1', 'access', day) && summary.files === days;
       ctx.log(`restore logs --class access --host web-1 --from ${from} --to ${to} --dest ${dir}:`);
       ctx.table([
