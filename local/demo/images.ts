@@ -19,7 +19,7 @@ import { amiBackup as run } from '../iam/functions.ts';
 import { Ec2ImageAdapter } from '../../shared/aws/ec2-images.ts';
 import { occurrences } from '../../shared/domain/schedule-occurrences.ts';
 import { isManaged, TAG } from '../../shared/domain/tags.ts';
-import { localDate } from '../../shared/policy/calendar.ts';
+import { addDays, localDate } from '../../shared/policy/calendar.ts';
 import type { Policy } from '../../shared/policy/schema.ts';
 import { syntheticScheduledEvent } from '../../shared/runtime/event.ts';
 import type { RunResult } from '../../shared/runtime/result.ts';
@@ -28,6 +28,8 @@ import { ensureVault } from '../vault.ts';
 import type { DemoContext, DemoStep } from './types.ts';
 
 const DEMO_GENERATIONS = 2;
+/** How far back a period with no scheduled image run looks for the last one (a month of a weekly schedule). */
+const LAST_RUN_WITHIN_DAYS = 31;
 
 async function seed(ctx: DemoContext, policy: Policy) {
   const ec2 = ctx.deps.clients.get(EC2Client);
@@ -79,7 +81,13 @@ export const imagesDemo: DemoStep = {
     const policy: Policy = { ...base, images: { ...base.images, generations: DEMO_GENERATIONS } };
     const deps = { ...ctx.deps, policy };
     const { clients } = deps;
-    const times = occurrences(expr, policy.timezone, ctx.from, ctx.to);
+    // A period shorter than the schedule's (`--days 2`, as docs/runbook.md runs it, with a
+    // weekly schedule) still shows the last scheduled run, as the logs step shows the last
+    // bundle run: anchored on the schedule, not on today's weekday.
+    const inPeriod = occurrences(expr, policy.timezone, ctx.from, ctx.to);
+    const times = inPeriod.length
+      ? inPeriod
+      : occurrences(expr, policy.timezone, addDays(ctx.to, -LAST_RUN_WITHIN_DAYS), ctx.to).slice(-1);
     // The estate exists before the first run.
     if (times[0]) ctx.clock.set(new Date(times[0].getTime() - 3_600_000));
     await ensureVault(clients, policy);
